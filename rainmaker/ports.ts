@@ -1,0 +1,68 @@
+/*
+ * Ports of the RainMaker node core. The core (rainmaker/, ota/) imports nothing but these
+ * interfaces; the Moddable adapters (device/) and the host adapters (host/adapters/) implement
+ * them. Keep them small: every method here has to be written twice.
+ */
+
+/** Opaque handle of a scheduled timer. */
+export interface TimerHandle {
+	readonly __timer?: never;
+}
+
+/** One-shot timers and a monotonic clock. Device: Moddable `timer`; host: Node timers or a virtual clock in tests. */
+export interface Timers {
+	/** Calls `callback` once after `ms` milliseconds. */
+	set(callback: () => void, ms: number): TimerHandle;
+	/** Cancels a timer; `undefined` and an already-fired timer are ignored. */
+	clear(handle: TimerHandle | undefined): void;
+	/** Milliseconds on a monotonic clock (for timeouts and intervals). */
+	now(): number;
+	/** Wall-clock seconds since the epoch, as the reference's `time(NULL)` (before SNTP this may be seconds since boot). */
+	epoch(): number;
+}
+
+/** Log lines. Device: `trace`; host: stdout/stderr. */
+export interface Log {
+	info(message: string): void;
+	warn(message: string): void;
+	error(message: string): void;
+}
+
+/** Completion of a QoS 1 publish: `undefined` once the PUBACK arrived, an Error when the publish failed. */
+export type PublishDone = (error?: Error) => void;
+
+/**
+ * An MQTT 3.1.1 session as the RainMaker core needs it: client id = node id, TLS with client
+ * certificate (adapter configuration), QoS 1 publish with a PUBACK notification, QoS 1
+ * subscriptions that the session remembers and renews on every (re)connect, and automatic
+ * reconnection with back-off. Payloads are UTF-8 strings (RainMaker payloads are JSON).
+ */
+export interface MqttSession {
+	/** True between a CONNACK (with subscriptions renewed) and the next loss of the link. */
+	readonly connected: boolean;
+	/** Starts connecting; keeps reconnecting with back-off until `close()`. */
+	connect(): void;
+	/** Ends the session for good. */
+	close(): void;
+	/** Publishes at QoS 1, retain false. `done` runs once: on PUBACK, or with an Error (link down, closed, refused). */
+	publish(topic: string, payload: string, done?: PublishDone): void;
+	/** Subscribes at QoS 1 now (when connected) and again after every reconnect. */
+	subscribe(topic: string): void;
+	unsubscribe(topic: string): void;
+	/** After each CONNACK, once the remembered subscriptions were sent. `first` is true for the first connection of this session. */
+	onConnect?: (first: boolean) => void;
+	/** The link was lost (the session reconnects by itself). */
+	onDisconnect?: (reason: string) => void;
+	/** An incoming PUBLISH on a subscribed topic. */
+	onMessage?: (topic: string, payload: string) => void;
+}
+
+/**
+ * Persistent key-value store of one namespace (device: Preference / NVS, whose keys are at most
+ * 15 characters and whose values are bool, integer, string; host: a JSON file).
+ */
+export interface KeyValueStore {
+	get(key: string): string | number | boolean | undefined;
+	set(key: string, value: string | number | boolean): void;
+	delete(key: string): void;
+}
