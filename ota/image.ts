@@ -1,0 +1,493 @@
+/*
+ * ESP32 application images (ESP-IDF's esp_image_header_t, segments, checksum, appended SHA-256 and
+ * esp_app_desc_t; spec §7): the header facts the node checks before it writes anything (§5.12),
+ * and a streaming full verifier with the checks esp_ota_end runs (esp_image_verify).
+ *
+ * Platform neutral and device safe: no Node, no TextDecoder. On the device only parseImageHeader
+ * and checkUpgrade run (ESP-IDF verifies the image itself inside esp_ota_end); ImageVerifier serves
+ * the host partition, the simulated bootloader and the `image` command.
+ */
+import type {Digest, DigestFactory} from "./ports";
+
+/** sizeof(esp_image_header_t). */
+export const IMAGE_HEADER_LENGTH = 24;
+/** File offset of esp_app_desc_t: image header + first segment header. */
+export const APP_DESC_OFFSET = 32;
+/** What the reference reads before deciding: header + segment header + esp_app_desc_t + 1. */
+export const HEADER_PROBE_LENGTH = 289;
+/** What parseImageHeader needs: everything up to the end of esp_app_desc_t. */
+export const APP_DESC_END = 288;
+
+export const IMAGE_MAGIC = 0xe9;
+export const APP_DESC_MAGIC = 0xabcd5432;
+export const MAX_SEGMENTS = 16;
+const SEGMENT_HEADER_LENGTH = 8;
+const MAX_SEGMENT_LENGTH = 0x1000000;
+const CHECKSUM_SEED = 0xef;
+const HASH_LENGTH = 32;
+
+/** esp_chip_id_t values (spec §7.4). */
+export const CHIP_IDS: {readonly [chip: string]: number} = Object.freeze({
+	esp32: 0,
+	esp32s2: 2,
+	esp32c3: 5,
+	esp32s3: 9,
+	esp32c2: 12,
+	esp32c6: 13,
+	esp32h2: 16,
+	esp32p4: 18,
+	esp32c5: 23,
+});
+
+/** The chip's name ("esp32s3"), or "unknown (0x00NN)" for an id this table lacks. */
+export function chipName(id: number): string {
+	for (const name in CHIP_IDS) {
+		if (CHIP_IDS[name] === id)
+			return name;
+	}
+	return "unknown (0x" + hex(id, 4) + ")";
+}
+
+export type SpiMode = "QIO" | "QOUT" | "DIO" | "DOUT" | "FAST_READ" | "SLOW_READ" | "unknown";
+const spiModes: readonly SpiMode[] = ["QIO", "QOUT", "DIO", "DOUT", "FAST_READ", "SLOW_READ"];
+
+export interface AppImageInfo {
+	chipId: number;
+	segmentCount: number;
+	spiMode: SpiMode;
+	entryAddr: number;
+	/** major × 100 + minor; 0 in images older than the field. */
+	minChipRevFull: number;
+	/** 0 or 0xFFFF mean "not set" to ESP-IDF. */
+	maxChipRevFull: number;
+	hashAppended: boolean;
+	secureVersion: number;
+	version: string;
+	projectName: string;
+	time: string;
+	date: string;
+	idfVer: string;
+	/** Lower-case hex of the 32-byte field. */
+	appElfSha256: string;
+}
+
+export type ImageErrorCode = "truncated" | "magic" | "segments" | "app-desc-magic";
+
+export class ImageError extends Error {
+	readonly code: ImageErrorCode;
+	constructor(code: ImageErrorCode, message: string) {
+		super(message);
+		this.name = "ImageError";
+		this.code = code;
+	}
+}
+
+/**
+ * Reads the image header and the app descriptor from the first bytes of an image (at least
+ * APP_DESC_END = 288; more are ignored). Throws ImageError when they are not an application image.
+ */
+export function parseImageHeader(bytes: Uint8Array): AppImageInfo {
+	if (bytes.length > 0 && bytes[0] !== IMAGE_MAGIC)
+		throw new ImageError("magic", "Not an ESP32 application image: magic byte 0x" + hex(bytes[0], 2) + " (expected 0xE9)");
+	if (bytes.length < APP_DESC_END)
+		throw new ImageError("truncated", "Image too short: " + bytes.length + " bytes, the header and app descriptor need " + APP_DESC_END);
+	const view = new DataView(bytes.buffer, bytes.byteOffset, APP_DESC_END);
+	const segmentCount = bytes[1];
+	if (segmentCount === 0 || segmentCount > MAX_SEGMENTS)
+		throw new ImageError("segments", "Invalid segment count " + segmentCount + " (1.." + MAX_SEGMENTS + ")");
+	const descMagic = view.getUint32(APP_DESC_OFFSET, true);
+	if (descMagic !== APP_DESC_MAGIC)
+		throw new ImageError("app-desc-magic", "No app descriptor: magic 0x" + hex(descMagic, 8) + " at offset 0x20 (expected 0xABCD5432)");
+	const d = APP_DESC_OFFSET;
+	return {
+		chipId: view.getUint16(12, true),
+		segmentCount,
+		spiMode: spiModes[bytes[2]] ?? "unknown",
+		entryAddr: view.getUint32(4, true),
+		minChipRevFull: view.getUint16(15, true),
+		maxChipRevFull: view.getUint16(17, true),
+		hashAppended: bytes[23] === 1,
+		secureVersion: view.getUint32(d + 4, true),
+		version: fieldString(bytes, d + 16, 32),
+		projectName: fieldString(bytes, d + 48, 32),
+		time: fieldString(bytes, d + 80, 16),
+		date: fieldString(bytes, d + 96, 16),
+		idfVer: fieldString(bytes, d + 112, 32),
+		appElfSha256: toHex(bytes.subarray(d + 144, d + 176)),
+	};
+}
+
+export interface UpgradeChecks {
+	/** CONFIG_ESP_RMAKER_SKIP_PROJECT_NAME_CHECK */
+	skipProjectCheck?: boolean;
+	/** CONFIG_ESP_RMAKER_SKIP_VERSION_CHECK */
+	skipVersionCheck?: boolean;
+	/** CONFIG_ESP_RMAKER_SKIP_SECURE_VERSION_CHECK */
+	skipSecureVersionCheck?: boolean;
+}
+
+/**
+ * The node's verdict on a candidate image against the running one (spec §5.12): undefined when it
+ * may be installed, else the reference's `rejected` text. Chip first (esp_https_ota refuses a
+ * foreign chip before the app's validate callback runs), then project, version, secure version.
+ * The strings hold the bytes up to the first NUL, so comparing them equals the 32-byte memcmp for
+ * the NUL-padded fields ESP-IDF writes.
+ */
+export function checkUpgrade(candidate: AppImageInfo, running: AppImageInfo, minSecureVersion: number, checks: UpgradeChecks = {}): string | undefined {
+	if (candidate.chipId !== running.chipId)
+		return "Chip revision mismatch";
+	if (!checks.skipProjectCheck && candidate.projectName !== running.projectName)
+		return "Project Name mismatch";
+	if (!checks.skipVersionCheck && candidate.version === running.version)
+		return "Same version received";
+	if (!checks.skipSecureVersionCheck && candidate.secureVersion < minSecureVersion)
+		return "Lower secure version received";
+	return undefined;
+}
+
+export interface ImageVerdict {
+	/** What esp_image_verify would answer for these bytes (trailing bytes do not count, see ImageVerifier). */
+	valid: boolean;
+	/** Why it is invalid; undefined when valid. */
+	reason?: string;
+	/** Bytes written. */
+	length: number;
+	/** The image's length from its headers (padded + appended hash); 0 when the headers were unreadable. */
+	expectedLength: number;
+	/** Bytes after expectedLength. */
+	trailing: number;
+	checksumValid: boolean;
+	/** The appended SHA-256 matches; false when none is appended. */
+	hashValid: boolean;
+	/** The header facts, when the first 288 bytes hold an app descriptor. */
+	info?: AppImageInfo;
+	/** SHA-256 (hex) of [0, padded), present when the verifier reached the end of the image. */
+	sha256?: string;
+}
+
+export interface VerifierOptions {
+	/** The chip id the image must be built for (ESP-IDF's bootloader_common_check_chip_validity). */
+	chipId?: number;
+	/** The partition's size: a longer image is invalid ("doesn't fit in partition"). */
+	capacity?: number;
+}
+
+const enum Stage { Header, SegmentHeader, SegmentData, Padding, Checksum, Hash, Trailing, Failed }
+
+/**
+ * Verifies an application image as it streams by, with bounded memory (it keeps the first 288
+ * bytes, one segment header and the appended hash, never the image): segment count and lengths
+ * (data_len % 4 == 0, < 16 MiB), the checksum byte (XOR of the segment data from 0xEF, at the end of
+ * the 16-byte padded block), the appended SHA-256 of [0, padded) when hash_appended, and a complete
+ * image. Bytes after the image make no difference to `valid`, as for esp_ota_end, which verifies the
+ * image in the partition from its headers and never sees what follows; the verdict counts them in
+ * `trailing` so a tool can report them.
+ */
+export class ImageVerifier {
+	readonly #digest: Digest;
+	readonly #options: VerifierOptions;
+	#stage = Stage.Header;
+	#reason: string | undefined;
+	/** Absolute offset of the next byte. */
+	#position = 0;
+	readonly #probe = new Uint8Array(APP_DESC_END);
+	#probeLength = 0;
+	readonly #segmentHeader = new Uint8Array(SEGMENT_HEADER_LENGTH);
+	#segmentHeaderLength = 0;
+	#segmentCount = 0;
+	#segmentIndex = 0;
+	/** End offset of the current segment's data. */
+	#segmentEnd = 0;
+	#hashAppended = false;
+	/** Offset of the checksum byte (padded − 1). */
+	#checksumOffset = 0;
+	#expectedLength = 0;
+	#xorWords = 0;
+	#xorBytes = CHECKSUM_SEED;
+	#storedChecksum = -1;
+	readonly #storedHash = new Uint8Array(HASH_LENGTH);
+	#storedHashLength = 0;
+	#computedHash: Uint8Array | undefined;
+
+	constructor(createDigest: DigestFactory, options: VerifierOptions = {}) {
+		this.#digest = createDigest("SHA256");
+		this.#options = options;
+	}
+
+	write(chunk: Uint8Array): void {
+		let i = 0;
+		const n = chunk.length;
+		while (i < n && this.#stage !== Stage.Failed) {
+			switch (this.#stage) {
+				case Stage.Header:
+					i = this.#takeProbe(chunk, i, IMAGE_HEADER_LENGTH);
+					if (this.#probeLength === IMAGE_HEADER_LENGTH)
+						this.#checkHeader();
+					break;
+				case Stage.SegmentHeader: {
+					const take = Math.min(n - i, SEGMENT_HEADER_LENGTH - this.#segmentHeaderLength);
+					this.#segmentHeader.set(chunk.subarray(i, i + take), this.#segmentHeaderLength);
+					this.#segmentHeaderLength += take;
+					i = this.#consumeHashed(chunk, i, take);
+					if (this.#segmentHeaderLength === SEGMENT_HEADER_LENGTH)
+						this.#checkSegmentHeader();
+					break;
+				}
+				case Stage.SegmentData: {
+					const take = Math.min(n - i, this.#segmentEnd - this.#position);
+					this.#xor(chunk, i, i + take);
+					i = this.#consumeHashed(chunk, i, take);
+					if (this.#position === this.#segmentEnd)
+						this.#nextSegment();
+					break;
+				}
+				case Stage.Padding: {
+					const take = Math.min(n - i, this.#checksumOffset - this.#position);
+					i = this.#consumeHashed(chunk, i, take);
+					if (this.#position === this.#checksumOffset)
+						this.#stage = Stage.Checksum;
+					break;
+				}
+				case Stage.Checksum:
+					this.#storedChecksum = chunk[i];
+					i = this.#consumeHashed(chunk, i, 1);
+					this.#computedHash = this.#digest.close();
+					this.#stage = this.#hashAppended ? Stage.Hash : Stage.Trailing;
+					break;
+				case Stage.Hash: {
+					const take = Math.min(n - i, HASH_LENGTH - this.#storedHashLength);
+					this.#storedHash.set(chunk.subarray(i, i + take), this.#storedHashLength);
+					this.#storedHashLength += take;
+					this.#position += take;
+					i += take;
+					if (this.#storedHashLength === HASH_LENGTH)
+						this.#stage = Stage.Trailing;
+					break;
+				}
+				case Stage.Trailing:
+					this.#position += n - i;
+					i = n;
+					break;
+			}
+		}
+		if (this.#stage === Stage.Failed)
+			this.#position += n - i;
+	}
+
+	end(): ImageVerdict {
+		const length = this.#position;
+		let info: AppImageInfo | undefined;
+		if (this.#probeLength === APP_DESC_END) {
+			try {
+				info = parseImageHeader(this.#probe);
+			}
+			catch {
+				info = undefined;
+			}
+		}
+		const complete = this.#stage === Stage.Trailing;
+		const checksum = ((this.#xorBytes ^ this.#xorWords ^ (this.#xorWords >>> 8) ^ (this.#xorWords >>> 16) ^ (this.#xorWords >>> 24)) & 0xff);
+		const checksumValid = this.#storedChecksum >= 0 && checksum === this.#storedChecksum;
+		const hashValid = complete && this.#hashAppended && this.#computedHash !== undefined && equalBytes(this.#computedHash, this.#storedHash);
+		let reason = this.#reason;
+		if (reason === undefined && !complete) {
+			reason = this.#expectedLength > 0
+				? "truncated image: " + length + " of " + this.#expectedLength + " bytes"
+				: "truncated image: " + length + " bytes, the headers end further on";
+		}
+		if (reason === undefined && !checksumValid)
+			reason = "checksum mismatch: stored 0x" + hex(this.#storedChecksum, 2) + ", computed 0x" + hex(checksum, 2);
+		if (reason === undefined && this.#hashAppended && !hashValid)
+			reason = "SHA-256 mismatch: appended " + toHex(this.#storedHash) + ", computed " + toHex(this.#computedHash ?? new Uint8Array(0));
+		const verdict: ImageVerdict = {
+			valid: reason === undefined,
+			length,
+			expectedLength: this.#expectedLength,
+			trailing: complete ? length - this.#expectedLength : 0,
+			checksumValid,
+			hashValid,
+		};
+		if (reason !== undefined)
+			verdict.reason = reason;
+		if (info)
+			verdict.info = info;
+		if (this.#computedHash)
+			verdict.sha256 = toHex(this.#computedHash);
+		return verdict;
+	}
+
+	/** Copies header bytes into the probe (up to `limit`), hashing them; returns the new index. */
+	#takeProbe(chunk: Uint8Array, i: number, limit: number): number {
+		const take = Math.min(chunk.length - i, limit - this.#probeLength);
+		this.#probe.set(chunk.subarray(i, i + take), this.#probeLength);
+		this.#probeLength += take;
+		return this.#consumeHashed(chunk, i, take);
+	}
+
+	/** Feeds `take` bytes from `i` to the digest and advances; returns the new index. */
+	#consumeHashed(chunk: Uint8Array, i: number, take: number): number {
+		if (take > 0) {
+			// The first 288 bytes are kept for the app descriptor whatever stage they belong to.
+			if (this.#position < APP_DESC_END && this.#stage !== Stage.Header) {
+				const keep = Math.min(take, APP_DESC_END - this.#position);
+				this.#probe.set(chunk.subarray(i, i + keep), this.#position);
+				this.#probeLength = this.#position + keep;
+			}
+			this.#digest.write(chunk.subarray(i, i + take));
+			this.#position += take;
+		}
+		return i + take;
+	}
+
+	#fail(reason: string): void {
+		this.#reason = reason;
+		this.#stage = Stage.Failed;
+	}
+
+	#checkHeader(): void {
+		const header = this.#probe;
+		if (header[0] !== IMAGE_MAGIC)
+			return this.#fail("invalid magic byte 0x" + hex(header[0], 2) + " (expected 0xE9)");
+		const chipId = header[12] | (header[13] << 8);
+		if (this.#options.chipId !== undefined && chipId !== this.#options.chipId)
+			return this.#fail("image is for chip " + chipName(chipId) + ", this chip is " + chipName(this.#options.chipId));
+		this.#segmentCount = header[1];
+		if (this.#segmentCount === 0 || this.#segmentCount > MAX_SEGMENTS)
+			return this.#fail("invalid segment count " + this.#segmentCount + " (1.." + MAX_SEGMENTS + ")");
+		this.#hashAppended = header[23] === 1;
+		this.#segmentIndex = 0;
+		this.#segmentHeaderLength = 0;
+		this.#stage = Stage.SegmentHeader;
+	}
+
+	#checkSegmentHeader(): void {
+		const h = this.#segmentHeader;
+		const loadAddr = (h[0] | (h[1] << 8) | (h[2] << 16) | (h[3] << 24)) >>> 0;
+		const dataLength = (h[4] | (h[5] << 8) | (h[6] << 16) | (h[7] << 24)) >>> 0;
+		const label = "segment " + this.#segmentIndex + " (load 0x" + hex(loadAddr, 8) + ")";
+		if (dataLength % 4 !== 0)
+			return this.#fail(label + ": length 0x" + hex(dataLength, 1) + " is not a multiple of 4");
+		if (dataLength >= MAX_SEGMENT_LENGTH)
+			return this.#fail(label + ": length 0x" + hex(dataLength, 1) + " is 16 MiB or more");
+		this.#segmentEnd = this.#position + dataLength;
+		const capacity = this.#options.capacity;
+		if (capacity !== undefined && this.#segmentEnd > capacity)
+			return this.#fail(label + " ends at 0x" + hex(this.#segmentEnd, 1) + ", past the partition's 0x" + hex(capacity, 1) + " bytes");
+		this.#stage = Stage.SegmentData;
+		if (dataLength === 0)
+			this.#nextSegment();
+	}
+
+	#nextSegment(): void {
+		this.#segmentIndex++;
+		if (this.#segmentIndex < this.#segmentCount) {
+			this.#segmentHeaderLength = 0;
+			this.#stage = Stage.SegmentHeader;
+			return;
+		}
+		const padded = (this.#position + 1 + 15) & ~15;
+		this.#checksumOffset = padded - 1;
+		this.#expectedLength = padded + (this.#hashAppended ? HASH_LENGTH : 0);
+		const capacity = this.#options.capacity;
+		if (capacity !== undefined && this.#expectedLength > capacity)
+			return this.#fail("image length 0x" + hex(this.#expectedLength, 1) + " doesn't fit in the partition's 0x" + hex(capacity, 1) + " bytes");
+		this.#stage = this.#position === this.#checksumOffset ? Stage.Checksum : Stage.Padding;
+	}
+
+	/** XORs segment data bytes [from, to) of `chunk` into the checksum, a 32-bit word at a time where aligned. */
+	#xor(chunk: Uint8Array, from: number, to: number): void {
+		let i = from;
+		let bytes = this.#xorBytes;
+		while (i < to && ((chunk.byteOffset + i) & 3) !== 0)
+			bytes ^= chunk[i++];
+		const words = (to - i) >>> 2;
+		if (words > 0) {
+			const view = new Uint32Array(chunk.buffer, chunk.byteOffset + i, words);
+			let acc = this.#xorWords;
+			for (let w = 0; w < words; w++)
+				acc ^= view[w];
+			this.#xorWords = acc;
+			i += words << 2;
+		}
+		while (i < to)
+			bytes ^= chunk[i++];
+		this.#xorBytes = bytes;
+	}
+}
+
+/** Verifies a whole image held in memory (tests, the `image` command, the bootloader's flash reads). */
+export function verifyImage(bytes: Uint8Array, createDigest: DigestFactory, options?: VerifierOptions): ImageVerdict {
+	const verifier = new ImageVerifier(createDigest, options);
+	verifier.write(bytes);
+	return verifier.end();
+}
+
+/** The string in a NUL-padded field: the bytes before the first NUL, as UTF-8. */
+function fieldString(bytes: Uint8Array, offset: number, size: number): string {
+	let end = offset;
+	const limit = offset + size;
+	while (end < limit && bytes[end] !== 0)
+		end++;
+	return decodeUtf8(bytes, offset, end);
+}
+
+/** A small UTF-8 decoder for the descriptor's short fields (XS has no global TextDecoder); malformed sequences become U+FFFD. */
+export function decodeUtf8(bytes: Uint8Array, from: number, to: number): string {
+	let out = "";
+	let i = from;
+	while (i < to) {
+		const b = bytes[i++];
+		if (b < 0x80) {
+			out += String.fromCharCode(b);
+			continue;
+		}
+		const extra = b >= 0xf0 && b < 0xf5 ? 3 : b >= 0xe0 ? (b < 0xf0 ? 2 : -1) : b >= 0xc2 ? 1 : -1;
+		if (extra < 0 || i + extra > to) {
+			out += "\ufffd";
+			continue;
+		}
+		let code = b & (0x3f >> extra);
+		let ok = true;
+		for (let k = 0; k < extra; k++) {
+			const c = bytes[i + k];
+			if ((c & 0xc0) !== 0x80) {
+				ok = false;
+				break;
+			}
+			code = (code << 6) | (c & 0x3f);
+		}
+		const min = extra === 1 ? 0x80 : extra === 2 ? 0x800 : 0x10000;
+		if (!ok || code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) {
+			out += "\ufffd";
+			continue;
+		}
+		i += extra;
+		out += String.fromCodePoint(code);
+	}
+	return out;
+}
+
+/** Lower-case hex of the bytes. */
+export function toHex(bytes: Uint8Array): string {
+	let out = "";
+	for (let i = 0; i < bytes.length; i++)
+		out += (bytes[i] < 16 ? "0" : "") + bytes[i].toString(16);
+	return out;
+}
+
+function hex(value: number, digits: number): string {
+	let s = (value >>> 0).toString(16).toUpperCase();
+	while (s.length < digits)
+		s = "0" + s;
+	return s;
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+	if (a.length !== b.length)
+		return false;
+	for (let i = 0; i < a.length; i++) {
+		if (a[i] !== b[i])
+			return false;
+	}
+	return true;
+}
