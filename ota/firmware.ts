@@ -3,10 +3,20 @@
  * the update engine, the post-update confirm/rollback guard and the console commands. Platform
  * neutral: main.ts (Moddable) and the host simulator call startFirmware with their own adapters.
  */
-import type {KeyValueStore, Log, MqttSession, Timers} from "../rainmaker/ports";
-import type {TopicForm} from "../rainmaker/topics";
+import {NodeAgent} from "../rainmaker/agent";
+import {Node} from "../rainmaker/model";
+import type {KeyValueStore, Log, MqttSession, TimerHandle, Timers} from "../rainmaker/ports";
+import {SUFFIX_OTA_URL, type TopicForm} from "../rainmaker/topics";
+import {UserApprovalOta} from "./approval";
+import {OTA_HELP, otaCommand} from "./console";
+import {OtaFetcher} from "./fetcher";
+import {type AppImageInfo, parseImageHeader} from "./image";
+import {type OtaOptions, resolveOtaOptions} from "./options";
+import {createOtaService} from "./ota-service";
 import type {BootControl, DigestFactory, HttpClient, UpdatePartition} from "./ports";
-import type {OtaOptions} from "./options";
+import {StatusReporter} from "./reporter";
+import {RollbackGuard} from "./rollback-guard";
+import {UpdateEngine} from "./update-engine";
 
 export interface FirmwarePorts {
 	readonly session: MqttSession;
@@ -39,10 +49,89 @@ export interface CommandSink {
 }
 
 export interface Firmware {
+	readonly agent: NodeAgent;
+	readonly ota: UserApprovalOta;
+	readonly reporter: StatusReporter;
+	readonly fetcher: OtaFetcher;
+	readonly guard: RollbackGuard;
+	readonly engine: UpdateEngine;
+	/** The running image's facts (fw_version and project_name of the node come from them). */
+	readonly running: AppImageInfo;
+	readonly options: OtaOptions;
 	/**
 	 * Runs a console command. Returns true when it handled it. For "help" it prints its own help
 	 * lines and returns false, as Moddable's CLI.distribute expects.
 	 */
 	command(name: string, args: readonly string[], print: CommandSink): boolean;
 	stop(): void;
+}
+
+export const DEFAULT_NODE_NAME = "RainMaker OTA node";
+export const DEFAULT_NODE_TYPE = "esp.node.ota";
+const HOUR_MS = 3600 * 1000;
+
+/**
+ * Builds the node and starts it: connects, reports the config and params, confirms or rolls back a
+ * new image, and checks for updates as the options say. Throws OptionError for a bad option and an
+ * Error when the running image cannot be read (nothing is started then).
+ */
+export function startFirmware(ports: FirmwarePorts, config: FirmwareConfig): Firmware {
+	const options = resolveOtaOptions(config.ota);
+	const {session, timers, log, store, http, partition, boot, createDigest} = ports;
+	const running = parseImageHeader(boot.runningHeader());
+	const node = new Node(config.nodeId, {
+		name: config.nodeName ?? DEFAULT_NODE_NAME,
+		fw_version: running.version,
+		type: config.nodeType ?? DEFAULT_NODE_TYPE,
+		project_name: running.projectName,
+		platform: config.platform ?? "esp32",
+	});
+	const service = node.addDevice(createOtaService());
+	const agent = new NodeAgent({node, session, log, topicForm: config.topicForm});
+	const reporter = new StatusReporter(agent, timers, log, store);
+	const fetcher = new OtaFetcher(agent, timers, log, node.id, running.version);
+	const guard = new RollbackGuard({boot, store, timers, log, reporter, rollbackWaitSeconds: options.rollbackWaitSeconds});
+	const engine = new UpdateEngine({http, timers, log, store, partition, boot, createDigest, reporter, options, running});
+	const ota = new UserApprovalOta({params: agent, fetcher, engine, guard, reporter, timers, log, options});
+	service.onWrite = writes => ota.onOperationWrite(writes);
+
+	let periodic: TimerHandle | undefined;
+	const armPeriodicCheck = () => {
+		periodic = timers.set(() => {
+			ota.autoCheck(0);
+			armPeriodicCheck();
+		}, options.autofetchPeriodHours * HOUR_MS);
+	};
+	agent.onConnected(() => {
+		if (guard.connected())	// the reference fetches 5 s after confirming a new image
+			fetcher.fetchWithDelay(options.startupFetchDelaySeconds);
+	});
+	agent.onStarted(() => {
+		guard.reportRollback();
+		agent.subscribe(SUFFIX_OTA_URL, payload => ota.onOtaUrl(payload));
+		if (options.autofetch)
+			ota.autoCheck(options.startupFetchDelaySeconds);
+		if (options.autofetchPeriodHours > 0)
+			armPeriodicCheck();
+	});
+	log.info(`${running.projectName} ${running.version} starting as node ${node.id}`);
+	agent.start();
+
+	return {
+		agent, ota, reporter, fetcher, guard, engine, running, options,
+		command(name, args, print) {
+			if (name === "ota")
+				return otaCommand(ota, args, print), true;
+			if (name === "help")
+				OTA_HELP.forEach(line => print(line));
+			return false;
+		},
+		stop() {
+			timers.clear(periodic);
+			fetcher.stop();
+			guard.stop();
+			ota.stop();
+			agent.stop();
+		},
+	};
 }

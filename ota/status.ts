@@ -1,0 +1,81 @@
+/*
+ * otastatus reports: the reference's status strings and additional_info texts, and the payload
+ * builder that keeps a report within the reference's 200-byte buffer as valid JSON.
+ */
+
+export type OtaStatus = "in-progress" | "success" | "failed" | "delayed" | "rejected";
+
+/** The reference builds otastatus in a 200-byte buffer (esp_rmaker_ota_report_status_using_topics). */
+export const MAX_STATUS_PAYLOAD = 200;
+
+/** The reference's additional_info texts (protocol spec §5.13), plus this project's own where marked. */
+export const StatusText = {
+	waitingForApproval: "Waiting for Approval",
+	jsonPayloadError: "Aborted. JSON Payload error",
+	jobIdNotFound: "Aborted. OTA Updated ID not found in JSON",
+	urlNotFound: "Aborted. URL not found in JSON",
+	starting: (attempt: number, max: number) => `Starting OTA Upgrade (HTTPS attempt ${attempt}/${max})`,
+	downloading: "Downloading Firmware Image",
+	downloaded: (percent: number) => `Downloaded ${percent}% Firmware Image`,
+	downloadComplete: "Firmware Image download complete",
+	attemptFailed: (attempt: number, max: number, reason: string) => `OTA Attempt ${attempt}/${max} failed: ${reason}`,
+	rebooting: (attempts: number) => `Rebooting into new firmware (after ${attempts} HTTPS attempt${attempts === 1 ? "" : "s"})`,
+	verified: "OTA Upgrade finished and verified successfully",
+	rolledBack: "Firmware rolled back",
+	projectMismatch: "Project Name mismatch",
+	sameVersion: "Same version received",
+	lowerSecureVersion: "Lower secure version received",
+	chipMismatch: "Chip revision mismatch",
+	imageValidationFailed: "Image validation failed",
+	incompleteData: "Complete data was not received",
+} as const;
+
+/** Number of bytes `text` takes in UTF-8 (XS has no global TextEncoder; the strings here are short). */
+export function utf8Length(text: string): number {
+	let length = 0;
+	for (let i = 0; i < text.length; i++) {
+		const code = text.charCodeAt(i);
+		if (code < 0x80)
+			length += 1;
+		else if (code < 0x800)
+			length += 2;
+		else if (code >= 0xD800 && code <= 0xDBFF && i + 1 < text.length) {
+			length += 4;
+			i++;
+		}
+		else
+			length += 3;
+	}
+	return length;
+}
+
+function build(jobId: string, status: OtaStatus, info: string, ts: number): string {
+	return JSON.stringify({ota_job_id: jobId, status, additional_info: info, ts});
+}
+
+/**
+ * The otastatus JSON. additional_info is shortened (never split inside a surrogate pair) until
+ * the payload fits MAX_STATUS_PAYLOAD bytes, so the cloud always gets valid JSON.
+ */
+export function statusPayload(jobId: string, status: OtaStatus, info: string, ts: number): string {
+	let payload = build(jobId, status, info, ts);
+	if (utf8Length(payload) <= MAX_STATUS_PAYLOAD)
+		return payload;
+	let low = 0, high = info.length;	// the longest prefix that fits lies in [low, high)
+	while (low < high) {
+		const middle = (low + high + 1) >> 1;
+		if (utf8Length(build(jobId, status, cut(info, middle), ts)) <= MAX_STATUS_PAYLOAD)
+			low = middle;
+		else
+			high = middle - 1;
+	}
+	payload = build(jobId, status, cut(info, low), ts);
+	return payload;
+}
+
+function cut(text: string, length: number): string {
+	const code = text.charCodeAt(length - 1);
+	if (code >= 0xD800 && code <= 0xDBFF)
+		length--;
+	return text.slice(0, length);
+}
