@@ -1,0 +1,202 @@
+/*
+ * HttpClient port on Moddable's `http` Request (modules/network/http/http.js), streaming:
+ * `response` stays undefined so nothing is buffered, each responseFragment is read with
+ * read(ArrayBuffer) inside the callback and handed on as one chunk. HTTPS goes through
+ * SecureSocket (the `Socket` and `secure` properties of the dictionary reach the socket
+ * constructor). No redirects are followed (neither does Request; the OTA core does it).
+ * The URL is parsed here: XS has no URL class unless the web/url module is linked.
+ * Message values are Moddable's runtime constants (facts §4.1), not the typings' (which say
+ * responseFragment 3 and error -1).
+ */
+import {Request} from "http";
+import SecureSocket from "securesocket";
+import type {Timers} from "../rainmaker/ports";
+import type {HttpClient, HttpHandlers, HttpRequest} from "../ota/ports";
+
+const STATUS = 1;
+const HEADER = 2;
+const HEADERS_COMPLETE = 3;
+const RESPONSE_FRAGMENT = 4;
+const RESPONSE_COMPLETE = 5;
+
+export interface ParsedUrl {
+	readonly secure: boolean;
+	readonly host: string;
+	readonly port: number;
+	/** Path and query, at least "/". */
+	readonly path: string;
+}
+
+/** Parses an absolute http(s) URL; throws a clear Error for anything else. */
+export function parseHttpUrl(url: string): ParsedUrl {
+	const match = /^(https?):\/\/([^/?#]*)([^#]*)/i.exec(url);
+	if (!match)
+		throw new Error(`not an http(s) URL: ${JSON.stringify(url)}`);
+	const secure = match[1].toLowerCase() === "https";
+	let authority = match[2];
+	const at = authority.lastIndexOf("@");
+	if (at >= 0)
+		throw new Error("URLs with credentials are not supported");
+	let host: string;
+	let portText: string | undefined;
+	if (authority.startsWith("[")) {
+		const close = authority.indexOf("]");
+		if (close < 0)
+			throw new Error(`bad IPv6 host in URL: ${JSON.stringify(url)}`);
+		host = authority.slice(1, close);
+		authority = authority.slice(close + 1);
+		if (authority && !authority.startsWith(":"))
+			throw new Error(`bad host in URL: ${JSON.stringify(url)}`);
+		portText = authority ? authority.slice(1) : undefined;
+	}
+	else {
+		const colon = authority.indexOf(":");
+		host = colon < 0 ? authority : authority.slice(0, colon);
+		portText = colon < 0 ? undefined : authority.slice(colon + 1);
+	}
+	if (!host)
+		throw new Error(`no host in URL: ${JSON.stringify(url)}`);
+	let port = secure ? 443 : 80;
+	if (portText !== undefined && portText !== "") {
+		if (!/^[0-9]{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535)
+			throw new Error(`bad port in URL: ${JSON.stringify(url)}`);
+		port = Number(portText);
+	}
+	const path = match[3] ? (match[3].startsWith("/") ? match[3] : "/" + match[3]) : "/";
+	return {secure, host, port, path};
+}
+
+export interface HttpClientConfig {
+	/** CA certificates (DER) trusted for https downloads; empty = the SDK's built-in CA resources. */
+	readonly trustedCertificates?: readonly ArrayBuffer[];
+}
+
+/** What the adapter uses of a Request (its callback's `this`). */
+interface StreamingRequest {
+	callback: (message: number, value1?: unknown, value2?: unknown) => void;
+	read(type: typeof ArrayBuffer): ArrayBuffer | undefined;
+	close(): void;
+}
+
+export class DeviceHttpClient implements HttpClient {
+	readonly #timers: Timers;
+	readonly #config: HttpClientConfig;
+
+	constructor(timers: Timers, config: HttpClientConfig = {}) {
+		this.#timers = timers;
+		this.#config = config;
+	}
+
+	get(url: string, headers: ReadonlyArray<readonly [string, string]>, handlers: HttpHandlers): HttpRequest {
+		let finished = false;
+		let request: StreamingRequest | undefined;
+		const finish = (error?: Error) => {
+			if (finished)
+				return;
+			finished = true;
+			const current = request;
+			request = undefined;
+			try {
+				current?.close();
+			}
+			catch {
+				// already closed by http.js
+			}
+			handlers.onDone(error);
+		};
+		const handle: HttpRequest = {
+			abort: (reason: string) => {
+				if (finished)
+					return;
+				const current = request;
+				request = undefined;
+				try {
+					current?.close();
+				}
+				catch {
+					// already closed
+				}
+				// onDone runs asynchronously, never inside the caller's abort()
+				this.#timers.set(() => finish(new Error(`aborted: ${reason}`)), 0);
+			},
+		};
+
+		let target: ParsedUrl;
+		try {
+			target = parseHttpUrl(url);
+			for (const [name, value] of headers) {
+				if (/[\r\n:]/.test(name) || /[\r\n]/.test(value))
+					throw new Error(`bad HTTP header ${JSON.stringify(name)}`);
+			}
+		}
+		catch (error) {
+			this.#timers.set(() => finish(toError(error)), 0);
+			return handle;
+		}
+
+		const dictionary: {[key: string]: unknown} = {
+			host: target.host,
+			port: target.port,
+			path: target.path,
+			method: "GET",
+			headers: headers.flatMap(([name, value]) => [name, value]),
+		};
+		if (target.secure) {
+			dictionary.Socket = SecureSocket;
+			const trusted = this.#config.trustedCertificates;
+			dictionary.secure = {
+				protocolVersion: 0x0303,
+				...(trusted && trusted.length ? {certificate: trusted[0]} : {}),
+			};
+		}
+
+		let status = 0;
+		const received = new Map<string, string>();
+		try {
+			// The typings lack Socket/secure (facts §4.1), hence the cast of the dictionary
+			request = new Request(dictionary as ConstructorParameters<typeof Request>[0]) as unknown as StreamingRequest;
+		}
+		catch (error) {
+			this.#timers.set(() => finish(toError(error)), 0);
+			return handle;
+		}
+		const own = request;
+		own.callback = function (this: StreamingRequest, message: number, value1?: unknown, value2?: unknown) {
+			if (finished || request !== own)
+				return;
+			try {
+				if (message === STATUS) {
+					status = Number(value1);
+				}
+				else if (message === HEADER) {
+					const name = String(value1).toLowerCase();
+					const previous = received.get(name);
+					received.set(name, previous === undefined ? String(value2) : `${previous}, ${String(value2)}`);
+				}
+				else if (message === HEADERS_COMPLETE) {
+					if (!handlers.onHeaders(status, name => received.get(name.toLowerCase())))
+						finish(new Error(`transfer stopped by the receiver (HTTP ${status})`));
+				}
+				else if (message === RESPONSE_FRAGMENT) {
+					const bytes = this.read(ArrayBuffer);
+					if (bytes && bytes.byteLength)
+						handlers.onData(new Uint8Array(bytes));
+				}
+				else if (message === RESPONSE_COMPLETE) {
+					finish();
+				}
+				else if (message < 0) {
+					finish(new Error(`HTTP transfer failed (Request error ${message})`));
+				}
+			}
+			catch (error) {
+				finish(toError(error));
+			}
+		};
+		return handle;
+	}
+}
+
+function toError(error: unknown): Error {
+	return error instanceof Error ? error : new Error(String(error));
+}

@@ -1,0 +1,64 @@
+/*
+ * KeyValueStore port on Moddable's `preference` (NVS on esp32; a JSON file on lin). One domain
+ * per store ("rmaker_ota" for the OTA state, as the reference). NVS limits namespace and key names
+ * to 15 characters and rejects non-integer numbers; the lin file accepts anything, so the limits
+ * are checked here, with a clear error, on every platform.
+ */
+import Preference from "preference";
+import type {KeyValueStore} from "../rainmaker/ports";
+
+/** NVS_KEY_NAME_MAX_SIZE - 1. */
+export const MAX_KEY_LENGTH = 15;
+/** Largest string value NVS takes (Moddable's files.md: 4000 bytes). */
+export const MAX_VALUE_BYTES = 4000;
+
+export class KeyValueError extends Error {
+	override name = "KeyValueError";
+}
+
+function checkName(kind: string, name: string): void {
+	if (typeof name !== "string" || name.length === 0 || name.length > MAX_KEY_LENGTH)
+		throw new KeyValueError(`${kind} "${String(name)}" must have 1 to ${MAX_KEY_LENGTH} characters (NVS limit)`);
+}
+
+export class PreferenceStore implements KeyValueStore {
+	readonly domain: string;
+
+	constructor(domain: string) {
+		checkName("preference domain", domain);
+		this.domain = domain;
+	}
+
+	get(key: string): string | number | boolean | undefined {
+		checkName("preference key", key);
+		const value = Preference.get(this.domain, key);
+		if (value === undefined || typeof value === "string" || typeof value === "number" || typeof value === "boolean")
+			return value;
+		throw new KeyValueError(`preference ${this.domain}/${key} holds a buffer, not a string, number or boolean`);
+	}
+
+	set(key: string, value: string | number | boolean): void {
+		checkName("preference key", key);
+		if (typeof value === "number" && !(Number.isInteger(value) && value >= -0x80000000 && value <= 0x7FFFFFFF))
+			throw new KeyValueError(`preference ${this.domain}/${key}: ${value} is not a 32-bit integer (NVS stores i32)`);
+		if (typeof value === "string" && utf8Length(value) > MAX_VALUE_BYTES)
+			throw new KeyValueError(`preference ${this.domain}/${key}: value longer than ${MAX_VALUE_BYTES} bytes`);
+		if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean")
+			throw new KeyValueError(`preference ${this.domain}/${key}: unsupported value type ${typeof value}`);
+		Preference.set(this.domain, key, value);
+	}
+
+	delete(key: string): void {
+		checkName("preference key", key);
+		Preference.delete(this.domain, key);
+	}
+}
+
+function utf8Length(text: string): number {
+	let bytes = 0;
+	for (const character of text) {
+		const code = character.codePointAt(0) ?? 0;
+		bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+	}
+	return bytes;
+}

@@ -1,0 +1,118 @@
+/*
+ * The device's settings from Moddable's `mc/config` (manifest.json "config", overridable on the
+ * mcconfig command line as key=value). Values given on the command line arrive as strings, so
+ * numbers and booleans are parsed here; a bad value is a start-up error naming the key.
+ * OTA options use the names of ota/options.ts (OtaOptions) as config keys.
+ */
+import type {OtaOptions} from "../ota/options";
+import {defaultOtaOptions} from "../ota/options";
+import type {TopicForm} from "../rainmaker/topics";
+
+export class SettingsError extends Error {
+	override name = "SettingsError";
+}
+
+export type ConfigSource = {readonly [key: string]: unknown};
+
+export interface DeviceSettings {
+	readonly nodeId: string;
+	readonly nodeName?: string;
+	readonly nodeType?: string;
+	readonly topicForm: TopicForm;
+	readonly mqttHost: string;
+	readonly mqttPort: number;
+	readonly mqttTls: boolean;
+	/** ALPN protocol; "" for none ("x-amzn-mqtt-ca" on port 443 against AWS IoT). */
+	readonly mqttAlpn: string;
+	readonly mqttUser?: string;
+	readonly mqttKeepAliveSeconds: number;
+	/** Resource names of the CA, the node certificate and its PKCS#8 key (DER). */
+	readonly caResource: string;
+	readonly certificateResource: string;
+	readonly keyResource: string;
+	/** CA resource trusted for HTTPS downloads; "" = the SDK's built-in CA resources. */
+	readonly downloadCaResource: string;
+	/** 0 = no telnet console. */
+	readonly telnetPort: number;
+	/** Start the serial Console (useful in instrumented builds only). */
+	readonly serialConsole: boolean;
+	readonly ota: Partial<OtaOptions>;
+}
+
+function text(source: ConfigSource, key: string, fallback: string): string {
+	const value = source[key];
+	if (value === undefined || value === null)
+		return fallback;
+	if (typeof value !== "string" && typeof value !== "number")
+		throw new SettingsError(`config ${key} must be a string`);
+	return String(value);
+}
+
+function integer(source: ConfigSource, key: string, fallback: number, min: number, max: number): number {
+	const value = source[key];
+	if (value === undefined || value === null || value === "")
+		return fallback;
+	const number = typeof value === "number" ? value : typeof value === "string" && /^-?[0-9]+$/.test(value.trim()) ? Number(value) : NaN;
+	if (!Number.isInteger(number) || number < min || number > max)
+		throw new SettingsError(`config ${key} must be an integer within ${min}..${max}, got ${JSON.stringify(value)}`);
+	return number;
+}
+
+function flag(source: ConfigSource, key: string, fallback: boolean): boolean {
+	const value = source[key];
+	if (value === undefined || value === null || value === "")
+		return fallback;
+	if (typeof value === "boolean")
+		return value;
+	if (value === 1 || value === "1" || value === "true" || value === "yes")
+		return true;
+	if (value === 0 || value === "0" || value === "false" || value === "no")
+		return false;
+	throw new SettingsError(`config ${key} must be true or false, got ${JSON.stringify(value)}`);
+}
+
+/** OTA options present in the config, converted to the types of OtaOptions (ranges are checked by resolveOtaOptions). */
+function otaOptions(source: ConfigSource): Partial<OtaOptions> {
+	const options: {[key: string]: number | boolean} = {};
+	for (const key of Object.keys(defaultOtaOptions) as (keyof OtaOptions)[]) {
+		if (source[key] === undefined || source[key] === "")
+			continue;
+		const fallback = defaultOtaOptions[key];
+		options[key] = typeof fallback === "boolean" ? flag(source, key, fallback) : integer(source, key, fallback, -0x80000000, 0x7FFFFFFF);
+	}
+	return options as Partial<OtaOptions>;
+}
+
+export function readSettings(source: ConfigSource): DeviceSettings {
+	const nodeId = text(source, "nodeId", "");
+	if (!/^[A-Za-z0-9_-]{1,64}$/.test(nodeId))
+		throw new SettingsError(`config nodeId must be 1 to 64 letters, digits, "_" or "-" (pass nodeId=... to mcconfig), got ${JSON.stringify(nodeId)}`);
+	const mqttHost = text(source, "mqttHost", "");
+	if (!mqttHost)
+		throw new SettingsError("config mqttHost is empty (pass mqttHost=... to mcconfig)");
+	const topicForm = text(source, "topicForm", "basic-ingest");
+	if (topicForm !== "plain" && topicForm !== "basic-ingest")
+		throw new SettingsError(`config topicForm must be "plain" or "basic-ingest", got ${JSON.stringify(topicForm)}`);
+	const nodeName = text(source, "nodeName", "");
+	const nodeType = text(source, "nodeType", "");
+	const mqttUser = text(source, "mqttUser", "");
+	return {
+		nodeId,
+		nodeName: nodeName || undefined,
+		nodeType: nodeType || undefined,
+		topicForm,
+		mqttHost,
+		mqttPort: integer(source, "mqttPort", 8883, 1, 65535),
+		mqttTls: flag(source, "mqttTls", true),
+		mqttAlpn: text(source, "mqttAlpn", ""),
+		mqttUser: mqttUser || undefined,
+		mqttKeepAliveSeconds: integer(source, "mqttKeepAlive", 120, 0, 1200),
+		caResource: text(source, "caResource", "ca.der"),
+		certificateResource: text(source, "certificateResource", "node.crt.der"),
+		keyResource: text(source, "keyResource", "node.key.der"),
+		downloadCaResource: text(source, "downloadCaResource", ""),
+		telnetPort: integer(source, "telnetPort", 2323, 0, 65535),
+		serialConsole: flag(source, "serialConsole", false),
+		ota: otaOptions(source),
+	};
+}
