@@ -1,0 +1,281 @@
+/*
+ * `rainmaker-ota-xs app`: the phone app's role in the user-approval OTA flow ([FAQ-UA]) as a
+ * command: show the node's offer (Info) and the job's status, watch them, ask the node to check,
+ * and approve (write `start`, keep the job id, follow `user/nodes/ota_status` to a final state).
+ * It takes a base URL and an access token, so it works against the real RainMaker cloud too.
+ */
+import {parseArgs} from "node:util";
+import {DEFAULT_REST_BASE_URL} from "../cloud/defaults";
+import {RainMakerApi, RainMakerApiError, type OtaStatusResponse} from "./api";
+import {followOtaJob, formatStatus, realClock, type Clock, type FollowOutcome} from "./follow";
+import {fetchOtaServiceNames, readOffer, sendOperation, type OtaServiceNames} from "./ota-service";
+import {AppState, defaultStatePath} from "./state";
+
+export const appUsage = `usage: rainmaker-ota-xs app <command> --node <id> [options]
+commands:
+  show        the node's OTA Info and the status of its job (the offered or the remembered one)
+  watch       the same, refreshed until the job reaches a final state (or Ctrl-C)
+  check       ask the node to check for an update (Operation "check")
+  approve     approve the offered update (Operation "start"), remember its job id and follow
+              its status until success (exit 0), rejected/failed (exit 1) or the timeout (exit 1)
+options:
+  --node <id>               node id (required)
+  --base-url <url>          REST base URL (default ${DEFAULT_REST_BASE_URL})
+  --token <token>           access token, sent as "Authorization: <token>"
+  --state-file <file>       where approved job ids are kept (default ${defaultStatePath()})
+  --timeout <s>             approve/watch: give up after this many seconds (default 600)
+  --poll-interval <s>       seconds between status polls (default 1)
+  --failed-grace <s>        a "failed" status is final when nothing newer arrives within this time (default 30)
+  -h, --help`;
+
+export interface AppIo {
+	out(line: string): void;
+	err(line: string): void;
+	/** Stops watch/approve (Ctrl-C does the same). */
+	signal?: AbortSignal;
+	clock?: Clock;
+}
+
+const consoleIo: AppIo = {out: (line) => console.log(line), err: (line) => console.error(line)};
+
+class UsageError extends Error {}
+
+interface Settings {
+	command: "show" | "watch" | "check" | "approve";
+	nodeId: string;
+	api: RainMakerApi;
+	state: AppState;
+	timeoutMs: number;
+	pollIntervalMs: number;
+	failedGraceMs: number;
+}
+
+function seconds(value: string | undefined, name: string, fallback: number): number {
+	if (value === undefined)
+		return fallback * 1000;
+	const number = Number(value);
+	if (value.trim() === "" || !Number.isFinite(number) || number < 0)
+		throw new UsageError(`--${name}: "${value}" is not a number of seconds`);
+	return number * 1000;
+}
+
+function parse(argv: string[]): Settings | "help" {
+	const {values, positionals} = parseArgs({
+		args: argv,
+		strict: true,
+		allowPositionals: true,
+		options: {
+			"node": {type: "string"},
+			"base-url": {type: "string"},
+			"token": {type: "string"},
+			"state-file": {type: "string"},
+			"timeout": {type: "string"},
+			"poll-interval": {type: "string"},
+			"failed-grace": {type: "string"},
+			"help": {type: "boolean", short: "h"},
+		},
+	});
+	if (values.help)
+		return "help";
+	if (positionals.length !== 1)
+		throw new UsageError(positionals.length === 0 ? "a command is required" : `one command expected, got: ${positionals.join(" ")}`);
+	const command = positionals[0]!;
+	if (command !== "show" && command !== "watch" && command !== "check" && command !== "approve")
+		throw new UsageError(`unknown command "${command}"`);
+	if (values.node === undefined || values.node === "")
+		throw new UsageError("--node <id> is required");
+	const baseUrl = values["base-url"] ?? DEFAULT_REST_BASE_URL;
+	try {
+		const url = new URL(baseUrl);
+		if (url.protocol !== "http:" && url.protocol !== "https:")
+			throw new Error();
+	} catch {
+		throw new UsageError(`--base-url: "${baseUrl}" is not an http(s) URL`);
+	}
+	const pollIntervalMs = seconds(values["poll-interval"], "poll-interval", 1);
+	if (pollIntervalMs === 0)
+		throw new UsageError("--poll-interval must be more than 0");
+	return {
+		command,
+		nodeId: values.node,
+		api: new RainMakerApi({baseUrl, ...(values.token !== undefined ? {accessToken: values.token} : {})}),
+		state: new AppState(values["state-file"] ?? defaultStatePath()),
+		timeoutMs: seconds(values.timeout, "timeout", 600),
+		pollIntervalMs,
+		failedGraceMs: seconds(values["failed-grace"], "failed-grace", 30),
+	};
+}
+
+export async function appCommand(argv: string[], io: AppIo = consoleIo): Promise<number> {
+	let settings: Settings;
+	try {
+		const parsed = parse(argv);
+		if (parsed === "help") {
+			io.out(appUsage);
+			return 0;
+		}
+		settings = parsed;
+	} catch (error) {
+		io.err(`rainmaker-ota-xs app: ${(error as Error).message}`);
+		io.err(appUsage);
+		return 2;
+	}
+	// Ctrl-C ends watch/approve cleanly; the caller's signal does the same in tests.
+	const stop = new AbortController();
+	const onSigint = () => stop.abort();
+	process.once("SIGINT", onSigint);
+	io.signal?.addEventListener("abort", onSigint);
+	if (io.signal?.aborted)
+		stop.abort();
+	try {
+		switch (settings.command) {
+		case "show": return await show(settings, io);
+		case "check": return await check(settings, io);
+		case "watch": return await watch(settings, io, stop.signal);
+		default: return await approve(settings, io, stop.signal);
+		}
+	} catch (error) {
+		io.err(`rainmaker-ota-xs app ${settings.command}: ${(error as Error).message}`);
+		return 1;
+	} finally {
+		process.off("SIGINT", onSigint);
+		io.signal?.removeEventListener("abort", onSigint);
+	}
+}
+
+function time(clock: Clock): string {
+	return new Date(clock.now()).toISOString().slice(11, 19);
+}
+
+function infoText(info: unknown): string {
+	return info === undefined ? "(none reported)" : JSON.stringify(info);
+}
+
+/** The job to look at: the one offered in Info, else the one remembered from an approval. */
+function jobOf(settings: Settings, offeredJobId: string | undefined): {jobId: string; remembered: boolean} | undefined {
+	if (offeredJobId)
+		return {jobId: offeredJobId, remembered: false};
+	const remembered = settings.state.get(settings.nodeId);
+	return remembered ? {jobId: remembered.jobId, remembered: true} : undefined;
+}
+
+async function statusOrNote(settings: Settings, jobId: string): Promise<OtaStatusResponse | string> {
+	try {
+		return await settings.api.getOtaStatus(settings.nodeId, jobId);
+	} catch (error) {
+		if (error instanceof RainMakerApiError && error.httpStatus !== 401 && error.httpStatus !== 403 && error.httpStatus !== 0)
+			return `no status: ${error.description}`;
+		throw error;
+	}
+}
+
+async function show(settings: Settings, io: AppIo): Promise<number> {
+	const names = await fetchOtaServiceNames(settings.api, settings.nodeId);
+	const offer = readOffer(await settings.api.getParams(settings.nodeId), names);
+	io.out(`node ${settings.nodeId} ${names.service}.${names.info}: ${infoText(offer.info)}`);
+	const job = jobOf(settings, offer.jobId);
+	if (!job) {
+		io.out("no update offered and no approved job remembered");
+		return 0;
+	}
+	const status = await statusOrNote(settings, job.jobId);
+	io.out(`job ${job.jobId}${job.remembered ? " (remembered)" : ""}: ${typeof status === "string" ? status : formatStatus(status, job.remembered)}`);
+	return 0;
+}
+
+async function check(settings: Settings, io: AppIo): Promise<number> {
+	const names = await fetchOtaServiceNames(settings.api, settings.nodeId);
+	await sendOperation(settings.api, settings.nodeId, names, "check");
+	io.out(`asked node ${settings.nodeId} to check for an update (${names.service}.${names.operation} = "check")`);
+	return 0;
+}
+
+async function watch(settings: Settings, io: AppIo, signal: AbortSignal): Promise<number> {
+	const clock = io.clock ?? realClock;
+	const names = await fetchOtaServiceNames(settings.api, settings.nodeId);
+	const start = clock.now();
+	let lastInfo: string | undefined;
+	let lastStatus = "";
+	let jobId: string | undefined;
+	let failedSince: number | undefined;
+	for (;;) {
+		if (signal.aborted)
+			return 130;
+		const offer = readOffer(await settings.api.getParams(settings.nodeId), names);
+		const info = infoText(offer.info);
+		if (info !== lastInfo) {
+			lastInfo = info;
+			io.out(`${time(clock)} ${names.service}.${names.info}: ${info}`);
+		}
+		// Keep following the job once seen: Info is cleared when the update starts.
+		const job = jobOf(settings, offer.jobId);
+		if (job && job.jobId !== jobId) {
+			jobId = job.jobId;
+			lastStatus = "";
+			failedSince = undefined;
+		}
+		if (jobId) {
+			const status = await statusOrNote(settings, jobId);
+			const line = `job ${jobId} ${typeof status === "string" ? status : formatStatus(status, false)}`;
+			const key = typeof status === "string" ? line : `${line}@${status.timestamp}`;
+			if (key !== lastStatus) {
+				lastStatus = key;
+				failedSince = typeof status !== "string" && status.status === "failed" ? clock.now() : undefined;
+				io.out(`${time(clock)} ${line}`);
+			}
+			if (typeof status !== "string") {
+				if (status.status === "success")
+					return 0;
+				if (status.status === "rejected")
+					return 1;
+				if (failedSince !== undefined && clock.now() - failedSince >= settings.failedGraceMs)
+					return 1;
+			}
+		}
+		if (clock.now() - start >= settings.timeoutMs) {
+			io.out(`${time(clock)} no final state within ${settings.timeoutMs / 1000} s`);
+			return 1;
+		}
+		await clock.sleep(settings.pollIntervalMs);
+	}
+}
+
+async function approve(settings: Settings, io: AppIo, signal: AbortSignal): Promise<number> {
+	const clock = io.clock ?? realClock;
+	const names = await fetchOtaServiceNames(settings.api, settings.nodeId);
+	const offer = readOffer(await settings.api.getParams(settings.nodeId), names);
+	if (!offer.jobId) {
+		io.err(`node ${settings.nodeId} offers no update (${names.service}.${names.info} is ${infoText(offer.info)}); run "check" first and wait for the offer`);
+		return 1;
+	}
+	// Remember the job before approving: once the update starts, Info no longer shows it.
+	settings.state.remember(settings.nodeId, {jobId: offer.jobId, ...(offer.fwVersion ? {fwVersion: offer.fwVersion} : {}), approvedAt: new Date(clock.now()).toISOString()});
+	await sendOperation(settings.api, settings.nodeId, names, "start");
+	io.out(`${time(clock)} approved job ${offer.jobId}${offer.fwVersion ? ` (firmware ${offer.fwVersion})` : ""} on node ${settings.nodeId}`);
+	const outcome: FollowOutcome = await followOtaJob(settings.api, settings.nodeId, offer.jobId, {
+		pollIntervalMs: settings.pollIntervalMs,
+		timeoutMs: settings.timeoutMs,
+		failedGraceMs: settings.failedGraceMs,
+		clock,
+		signal,
+		onStatus: (status) => io.out(`${time(clock)} ${formatStatus(status, true)}`),
+		onPollError: (error) => io.out(`${time(clock)} (status not available: ${error.description})`),
+	});
+	switch (outcome) {
+	case "success":
+		io.out(`${time(clock)} update of node ${settings.nodeId} to ${offer.fwVersion ?? "the new firmware"} succeeded`);
+		return 0;
+	case "rejected":
+		io.out(`${time(clock)} the node rejected the update`);
+		return 1;
+	case "failed":
+		io.out(`${time(clock)} the update failed (no newer status within ${settings.failedGraceMs / 1000} s)`);
+		return 1;
+	case "timeout":
+		io.out(`${time(clock)} no final state within ${settings.timeoutMs / 1000} s`);
+		return 1;
+	case "stopped":
+		io.out(`${time(clock)} stopped; the job id ${offer.jobId} is remembered for "show" and "watch"`);
+		return 130;
+	}
+}

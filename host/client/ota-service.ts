@@ -1,0 +1,84 @@
+/*
+ * The node's user-approval OTA service as an app sees it ([FAQ-UA], spec §2.1): a service of type
+ * `esp.service.ota` with an `esp.param.ota_operation` param (write "check"/"start") and an
+ * `esp.param.ota_info` param (the offer: `{"job_id","fw_version",...}`, `{}` when there is none).
+ * Names are looked up by type in the node config, as an app must; without a config the FAQ's
+ * names OTA / Operation / Info are used.
+ */
+import {RainMakerApiError, type Json, type JsonObject, type RainMakerApi} from "./api";
+
+export interface OtaServiceNames {
+	service: string;
+	operation: string;
+	info: string;
+}
+
+export const faqNames: OtaServiceNames = {service: "OTA", operation: "Operation", info: "Info"};
+
+export interface OtaOffer {
+	/** The Info value as the node reported it (object, or "{}" as a string in the FAQ's initial params). */
+	info: Json | undefined;
+	jobId?: string;
+	fwVersion?: string;
+}
+
+function isObject(value: unknown): value is JsonObject {
+	return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Finds the names in a node config; falls back to the FAQ's names for anything missing. */
+export function otaServiceNames(config: JsonObject | undefined): OtaServiceNames {
+	const services = config && Array.isArray(config.services) ? config.services : [];
+	const service = services.find((entry) => isObject(entry) && entry.type === "esp.service.ota");
+	if (!isObject(service))
+		return faqNames;
+	const params = Array.isArray(service.params) ? service.params.filter(isObject) : [];
+	const named = (type: string, fallback: string) => {
+		const param = params.find((entry) => entry.type === type);
+		return param && typeof param.name === "string" ? param.name : fallback;
+	};
+	return {
+		service: typeof service.name === "string" ? service.name : faqNames.service,
+		operation: named("esp.param.ota_operation", faqNames.operation),
+		info: named("esp.param.ota_info", faqNames.info),
+	};
+}
+
+/** Reads the names from the node's config; a node without a reported config gets the FAQ's names. */
+export async function fetchOtaServiceNames(api: RainMakerApi, nodeId: string): Promise<OtaServiceNames> {
+	try {
+		return otaServiceNames(await api.getConfig(nodeId));
+	} catch (error) {
+		if (error instanceof RainMakerApiError && error.httpStatus === 404)
+			return faqNames;
+		throw error;
+	}
+}
+
+/** The offer in the node's params (Info may be an object or a JSON string, §2.3). */
+export function readOffer(params: JsonObject, names: OtaServiceNames): OtaOffer {
+	const service = params[names.service];
+	const raw = isObject(service) ? service[names.info] : undefined;
+	let info: Json | undefined = raw;
+	if (typeof raw === "string") {
+		try {
+			info = JSON.parse(raw) as Json;
+		} catch {
+			info = raw;
+		}
+	}
+	const offer: OtaOffer = {info: raw};
+	if (isObject(info)) {
+		const jobId = info.job_id ?? info.ota_job_id;
+		if (typeof jobId === "string" && jobId !== "")
+			offer.jobId = jobId;
+		if (typeof info.fw_version === "string")
+			offer.fwVersion = info.fw_version;
+	}
+	return offer;
+}
+
+/** Writes `check` or `start` to the Operation param. */
+export function sendOperation(api: RainMakerApi, nodeId: string, names: OtaServiceNames, operation: "check" | "start"): Promise<void> {
+	return api.setParams(nodeId, {[names.service]: {[names.operation]: operation}});
+}

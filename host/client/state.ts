@@ -1,0 +1,70 @@
+/*
+ * The job ids the client approved, per node, in a small JSON file (default
+ * ~/.rainmaker-ota-xs/app-state.json). The app has to keep the job id itself (FAQ step 3): the node
+ * clears Info when the update starts and reboots, so afterwards only the remembered id lets the
+ * client ask `user/nodes/ota_status`.
+ */
+import {mkdirSync, readFileSync, renameSync, writeFileSync} from "node:fs";
+import {homedir} from "node:os";
+import {dirname, join} from "node:path";
+
+export interface RememberedJob {
+	jobId: string;
+	fwVersion?: string;
+	/** ISO time of the approval. */
+	approvedAt: string;
+}
+
+interface StateFileContent {
+	nodes: Record<string, RememberedJob>;
+}
+
+export function defaultStatePath(): string {
+	return join(homedir(), ".rainmaker-ota-xs", "app-state.json");
+}
+
+export class AppState {
+	constructor(readonly path: string = defaultStatePath()) {}
+
+	/** The remembered job of a node. Throws a clear error for a damaged file (it is left as it is). */
+	get(nodeId: string): RememberedJob | undefined {
+		return this.#read().nodes[nodeId];
+	}
+
+	remember(nodeId: string, job: RememberedJob): void {
+		const content = this.#read();
+		content.nodes[nodeId] = job;
+		mkdirSync(dirname(this.path), {recursive: true});
+		// Write then rename, so an interrupted write never leaves half a file.
+		const temporary = `${this.path}.${process.pid}.tmp`;
+		writeFileSync(temporary, `${JSON.stringify(content, null, "\t")}\n`);
+		renameSync(temporary, this.path);
+	}
+
+	#read(): StateFileContent {
+		let text: string;
+		try {
+			text = readFileSync(this.path, "utf8");
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code === "ENOENT")
+				return {nodes: {}};
+			throw new Error(`cannot read the state file ${this.path}: ${(error as Error).message}`);
+		}
+		let value: unknown;
+		try {
+			value = JSON.parse(text);
+		} catch {
+			throw new Error(`the state file ${this.path} is not valid JSON; fix or delete it`);
+		}
+		const nodes = (value as {nodes?: unknown})?.nodes;
+		if (typeof nodes !== "object" || nodes === null || Array.isArray(nodes))
+			throw new Error(`the state file ${this.path} has no "nodes" object; fix or delete it`);
+		const valid: Record<string, RememberedJob> = {};
+		for (const [nodeId, job] of Object.entries(nodes as Record<string, unknown>)) {
+			const entry = job as Partial<RememberedJob> | null;
+			if (entry && typeof entry.jobId === "string")
+				valid[nodeId] = {jobId: entry.jobId, approvedAt: String(entry.approvedAt ?? ""), ...(typeof entry.fwVersion === "string" ? {fwVersion: entry.fwVersion} : {})};
+		}
+		return {nodes: valid};
+	}
+}

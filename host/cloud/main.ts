@@ -1,0 +1,170 @@
+/*
+ * `rainmaker-ota-xs cloud`: runs the local cloud until SIGINT/SIGTERM, optionally with images and
+ * a job, printing what the nodes do.
+ */
+import {readFileSync} from "node:fs";
+import {parseArgs} from "node:util";
+import {startCloud, type Cloud, type CloudOptions} from "./cloud";
+import {DEFAULT_HTTP_PORT, DEFAULT_HTTPS_PORT, DEFAULT_MQTT_PORT, DEFAULT_MQTTS_PORT} from "./defaults";
+import type {OtaImage} from "./images";
+
+export const cloudUsage = `usage: rainmaker-ota-xs cloud [options]
+  --host <addr>             address to listen on (default 127.0.0.1)
+  --mqtt-port <n>           MQTT port (default ${DEFAULT_MQTT_PORT}; 0 = any)
+  --http-port <n>           REST API (/v1/) and firmware download (/ota/) port (default ${DEFAULT_HTTP_PORT})
+  --tls-key <file>          with --tls-cert: also MQTT over TLS and HTTPS
+  --tls-cert <file>
+  --tls-ca <file>           require MQTT/TLS client certificates signed by this CA
+  --mqtts-port <n>          MQTT/TLS port (default ${DEFAULT_MQTTS_PORT})
+  --https-port <n>          HTTPS port (default ${DEFAULT_HTTPS_PORT})
+  --ota-url-scheme <s>      http or https image URLs in otaurl (default: https with TLS)
+  --image <file>            publish an image (repeatable)
+  --job-node <id>           create a job of the last --image for this node (repeatable)
+  --user-approval           that job needs POST user/nodes/ota_update (cloud-side approval)
+  --force-push              that job is pushed at once to online nodes
+  --failed-terminal         a "failed" report ends a job (default: served again)
+  --token <t>               require "Authorization: <t>" on the REST API
+  --quiet                   print only the start banner
+  -h, --help`;
+
+export interface CommandIo {
+	out(line: string): void;
+	err(line: string): void;
+	/** Stops the command (tests); SIGINT/SIGTERM do the same. */
+	signal?: AbortSignal;
+	/** Called once the cloud is up (tests). */
+	onReady?(cloud: Cloud): void;
+}
+
+const consoleIo: CommandIo = {out: (line) => console.log(line), err: (line) => console.error(line)};
+
+class UsageError extends Error {}
+
+function port(value: string | undefined, name: string, fallback: number): number {
+	if (value === undefined)
+		return fallback;
+	if (!/^\d+$/.test(value) || Number(value) > 65535)
+		throw new UsageError(`--${name}: "${value}" is not a port number (0..65535)`);
+	return Number(value);
+}
+
+function readText(path: string, name: string): string {
+	try {
+		return readFileSync(path, "utf8");
+	} catch (error) {
+		throw new UsageError(`--${name}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+	}
+}
+
+export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): Promise<number> {
+	let options: CloudOptions;
+	let images: string[];
+	let jobNodes: string[];
+	let values: Record<string, string | boolean | string[] | undefined>;
+	try {
+		({values} = parseArgs({
+			args: argv,
+			strict: true,
+			allowPositionals: false,
+			options: {
+				"host": {type: "string"},
+				"mqtt-port": {type: "string"},
+				"http-port": {type: "string"},
+				"mqtts-port": {type: "string"},
+				"https-port": {type: "string"},
+				"tls-key": {type: "string"},
+				"tls-cert": {type: "string"},
+				"tls-ca": {type: "string"},
+				"ota-url-scheme": {type: "string"},
+				"image": {type: "string", multiple: true},
+				"job-node": {type: "string", multiple: true},
+				"user-approval": {type: "boolean"},
+				"force-push": {type: "boolean"},
+				"failed-terminal": {type: "boolean"},
+				"token": {type: "string"},
+				"quiet": {type: "boolean"},
+				"help": {type: "boolean", short: "h"},
+			},
+		}));
+		if (values.help) {
+			io.out(cloudUsage);
+			return 0;
+		}
+		const key = values["tls-key"] as string | undefined;
+		const cert = values["tls-cert"] as string | undefined;
+		const ca = values["tls-ca"] as string | undefined;
+		if ((key === undefined) !== (cert === undefined))
+			throw new UsageError("--tls-key and --tls-cert go together");
+		if (ca !== undefined && key === undefined)
+			throw new UsageError("--tls-ca needs --tls-key and --tls-cert");
+		const scheme = values["ota-url-scheme"] as string | undefined;
+		if (scheme !== undefined && scheme !== "http" && scheme !== "https")
+			throw new UsageError(`--ota-url-scheme: "${scheme}" is neither http nor https`);
+		if (scheme === "https" && key === undefined)
+			throw new UsageError("--ota-url-scheme https needs --tls-key and --tls-cert");
+		images = (values.image as string[] | undefined) ?? [];
+		jobNodes = (values["job-node"] as string[] | undefined) ?? [];
+		if (jobNodes.length > 0 && images.length === 0)
+			throw new UsageError("--job-node needs an --image");
+		if ((values["user-approval"] || values["force-push"]) && jobNodes.length === 0)
+			throw new UsageError("--user-approval and --force-push apply to the job of --job-node");
+		const quiet = values.quiet === true;
+		options = {
+			host: (values.host as string | undefined) ?? "127.0.0.1",
+			mqttPort: port(values["mqtt-port"] as string | undefined, "mqtt-port", DEFAULT_MQTT_PORT),
+			httpPort: port(values["http-port"] as string | undefined, "http-port", DEFAULT_HTTP_PORT),
+			...(key !== undefined && cert !== undefined ? {
+				tls: {key: readText(key, "tls-key"), cert: readText(cert, "tls-cert"), ...(ca !== undefined ? {ca: readText(ca, "tls-ca")} : {})},
+				mqttsPort: port(values["mqtts-port"] as string | undefined, "mqtts-port", DEFAULT_MQTTS_PORT),
+				httpsPort: port(values["https-port"] as string | undefined, "https-port", DEFAULT_HTTPS_PORT),
+			} : {}),
+			...(scheme !== undefined ? {otaUrlScheme: scheme} : {}),
+			...(values.token !== undefined ? {token: values.token as string} : {}),
+			failedIsTerminal: values["failed-terminal"] === true,
+			...(quiet ? {} : {log: (line: string) => io.out(`${new Date().toISOString()} ${line}`)}),
+		};
+	} catch (error) {
+		io.err(`rainmaker-ota-xs cloud: ${(error as Error).message}`);
+		io.err(cloudUsage);
+		return 2;
+	}
+	let cloud: Cloud;
+	try {
+		cloud = await startCloud(options);
+	} catch (error) {
+		io.err(`rainmaker-ota-xs cloud: ${(error as Error).message}`);
+		return 1;
+	}
+	try {
+		let last: OtaImage | undefined;
+		for (const path of images) {
+			last = await cloud.addImage(path);
+			io.out(`image ${last.id}: ${last.name} ${last.fwVersion} (${last.model}, ${last.fileSize} bytes) at ${cloud.imageUrl(last)}`);
+		}
+		if (last && jobNodes.length > 0) {
+			const job = await cloud.createJob({imageId: last.id, nodes: jobNodes, userApproval: values["user-approval"] === true, forcePush: values["force-push"] === true});
+			io.out(`job ${job.id} for ${job.nodes.join(", ")}`);
+		}
+	} catch (error) {
+		io.err(`rainmaker-ota-xs cloud: ${(error as Error).message}`);
+		await cloud.close();
+		return 1;
+	}
+	io.out(`MQTT ${cloud.mqttUrl}${cloud.mqttsUrl ? `, ${cloud.mqttsUrl}` : ""}; REST ${cloud.httpUrl}${cloud.httpsUrl ? `, ${cloud.httpsUrl}` : ""}; downloads ${cloud.downloadBaseUrl}`);
+	io.onReady?.(cloud);
+	await new Promise<void>((resolve) => {
+		const stop = () => {
+			process.off("SIGINT", stop);
+			process.off("SIGTERM", stop);
+			io.signal?.removeEventListener("abort", stop);
+			resolve();
+		};
+		process.on("SIGINT", stop);
+		process.on("SIGTERM", stop);
+		if (io.signal?.aborted)
+			stop();
+		io.signal?.addEventListener("abort", stop);
+	});
+	await cloud.close();
+	return 0;
+}
