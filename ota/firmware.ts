@@ -7,7 +7,7 @@ import {NodeAgent} from "../rainmaker/agent";
 import {Node} from "../rainmaker/model";
 import type {KeyValueStore, Log, MqttSession, TimerHandle, Timers} from "../rainmaker/ports";
 import {SUFFIX_OTA_URL, type TopicForm} from "../rainmaker/topics";
-import {UserApprovalOta} from "./approval";
+import {type Installer, UserApprovalOta} from "./approval";
 import {OTA_HELP, otaCommand} from "./console";
 import {OtaFetcher} from "./fetcher";
 import {type AppImageInfo, parseImageHeader} from "./image";
@@ -54,7 +54,7 @@ export interface Firmware {
 	readonly reporter: StatusReporter;
 	readonly fetcher: OtaFetcher;
 	readonly guard: RollbackGuard;
-	readonly engine: UpdateEngine;
+	readonly engine: Installer;
 	/** The running image's facts (fw_version and project_name of the node come from them). */
 	readonly running: AppImageInfo;
 	readonly options: OtaOptions;
@@ -73,9 +73,10 @@ const HOUR_MS = 3600 * 1000;
 /**
  * Builds the node and starts it: connects, reports the config and params, confirms or rolls back a
  * new image, and checks for updates as the options say. Throws OptionError for a bad option and an
- * Error when the running image cannot be read (nothing is started then).
+ * Error when the running image cannot be read (nothing is started then). `installer` replaces the
+ * update engine (tests of the approval flow use a recording double).
  */
-export function startFirmware(ports: FirmwarePorts, config: FirmwareConfig): Firmware {
+export function startFirmware(ports: FirmwarePorts, config: FirmwareConfig, installer?: Installer): Firmware {
 	const options = resolveOtaOptions(config.ota);
 	const {session, timers, log, store, http, partition, boot, createDigest} = ports;
 	const running = parseImageHeader(boot.runningHeader());
@@ -91,7 +92,7 @@ export function startFirmware(ports: FirmwarePorts, config: FirmwareConfig): Fir
 	const reporter = new StatusReporter(agent, timers, log, store);
 	const fetcher = new OtaFetcher(agent, timers, log, node.id, running.version);
 	const guard = new RollbackGuard({boot, store, timers, log, reporter, rollbackWaitSeconds: options.rollbackWaitSeconds});
-	const engine = new UpdateEngine({http, timers, log, store, partition, boot, createDigest, reporter, options, running});
+	const engine = installer ?? new UpdateEngine({http, timers, log, store, partition, boot, createDigest, reporter, options, running});
 	const ota = new UserApprovalOta({params: agent, fetcher, engine, guard, reporter, timers, log, options});
 	service.onWrite = writes => ota.onOperationWrite(writes);
 

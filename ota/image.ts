@@ -274,6 +274,11 @@ export class ImageVerifier {
 			this.#position += n - i;
 	}
 
+	/** True once the image's last byte (or an error) has been seen: more bytes cannot change the verdict. */
+	get finished(): boolean {
+		return this.#stage === Stage.Trailing || this.#stage === Stage.Failed;
+	}
+
 	end(): ImageVerdict {
 		const length = this.#position;
 		let info: AppImageInfo | undefined;
