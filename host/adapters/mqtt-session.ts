@@ -42,6 +42,11 @@ interface InFlight {
 	done?: PublishDone;
 }
 
+/** OpenSSL errors span lines; a log line keeps the first. */
+function firstLine(text: string): string {
+	return text.split("\n")[0].trim();
+}
+
 const silentLog: Log = {info() {}, warn() {}, error() {}};
 
 export class HostMqttSession implements MqttSession {
@@ -166,6 +171,7 @@ export class HostMqttSession implements MqttSession {
 			options.key = this.options.key;
 		if (this.options.alpn !== undefined)
 			options.ALPNProtocols = this.options.alpn;
+		this.lastErrorText = undefined;
 		const client = mqtt.connect(this.options.url, options);
 		this.client = client;
 		let ended = false;
@@ -198,13 +204,21 @@ export class HostMqttSession implements MqttSession {
 		client.on("error", (error) => {
 			if (client !== this.client)
 				return;
-			this.lastErrorText = error.message;
-			this.log.warn(`mqtt: ${error.message}`);
+			this.lastErrorText = firstLine(error.message);
+			this.log.warn(`mqtt: ${this.lastErrorText}`);
+		});
+		// mqtt.js passes on only stream errors that have a code; a TLS alert from the broker (for
+		// example a refused client certificate) has none, so listen to the stream itself too.
+		client.stream?.on("error", (error: Error) => {
+			if (client === this.client)
+				this.lastErrorText = firstLine(error.message);
 		});
 		client.on("close", () => {
 			if (ended || client !== this.client)
 				return;
 			ended = true;
+			if (!this.linkUp && this.lastErrorText === undefined)
+				this.lastErrorText = "connection closed before CONNACK";
 			this.linkLost(client);
 		});
 	}

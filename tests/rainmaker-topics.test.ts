@@ -1,0 +1,29 @@
+import assert from "node:assert/strict";
+import {
+	DEFAULT_TOPIC_FORM, RULE_INIT_PARAMS, RULE_NODE_CONFIG, RULE_OTA_FETCH, RULE_OTA_STATUS, RULE_SET_PARAMS,
+	parseNodeTopic, publishTopic, subscribeTopic,
+} from "../rainmaker/topics";
+
+describe("rainmaker topics (§3.2, §3.3)", () => {
+	it("builds plain and basic-ingest publish topics", () => {
+		assert.equal(publishTopic("abc", "config", RULE_NODE_CONFIG, "plain"), "node/abc/config");
+		assert.equal(publishTopic("abc", "config", RULE_NODE_CONFIG, "basic-ingest"), "$aws/rules/esp_node_config/node/abc/config");
+		assert.equal(publishTopic("abc", "params/local/init", RULE_INIT_PARAMS, "basic-ingest"), "$aws/rules/esp_init_params/node/abc/params/local/init");
+		assert.equal(publishTopic("abc", "params/local", RULE_SET_PARAMS, "basic-ingest"), "$aws/rules/esp_set_params/node/abc/params/local");
+		assert.equal(publishTopic("abc", "otafetch", RULE_OTA_FETCH, "basic-ingest"), "$aws/rules/esp_node_otafetch/node/abc/otafetch");
+		assert.equal(publishTopic("abc", "otastatus", RULE_OTA_STATUS, "plain"), "node/abc/otastatus");
+	});
+
+	it("subscribes on plain topics and defaults to the plain form", () => {
+		assert.equal(subscribeTopic("abc", "params/remote"), "node/abc/params/remote");
+		assert.equal(DEFAULT_TOPIC_FORM, "plain");
+	});
+
+	it("parses either form back (what a cloud does)", () => {
+		assert.deepEqual(parseNodeTopic("$aws/rules/esp_node_otafetch/node/abc/otafetch"), {nodeId: "abc", suffix: "otafetch", rule: "esp_node_otafetch"});
+		assert.deepEqual(parseNodeTopic("node/abc/params/local/init"), {nodeId: "abc", suffix: "params/local/init"});
+		assert.equal(parseNodeTopic("other/abc/x"), undefined);
+		assert.equal(parseNodeTopic("node/abc"), undefined);
+		assert.equal(parseNodeTopic("$aws/rules/x/other/abc/y"), undefined);
+	});
+});
