@@ -296,9 +296,11 @@ export class ImageVerifier {
 		const hashValid = complete && this.#hashAppended && this.#computedHash !== undefined && equalBytes(this.#computedHash, this.#storedHash);
 		let reason = this.#reason;
 		if (reason === undefined && !complete) {
-			reason = this.#expectedLength > 0
-				? "truncated image: " + length + " of " + this.#expectedLength + " bytes"
-				: "truncated image: " + length + " bytes, the headers end further on";
+			reason = "truncated image: " + length + " bytes, " + (this.#expectedLength > 0
+				? "the image has " + this.#expectedLength
+				: this.#stage === Stage.Header
+					? "the image header has " + IMAGE_HEADER_LENGTH
+					: "it ends inside segment " + this.#segmentIndex + " of " + this.#segmentCount);
 		}
 		if (reason === undefined && !checksumValid)
 			reason = "checksum mismatch: stored 0x" + hex(this.#storedChecksum, 2) + ", computed 0x" + hex(checksum, 2);

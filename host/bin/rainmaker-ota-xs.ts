@@ -1,0 +1,50 @@
+#!/usr/bin/env -S npx tsx
+/*
+ * The package's command: `npx rainmaker-ota-xs <sub-command> …`. Each sub-command lives in its own
+ * module under host/ and returns its exit code; this file only dispatches.
+ */
+import {imageCommand} from "../cli/image-command";
+
+interface SubCommand {
+	summary: string;
+	run(argv: string[]): number | Promise<number>;
+}
+
+const commands: {[name: string]: SubCommand} = {
+	image: {summary: "image <file> [--running <file>] [--json]   an app image's facts and the node's verdict", run: imageCommand},
+	// Further sub-commands are added here, one entry each:
+	//   cloud  the local RainMaker-compatible cloud (host/cloud/)
+	//   app    the approval client (host/client/)
+	//   node   the simulated node (host/sim/)
+};
+
+function usage(): void {
+	process.stderr.write("usage: rainmaker-ota-xs <command> [options]\ncommands:\n");
+	for (const [name, command] of Object.entries(commands))
+		process.stderr.write("  " + name.padEnd(8) + command.summary + "\n");
+}
+
+async function main(argv: string[]): Promise<number> {
+	const [name, ...rest] = argv;
+	if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+		usage();
+		return name === undefined ? 2 : 0;
+	}
+	const command = Object.prototype.hasOwnProperty.call(commands, name) ? commands[name] : undefined;
+	if (!command) {
+		process.stderr.write("rainmaker-ota-xs: unknown command \"" + name + "\"\n");
+		usage();
+		return 2;
+	}
+	return command.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+	(code) => {
+		process.exitCode = code;
+	},
+	(error: unknown) => {
+		process.stderr.write("rainmaker-ota-xs: " + (error instanceof Error ? error.stack ?? error.message : String(error)) + "\n");
+		process.exitCode = 1;
+	},
+);
