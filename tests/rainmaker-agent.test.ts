@@ -297,6 +297,35 @@ describe("rainmaker node agent over a real broker", () => {
 		]);
 	});
 
+	it("sends the config and init params again after a reconnect when the broker never acknowledged them", async () => {
+		const broker = await startBroker();
+		let hold = true;
+		const held: string[] = [];
+		broker.aedes.authorizePublish = (_client, packet, callback) => {
+			// The first link: the broker takes the config and init params but never acknowledges or routes them.
+			if (hold)
+				held.push(packet.topic);
+			else
+				callback(null);
+		};
+		const rig = await makeRig({broker});
+		rig.agent.start();
+		await waitUntil(() => held.length === 2 && rig.agent.started, "the held config and init params");
+		hold = false;
+		broker.dropClients();
+		await waitUntil(() => rig.log.messages("error").some((line) => line.startsWith("rainmaker: node config report failed")), "the failed config report");
+		rig.timers.advance(1000);
+		await broker.waitFor((message) => message.topic === `node/${nodeId}/params/local/init`);
+		assert.deepEqual(held, [`node/${nodeId}/config`, `node/${nodeId}/params/local/init`]);
+		assert.ok(rig.log.messages("error").some((line) => line.startsWith("rainmaker: init params report failed")));
+		assert.equal(rig.published("config").length, 1);
+		assert.deepEqual(rig.published("config")[0], rig.agent.node.configJson());
+		assert.deepEqual(rig.published("params/local/init")[0], rig.agent.node.paramsJson());
+		// The params/remote subscription was renewed too.
+		await remoteWrite(rig, '{"Light":{"Power":true}}');
+		await broker.waitFor((message) => message.topic === `node/${nodeId}/params/local`);
+	});
+
 	it("keeps firmware changes made before the start in the init report and refuses bad firmware updates", async () => {
 		const rig = await makeRig();
 		rig.agent.updateParams("Light", {Brightness: 5});
