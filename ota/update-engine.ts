@@ -290,7 +290,7 @@ class ImageSink implements DownloadSink {
 			const step = options.progressIntervalPercent;
 			if (step > 0 && percent < 100 && Math.floor(percent / step) > Math.floor(last / step))
 				reporter.report("in-progress", StatusText.downloaded(percent - (percent % step)), this.#job.jobId);
-			if (Math.floor(percent / 10) > Math.floor(last / 10))
+			else if (Math.floor(percent / 10) > Math.floor(last / 10))	// the console's progress line when no report says it
 				log.info(`OTA download ${percent}% (${this.#offset} of ${this.#total} bytes)`);
 		}
 	}

@@ -1,0 +1,113 @@
+/*
+ * One boot of the simulated node, in its own process: the simulated bootloader picks the image
+ * from the flash file, then the firmware's platform-neutral modules run with the host adapters.
+ * A restart of the firmware (esp_restart, a rollback) ends the process with REBOOT_EXIT_CODE; the
+ * supervisor (host/sim/supervisor.ts) then boots it again, as a reset would.
+ */
+import {mkdirSync, readFileSync} from "node:fs";
+import {join} from "node:path";
+import {createInterface} from "node:readline";
+import {boot, NoBootableImageError, provision} from "../adapters/bootloader";
+import {HostBootControl} from "../adapters/boot-control";
+import {createDigest} from "../adapters/digest";
+import {HostDevice} from "../adapters/host-device";
+import {HostHttpClient} from "../adapters/http-client";
+import {JsonFileStore} from "../adapters/key-value-store";
+import {HostMqttSession} from "../adapters/mqtt-session";
+import {HostTimers} from "../adapters/timers";
+import {HostUpdatePartition} from "../adapters/update-partition";
+import {startFirmware} from "../../ota/firmware";
+import type {Log, MqttSession} from "../../rainmaker/ports";
+import type {NodeOptions} from "./node-options";
+
+/** Exit code of a node process that asks to be booted again. */
+export const REBOOT_EXIT_CODE = 3;
+
+/** A session that never connects: what a broken image sees (simulation switch --unreachable-version). */
+class UnreachableSession implements MqttSession {
+	readonly connected = false;
+	connect(): void {}
+	close(): void {}
+	publish(topic: string, payload: string, done?: (error?: Error) => void): void {
+		queueMicrotask(() => done?.(new Error("not connected")));
+	}
+	subscribe(): void {}
+	unsubscribe(): void {}
+}
+
+function consoleLog(nodeId: string): Log {
+	const line = (level: string, message: string) => process.stdout.write(`${new Date().toISOString().slice(11, 23)} ${nodeId} ${level} ${message}\n`);
+	return {
+		info: message => line("I", message),
+		warn: message => line("W", message),
+		error: message => line("E", message),
+	};
+}
+
+export function bootNode(options: NodeOptions): void {
+	const log = consoleLog(options.nodeId);
+	mkdirSync(options.flashDir, {recursive: true});
+	const device = HostDevice.open({flashFile: join(options.flashDir, "flash.bin")});
+	let booted;
+	try {
+		booted = boot(device, createDigest);
+	}
+	catch (error) {
+		if (!(error instanceof NoBootableImageError) || !options.image)
+			throw error;
+		log.info(`Empty flash: provisioning ${options.image} into ota_0`);
+		provision(device, new Uint8Array(readFileSync(options.image)));
+		booted = boot(device, createDigest);
+	}
+	for (const line of booted.log)
+		log.info(`boot: ${line}`);
+	log.info(`boot: running ${booted.label} (${booted.info.projectName} ${booted.info.version}), state ${booted.state}`);
+
+	const restart = (reason: string) => {
+		log.info(reason === "rollback" ? "Rolling back: rebooting into the previous firmware" : "Restarting");
+		device.close();
+		process.exit(REBOOT_EXIT_CODE);
+	};
+	const read = (path: string | undefined) => path === undefined ? undefined : readFileSync(path);
+	const session: MqttSession = options.unreachableVersions.includes(booted.info.version)
+		? new UnreachableSession()
+		: new HostMqttSession({url: options.broker, clientId: options.nodeId, ca: read(options.ca), cert: read(options.cert), key: read(options.key), log});
+	if (session instanceof UnreachableSession)
+		log.warn(`simulation: version ${booted.info.version} never reaches MQTT`);
+	const firmware = startFirmware({
+		session,
+		timers: new HostTimers(),
+		log,
+		store: new JsonFileStore(join(options.flashDir, "nvs.json")),
+		http: new HostHttpClient({ca: read(options.httpCa ?? options.ca)}),
+		partition: new HostUpdatePartition(device, booted.slot, createDigest),
+		boot: new HostBootControl(device, booted, {restart}, createDigest),
+		createDigest,
+	}, {nodeId: options.nodeId, topicForm: options.topicForm, ota: options.ota});
+
+	const input = createInterface({input: process.stdin, terminal: false});
+	const print = (line: string) => process.stdout.write(line + "\n");
+	if (options.interactive)
+		print("Console: 'ota check', 'ota start', 'ota status', 'help', 'reboot', 'quit'");
+	input.on("line", line => {
+		const [name, ...args] = line.trim().split(/\s+/);
+		if (!name)
+			return;
+		const command = name.toLowerCase();
+		if (command === "quit" || command === "exit") {
+			firmware.stop();
+			device.close();
+			process.exit(0);
+		}
+		if (command === "reboot")
+			return restart("restart");
+		if (command === "help") {
+			firmware.command("help", args, print);
+			print("reboot      restart the node (the simulated bootloader runs again)");
+			print("quit        stop the simulated node");
+			return;
+		}
+		if (!firmware.command(command, args, print))
+			print(`Error: unknown command ${JSON.stringify(name)}; 'help' lists the commands`);
+	});
+}

@@ -1,0 +1,89 @@
+/*
+ * `npm start` / `rainmaker-ota-xs demo`: the whole user-approval workflow on one machine. It starts
+ * the local cloud, boots a simulated node with firmware 1.0.0, publishes 2.0.0 as an OTA job, and
+ * once the node offers it (Info filled, `delayed` "Waiting for Approval") approves it through the
+ * approval client, in the phone app's role. The node downloads, verifies and installs the image,
+ * reboots through the simulated bootloader, confirms 2.0.0 on its first MQTT connection and
+ * reports `success`. With --manual (at a terminal) the approval is yours: type `ota start`.
+ */
+import {mkdtempSync, rmSync, writeFileSync} from "node:fs";
+import {tmpdir} from "node:os";
+import {join} from "node:path";
+import {createInterface} from "node:readline";
+import {startCloud} from "../cloud/cloud";
+import {appCommand} from "../client/main";
+import {buildAppImage} from "../tools/app-image";
+import {superviseNode} from "./supervisor";
+
+export const DEMO_USAGE = `Usage: rainmaker-ota-xs demo [--manual] [--keep]
+  --manual   approve at the node's console yourself (type 'ota start'), instead of the approval client
+  --keep     keep the cloud and the node running after the update (Ctrl-C ends)`;
+
+export async function demoCommand(argv: readonly string[]): Promise<number> {
+	const manual = argv.includes("--manual");
+	const keep = argv.includes("--keep");
+	const unknown = argv.filter(arg => arg !== "--manual" && arg !== "--keep");
+	if (unknown.length > 0) {
+		process.stderr.write(`rainmaker-ota-xs demo: unknown option ${unknown[0]}\n${DEMO_USAGE}\n`);
+		return 2;
+	}
+	const say = (line: string) => process.stdout.write(line + "\n");
+	const work = mkdtempSync(join(tmpdir(), "rmx-demo-"));
+	const nodeId = "demo-node";
+	const firstImage = join(work, "firmware-1.0.0.bin");
+	writeFileSync(firstImage, buildAppImage({version: "1.0.0", payloadSize: 256 * 1024}));
+	const newImage = buildAppImage({version: "2.0.0", payloadSize: 256 * 1024});
+
+	const cloud = await startCloud({log: line => say(`[cloud] ${line}`)});
+	say(`[demo] local cloud: MQTT ${cloud.mqttUrl}, REST ${cloud.httpUrl}`);
+	const image = await cloud.addImage(newImage, "firmware-2.0.0");
+	const job = await cloud.createJob({imageId: image.id, nodes: [nodeId], name: "demo update to 2.0.0"});
+	say(`[demo] published firmware 2.0.0 as OTA job ${job.id} for ${nodeId}`);
+
+	const node = superviseNode([
+		"--broker", cloud.mqttUrl, "--node-id", nodeId, "--flash-dir", join(work, "flash"), "--image", firstImage,
+		"--fetch-delay", "1", "--reboot-delay", "2", "--rollback-wait", "30",
+	], line => say(`[node] ${line}`), manual);
+	const input = createInterface({input: process.stdin, terminal: false});
+	input.on("line", line => node.send(line));
+
+	let code = 1;
+	try {
+		await cloud.waitForStatus(nodeId, job.id, "delayed", 60_000);
+		say(`[demo] update 2.0.0 available on ${nodeId}, waiting for approval`);
+		if (manual) {
+			say("[demo] approve it: type 'ota start' (or 'ota status', 'help')");
+			await cloud.waitForStatus(nodeId, job.id, "success", 3600_000);
+			code = 0;
+		}
+		else {
+			say(`[demo] approving as the phone app would: rainmaker-ota-xs app approve --node ${nodeId} --base-url ${cloud.httpUrl}`);
+			code = await appCommand(["approve", "--node", nodeId, "--base-url", cloud.httpUrl, "--state-file", join(work, "app-state.json"), "--timeout", "120"], {
+				out: line => say(`[app] ${line}`),
+				err: line => say(`[app] ${line}`),
+			});
+		}
+		const record = cloud.node(nodeId);
+		say(code === 0
+			? `[demo] done: ${nodeId} runs firmware ${String(record?.config?.info && (record.config.info as {fw_version?: string}).fw_version)}; job ${job.id} ended with success`
+			: `[demo] the update did not succeed (exit ${code}); see the lines above`);
+		if (keep) {
+			say("[demo] still running; Ctrl-C ends");
+			await new Promise<void>(resolve => process.once("SIGINT", () => resolve()));
+		}
+	}
+	catch (error) {
+		say(`[demo] ${error instanceof Error ? error.message : String(error)}`);
+	}
+	finally {
+		input.close();
+		node.stop();
+		await node.stopped;
+		await cloud.close();
+		rmSync(work, {recursive: true, force: true});
+	}
+	return code;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`)
+	demoCommand(process.argv.slice(2)).then(code => process.exit(code));

@@ -1,0 +1,116 @@
+/*
+ * Command-line options of the simulated node (`rainmaker-ota-xs node`). Bad options are a clear
+ * error (OptionError), never a silent default.
+ */
+import {OptionError, type OtaOptions} from "../../ota/options";
+import type {TopicForm} from "../../rainmaker/topics";
+
+export interface NodeOptions {
+	broker: string;
+	ca?: string;
+	cert?: string;
+	key?: string;
+	/** CA for HTTPS downloads (default: `ca`). */
+	httpCa?: string;
+	nodeId: string;
+	flashDir: string;
+	/** Firmware provisioned into an empty flash. */
+	image?: string;
+	topicForm: TopicForm;
+	ota: Partial<OtaOptions>;
+	/** Simulation: images of these versions never reach MQTT (a broken build, to see the rollback). */
+	unreachableVersions: string[];
+	/** Print a prompt and echo for a person at a terminal. */
+	interactive: boolean;
+}
+
+export const NODE_USAGE = `Usage: rainmaker-ota-xs node --broker <url> [options]
+  --broker <url>              MQTT broker, mqtt://host:port or mqtts://host:port (required)
+  --ca <file> --cert <file> --key <file>
+                              TLS: CA of the broker, the node's certificate and key (PEM)
+  --http-ca <file>            CA for HTTPS firmware downloads (default: --ca)
+  --node-id <id>              node id = MQTT client id (default rmx-sim-node)
+  --flash-dir <dir>           flash file, eFuses and NVS; state survives restarts (default .sim/<node-id>)
+  --image <file>              firmware provisioned into an empty flash (ota_0)
+  --topic-form plain|basic-ingest   publish topics (default plain)
+  --fetch-delay <s>           delay of the start-up otafetch (default 5)
+  --request-delay <s>         delay of the otafetch of check/start (default 1)
+  --autofetch-period <h>      fetch again every h hours, 0 = at start-up only (default 0, 0..168)
+  --no-autofetch              no otafetch at start-up
+  --reboot-delay <s>          reboot this long after an install (default 10)
+  --rollback-wait <s>         a new image that has not reached MQTT by then is rolled back (default 90)
+  --stall-timeout <s>         abort a download that stalls this long (default 30)
+  --max-attempts <n>          download attempts per approved job (default 3)
+  --retry-delay <min>         fetch again after all attempts failed (default 5)
+  --progress-interval <pct>   progress report step (default 10, 0 = none)
+  --skip-project-check --skip-version-check --skip-secure-version-check
+  --unreachable-version <v>   simulation: an image of version v never reaches MQTT (repeatable)`;
+
+const numeric: {[flag: string]: keyof OtaOptions} = {
+	"--fetch-delay": "startupFetchDelaySeconds",
+	"--request-delay": "requestFetchDelaySeconds",
+	"--autofetch-period": "autofetchPeriodHours",
+	"--reboot-delay": "rebootDelaySeconds",
+	"--rollback-wait": "rollbackWaitSeconds",
+	"--stall-timeout": "downloadStallSeconds",
+	"--max-attempts": "maxAttempts",
+	"--retry-delay": "retryDelayMinutes",
+	"--progress-interval": "progressIntervalPercent",
+};
+const switches: {[flag: string]: keyof OtaOptions} = {
+	"--skip-project-check": "skipProjectCheck",
+	"--skip-version-check": "skipVersionCheck",
+	"--skip-secure-version-check": "skipSecureVersionCheck",
+};
+
+export function parseNodeOptions(argv: readonly string[], interactive: boolean): NodeOptions {
+	const options: Partial<NodeOptions> & {ota: Partial<OtaOptions>; unreachableVersions: string[]} = {ota: {}, unreachableVersions: [], topicForm: "plain", interactive};
+	for (let i = 0; i < argv.length; i++) {
+		const flag = argv[i];
+		const value = () => {
+			const next = argv[++i];
+			if (next === undefined || next.startsWith("--"))
+				throw new OptionError(`${flag} needs a value`);
+			return next;
+		};
+		if (flag in numeric) {
+			const text = value();
+			const number = Number(text);
+			if (text.trim() === "" || !Number.isFinite(number))
+				throw new OptionError(`${flag} needs a number, got ${JSON.stringify(text)}`);
+			(options.ota as {[key: string]: unknown})[numeric[flag]] = number;
+		}
+		else if (flag in switches)
+			(options.ota as {[key: string]: unknown})[switches[flag]] = true;
+		else switch (flag) {
+		case "--broker": options.broker = value(); break;
+		case "--ca": options.ca = value(); break;
+		case "--cert": options.cert = value(); break;
+		case "--key": options.key = value(); break;
+		case "--http-ca": options.httpCa = value(); break;
+		case "--node-id": options.nodeId = value(); break;
+		case "--flash-dir": options.flashDir = value(); break;
+		case "--image": options.image = value(); break;
+		case "--no-autofetch": options.ota.autofetch = false; break;
+		case "--unreachable-version": options.unreachableVersions.push(value()); break;
+		case "--topic-form": {
+			const form = value();
+			if (form !== "plain" && form !== "basic-ingest")
+				throw new OptionError(`--topic-form must be plain or basic-ingest, got ${JSON.stringify(form)}`);
+			options.topicForm = form;
+			break;
+		}
+		default:
+			throw new OptionError(`unknown option ${JSON.stringify(flag)}`);
+		}
+	}
+	if (!options.broker)
+		throw new OptionError("--broker <url> is required");
+	if (!/^mqtts?:\/\//.test(options.broker))
+		throw new OptionError(`--broker must be an mqtt:// or mqtts:// URL, got ${JSON.stringify(options.broker)}`);
+	if ((options.cert === undefined) !== (options.key === undefined))
+		throw new OptionError("--cert and --key go together");
+	options.nodeId ??= "rmx-sim-node";
+	options.flashDir ??= `.sim/${options.nodeId}`;
+	return options as NodeOptions;
+}

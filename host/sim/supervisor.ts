@@ -1,0 +1,94 @@
+/*
+ * The simulated node's power and reset line: boots the node in a child process and boots it again
+ * whenever it exits with REBOOT_EXIT_CODE (esp_restart, rollback). The console (stdin) goes to
+ * whichever boot is running.
+ */
+import {spawn, type ChildProcess} from "node:child_process";
+import {fileURLToPath} from "node:url";
+import {createInterface} from "node:readline";
+import {OptionError} from "../../ota/options";
+import {REBOOT_EXIT_CODE} from "./boot";
+import {NODE_USAGE, parseNodeOptions} from "./node-options";
+
+export const BOOT_SCRIPT = fileURLToPath(new URL("./boot-main.ts", import.meta.url));
+
+/** Node arguments that run a TypeScript entry point through tsx. */
+export function tsxArgs(script: string): string[] {
+	return ["--import", "tsx", script];
+}
+
+export interface SupervisedNode {
+	/** The running boot, if any. */
+	readonly child: ChildProcess | undefined;
+	readonly boots: number;
+	/** Sends a console line to the running boot. */
+	send(line: string): void;
+	/** Resolves with the exit code of the last boot, once the node stops without asking for a reboot. */
+	readonly stopped: Promise<number>;
+	stop(): void;
+}
+
+/** Runs the node with `argv` (node options); output lines go to `onLine`. */
+export function superviseNode(argv: readonly string[], onLine: (line: string) => void = line => process.stdout.write(line + "\n"), interactive = false): SupervisedNode {
+	parseNodeOptions(argv, interactive);	// refuse bad options here, before any boot
+	let child: ChildProcess | undefined;
+	let boots = 0;
+	let stopping = false;
+	let resolveStopped: (code: number) => void = () => {};
+	const stopped = new Promise<number>(resolve => resolveStopped = resolve);
+	const start = () => {
+		boots++;
+		const current = spawn(process.execPath, [...tsxArgs(BOOT_SCRIPT), ...argv], {stdio: ["pipe", "pipe", "pipe"], cwd: fileURLToPath(new URL("../..", import.meta.url))});
+		child = current;
+		createInterface({input: current.stdout!}).on("line", onLine);
+		createInterface({input: current.stderr!}).on("line", onLine);
+		current.on("exit", (code, signal) => {
+			child = undefined;
+			if (code === REBOOT_EXIT_CODE && !stopping) {
+				onLine("-- reset: booting again --");
+				start();
+			}
+			else
+				resolveStopped(code ?? (signal ? 128 : 1));
+		});
+	};
+	start();
+	return {
+		get child() {
+			return child;
+		},
+		get boots() {
+			return boots;
+		},
+		send(line: string) {
+			child?.stdin?.write(line + "\n");
+		},
+		stopped,
+		stop() {
+			stopping = true;
+			child?.kill("SIGTERM");
+		},
+	};
+}
+
+/** `rainmaker-ota-xs node ...`: runs until the node quits; returns the exit code. */
+export async function nodeCommand(argv: readonly string[]): Promise<number> {
+	const interactive = process.stdin.isTTY === true;
+	let node: SupervisedNode;
+	try {
+		node = superviseNode(argv, undefined, interactive);
+	}
+	catch (error) {
+		if (error instanceof OptionError) {
+			process.stderr.write(`rainmaker-ota-xs node: ${error.message}\n${NODE_USAGE}\n`);
+			return 2;
+		}
+		throw error;
+	}
+	const input = createInterface({input: process.stdin, terminal: false});
+	input.on("line", line => node.send(line));
+	process.on("SIGINT", () => node.stop());
+	const code = await node.stopped;
+	input.close();
+	return code;
+}
