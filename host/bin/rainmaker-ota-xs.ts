@@ -4,6 +4,10 @@
  * module under host/ and returns its exit code; this file only dispatches.
  */
 import {imageCommand} from "../cli/image-command";
+import {appCommand} from "../client/main";
+import {cloudCommand} from "../cloud/main";
+import {demoCommand} from "../sim/demo";
+import {nodeCommand} from "../sim/supervisor";
 
 interface SubCommand {
 	summary: string;
@@ -12,10 +16,10 @@ interface SubCommand {
 
 const commands: {[name: string]: SubCommand} = {
 	image: {summary: "image <file> [--running <file>] [--json]   an app image's facts and the node's verdict", run: imageCommand},
-	// Further sub-commands are added here, one entry each:
-	//   cloud  the local RainMaker-compatible cloud (host/cloud/)
-	//   app    the approval client (host/client/)
-	//   node   the simulated node (host/sim/)
+	cloud: {summary: "cloud [options]                 the local RainMaker-compatible cloud (MQTT, REST, firmware download)", run: cloudCommand},
+	app: {summary: "app <show|watch|check|approve> --node <id>   the approval client (the phone app's role)", run: appCommand},
+	node: {summary: "node --broker <url> [options]   the simulated node (console on stdin)", run: nodeCommand},
+	demo: {summary: "demo [--manual] [--keep]        cloud + node + approval, the whole flow (npm start)", run: demoCommand},
 };
 
 function usage(): void {

@@ -84,6 +84,3 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
 	}
 	return code;
 }
-
-if (import.meta.url === `file://${process.argv[1]}`)
-	demoCommand(process.argv.slice(2)).then(code => process.exit(code));
