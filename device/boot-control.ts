@@ -11,7 +11,7 @@ import type {BootControl, ImageState} from "../ota/ports";
 export const RUNNING_HEADER_BYTES = 289;
 
 /** otaplat_running_state results: esp_ota_img_states_t 0..4, -1 undefined, -2 no OTA state. */
-const states: {readonly [code: number]: ImageState} = {
+const states: {readonly [code: number]: ImageState} = Object.freeze<{readonly [code: number]: ImageState}>({
 	0: "new",
 	1: "pending-verify",
 	2: "valid",
@@ -19,7 +19,7 @@ const states: {readonly [code: number]: ImageState} = {
 	4: "aborted",
 	[-1]: "undefined",
 	[-2]: "undefined",
-};
+});
 
 export class FfiBootControl implements BootControl {
 	readonly #native = new FFI();
