@@ -94,12 +94,19 @@ export class RainMakerApi {
 			headers.Authorization = this.#token;
 		if (body !== undefined)
 			headers["Content-Type"] = "application/json";
-		let response: Response;
-		try {
-			response = await fetch(url, {method, headers, ...(body !== undefined ? {body: JSON.stringify(body)} : {}), signal: AbortSignal.timeout(this.#timeoutMs)});
-		} catch (error) {
-			const cause = (error as {cause?: {code?: string; message?: string}}).cause;
-			throw new RainMakerApiError(0, `cannot reach ${this.baseUrl}: ${cause?.code ?? cause?.message ?? (error as Error).message}`, method, path);
+		let response: Response | undefined;
+		// A GET is retried once on a fresh connection: a kept-alive connection may have been closed by
+		// the server in the meantime (a restarted cloud), which is no answer about the server.
+		for (let attempt = 1; !response; attempt++) {
+			try {
+				response = await fetch(url, {method, headers, ...(body !== undefined ? {body: JSON.stringify(body)} : {}), signal: AbortSignal.timeout(this.#timeoutMs)});
+			} catch (error) {
+				const cause = (error as {cause?: {code?: string; message?: string}}).cause;
+				const code = cause?.code ?? cause?.message ?? (error as Error).message;
+				if (method === "GET" && attempt === 1 && (code === "UND_ERR_SOCKET" || code === "ECONNRESET"))
+					continue;
+				throw new RainMakerApiError(0, `cannot reach ${this.baseUrl}: ${code}`, method, path);
+			}
 		}
 		const text = await response.text();
 		let value: Json;
