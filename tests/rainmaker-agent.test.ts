@@ -23,6 +23,8 @@ interface Rig {
 	published(suffix: string): unknown[];
 	/** Resolves when the agent has connected `count` times in all. */
 	connections(count: number): Promise<void>;
+	/** Index in broker.subscriptions where the current link's subscriptions start. */
+	linkSubscriptionsStart(): number;
 }
 
 const nodeId = "node-agent-1";
@@ -45,7 +47,11 @@ async function makeRig(options: {topicForm?: TopicForm; broker?: TestBroker} = {
 		};
 	}
 	let connectCount = 0;
-	agent.onConnected(() => connectCount++);
+	let linkSubscriptionsStart = 0;
+	agent.onConnected(() => {
+		connectCount++;
+		linkSubscriptionsStart = broker.subscriptions.length;
+	});
 	const rig: Rig = {
 		broker, agent, session, timers, log, writes,
 		published(suffix) {
@@ -56,14 +62,21 @@ async function makeRig(options: {topicForm?: TopicForm; broker?: TestBroker} = {
 		connections(count) {
 			return waitUntil(() => connectCount >= count, `${count} connection(s)`);
 		},
+		linkSubscriptionsStart: () => linkSubscriptionsStart,
 	};
 	rigs.push(rig);
 	return rig;
 }
 
-/** Publishes on params/remote (resolves once the broker routed it, not once the node handled it). */
+/**
+ * Publishes on params/remote once the current link's subscription is in place (resolves once the
+ * broker routed the message, not once the node handled it).
+ */
 async function remoteWrite(rig: Rig, payload: string): Promise<void> {
-	await rig.broker.publish(`node/${nodeId}/params/remote`, payload);
+	const topic = `node/${nodeId}/params/remote`;
+	const start = rig.linkSubscriptionsStart();
+	await waitUntil(() => rig.broker.subscriptions.slice(start).some((subscription) => subscription.topic === topic), "the params/remote subscription of this link");
+	await rig.broker.publish(topic, payload);
 }
 
 afterEach(async () => {
@@ -351,7 +364,7 @@ describe("rainmaker node agent over a real broker", () => {
 		const error = await new Promise<Error | undefined>((resolve) => rig.agent.publish("otafetch", RULE_OTA_FETCH, '{"node_id":"x","fw_version":"1.0.0"}', resolve));
 		assert.equal(error, undefined);
 		assert.ok(rig.broker.messages.some((message) => message.topic === `node/${nodeId}/otafetch`), "the PUBACK came after the broker had the message");
-		await waitUntil(() => rig.broker.aedes.connectedClients === 1, "client registered");
+		await rig.broker.waitForSubscription(`node/${nodeId}/otaurl`);
 		await rig.broker.publish(`node/${nodeId}/otaurl`, '{"ota_job_id":"j"}');
 		await waitUntil(() => received.length === 1, "otaurl delivered");
 		assert.deepEqual(received, ['{"ota_job_id":"j"}']);

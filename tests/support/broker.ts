@@ -27,6 +27,12 @@ export interface RecordedMessage {
 	clientId?: string;
 }
 
+export interface RecordedSubscription {
+	topic: string;
+	qos: number;
+	clientId: string;
+}
+
 export interface TestBroker {
 	port: number;
 	/** mqtt://127.0.0.1:<port> or mqtts://127.0.0.1:<port>. */
@@ -34,6 +40,10 @@ export interface TestBroker {
 	aedes: Aedes;
 	/** Every PUBLISH from a client or from `publish`, in order ($SYS topics left out). */
 	messages: RecordedMessage[];
+	/** Every completed SUBSCRIBE (one entry per topic filter), in order. */
+	subscriptions: RecordedSubscription[];
+	/** Resolves once `topic` was subscribed `count` times in all (a message published afterwards reaches the subscriber). */
+	waitForSubscription(topic: string, count?: number, timeoutMs?: number): Promise<void>;
 	/** Publishes at QoS 1 from the broker itself. */
 	publish(topic: string, payload: string): Promise<void>;
 	/** Cuts every client connection (the broker keeps listening, so clients can reconnect). */
@@ -59,6 +69,15 @@ export async function startBroker(options: BrokerOptions = {}): Promise<TestBrok
 			}
 		}
 	});
+	const subscriptions: RecordedSubscription[] = [];
+	const subscriptionWaiters = new Set<() => void>();
+	// aedes emits "subscribe" once the subscription is in place, before the SUBACK.
+	aedes.on("subscribe", (subscribed, client) => {
+		for (const subscription of subscribed)
+			subscriptions.push({topic: subscription.topic, qos: subscription.qos, clientId: client.id});
+		for (const check of subscriptionWaiters)
+			check();
+	});
 	const sockets = new Set<Socket>();
 	const track = (socket: Socket) => {
 		sockets.add(socket);
@@ -82,6 +101,26 @@ export async function startBroker(options: BrokerOptions = {}): Promise<TestBrok
 		url: `${tls ? "mqtts" : "mqtt"}://127.0.0.1:${port}`,
 		aedes,
 		messages,
+		subscriptions,
+		waitForSubscription(topic, count = 1, timeoutMs = 5000) {
+			const seen = () => subscriptions.filter((subscription) => subscription.topic === topic).length >= count;
+			if (seen())
+				return Promise.resolve();
+			return new Promise<void>((resolve, reject) => {
+				const check = () => {
+					if (seen()) {
+						subscriptionWaiters.delete(check);
+						clearTimeout(timer);
+						resolve();
+					}
+				};
+				const timer = setTimeout(() => {
+					subscriptionWaiters.delete(check);
+					reject(new Error(`broker: ${topic} not subscribed ${count} time(s) within ${timeoutMs} ms`));
+				}, timeoutMs);
+				subscriptionWaiters.add(check);
+			});
+		},
 		publish(topic, payload) {
 			return new Promise<void>((resolve, reject) => {
 				aedes.publish({cmd: "publish", topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false}, (error) => error ? reject(error) : resolve());
