@@ -30,7 +30,7 @@ export function readEfuse(flashPath: string): Efuse {
 	catch (error) {
 		throw new Error("eFuse file " + path + " is not JSON: " + (error as Error).message);
 	}
-	if (typeof doc !== "object" || doc === null)
+	if (typeof doc !== "object" || doc === null || Array.isArray(doc))
 		throw new Error("eFuse file " + path + " must hold an object");
 	const fields = doc as {chip?: unknown; secureVersion?: unknown};
 	const efuse: Efuse = {...DEFAULT_EFUSE};
