@@ -204,8 +204,11 @@ export class HostMqttSession implements MqttSession {
 		client.on("error", (error) => {
 			if (client !== this.client)
 				return;
-			this.lastErrorText = firstLine(error.message);
-			this.log.warn(`mqtt: ${this.lastErrorText}`);
+			const text = firstLine(error.message);
+			// mqtt.js reports a TLS verification error twice (from its TLS wrapper and its stream handler).
+			if (text !== this.lastErrorText)
+				this.log.warn(`mqtt: ${text}`);
+			this.lastErrorText = text;
 		});
 		// mqtt.js passes on only stream errors that have a code; a TLS alert from the broker (for
 		// example a refused client certificate) has none, so listen to the stream itself too.
