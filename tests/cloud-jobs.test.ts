@@ -219,6 +219,20 @@ describe("local cloud: OTA jobs over MQTT", function () {
 		assert.equal(cloud.node("node-l")?.online, true);
 	});
 
+	it("dropMqttClients cuts the nodes off (offline), and a reconnecting node is online again", async function () {
+		await start();
+		const n1 = await node("node-n");
+		const closed = new Promise<void>((resolve) => n1.client.once("close", () => resolve()));
+		const offline = cloud.waitFor("offline", (nodeId) => nodeId === "node-n");
+		cloud.dropMqttClients();
+		await Promise.all([closed, offline]);
+		assert.equal(cloud.node("node-n")?.online, false);
+		const online = cloud.waitFor("online", (nodeId) => nodeId === "node-n");
+		nodes.push(await connectMqttNode(cloud.mqttUrl, "node-n"));
+		await online;
+		assert.equal(cloud.node("node-n")?.online, true);
+	});
+
 	it("records and ignores a status for an unknown job, and survives unreadable payloads", async function () {
 		await start();
 		const n1 = await node("node-m");

@@ -138,6 +138,8 @@ export interface Cloud {
 	 * predicate; default: any), also one that arrived before the call. Rejects after `timeoutMs`.
 	 */
 	waitForStatus(nodeId: string, jobId: string, match?: OtaStatus | ((report: StatusReport) => boolean), timeoutMs?: number): Promise<StatusReport>;
+	/** Cuts every MQTT connection, as a network loss would; the broker keeps listening (nodes reconnect). */
+	dropMqttClients(): void;
 	/** Resolves with the next event of `name` whose argument matches; rejects after `timeoutMs`. */
 	waitFor<K extends keyof CloudEventMap>(name: K, predicate?: (...args: CloudEventMap[K]) => boolean, timeoutMs?: number): Promise<CloudEventMap[K][0]>;
 	close(): Promise<void>;
@@ -348,6 +350,10 @@ export class LocalCloud implements Cloud {
 			}, timeoutMs);
 			emitter.on(name, listener);
 		});
+	}
+
+	dropMqttClients(): void {
+		this.#mqtt?.dropClients();
 	}
 
 	async close(): Promise<void> {

@@ -3,6 +3,8 @@ import type {AddressInfo, Server, Socket} from "node:net";
 
 export interface Listener {
 	port: number;
+	/** Cuts every open connection; the listener keeps accepting new ones. */
+	dropConnections(): void;
 	/** Stops listening and cuts every open connection (stalled downloads, idle keep-alives, MQTT clients). */
 	close(): Promise<void>;
 }
@@ -26,6 +28,10 @@ export async function listen(server: Server, host: string, port: number, what: s
 	server.on("error", () => {});
 	return {
 		port: (server.address() as AddressInfo).port,
+		dropConnections() {
+			for (const socket of sockets)
+				socket.destroy();
+		},
 		close() {
 			for (const socket of sockets)
 				socket.destroy();

@@ -38,6 +38,8 @@ export interface MqttServer {
 	tlsPort?: number;
 	/** Publishes from the broker at QoS 1, retain false, as every RainMaker message (§3.1). */
 	publish(topic: string, payload: string): Promise<void>;
+	/** Cuts every client connection (as a network loss would); clients may reconnect. */
+	dropClients(): void;
 	close(): Promise<void>;
 }
 
@@ -85,6 +87,10 @@ export async function startMqttServer(options: MqttServerOptions, handlers: Mqtt
 				return new Promise<void>((resolve, reject) => {
 					aedes.publish({cmd: "publish", topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false}, (error) => error ? reject(error) : resolve());
 				});
+			},
+			dropClients() {
+				for (const listener of listeners)
+					listener.dropConnections();
 			},
 			async close() {
 				await Promise.all(listeners.map((listener) => listener.close()));
