@@ -1,0 +1,76 @@
+/*
+ * The guest end of the bridge. Port stand-ins call the Node side synchronously (`call`: the
+ * worker blocks in issueCommand until Node answers), and Node delivers events (a timer fired,
+ * an MQTT message, an HTTP chunk, a driver request) as commands that `handleCommand` dispatches
+ * to the handler registered for the event's type. A handler's exception never escapes into XS
+ * (where xsnap would only print it): it is answered as an error and reported as a fault.
+ */
+import {decodeFrame, encodeFrame, type FrameHead} from "./frame";
+import {xsnap} from "./xsnap";
+
+export interface CallResult {
+	readonly value: unknown;
+	readonly bytes: Uint8Array;
+}
+
+export type EventHandler = (head: FrameHead, bytes: Uint8Array) => unknown;
+
+const handlers = new Map<string, EventHandler>();
+
+function send(frame: Uint8Array): Uint8Array {
+	// encodeFrame gives the frame a buffer of its own, so the whole buffer is the frame.
+	return new Uint8Array(xsnap.issueCommand(frame.buffer as ArrayBuffer));
+}
+
+/** Calls `op` of the Node-side `port`. Throws the Node side's error message as an Error. */
+export function call(port: string, op: string, args: readonly unknown[] = [], bytes?: Uint8Array): CallResult {
+	const reply = decodeFrame(send(encodeFrame({port, op, args}, bytes)));
+	if (typeof reply.head.error === "string")
+		throw new Error(reply.head.error);
+	return {value: reply.head.value, bytes: reply.bytes};
+}
+
+export function messageOf(error: unknown): string {
+	return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** Tells the Node side that something failed inside XS where no caller could see it. */
+export function fault(where: string, error: unknown): void {
+	const stack = error instanceof Error && typeof error.stack === "string" ? error.stack : "";
+	call("harness", "fault", [where, messageOf(error), stack]);
+}
+
+/** Registers the handler of one event type (one per type). */
+export function on(type: string, handler: EventHandler): void {
+	if (handlers.has(type))
+		throw new Error(`event ${type} already has a handler`);
+	handlers.set(type, handler);
+}
+
+function dispatch(request: ArrayBuffer): ArrayBuffer {
+	let type = "?";
+	try {
+		const {head, bytes} = decodeFrame(new Uint8Array(request));
+		type = String(head.type);
+		const handler = handlers.get(type);
+		if (!handler)
+			throw new Error(`no handler for event ${type}`);
+		const value = handler(head, bytes);
+		return encodeFrame({value: value === undefined ? null : value}).buffer as ArrayBuffer;
+	}
+	catch (error) {
+		try {
+			fault(`event ${type}`, error);
+		}
+		catch {
+			// The fault report itself failed: the error reply below still tells the Node side.
+		}
+		return encodeFrame({error: messageOf(error)}).buffer as ArrayBuffer;
+	}
+}
+
+/** Installs the command handler and tells the Node side that the guest is loaded. */
+export function ready(name: string): void {
+	xsnap.handleCommand = dispatch;
+	call("harness", "ready", [name]);
+}

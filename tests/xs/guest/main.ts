@@ -1,0 +1,109 @@
+/*
+ * Entry module of the XS guest: the real node core (rainmaker/, ota/, compiled by tsc) wired to
+ * the bridged ports, driven by events from the Node harness. Its last act is the readiness
+ * report: xsnap says nothing when an import fails, so the harness treats a missing report as a
+ * failed load.
+ */
+import {NodeAgent} from "../../../rainmaker/agent";
+import {Device, Node, type ParamWrite} from "../../../rainmaker/model";
+import {DEVICE_SWITCH, PARAM_POWER, UI_SLIDER, UI_TOGGLE} from "../../../rainmaker/standard";
+import {type Firmware, type FirmwareConfig, startFirmware} from "../../../ota/firmware";
+import {checkUpgrade, ImageError, parseImageHeader, HEADER_PROBE_LENGTH} from "../../../ota/image";
+import {on, ready} from "./bridge";
+import {BridgedBoot, BridgedPartition} from "./flash";
+import {BridgedHttp} from "./http";
+import {BridgedLog, BridgedStore, createBridgedDigest} from "./services";
+import {BridgedSession} from "./session";
+import {BridgedTimers} from "./timers";
+import {xsnap} from "./xsnap";
+
+const timers = new BridgedTimers();
+const session = new BridgedSession();
+const http = new BridgedHttp();
+const log = new BridgedLog();
+
+let firmware: Firmware | undefined;
+let agent: NodeAgent | undefined;
+const writes: ParamWrite[][] = [];
+
+/** A node with one switch device, for the model and agent checks. */
+function startSwitchNode(nodeId: string): void {
+	const node = new Node(nodeId, {name: "XS switch", fw_version: "1.0.0", type: "esp.node.switch", project_name: "rainmaker-ota-xs", platform: "esp32"});
+	const light = node.addDevice(new Device("Switch", DEVICE_SWITCH, {primary: "Power"}));
+	light.addParam({name: "Power", type: PARAM_POWER, dataType: "bool", properties: ["read", "write"], value: false, uiType: UI_TOGGLE});
+	light.addParam({name: "Level", dataType: "int", properties: ["read", "write"], value: 10, bounds: {min: 0, max: 100, step: 1}, uiType: UI_SLIDER});
+	light.onWrite = accepted => {
+		writes.push(accepted.slice());
+		return true;
+	};
+	agent = new NodeAgent({node, session, log});
+	agent.start();
+}
+
+on("agent.start", head => startSwitchNode(String(head.nodeId)));
+on("agent.state", () => ({started: agent?.started ?? false, writes}));
+
+on("firmware.start", head => {
+	firmware = startFirmware({
+		session, timers, log, http,
+		store: new BridgedStore(),
+		partition: new BridgedPartition(),
+		boot: new BridgedBoot(),
+		createDigest: createBridgedDigest,
+	}, head.config as FirmwareConfig);
+	return null;
+});
+
+on("firmware.state", () => {
+	const engine = firmware?.engine;
+	return {
+		started: firmware?.agent.started ?? false,
+		offer: firmware?.ota.offer?.jobId ?? null,
+		approved: firmware?.ota.approvedJobId ?? null,
+		busy: engine?.busy ?? false,
+		progress: engine?.progress ?? null,
+		pendingTimers: timers.pending,
+		openRequests: http.open,
+	};
+});
+
+on("firmware.command", head => {
+	const lines: string[] = [];
+	const handled = firmware?.command(String(head.name), head.args as string[], line => lines.push(line)) ?? false;
+	return {handled, lines};
+});
+
+on("firmware.stop", () => {
+	firmware?.stop();
+	firmware = undefined;
+});
+
+/** bytes: the candidate's first HEADER_PROBE_LENGTH bytes, then the running image's. */
+on("image.check", (head, bytes) => {
+	try {
+		const candidate = parseImageHeader(bytes.subarray(0, HEADER_PROBE_LENGTH));
+		const running = parseImageHeader(bytes.subarray(HEADER_PROBE_LENGTH));
+		return {candidate, verdict: checkUpgrade(candidate, running, Number(head.minSecureVersion ?? 0)) ?? null};
+	}
+	catch (error) {
+		if (error instanceof ImageError)
+			return {error: {code: error.code, message: error.message}};
+		throw error;
+	}
+});
+
+on("memory", head => {
+	if (head.collect === true)
+		xsnap.gc();
+	return xsnap.memoryStats(head.reset === true);
+});
+
+/** Allows the heap to grow by at most `bytes` beyond what XS holds now (after a collection). */
+on("memory.limit", head => {
+	xsnap.gc();
+	const limit = xsnap.memoryStats().allocated + Number(head.bytes);
+	xsnap.setAllocationLimit(limit);
+	return limit;
+});
+
+ready("rainmaker-ota-xs guest");

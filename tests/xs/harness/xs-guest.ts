@@ -1,0 +1,351 @@
+/*
+ * The Node side of the real-XS lane: one xsnap worker running the compiled core and the guest
+ * (tests/xs/guest), and the Node ends of its ports: a real MQTT client (the host adapter) to a
+ * real broker, real HTTP GETs (the host adapter, cut into device-sized chunks), a virtual clock,
+ * the key-value store, a counting/verifying partition, a fixture boot control and node:crypto
+ * digests. Guest calls are answered synchronously; everything that happens on the Node side for
+ * the guest (a timer due, a PUBACK, an HTTP chunk) is queued and delivered as its own command,
+ * in order, never nested inside another.
+ */
+import {HostHttpClient} from "../../../host/adapters/http-client";
+import {MemoryStore} from "../../../host/adapters/key-value-store";
+import {HostMqttSession} from "../../../host/adapters/mqtt-session";
+import {VirtualTimers} from "../../../host/adapters/virtual-timers";
+import {createDigest} from "../../../host/adapters/digest";
+import type {TimerHandle} from "../../../rainmaker/ports";
+import type {Digest, HttpRequest} from "../../../ota/ports";
+import {FixtureBoot} from "../../support/ota-rig";
+import {RecordingLog} from "../../support/recording-log";
+import {decodeFrame, encodeFrame, type FrameHead} from "../guest/frame";
+import type {XsMemoryStats} from "../guest/xsnap";
+import {compileGuest} from "./compile";
+import {CountingPartition} from "./counting-partition";
+import {type CreationSizes, ESP32_CREATION, type Meter, XsWorker} from "./xs-worker";
+
+/** Header names the HTTP stand-in passes into XS (the port reads headers by name). */
+const FORWARDED_HEADERS = ["content-length", "content-range", "content-type", "location", "accept-ranges", "transfer-encoding"];
+
+/** The esp32 board-target sizes (moddable_two): enough for a TLS + MQTT + OTA node on the device. */
+export const BOARD_CREATION: CreationSizes = Object.freeze({chunk: 78848, chunkIncrement: 1024, heap: 4928, heapIncrement: 64, stack: 512});
+
+export interface XsGuestOptions {
+	readonly nodeId: string;
+	/** mqtt://127.0.0.1:<port> of the broker; no session when absent. */
+	readonly brokerUrl?: string;
+	readonly creation?: CreationSizes;
+	/** Largest HTTP chunk handed into XS (a device's socket delivers about this much). Default 1460. */
+	readonly httpChunk?: number;
+	/** Slot size of the partition stand-in. Default 0x1E0000 (partitions.csv). */
+	readonly partitionCapacity?: number;
+	readonly verifyImage?: boolean;
+	/** Fixture (relative to the fixture images folder) of the running image. */
+	readonly runningImage?: string;
+}
+
+export interface MeterTotal {
+	count: number;
+	compute: number;
+}
+
+export class XsGuest {
+	readonly timers = new VirtualTimers();
+	readonly log = new RecordingLog();
+	readonly store = new MemoryStore();
+	readonly partition: CountingPartition;
+	readonly boot: FixtureBoot;
+	/** Failures inside XS that no caller saw (a throwing callback, a failed event). */
+	readonly faults: string[] = [];
+	/** What the guest printed. */
+	readonly printed: string[] = [];
+	/** XS compute and count per event type. */
+	readonly meters = new Map<string, MeterTotal>();
+	/** The meter of the last command. */
+	lastMeter: Meter | undefined;
+	readonly worker: XsWorker;
+	readonly #session: HostMqttSession | undefined;
+	readonly #http: HostHttpClient;
+	readonly #timerHandles = new Map<number, TimerHandle>();
+	readonly #requests = new Map<number, HttpRequest>();
+	readonly #digests = new Map<number, Digest>();
+	#nextDigest = 1;
+	#readyName: string | undefined;
+	#loadFailure: string | undefined;
+	#outstanding = 0;
+
+	private constructor(options: XsGuestOptions) {
+		this.partition = new CountingPartition({capacity: options.partitionCapacity ?? 0x1e0000, verify: options.verifyImage});
+		this.boot = new FixtureBoot(options.runningImage);
+		this.#http = new HostHttpClient({maxChunk: options.httpChunk ?? 1460});
+		if (options.brokerUrl) {
+			const session = new HostMqttSession({url: options.brokerUrl, clientId: options.nodeId, log: this.log, reconnectMinMs: 100});
+			session.onConnect = first => this.post("mqtt.connect", {first});
+			session.onDisconnect = reason => this.post("mqtt.disconnect", {reason});
+			session.onMessage = (topic, payload) => this.post("mqtt.message", {topic, payload});
+			this.#session = session;
+		}
+		this.worker = new XsWorker({
+			creation: options.creation ?? ESP32_CREATION,
+			onQuery: request => this.#answer(request),
+			onPrint: line => this.printed.push(line),
+		});
+	}
+
+	/** Compiles the guest, starts XS and loads it; throws unless the guest reported itself ready. */
+	static async start(options: XsGuestOptions): Promise<XsGuest> {
+		const build = compileGuest();
+		const guest = new XsGuest(options);
+		// A failed import would otherwise pass unseen (xsnap prints nothing and exits 0): report it as a frame.
+		await guest.worker.evaluate(`import(${JSON.stringify(build.entry)}).catch(error => {
+			const json = new TextEncoder().encode(JSON.stringify({port: "harness", op: "loadFailed", args: [String(error)]}));
+			const frame = new Uint8Array(4 + json.length);
+			new DataView(frame.buffer).setUint32(0, json.length);
+			frame.set(json, 4);
+			issueCommand(frame.buffer);
+		});`).catch(async error => {
+			await guest.close();
+			throw error;
+		});
+		if (guest.#readyName === undefined) {
+			await guest.close();
+			throw new Error(`the XS guest did not load: ${guest.#loadFailure ?? "it reported nothing"}`);
+		}
+		return guest;
+	}
+
+	get ready(): string | undefined {
+		return this.#readyName;
+	}
+
+	/** Sends a driver request to the guest now (queued behind pending events) and returns its value. */
+	async request(type: string, head: FrameHead = {}, bytes?: Uint8Array): Promise<unknown> {
+		const {reply, meter} = await this.worker.command(encodeFrame({...head, type}, bytes));
+		this.#count(type, meter);
+		const answer = decodeFrame(reply).head;
+		if (typeof answer.error === "string")
+			throw new Error(`XS guest, ${type}: ${answer.error}`);
+		return answer.value;
+	}
+
+	/** Queues an event for the guest (timer due, MQTT, HTTP); failures become faults. */
+	post(type: string, head: FrameHead = {}, bytes?: Uint8Array, then?: (value: unknown) => void): void {
+		this.#outstanding++;
+		this.request(type, head, bytes).then(value => then?.(value), error => {
+			this.faults.push(`${type}: ${error instanceof Error ? error.message : String(error)}`);
+		}).finally(() => {
+			this.#outstanding--;
+		});
+	}
+
+	/** Resolves once no event is queued or running. */
+	async settle(): Promise<void> {
+		while (this.#outstanding > 0)
+			await new Promise(resolve => setImmediate(resolve));
+	}
+
+	/** Advances the virtual clock (due timers become events) and waits for the guest to settle. */
+	async advance(ms: number): Promise<void> {
+		this.timers.advance(ms);
+		await this.settle();
+	}
+
+	memory(options: {collect?: boolean; reset?: boolean} = {}): Promise<XsMemoryStats> {
+		return this.request("memory", options) as Promise<XsMemoryStats>;
+	}
+
+	/** Lets XS take at most `bytes` more from the system than it holds now: beyond, the worker aborts (not enough memory). */
+	async limitGrowth(bytes: number): Promise<number> {
+		return Number(await this.request("memory.limit", {bytes}));
+	}
+
+	async close(): Promise<void> {
+		this.#session?.close();
+		for (const request of this.#requests.values())
+			request.abort("closing");
+		await this.worker.close().catch(() => {});
+	}
+
+	#count(type: string, meter: Meter): void {
+		this.lastMeter = meter;
+		const total = this.meters.get(type) ?? {count: 0, compute: 0};
+		total.count++;
+		total.compute += meter.compute;
+		this.meters.set(type, total);
+	}
+
+	#answer(request: Uint8Array): Uint8Array {
+		let port = "?";
+		let op = "?";
+		try {
+			const {head, bytes} = decodeFrame(request);
+			port = String(head.port);
+			op = String(head.op);
+			const args = Array.isArray(head.args) ? head.args as unknown[] : [];
+			const result = this.#call(port, op, args, bytes);
+			return result instanceof Uint8Array ? encodeFrame({value: null}, result) : encodeFrame({value: result ?? null});
+		}
+		catch (error) {
+			return encodeFrame({error: error instanceof Error ? error.message : String(error)});
+		}
+	}
+
+	#call(port: string, op: string, args: unknown[], bytes: Uint8Array): unknown {
+		switch (`${port}.${op}`) {
+			case "harness.ready":
+				this.#readyName = String(args[0]);
+				return null;
+			case "harness.loadFailed":
+				this.#loadFailure = String(args[0]);
+				return null;
+			case "harness.fault":
+				this.faults.push(`${String(args[0])}: ${String(args[1])}\n${String(args[2])}`);
+				return null;
+			case "log.info":
+			case "log.warn":
+			case "log.error":
+				this.log[op as "info" | "warn" | "error"](String(args[0]));
+				return null;
+			case "timers.set": {
+				const id = Number(args[0]);
+				this.#timerHandles.set(id, this.timers.set(() => {
+					this.#timerHandles.delete(id);
+					this.post("timer", {id});
+				}, Number(args[1])));
+				return null;
+			}
+			case "timers.clear":
+				this.timers.clear(this.#timerHandles.get(Number(args[0])));
+				this.#timerHandles.delete(Number(args[0]));
+				return null;
+			case "timers.now":
+				return this.timers.now();
+			case "timers.epoch":
+				return this.timers.epoch();
+			case "store.get":
+				return this.store.get(String(args[0])) ?? null;
+			case "store.set":
+				this.store.set(String(args[0]), args[1] as string | number | boolean);
+				return null;
+			case "store.delete":
+				this.store.delete(String(args[0]));
+				return null;
+			case "partition.capacity":
+				return this.partition.capacity;
+			case "partition.begin":
+				return this.partition.begin(Number(args[0]));
+			case "partition.write":
+				this.partition.write(bytes);
+				return null;
+			case "partition.written":
+				return this.partition.written;
+			case "partition.end":
+				this.partition.end();
+				return null;
+			case "partition.abort":
+				this.partition.abort();
+				return null;
+			case "boot.runningState":
+				return this.boot.runningState();
+			case "boot.runningHeader":
+				return this.boot.runningHeader();
+			case "boot.minSecureVersion":
+				return this.boot.minSecureVersion();
+			case "boot.markValid":
+				this.boot.markValid();
+				return null;
+			case "boot.rollback":
+				this.boot.rollback();
+				return null;
+			case "boot.restart":
+				this.boot.restart();
+				return null;
+			case "digest.create": {
+				const id = this.#nextDigest++;
+				this.#digests.set(id, createDigest(args[0] === "MD5" ? "MD5" : "SHA256"));
+				return id;
+			}
+			case "digest.write":
+				this.#digest(args[0]).write(bytes);
+				return null;
+			case "digest.close": {
+				const digest = this.#digest(args[0]);
+				this.#digests.delete(Number(args[0]));
+				return digest.close();
+			}
+			case "http.get":
+				this.#get(Number(args[0]), String(args[1]), args[2] as [string, string][]);
+				return null;
+			case "http.abort":
+				this.#requests.get(Number(args[0]))?.abort(String(args[1]));
+				return null;
+		}
+		if (port === "session")
+			return this.#sessionCall(op, args);
+		throw new Error(`no port operation ${port}.${op}`);
+	}
+
+	#digest(id: unknown): Digest {
+		const digest = this.#digests.get(Number(id));
+		if (!digest)
+			throw new Error(`no digest ${String(id)}`);
+		return digest;
+	}
+
+	#sessionCall(op: string, args: unknown[]): unknown {
+		const session = this.#session;
+		if (!session)
+			throw new Error("this guest has no MQTT session (no brokerUrl)");
+		switch (op) {
+			case "connected":
+				return session.connected;
+			case "connect":
+				session.connect();
+				return null;
+			case "close":
+				session.close();
+				return null;
+			case "publish": {
+				const id = Number(args[2]);
+				session.publish(String(args[0]), String(args[1]), id ? error => this.post("mqtt.done", {id, error: error?.message}) : undefined);
+				return null;
+			}
+			case "subscribe":
+				session.subscribe(String(args[0]));
+				return null;
+			case "unsubscribe":
+				session.unsubscribe(String(args[0]));
+				return null;
+		}
+		throw new Error(`no session operation ${op}`);
+	}
+
+	#get(id: number, url: string, headers: [string, string][]): void {
+		let stopped = false;
+		const request = this.#http.get(url, headers, {
+			onHeaders: (status, header) => {
+				const forwarded: {[name: string]: string} = {};
+				for (const name of FORWARDED_HEADERS) {
+					const value = header(name);
+					if (value !== undefined)
+						forwarded[name] = value;
+				}
+				// The guest answers later (its own command); a "stop" then aborts the transfer.
+				this.post("http.headers", {id, status, headers: forwarded}, undefined, proceed => {
+					if (proceed !== true) {
+						stopped = true;
+						request.abort("stopped by the guest");
+					}
+				});
+				return true;
+			},
+			onData: chunk => {
+				if (!stopped)
+					this.post("http.data", {id}, chunk.slice());
+			},
+			onDone: error => {
+				this.#requests.delete(id);
+				this.post("http.done", {id, error: error?.message});
+			},
+		});
+		this.#requests.set(id, request);
+	}
+}
