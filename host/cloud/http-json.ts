@@ -52,6 +52,11 @@ export function readBody(request: IncomingMessage, limit: number): Promise<Buffe
 			if (!refused)
 				reject(new ApiError(400, `request body could not be read: ${error.message}`));
 		});
+		// A client that goes away mid-body: settle (nobody reads the answer) instead of hanging.
+		request.on("close", () => {
+			if (!refused && !request.complete)
+				reject(new ApiError(400, "request body incomplete: the connection closed"));
+		});
 	});
 }
 
