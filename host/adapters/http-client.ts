@@ -33,7 +33,7 @@ export class HostHttpClient implements HttpClient {
 		};
 		const secure = url.startsWith("https:");
 		const send = secure ? httpsRequest : httpRequest;
-		const request = send(url, {method: "GET", headers: Object.fromEntries(headers), ca: secure ? this.#options.ca : undefined, agent: false}, incoming => {
+		const request = send(url, {method: "GET", headers: Object.fromEntries(headers), ca: secure ? this.#options.ca : undefined}, incoming => {
 			response = incoming;
 			const header = (name: string) => {
 				const value = incoming.headers[name.toLowerCase()];

@@ -162,7 +162,12 @@ export function handleDownload(request: IncomingMessage, response: ServerRespons
 	let sent = 0;
 	const limit = Math.max(0, fault.afterBytes);
 	const stop = () => {
-		body.destroy();
+		// Stop reading without destroy(): destroying a Readable.from() body emits an error, whose
+		// handler above would destroy the response, and its "end" would end it: either turns a stall into a cut.
+		body.removeAllListeners("data");
+		body.removeAllListeners("end");
+		body.removeAllListeners("error");
+		body.pause();
 		// end(), not destroy(): the bytes already written still reach the client, then the FIN
 		// arrives before Content-Length is reached. A stall leaves the connection open; the
 		// server destroys it on close().
