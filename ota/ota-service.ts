@@ -3,17 +3,16 @@
  * command `Operation` (check | start) and the read-only object `Info` that shows the offer.
  */
 import {Device, type JsonValue} from "../rainmaker/model";
+import {OTA_INFO_NAME, OTA_OPERATION_CHECK, OTA_OPERATION_NAME, OTA_OPERATION_START, OTA_SERVICE_NAME, PARAM_OTA_INFO, PARAM_OTA_OPERATION, SERVICE_OTA} from "../rainmaker/standard";
 
-export const OTA_SERVICE_NAME = "OTA";
-export const OTA_SERVICE_TYPE = "esp.service.ota";
-export const OPERATION_PARAM = "Operation";
-export const INFO_PARAM = "Info";
-export type OtaOperation = "check" | "start";
+export {OTA_SERVICE_NAME};
+export const OPERATION_PARAM = OTA_OPERATION_NAME;
+export const INFO_PARAM = OTA_INFO_NAME;
 
 export function createOtaService(): Device {
-	const service = new Device(OTA_SERVICE_NAME, OTA_SERVICE_TYPE, {service: true});
-	service.addParam({name: OPERATION_PARAM, type: "esp.param.ota_operation", dataType: "string", properties: ["write"], value: "", validStrs: ["check", "start"]});
-	service.addParam({name: INFO_PARAM, type: "esp.param.ota_info", dataType: "object", properties: ["read"], value: {}});
+	const service = new Device(OTA_SERVICE_NAME, SERVICE_OTA, {service: true});
+	service.addParam({name: OPERATION_PARAM, type: PARAM_OTA_OPERATION, dataType: "string", properties: ["write"], value: "", validStrs: [OTA_OPERATION_CHECK, OTA_OPERATION_START]});
+	service.addParam({name: INFO_PARAM, type: PARAM_OTA_INFO, dataType: "object", properties: ["read"], value: {}});
 	return service;
 }
 

@@ -2,6 +2,7 @@
  * otastatus reports: the reference's status strings and additional_info texts, and the payload
  * builder that keeps a report within the reference's 200-byte buffer as valid JSON.
  */
+import {utf8Length} from "../rainmaker/utf8";
 
 export type OtaStatus = "in-progress" | "success" | "failed" | "delayed" | "rejected";
 
@@ -29,25 +30,6 @@ export const StatusText = {
 	imageValidationFailed: "Image validation failed",
 	incompleteData: "Complete data was not received",
 } as const;
-
-/** Number of bytes `text` takes in UTF-8 (XS has no global TextEncoder; the strings here are short). */
-export function utf8Length(text: string): number {
-	let length = 0;
-	for (let i = 0; i < text.length; i++) {
-		const code = text.charCodeAt(i);
-		if (code < 0x80)
-			length += 1;
-		else if (code < 0x800)
-			length += 2;
-		else if (code >= 0xD800 && code <= 0xDBFF && i + 1 < text.length) {
-			length += 4;
-			i++;
-		}
-		else
-			length += 3;
-	}
-	return length;
-}
 
 function build(jobId: string, status: OtaStatus, info: string, ts: number): string {
 	return JSON.stringify({ota_job_id: jobId, status, additional_info: info, ts});

@@ -4,6 +4,7 @@
  * params/remote writes through the devices' write callbacks and reports param changes on
  * params/local, keeping changes made while offline until the link is back (spec §3.4, §6.5).
  */
+import {utf8Length} from "./utf8";
 import type {Log, MqttSession, PublishDone} from "./ports";
 import {isJsonObject} from "./model";
 import type {Device, JsonValue, Node, ParamWrite} from "./model";
@@ -25,28 +26,6 @@ export interface NodeAgentOptions {
 
 type ParamValues = {[param: string]: JsonValue};
 type Report = {[device: string]: ParamValues};
-
-/** UTF-8 length without TextEncoder (not part of ES2022, and the device build has no Node Buffer). */
-export function utf8Length(text: string): number {
-	let length = 0;
-	for (let index = 0; index < text.length; index++) {
-		const code = text.charCodeAt(index);
-		if (code < 0x80)
-			length += 1;
-		else if (code < 0x800)
-			length += 2;
-		else if (code >= 0xd800 && code <= 0xdbff && index + 1 < text.length) {
-			const next = text.charCodeAt(index + 1);
-			if (next >= 0xdc00 && next <= 0xdfff) {
-				length += 4;
-				index++;
-			} else
-				length += 3;
-		} else
-			length += 3;
-	}
-	return length;
-}
 
 function errorText(error: unknown): string {
 	return error instanceof Error ? error.message : String(error);

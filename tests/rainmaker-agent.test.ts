@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import {NodeAgent, utf8Length} from "../rainmaker/agent";
+import {NodeAgent} from "../rainmaker/agent";
+import {utf8Length} from "../rainmaker/utf8";
 import type {JsonValue, ParamWrite, WriteSource} from "../rainmaker/model";
 import type {TopicForm} from "../rainmaker/topics";
 import {RULE_OTA_FETCH} from "../rainmaker/topics";

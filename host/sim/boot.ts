@@ -44,10 +44,27 @@ function consoleLog(nodeId: string): Log {
 	};
 }
 
+/** Simulation: SIGKILL this process instead of the n-th flash erase or write (what power loss does to a chip). */
+function cutPowerAt(device: HostDevice, operation: number): void {
+	const flash = device.flash;
+	let count = 0;
+	const guard = <T extends unknown[]>(original: (...args: T) => void) => (...args: T) => {
+		if (++count >= operation) {
+			process.stdout.write(`power cut at flash operation ${count}\n`);
+			process.kill(process.pid, "SIGKILL");
+		}
+		original.apply(flash, args);
+	};
+	flash.erase = guard(flash.erase);
+	flash.write = guard(flash.write);
+}
+
 export function bootNode(options: NodeOptions): void {
 	const log = consoleLog(options.nodeId);
 	mkdirSync(options.flashDir, {recursive: true});
 	const device = HostDevice.open({flashFile: join(options.flashDir, "flash.bin")});
+	if (options.powerCutAt !== undefined)
+		cutPowerAt(device, options.powerCutAt);
 	let booted;
 	try {
 		booted = boot(device, createDigest);

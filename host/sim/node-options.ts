@@ -20,6 +20,8 @@ export interface NodeOptions {
 	ota: Partial<OtaOptions>;
 	/** Simulation: images of these versions never reach MQTT (a broken build, to see the rollback). */
 	unreachableVersions: string[];
+	/** Simulation: cut the power (SIGKILL) at the n-th flash erase or write of this boot (1 = the first). */
+	powerCutAt?: number;
 	/** Print a prompt and echo for a person at a terminal. */
 	interactive: boolean;
 }
@@ -44,7 +46,8 @@ export const NODE_USAGE = `Usage: rainmaker-ota-xs node --broker <url> [options]
   --retry-delay <min>         fetch again after all attempts failed (default 5)
   --progress-interval <pct>   progress report step (default 10, 0 = none)
   --skip-project-check --skip-version-check --skip-secure-version-check
-  --unreachable-version <v>   simulation: an image of version v never reaches MQTT (repeatable)`;
+  --unreachable-version <v>   simulation: an image of version v never reaches MQTT (repeatable)
+  --power-cut-at <n>          simulation: cut the power at the n-th flash erase/write of this boot`;
 
 const numeric: {[flag: string]: keyof OtaOptions} = {
 	"--fetch-delay": "startupFetchDelaySeconds",
@@ -93,6 +96,13 @@ export function parseNodeOptions(argv: readonly string[], interactive: boolean):
 		case "--image": options.image = value(); break;
 		case "--no-autofetch": options.ota.autofetch = false; break;
 		case "--unreachable-version": options.unreachableVersions.push(value()); break;
+		case "--power-cut-at": {
+			const text = value();
+			if (!/^[1-9]\d*$/.test(text))
+				throw new OptionError(`--power-cut-at needs a positive whole number, got ${JSON.stringify(text)}`);
+			options.powerCutAt = Number(text);
+			break;
+		}
 		case "--topic-form": {
 			const form = value();
 			if (form !== "plain" && form !== "basic-ingest")
