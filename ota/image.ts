@@ -172,14 +172,32 @@ export interface VerifierOptions {
 	capacity?: number;
 }
 
+/** Flash-mapped address ranges (IROM, DROM) per chip id, as esptool's IROM_MAP_* / DROM_MAP_* give them; 64 KiB MMU pages. */
+const MMU_PAGE_SIZE = 0x10000;
+const MAPPED_RANGES: {readonly [chipId: number]: readonly (readonly [number, number])[]} = {
+	0: [[0x400d0000, 0x40400000], [0x3f400000, 0x3f800000]],
+	9: [[0x42000000, 0x44000000], [0x3c000000, 0x3e000000]],
+};
+
+/**
+ * Whether a segment's load address is flash-mapped on the image's chip. Chips without a table entry
+ * are not checked (the MMU alignment check below is then skipped).
+ */
+function flashMapped(chipId: number, loadAddr: number): boolean {
+	const ranges = MAPPED_RANGES[chipId];
+	return ranges !== undefined && ranges.some(([low, high]) => loadAddr >= low && loadAddr < high);
+}
+
 const enum Stage { Header, SegmentHeader, SegmentData, Padding, Checksum, Hash, Trailing, Failed }
 
 /**
  * Verifies an application image as it streams by, with bounded memory (it keeps the first 288
  * bytes, one segment header and the appended hash, never the image): segment count and lengths
- * (data_len % 4 == 0, < 16 MiB), the checksum byte (XOR of the segment data from 0xEF, at the end of
- * the 16-byte padded block), the appended SHA-256 of [0, padded) when hash_appended, and a complete
- * image. Bytes after the image make no difference to `valid`, as for esp_ota_end, which verifies the
+ * (data_len % 4 == 0, < 16 MiB), flash-mapped segments at offsets matching their addresses modulo
+ * the 64 KiB MMU page (esp32 and esp32s3; other chips unchecked), the checksum byte (XOR of the
+ * segment data from 0xEF, at the end of the 16-byte padded block), the appended SHA-256 of
+ * [0, padded) when hash_appended, and a complete image. The chip is checked when the options name one
+ * (bootloader_common_check_chip_validity); the chip revision range is not (the host has no revision). Bytes after the image make no difference to `valid`, as for esp_ota_end, which verifies the
  * image in the partition from its headers and never sees what follows; the verdict counts them in
  * `trailing` so a tool can report them.
  */
@@ -195,6 +213,7 @@ export class ImageVerifier {
 	readonly #segmentHeader = new Uint8Array(SEGMENT_HEADER_LENGTH);
 	#segmentHeaderLength = 0;
 	#segmentCount = 0;
+	#chipId = 0;
 	#segmentIndex = 0;
 	/** End offset of the current segment's data. */
 	#segmentEnd = 0;
@@ -358,6 +377,7 @@ export class ImageVerifier {
 		const chipId = header[12] | (header[13] << 8);
 		if (this.#options.chipId !== undefined && chipId !== this.#options.chipId)
 			return this.#fail("image is for chip " + chipName(chipId) + ", this chip is " + chipName(this.#options.chipId));
+		this.#chipId = chipId;
 		this.#segmentCount = header[1];
 		if (this.#segmentCount === 0 || this.#segmentCount > MAX_SEGMENTS)
 			return this.#fail("invalid segment count " + this.#segmentCount + " (1.." + MAX_SEGMENTS + ")");
@@ -376,6 +396,9 @@ export class ImageVerifier {
 			return this.#fail(label + ": length 0x" + hex(dataLength, 1) + " is not a multiple of 4");
 		if (dataLength >= MAX_SEGMENT_LENGTH)
 			return this.#fail(label + ": length 0x" + hex(dataLength, 1) + " is 16 MiB or more");
+		// The flash cache maps 64 KiB pages: a mapped segment must sit at a file offset congruent to its address.
+		if (flashMapped(this.#chipId, loadAddr) && this.#position % MMU_PAGE_SIZE !== loadAddr % MMU_PAGE_SIZE)
+			return this.#fail(label + ": data at offset 0x" + hex(this.#position, 1) + " does not match its address modulo the 64 KiB MMU page");
 		this.#segmentEnd = this.#position + dataLength;
 		const capacity = this.#options.capacity;
 		if (capacity !== undefined && this.#segmentEnd > capacity)

@@ -156,6 +156,28 @@ describe("image verification (ImageVerifier)", () => {
 		assertInvalid(verifyImage(later, createDigest), /segment 1 .*16 MiB/);
 	});
 
+	it("refuses a flash-mapped segment whose file offset does not match its address modulo 64 KiB (checked for esp32 and esp32s3)", () => {
+		for (const path of [base, "synthetic/app-2.0.0-esp32s3.bin", "real/esp32-simple_ota.bin"]) {
+			const image = fixtureCopy(path);
+			// The IROM segment: the one whose data sits at a 64 KiB-congruent offset other than the first.
+			let at = 24;
+			let irom = -1;
+			for (let i = 0; i < image[1]; i++) {
+				const load = getU32(image, at);
+				if (i > 0 && load % 0x10000 === (at + 8) % 0x10000 && load >= 0x3c000000)
+					irom = at;
+				at += 8 + getU32(image, at + 4);
+			}
+			assert.ok(irom > 0, path);
+			const moved = image.slice();
+			setU32(moved, irom, getU32(image, irom) + 0x100);
+			const sealed = reseal(moved);
+			assertInvalid(verifyImage(sealed, createDigest), /MMU page/);
+			// A chip without a mapping table is not checked.
+			assert.equal(verifyImage(reseal(withByte(moved, 12, 13)), createDigest).valid, true, path);
+		}
+	});
+
 	it("refuses an image longer than the partition", () => {
 		const image = fixtureCopy(base);
 		assertInvalid(verifyImage(image, createDigest, {capacity: image.length - 1}), /doesn't fit|past the partition/);
