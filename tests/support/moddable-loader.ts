@@ -1,0 +1,33 @@
+/*
+ * Registers the Moddable stand-in resolution hooks (moddable-hooks.mjs) and the globals the XS
+ * runtime provides (trace). Import it before loading device code dynamically:
+ *   await installModdableStandIns(); const {X} = await import("../device/x");
+ * Idempotent; affects only imports made from device/ and main.ts.
+ */
+import {register} from "node:module";
+import {traceLines} from "./moddable/trace";
+
+let installed = false;
+
+export function installModdableStandIns(): void {
+	if (installed)
+		return;
+	installed = true;
+	const root = new URL("../../", import.meta.url).href;
+	register("./moddable-hooks.mjs", import.meta.url, {data: {root}});
+	(globalThis as {trace?: unknown}).trace = (...parts: unknown[]) => {
+		traceLines.push(parts.map(String).join(""));
+	};
+}
+
+/**
+ * Imports a device module (device/<name>.ts, or "main" for main.ts) with the stand-ins in place.
+ * The type parameter says which exports a test uses: the host type check does not read device/
+ * (tsconfig.device.json and tsconfig.mcconfig.json check it against the Moddable typings).
+ */
+export async function loadDevice<T>(name: string): Promise<T> {
+	installModdableStandIns();
+	const path = name === "main" ? "../../main.ts" : `../../device/${name}.ts`;
+	const url: string = new URL(path, import.meta.url).href;
+	return await import(url) as T;
+}

@@ -1,0 +1,58 @@
+/*
+ * The ESP32 state behind the "ota", "flash" and "mc/ffi" stand-ins, with ESP-IDF's semantics:
+ * two app slots (running / next), the running image's esp_ota_img_states_t, the boot choice,
+ * an eFuse secure version. Tests set it up with `resetChip` and inspect it afterwards.
+ */
+import {sharedState} from "./shared";
+export interface Chip {
+	/** Bytes of the running image (its first 289 bytes are what the "running" partition reads). */
+	running: Uint8Array;
+	/** Size of the next update partition ("nextota"). */
+	slotBytes: number;
+	/** Contents of the next update partition written so far (esp_ota_write). */
+	slot: Uint8Array;
+	slotWritten: number;
+	/** esp_ota_img_states_t of the running partition (0 new, 1 pending verify, 2 valid, 3 invalid, 4 aborted, -1 undefined). */
+	runningState: number;
+	/** CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE: esp_ota_begin refuses while the running image is pending verify. */
+	rollbackEnabled: boolean;
+	/** Whether another valid image exists to roll back to. */
+	otherImageValid: boolean;
+	/** "running" or "next": the partition the bootloader starts next. */
+	bootPartition: "running" | "next";
+	/** An esp_ota handle is open. */
+	otaOpen: boolean;
+	/** Popcount of the eFuse SECURE_VERSION field. */
+	secureVersion: number;
+	/** Calls that would end the program on a device: "restart", "rollback". */
+	events: string[];
+}
+
+export const chip: Chip = sharedState<Chip>("chip", () => ({
+	running: new Uint8Array(0),
+	slotBytes: 0,
+	slot: new Uint8Array(0),
+	slotWritten: 0,
+	runningState: 2,
+	rollbackEnabled: true,
+	otherImageValid: true,
+	bootPartition: "running",
+	otaOpen: false,
+	secureVersion: 0,
+	events: [],
+}));
+
+export function resetChip(setup: Partial<Chip> & {running: Uint8Array; slotBytes: number}): Chip {
+	Object.assign(chip, {
+		slot: new Uint8Array(setup.slotBytes),
+		slotWritten: 0,
+		runningState: 2,
+		rollbackEnabled: true,
+		otherImageValid: true,
+		bootPartition: "running",
+		otaOpen: false,
+		secureVersion: 0,
+		events: [],
+	}, setup);
+	return chip;
+}

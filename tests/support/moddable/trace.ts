@@ -1,0 +1,3 @@
+/* What the device code printed with Moddable's global trace() (installed by moddable-loader.ts). */
+import {sharedState} from "./shared";
+export const traceLines = sharedState("traceLines", (): string[] => []);
