@@ -1,0 +1,43 @@
+/*
+ * The simulated node as a person runs it: `rainmaker-ota-xs node` processes (one per boot, under
+ * the supervisor's reset loop), with their output lines kept for assertions.
+ */
+import {mkdtempSync, rmSync} from "node:fs";
+import {tmpdir} from "node:os";
+import {join} from "node:path";
+import {superviseNode, type SupervisedNode} from "../../host/sim/supervisor";
+import {waitUntil} from "./wait";
+
+export class NodeProcess {
+	readonly dir = mkdtempSync(join(tmpdir(), "rmx-node-"));
+	readonly lines: string[] = [];
+	readonly node: SupervisedNode;
+
+	constructor(readonly nodeId: string, broker: string, image: string, extra: readonly string[] = []) {
+		this.node = superviseNode(["--broker", broker, "--node-id", nodeId, "--flash-dir", join(this.dir, "flash"), "--image", image, ...extra], line => {
+			this.lines.push(line);
+			if (process.env.RMX_TEST_LOG)
+				process.stderr.write(`[${nodeId}] ${line}\n`);
+		});
+	}
+
+	/** Waits (real time) for an output line matching `pattern`. */
+	async waitForLine(pattern: RegExp, timeoutMs = 20_000): Promise<string> {
+		await waitUntil(() => this.lines.some(line => pattern.test(line)), `a node line matching ${pattern}`, timeoutMs);
+		return this.lines.find(line => pattern.test(line))!;
+	}
+
+	/** Sends a console command and returns the lines it printed (those that follow within `settleMs`). */
+	async command(line: string, settleMs = 300): Promise<string[]> {
+		const from = this.lines.length;
+		this.node.send(line);
+		await new Promise(resolve => setTimeout(resolve, settleMs));
+		return this.lines.slice(from);
+	}
+
+	async stop(): Promise<void> {
+		this.node.stop();
+		await this.node.stopped;
+		rmSync(this.dir, {recursive: true, force: true});
+	}
+}
