@@ -197,9 +197,10 @@ const enum Stage { Header, SegmentHeader, SegmentData, Padding, Checksum, Hash, 
  * the 64 KiB MMU page (esp32 and esp32s3; other chips unchecked), the checksum byte (XOR of the
  * segment data from 0xEF, at the end of the 16-byte padded block), the appended SHA-256 of
  * [0, padded) when hash_appended, and a complete image. The chip is checked when the options name one
- * (bootloader_common_check_chip_validity); the chip revision range is not (the host has no revision). Bytes after the image make no difference to `valid`, as for esp_ota_end, which verifies the
- * image in the partition from its headers and never sees what follows; the verdict counts them in
- * `trailing` so a tool can report them.
+ * (bootloader_common_check_chip_validity); the chip revision range is not (the host has no
+ * revision). Bytes after the image make no difference to `valid`, as for esp_ota_end, which verifies
+ * the image in the partition from its headers and never sees what follows; the verdict counts them
+ * in `trailing` so a tool can report them.
  */
 export class ImageVerifier {
 	readonly #digest: Digest;
