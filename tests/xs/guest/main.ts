@@ -5,7 +5,7 @@
  * failed load.
  */
 import {NodeAgent} from "../../../rainmaker/agent";
-import {Device, Node, type ParamWrite} from "../../../rainmaker/model";
+import {Device, Node, type JsonValue} from "../../../rainmaker/model";
 import {DEVICE_SWITCH, PARAM_POWER, UI_SLIDER, UI_TOGGLE} from "../../../rainmaker/standard";
 import {type Firmware, type FirmwareConfig, startFirmware} from "../../../ota/firmware";
 import {checkUpgrade, ImageError, parseImageHeader, HEADER_PROBE_LENGTH} from "../../../ota/image";
@@ -24,7 +24,7 @@ const log = new BridgedLog();
 
 let firmware: Firmware | undefined;
 let agent: NodeAgent | undefined;
-const writes: ParamWrite[][] = [];
+const writes: {name: string; value: JsonValue}[][] = [];
 
 /** A node with one switch device, for the model and agent checks. */
 function startSwitchNode(nodeId: string): void {
@@ -33,7 +33,7 @@ function startSwitchNode(nodeId: string): void {
 	light.addParam({name: "Power", type: PARAM_POWER, dataType: "bool", properties: ["read", "write"], value: false, uiType: UI_TOGGLE});
 	light.addParam({name: "Level", dataType: "int", properties: ["read", "write"], value: 10, bounds: {min: 0, max: 100, step: 1}, uiType: UI_SLIDER});
 	light.onWrite = accepted => {
-		writes.push(accepted.slice());
+		writes.push(accepted.map(write => ({name: write.param.name, value: write.value})));
 		return true;
 	};
 	agent = new NodeAgent({node, session, log});

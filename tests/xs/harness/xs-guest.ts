@@ -25,8 +25,14 @@ import {type CreationSizes, ESP32_CREATION, type Meter, XsWorker} from "./xs-wor
 /** Header names the HTTP stand-in passes into XS (the port reads headers by name). */
 const FORWARDED_HEADERS = ["content-length", "content-range", "content-type", "location", "accept-ranges", "transfer-encoding"];
 
-/** The esp32 board-target sizes (moddable_two): enough for a TLS + MQTT + OTA node on the device. */
-export const BOARD_CREATION: CreationSizes = Object.freeze({chunk: 78848, chunkIncrement: 1024, heap: 4928, heapIncrement: 64, stack: 512});
+/**
+ * The lane's creation sizes: the plain esp32 chunk and slot sizes and increments (so the heap
+ * grows in small steps and any growth shows), with the stack of the esp32 board targets
+ * (moddable_two: 512 slots). The plain esp32 stack of 384 slots overflows in the approval flow
+ * (the otaurl handler reports, installs and starts the download in one call chain); the
+ * project's manifest grants 768. The stack is counted in slots, the same on the device.
+ */
+export const LANE_CREATION: CreationSizes = Object.freeze({...ESP32_CREATION, stack: 512});
 
 export interface XsGuestOptions {
 	readonly nodeId: string;
@@ -40,6 +46,8 @@ export interface XsGuestOptions {
 	readonly verifyImage?: boolean;
 	/** Fixture (relative to the fixture images folder) of the running image. */
 	readonly runningImage?: string;
+	/** The module to load (default: the compiled guest entry). */
+	readonly entry?: string;
 }
 
 export interface MeterTotal {
@@ -84,7 +92,7 @@ export class XsGuest {
 			this.#session = session;
 		}
 		this.worker = new XsWorker({
-			creation: options.creation ?? ESP32_CREATION,
+			creation: options.creation ?? LANE_CREATION,
 			onQuery: request => this.#answer(request),
 			onPrint: line => this.printed.push(line),
 		});
@@ -92,10 +100,10 @@ export class XsGuest {
 
 	/** Compiles the guest, starts XS and loads it; throws unless the guest reported itself ready. */
 	static async start(options: XsGuestOptions): Promise<XsGuest> {
-		const build = compileGuest();
+		const entry = options.entry ?? compileGuest().entry;
 		const guest = new XsGuest(options);
 		// A failed import would otherwise pass unseen (xsnap prints nothing and exits 0): report it as a frame.
-		await guest.worker.evaluate(`import(${JSON.stringify(build.entry)}).catch(error => {
+		await guest.worker.evaluate(`import(${JSON.stringify(entry)}).catch(error => {
 			const json = new TextEncoder().encode(JSON.stringify({port: "harness", op: "loadFailed", args: [String(error)]}));
 			const frame = new Uint8Array(4 + json.length);
 			new DataView(frame.buffer).setUint32(0, json.length);

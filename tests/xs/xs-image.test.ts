@@ -1,0 +1,91 @@
+/*
+ * The image header checks (ota/image.ts) in XS give exactly what they give on Node, for every
+ * fixture image and for broken headers.
+ */
+import assert from "node:assert/strict";
+import {readFileSync} from "node:fs";
+import {checkUpgrade, HEADER_PROBE_LENGTH, ImageError, parseImageHeader} from "../../ota/image";
+import {XsGuest} from "./harness/xs-guest";
+
+const FIXTURES = new URL("../../../shared/fixtures/images/", import.meta.url);
+const fixtures = JSON.parse(readFileSync(new URL("fixtures.json", FIXTURES), "utf8")) as {images: {path: string; version: string; project_name: string; secure_version: number; chip_id: number}[]};
+
+function probe(path: string): Uint8Array {
+	return new Uint8Array(readFileSync(new URL(path, FIXTURES)).subarray(0, HEADER_PROBE_LENGTH));
+}
+
+/** What the same check gives on Node (JSON round trip, as the bridge carries it). */
+function onNode(candidate: Uint8Array, running: Uint8Array, minSecureVersion: number): unknown {
+	try {
+		const info = parseImageHeader(candidate);
+		return JSON.parse(JSON.stringify({candidate: info, verdict: checkUpgrade(info, parseImageHeader(running), minSecureVersion) ?? null}));
+	}
+	catch (error) {
+		if (error instanceof ImageError)
+			return {error: {code: error.code, message: error.message}};
+		throw error;
+	}
+}
+
+describe("real XS lane: image header checks", function () {
+	this.timeout(30000);
+	let guest: XsGuest;
+	before(async () => {
+		guest = await XsGuest.start({nodeId: "xs-image-1"});
+	});
+	after(async () => {
+		await guest.close();
+	});
+
+	async function inXs(candidate: Uint8Array, running: Uint8Array, minSecureVersion = 0): Promise<unknown> {
+		const bytes = new Uint8Array(HEADER_PROBE_LENGTH * 2);
+		bytes.set(candidate.subarray(0, HEADER_PROBE_LENGTH));
+		bytes.set(running, HEADER_PROBE_LENGTH);
+		return guest.request("image.check", {minSecureVersion}, bytes);
+	}
+
+	it("parses every fixture's header as fixtures.json says and judges it as Node does", async () => {
+		const running = probe("synthetic/app-1.0.0.bin");
+		assert.equal(fixtures.images.length, 10);
+		for (const image of fixtures.images) {
+			const result = await inXs(probe(image.path), running) as {candidate: {version: string; projectName: string; secureVersion: number; chipId: number}};
+			assert.equal(result.candidate.version, image.version, image.path);
+			assert.equal(result.candidate.projectName, image.project_name, image.path);
+			assert.equal(result.candidate.secureVersion, image.secure_version, image.path);
+			assert.equal(result.candidate.chipId, image.chip_id, image.path);
+			assert.deepEqual(result, onNode(probe(image.path), running, 0), image.path);
+		}
+	});
+
+	it("refuses the same images for the same reasons (other chip, other project, same version, anti-rollback)", async () => {
+		const running = probe("synthetic/app-1.0.0.bin");
+		const verdicts = new Map<string, unknown>();
+		for (const path of ["synthetic/app-2.0.0-esp32s3.bin", "synthetic/app-other-project.bin", "synthetic/app-1.0.0.bin", "synthetic/app-2.0.0.bin"])
+			verdicts.set(path, ((await inXs(probe(path), running)) as {verdict: unknown}).verdict);
+		assert.equal(verdicts.get("synthetic/app-2.0.0.bin"), null, "a newer image of the project is accepted");
+		for (const path of ["synthetic/app-2.0.0-esp32s3.bin", "synthetic/app-other-project.bin", "synthetic/app-1.0.0.bin"])
+			assert.equal(typeof verdicts.get(path), "string", `${path} is refused`);
+		const secure = probe("synthetic/app-2.0.0.bin");
+		assert.deepEqual(await inXs(secure, running, 3), onNode(secure, running, 3));
+		assert.equal(typeof ((await inXs(secure, running, 3)) as {verdict: unknown}).verdict, "string", "below the eFuse secure version");
+	});
+
+	it("reports broken headers with the same error codes as on Node", async () => {
+		const running = probe("synthetic/app-1.0.0.bin");
+		const badMagic = probe("synthetic/app-2.0.0.bin");
+		badMagic[0] = 0x00;
+		const badDescriptor = probe("synthetic/app-2.0.0.bin");
+		badDescriptor[32] ^= 0xff;
+		const truncated = probe("synthetic/app-2.0.0.bin").slice(0, 100);
+		for (const [name, bytes] of [["magic", badMagic], ["app-desc-magic", badDescriptor]] as const) {
+			const result = await inXs(bytes, running) as {error?: {code: string}};
+			assert.equal(result.error?.code, name);
+			assert.deepEqual(result, onNode(bytes, running, 0));
+		}
+		// A short probe reaches XS zero-padded (the guest always gets 289 bytes): the descriptor magic is then missing.
+		const padded = new Uint8Array(HEADER_PROBE_LENGTH);
+		padded.set(truncated);
+		assert.deepEqual(await inXs(padded, running), onNode(padded, running, 0));
+		assert.deepEqual(guest.faults, []);
+	});
+});
