@@ -34,6 +34,7 @@ export async function initialize(data) {
 function isDeviceParent(parentURL) {
 	if (!parentURL || !root)
 		return false;
+	parentURL = parentURL.replace(/[?#].*$/, "");
 	return parentURL.startsWith(new URL("device/", root).href) || parentURL === new URL("main.ts", root).href || parentURL.startsWith(standIns);
 }
 

@@ -25,9 +25,10 @@ export function installModdableStandIns(): void {
  * The type parameter says which exports a test uses: the host type check does not read device/
  * (tsconfig.device.json and tsconfig.mcconfig.json check it against the Moddable typings).
  */
-export async function loadDevice<T>(name: string): Promise<T> {
+export async function loadDevice<T>(name: string, instance?: string): Promise<T> {
 	installModdableStandIns();
 	const path = name === "main" ? "../../main.ts" : `../../device/${name}.ts`;
-	const url: string = new URL(path, import.meta.url).href;
+	// a query makes a fresh module instance (main.ts runs on import, once per instance)
+	const url: string = new URL(path, import.meta.url).href + (instance ? `?instance=${encodeURIComponent(instance)}` : "");
 	return await import(url) as T;
 }
