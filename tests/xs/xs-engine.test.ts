@@ -56,14 +56,17 @@ describe("real XS lane: engine and harness", function () {
 			(error: unknown) => error instanceof XsExitError && error.code === 11);
 	});
 
-	it("the stack is the device's: deep recursion overflows at the lane's 512 slots", async () => {
+	it("the stack is the device's: the manifest's slots, and deep recursion overflows them", async () => {
+		const manifest = JSON.parse(readFileSync(new URL("../../manifest.json", import.meta.url), "utf8")) as {creation: {stack: number}};
+		assert.equal(LANE_CREATION.stack, manifest.creation.stack);
 		guest = await XsGuest.start({nodeId: "xs-engine-5"});
 		await guest.worker.evaluate("function depth(n) { return n ? depth(n - 1) + 1 : 0; } depth(20);");
-		await assert.rejects(guest.worker.evaluate("depth(200);"), (error: unknown) => error instanceof XsExitError && error.code === 12);
+		await assert.rejects(guest.worker.evaluate(`depth(${LANE_CREATION.stack});`), (error: unknown) => error instanceof XsExitError && error.code === 12);
 	});
 
-	it("the lane's stack is not larger than the stack the firmware's manifest grants", () => {
-		const manifest = JSON.parse(readFileSync(new URL("../../manifest.json", import.meta.url), "utf8")) as {creation: {stack: number}};
-		assert.ok(LANE_CREATION.stack <= manifest.creation.stack, `lane ${LANE_CREATION.stack} > manifest ${manifest.creation.stack}`);
+	it("the plain esp32 stack (384 slots) is too small for the approval flow's call chain", async () => {
+		guest = await XsGuest.start({nodeId: "xs-engine-6", creation: ESP32_CREATION});
+		await guest.worker.evaluate("function depth(n) { return n ? depth(n - 1) + 1 : 0; } depth(20);");
+		await assert.rejects(guest.worker.evaluate("depth(100);"), (error: unknown) => error instanceof XsExitError && error.code === 12);
 	});
 });

@@ -9,13 +9,14 @@ import {Device, Node, type JsonValue} from "../../../rainmaker/model";
 import {DEVICE_SWITCH, PARAM_POWER, UI_SLIDER, UI_TOGGLE} from "../../../rainmaker/standard";
 import {type Firmware, type FirmwareConfig, startFirmware} from "../../../ota/firmware";
 import {checkUpgrade, ImageError, parseImageHeader, HEADER_PROBE_LENGTH} from "../../../ota/image";
-import {on, ready} from "./bridge";
+import {on, ready, setAfterEvent} from "./bridge";
 import {BridgedBoot, BridgedPartition} from "./flash";
 import {BridgedHttp} from "./http";
 import {BridgedLog, BridgedStore, createBridgedDigest} from "./services";
 import {BridgedSession} from "./session";
 import {BridgedTimers} from "./timers";
-import {xsnap} from "./xsnap";
+import {Sha256} from "./sha256";
+import {meterNow, xsnap} from "./xsnap";
 
 const timers = new BridgedTimers();
 const session = new BridgedSession();
@@ -104,6 +105,50 @@ on("memory.limit", head => {
 	const limit = xsnap.memoryStats().allocated + Number(head.bytes);
 	xsnap.setAllocationLimit(limit);
 	return limit;
+});
+
+/**
+ * Live-heap sampling for the benchmarks: after every event, a collection and XS's counters; the
+ * highest live chunks and slots since the sampling started. {on: false} stops it.
+ */
+let sampled = {chunks: 0, slots: 0, live: 0, samples: 0, event: ""};
+on("memory.sample", head => {
+	if (head.on !== true) {
+		setAfterEvent(undefined);
+		return sampled;
+	}
+	sampled = {chunks: 0, slots: 0, live: 0, samples: 0, event: ""};
+	setAfterEvent(type => {
+		xsnap.gc();
+		const stats = xsnap.memoryStats();
+		const live = stats.chunks + stats.slots * stats.slotSize;
+		sampled.samples++;
+		if (live > sampled.live)
+			sampled = {chunks: stats.chunks, slots: stats.slots, live, samples: sampled.samples, event: type};
+	});
+	return null;
+});
+
+/** An event that does nothing: the benchmarks' calibration of the per-event harness cost. */
+on("bench.noop", () => null);
+
+/** The yardstick: SHA-256 in JS over `bytes` bytes of 0x5a in `chunk`-byte chunks, with its XS compute. */
+on("bench.sha256", head => {
+	const chunk = new Uint8Array(Number(head.chunk)).fill(0x5a);
+	let left = Number(head.bytes);
+	const start = meterNow();
+	const hash = new Sha256();
+	while (left > 0) {
+		const take = Math.min(left, chunk.length);
+		hash.write(take === chunk.length ? chunk : chunk.subarray(0, take));
+		left -= take;
+	}
+	const digest = hash.close();
+	const compute = meterNow() - start;
+	let hex = "";
+	for (const byte of digest)
+		hex += (byte < 16 ? "0" : "") + byte.toString(16);
+	return {hex, compute};
 });
 
 ready("rainmaker-ota-xs guest");

@@ -37,8 +37,17 @@ export interface XsnapGlobals {
 	gc(): void;
 	memoryStats(resetPeaks?: boolean): XsMemoryStats;
 	setAllocationLimit(bytes: number): void;
+	/** Sets the crank's meter limit (0: none) and index; returns the index it replaced. */
+	resetMeter(limit: number, index: number): number;
 	TextEncoder: new () => TextEncoderLike;
 	TextDecoder: new () => TextDecoderLike;
 }
 
 export const xsnap = globalThis as unknown as XsnapGlobals;
+
+/** The XS meter (computation units) of the current command so far. */
+export function meterNow(): number {
+	const index = xsnap.resetMeter(0, 0);
+	xsnap.resetMeter(0, index);
+	return index;
+}

@@ -106,17 +106,24 @@ export function md5OfFile(bytes: Uint8Array): string {
 	return createHash("md5").update(bytes).digest("hex");
 }
 
-/**
- * The user-approval path up to the start of the download: the start-up fetch (5 s) offers the job
- * ("Waiting for Approval"), the user approves (Operation=start), the node fetches again (1 s).
- */
-export async function approveOffered(rig: XsOtaRig, job: OtaJobOffer): Promise<void> {
+/** The start-up fetch (5 s after the start) gets `job` offered: "delayed", Waiting for Approval. */
+export async function offerJob(rig: XsOtaRig, job: OtaJobOffer): Promise<void> {
 	rig.offer = job;
 	await rig.guest.advance(5000);
 	await rig.until(() => rig.statuses().some(s => s.ota_job_id === job.ota_job_id && s.status === "delayed"), "the offer (delayed)");
 	await rig.guest.settle();
+}
+
+/** The user approves the offered job (Operation=start) and the node fetches it again (1 s): the install starts. */
+export async function approve(rig: XsOtaRig): Promise<void> {
 	await rig.write({OTA: {Operation: "start"}});
 	await rig.until(() => rig.guest.log.messages().some(m => m.includes("Operation=start")), "the approval write");
 	await rig.guest.settle();
 	await rig.guest.advance(1000);
+}
+
+/** The user-approval path up to the start of the download. */
+export async function approveOffered(rig: XsOtaRig, job: OtaJobOffer): Promise<void> {
+	await offerJob(rig, job);
+	await approve(rig);
 }

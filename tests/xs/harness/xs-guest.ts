@@ -7,6 +7,7 @@
  * the guest (a timer due, a PUBACK, an HTTP chunk) is queued and delivered as its own command,
  * in order, never nested inside another.
  */
+import {readFileSync} from "node:fs";
 import {HostHttpClient} from "../../../host/adapters/http-client";
 import {MemoryStore} from "../../../host/adapters/key-value-store";
 import {HostMqttSession} from "../../../host/adapters/mqtt-session";
@@ -22,17 +23,26 @@ import {compileGuest} from "./compile";
 import {CountingPartition} from "./counting-partition";
 import {type CreationSizes, ESP32_CREATION, type Meter, XsWorker} from "./xs-worker";
 
+/** creation.stack of the firmware's manifest.json. */
+function manifestStack(): number {
+	const manifest = JSON.parse(readFileSync(new URL("../../../manifest.json", import.meta.url), "utf8")) as {creation?: {stack?: unknown}};
+	const stack = manifest.creation?.stack;
+	if (typeof stack !== "number" || !Number.isInteger(stack) || stack <= 0)
+		throw new Error("manifest.json has no creation.stack (slots) for the XS lane");
+	return stack;
+}
+
 /** Header names the HTTP stand-in passes into XS (the port reads headers by name). */
 const FORWARDED_HEADERS = ["content-length", "content-range", "content-type", "location", "accept-ranges", "transfer-encoding"];
 
 /**
  * The lane's creation sizes: the plain esp32 chunk and slot sizes and increments (so the heap
- * grows in small steps and any growth shows), with the stack of the esp32 board targets
- * (moddable_two: 512 slots). The plain esp32 stack of 384 slots overflows in the approval flow
- * (the otaurl handler reports, installs and starts the download in one call chain); the
- * project's manifest grants 768. The stack is counted in slots, the same on the device.
+ * grows in small steps and any growth shows), with the stack the firmware's manifest.json grants
+ * (counted in slots, the same on the device). The plain esp32 stack of 384 slots overflows in
+ * the approval flow: the otaurl handler reports, installs and starts the download in one call
+ * chain, about 450-520 slots deep here (the bridge adds a few frames the device does not have).
  */
-export const LANE_CREATION: CreationSizes = Object.freeze({...ESP32_CREATION, stack: 512});
+export const LANE_CREATION: CreationSizes = Object.freeze({...ESP32_CREATION, stack: manifestStack()});
 
 export interface XsGuestOptions {
 	readonly nodeId: string;
@@ -52,7 +62,10 @@ export interface XsGuestOptions {
 
 export interface MeterTotal {
 	count: number;
+	/** XS compute of the events, as the worker metered them. */
 	compute: number;
+	/** Of that, the part the guest measured inside the bridge (framing and calls: native on the device). */
+	bridge: number;
 }
 
 export class XsGuest {
@@ -127,8 +140,8 @@ export class XsGuest {
 	/** Sends a driver request to the guest now (queued behind pending events) and returns its value. */
 	async request(type: string, head: FrameHead = {}, bytes?: Uint8Array): Promise<unknown> {
 		const {reply, meter} = await this.worker.command(encodeFrame({...head, type}, bytes));
-		this.#count(type, meter);
 		const answer = decodeFrame(reply).head;
+		this.#count(type, meter, typeof answer.bridge === "number" ? answer.bridge : 0);
 		if (typeof answer.error === "string")
 			throw new Error(`XS guest, ${type}: ${answer.error}`);
 		return answer.value;
@@ -172,11 +185,12 @@ export class XsGuest {
 		await this.worker.close().catch(() => {});
 	}
 
-	#count(type: string, meter: Meter): void {
+	#count(type: string, meter: Meter, bridge: number): void {
 		this.lastMeter = meter;
-		const total = this.meters.get(type) ?? {count: 0, compute: 0};
+		const total = this.meters.get(type) ?? {count: 0, compute: 0, bridge: 0};
 		total.count++;
 		total.compute += meter.compute;
+		total.bridge += bridge;
 		this.meters.set(type, total);
 	}
 
@@ -184,7 +198,9 @@ export class XsGuest {
 		let port = "?";
 		let op = "?";
 		try {
-			const {head, bytes} = decodeFrame(request);
+			const frame = decodeFrame(request);
+			const {head} = frame;
+			const bytes = Array.isArray(head.ref) ? this.#eventBytes(Number(head.ref[0]), Number(head.ref[1])) : frame.bytes;
 			port = String(head.port);
 			op = String(head.op);
 			const args = Array.isArray(head.args) ? head.args as unknown[] : [];
@@ -194,6 +210,14 @@ export class XsGuest {
 		catch (error) {
 			return encodeFrame({error: error instanceof Error ? error.message : String(error)});
 		}
+	}
+
+	/** Bytes of the frame of the event the guest is handling (a chunk it passes on by reference). */
+	#eventBytes(offset: number, length: number): Uint8Array {
+		const event = this.worker.current;
+		if (!event || !Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || offset + length > event.length)
+			throw new Error(`bad reference to the event's bytes (${offset}+${length})`);
+		return event.subarray(offset, offset + length);
 	}
 
 	#call(port: string, op: string, args: unknown[], bytes: Uint8Array): unknown {

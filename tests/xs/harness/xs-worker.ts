@@ -74,6 +74,7 @@ export class XsWorker {
 	#input = Buffer.alloc(0);
 	#queue: Promise<unknown> = Promise.resolve();
 	#pending: Pending | undefined;
+	#current: Uint8Array | undefined;
 	#exit: XsExitError | undefined;
 	#stderr = "";
 	readonly exited: Promise<XsExitError>;
@@ -123,6 +124,11 @@ export class XsWorker {
 		return this.#enqueue(Buffer.concat([Buffer.from("?"), request]));
 	}
 
+	/** The request of the command the worker runs now (what its handleCommand received), if any. */
+	get current(): Uint8Array | undefined {
+		return this.#current;
+	}
+
 	/** Ends the worker (a normal exit after the pending commands). */
 	async close(): Promise<void> {
 		if (this.#exit)
@@ -144,6 +150,7 @@ export class XsWorker {
 				return;
 			}
 			this.#pending = {resolve, reject};
+			this.#current = message[0] === 0x3f ? message.subarray(1) : undefined;
 			this.#send(message);
 		});
 		const result = this.#queue.then(run, run);
@@ -193,6 +200,7 @@ export class XsWorker {
 		}
 		const pending = this.#pending;
 		this.#pending = undefined;
+		this.#current = undefined;
 		if (!pending)
 			return;
 		if (kind === ".") {

@@ -1,0 +1,52 @@
+/*
+ * `npm run bench` (`-- --quick` for CI: small sizes, only to prove the benchmarks still run).
+ * Benchmarks, not timed tests: they print what they measure; a verdict is shown, never enforced.
+ */
+import {cpus} from "node:os";
+import {readFileSync} from "node:fs";
+import {formatTable, kib, thousands, type BenchRow} from "./table";
+import {type HeapBytes, measureJsSha256, measureStream} from "./xs-pipeline";
+
+const quick = process.argv.includes("--quick");
+const MB = 1024 * 1024;
+const sizes = quick ? [256 * 1024, 512 * 1024] : [1 * MB, 4 * MB];
+const label = (size: number) => size >= MB ? `${size / MB} MB` : `${size / 1024} KB`;
+const HEAP_LIMIT = 12 * 1024;
+
+async function main(): Promise<void> {
+	const rows: BenchRow[] = [];
+	const streams = [];
+	const sampled = [];
+	for (const size of sizes) {
+		streams.push(await measureStream(size));
+		sampled.push(await measureStream(size, true));
+	}
+	const flat = (values: number[]) => Math.max(...values) - Math.min(...values) <= 2048;
+	const heap = (bytes: HeapBytes) => `${kib(bytes.here)} (ESP32 slots: ${kib(bytes.device)})`;
+	const peaks = sampled.map(s => s.peakLive!);
+	for (const [i, s] of sampled.entries()) {
+		rows.push({benchmark: `1. XS heap, live peak above idle, ${label(s.size)} image`, result: heap(peaks[i]), criterion: "flat, <= 12 KB",
+			verdict: flat(peaks.map(p => p.here)) && peaks[i].here <= HEAP_LIMIT ? "ok" : "over"});
+	}
+	for (const s of streams) {
+		rows.push({benchmark: `1. XS heap growth above idle (allocated), ${label(s.size)} image`, result: kib(s.growth), criterion: "flat in size",
+			verdict: flat(streams.map(x => x.growth)) ? "ok" : "over"});
+		rows.push({benchmark: `1. XS heap retained after the install, ${label(s.size)} image`, result: heap(s.retained), criterion: "flat in size (no leak)",
+			verdict: flat(streams.map(x => x.retained.here)) ? "ok" : "over"});
+	}
+	const sha = await measureJsSha256(quick ? 64 * 1024 : MB);
+	for (const s of streams) {
+		rows.push({benchmark: `2. XS compute per MB, pipeline, ${label(s.size)} image (${s.chunks} chunks)`, result: thousands(s.pipelinePerMB), criterion: "<< JS SHA-256", verdict: s.pipelinePerMB * 20 < sha.perMB ? "ok" : "over"});
+		rows.push({benchmark: `2. XS compute per MB, bridge stand-ins (native on device), ${label(s.size)}`, result: thousands(s.bridgePerMB), criterion: "-", verdict: "-"});
+	}
+	rows.push({benchmark: `2. XS compute per MB, SHA-256 in JS (yardstick${sha.correct ? "" : ", WRONG DIGEST"})`, result: thousands(sha.perMB), criterion: "-", verdict: sha.correct ? "-" : "over"});
+	for (const s of streams)
+		rows.push({benchmark: `   wall time of the ${label(s.size)} stream through XS (not a criterion)`, result: `${s.seconds.toFixed(2)} s`, criterion: "-", verdict: "-"});
+	const xsnapVersion = JSON.parse(readFileSync(new URL("../node_modules/@agoric/xsnap/package.json", import.meta.url), "utf8")).version as string;
+	console.log(`${quick ? "quick run (CI: proves the benchmarks run; sizes reduced)" : "full run"}; @agoric/xsnap ${xsnapVersion} (device-heap worker), Node ${process.version}, ${cpus()[0]?.model ?? "?"} x${cpus().length}`);
+	console.log(formatTable(rows));
+	if (!sha.correct || rows.some(row => row.result.includes("NaN")))
+		process.exitCode = 1;
+}
+
+await main();
