@@ -25,8 +25,9 @@ async function main(): Promise<void> {
 	const heap = (bytes: HeapBytes) => `${kib(bytes.here)} (ESP32 slots: ${kib(bytes.device)})`;
 	const peaks = sampled.map(s => s.peakLive!);
 	for (const [i, s] of sampled.entries()) {
-		rows.push({benchmark: `1. XS heap, live peak above idle, ${label(s.size)} image`, result: heap(peaks[i]), criterion: "flat, <= 12 KB",
-			verdict: flat(peaks.map(p => p.here)) && peaks[i].here <= HEAP_LIMIT ? "ok" : "over"});
+		rows.push({benchmark: `1. XS heap, live peak above idle, ${label(s.size)} image (after ${s.peakEvent})`, result: heap(peaks[i]), criterion: "flat, <= 12 KB",
+			verdict: flat(peaks.map(p => p.here)) && peaks[i].device <= HEAP_LIMIT ? "ok" : "over"});
+		rows.push({benchmark: `   of which the install's state + 1st chunk, ${label(s.size)} image`, result: heap(s.firstChunkLive!), criterion: "-", verdict: "-"});
 	}
 	for (const s of streams) {
 		rows.push({benchmark: `1. XS heap growth above idle (allocated), ${label(s.size)} image`, result: kib(s.growth), criterion: "flat in size",

@@ -38,6 +38,10 @@ export interface StreamMeasure {
 	 * heap after a collection, sampled after every event, so after every chunk (`sampleLive` runs only).
 	 */
 	readonly peakLive: HeapBytes | undefined;
+	/** Live XS heap above idle after the first chunk: the install's own state (job, sink, pending reports) and one chunk. */
+	readonly firstChunkLive: HeapBytes | undefined;
+	/** The event after which the live peak was seen. */
+	readonly peakEvent: string | undefined;
 	/** Bytes XS had to take from the system during the install (it grows only when a collection is not enough). */
 	readonly growth: number;
 	/** Heap still in use after the install and a collection, above idle. */
@@ -69,23 +73,23 @@ export async function measureStream(size: number, sampleLive = false): Promise<S
 		const before = {...(guest.meters.get("http.data") ?? zero)};
 		const started = performance.now();
 		let peakLive: HeapBytes | undefined;
+		let firstChunkLive: HeapBytes | undefined;
+		let peakEvent: string | undefined;
 		if (sampleLive)
 			await guest.request("memory.sample", {on: true});
 		await approve(rig);
 		await rig.until(() => guest.partition.calls.includes("end"), `the end of the ${size}-byte stream`, 120000);
 		await guest.settle();
-		if (sampleLive) {
-			const peak = await guest.request("memory.sample", {on: false}) as {chunks: number; slots: number; samples: number; event: string};
-			if (process.env.BENCH_DEBUG)
-				console.error(`live peak after ${peak.event}: chunks +${peak.chunks - idle.chunks} B, slots +${peak.slots - idle.slots}`);
-			if (peak.samples < size / CHUNK)
-				throw new Error(`only ${peak.samples} live-heap samples for ${size} bytes`);
-			peakLive = heapBytes(peak.chunks - idle.chunks, peak.slots - idle.slots, idle.slotSize);
-		}
-		await guest.settle();
 		const seconds = (performance.now() - started) / 1000;
-		if (guest.partition.written !== size)
-			throw new Error(`the partition got ${guest.partition.written} of ${size} bytes`);
+		if (sampleLive) {
+			type Sample = {chunks: number; slots: number; event: string};
+			const sampled = await guest.request("memory.sample", {on: false}) as {peak: Sample; firstData: Sample; samples: number};
+			if (sampled.samples < size / CHUNK)
+				throw new Error(`only ${sampled.samples} live-heap samples for ${size} bytes`);
+			peakLive = heapBytes(sampled.peak.chunks - idle.chunks, sampled.peak.slots - idle.slots, idle.slotSize);
+			firstChunkLive = heapBytes(sampled.firstData.chunks - idle.chunks, sampled.firstData.slots - idle.slots, idle.slotSize);
+			peakEvent = sampled.peak.event;
+		}
 		const grown = await guest.memory();
 		const after = await guest.memory({collect: true});
 		const data = guest.meters.get("http.data")!;
@@ -97,6 +101,8 @@ export async function measureStream(size: number, sampleLive = false): Promise<S
 			size,
 			idle: heapBytes(idle.chunks, idle.slots, idle.slotSize),
 			peakLive,
+			firstChunkLive,
+			peakEvent,
 			growth: grown.allocated - idle.allocated,
 			retained: heapBytes(after.chunks - idle.chunks, after.slots - idle.slots, idle.slotSize),
 			chunks: events,

@@ -109,22 +109,34 @@ on("memory.limit", head => {
 
 /**
  * Live-heap sampling for the benchmarks: after every event, a collection and XS's counters; the
- * highest live chunks and slots since the sampling started. {on: false} stops it.
+ * highest live heap since the sampling started, and the live heap after the first HTTP chunk
+ * (the install's own state plus one chunk). {on: false} stops it and answers both.
  */
-let sampled = {chunks: 0, slots: 0, live: 0, samples: 0, event: ""};
+interface LiveHeap {
+	chunks: number;
+	slots: number;
+	live: number;
+	event: string;
+}
+let peak: LiveHeap | undefined;
+let firstData: LiveHeap | undefined;
+let samples = 0;
 on("memory.sample", head => {
 	if (head.on !== true) {
 		setAfterEvent(undefined);
-		return sampled;
+		return {peak: peak ?? null, firstData: firstData ?? null, samples};
 	}
-	sampled = {chunks: 0, slots: 0, live: 0, samples: 0, event: ""};
-	setAfterEvent(type => {
+	peak = firstData = undefined;
+	samples = 0;
+	setAfterEvent(event => {
 		xsnap.gc();
 		const stats = xsnap.memoryStats();
-		const live = stats.chunks + stats.slots * stats.slotSize;
-		sampled.samples++;
-		if (live > sampled.live)
-			sampled = {chunks: stats.chunks, slots: stats.slots, live, samples: sampled.samples, event: type};
+		const sample = {chunks: stats.chunks, slots: stats.slots, live: stats.chunks + stats.slots * stats.slotSize, event};
+		samples++;
+		if (!peak || sample.live > peak.live)
+			peak = sample;
+		if (!firstData && event === "http.data")
+			firstData = sample;
 	});
 	return null;
 });
