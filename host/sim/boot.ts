@@ -57,6 +57,7 @@ function cutPowerAt(device: HostDevice, operation: number): void {
 	};
 	flash.erase = guard(flash.erase);
 	flash.write = guard(flash.write);
+	process.on("exit", () => process.stdout.write(`flash operations: ${count}\n`));
 }
 
 export function bootNode(options: NodeOptions): void {
