@@ -6,6 +6,7 @@ import {cpus} from "node:os";
 import {readFileSync} from "node:fs";
 import {formatTable, kib, thousands, type BenchRow} from "./table";
 import {type HeapBytes, measureJsSha256, measureStream} from "./xs-pipeline";
+import {measureHostOta} from "./host-ota";
 
 const quick = process.argv.includes("--quick");
 const MB = 1024 * 1024;
@@ -43,6 +44,12 @@ async function main(): Promise<void> {
 	rows.push({benchmark: `2. XS compute per MB, SHA-256 in JS (yardstick${sha.correct ? "" : ", WRONG DIGEST"})`, result: thousands(sha.perMB), criterion: "-", verdict: sha.correct ? "-" : "over"});
 	for (const s of streams)
 		rows.push({benchmark: `   wall time of the ${label(s.size)} stream through XS (not a criterion)`, result: `${s.seconds.toFixed(2)} s`, criterion: "-", verdict: "-"});
+	const host = await measureHostOta(quick);
+	const ratio = host.approvalToRebootSeconds / host.plainSeconds;
+	rows.push({benchmark: `3. host sim: approval to reboot, ${label(host.imageBytes)} image over a ${kib(host.linkBytesPerSecond)}/s link`, result: `${host.approvalToRebootSeconds.toFixed(2)} s`, criterion: "-", verdict: "-"});
+	rows.push({benchmark: "3. host sim: plain HTTP download of the same file to disk, same link", result: `${host.plainSeconds.toFixed(2)} s`, criterion: "-", verdict: "-"});
+	rows.push({benchmark: "3. ratio approval-to-reboot / plain download", result: ratio.toFixed(3), criterion: "<= 1.15", verdict: ratio <= 1.15 ? "ok" : "over"});
+	rows.push({benchmark: "4. host sim: approval to first firmware byte requested (1 s fetch delay)", result: `${host.approvalToFirstByteSeconds.toFixed(3)} s`, criterion: "<= 1.5 s", verdict: host.approvalToFirstByteSeconds <= 1.5 ? "ok" : "over"});
 	const xsnapVersion = JSON.parse(readFileSync(new URL("../node_modules/@agoric/xsnap/package.json", import.meta.url), "utf8")).version as string;
 	console.log(`${quick ? "quick run (CI: proves the benchmarks run; sizes reduced)" : "full run"}; @agoric/xsnap ${xsnapVersion} (device-heap worker), Node ${process.version}, ${cpus()[0]?.model ?? "?"} x${cpus().length}`);
 	console.log(formatTable(rows));

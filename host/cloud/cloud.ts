@@ -47,6 +47,8 @@ export interface CloudOptions {
 	maxBodyBytes?: number;
 	/** Largest `POST admin/otaimage` body (base64 of a 16 MB image, §9.2). Default 24 MiB. */
 	maxImageBodyBytes?: number;
+	/** Serve firmware at about this many bytes per second (a device's link; benchmarks). Default 0 = as fast as possible. */
+	downloadBytesPerSecond?: number;
 	/** Epoch ms; for timestamps. Default Date.now. */
 	now?: () => number;
 	/** One line per event worth telling a person (the CLI prints them). Default: silent. */
@@ -465,7 +467,7 @@ export class LocalCloud implements Cloud {
 			return;
 		}
 		if (handleDownload(request, response, pathname, this.images, this.faults, (image) => this.imageUrl(image),
-			(event) => this.events.emit("download", event)))
+			(event) => this.events.emit("download", event), this.options.downloadBytesPerSecond))
 			return;
 		handleRest(this, request, response, pathname, query).catch((error: unknown) => {
 			const apiError = error instanceof ApiError ? error : new ApiError(500, `internal error: ${(error as Error)?.message ?? String(error)}`);

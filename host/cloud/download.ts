@@ -6,7 +6,7 @@
  */
 import {createReadStream} from "node:fs";
 import type {IncomingMessage, ServerResponse} from "node:http";
-import {Readable} from "node:stream";
+import {Readable, Transform} from "node:stream";
 import type {ImageStore, OtaImage} from "./images";
 
 export type DownloadFault =
@@ -101,7 +101,7 @@ function bodyStream(image: OtaImage, range: ByteRange): Readable {
  * the image to the URL the node was given (used for the redirect fault).
  */
 export function handleDownload(request: IncomingMessage, response: ServerResponse, pathname: string, images: ImageStore,
-	faults: DownloadFaults, absoluteUrl: (image: OtaImage) => string, onDownload: (event: DownloadEvent) => void): boolean {
+	faults: DownloadFaults, absoluteUrl: (image: OtaImage) => string, onDownload: (event: DownloadEvent) => void, bytesPerSecond = 0): boolean {
 	const match = downloadPath.exec(pathname);
 	if (!match)
 		return false;
@@ -155,7 +155,7 @@ export function handleDownload(request: IncomingMessage, response: ServerRespons
 	const body = bodyStream(image, served);
 	body.on("error", () => response.destroy());
 	if (fault?.kind !== "cut" && fault?.kind !== "stall") {
-		body.pipe(response);
+		(bytesPerSecond > 0 ? body.pipe(throttle(bytesPerSecond)) : body).pipe(response);
 		return true;
 	}
 	// Count the body bytes and stop at the fault's limit.
@@ -195,4 +195,24 @@ export function handleDownload(request: IncomingMessage, response: ServerRespons
 	});
 	body.on("end", () => response.end());
 	return true;
+}
+
+/** Passes bytes on at about `bytesPerSecond` (a link of a device's speed; 4 KiB slices every few ms). */
+export function throttle(bytesPerSecond: number): Transform {
+	const slice = 4096;
+	const started = Date.now();
+	let sent = 0;
+	return new Transform({
+		transform(chunk: Buffer, _encoding, callback) {
+			const push = (at: number) => {
+				if (at >= chunk.length)
+					return callback();
+				const part = chunk.subarray(at, at + slice);
+				sent += part.length;
+				this.push(part);
+				setTimeout(() => push(at + part.length), Math.max(0, started + (sent * 1000) / bytesPerSecond - Date.now()));
+			};
+			push(0);
+		},
+	});
 }
