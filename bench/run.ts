@@ -10,7 +10,7 @@ import {measureHostOta} from "./host-ota";
 
 const quick = process.argv.includes("--quick");
 const MB = 1024 * 1024;
-const sizes = quick ? [256 * 1024, 512 * 1024] : [1 * MB, 4 * MB];
+const sizes = quick ? [128 * 1024, 256 * 1024] : [1 * MB, 4 * MB];
 const label = (size: number) => size >= MB ? `${size / MB} MB` : `${size / 1024} KB`;
 const HEAP_LIMIT = 12 * 1024;
 

@@ -63,10 +63,4 @@ describe("real XS lane: engine and harness", function () {
 		await guest.worker.evaluate("function depth(n) { return n ? depth(n - 1) + 1 : 0; } depth(20);");
 		await assert.rejects(guest.worker.evaluate(`depth(${LANE_CREATION.stack});`), (error: unknown) => error instanceof XsExitError && error.code === 12);
 	});
-
-	it("the plain esp32 stack (384 slots) is too small for the approval flow's call chain", async () => {
-		guest = await XsGuest.start({nodeId: "xs-engine-6", creation: ESP32_CREATION});
-		await guest.worker.evaluate("function depth(n) { return n ? depth(n - 1) + 1 : 0; } depth(20);");
-		await assert.rejects(guest.worker.evaluate("depth(100);"), (error: unknown) => error instanceof XsExitError && error.code === 12);
-	});
 });

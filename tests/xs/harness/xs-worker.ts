@@ -10,6 +10,7 @@
  * synchronously, so a query can never wait for another command (that would deadlock).
  */
 import {spawn, type ChildProcess} from "node:child_process";
+import type {Writable} from "node:stream";
 import {existsSync} from "node:fs";
 import {fileURLToPath} from "node:url";
 
@@ -71,7 +72,8 @@ interface Pending {
 export class XsWorker {
 	readonly #process: ChildProcess;
 	readonly #options: XsWorkerOptions;
-	#input = Buffer.alloc(0);
+	readonly #toWorker: Writable;
+	#input: Buffer = Buffer.alloc(0);
 	#queue: Promise<unknown> = Promise.resolve();
 	#pending: Pending | undefined;
 	#current: Uint8Array | undefined;
@@ -89,6 +91,7 @@ export class XsWorker {
 		if (options.allocationLimit !== undefined)
 			env.XSNAP_ALLOCATION_LIMIT = String(options.allocationLimit);
 		this.#process = spawn(WORKER_PATH, ["rainmaker-ota-xs"], {env, stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"]});
+		this.#toWorker = this.#process.stdio[3] as Writable;
 		const fromWorker = this.#process.stdio[4]!;
 		fromWorker.on("data", (data: Buffer) => this.#receive(data));
 		let printed = "";
@@ -111,7 +114,7 @@ export class XsWorker {
 				resolve(this.#exit);
 			});
 		});
-		this.#process.stdio[3]!.on("error", () => {});	// EPIPE after an exit: reported through `exited`
+		this.#toWorker.on("error", () => {});	// EPIPE after an exit: reported through `exited`
 	}
 
 	/** Evaluates a script in the worker's global scope and runs it to idle. */
@@ -134,7 +137,7 @@ export class XsWorker {
 		if (this.#exit)
 			return;
 		await this.#queue.catch(() => {});
-		this.#process.stdio[3]!.end();
+		this.#toWorker.end();
 		await this.exited;
 	}
 
@@ -159,7 +162,7 @@ export class XsWorker {
 	}
 
 	#send(message: Uint8Array): void {
-		this.#process.stdio[3]!.write(Buffer.concat([Buffer.from(`${message.length}:`), message, Buffer.from(",")]));
+		this.#toWorker.write(Buffer.concat([Buffer.from(`${message.length}:`), message, Buffer.from(",")]));
 	}
 
 	#receive(data: Buffer): void {

@@ -1,0 +1,29 @@
+/*
+ * The benchmarks still run (CI runs them once, in quick mode, through this test): `npm run bench
+ * -- --quick` exits 0 and prints its table with a measured value in every row. No timing is
+ * asserted; the verdicts are the benchmark's report, not this test's.
+ */
+import assert from "node:assert/strict";
+import {execFile} from "node:child_process";
+import {fileURLToPath} from "node:url";
+import {promisify} from "node:util";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+describe("benchmarks (quick mode)", function () {
+	this.timeout(120000);
+
+	it("npm run bench -- --quick prints the table of benchmarks 1 and 2", async () => {
+		const {stdout} = await promisify(execFile)(process.execPath, ["--import", "tsx", "bench/run.ts", "--quick"], {cwd: ROOT, maxBuffer: 1 << 20});
+		const rows = stdout.split("\n").filter(line => line.startsWith("| ") && !line.startsWith("| benchmark"));
+		const row = (prefix: string) => rows.filter(line => line.startsWith(`| ${prefix}`));
+		assert.equal(row("1. XS heap, live peak above idle").length, 2, stdout);
+		assert.equal(row("1. XS heap growth above idle").length, 2, stdout);
+		assert.equal(row("2. XS compute per MB, pipeline").length, 2, stdout);
+		assert.equal(row("2. XS compute per MB, SHA-256 in JS (yardstick)").length, 1, "the yardstick's digest matched node:crypto");
+		for (const line of rows) {
+			const result = line.split("|")[2].trim();
+			assert.match(result, /^[\d,.]+( KB| s)?( \(ESP32 slots: [\d.]+ KB\))?$/, line);
+		}
+	});
+});
