@@ -328,9 +328,15 @@ export class DeviceMqttSession implements MqttSession {
 		}, keepAliveMs / 4);
 	}
 
+	/** Queues a packet and writes what fits; a socket that refuses the write drops the link (callers never see the throw). */
 	#send(packet: Uint8Array): void {
 		this.#outbound.push(packet);
-		this.#flush();
+		try {
+			this.#flush();
+		}
+		catch (error) {
+			this.#fail(`write failed: ${describe(error)}`);
+		}
 	}
 
 	/** Writes queued bytes as far as the socket has room (Moddable's write throws when a buffer does not fit). */
@@ -382,7 +388,7 @@ export class DeviceMqttSession implements MqttSession {
 		this.#inflight.clear();
 		for (const pending of inflight)
 			this.#later(() => pending.done?.(new Error(`MQTT link lost before PUBACK: ${reason}`)));
-		if (wasConnected) {
+		if (wasConnected && reconnect) {	// close() is not a lost link
 			try {
 				this.onDisconnect?.(reason);
 			}

@@ -8,7 +8,7 @@ import {mkdtempSync, rmSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {createPrivateKey, X509Certificate} from "node:crypto";
-import {createServer} from "node:net";
+import {createServer, type AddressInfo} from "node:net";
 import Aedes from "aedes";
 import {startBroker, type TestBroker} from "./support/broker";
 import {loadDevice} from "./support/moddable-loader";
@@ -186,6 +186,55 @@ describe("device MQTT session (Moddable socket stand-in, real aedes broker)", fu
 			await new Promise<void>(resolve => server.close(() => resolve()));
 		}
 		broker = await startBroker();
+	});
+
+	it("keeps an idle link alive with PINGREQ and drops a broker that stops answering (keep-alive timeout)", async () => {
+		// keep-alive 0.2 s: PINGREQ after 150 ms of silence, failure after 300 ms without any packet
+		session = new DeviceMqttSession(config({keepAliveSeconds: 0.2}), timers, quietLog);
+		const disconnects: string[] = [];
+		session.onDisconnect = reason => disconnects.push(reason);
+		session.connect();
+		await until(() => session!.connected, "CONNACK");
+		await new Promise(resolve => setTimeout(resolve, 800));
+		assert.deepEqual(disconnects, [], "aedes answers the pings");
+		session.close();
+		assert.deepEqual(disconnects, [], "close() is not reported as a lost link");
+
+		// a server that sends CONNACK, then nothing
+		const silent = createServer(socket => {
+			socket.once("data", () => socket.write(Buffer.of(0x20, 2, 0, 0)));
+			socket.on("error", () => {});
+		});
+		await new Promise<void>(resolve => silent.listen(0, "127.0.0.1", () => resolve()));
+		try {
+			session = new DeviceMqttSession(config({port: (silent.address() as AddressInfo).port, keepAliveSeconds: 0.2}), timers, quietLog);
+			session.onDisconnect = reason => disconnects.push(reason);
+			session.connect();
+			await until(() => disconnects.length === 1, "keep-alive timeout");
+			assert.equal(disconnects[0], "keep-alive timeout");
+		}
+		finally {
+			session?.close();
+			session = undefined;
+			silent.close();
+		}
+	});
+
+	it("gives up a connection attempt without CONNACK after the connect timeout, and retries", async () => {
+		const mute = createServer(socket => socket.on("error", () => {}));
+		await new Promise<void>(resolve => mute.listen(0, "127.0.0.1", () => resolve()));
+		const warnings: string[] = [];
+		try {
+			session = new DeviceMqttSession(config({port: (mute.address() as AddressInfo).port, connectTimeoutMs: 100}), timers, {info() {}, warn: m => warnings.push(m), error() {}});
+			session.connect();
+			await until(() => warnings.filter(w => /no CONNACK within 100 ms/.test(w)).length >= 2, "two timed-out attempts");
+			assert.equal(session.connected, false);
+		}
+		finally {
+			session?.close();
+			session = undefined;
+			mute.close();
+		}
 	});
 
 	it("rejects a configuration without host, port or client id with a clear error", () => {
