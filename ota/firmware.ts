@@ -106,6 +106,7 @@ export function startFirmware(ports: FirmwarePorts, config: FirmwareConfig, inst
 	agent.onConnected(() => {
 		if (guard.connected())	// the reference fetches 5 s after confirming a new image
 			fetcher.fetchWithDelay(options.startupFetchDelaySeconds);
+		reporter.resend();
 	});
 	agent.onStarted(() => {
 		guard.reportRollback();

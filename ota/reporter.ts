@@ -1,7 +1,8 @@
 /*
  * Sends otastatus reports and remembers the last one (for `ota status`). A report without a job id
  * in RAM uses the stored job id once and erases it, as the reference does for the reports made
- * after a reboot; with neither, nothing is sent.
+ * after a reboot; with neither, nothing is sent. A final report that could not be published is
+ * sent again after the next reconnect (the reference only logs it).
  */
 import type {KeyValueStore, Log, Timers} from "../rainmaker/ports";
 import {RULE_OTA_STATUS, SUFFIX_OTA_STATUS} from "../rainmaker/topics";
@@ -22,6 +23,7 @@ export class StatusReporter {
 	#log: Log;
 	#store: KeyValueStore;
 	#listeners: ((report: StatusReport) => void)[] = [];
+	#unsent: StatusReport | undefined;
 	last: StatusReport | undefined;
 
 	constructor(publisher: Publisher, timers: Timers, log: Log, store: KeyValueStore) {
@@ -49,11 +51,29 @@ export class StatusReporter {
 		const report: StatusReport = {jobId, status, info, ts: Math.floor(this.#timers.epoch())};
 		this.last = report;
 		this.#log.info(`OTA status ${status}: ${info} (job ${jobId})`);
-		this.#publisher.publish(SUFFIX_OTA_STATUS, RULE_OTA_STATUS, statusPayload(jobId, status, info, report.ts), error => {
-			if (error)
-				this.#log.warn(`otastatus "${status}" not delivered: ${error.message}`);
-		});
+		this.#send(report);
 		for (const listener of this.#listeners)
 			listener(report);
+	}
+
+	/** After a reconnect: sends again the final report (success, rejected) whose publish failed. */
+	resend(): void {
+		const report = this.#unsent;
+		this.#unsent = undefined;
+		if (report) {
+			this.#log.info(`Sending otastatus "${report.status}" of job ${report.jobId} again`);
+			this.#send(report);
+		}
+	}
+
+	#send(report: StatusReport): void {
+		this.#publisher.publish(SUFFIX_OTA_STATUS, RULE_OTA_STATUS, statusPayload(report.jobId, report.status, report.info, report.ts), error => {
+			if (!error)
+				return;
+			this.#log.warn(`otastatus "${report.status}" not delivered: ${error.message}`);
+			// A lost progress report is superseded by the next one; a final one would leave the job open for ever.
+			if (report.status === "success" || report.status === "rejected")
+				this.#unsent = report;
+		});
 	}
 }

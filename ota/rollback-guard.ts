@@ -95,6 +95,11 @@ export class RollbackGuard {
 	#rollback(): void {
 		const {boot, log, rollbackWaitSeconds} = this.#context;
 		log.error(`Could not verify firmware even after ${rollbackWaitSeconds} seconds since boot-up. Rolling back.`);
-		boot.rollback();
+		try {
+			boot.rollback();
+		}
+		catch (error) {	// no valid image to go back to (esp_ota_mark_app_invalid_rollback_and_reboot fails): keep running this one
+			log.error(`Rollback impossible: ${error instanceof Error ? error.message : String(error)}`);
+		}
 	}
 }

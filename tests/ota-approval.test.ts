@@ -168,6 +168,29 @@ describe("user-approval OTA over a real broker", () => {
 	});
 });
 
+describe("final reports", () => {
+	it("sends the success report again after a reconnect when the link dropped under it", async () => {
+		const boot = new FixtureBoot();
+		boot.state = "pending-verify";
+		const store = new MemoryStore();
+		store.set(OtaKeys.jobId, "job-9");
+		store.set(OtaKeys.updatePending, 1);
+		let refused = 0;
+		rig = await startOtaRig({boot, store, prepare: broker => {
+			// The broker refuses the first otastatus and, as MQTT 3.1.1 brokers do, closes the connection.
+			broker.aedes.authorizePublish = (client, packet, callback) => {
+				if (packet.topic.endsWith("/otastatus") && refused++ === 0)
+					return callback(new Error("not now"));
+				callback(null);
+			};
+		}});
+		await rig.until(() => rig.statuses().length === 1, "the success report, sent again");
+		assert.equal(refused, 2);
+		assert.deepEqual(rig.statuses().map(s => [s.ota_job_id, s.status]), [["job-9", "success"]]);
+		assert.ok(rig.log.messages("info").includes('Sending otastatus "success" of job job-9 again'));
+	});
+});
+
 describe("malformed otaurl messages", () => {
 	const cases: [string, string, string | undefined][] = [
 		["not JSON", "{", undefined],

@@ -118,9 +118,10 @@ export interface OtaRig {
 	close(): Promise<void>;
 }
 
-export async function startOtaRig(options: {ota?: Partial<OtaOptions>; boot?: FixtureBoot; store?: MemoryStore; nodeId?: string} = {}): Promise<OtaRig> {
+export async function startOtaRig(options: {ota?: Partial<OtaOptions>; boot?: FixtureBoot; store?: MemoryStore; nodeId?: string; prepare?: (broker: TestBroker) => void} = {}): Promise<OtaRig> {
 	const nodeId = options.nodeId ?? "ota-node-1";
 	const broker = await startBroker();
+	options.prepare?.(broker);
 	const timers = new VirtualTimers();
 	const log = new RecordingLog();
 	const store = options.store ?? new MemoryStore();
