@@ -196,9 +196,9 @@ describe("device MQTT session (Moddable socket stand-in, real aedes broker)", fu
 		session.connect();
 		await until(() => session!.connected, "CONNACK");
 		await new Promise(resolve => setTimeout(resolve, 800));
-		assert.deepEqual(disconnects, [], "aedes answers the pings");
+		assert.equal(disconnects.length, 0, "aedes answers the pings");
 		session.close();
-		assert.deepEqual(disconnects, [], "close() is not reported as a lost link");
+		assert.equal(disconnects.length, 0, "close() is not reported as a lost link");
 
 		// a server that sends CONNACK, then nothing
 		const silent = createServer(socket => {
