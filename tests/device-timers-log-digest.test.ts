@@ -3,6 +3,7 @@ import {strict as assert} from "node:assert";
 import {createHash} from "node:crypto";
 import {loadDevice} from "./support/moddable-loader";
 import {traceLines} from "./support/moddable/trace";
+import {tickSource} from "./support/moddable/time";
 import type {Log, Timers} from "../rainmaker/ports";
 import type {DigestFactory} from "../ota/ports";
 
@@ -30,6 +31,20 @@ describe("device timers, log and digest", () => {
 		timers.clear(once);
 		assert.deepEqual(fired, ["once", "a", "b"]);
 		assert.ok(timers.now() - start >= 30, "monotonic milliseconds");
+	});
+
+	it("keeps now() monotonic when Moddable's int32 tick count turns negative and wraps", async () => {
+		const {DeviceTimers} = await loadDevice<{DeviceTimers: new () => Timers}>("timers");
+		const fresh = new DeviceTimers();
+		try {
+			const readings: number[] = [];
+			for (const raw of [0x7FFFFFF0, 0x80000010, 0xFFFFFFF0, 0x100000005, 0x17FFFFFFF])
+				readings.push((tickSource.override = raw % 0x100000000, fresh.now()));
+			assert.deepEqual(readings, [0x7FFFFFF0, 0x80000010, 0xFFFFFFF0, 0x100000005, 0x17FFFFFFF]);
+		}
+		finally {
+			delete tickSource.override;
+		}
 	});
 
 	it("gives the wall clock in whole seconds since the epoch", () => {
