@@ -6,6 +6,7 @@
  */
 import Preference from "preference";
 import type {KeyValueStore} from "../rainmaker/ports";
+import {utf8Length} from "../rainmaker/utf8";
 
 /** NVS_KEY_NAME_MAX_SIZE - 1. */
 export const MAX_KEY_LENGTH = 15;
@@ -52,13 +53,4 @@ export class PreferenceStore implements KeyValueStore {
 		checkName("preference key", key);
 		Preference.delete(this.domain, key);
 	}
-}
-
-function utf8Length(text: string): number {
-	let bytes = 0;
-	for (const character of text) {
-		const code = character.codePointAt(0) ?? 0;
-		bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
-	}
-	return bytes;
 }

@@ -5,7 +5,7 @@
  * checkout), every include must exist in the SDK.
  */
 import {strict as assert} from "node:assert";
-import {existsSync, readFileSync} from "node:fs";
+import {existsSync, readdirSync, readFileSync} from "node:fs";
 import {defaultOtaOptions} from "../ota/options";
 
 const root = new URL("../", import.meta.url);
@@ -42,6 +42,10 @@ describe("manifest.json", () => {
 		assert.ok(!manifest.preload.includes("main"));
 		for (const module of manifest.preload)
 			assert.ok(existsSync(new URL(`${module}.ts`, root)), module);
+		// mcconfig expands no wildcard preload for TypeScript: every module of the core and the adapters is listed.
+		for (const folder of ["rainmaker", "ota", "device"])
+			for (const file of readdirSync(new URL(`${folder}/`, root)).filter(name => name.endsWith(".ts") && !name.endsWith(".d.ts")))
+				assert.ok(manifest.preload.includes(`${folder}/${file.slice(0, -3)}`), `${folder}/${file} is not in preload`);
 	});
 
 	it("names files that exist: partitions, sdkconfig with rollback, resources, platform modules", () => {
