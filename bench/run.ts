@@ -11,7 +11,7 @@ import {measureHostOta} from "./host-ota";
 const quick = process.argv.includes("--quick");
 const MB = 1024 * 1024;
 const sizes = quick ? [128 * 1024, 256 * 1024] : [1 * MB, 4 * MB];
-const label = (size: number) => size >= MB ? `${size / MB} MB` : `${size / 1024} KB`;
+const label = (size: number) => size >= MB ? `${Number((size / MB).toFixed(2))} MB` : `${Number((size / 1024).toFixed(1))} KB`;
 const HEAP_LIMIT = 12 * 1024;
 
 async function main(): Promise<void> {
