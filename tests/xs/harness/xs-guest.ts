@@ -350,8 +350,41 @@ export class XsGuest {
 		throw new Error(`no session operation ${op}`);
 	}
 
+	/**
+	 * One GET for the guest. Its events (headers, chunks, end) go to XS one at a time, with a turn
+	 * of Node's event loop between two of them: loopback delivers a whole image at once, which a
+	 * device's TCP window never does, and without the pause every PUBACK would queue behind all
+	 * chunks (and the reports waiting for them would pile up in XS as they never do on a device).
+	 */
 	#get(id: number, url: string, headers: [string, string][]): void {
 		let stopped = false;
+		const queue: {type: string; head: FrameHead; bytes?: Uint8Array; then?: (value: unknown) => void}[] = [];
+		let pumping = false;
+		const pump = () => {
+			const next = queue.shift();
+			if (!next) {
+				pumping = false;
+				return;
+			}
+			pumping = true;
+			if (next.type === "http.data" && stopped) {
+				this.#outstanding--;
+				pump();
+				return;
+			}
+			this.request(next.type, next.head, next.bytes).then(value => next.then?.(value), error => {
+				this.faults.push(`${next.type}: ${error instanceof Error ? error.message : String(error)}`);
+			}).finally(() => {
+				this.#outstanding--;
+				setImmediate(pump);
+			});
+		};
+		const enqueue = (type: string, head: FrameHead, bytes?: Uint8Array, then?: (value: unknown) => void) => {
+			this.#outstanding++;
+			queue.push({type, head, bytes, then});
+			if (!pumping)
+				pump();
+		};
 		const request = this.#http.get(url, headers, {
 			onHeaders: (status, header) => {
 				const forwarded: {[name: string]: string} = {};
@@ -361,7 +394,7 @@ export class XsGuest {
 						forwarded[name] = value;
 				}
 				// The guest answers later (its own command); a "stop" then aborts the transfer.
-				this.post("http.headers", {id, status, headers: forwarded}, undefined, proceed => {
+				enqueue("http.headers", {id, status, headers: forwarded}, undefined, proceed => {
 					if (proceed !== true) {
 						stopped = true;
 						request.abort("stopped by the guest");
@@ -371,11 +404,11 @@ export class XsGuest {
 			},
 			onData: chunk => {
 				if (!stopped)
-					this.post("http.data", {id}, chunk.slice());
+					enqueue("http.data", {id}, chunk.slice());
 			},
 			onDone: error => {
 				this.#requests.delete(id);
-				this.post("http.done", {id, error: error?.message});
+				enqueue("http.done", {id, error: error?.message});
 			},
 		});
 		this.#requests.set(id, request);
