@@ -63,7 +63,7 @@ describe("real XS lane: user-approval OTA flow", function () {
 		assert.deepEqual(rig.guest.faults, []);
 	});
 
-	it("streams the 1.5 MB image through the pipeline in XS with the heap growth capped at 32 KB", async () => {
+	it("streams the 1.5 MB image through the pipeline in XS with the heap growth capped at 20 KB", async () => {
 		const {path, facts} = fixture("synthetic/app-2.0.0-large.bin");
 		assert.ok(facts.size > 1_500_000);
 		const image = fileImage(path);
@@ -72,7 +72,7 @@ describe("real XS lane: user-approval OTA flow", function () {
 		rig.offer = job;
 		const idle = await rig.guest.memory({collect: true, reset: true});
 		// Beyond this the worker aborts (not enough memory): an image buffer or a per-chunk leak fails here.
-		await rig.guest.limitGrowth(32 * 1024);
+		await rig.guest.limitGrowth(20 * 1024);
 		await approveOffered(rig, job);
 		await rig.until(() => rig!.guest.partition.calls.includes("end"), "the end of the 1.5 MB install", 30000);
 		await rig.guest.settle();
