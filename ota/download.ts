@@ -2,9 +2,11 @@
  * One firmware download over the HttpClient port: follows redirects (Moddable's Request does not),
  * asks for a byte range when resuming, aborts a stalled transfer, and checks that the body is as
  * long as the server said. The bytes go to a sink as they arrive; nothing is buffered here.
+ * One object per transfer is its own HttpHandlers: no closures per request, which on the device
+ * would each cost heap for as long as the transfer runs.
  */
 import type {TimerHandle, Timers} from "../rainmaker/ports";
-import type {HttpClient, HttpRequest} from "./ports";
+import type {HttpClient, HttpHandlers, HttpRequest} from "./ports";
 
 export const MAX_REDIRECTS = 5;
 
@@ -16,6 +18,8 @@ export interface DownloadSink {
 	onStart(start: number, total: number): string | undefined;
 	/** Returns an error text to stop. The bytes are valid only during the call. */
 	onData(chunk: Uint8Array): string | undefined;
+	/** The transfer ended: without argument when the body arrived whole, else the reason. Called once. */
+	onEnd(error?: string): void;
 }
 
 export interface DownloadOptions {
@@ -46,107 +50,135 @@ function parseContentRange(value: string | undefined): [number, number] | undefi
 	return [Number(match[1]), match[3] === "*" ? 0 : Number(match[3])];
 }
 
-/**
- * Downloads `url` into `sink`. `done` runs once: without argument when the body arrived whole,
- * else with the reason. Returns a handle to abort.
- */
-export function download(http: HttpClient, timers: Timers, url: string, options: DownloadOptions, sink: DownloadSink, done: (error?: string) => void): {abort(reason: string): void} {
-	let request: HttpRequest | undefined;
-	let stall: TimerHandle | undefined;
-	let finished = false;
-	let failure: string | undefined;
-	let expected = -1;	// body bytes announced by content-length, -1 when not announced
-	let received = 0;
-	let redirects = 0;
-
-	const finish = (error?: string) => {
-		if (finished)
+export class Download implements HttpHandlers {
+	#http: HttpClient;
+	#timers: Timers;
+	#options: DownloadOptions;
+	#sink: DownloadSink;
+	#url: string;
+	#request: HttpRequest | undefined;
+	#stall: TimerHandle | undefined;
+	#finished = false;
+	#failure: string | undefined;
+	#redirecting = false;
+	#redirects = 0;
+	#expected = -1;	// body bytes announced by content-length, -1 when not announced
+	#received = 0;
+	#lastActivity = 0;
+	/** One watchdog callback for the whole transfer (not a timer per chunk). */
+	#watch = () => {
+		this.#stall = undefined;
+		if (this.#finished)
 			return;
-		finished = true;
-		timers.clear(stall);
-		done(error);
-	};
-	const stop = (reason: string) => {
-		failure ??= reason;
-		request?.abort(reason);
-	};
-	const armStall = () => {
-		timers.clear(stall);
-		stall = timers.set(() => stop(`no data for ${Math.round(options.stallMs / 1000)} s`), options.stallMs);
+		const quiet = this.#timers.now() - this.#lastActivity;
+		if (quiet >= this.#options.stallMs)
+			this.abort(`no data for ${Math.round(this.#options.stallMs / 1000)} s`);
+		else
+			this.#stall = this.#timers.set(this.#watch, this.#options.stallMs - quiet);
 	};
 
-	const get = (target: string) => {
-		if (!/^https?:\/\//i.test(target)) {
-			finish(`unsupported URL ${JSON.stringify(target.slice(0, 40))}`);
+	/** Starts downloading `url` into `sink`; `sink.onEnd` tells how it ended. */
+	constructor(http: HttpClient, timers: Timers, url: string, options: DownloadOptions, sink: DownloadSink) {
+		this.#http = http;
+		this.#timers = timers;
+		this.#options = options;
+		this.#sink = sink;
+		this.#url = url;
+		this.#get();
+	}
+
+	/** Stops the transfer; the sink's onEnd follows with `reason`. */
+	abort(reason: string): void {
+		this.#failure ??= reason;
+		this.#request?.abort(reason);
+	}
+
+	onHeaders(status: number, header: (name: string) => string | undefined): boolean {
+		this.#armStall();
+		if (status >= 300 && status < 400 && status !== 304) {
+			const location = header("location");
+			if (!location)
+				return this.#refuse(`HTTP ${status} without location`);
+			if (++this.#redirects > MAX_REDIRECTS)
+				return this.#refuse(`more than ${MAX_REDIRECTS} redirects`);
+			this.#redirecting = true;
+			this.#url = resolveLocation(this.#url, location);
+			return false;
+		}
+		let start = 0, total = 0;
+		this.#received = 0;
+		const length = header("content-length");
+		this.#expected = length !== undefined && /^\d+$/.test(length.trim()) ? Number(length) : -1;
+		if (status === 206) {
+			const range = parseContentRange(header("content-range"));
+			if (!range)
+				return this.#refuse("HTTP 206 without a valid content-range");
+			[start, total] = range;
+		}
+		else if (status === 200)
+			total = this.#expected >= 0 ? this.#expected : 0;
+		else
+			return this.#refuse(`HTTP status ${status}`);
+		const refusal = this.#sink.onStart(start, total);
+		return refusal ? this.#refuse(refusal) : true;
+	}
+
+	onData(chunk: Uint8Array): void {
+		if (this.#failure !== undefined)
+			return;
+		this.#armStall();
+		this.#received += chunk.length;
+		if (this.#expected >= 0 && this.#received > this.#expected)
+			return this.abort("more data than content-length");
+		const refusal = this.#sink.onData(chunk);
+		if (refusal)
+			this.abort(refusal);
+	}
+
+	onDone(error?: Error): void {
+		this.#timers.clear(this.#stall);
+		this.#stall = undefined;
+		if (this.#redirecting && this.#failure === undefined) {
+			this.#redirecting = false;
+			this.#get();
+		}
+		else if (this.#failure !== undefined)
+			this.#finish(this.#failure);
+		else if (error)
+			this.#finish(error.message);
+		else if (this.#expected >= 0 && this.#received !== this.#expected)
+			this.#finish(`Complete data was not received (${this.#received} of ${this.#expected} bytes)`);
+		else
+			this.#finish();
+	}
+
+	#get(): void {
+		if (!/^https?:\/\//i.test(this.#url)) {
+			this.#finish(`unsupported URL ${JSON.stringify(this.#url.slice(0, 40))}`);
 			return;
 		}
-		let redirecting = false;
-		const headers: [string, string][] = options.offset > 0 ? [["Range", `bytes=${options.offset}-`]] : [];
-		armStall();
-		request = http.get(target, headers, {
-			onHeaders(status, header) {
-				armStall();
-				if (status >= 300 && status < 400 && status !== 304) {
-					const location = header("location");
-					if (!location)
-						return stop(`HTTP ${status} without location`), false;
-					if (++redirects > MAX_REDIRECTS)
-						return stop(`more than ${MAX_REDIRECTS} redirects`), false;
-					redirecting = true;
-					target = resolveLocation(target, location);
-					return false;
-				}
-				let start = 0, total = 0;
-				received = 0;
-				const length = header("content-length");
-				expected = length !== undefined && /^\d+$/.test(length.trim()) ? Number(length) : -1;
-				if (status === 206) {
-					const range = parseContentRange(header("content-range"));
-					if (!range)
-						return stop("HTTP 206 without a valid content-range"), false;
-					[start, total] = range;
-				}
-				else if (status === 200)
-					total = expected >= 0 ? expected : 0;
-				else
-					return stop(`HTTP status ${status}`), false;
-				const refusal = sink.onStart(start, total);
-				if (refusal)
-					return stop(refusal), false;
-				return true;
-			},
-			onData(chunk) {
-				if (failure !== undefined)
-					return;
-				armStall();
-				received += chunk.length;
-				if (expected >= 0 && received > expected)
-					return stop("more data than content-length");
-				const refusal = sink.onData(chunk);
-				if (refusal)
-					stop(refusal);
-			},
-			onDone(error) {
-				timers.clear(stall);
-				if (redirecting && failure === undefined) {
-					get(target);
-					return;
-				}
-				if (failure !== undefined)
-					finish(failure);
-				else if (error)
-					finish(error.message);
-				else if (expected >= 0 && received !== expected)
-					finish(`Complete data was not received (${received} of ${expected} bytes)`);
-				else
-					finish();
-			},
-		});
-	};
-	get(url);
-	return {
-		abort(reason: string) {
-			stop(reason);
-		},
-	};
+		const offset = this.#options.offset;
+		this.#armStall();
+		this.#request = this.#http.get(this.#url, offset > 0 ? [["Range", `bytes=${offset}-`]] : [], this);
+	}
+
+	#refuse(reason: string): false {
+		this.#failure ??= reason;
+		return false;
+	}
+
+	/** Notes activity; the watchdog aborts the transfer after stallMs without any. */
+	#armStall(): void {
+		this.#lastActivity = this.#timers.now();
+		this.#stall ??= this.#timers.set(this.#watch, this.#options.stallMs);
+	}
+
+	#finish(error?: string): void {
+		if (this.#finished)
+			return;
+		this.#finished = true;
+		this.#timers.clear(this.#stall);
+		this.#stall = undefined;
+		this.#sink.onEnd(error);
+	}
 }

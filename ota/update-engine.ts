@@ -9,7 +9,7 @@
  * the boot choice after UpdatePartition.end() verified the whole image.
  */
 import type {KeyValueStore, Log, TimerHandle, Timers} from "../rainmaker/ports";
-import {download, type DownloadSink} from "./download";
+import {Download, type DownloadSink} from "./download";
 import {type AppImageInfo, APP_DESC_END, checkUpgrade, ImageError, parseImageHeader, toHex} from "./image";
 import {OtaKeys} from "./keys";
 import type {OtaOptions} from "./options";
@@ -51,7 +51,9 @@ type AttemptResult = {readonly ok: true} | {readonly ok: false; readonly rejecte
 
 export class UpdateEngine {
 	#context: UpdateEngineContext;
-	#progress: UpdateProgress | undefined;
+	#job: OtaJob | undefined;
+	#attemptNumber = 0;
+	#sink: ImageSink | undefined;
 	#reboot: TimerHandle | undefined;
 
 	constructor(context: UpdateEngineContext) {
@@ -60,11 +62,14 @@ export class UpdateEngine {
 
 	/** The job being installed, or undefined when idle. */
 	get progress(): UpdateProgress | undefined {
-		return this.#progress;
+		const job = this.#job;
+		if (!job)
+			return undefined;
+		return {jobId: job.jobId, attempt: this.#attemptNumber, received: this.#sink?.offset ?? 0, total: this.#sink?.total ?? job.fileSize};
 	}
 
 	get busy(): boolean {
-		return this.#progress !== undefined || this.#reboot !== undefined;
+		return this.#job !== undefined || this.#reboot !== undefined;
 	}
 
 	/** Installs `job`; `done` runs once with the outcome. Never throws. */
@@ -73,12 +78,14 @@ export class UpdateEngine {
 		if (this.busy)
 			throw new Error("update already running");
 		store.set(OtaKeys.jobId, job.jobId);
+		this.#job = job;
 		const attempt = (n: number) => {
-			this.#progress = {jobId: job.jobId, attempt: n, received: 0, total: job.fileSize};
+			this.#attemptNumber = n;
 			reporter.report("in-progress", StatusText.starting(n, options.maxAttempts), job.jobId);
-			this.#attempt(job, n, result => {
+			this.#attempt(job, result => {
+				this.#sink = undefined;
 				if (result.ok) {
-					this.#progress = undefined;
+					this.#job = undefined;
 					this.#finish(job, n);
 					done("rebooting");
 					return;
@@ -101,7 +108,7 @@ export class UpdateEngine {
 	}
 
 	#end(done: (outcome: UpdateOutcome) => void, outcome: UpdateOutcome): void {
-		this.#progress = undefined;
+		this.#job = undefined;
 		this.#context.store.delete(OtaKeys.jobId);
 		done(outcome);
 	}
@@ -116,7 +123,7 @@ export class UpdateEngine {
 		this.#reboot = timers.set(() => boot.restart(), options.rebootDelaySeconds * 1000);
 	}
 
-	#attempt(job: OtaJob, n: number, done: (result: AttemptResult) => void): void {
+	#attempt(job: OtaJob, done: (result: AttemptResult) => void): void {
 		const context = this.#context;
 		const {partition, log} = context;
 		const resumeAt = resumePoint(context.store, job);
@@ -130,12 +137,8 @@ export class UpdateEngine {
 		}
 		if (resumeAt > 0)
 			log.info(offset === resumeAt ? `Resuming the download at byte ${offset}` : `Cannot resume at byte ${resumeAt}; starting from 0`);
-		const sink = new ImageSink(context, job, offset, progress => {
-			this.#progress = {jobId: job.jobId, attempt: n, received: progress.received, total: progress.total};
-		});
-		download(context.http, context.timers, job.url, {offset, stallMs: context.options.downloadStallSeconds * 1000}, sink, error => {
-			done(sink.conclude(error));
-		});
+		this.#sink = new ImageSink(context, job, offset, done);
+		new Download(context.http, context.timers, job.url, {offset, stallMs: context.options.downloadStallSeconds * 1000}, this.#sink);
 	}
 }
 
@@ -180,16 +183,30 @@ class ImageSink implements DownloadSink {
 	#checkpoint: number;
 	#rejection: string | undefined;
 	#failure: string | undefined;
-	#onProgress: (progress: {received: number; total: number}) => void;
+	#done: (result: AttemptResult) => void;
 
-	constructor(context: UpdateEngineContext, job: OtaJob, offset: number, onProgress: (progress: {received: number; total: number}) => void) {
+	constructor(context: UpdateEngineContext, job: OtaJob, offset: number, done: (result: AttemptResult) => void) {
 		this.#context = context;
 		this.#job = job;
 		this.#offset = offset;
 		this.#total = job.fileSize;
 		this.#checkpoint = offset + CHECKPOINT_BYTES;
-		this.#onProgress = onProgress;
+		this.#done = done;
 		this.#restart(offset);
+	}
+
+	/** File offset of the next byte (= bytes of the image received so far). */
+	get offset(): number {
+		return this.#offset;
+	}
+
+	/** Size of the image, 0 while unknown. */
+	get total(): number {
+		return this.#total;
+	}
+
+	onEnd(error?: string): void {
+		this.#done(this.#conclude(error));
 	}
 
 	#restart(offset: number): void {
@@ -279,7 +296,6 @@ class ImageSink implements DownloadSink {
 			this.#checkpoint = this.#offset + CHECKPOINT_BYTES;
 			store.set(OtaKeys.resumeOffset, this.#offset - (this.#offset % SECTOR_SIZE));
 		}
-		this.#onProgress({received: this.#offset, total: this.#total});
 		if (this.#total > 0) {
 			const percent = Math.floor((this.#offset * 100) / this.#total);
 			const last = this.#lastPercent;
@@ -296,7 +312,7 @@ class ImageSink implements DownloadSink {
 	}
 
 	/** The attempt's result once the transfer ended (`error` from the download). */
-	conclude(error: string | undefined): AttemptResult {
+	#conclude(error: string | undefined): AttemptResult {
 		const {partition, store, reporter} = this.#context;
 		if (this.#rejection !== undefined) {
 			partition.abort();
