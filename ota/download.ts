@@ -37,9 +37,29 @@ export function resolveLocation(base: string, location: string): string {
 	if (location.startsWith("//"))
 		return base.slice(0, base.indexOf(":") + 1) + location;
 	if (location.startsWith("/"))
-		return origin[1] + location;
+		return origin[1] + withoutDotSegments(location);
 	const path = base.slice(origin[1].length).replace(/[?#].*$/, "");
-	return origin[1] + path.slice(0, path.lastIndexOf("/") + 1) + location;
+	return origin[1] + withoutDotSegments(path.slice(0, path.lastIndexOf("/") + 1) + location);
+}
+
+/** RFC 3986 remove_dot_segments on the path part of `target` (its query stays as it is). */
+function withoutDotSegments(target: string): string {
+	const query = target.search(/[?#]/);
+	const path = query < 0 ? target : target.slice(0, query);
+	const segments: string[] = [];
+	const parts = path.split("/");
+	for (let i = 0; i < parts.length; i++) {
+		const part = parts[i];
+		if (part === "..") {
+			if (segments.length > 1)
+				segments.pop();
+		}
+		else if (part !== ".")
+			segments.push(part);
+		if ((part === "." || part === "..") && i === parts.length - 1)
+			segments.push("");
+	}
+	return segments.join("/") + (query < 0 ? "" : target.slice(query));
 }
 
 /** `bytes first-last/total` → [first, total] (total 0 when "*"), or undefined. */

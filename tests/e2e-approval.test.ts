@@ -7,6 +7,7 @@ import {mkdtempSync, readFileSync, rmSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {startCloud, type Cloud} from "../host/cloud/cloud";
+import {makeTestPki} from "../host/pki";
 import {appCommand} from "../host/client/main";
 import {NodeProcess} from "./support/node-process";
 import {fixturePath} from "./support/ota-rig";
@@ -129,5 +130,20 @@ describe("end to end: local cloud, node process, approval client", function () {
 		const check = await node.command("ota check", 1500);
 		assert.ok(check.some(line => line.includes("Checking for OTA updates.")), check.join("\n"));
 		await cloud.waitForStatus(nodeId, again.id, "delayed", 20_000);
+	});
+
+	it("over mutual TLS and HTTPS: the node's certificate for MQTT, the cloud's CA for the download", async () => {
+		const nodeId = "e2e-node-4";
+		const pki = makeTestPki(join(stateDir, "pki"), nodeId);
+		cloud = await startCloud({tls: {key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert}, otaUrlScheme: "https"});
+		node = new NodeProcess(nodeId, cloud.mqttsUrl!, v1, [...fast, "--ca", pki.paths.caCert, "--cert", pki.paths.clientCert, "--key", pki.paths.clientKey]);
+		const image = await cloud.addImage(new Uint8Array(readFileSync(v2)));
+		const job = await cloud.createJob({imageId: image.id, nodes: [nodeId]});
+		await cloud.waitForStatus(nodeId, job.id, "delayed", 20_000);
+		const approve = await app("approve", "--node", nodeId);
+		assert.equal(approve.code, 0, approve.lines.join("\n"));
+		assert.deepEqual(history(nodeId, job.id), SUCCESSFUL_INSTALL);
+		assert.match(cloud.imageUrl(image), /^https:/);
+		await node.waitForLine(/mqtt: connected to mqtts:\/\//);
 	});
 });

@@ -120,6 +120,22 @@ describe("user-approval OTA over a real broker", () => {
 		assert.equal(rig.infos().length, 1);
 	});
 
+	it("approval does not survive a reboot", async () => {
+		const store = new MemoryStore();
+		rig = await startOtaRig({store});
+		rig.offer = jobA;
+		rig.timers.advance(5000);
+		await offered(rig, jobA);
+		rig.firmware.command("ota", ["start"], () => {});
+		assert.equal(rig.firmware.ota.approvedJobId, "job-A");
+		await rig.close();
+		rig = await startOtaRig({store, ota: {autofetch: false}});
+		assert.equal(rig.firmware.ota.approvedJobId, undefined);
+		await rig.broker.publish("node/ota-node-1/otaurl", JSON.stringify(jobA));
+		await offered(rig, jobA);
+		assert.equal(rig.installer.jobs.length, 0, "the job served after the reboot is offered, not installed");
+	});
+
 	it("start without an offer is refused; an unknown Operation value is refused by the model", async () => {
 		rig = await startOtaRig({ota: {autofetch: false}});
 		const printed: string[] = [];
