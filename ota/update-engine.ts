@@ -72,7 +72,7 @@ export class UpdateEngine {
 		return this.#job !== undefined || this.#reboot !== undefined;
 	}
 
-	/** Installs `job`; `done` runs once with the outcome. Never throws. */
+	/** Installs `job`; `done` runs once with the outcome. Throws only when an update runs already (callers check `busy`). */
 	run(job: OtaJob, done: (outcome: UpdateOutcome) => void): void {
 		const {store, reporter, options, log} = this.#context;
 		if (this.busy)
