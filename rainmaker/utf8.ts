@@ -1,6 +1,6 @@
 /*
  * UTF-8 byte counts of JS strings: payload limits are in bytes, and neither ES2022 nor the device
- * build has TextEncoder or Buffer.
+ * build has TextEncoder or a Node buffer type.
  */
 
 /** UTF-8 length without TextEncoder (not part of ES2022, and the device build has no Node Buffer). */

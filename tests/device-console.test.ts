@@ -4,25 +4,17 @@
  * telnet stand-in on 127.0.0.1), plus the serial console hook.
  */
 import {strict as assert} from "node:assert";
-import {connect, createServer, type AddressInfo} from "node:net";
+import {connect} from "node:net";
 import {loadDevice} from "./support/moddable-loader";
 import {serialConsoles} from "./support/moddable/serial-console";
 import {telnetServers} from "./support/moddable/telnet";
+import {freePort} from "./support/free-port";
 
 type CommandHandler = (name: string, args: readonly string[], print: (line: string) => void) => boolean;
 type ConsoleModule = {
 	installConsole(command: CommandHandler, options: {telnetPort: number; openSerial?: () => unknown}): {telnet?: {close(): void}; serial?: unknown};
 };
 
-function freePort(): Promise<number> {
-	return new Promise(resolve => {
-		const server = createServer();
-		server.listen(0, "127.0.0.1", () => {
-			const port = (server.address() as AddressInfo).port;
-			server.close(() => resolve(port));
-		});
-	});
-}
 
 function telnetSession(port: number, lines: string[]): Promise<string> {
 	return new Promise((resolve, reject) => {

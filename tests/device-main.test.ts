@@ -6,7 +6,7 @@
  * uncaught exception reboots the device).
  */
 import {strict as assert} from "node:assert";
-import {connect, createServer, type AddressInfo} from "node:net";
+import {connect} from "node:net";
 import {startBroker, type TestBroker} from "./support/broker";
 import {loadDevice} from "./support/moddable-loader";
 import {fixtureBytes, fixture} from "./support/image-fixtures";
@@ -14,30 +14,11 @@ import {resetChip} from "./support/moddable/esp32-chip";
 import config from "./support/moddable/mc/config";
 import {traceLines} from "./support/moddable/trace";
 import {preferenceStorage} from "./support/moddable/preference";
+import {freePort} from "./support/free-port";
+import {waitUntil} from "./support/wait";
 
-function freePort(): Promise<number> {
-	return new Promise(resolve => {
-		const server = createServer();
-		server.listen(0, "127.0.0.1", () => {
-			const port = (server.address() as AddressInfo).port;
-			server.close(() => resolve(port));
-		});
-	});
-}
 
-function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-	return new Promise((resolve, reject) => {
-		const started = Date.now();
-		const poll = () => {
-			if (condition())
-				return resolve();
-			if (Date.now() - started > timeoutMs)
-				return reject(new Error(`timed out waiting for ${what}`));
-			setTimeout(poll, 10);
-		};
-		poll();
-	});
-}
+const until = (condition: () => boolean, what: string, timeoutMs = 10_000) => waitUntil(condition, what, timeoutMs);
 
 function setConfig(values: {[key: string]: unknown}): void {
 	for (const key of Object.keys(config))

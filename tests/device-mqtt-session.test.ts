@@ -16,6 +16,7 @@ import {HostTimers} from "../host/adapters/timers";
 import {makeTestPki, type TestPki} from "../host/pki";
 import type {Log, MqttSession, PublishDone} from "../rainmaker/ports";
 import {secureSocketLog} from "./support/moddable/securesocket";
+import {waitUntil} from "./support/wait";
 
 interface SessionConfig {
 	host: string;
@@ -39,19 +40,7 @@ function derOf(pem: string): ArrayBuffer {
 	return raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength) as ArrayBuffer;
 }
 
-function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-	return new Promise((resolve, reject) => {
-		const started = Date.now();
-		const poll = () => {
-			if (condition())
-				return resolve();
-			if (Date.now() - started > timeoutMs)
-				return reject(new Error(`timed out waiting for ${what}`));
-			setTimeout(poll, 5);
-		};
-		poll();
-	});
-}
+const until = (condition: () => boolean, what: string, timeoutMs = 5000) => waitUntil(condition, what, timeoutMs);
 
 function published(session: MqttSession, topic: string, payload: string): Promise<Error | undefined> {
 	return new Promise(resolve => session.publish(topic, payload, (error => resolve(error)) as PublishDone));
