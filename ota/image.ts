@@ -49,7 +49,7 @@ export function chipName(id: number): string {
 }
 
 export type SpiMode = "QIO" | "QOUT" | "DIO" | "DOUT" | "FAST_READ" | "SLOW_READ" | "unknown";
-const spiModes: readonly SpiMode[] = ["QIO", "QOUT", "DIO", "DOUT", "FAST_READ", "SLOW_READ"];
+const spiModes: readonly SpiMode[] = Object.freeze(["QIO", "QOUT", "DIO", "DOUT", "FAST_READ", "SLOW_READ"]);
 
 export interface AppImageInfo {
 	chipId: number;
@@ -174,10 +174,11 @@ export interface VerifierOptions {
 
 /** Flash-mapped address ranges (IROM, DROM) per chip id, as esptool's IROM_MAP_* / DROM_MAP_* give them; 64 KiB MMU pages. */
 const MMU_PAGE_SIZE = 0x10000;
-const MAPPED_RANGES: {readonly [chipId: number]: readonly (readonly [number, number])[]} = {
-	0: [[0x400d0000, 0x40400000], [0x3f400000, 0x3f800000]],
-	9: [[0x42000000, 0x44000000], [0x3c000000, 0x3e000000]],
-};
+/** Per chip: low, high, low, high, ... (flat and frozen: preloaded constants stay in flash on the device). */
+const MAPPED_RANGES: {readonly [chipId: number]: readonly number[]} = Object.freeze({
+	0: Object.freeze([0x400d0000, 0x40400000, 0x3f400000, 0x3f800000]),
+	9: Object.freeze([0x42000000, 0x44000000, 0x3c000000, 0x3e000000]),
+});
 
 /**
  * Whether a segment's load address is flash-mapped on the image's chip. Chips without a table entry
@@ -185,10 +186,19 @@ const MAPPED_RANGES: {readonly [chipId: number]: readonly (readonly [number, num
  */
 function flashMapped(chipId: number, loadAddr: number): boolean {
 	const ranges = MAPPED_RANGES[chipId];
-	return ranges !== undefined && ranges.some(([low, high]) => loadAddr >= low && loadAddr < high);
+	if (ranges === undefined)
+		return false;
+	for (let i = 0; i < ranges.length; i += 2) {
+		if (loadAddr >= ranges[i] && loadAddr < ranges[i + 1])
+			return true;
+	}
+	return false;
 }
 
-const enum Stage { Header, SegmentHeader, SegmentData, Padding, Checksum, Hash, Trailing, Failed }
+// Plain numbers rather than an enum: a TypeScript enum compiles to a mutable object, which a
+// preloaded module would have to copy into RAM on the device.
+const Stage = Object.freeze({Header: 0, SegmentHeader: 1, SegmentData: 2, Padding: 3, Checksum: 4, Hash: 5, Trailing: 6, Failed: 7} as const);
+type Stage = typeof Stage[keyof typeof Stage];
 
 /**
  * Verifies an application image as it streams by, with bounded memory (it keeps the first 288
@@ -205,7 +215,7 @@ const enum Stage { Header, SegmentHeader, SegmentData, Padding, Checksum, Hash, 
 export class ImageVerifier {
 	readonly #digest: Digest;
 	readonly #options: VerifierOptions;
-	#stage = Stage.Header;
+	#stage: Stage = Stage.Header;
 	#reason: string | undefined;
 	/** Absolute offset of the next byte. */
 	#position = 0;

@@ -2,7 +2,7 @@
  * Keys of the OTA state in the key-value store (namespace "rmaker_ota", like the reference's NVS
  * namespace). At most 15 characters each: the limit of an NVS key on the device.
  */
-export const OtaKeys = {
+export const OtaKeys = Object.freeze({
 	/** Job id of the approved job being installed; reported against after the reboot, then erased (reference key). */
 	jobId: "rmaker_ota_id",
 	/** Set before rebooting into a new image; its presence at boot tells "new image" from "rolled back" (reference key). */
@@ -17,4 +17,4 @@ export const OtaKeys = {
 	resumeJob: "ota_res_job",
 	/** Resume key: that job's file_md5, when the cloud sent one (reference key). */
 	resumeMd5: "ota_file_md5",
-} as const;
+} as const);

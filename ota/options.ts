@@ -50,17 +50,17 @@ export const defaultOtaOptions: Readonly<OtaOptions> = Object.freeze({
 });
 
 /** Valid ranges; a value outside is a start-up error, never a silent clamp. */
-const ranges: {readonly [K in keyof OtaOptions]?: readonly [number, number]} = {
-	autofetchPeriodHours: [0, 168],
-	startupFetchDelaySeconds: [0, 3600],
-	requestFetchDelaySeconds: [0, 3600],
-	maxAttempts: [1, 10],
-	retryDelayMinutes: [1, 60],
-	progressIntervalPercent: [0, 50],
-	downloadStallSeconds: [1, 600],
-	rebootDelaySeconds: [0, 600],
-	rollbackWaitSeconds: [1, 600],
-};
+const ranges: {readonly [K in keyof OtaOptions]?: readonly [number, number]} = Object.freeze({
+	autofetchPeriodHours: Object.freeze([0, 168] as const),
+	startupFetchDelaySeconds: Object.freeze([0, 3600] as const),
+	requestFetchDelaySeconds: Object.freeze([0, 3600] as const),
+	maxAttempts: Object.freeze([1, 10] as const),
+	retryDelayMinutes: Object.freeze([1, 60] as const),
+	progressIntervalPercent: Object.freeze([0, 50] as const),
+	downloadStallSeconds: Object.freeze([1, 600] as const),
+	rebootDelaySeconds: Object.freeze([0, 600] as const),
+	rollbackWaitSeconds: Object.freeze([1, 600] as const),
+});
 
 export class OptionError extends Error {
 	override name = "OptionError";

@@ -10,7 +10,7 @@ export type OtaStatus = "in-progress" | "success" | "failed" | "delayed" | "reje
 export const MAX_STATUS_PAYLOAD = 200;
 
 /** The reference's additional_info texts (protocol spec §5.13), plus this project's own where marked. */
-export const StatusText = {
+export const StatusText = Object.freeze({
 	waitingForApproval: "Waiting for Approval",
 	jsonPayloadError: "Aborted. JSON Payload error",
 	jobIdNotFound: "Aborted. OTA Updated ID not found in JSON",
@@ -29,7 +29,7 @@ export const StatusText = {
 	chipMismatch: "Chip revision mismatch",
 	imageValidationFailed: "Image validation failed",
 	incompleteData: "Complete data was not received",
-} as const;
+} as const);
 
 function build(jobId: string, status: OtaStatus, info: string, ts: number): string {
 	return JSON.stringify({ota_job_id: jobId, status, additional_info: info, ts});

@@ -23,10 +23,10 @@ export interface ParamSpec {
 	uiType?: string;
 }
 
-const dataTypes: ReadonlyArray<DataType> = ["bool", "int", "float", "string", "object", "array"];
+const dataTypes: ReadonlyArray<DataType> = Object.freeze(["bool", "int", "float", "string", "object", "array"]);
 
 /** The order in which the reference emits the property flags (read, write, time_series, simple_ts). */
-const propertyOrder: ReadonlyArray<Property> = ["read", "write", "time_series", "simple_ts"];
+const propertyOrder: ReadonlyArray<Property> = Object.freeze(["read", "write", "time_series", "simple_ts"]);
 
 /** The config version esp-rainmaker reports (ESP_RMAKER_CONFIG_VERSION). */
 export const CONFIG_VERSION = "2020-03-20";
