@@ -20,6 +20,10 @@ export const DEMO_USAGE = `Usage: rainmaker-ota-xs demo [--manual] [--keep]
   --keep     keep the cloud and the node running after the update (Ctrl-C ends)`;
 
 export async function demoCommand(argv: readonly string[]): Promise<number> {
+	if (argv.includes("--help") || argv.includes("-h")) {
+		process.stdout.write(DEMO_USAGE + "\n");
+		return 0;
+	}
 	const manual = argv.includes("--manual");
 	const keep = argv.includes("--keep");
 	const unknown = argv.filter(arg => arg !== "--manual" && arg !== "--keep");

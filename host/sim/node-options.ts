@@ -2,7 +2,7 @@
  * Command-line options of the simulated node (`rainmaker-ota-xs node`). Bad options are a clear
  * error (OptionError), never a silent default.
  */
-import {OptionError, type OtaOptions} from "../../ota/options";
+import {OptionError, type OtaOptions, resolveOtaOptions} from "../../ota/options";
 import type {TopicForm} from "../../rainmaker/topics";
 
 export interface NodeOptions {
@@ -120,6 +120,7 @@ export function parseNodeOptions(argv: readonly string[], interactive: boolean):
 		throw new OptionError(`--broker must be an mqtt:// or mqtts:// URL, got ${JSON.stringify(options.broker)}`);
 	if ((options.cert === undefined) !== (options.key === undefined))
 		throw new OptionError("--cert and --key go together");
+	resolveOtaOptions(options.ota);	// a value out of range is refused now, before anything boots
 	options.nodeId ??= "rmx-sim-node";
 	options.flashDir ??= `.sim/${options.nodeId}`;
 	return options as NodeOptions;

@@ -73,6 +73,10 @@ export function superviseNode(argv: readonly string[], onLine: (line: string) =>
 
 /** `rainmaker-ota-xs node ...`: runs until the node quits; returns the exit code. */
 export async function nodeCommand(argv: readonly string[]): Promise<number> {
+	if (argv.includes("--help") || argv.includes("-h")) {
+		process.stdout.write(NODE_USAGE + "\n");
+		return 0;
+	}
 	const interactive = process.stdin.isTTY === true;
 	let node: SupervisedNode;
 	try {
