@@ -67,10 +67,15 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
 				err: line => say(`[app] ${line}`),
 			});
 		}
-		const record = cloud.node(nodeId);
-		say(code === 0
-			? `[demo] done: ${nodeId} runs firmware ${String(record?.config?.info && (record.config.info as {fw_version?: string}).fw_version)}; job ${job.id} ended with success`
-			: `[demo] the update did not succeed (exit ${code}); see the lines above`);
+		if (code === 0) {
+			// The confirmed image reports success before its node config: wait for the config too.
+			const runs = () => (cloud.node(nodeId)?.config?.info as {fw_version?: string} | undefined)?.fw_version;
+			if (runs() !== "2.0.0")
+				await cloud.waitFor("config", event => event.nodeId === nodeId, 10_000).catch(() => undefined);
+			say(`[demo] done: ${nodeId} runs firmware ${runs() ?? "?"}; job ${job.id} ended with success`);
+		}
+		else
+			say(`[demo] the update did not succeed (exit ${code}); see the lines above`);
 		if (keep) {
 			say("[demo] still running; Ctrl-C ends");
 			await new Promise<void>(resolve => process.once("SIGINT", () => resolve()));
