@@ -28,23 +28,12 @@ export interface Chip {
 	events: string[];
 }
 
-export const chip: Chip = sharedState<Chip>("chip", () => ({
-	running: new Uint8Array(0),
-	slotBytes: 0,
-	slot: new Uint8Array(0),
-	slotWritten: 0,
-	runningState: 2,
-	rollbackEnabled: true,
-	otherImageValid: true,
-	bootPartition: "running",
-	otaOpen: false,
-	secureVersion: 0,
-	events: [],
-}));
-
-export function resetChip(setup: Partial<Chip> & {running: Uint8Array; slotBytes: number}): Chip {
-	Object.assign(chip, {
-		slot: new Uint8Array(setup.slotBytes),
+/** A chip with a valid running image and an empty, closed update slot of `slotBytes`. */
+function freshChip(running: Uint8Array, slotBytes: number): Chip {
+	return {
+		running,
+		slotBytes,
+		slot: new Uint8Array(slotBytes),
 		slotWritten: 0,
 		runningState: 2,
 		rollbackEnabled: true,
@@ -53,6 +42,12 @@ export function resetChip(setup: Partial<Chip> & {running: Uint8Array; slotBytes
 		otaOpen: false,
 		secureVersion: 0,
 		events: [],
-	}, setup);
+	};
+}
+
+export const chip: Chip = sharedState<Chip>("chip", () => freshChip(new Uint8Array(0), 0));
+
+export function resetChip(setup: Partial<Chip> & {running: Uint8Array; slotBytes: number}): Chip {
+	Object.assign(chip, freshChip(setup.running, setup.slotBytes), setup);
 	return chip;
 }
