@@ -11,6 +11,7 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {createInterface} from "node:readline";
 import {startCloud} from "../cloud/cloud";
+import {DEFAULT_USER} from "../cloud/defaults";
 import {appCommand} from "../client/main";
 import {buildAppImage} from "../tools/app-image";
 import {superviseNode} from "./supervisor";
@@ -62,10 +63,11 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
 		}
 		else {
 			say(`[demo] approving as the phone app would: rainmaker-ota-xs app approve --node ${nodeId} --base-url ${cloud.httpUrl}`);
-			code = await appCommand(["approve", "--node", nodeId, "--base-url", cloud.httpUrl, "--state-file", join(work, "app-state.json"), "--timeout", "120"], {
-				out: line => say(`[app] ${line}`),
-				err: line => say(`[app] ${line}`),
-			});
+			const appIo = {out: (line: string) => say(`[app] ${line}`), err: (line: string) => say(`[app] ${line}`)};
+			const state = ["--state-file", join(work, "app-state.json")];
+			code = await appCommand(["login", "--base-url", cloud.httpUrl, ...state, "--user", DEFAULT_USER.userName, "--password", DEFAULT_USER.password], appIo);
+			if (code === 0)
+				code = await appCommand(["approve", "--node", nodeId, "--base-url", cloud.httpUrl, ...state, "--timeout", "120"], appIo);
 		}
 		if (code === 0) {
 			// The confirmed image reports success before its node config: wait for the config too.
