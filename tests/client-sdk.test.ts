@@ -170,4 +170,52 @@ describe("Espressif app SDK (rainmaker-base-sdk) against the local cloud", funct
 		const read = await fetch(new URL("user/nodes/params?node_id=sdk-node-2", cloud.httpUrl), {headers: {Authorization: token}});
 		assert.equal(read.status, 404);
 	});
+
+	it("cloud-side approval of a user-approval job: checkOTAUpdate offers it, pushOTAUpdate serves it, the node still waits for its own start", async function () {
+		cloud = await startCloud({users: [{userName: "owner@example.com", password: "s3cret-owner"}, {userName: "guest@example.com", password: "s3cret-guest"}]});
+		const nodeId = "sdk-node-3";
+		const {v2} = await startNode(nodeId);
+		const image = await cloud.addImage(v2);
+		const job = await cloud.createJob({imageId: image.id, nodes: [nodeId], userApproval: true});
+		configureSdk();
+		const auth = ESPRMBase.getAuthInstance();
+
+		// Before the cloud-side approval the job is not served: the node's own check finds nothing.
+		const fetched = cloud.waitFor("otafetch", (event) => event.nodeId === nodeId, 20_000);
+		const owner = await auth.login("owner@example.com", "s3cret-owner") as unknown as SdkUser;
+		const sdkNode = (await owner.getUserNodes()).nodes[0]!;
+		await otaParam(sdkNode, "esp.param.ota_operation").setValue("check");
+		assert.equal((await fetched).servedJobId, undefined);
+
+		const offer = await sdkNode.checkOTAUpdate();
+		assert.deepEqual([offer.status, offer.otaAvailable, offer.otaJobId, offer.fwVersion], ["success", true, job.id, "2.0.0"]);
+
+		// Another user can neither see nor push it.
+		const guest = await auth.login("guest@example.com", "s3cret-guest") as unknown as SdkUser;
+		assert.deepEqual((await guest.getUserNodes()).nodes, []);
+		const guestToken = (await (await fetch(new URL("login2", cloud.httpUrl), {method: "POST", body: JSON.stringify({user_name: "guest@example.com", password: "s3cret-guest"})})).json() as {accesstoken: string}).accesstoken;
+		const pushedByGuest = await fetch(new URL("user/nodes/ota_update", cloud.httpUrl), {method: "POST", headers: {Authorization: guestToken}, body: JSON.stringify({ota_job_id: job.id, node_id: nodeId})});
+		assert.equal(pushedByGuest.status, 404);
+		assert.equal(cloud.jobState(nodeId, job.id)?.approved, false);
+
+		// The owner approves on the cloud side: the cloud pushes otaurl; the node offers it and waits for its own approval.
+		await auth.login("owner@example.com", "s3cret-owner");
+		const pushed = cloud.waitFor("otaurl", (event) => event.nodeId === nodeId && event.reason === "approval", 20_000);
+		assert.equal((await sdkNode.pushOTAUpdate(job.id)).status, "success");
+		await pushed;
+		await cloud.waitForStatus(nodeId, job.id, "delayed", 20_000);
+		assert.equal(cloud.statuses(nodeId, job.id).some((report) => report.status === "in-progress"), false, "nothing installed before the node's own approval");
+		let info: {job_id?: string} = {};
+		await waitUntil(async () => {
+			const again = (await owner.getUserNodes()).nodes[0]!;
+			info = otaParam(again, "esp.param.ota_info").value as typeof info;
+			return info?.job_id === job.id;
+		}, "the pushed job in Info", 20_000);
+
+		const fresh = (await owner.getUserNodes()).nodes[0]!;
+		await otaParam(fresh, "esp.param.ota_operation").setValue("start");
+		await waitUntil(async () => (await fresh.getOTAUpdateStatus(job.id)).status === "success", "success", 60_000, 100);
+		const after = await fresh.checkOTAUpdate();
+		assert.equal(after.otaAvailable, false);
+	});
 });
