@@ -3,7 +3,12 @@
  * clean stop, and clear errors for bad options and a taken port.
  */
 import assert from "node:assert/strict";
-import {createServer, type AddressInfo} from "node:net";
+import {mkdtempSync, rmSync} from "node:fs";
+import {connect, createServer, type AddressInfo} from "node:net";
+import {tmpdir} from "node:os";
+import {join} from "node:path";
+import {makeTestPki} from "../host/pki";
+import {freePort} from "./support/free-port";
 import type {Cloud} from "../host/cloud/cloud";
 import {cloudCommand, type CommandIo} from "../host/cloud/main";
 import {announce, fixtureImage} from "./support/cloud-fixtures";
@@ -63,6 +68,44 @@ describe("cloud command", function () {
 		await assert.rejects(login(cloud, {userName: match[2]!, password: "rainmaker-local"}), /HTTP 401/);
 		stop.abort();
 		assert.equal(await running, 0);
+	});
+
+	it("with --tls-ca runs no plain MQTT listener, unless --plain-mqtt", async function () {
+		const dir = mkdtempSync(join(tmpdir(), "cloud-cli-tls-"));
+		try {
+			const pki = makeTestPki(dir, "cli-tls-node");
+			for (const plain of [false, true]) {
+				const io = capture();
+				const stop = new AbortController();
+				let ready!: (cloud: Cloud) => void;
+				const started = new Promise<Cloud>((resolve) => ready = resolve);
+				const mqttPort = await freePort();
+				const running = cloudCommand(["--mqtt-port", String(mqttPort), "--http-port", "0", "--mqtts-port", "0", "--https-port", "0", "--quiet",
+					"--tls-key", pki.paths.serverKey, "--tls-cert", pki.paths.serverCert, "--tls-ca", pki.paths.caCert, ...(plain ? ["--plain-mqtt"] : [])],
+				{...io, signal: stop.signal, onReady: ready});
+				const cloud = await started;
+				const banner = io.lines.find((line) => line.startsWith("MQTT "))!;
+				const reached = await new Promise<string>((resolve) => {
+					const socket = connect(mqttPort, "127.0.0.1", () => {
+						socket.destroy();
+						resolve("connected");
+					});
+					socket.on("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+				});
+				if (plain) {
+					assert.match(banner, new RegExp(`^MQTT mqtt://127\\.0\\.0\\.1:${mqttPort}, mqtts://`));
+					assert.equal(reached, "connected");
+				} else {
+					assert.match(banner, /^MQTT mqtts:\/\/127\.0\.0\.1:\d+; REST /);
+					assert.equal(cloud.mqttUrl, "");
+					assert.equal(reached, "ECONNREFUSED");
+				}
+				stop.abort();
+				assert.equal(await running, 0);
+			}
+		} finally {
+			rmSync(dir, {recursive: true, force: true});
+		}
 	});
 
 	it("logs node traffic unless --quiet", async function () {
