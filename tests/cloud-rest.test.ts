@@ -170,7 +170,7 @@ describe("local cloud: REST API", function () {
 		assertFailure(await call("GET", "user/nodes/ota_status?node_id=rest-e"), 400, /"ota_job_id" is required/);
 		assertFailure(await call("GET", "user/nodes/ota_status?ota_job_id=x"), 400, /"node_id" is required/);
 		assertFailure(await call("GET", "user/nodes/ota_status?node_id=rest-e&ota_job_id=job_none"), 404, /job_none not found/);
-		assertFailure(await call("GET", `user/nodes/ota_status?node_id=stranger&ota_job_id=${jobId}`), 404, /not found/);
+		assertFailure(await call("GET", `user/nodes/ota_status?node_id=stranger&ota_job_id=${jobId}`), 404, /not part of/);
 		assertFailure(await call("GET", "admin/otajob/status?ota_job_id=job_none"), 404, /not found/);
 
 		const cancelled = await call("PUT", "admin/otajob", {ota_job_id: jobId, archive: true});

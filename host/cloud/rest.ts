@@ -150,7 +150,10 @@ async function setOne(context: RequestContext, entry: unknown): Promise<JsonObje
 
 async function getOtaStatus(context: RequestContext): Promise<void> {
 	const {cloud, response, query} = context;
-	const nodeId = knownNode(context, requiredQuery(query, "node_id")).id;
+	// A job's node that has not connected yet still has a status (triggered) for its owner.
+	const nodeId = requiredQuery(query, "node_id");
+	if (!cloud.users.owns(context.caller!.account, nodeId))
+		throw new ApiError(404, `node ${nodeId} not found`);
 	const jobId = requiredQuery(query, "ota_job_id");
 	if (!cloud.job(jobId))
 		throw new ApiError(404, `OTA job ${jobId} not found`);
