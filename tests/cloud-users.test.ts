@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import {startCloud, type Cloud} from "../host/cloud/cloud";
 import {signJwt, verifyJwt} from "../host/cloud/jwt";
-import {announce} from "./support/cloud-fixtures";
+import {announce, fixtureImage} from "./support/cloud-fixtures";
 import {login} from "./support/cloud-login";
 import {connectMqttNode, type MqttNode} from "./support/mqtt-node";
 
@@ -161,6 +161,16 @@ describe("local cloud: users, tokens and node ownership", function () {
 		const wrongRoot = await fetch(`${base}/user2`, {headers: {Authorization: token}});
 		assert.equal(wrongRoot.status, 404);
 		assert.deepEqual(Object.keys(await wrongRoot.json() as object).sort(), ["description", "error_code", "status"]);
+	});
+
+	it("a job's node belongs to the first user before it ever connects: its status for the owner, 404 for others", async function () {
+		const image = await cloud.addImage(fixtureImage("synthetic/app-2.0.0.bin"));
+		const job = await cloud.createJob({imageId: image.id, nodes: ["not-yet-node"]});
+		const ownerToken = (await login(cloud, owner)).accesstoken;
+		const status = await get(`user/nodes/ota_status?node_id=not-yet-node&ota_job_id=${job.id}`, ownerToken);
+		assert.deepEqual([status.status, status.body.status], [200, "triggered"]);
+		const guest = (await login(cloud, second)).accesstoken;
+		assert.equal((await get(`user/nodes/ota_status?node_id=not-yet-node&ota_job_id=${job.id}`, guest)).status, 404);
 	});
 
 	it("admin calls need the first user (the admin)", async function () {
