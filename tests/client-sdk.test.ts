@@ -12,6 +12,7 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {ESPRMBase} from "@espressif/rainmaker-base-sdk";
 import {startCloud, type Cloud} from "../host/cloud/cloud";
+import {cloudCommand} from "../host/cloud/main";
 import {buildAppImage} from "../host/tools/app-image";
 import {NodeProcess} from "./support/node-process";
 
@@ -75,6 +76,8 @@ describe("Espressif app SDK (rainmaker-base-sdk) against the local cloud", funct
 	let cloud: Cloud;
 	let node: NodeProcess | undefined;
 	let dir: string;
+	let command: Promise<number> | undefined;
+	let stopCommand: AbortController | undefined;
 
 	beforeEach(function () {
 		dir = mkdtempSync(join(tmpdir(), "rmx-sdk-"));
@@ -83,15 +86,26 @@ describe("Espressif app SDK (rainmaker-base-sdk) against the local cloud", funct
 	afterEach(async function () {
 		await node?.stop();
 		node = undefined;
-		await cloud?.close();
+		if (stopCommand) {
+			stopCommand.abort();
+			assert.equal(await command, 0);
+			stopCommand = undefined;
+		} else {
+			await cloud?.close();
+		}
 		rmSync(dir, {recursive: true, force: true});
 	});
 
-	async function startNode(nodeId: string): Promise<{v2: Uint8Array}> {
+	async function startNodeOn(target: Cloud, nodeId: string): Promise<void> {
 		const v1 = join(dir, "app-1.0.0.bin");
 		writeFileSync(v1, buildAppImage({version: "1.0.0", payloadSize: 64 * 1024}));
-		node = new NodeProcess(nodeId, cloud.mqttUrl, v1, ["--fetch-delay", "0", "--request-delay", "0", "--reboot-delay", "0", "--no-autofetch"]);
-		await cloud.waitFor("params", (event) => event.nodeId === nodeId && event.init, 20_000);
+		const reported = target.waitFor("params", (event) => event.nodeId === nodeId && event.init, 20_000);
+		node = new NodeProcess(nodeId, target.mqttUrl, v1, ["--fetch-delay", "0", "--request-delay", "0", "--reboot-delay", "0", "--no-autofetch"]);
+		await reported;
+	}
+
+	async function startNode(nodeId: string): Promise<{v2: Uint8Array}> {
+		await startNodeOn(cloud, nodeId);
 		return {v2: buildAppImage({version: "2.0.0", payloadSize: 64 * 1024})};
 	}
 
@@ -104,11 +118,20 @@ describe("Espressif app SDK (rainmaker-base-sdk) against the local cloud", funct
 	}
 
 	it("logs in, lists the node, checks, approves with Operation=start, follows getOTAUpdateStatus to success, logs out", async function () {
-		cloud = await startCloud({users: [{userName: "owner@example.com", password: "s3cret-owner"}, {userName: "guest@example.com", password: "s3cret-guest"}]});
+		// The cloud as a person starts it: `rainmaker-ota-xs cloud` with a user, the image and a job for the node.
 		const nodeId = "sdk-node-1";
-		const {v2} = await startNode(nodeId);
-		const image = await cloud.addImage(v2);
-		const job = await cloud.createJob({imageId: image.id, nodes: [nodeId]});
+		const v2Path = join(dir, "app-2.0.0.bin");
+		writeFileSync(v2Path, buildAppImage({version: "2.0.0", payloadSize: 64 * 1024}));
+		const stop = new AbortController();
+		stopCommand = stop;
+		const ready = new Promise<Cloud>((resolve) => {
+			command = cloudCommand(["--mqtt-port", "0", "--http-port", "0", "--quiet", "--user", "owner@example.com", "--password", "s3cret-owner",
+				"--image", v2Path, "--job-node", nodeId], {out: () => {}, err: (line) => console.error(line), signal: stop.signal, onReady: resolve});
+		});
+		const commandCloud = await ready;
+		await startNodeOn(commandCloud, nodeId);
+		const job = commandCloud.jobs()[0]!;
+		cloud = commandCloud;
 
 		const storage = configureSdk();
 		const user = await ESPRMBase.getAuthInstance().login("owner@example.com", "s3cret-owner") as unknown as SdkUser;
