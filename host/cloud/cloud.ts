@@ -186,7 +186,7 @@ export class LocalCloud implements Cloud {
 	readonly users: UserDirectory;
 	readonly options: CloudOptions;
 	readonly #mappingRequests = new Map<string, MappingRequest>();
-	/** The last `user/mapping` report of each node (the node's half of a mapping, §Users). */
+	/** The last `user/mapping` report of each node (the node's half of a mapping; docs/local-cloud.md, "Users and authorization"). */
 	readonly #nodeMappings = new Map<string, {userId: string; secretKey: string}>();
 	readonly now: () => number;
 	mqttUrl = "";

@@ -8,9 +8,8 @@
  * `$aws/...` topics too, which a wildcard subscription never would (§12 broker caveat).
  */
 import {createServer as createTcpServer, type Socket} from "node:net";
-import {createServer as createTlsServer} from "node:tls";
+import {createServer as createTlsServer, type TLSSocket} from "node:tls";
 import Aedes from "aedes";
-import type {TLSSocket} from "node:tls";
 import {certificateIdentity, mayPublish, maySubscribe, MAX_MESSAGE_BYTES} from "./identity";
 import {listen, type Listener} from "./listen";
 import {parseNodeTopic, type NodeTopic} from "./topics";
