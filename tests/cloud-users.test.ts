@@ -173,6 +173,16 @@ describe("local cloud: users, tokens and node ownership", function () {
 		assert.equal((await get(`user/nodes/ota_status?node_id=not-yet-node&ota_job_id=${job.id}`, guest)).status, 404);
 	});
 
+	it("lets a web app on another origin call the API (CORS preflight and headers)", async function () {
+		const preflight = await fetch(new URL("user/nodes/params", cloud.httpUrl), {method: "OPTIONS", headers: {"Origin": "http://app.example", "Access-Control-Request-Method": "PUT", "Access-Control-Request-Headers": "authorization,content-type"}});
+		assert.equal(preflight.status, 204);
+		assert.equal(preflight.headers.get("access-control-allow-origin"), "*");
+		assert.equal(preflight.headers.get("access-control-allow-methods"), "GET, PUT");
+		assert.match(preflight.headers.get("access-control-allow-headers") ?? "", /Authorization/);
+		const refused = await fetch(new URL("user/nodes", cloud.httpUrl), {headers: {Origin: "http://app.example"}});
+		assert.deepEqual([refused.status, refused.headers.get("access-control-allow-origin")], [401, "*"]);
+	});
+
 	it("admin calls need the first user (the admin)", async function () {
 		const guest = (await login(cloud, second)).accesstoken;
 		const refused = await fetch(new URL("admin/otajob", cloud.httpUrl), {method: "POST", headers: {Authorization: guest}, body: JSON.stringify({})});

@@ -71,6 +71,18 @@ export function routeName(pathname: string): string | undefined {
 export async function handleRest(cloud: LocalCloud, request: IncomingMessage, response: ServerResponse, pathname: string, query: URLSearchParams): Promise<void> {
 	const name = routeName(pathname);
 	const route = name !== undefined ? routes[name] : undefined;
+	// A web app on another origin may call the API, as it may call the real one: the token travels
+	// in the Authorization header, never in a cookie, so any origin is allowed.
+	response.setHeader("Access-Control-Allow-Origin", "*");
+	if (request.method === "OPTIONS" && route) {
+		response.writeHead(204, {
+			"Access-Control-Allow-Methods": Object.keys(route.methods).join(", "),
+			"Access-Control-Allow-Headers": "Authorization, Content-Type",
+			"Access-Control-Max-Age": "600",
+		});
+		response.end();
+		return;
+	}
 	if (name === undefined || !route)
 		throw new ApiError(404, `no such API: ${pathname}`);
 	const handler = route.methods[request.method ?? ""];
