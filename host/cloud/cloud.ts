@@ -16,6 +16,7 @@ import {startMqttServer, type MqttServer} from "./mqtt-server";
 import {NodeRegistry, type NodeRecord} from "./registry";
 import {handleRest} from "./rest";
 import {nodeTopic, type NodeTopic} from "./topics";
+import {handleWebPage} from "../web/server";
 
 export interface CloudTls {
 	key: string | Buffer;
@@ -466,6 +467,9 @@ export class LocalCloud implements Cloud {
 			sendFailure(response, new ApiError(400, "malformed request URL"));
 			return;
 		}
+		// The browser page (docs/web-app.md) at `/`: it calls the REST API below like any app.
+		if (handleWebPage(request, response, pathname))
+			return;
 		if (handleDownload(request, response, pathname, this.images, this.faults, (image) => this.imageUrl(image),
 			(event) => this.events.emit("download", event), this.options.downloadBytesPerSecond))
 			return;
