@@ -277,7 +277,11 @@ export class NodePanel {
 			break;
 		case "success":
 			percent = 100;
-			text = `Update to ${version} succeeded: ${status.additionalInfo || "done"}. The node runs firmware ${this.#node.fwVersion ?? "?"}.`;
+			// The confirmed image reports success before it reports its config with the new version.
+			text = `Update to ${version} succeeded: ${status.additionalInfo || "done"}. ` +
+				(followed.fwVersion && this.#node.fwVersion !== followed.fwVersion
+					? "Waiting for the node to report its new version."
+					: `The node runs firmware ${this.#node.fwVersion ?? "?"}.`);
 			kind = "ok";
 			break;
 		case "rejected":

@@ -1,0 +1,188 @@
+/*
+ * The cloud's web page in a real browser (docs/web-app.md): Debian's Chromium, headless, driven by
+ * playwright-core (no browser download). A person's session with a simulated node process: sign in,
+ * upload an image as the admin (its facts shown before the upload), create a job, check for an
+ * update, approve the offer with the keyboard, watch the progress bar reach the end and the node's
+ * new version; then an image for another project, which the node rejects, and the page says why.
+ */
+import assert from "node:assert/strict";
+import {existsSync, mkdirSync, mkdtempSync, rmSync} from "node:fs";
+import {tmpdir} from "node:os";
+import {join} from "node:path";
+import {chromium, type BrowserContext, type Page} from "playwright-core";
+import {startCloud, type Cloud} from "../host/cloud/cloud";
+import {buildAppImage} from "../host/tools/app-image";
+import {NodeProcess} from "./support/node-process";
+import {writeFileSync} from "node:fs";
+
+const chromiumPath = "/usr/bin/chromium";
+const chromiumFlags = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+	"--disable-component-update", "--disable-sync"];
+const user = {email: "alice@example.com", password: "secret"};
+const nodeId = "web-node-1";
+const screenshot = new URL("../docs/img/web-node-page.png", import.meta.url);
+
+let cloud: Cloud;
+let node: NodeProcess;
+let context: BrowserContext;
+let page: Page;
+let work: string;
+
+/** Launches Debian's Chromium with a fresh profile. */
+async function launchChromium(profile: string): Promise<BrowserContext> {
+	if (!existsSync(chromiumPath))
+		throw new Error(`${chromiumPath} is missing: install Debian's Chromium (apt-get install -y chromium; .ci/run does)`);
+	return chromium.launchPersistentContext(profile, {
+		executablePath: chromiumPath, headless: true, args: chromiumFlags, viewport: {width: 1100, height: 1000},
+	});
+}
+
+/** The page's origin (the REST port), from the cloud's REST base. */
+function pageUrl(): string {
+	return new URL("/", cloud.httpUrl).toString();
+}
+
+/** Every form control has a name a screen reader reads: a label for inputs and selects, text for buttons. */
+async function unlabelledControls(): Promise<string[]> {
+	return page.evaluate(() => [...document.querySelectorAll("input, select, button, progress")]
+		.filter((element) => {
+			if (element instanceof HTMLButtonElement)
+				return (element.textContent ?? "").trim() === "" && !element.getAttribute("aria-label");
+			const labelled = (element as HTMLInputElement).labels?.length || element.getAttribute("aria-label") || element.getAttribute("aria-labelledby");
+			return !labelled;
+		})
+		.map((element) => element.outerHTML.slice(0, 120)));
+}
+
+/** Samples the progress bar until the node's job ends; returns the values seen and the final status. */
+async function followProgress(timeoutMs: number): Promise<{values: number[]; final: string}> {
+	const values: number[] = [];
+	const deadline = Date.now() + timeoutMs;
+	const bar = page.locator(".node-panel progress");
+	const result = page.locator(".node-panel .result");
+	for (;;) {
+		if (await bar.isVisible()) {
+			const value = await bar.evaluate((element) => (element as HTMLProgressElement).value);
+			if (values.at(-1) !== value)
+				values.push(value);
+		}
+		const final = await result.getAttribute("data-final");
+		if (final)
+			return {values, final};
+		if (Date.now() > deadline)
+			throw new Error(`no final result within ${timeoutMs} ms; progress seen ${values.join(", ")}; result: ${await result.textContent()}`);
+		await page.waitForTimeout(100);
+	}
+}
+
+describe("web page in Chromium", function () {
+	this.timeout(120_000);
+
+	before(async () => {
+		work = mkdtempSync(join(tmpdir(), "rmx-web-"));
+		const v1 = join(work, "firmware-1.0.0.bin");
+		writeFileSync(v1, buildAppImage({version: "1.0.0", payloadSize: 64 * 1024}));
+		writeFileSync(join(work, "firmware-2.0.0.bin"), buildAppImage({version: "2.0.0", payloadSize: 384 * 1024}));
+		writeFileSync(join(work, "other-project-3.0.0.bin"), buildAppImage({version: "3.0.0", projectName: "someone-elses-app", payloadSize: 32 * 1024}));
+		writeFileSync(join(work, "notes.txt"), "not a firmware image\n".repeat(40));
+		// About 3 s for the 2.0.0 download, so the page sees the download under way.
+		cloud = await startCloud({users: [user], downloadBytesPerSecond: 128 * 1024});
+		node = new NodeProcess(nodeId, cloud.mqttUrl, v1, ["--fetch-delay", "0", "--request-delay", "0", "--reboot-delay", "0", "--no-autofetch", "--progress-interval", "10"]);
+		await cloud.waitFor("params", (event) => event.nodeId === nodeId && event.init, 20_000);
+		context = await launchChromium(join(work, "profile"));
+		page = context.pages()[0] ?? await context.newPage();
+	});
+
+	after(async () => {
+		await context?.close();
+		await node?.stop();
+		await cloud?.close();
+		rmSync(work, {recursive: true, force: true});
+	});
+
+	it("refuses a wrong password in words, then signs in and lists the node", async () => {
+		await page.goto(pageUrl());
+		await page.getByLabel("Email").fill(user.email);
+		await page.getByLabel("Password").fill("wrong");
+		await page.getByRole("button", {name: "Sign in"}).click();
+		await page.getByText(/^Sign-in failed: .+/).waitFor();
+		await page.getByLabel("Password").fill(user.password);
+		await page.getByLabel("Password").press("Enter");
+		const row = page.locator("tr", {has: page.locator(`button[data-node="${nodeId}"]`)});
+		await row.getByText("Online").waitFor();
+		await row.getByText("1.0.0").waitFor();
+		await row.getByText("rainmaker-ota-xs").waitFor();
+		assert.deepEqual(await unlabelledControls(), []);
+	});
+
+	it("shows an image's facts before the upload, refuses a non-image in words, and creates a job", async () => {
+		await page.getByLabel("Firmware image file").setInputFiles(join(work, "notes.txt"));
+		await page.getByText(/notes\.txt cannot be uploaded: Not an ESP32 application image/).waitFor();
+		assert.equal(await page.getByRole("button", {name: "Upload image"}).isDisabled(), true);
+
+		await page.getByLabel("Firmware image file").setInputFiles(join(work, "firmware-2.0.0.bin"));
+		const facts = page.locator(".image-facts");
+		await facts.getByText("2.0.0").waitFor();
+		assert.match(await facts.innerText(), /Project\s+rainmaker-ota-xs[^]*Version\s+2\.0\.0[^]*Chip\s+esp32\b/);
+		assert.equal(cloud.jobs().length, 0, "nothing is sent before Upload");
+		await page.getByRole("button", {name: "Upload image"}).click();
+		await page.getByText(/^Uploaded firmware-2\.0\.0: image img_\w+, firmware 2\.0\.0\.$/).waitFor();
+
+		await page.getByLabel("Job name").fill("web update to 2.0.0");
+		await page.getByLabel(new RegExp(`^${nodeId}`)).check();
+		await page.getByRole("button", {name: "Create job"}).click();
+		await page.getByText(/^Created job job_\w+ \(web update to 2\.0\.0\) for web-node-1\.$/).waitFor();
+		assert.equal(cloud.jobs().length, 1);
+		assert.deepEqual(cloud.jobs()[0]!.nodes, [nodeId]);
+	});
+
+	it("checks the node, approves the offer with the keyboard, follows the progress to the new version", async () => {
+		const job = cloud.jobs()[0]!;
+		await page.locator(`button[data-node="${nodeId}"]`).press("Enter");
+		const panel = page.locator(".node-panel");
+		await panel.getByRole("heading", {name: new RegExp(`^Node .*${nodeId}`)}).waitFor();
+		await panel.getByRole("button", {name: "Check for update"}).press("Enter");
+		const approve = panel.getByRole("button", {name: "Approve 2.0.0"});
+		await approve.waitFor({timeout: 20_000});
+		assert.equal(await panel.locator(".offer-version").innerText(), "2.0.0");
+		assert.match(await panel.locator(".offer-size").innerText(), /^384 KiB \(393,\d{3} bytes\)$/);
+		assert.equal(cloud.jobState(nodeId, job.id)?.status, "delayed", "nothing is installed before the approval");
+
+		await approve.press("Enter");
+		const {values, final} = await followProgress(60_000);
+		assert.equal(final, "success", await panel.locator(".result").innerText());
+		assert.equal(values.at(-1), 100, `progress seen: ${values.join(", ")}`);
+		assert.ok(values.some((value) => value > 0 && value < 100), `the bar moved through the download: ${values.join(", ")}`);
+		assert.deepEqual(values, [...values].sort((a, b) => a - b), "the bar never goes back");
+		assert.match(await panel.locator(".result").innerText(), /^Update to 2\.0\.0 succeeded: OTA Upgrade finished and verified successfully\./);
+		await panel.locator(".fw-version", {hasText: "2.0.0"}).waitFor({timeout: 15_000});
+		const historyRow = panel.locator(`tr[data-job="${job.id}"]`);
+		await historyRow.getByText("Succeeded").waitFor({timeout: 10_000});
+		assert.equal(cloud.jobState(nodeId, job.id)?.status, "success");
+		assert.deepEqual(await unlabelledControls(), []);
+		mkdirSync(new URL(".", screenshot), {recursive: true});
+		await panel.scrollIntoViewIfNeeded();
+		await panel.screenshot({path: screenshot.pathname});
+	});
+
+	it("shows the text of a rejected update (an image for another project)", async () => {
+		await page.getByLabel("Firmware image file").setInputFiles(join(work, "other-project-3.0.0.bin"));
+		await page.locator(".image-facts").getByText("someone-elses-app").waitFor();
+		await page.getByRole("button", {name: "Upload image"}).click();
+		await page.getByText(/^Uploaded other-project-3\.0\.0: image img_\w+, firmware 3\.0\.0\.$/).waitFor();
+		await page.getByLabel("Job name").fill("wrong project");
+		await page.getByLabel(new RegExp(`^${nodeId}`)).check();
+		await page.getByRole("button", {name: "Create job"}).click();
+		await page.getByText(/^Created job job_\w+ \(wrong project\)/).waitFor();
+		const job = cloud.jobs().at(-1)!;
+
+		const panel = page.locator(".node-panel");
+		await panel.getByRole("button", {name: "Check for update"}).click();
+		await panel.getByRole("button", {name: "Approve 3.0.0"}).click({timeout: 20_000});
+		const {final} = await followProgress(30_000);
+		assert.equal(final, "rejected");
+		assert.equal(await panel.locator(".result").innerText(), "Update to 3.0.0 rejected: Project Name mismatch");
+		await panel.locator(`tr[data-job="${job.id}"]`).getByText("Project Name mismatch").waitFor({timeout: 10_000});
+		assert.equal(await panel.locator(".fw-version").innerText(), "2.0.0", "the node keeps running 2.0.0");
+	});
+});
