@@ -150,6 +150,7 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 		await cloud.close();
 		return 1;
 	}
+	io.out(`web page ${new URL("/", cloud.httpUrl)} (docs/web-app.md)`);
 	io.out(`MQTT ${cloud.mqttUrl}${cloud.mqttsUrl ? `, ${cloud.mqttsUrl}` : ""}; REST ${cloud.httpUrl}${cloud.httpsUrl ? `, ${cloud.httpsUrl}` : ""}; downloads ${cloud.downloadBaseUrl}`);
 	io.onReady?.(cloud);
 	await new Promise<void>((resolve) => {
