@@ -15,7 +15,7 @@ import {buildAppImage} from "../host/tools/app-image";
 import {launchChromium} from "./support/chromium";
 import {NodeProcess} from "./support/node-process";
 
-const user = {email: "alice@example.com", password: "secret"};
+const user = {userName: "alice@example.com", password: "secret"};
 const nodeId = "web-node-1";
 /** The docs' screenshot is refreshed only when asked for (RMX_WEB_SCREENSHOT=1), so a test run leaves the tree clean. */
 const docsScreenshot = new URL("../docs/img/web-node-page.png", import.meta.url);
@@ -93,7 +93,7 @@ describe("web page in Chromium", function () {
 
 	it("refuses a wrong password in words, then signs in and lists the node", async () => {
 		await page.goto(pageUrl());
-		await page.getByLabel("Email").fill(user.email);
+		await page.getByLabel("Email").fill(user.userName);
 		await page.getByLabel("Password").fill("wrong");
 		await page.getByRole("button", {name: "Sign in"}).click();
 		await page.getByText(/^Sign-in failed: .+/).waitFor();

@@ -45,7 +45,7 @@ function showSignIn(message = ""): void {
 		event.preventDefault();
 		setText(error, "");
 		submit.disabled = true;
-		api.login(user.value.trim(), password.value).then(() => showApp(), (failure: Error) => {
+		api.login(user.value.trim(), password.value).then(() => void showApp(), (failure: Error) => {
 			setText(error, `Sign-in failed: ${failure.message}`);
 			submit.disabled = false;
 			password.select();
@@ -55,14 +55,27 @@ function showSignIn(message = ""): void {
 	user.focus();
 }
 
-function showApp(): void {
+/** `GET user2`: whether the user is the cloud's admin (super_admin), who may use admin/otaimage and admin/otajob. */
+async function isAdmin(): Promise<boolean> {
+	try {
+		const user = await api.call("GET", "user2");
+		return typeof user === "object" && user !== null && !Array.isArray(user) && user.super_admin === true;
+	} catch {
+		return false;
+	}
+}
+
+async function showApp(): Promise<void> {
 	const mine = ++generation;
+	const admin = await isAdmin();
+	if (mine !== generation)
+		return;
 	signOut.hidden = false;
 	setText(userLine, `Signed in as ${api.session?.userName ?? "?"}`);
 	const list = el("tbody");
 	const listNote = el("p", {class: "note"}, "Loading your nodes…");
 	const detail = el("div", {class: "detail"});
-	const admin = new AdminPanel(api);
+	const adminPanel = admin ? new AdminPanel(api) : undefined;
 	let panel: NodePanel | undefined;
 	let nodes: NodeSummary[] = [];
 
@@ -71,7 +84,7 @@ function showApp(): void {
 		if (!node)
 			return;
 		location.hash = `node=${encodeURIComponent(nodeId)}`;
-		panel = new NodePanel(api, node);
+		panel = new NodePanel(api, node, admin);
 		replace(detail, panel.element);
 		renderList();
 		panel.focus();
@@ -103,7 +116,7 @@ function showApp(): void {
 					list),
 				listNote),
 			detail,
-			admin.element));
+			adminPanel?.element));
 
 	let tick = 0;
 	const poll = async () => {
@@ -113,7 +126,7 @@ function showApp(): void {
 				return;
 			setText(banner, "");
 			renderList();
-			admin.setNodes(nodes);
+			adminPanel?.setNodes(nodes);
 			const wanted = decodeURIComponent(/node=([^&]+)/.exec(location.hash)?.[1] ?? "");
 			if (!panel && wanted && nodes.some((node) => node.id === wanted))
 				select(wanted);
@@ -121,7 +134,7 @@ function showApp(): void {
 			if (current)
 				await panel!.update(current);
 			if (tick++ % 5 === 0)
-				await admin.refresh();
+				await adminPanel?.refresh();
 		} catch (error) {
 			if (mine !== generation)
 				return;
@@ -136,6 +149,6 @@ function showApp(): void {
 }
 
 if (api.session)
-	showApp();
+	void showApp();
 else
 	showSignIn();

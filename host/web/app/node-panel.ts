@@ -25,6 +25,18 @@ function followKey(nodeId: string): string {
 	return `rainmaker-ota-xs.follow.${nodeId}`;
 }
 
+/** A job this tab has seen offered for the node (the history of a user who is not the admin). */
+interface SeenJob {
+	jobId: string;
+	fwVersion?: string;
+	/** Epoch ms. */
+	seenAt: number;
+}
+
+function seenKey(nodeId: string): string {
+	return `rainmaker-ota-xs.seen.${nodeId}`;
+}
+
 export class NodePanel {
 	readonly element: HTMLElement;
 	readonly #api: RestApi;
@@ -50,8 +62,12 @@ export class NodePanel {
 	readonly #history = el("tbody");
 	readonly #historyNote = el("p", {class: "note"});
 
-	constructor(api: RestApi, node: NodeSummary) {
+	readonly #admin: boolean;
+
+	/** `admin`: the user may read every job (`admin/otajob`); otherwise the history lists the jobs this tab has seen offered. */
+	constructor(api: RestApi, node: NodeSummary, admin: boolean) {
 		this.#api = api;
+		this.#admin = admin;
 		this.#node = node;
 		try {
 			const saved = JSON.parse(sessionStorage.getItem(followKey(node.id)) ?? "null") as Followed | null;
@@ -119,27 +135,55 @@ export class NodePanel {
 		}
 	}
 
+	#seenJobs(): SeenJob[] {
+		try {
+			const seen = JSON.parse(sessionStorage.getItem(seenKey(this.#node.id)) ?? "[]") as SeenJob[];
+			return Array.isArray(seen) ? seen : [];
+		} catch {
+			return [];
+		}
+	}
+
+	#remember(jobId: string, fwVersion: string | undefined): void {
+		const seen = this.#seenJobs();
+		if (seen.some((job) => job.jobId === jobId))
+			return;
+		seen.push({jobId, ...(fwVersion ? {fwVersion} : {}), seenAt: Date.now()});
+		sessionStorage.setItem(seenKey(this.#node.id), JSON.stringify(seen.slice(-50)));
+	}
+
 	async refreshHistory(): Promise<void> {
+		if (!this.#admin) {
+			// A user who is not the admin sees the jobs offered to them, through user/nodes/ota_status.
+			const seen = this.#seenJobs().reverse();
+			const statuses = await Promise.all(seen.map((job) => otaStatus(this.#api, this.#node.id, job.jobId).catch(() => undefined)));
+			replace(this.#history, ...seen.map((job, index) => this.#historyRow(job.jobId, job.jobId, job.fwVersion, job.seenAt, statuses[index])));
+			setText(this.#historyNote, seen.length === 0
+				? "No update has been offered in this browser yet (the cloud's admin sees every job)."
+				: "The updates offered in this browser; \"Created\" is when the page first saw the offer.");
+			return;
+		}
 		try {
 			const [jobs, images] = await Promise.all([listJobs(this.#api), listImages(this.#api).catch(() => [])]);
 			const mine = jobs.filter((job) => job.nodes.includes(this.#node.id)).reverse();
 			const statuses = await Promise.all(mine.map((job) => jobStatusOf(this.#api, job.id, this.#node.id).catch(() => undefined)));
-			const rows = mine.map((job, index) => {
-				const status = statuses[index];
-				const image = images.find((item) => item.id === job.imageId);
-				return el("tr", {"data-job": job.id},
-					el("td", {}, job.name || job.id, el("br"), el("small", {}, job.id)),
-					el("td", {}, image?.fwVersion || "—"),
-					el("td", {}, formatTime(job.triggered)),
-					el("td", {class: `status status-${status?.status ?? "unknown"}`}, status ? statusWord(status.status) : "—"),
-					el("td", {}, status?.additionalInfo || "—"),
-					el("td", {}, formatTime(status?.timestamp)));
-			});
+			const rows = mine.map((job, index) =>
+				this.#historyRow(job.id, job.name || job.id, images.find((item) => item.id === job.imageId)?.fwVersion, job.triggered, statuses[index]));
 			replace(this.#history, ...rows);
 			setText(this.#historyNote, rows.length === 0 ? "No OTA job has been created for this node yet." : "");
 		} catch (error) {
 			setText(this.#historyNote, `The history cannot be read: ${(error as Error).message}`);
 		}
+	}
+
+	#historyRow(jobId: string, name: string, fwVersion: string | undefined, created: number | undefined, status: JobStatus | undefined): HTMLElement {
+		return el("tr", {"data-job": jobId},
+			el("td", {}, name, el("br"), el("small", {}, jobId)),
+			el("td", {}, fwVersion || "—"),
+			el("td", {}, formatTime(created)),
+			el("td", {class: `status status-${status?.status ?? "unknown"}`}, status ? statusWord(status.status) : "—"),
+			el("td", {}, status?.additionalInfo || "—"),
+			el("td", {}, formatTime(status?.timestamp)));
 	}
 
 	async #onCheck(): Promise<void> {
@@ -235,6 +279,10 @@ export class NodePanel {
 
 		// The node's own offer in Info (docs/protocol.md §2.1); not shown while its job is being followed.
 		const offer = node.offer;
+		if (offer)
+			this.#remember(offer.jobId, offer.fwVersion);
+		if (cloud)
+			this.#remember(cloud.jobId, cloud.fwVersion);
 		const followingIt = offer && this.#followed?.jobId === offer.jobId && (this.#waitingForNode() || this.#lastStatus?.status === "in-progress");
 		this.#shownOffer = offer && !followingIt ? offer : undefined;
 		this.#offerBox.hidden = this.#shownOffer === undefined;
