@@ -9,6 +9,7 @@ import {mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {startCloud, type Cloud} from "../host/cloud/cloud";
+import {DEFAULT_USER} from "../host/cloud/defaults";
 import type {OtaJob} from "../host/cloud/jobs";
 import {appCommand, type AppIo} from "../host/client/main";
 import type {Clock} from "../host/client/follow";
@@ -41,10 +42,15 @@ describe("approval client (app command)", function () {
 	let stateFile: string;
 	let node: ApprovalNode | undefined;
 	let job: OtaJob;
+	let loggedIn = false;
 
 	async function run(args: string[], clock?: Clock, signal?: AbortSignal): Promise<Run> {
 		const out: string[] = [];
 		const err: string[] = [];
+		if (!loggedIn) {
+			loggedIn = true;
+			assert.equal(await appCommand(["login", "--base-url", cloud.httpUrl, "--state-file", stateFile, "--user", DEFAULT_USER.userName, "--password", DEFAULT_USER.password], {out: () => {}, err: (line) => err.push(line)}), 0, err.join("\n"));
+		}
 		const io: AppIo = {out: (line) => out.push(line), err: (line) => err.push(line), ...(clock ? {clock} : {}), ...(signal ? {signal} : {})};
 		const code = await appCommand([...args, "--base-url", cloud.httpUrl, "--state-file", stateFile], io);
 		return {code, out, err};
@@ -69,6 +75,7 @@ describe("approval client (app command)", function () {
 		cloud = await startCloud();
 		dir = mkdtempSync(join(tmpdir(), "client-app-"));
 		stateFile = join(dir, "state.json");
+		loggedIn = false;
 	});
 
 	afterEach(async function () {
@@ -196,6 +203,7 @@ describe("approval client (app command)", function () {
 			`job ${job.id} (remembered): in-progress: Downloaded 20% Firmware Image  [####................] 20%`,
 		]);
 		const elsewhere: string[] = [];
+		await appCommand(["login", "--base-url", cloud.httpUrl, "--state-file", join(dir, "other.json"), "--user", DEFAULT_USER.userName, "--password", DEFAULT_USER.password], {out: () => {}, err: () => {}});
 		await appCommand(["show", "--node", "app-h", "--base-url", cloud.httpUrl, "--state-file", join(dir, "other.json")], {out: (line) => elsewhere.push(line), err: () => {}});
 		assert.deepEqual(elsewhere.slice(-1), ["no update offered and no approved job remembered"]);
 	});
@@ -236,20 +244,20 @@ describe("approval client (app command)", function () {
 		assert.deepEqual(lines(result), ["OTA.Info: {}"]);
 	});
 
-	it("reports API failures clearly: unknown node, wrong token, unreachable cloud", async function () {
+	it("reports API failures clearly: unknown node, wrong token, no login, unreachable cloud", async function () {
 		const unknown = await run(["show", "--node", "nobody"]);
 		assert.equal(unknown.code, 1);
 		assert.match(unknown.err[0]!, /GET user\/nodes\/params: HTTP 404: node nobody not found/);
-		await cloud.close();
-		cloud = await startCloud({token: "t0k3n"});
 		const denied = await run(["check", "--node", "x", "--token", "wrong"]);
 		assert.match(denied.err[0]!, /HTTP 401: Unauthorized/);
-		const allowed = await run(["check", "--node", "x", "--token", "t0k3n"]);
-		assert.match(allowed.err[0]!, /node x not found/);
+		const fresh = join(dir, "fresh.json");
+		const err: string[] = [];
+		assert.equal(await appCommand(["show", "--node", "x", "--base-url", cloud.httpUrl, "--state-file", fresh], {out: () => {}, err: (line) => err.push(line)}), 1);
+		assert.match(err[0]!, /not logged in: run "rainmaker-ota-xs app login/);
 		const url = cloud.httpUrl;
 		await cloud.close();
 		const out: string[] = [];
-		const err: string[] = [];
+		err.length = 0;
 		const code = await appCommand(["show", "--node", "x", "--base-url", url, "--state-file", stateFile], {out: (line) => out.push(line), err: (line) => err.push(line)});
 		assert.equal(code, 1);
 		assert.match(err[0]!, /cannot reach http:\/\/127\.0\.0\.1:\d+\/v1\/: ECONNREFUSED/);
@@ -258,6 +266,7 @@ describe("approval client (app command)", function () {
 
 	it("refuses a damaged state file without overwriting it", async function () {
 		const approvalNode = await offered("app-k", []);
+		await run(["nodes"]);
 		writeFileSync(stateFile, "{broken");
 		const result = await run(["approve", "--node", "app-k"], gatedClock(() => approvalNode.advance()));
 		assert.equal(result.code, 1);

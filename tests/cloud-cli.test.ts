@@ -7,6 +7,7 @@ import {createServer, type AddressInfo} from "node:net";
 import type {Cloud} from "../host/cloud/cloud";
 import {cloudCommand, type CommandIo} from "../host/cloud/main";
 import {announce, fixtureImage} from "./support/cloud-fixtures";
+import {authorization, login} from "./support/cloud-login";
 import {connectMqttNode} from "./support/mqtt-node";
 
 function capture(): CommandIo & {lines: string[]; errors: string[]} {
@@ -22,7 +23,8 @@ describe("cloud command", function () {
 		let ready!: (cloud: Cloud) => void;
 		const started = new Promise<Cloud>((resolve) => ready = resolve);
 		const running = cloudCommand(["--mqtt-port", "0", "--http-port", "0", "--image", fixtureImage("synthetic/app-1.1.0.bin"),
-			"--image", fixtureImage("synthetic/app-2.0.0.bin"), "--job-node", "cli-node", "--user-approval", "--failed-terminal", "--quiet"],
+			"--image", fixtureImage("synthetic/app-2.0.0.bin"), "--job-node", "cli-node", "--user-approval", "--failed-terminal", "--quiet",
+			"--user", "owner@example.com", "--password", "pw-1", "--user", "other@example.com", "--password", "pw-2"],
 		{...io, signal: stop.signal, onReady: ready});
 		const cloud = await started;
 		assert.equal(cloud.failedIsTerminal, true);
@@ -30,15 +32,37 @@ describe("cloud command", function () {
 		assert.equal(jobs.length, 1);
 		assert.deepEqual([jobs[0]!.nodes, jobs[0]!.userApproval, jobs[0]!.forcePush, cloud.image(jobs[0]!.imageId)?.fwVersion], [["cli-node"], true, false, "2.0.0"]);
 		assert.match(io.lines[0]!, /^image img_[0-9a-f]+: app-1\.1\.0\.bin 1\.1\.0 \(rainmaker-ota-xs, 69712 bytes\) at http:\/\/127\.0\.0\.1:\d+\/ota\/img_[0-9a-f]+\.bin$/);
-		assert.match(io.lines.at(-1)!, /^MQTT mqtt:\/\/127\.0\.0\.1:\d+; REST http:\/\/127\.0\.0\.1:\d+\/v1\/; downloads http:\/\/127\.0\.0\.1:\d+\/ota\/$/);
+		assert.ok(io.lines.some((line) => /^MQTT mqtt:\/\/127\.0\.0\.1:\d+; REST http:\/\/127\.0\.0\.1:\d+\/v1\/; downloads http:\/\/127\.0\.0\.1:\d+\/ota\/$/.test(line)), io.lines.join("\n"));
+		assert.ok(io.lines.includes("users: owner@example.com, other@example.com (owner@example.com owns the nodes and is the admin)"), io.lines.join("\n"));
 		const node = await connectMqttNode(cloud.mqttUrl, "cli-node");
 		await announce(node);
-		const offer = await (await fetch(`${cloud.httpUrl}user/nodes/ota_update?node_id=cli-node`)).json() as {ota_available: boolean};
+		const owner = await authorization(cloud, {userName: "owner@example.com", password: "pw-1"});
+		const offer = await (await fetch(new URL("user/nodes/ota_update?node_id=cli-node", cloud.httpUrl), {headers: owner})).json() as {ota_available: boolean};
 		assert.equal(offer.ota_available, true);
+		// The --job-node node belongs to the first user: the second one does not see it.
+		const other = await authorization(cloud, {userName: "other@example.com", password: "pw-2"});
+		assert.equal((await fetch(new URL("user/nodes/ota_update?node_id=cli-node", cloud.httpUrl), {headers: other})).status, 404);
 		await node.close();
 		stop.abort();
 		assert.equal(await running, 0);
 		assert.deepEqual(io.errors, []);
+	});
+
+	it("without --user makes a user with a random password and prints how to log in", async function () {
+		const io = capture();
+		const stop = new AbortController();
+		let ready!: (cloud: Cloud) => void;
+		const started = new Promise<Cloud>((resolve) => ready = resolve);
+		const running = cloudCommand(["--mqtt-port", "0", "--http-port", "0", "--quiet"], {...io, signal: stop.signal, onReady: ready});
+		const cloud = await started;
+		const hint = io.lines.find((line) => line.startsWith("log in: "));
+		const match = /^log in: rainmaker-ota-xs app login --base-url (\S+) --user (\S+) --password (\S+)$/.exec(hint ?? "");
+		assert.ok(match, io.lines.join("\n"));
+		assert.equal(match[1], cloud.httpUrl);
+		await login(cloud, {userName: match[2]!, password: match[3]!});
+		await assert.rejects(login(cloud, {userName: match[2]!, password: "rainmaker-local"}), /HTTP 401/);
+		stop.abort();
+		assert.equal(await running, 0);
 	});
 
 	it("logs node traffic unless --quiet", async function () {
@@ -61,7 +85,8 @@ describe("cloud command", function () {
 	it("exits 2 with the usage on bad options", async function () {
 		for (const args of [["--mqtt-port", "x"], ["--http-port", "70000"], ["--tls-key", "k.pem"], ["--tls-ca", "ca.pem"], ["--job-node", "n"],
 			["--user-approval"], ["--ota-url-scheme", "ftp"], ["--ota-url-scheme", "https"], ["--unknown"], ["positional"],
-			["--tls-key", "/nonexistent/k.pem", "--tls-cert", "/nonexistent/c.pem"]]) {
+			["--tls-key", "/nonexistent/k.pem", "--tls-cert", "/nonexistent/c.pem"], ["--user", "a@b"], ["--password", "p"],
+			["--user", "a@b", "--password", "p", "--user", "a@b", "--password", "q"], ["--user", "", "--password", "p"], ["--plain-mqtt"]]) {
 			const io = capture();
 			assert.equal(await cloudCommand(args, io), 2, args.join(" "));
 			assert.match(io.errors[0]!, /^rainmaker-ota-xs cloud: /);

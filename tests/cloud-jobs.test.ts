@@ -5,6 +5,8 @@
  * job first, and reports for unknown jobs.
  */
 import assert from "node:assert/strict";
+import {ErrorCode} from "../host/cloud/http-json";
+import {userFetch} from "./support/cloud-login";
 import {startCloud, type Cloud, type CloudOptions, type OtafetchEvent} from "../host/cloud/cloud";
 import type {OtaImage} from "../host/cloud/images";
 import {announce, drain, fixtureBytes, fixtureImage, md5Hex} from "./support/cloud-fixtures";
@@ -184,19 +186,19 @@ describe("local cloud: OTA jobs over MQTT", function () {
 		const n1 = await node("node-k");
 		const job = await cloud.createJob({imageId: image.id, nodes: ["node-k"], userApproval: true, forcePush: true});
 		assert.equal((await otafetch(n1)).servedJobId, undefined, "not before approval");
-		const offer = await (await fetch(`${cloud.httpUrl}user/nodes/ota_update?node_id=node-k`)).json() as Record<string, unknown>;
+		const offer = await (await userFetch(cloud, "user/nodes/ota_update?node_id=node-k")).json() as Record<string, unknown>;
 		assert.equal(offer.ota_available, true);
 		assert.equal(offer.ota_job_id, job.id);
 		assert.equal(offer.fw_version, "2.0.0");
 		assert.equal(offer.file_size, image.fileSize);
 		const pushed = cloud.waitFor("otaurl", (event) => event.nodeId === "node-k");
-		const answer = await fetch(`${cloud.httpUrl}user/nodes/ota_update`, {method: "POST", body: JSON.stringify({ota_job_id: job.id, node_id: "node-k"})});
+		const answer = await userFetch(cloud, "user/nodes/ota_update", {method: "POST", body: JSON.stringify({ota_job_id: job.id, node_id: "node-k"})});
 		assert.equal(answer.status, 200);
 		assert.deepEqual(await answer.json(), {status: "success", description: "OTA update pushed to the node"});
 		assert.equal((await pushed).reason, "approval");
 		assert.equal(JSON.parse((await n1.next("otaurl")).payload).ota_job_id, job.id);
 		assert.equal((await otafetch(n1)).servedJobId, job.id, "served on later fetches once approved");
-		const after = await (await fetch(`${cloud.httpUrl}user/nodes/ota_update?node_id=node-k`)).json() as Record<string, unknown>;
+		const after = await (await userFetch(cloud, "user/nodes/ota_update?node_id=node-k")).json() as Record<string, unknown>;
 		assert.equal(after.ota_available, false);
 	});
 
@@ -209,9 +211,9 @@ describe("local cloud: OTA jobs over MQTT", function () {
 		nodes.splice(nodes.indexOf(n1), 1);
 		await offline;
 		assert.equal(cloud.node("node-l")?.online, false);
-		const answer = await fetch(`${cloud.httpUrl}user/nodes/ota_update`, {method: "POST", body: JSON.stringify({ota_job_id: job.id, node_id: "node-l"})});
+		const answer = await userFetch(cloud, "user/nodes/ota_update", {method: "POST", body: JSON.stringify({ota_job_id: job.id, node_id: "node-l"})});
 		assert.equal(answer.status, 400);
-		assert.deepEqual(await answer.json(), {status: "failure", description: "Node is offline"});
+		assert.deepEqual(await answer.json(), {status: "failure", description: "Node is offline", error_code: ErrorCode.nodeOffline});
 		// Back online from its CONNECT alone (a reconnecting node publishes nothing, §3.4).
 		const online = cloud.waitFor("online", (nodeId) => nodeId === "node-l");
 		nodes.push(await connectMqttNode(cloud.mqttUrl, "node-l"));

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import {request as httpRequest} from "node:http";
 import {startCloud, type Cloud, type CloudOptions} from "../host/cloud/cloud";
 import {announce, fixtureBytes} from "./support/cloud-fixtures";
+import {authorization} from "./support/cloud-login";
 import {connectMqttNode, type MqttNode} from "./support/mqtt-node";
 
 interface Answer {
@@ -23,9 +24,10 @@ describe("local cloud: REST API", function () {
 		cloud = await startCloud(options);
 	}
 
-	async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+	/** A REST call as the logged-in default user, unless `headers` brings its own Authorization (or `{}` for none: `anonymous`). */
+	async function call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer> {
 		const response = await fetch(new URL(path, cloud.httpUrl), {
-			method, headers,
+			method, headers: headers ?? await authorization(cloud),
 			...(body !== undefined ? {body: typeof body === "string" ? body : JSON.stringify(body)} : {}),
 		});
 		const text = await response.text();
@@ -168,7 +170,7 @@ describe("local cloud: REST API", function () {
 		assertFailure(await call("GET", "user/nodes/ota_status?node_id=rest-e"), 400, /"ota_job_id" is required/);
 		assertFailure(await call("GET", "user/nodes/ota_status?ota_job_id=x"), 400, /"node_id" is required/);
 		assertFailure(await call("GET", "user/nodes/ota_status?node_id=rest-e&ota_job_id=job_none"), 404, /job_none not found/);
-		assertFailure(await call("GET", `user/nodes/ota_status?node_id=stranger&ota_job_id=${jobId}`), 404, /not part of/);
+		assertFailure(await call("GET", `user/nodes/ota_status?node_id=stranger&ota_job_id=${jobId}`), 404, /not found/);
 		assertFailure(await call("GET", "admin/otajob/status?ota_job_id=job_none"), 404, /not found/);
 
 		const cancelled = await call("PUT", "admin/otajob", {ota_job_id: jobId, archive: true});
@@ -216,7 +218,7 @@ describe("local cloud: REST API", function () {
 		const imageId = await uploadImage();
 		const job = await cloud.createJob({imageId, nodes: ["rest-f"], userApproval: true});
 		assertFailure(await call("POST", "user/nodes/ota_update", {ota_job_id: "job_none", node_id: "rest-f"}), 404, /not found/);
-		assertFailure(await call("POST", "user/nodes/ota_update", {ota_job_id: job.id, node_id: "other"}), 404, /not part of/);
+		assertFailure(await call("POST", "user/nodes/ota_update", {ota_job_id: job.id, node_id: "other"}), 404, /not found/);
 		assertFailure(await call("POST", "user/nodes/ota_update", {ota_job_id: job.id}), 400, /"node_id"/);
 		assertFailure(await call("POST", "user/nodes/ota_update", [job.id]), 400, /must be a JSON object/);
 		const rejected = cloud.waitFor("status");
@@ -248,8 +250,9 @@ describe("local cloud: REST API", function () {
 		assertFailure(await call("PUT", "user/nodes/params?node_id=rest-h", {OTA: {Info: "x".repeat(2000)}}), 413, /exceeds the limit of 1000 bytes/);
 		assertFailure(await call("POST", "admin/otaimage", {image_name: "x", base64_fwimage: "A".repeat(4000)}), 413, /limit of 2000 bytes/);
 		// Chunked, with no Content-Length: refused once 1000 bytes have been read.
+		const headers = await authorization(cloud);
 		const streamed = await new Promise<{status: number; body: string}>((resolve, reject) => {
-			const request = httpRequest(new URL("user/nodes/params?node_id=rest-h", cloud.httpUrl), {method: "PUT"}, (response) => {
+			const request = httpRequest(new URL("user/nodes/params?node_id=rest-h", cloud.httpUrl), {method: "PUT", headers}, (response) => {
 				let body = "";
 				response.on("data", (chunk: Buffer) => body += chunk.toString());
 				response.on("end", () => resolve({status: response.statusCode!, body}));
@@ -264,10 +267,11 @@ describe("local cloud: REST API", function () {
 		assert.equal((await call("GET", "user/nodes/params?node_id=rest-h")).status, 200);
 	});
 
-	it("requires the token when one is configured (401 otherwise)", async function () {
-		await start({token: "secret-token"});
-		assertFailure(await call("GET", "user/nodes/params?node_id=x"), 401, /Unauthorized/);
+	it("requires a login2 access token on user and admin calls (401 otherwise)", async function () {
+		await start();
+		assertFailure(await call("GET", "user/nodes/params?node_id=x", undefined, {}), 401, /Unauthorized/);
 		assertFailure(await call("GET", "user/nodes/params?node_id=x", undefined, {Authorization: "wrong"}), 401, /Unauthorized/);
-		assertFailure(await call("GET", "user/nodes/params?node_id=x", undefined, {Authorization: "secret-token"}), 404, /not found/);
+		assertFailure(await call("POST", "admin/otajob", {}, {}), 401, /Unauthorized/);
+		assertFailure(await call("GET", "user/nodes/params?node_id=x"), 404, /not found/);
 	});
 });

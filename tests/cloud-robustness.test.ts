@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import {connect} from "node:net";
 import {startCloud, type Cloud} from "../host/cloud/cloud";
+import {userFetch} from "./support/cloud-login";
 import {announce} from "./support/cloud-fixtures";
 import {connectMqttNode} from "./support/mqtt-node";
 
@@ -47,7 +48,7 @@ describe("local cloud: robustness", function () {
 		await sendRaw(cloud.httpUrl, "PUT /v1/user/nodes/params HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n[{\"node_id\"", false);
 		const node = await connectMqttNode(cloud.mqttUrl, "sturdy");
 		await announce(node);
-		assert.equal((await fetch(`${cloud.httpUrl}user/nodes/params?node_id=sturdy`)).status, 200);
+		assert.equal((await userFetch(cloud, "user/nodes/params?node_id=sturdy")).status, 200);
 		await node.close();
 		assert.ok(warnings.length > 0, "the garbage was noticed");
 	});

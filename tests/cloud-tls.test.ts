@@ -9,6 +9,7 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 import mqtt from "mqtt";
 import {startCloud, type Cloud} from "../host/cloud/cloud";
+import {authorization, userFetch} from "./support/cloud-login";
 import {makeTestPki, type TestPki} from "../host/pki";
 import {announce, fixtureBytes, fixtureImage} from "./support/cloud-fixtures";
 import {connectMqttNode, type MqttNode} from "./support/mqtt-node";
@@ -79,12 +80,35 @@ describe("local cloud: TLS", function () {
 		assert.equal(cloud.node("intruder"), undefined);
 	});
 
-	it("serves the REST API over HTTPS and keeps plain MQTT and HTTP", async function () {
+	it("with a CA runs no certificate-less MQTT listener unless plainMqtt asks for it", async function () {
+		assert.equal(cloud.mqttUrl, "");
+		await cloud.close();
+		cloud = await startCloud({tls: {key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert}, plainMqtt: true});
+		assert.match(cloud.mqttUrl, /^mqtt:\/\/127\.0\.0\.1:\d+$/);
+	});
+
+	it("refuses a certificate whose CN is not the client id, and a certificate for one node publishing to another", async function () {
+		const refused = await mqtt.connectAsync(cloud.mqttsUrl!, {clientId: "other-node", ca: pki.caCert, cert: pki.clientCert, key: pki.clientKey, reconnectPeriod: 0, connectTimeout: 3000})
+			.then((client) => client.endAsync().then(() => "connected"), (error: Error) => error.message);
+		assert.match(refused, /Not authorized|Bad username or password|connack/i);
+		const node = await connectMqttNode(cloud.mqttsUrl!, "tls-node", {ca: pki.caCert, cert: pki.clientCert, key: pki.clientKey});
+		nodes.push(node);
+		const closed = new Promise<void>((resolve) => node.client.once("close", () => resolve()));
+		node.client.publish("node/other-node/otastatus", JSON.stringify({ota_job_id: "x", status: "success", additional_info: "forged"}), {qos: 0});
+		await closed;
+		assert.equal(cloud.node("other-node"), undefined);
+		assert.deepEqual(cloud.unknownReports, []);
+	});
+
+	it("serves the REST API over HTTPS and keeps plain HTTP (and plain MQTT when asked for)", async function () {
+		await cloud.close();
+		cloud = await startCloud({tls: {key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert}, plainMqtt: true});
 		const plain = await connectMqttNode(cloud.mqttUrl, "plain-node");
 		nodes.push(plain);
 		await announce(plain);
+		const headers = await authorization(cloud);
 		const answer = await new Promise<{status: number; body: string}>((resolve, reject) => {
-			httpsGet(new URL("user/nodes/params?node_id=plain-node", cloud.httpsUrl!), {ca: pki.caCert}, (response) => {
+			httpsGet(new URL("user/nodes/params?node_id=plain-node", cloud.httpsUrl!), {ca: pki.caCert, headers}, (response) => {
 				let body = "";
 				response.on("data", (chunk: Buffer) => body += chunk.toString());
 				response.on("end", () => resolve({status: response.statusCode!, body}));
@@ -92,7 +116,7 @@ describe("local cloud: TLS", function () {
 		});
 		assert.equal(answer.status, 200);
 		assert.deepEqual(JSON.parse(answer.body), {OTA: {Operation: "", Info: {}}});
-		assert.equal((await fetch(`${cloud.httpUrl}user/nodes/params?node_id=plain-node`)).status, 200);
+		assert.equal((await userFetch(cloud, "user/nodes/params?node_id=plain-node")).status, 200);
 	});
 
 	it("sends http image URLs with otaUrlScheme http, and refuses https URLs without TLS", async function () {

@@ -7,6 +7,7 @@ import {mkdtempSync, readFileSync, rmSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {startCloud, type Cloud} from "../host/cloud/cloud";
+import {DEFAULT_USER} from "../host/cloud/defaults";
 import {makeTestPki} from "../host/pki";
 import {appCommand} from "../host/client/main";
 import {NodeProcess} from "./support/node-process";
@@ -20,6 +21,7 @@ const fast = ["--fetch-delay", "0", "--request-delay", "0", "--reboot-delay", "0
 let cloud: Cloud;
 let node: NodeProcess | undefined;
 let stateDir: string;
+const loggedIn = new Set<string>();
 beforeEach(() => {
 	stateDir = mkdtempSync(join(tmpdir(), "rmx-app-"));
 });
@@ -33,6 +35,12 @@ afterEach(async () => {
 /** Runs the approval client; returns its exit code and printed lines. */
 async function app(...argv: string[]): Promise<{code: number; lines: string[]}> {
 	const lines: string[] = [];
+	// The client logs in as a user does (the cloud's default user), once per test.
+	if (!loggedIn.has(stateDir)) {
+		const login = await appCommand(["login", "--base-url", cloud.httpUrl, "--state-file", join(stateDir, "state.json"), "--user", DEFAULT_USER.userName, "--password", DEFAULT_USER.password], {out: () => {}, err: line => lines.push(line)});
+		assert.equal(login, 0, lines.join("\n"));
+		loggedIn.add(stateDir);
+	}
 	const code = await appCommand([...argv, "--base-url", cloud.httpUrl, "--state-file", join(stateDir, "state.json"), "--poll-interval", "0.05", "--failed-grace", "1", "--timeout", "60"], {
 		out: line => lines.push(line),
 		err: line => lines.push(line),

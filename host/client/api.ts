@@ -1,6 +1,7 @@
 /*
  * The RainMaker REST calls the approval client makes (spec §9.1), against the local cloud or the
- * real one: a base URL (…/v1/) and an access token sent as `Authorization: <token>`.
+ * real one: a base URL (…/v1/) and an access token sent as `Authorization: <token>`, from a fixed
+ * token or from a login session (session.ts) that renews it with the refresh token.
  */
 
 export type Json = null | boolean | number | string | Json[] | {[key: string]: Json};
@@ -21,10 +22,31 @@ export class RainMakerApiError extends Error {
 	}
 }
 
+/** Where the access token comes from: a login session renews it (and may be asked to after a 401). */
+export interface TokenSource {
+	accessToken(): Promise<string>;
+	/** Called once after a 401; true when a new token was obtained and the call may be retried. */
+	renew?(): Promise<boolean>;
+}
+
+export interface LoginAnswer {
+	idtoken: string;
+	accesstoken: string;
+	refreshtoken?: string;
+}
+
+export interface NodeListing {
+	nodes: string[];
+	node_details?: JsonObject[];
+	next_id?: string;
+	total?: number;
+}
+
 export interface RainMakerApiOptions {
 	/** e.g. http://127.0.0.1:8080/v1/ or https://api.rainmaker.espressif.com/v1/ */
 	baseUrl: string;
 	accessToken?: string;
+	tokens?: TokenSource;
 	/** Per request. Default 10 s. */
 	timeoutMs?: number;
 }
@@ -36,12 +58,50 @@ function isJsonObject(value: unknown): value is JsonObject {
 export class RainMakerApi {
 	readonly baseUrl: string;
 	readonly #token: string | undefined;
+	readonly #tokens: TokenSource | undefined;
 	readonly #timeoutMs: number;
 
 	constructor(options: RainMakerApiOptions) {
 		this.baseUrl = options.baseUrl.endsWith("/") ? options.baseUrl : `${options.baseUrl}/`;
 		this.#token = options.accessToken;
+		this.#tokens = options.tokens;
 		this.#timeoutMs = options.timeoutMs ?? 10_000;
+	}
+
+	/** `POST login2` with a user name and password → id, access and refresh tokens. */
+	async login(userName: string, password: string): Promise<LoginAnswer> {
+		return this.#tokensOf(await this.#call("POST", "login2", {}, {user_name: userName, password}, false), true);
+	}
+
+	/** `POST login2` with the refresh token → new id and access tokens. */
+	async refresh(refreshToken: string, userName?: string): Promise<LoginAnswer> {
+		return this.#tokensOf(await this.#call("POST", "login2", {}, {refreshtoken: refreshToken, ...(userName !== undefined ? {user_name: userName} : {})}, false), false);
+	}
+
+	/** `POST logout2`: ends the session of the current access token. */
+	async logout(): Promise<void> {
+		await this.#call("POST", "logout2", {}, {logout_all: false});
+	}
+
+	/** `GET user/nodes` with details, following `next_id` to the end. */
+	async listNodes(): Promise<JsonObject[]> {
+		const details: JsonObject[] = [];
+		let startId: string | undefined;
+		for (let page = 0; page < 1000; page++) {
+			const answer = this.#object(await this.#call("GET", "user/nodes", {node_details: "true", ...(startId !== undefined ? {start_id: startId} : {})}), "GET user/nodes");
+			if (Array.isArray(answer.node_details))
+				details.push(...answer.node_details.filter(isJsonObject));
+			if (typeof answer.next_id !== "string" || answer.next_id === "")
+				return details;
+			startId = answer.next_id;
+		}
+		throw new RainMakerApiError(200, "the node list does not end", "GET", "user/nodes");
+	}
+
+	#tokensOf(value: Json, withRefresh: boolean): LoginAnswer {
+		if (!isJsonObject(value) || typeof value.idtoken !== "string" || typeof value.accesstoken !== "string" || (withRefresh && typeof value.refreshtoken !== "string"))
+			throw new RainMakerApiError(200, `login2 answered without tokens: ${JSON.stringify(value).slice(0, 200)}`, "POST", "login2");
+		return {idtoken: value.idtoken, accesstoken: value.accesstoken, ...(typeof value.refreshtoken === "string" ? {refreshtoken: value.refreshtoken} : {})};
 	}
 
 	/** `GET user/nodes/config?node_id=` → the node config (§6.4). */
@@ -85,12 +145,25 @@ export class RainMakerApi {
 		return value;
 	}
 
-	async #call(method: string, path: string, query: Record<string, string>, body?: Json): Promise<Json> {
+	async #call(method: string, path: string, query: Record<string, string>, body?: Json, authorized = true): Promise<Json> {
+		try {
+			return await this.#callOnce(method, path, query, body, authorized);
+		} catch (error) {
+			// An access token the cloud no longer takes (expired early, session renewed elsewhere): renew once.
+			if (authorized && error instanceof RainMakerApiError && error.httpStatus === 401 && await this.#tokens?.renew?.())
+				return this.#callOnce(method, path, query, body, authorized);
+			throw error;
+		}
+	}
+
+	async #callOnce(method: string, path: string, query: Record<string, string>, body: Json | undefined, authorized: boolean): Promise<Json> {
 		const url = new URL(path, this.baseUrl);
 		for (const [key, value] of Object.entries(query))
 			url.searchParams.set(key, value);
 		const headers: Record<string, string> = {Accept: "application/json"};
-		if (this.#token !== undefined)
+		if (authorized && this.#tokens)
+			headers.Authorization = await this.#tokens.accessToken();
+		else if (authorized && this.#token !== undefined)
 			headers.Authorization = this.#token;
 		if (body !== undefined)
 			headers["Content-Type"] = "application/json";

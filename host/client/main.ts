@@ -6,23 +6,30 @@
  */
 import {parseArgs} from "node:util";
 import {DEFAULT_REST_BASE_URL} from "../cloud/defaults";
-import {RainMakerApi, RainMakerApiError, type OtaStatusResponse} from "./api";
+import {RainMakerApi, RainMakerApiError, type JsonObject, type OtaStatusResponse} from "./api";
 import {followOtaJob, formatStatus, realClock, type Clock, type FollowOutcome} from "./follow";
-import {fetchOtaServiceNames, readOffer, sendOperation, type OtaServiceNames} from "./ota-service";
+import {fetchOtaServiceNames, otaServiceNames, readOffer, sendOperation, type OtaServiceNames} from "./ota-service";
+import {ClientSession, jwtClaims, sessionFrom} from "./session";
 import {AppState, defaultStatePath} from "./state";
 
-export const appUsage = `usage: rainmaker-ota-xs app <command> --node <id> [options]
+export const appUsage = `usage: rainmaker-ota-xs app <command> [--node <id>] [options]
 commands:
+  login       log in (POST login2) with --user and --password; the tokens are kept in the state
+              file and the access token is renewed with the refresh token when it expires
+  logout      end the session (POST logout2) and forget its tokens
+  nodes       list the user's nodes (GET user/nodes): id, online, firmware version, OTA Info
   show        the node's OTA Info and the status of its job (the offered or the remembered one)
   watch       the same, refreshed until the job reaches a final state (or Ctrl-C)
   check       ask the node to check for an update (Operation "check")
   approve     approve the offered update (Operation "start"), remember its job id and follow
               its status until success (exit 0), rejected/failed (exit 1) or the timeout (exit 1)
 options:
-  --node <id>               node id (required)
-  --base-url <url>          REST base URL (default ${DEFAULT_REST_BASE_URL})
-  --token <token>           access token, sent as "Authorization: <token>"
-  --state-file <file>       where approved job ids are kept (default ${defaultStatePath()})
+  --node <id>               node id (required by show, watch, check, approve)
+  --base-url <url>          REST base URL (default ${DEFAULT_REST_BASE_URL}; login keeps it)
+  --user <email>            login: the user name
+  --password <secret>       login: the password (or the environment variable RAINMAKER_PASSWORD)
+  --token <token>           an access token to use instead of the login session
+  --state-file <file>       login session and approved job ids (default ${defaultStatePath()})
   --timeout <s>             approve/watch: give up after this many seconds (default 600)
   --poll-interval <s>       seconds between status polls (default 1)
   --failed-grace <s>        a "failed" status is final when nothing newer arrives within this time (default 30)
@@ -40,8 +47,24 @@ const consoleIo: AppIo = {out: (line) => console.log(line), err: (line) => conso
 
 class UsageError extends Error {}
 
+/** A failure while reading the arguments that is not about their form (a damaged state file): exit 1, no usage. */
+class SetupError extends Error {}
+
+function storedSession(state: AppState) {
+	try {
+		return state.session();
+	} catch (error) {
+		throw new SetupError((error as Error).message);
+	}
+}
+
+type Command = "login" | "logout" | "nodes" | "show" | "watch" | "check" | "approve";
+const commands: readonly Command[] = ["login", "logout", "nodes", "show", "watch", "check", "approve"];
+
 interface Settings {
-	command: "show" | "watch" | "check" | "approve";
+	command: Command;
+	userName?: string;
+	password?: string;
 	nodeId: string;
 	api: RainMakerApi;
 	state: AppState;
@@ -68,6 +91,8 @@ function parse(argv: string[]): Settings | "help" {
 			"node": {type: "string"},
 			"base-url": {type: "string"},
 			"token": {type: "string"},
+			"user": {type: "string"},
+			"password": {type: "string"},
 			"state-file": {type: "string"},
 			"timeout": {type: "string"},
 			"poll-interval": {type: "string"},
@@ -79,12 +104,20 @@ function parse(argv: string[]): Settings | "help" {
 		return "help";
 	if (positionals.length !== 1)
 		throw new UsageError(positionals.length === 0 ? "a command is required" : `one command expected, got: ${positionals.join(" ")}`);
-	const command = positionals[0]!;
-	if (command !== "show" && command !== "watch" && command !== "check" && command !== "approve")
+	const command = positionals[0] as Command;
+	if (!commands.includes(command))
 		throw new UsageError(`unknown command "${command}"`);
-	if (values.node === undefined || values.node === "")
+	const needsNode = command !== "login" && command !== "logout" && command !== "nodes";
+	if (needsNode && (values.node === undefined || values.node === ""))
 		throw new UsageError("--node <id> is required");
-	const baseUrl = values["base-url"] ?? DEFAULT_REST_BASE_URL;
+	const password = values.password ?? process.env.RAINMAKER_PASSWORD;
+	if (command === "login" && (values.user === undefined || values.user === "" || password === undefined || password === ""))
+		throw new UsageError("login needs --user <email> and --password <secret> (or RAINMAKER_PASSWORD)");
+	if (command !== "login" && (values.user !== undefined || values.password !== undefined))
+		throw new UsageError("--user and --password are for the login command");
+	const state = new AppState(values["state-file"] ?? defaultStatePath());
+	// Without --base-url, a command uses the URL of the login session, and the default before any login.
+	const baseUrl = values["base-url"] ?? (command !== "login" ? storedSession(state)?.baseUrl : undefined) ?? DEFAULT_REST_BASE_URL;
 	try {
 		const url = new URL(baseUrl);
 		if (url.protocol !== "http:" && url.protocol !== "https:")
@@ -95,11 +128,24 @@ function parse(argv: string[]): Settings | "help" {
 	const pollIntervalMs = seconds(values["poll-interval"], "poll-interval", 1);
 	if (pollIntervalMs === 0)
 		throw new UsageError("--poll-interval must be more than 0");
+	let api: RainMakerApi;
+	if (values.token !== undefined || command === "login") {
+		api = new RainMakerApi({baseUrl, ...(values.token !== undefined ? {accessToken: values.token} : {})});
+	} else {
+		const stored = storedSession(state);
+		if (stored && new URL(stored.baseUrl).href !== new URL(baseUrl.endsWith("/") ? baseUrl : `${baseUrl}/`).href)
+			throw new UsageError(`the login session is for ${stored.baseUrl}, not ${baseUrl}; log in there first`);
+		const session = new ClientSession(state);
+		api = new RainMakerApi({baseUrl, tokens: session});
+		session.attach(api);
+	}
 	return {
 		command,
-		nodeId: values.node,
-		api: new RainMakerApi({baseUrl, ...(values.token !== undefined ? {accessToken: values.token} : {})}),
-		state: new AppState(values["state-file"] ?? defaultStatePath()),
+		nodeId: values.node ?? "",
+		...(values.user !== undefined ? {userName: values.user} : {}),
+		...(password !== undefined ? {password} : {}),
+		api,
+		state,
 		timeoutMs: seconds(values.timeout, "timeout", 600),
 		pollIntervalMs,
 		failedGraceMs: seconds(values["failed-grace"], "failed-grace", 30),
@@ -117,6 +163,8 @@ export async function appCommand(argv: string[], io: AppIo = consoleIo): Promise
 		settings = parsed;
 	} catch (error) {
 		io.err(`rainmaker-ota-xs app: ${(error as Error).message}`);
+		if (error instanceof SetupError)
+			return 1;
 		io.err(appUsage);
 		return 2;
 	}
@@ -129,6 +177,9 @@ export async function appCommand(argv: string[], io: AppIo = consoleIo): Promise
 		stop.abort();
 	try {
 		switch (settings.command) {
+		case "login": return await login(settings, io);
+		case "logout": return await logout(settings, io);
+		case "nodes": return await nodes(settings, io);
 		case "show": return await show(settings, io);
 		case "check": return await check(settings, io);
 		case "watch": return await watch(settings, io, stop.signal);
@@ -141,6 +192,44 @@ export async function appCommand(argv: string[], io: AppIo = consoleIo): Promise
 		process.off("SIGINT", onSigint);
 		io.signal?.removeEventListener("abort", onSigint);
 	}
+}
+
+async function login(settings: Settings, io: AppIo): Promise<number> {
+	const answer = await settings.api.login(settings.userName!, settings.password!);
+	settings.state.saveSession(sessionFrom(settings.api.baseUrl, settings.userName!, answer));
+	const exp = jwtClaims(answer.accesstoken)?.exp;
+	io.out(`logged in to ${settings.api.baseUrl} as ${settings.userName}` +
+		`${typeof exp === "number" ? ` (access token valid until ${new Date(exp * 1000).toISOString()}, then renewed)` : ""}; session kept in ${settings.state.path}`);
+	return 0;
+}
+
+async function logout(settings: Settings, io: AppIo): Promise<number> {
+	if (!settings.state.session()) {
+		io.out("not logged in");
+		return 0;
+	}
+	try {
+		await settings.api.logout();
+	} finally {
+		settings.state.clearSession();
+	}
+	io.out(`logged out of ${settings.api.baseUrl}`);
+	return 0;
+}
+
+async function nodes(settings: Settings, io: AppIo): Promise<number> {
+	const listed = await settings.api.listNodes();
+	if (listed.length === 0)
+		io.out("no nodes");
+	for (const node of listed) {
+		const status = node.status as {connectivity?: {connected?: boolean}} | undefined;
+		const config = node.config as {info?: {fw_version?: string}} | undefined;
+		const names = otaServiceNames(node.config as JsonObject | undefined);
+		const offer = readOffer((node.params ?? {}) as JsonObject, names);
+		io.out(`${String(node.node_id)} ${status?.connectivity?.connected ? "online" : "offline"} fw ${config?.info?.fw_version ?? "?"}` +
+			` ${names.service}.${names.info}: ${infoText(offer.info)}`);
+	}
+	return 0;
 }
 
 function time(clock: Clock): string {

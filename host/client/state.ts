@@ -1,7 +1,7 @@
 /*
- * The job ids the client approved, per node, in a small JSON file (default
- * ~/.rainmaker-ota-xs/app-state.json). The app has to keep the job id itself (FAQ step 3): the node
- * clears Info when the update starts and reboots, so afterwards only the remembered id lets the
+ * The login session (`app login`) and the job ids the client approved, per node, in a small JSON
+ * file (default ~/.rainmaker-ota-xs/app-state.json, written with mode 0600: it holds tokens).
+ * The app has to keep the job id itself (FAQ step 3): the node clears Info when the update starts and reboots, so afterwards only the remembered id lets the
  * client ask `user/nodes/ota_status`.
  */
 import {mkdirSync, readFileSync, renameSync, writeFileSync} from "node:fs";
@@ -15,8 +15,19 @@ export interface RememberedJob {
 	approvedAt: string;
 }
 
+/** The tokens of a login (session.ts). */
+export interface StoredSession {
+	/** The REST base URL the tokens belong to. */
+	baseUrl: string;
+	userName: string;
+	idToken: string;
+	accessToken: string;
+	refreshToken: string;
+}
+
 interface StateFileContent {
 	nodes: Record<string, RememberedJob>;
+	session?: StoredSession;
 }
 
 export function defaultStatePath(): string {
@@ -34,10 +45,27 @@ export class AppState {
 	remember(nodeId: string, job: RememberedJob): void {
 		const content = this.#read();
 		content.nodes[nodeId] = job;
+		this.#write(content);
+	}
+
+	session(): StoredSession | undefined {
+		return this.#read().session;
+	}
+
+	saveSession(session: StoredSession): void {
+		this.#write({...this.#read(), session});
+	}
+
+	clearSession(): void {
+		const {nodes} = this.#read();
+		this.#write({nodes});
+	}
+
+	#write(content: StateFileContent): void {
 		mkdirSync(dirname(this.path), {recursive: true});
 		// Write then rename, so an interrupted write never leaves half a file.
 		const temporary = `${this.path}.${process.pid}.tmp`;
-		writeFileSync(temporary, `${JSON.stringify(content, null, "\t")}\n`);
+		writeFileSync(temporary, `${JSON.stringify(content, null, "\t")}\n`, {mode: 0o600});
 		renameSync(temporary, this.path);
 	}
 
@@ -65,6 +93,10 @@ export class AppState {
 			if (entry && typeof entry.jobId === "string")
 				valid[nodeId] = {jobId: entry.jobId, approvedAt: String(entry.approvedAt ?? ""), ...(typeof entry.fwVersion === "string" ? {fwVersion: entry.fwVersion} : {})};
 		}
+		const session = (value as {session?: Partial<StoredSession>}).session;
+		const strings = ["baseUrl", "userName", "idToken", "accessToken", "refreshToken"] as const;
+		if (session && strings.every((key) => typeof session[key] === "string"))
+			return {nodes: valid, session: session as StoredSession};
 		return {nodes: valid};
 	}
 }

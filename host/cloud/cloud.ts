@@ -8,7 +8,7 @@ import {EventEmitter} from "node:events";
 import {createServer as createHttpServer, type IncomingMessage, type ServerResponse} from "node:http";
 import {createServer as createHttpsServer} from "node:https";
 import {DownloadFaults, handleDownload, imagePath, type DownloadEvent} from "./download";
-import {ApiError, isObject, sendFailure, type JsonObject} from "./http-json";
+import {ApiError, ErrorCode, isObject, sendFailure, type JsonObject} from "./http-json";
 import {ImageStore, type AddImageOptions, type OtaImage} from "./images";
 import {JobStore, isStatusReport, type JobSpec, type MalformedReport, type NodeJobState, type OtaJob, type OtaStatus, type StatusReport} from "./jobs";
 import {listen, type Listener} from "./listen";
@@ -16,6 +16,9 @@ import {startMqttServer, type MqttServer} from "./mqtt-server";
 import {NodeRegistry, type NodeRecord} from "./registry";
 import {handleRest} from "./rest";
 import {nodeTopic, type NodeTopic} from "./topics";
+import {DEFAULT_USER} from "./defaults";
+import {newRequestId} from "./user-rest";
+import {UserDirectory, type CloudUser} from "./users";
 import {handleWebPage} from "../web/server";
 
 export interface CloudTls {
@@ -40,8 +43,18 @@ export interface CloudOptions {
 	httpsPort?: number;
 	/** Scheme of the image URLs sent in otaurl. Default: https when `tls` is given, else http. */
 	otaUrlScheme?: "http" | "https";
-	/** Require `Authorization: <token>` on the REST API. Default: any token (or none) is accepted. */
-	token?: string;
+	/**
+	 * The users who log in with `login2` (docs/local-cloud.md, "Users and authorization"). The first
+	 * one owns every node not mapped to another user and is the admin. Default: DEFAULT_USER.
+	 */
+	users?: CloudUser[];
+	/** Lifetime of the id and access tokens `login2` issues. Default 3600 s. */
+	tokenLifetimeSeconds?: number;
+	/**
+	 * With `tls.ca`: also run the plain (certificate-less) MQTT listener. Default false: with a CA,
+	 * every MQTT client proves its identity with a certificate, as on AWS IoT.
+	 */
+	plainMqtt?: boolean;
 	/** See jobs.ts: false (default) = a `failed` job is served again; true = `failed` ends it. */
 	failedIsTerminal?: boolean;
 	/** Largest JSON body of the REST API, except image uploads. Default 1 MiB. */
@@ -97,8 +110,15 @@ export interface CloudEventMap {
 	warning: [string];
 }
 
+export interface MappingRequest {
+	nodeId: string;
+	userId: string;
+	secretKey: string;
+	status: "requested" | "confirmed";
+}
+
 export interface Cloud {
-	/** mqtt://host:port */
+	/** mqtt://host:port; "" when the plain listener is off (`tls.ca` without `plainMqtt`). */
 	readonly mqttUrl: string;
 	/** mqtts://host:port, with `tls`. */
 	readonly mqttsUrl?: string;
@@ -149,6 +169,7 @@ export interface Cloud {
 }
 
 const defaultWaitMs = 10_000;
+const maxMappingRequests = 1000;
 
 export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
 	const cloud = new LocalCloud(options);
@@ -163,7 +184,11 @@ export class LocalCloud implements Cloud {
 	readonly images: ImageStore;
 	readonly jobStore: JobStore;
 	readonly registry: NodeRegistry;
+	readonly users: UserDirectory;
 	readonly options: CloudOptions;
+	readonly #mappingRequests = new Map<string, MappingRequest>();
+	/** The last `user/mapping` report of each node (the node's half of a mapping, §Users). */
+	readonly #nodeMappings = new Map<string, {userId: string; secretKey: string}>();
 	readonly now: () => number;
 	mqttUrl = "";
 	mqttsUrl?: string;
@@ -180,6 +205,8 @@ export class LocalCloud implements Cloud {
 		this.images = new ImageStore(this.now);
 		this.jobStore = new JobStore(this.now, options.failedIsTerminal ?? false);
 		this.registry = new NodeRegistry(this.now);
+		this.users = new UserDirectory(options.users ?? [DEFAULT_USER], this.now,
+			options.tokenLifetimeSeconds !== undefined ? {tokenLifetimeSeconds: options.tokenLifetimeSeconds} : {});
 		// A warning nobody listens to must not become an unhandled 'error'-like crash; it is only logged.
 		this.events.on("warning", (message) => this.#log(`warning: ${message}`));
 	}
@@ -201,9 +228,11 @@ export class LocalCloud implements Cloud {
 		const advertised = this.options.advertisedHost ?? host;
 		const tls = this.options.tls;
 		try {
+			// With a CA every client proves its identity; the certificate-less listener only when asked for.
+			const plain = !tls?.ca || this.options.plainMqtt === true;
 			this.#mqtt = await startMqttServer({
 				host,
-				port: this.options.mqttPort ?? 0,
+				...(plain ? {port: this.options.mqttPort ?? 0} : {}),
 				...(tls ? {tls: {key: tls.key, cert: tls.cert, ...(tls.ca ? {ca: tls.ca} : {}), port: this.options.mqttsPort ?? 0}} : {}),
 			}, {
 				onNodeMessage: (topic, payload, clientId) => this.#onNodeMessage(topic, payload.toString("utf8"), clientId),
@@ -217,7 +246,8 @@ export class LocalCloud implements Cloud {
 				},
 				onWarning: (message) => this.events.emit("warning", message),
 			});
-			this.mqttUrl = `mqtt://${advertised}:${this.#mqtt.port}`;
+			if (this.#mqtt.port !== undefined)
+				this.mqttUrl = `mqtt://${advertised}:${this.#mqtt.port}`;
 			if (this.#mqtt.tlsPort !== undefined)
 				this.mqttsUrl = `mqtts://${advertised}:${this.#mqtt.tlsPort}`;
 			const handler = (request: IncomingMessage, response: ServerResponse) => this.#onRequest(request, response);
@@ -280,7 +310,7 @@ export class LocalCloud implements Cloud {
 		if (!this.jobStore.isOpen(nodeId, jobId))
 			throw new ApiError(400, `OTA job ${jobId} is no longer open for node ${nodeId}`);
 		if (!this.registry.get(nodeId)?.online)
-			throw new ApiError(400, "Node is offline");
+			throw new ApiError(400, "Node is offline", ErrorCode.nodeOffline);
 		this.jobStore.approve(nodeId, jobId);
 		await this.#serve(nodeId, job, "approval");
 	}
@@ -290,7 +320,7 @@ export class LocalCloud implements Cloud {
 		if (!node)
 			throw new ApiError(404, `node ${nodeId} not found`);
 		if (!node.online)
-			throw new ApiError(400, "Node is offline");
+			throw new ApiError(400, "Node is offline", ErrorCode.nodeOffline);
 		this.registry.mergeParams(nodeId, payload);
 		await this.#mqtt!.publish(nodeTopic(nodeId, "params/remote"), JSON.stringify(payload));
 		this.#log(`${nodeId} ← params/remote ${JSON.stringify(payload)}`);
@@ -299,6 +329,39 @@ export class LocalCloud implements Cloud {
 
 	node(nodeId: string): NodeRecord | undefined {
 		return this.registry.get(nodeId);
+	}
+
+	/**
+	 * `PUT user/nodes/mapping` add: the user's half of a mapping. It is confirmed when the node
+	 * reports the same user id and secret key on `node/<id>/user/mapping` (before or after), as the
+	 * real cloud confirms a mapping only with the node's word.
+	 */
+	requestMapping(nodeId: string, userId: string, secretKey: string): string {
+		const requestId = newRequestId();
+		const request: MappingRequest = {nodeId, userId, secretKey, status: "requested"};
+		if (this.#mappingRequests.size >= maxMappingRequests)
+			this.#mappingRequests.delete(this.#mappingRequests.keys().next().value!);
+		this.#mappingRequests.set(requestId, request);
+		this.#confirmMappings(nodeId);
+		return requestId;
+	}
+
+	mappingRequest(requestId: string): MappingRequest | undefined {
+		return this.#mappingRequests.get(requestId);
+	}
+
+	#confirmMappings(nodeId: string): void {
+		const reported = this.#nodeMappings.get(nodeId);
+		if (!reported)
+			return;
+		for (const request of this.#mappingRequests.values()) {
+			if (request.nodeId === nodeId && request.status === "requested" && request.userId === reported.userId && request.secretKey === reported.secretKey) {
+				request.status = "confirmed";
+				this.users.map(nodeId, request.userId);
+				this.#nodeMappings.delete(nodeId);
+				this.#log(`${nodeId} mapped to user ${this.users.users.find((user) => user.userId === request.userId)?.userName ?? request.userId}`);
+			}
+		}
 	}
 
 	nodes(): NodeRecord[] {
@@ -422,6 +485,12 @@ export class LocalCloud implements Cloud {
 				this.#log(`${nodeId} → ${suffix} ${payload}`);
 				this.events.emit("params", {nodeId, params, init});
 			}
+		} else if (suffix === "user/mapping") {
+			const mapping = json();
+			if (mapping && typeof mapping.user_id === "string" && typeof mapping.secret_key === "string") {
+				this.#nodeMappings.set(nodeId, {userId: mapping.user_id, secretKey: mapping.secret_key});
+				this.#confirmMappings(nodeId);
+			}
 		} else if (suffix === "otafetch") {
 			this.#onOtafetch(nodeId, payload);
 		} else if (suffix === "otastatus") {
@@ -460,7 +529,8 @@ export class LocalCloud implements Cloud {
 		let pathname: string;
 		let query: URLSearchParams;
 		try {
-			const url = new URL(request.url ?? "/", "http://local");
+			// "//v1/…" (a base URL with a trailing slash) is a path here, not a protocol-relative URL.
+			const url = new URL((request.url ?? "/").replace(/^\/{2,}/, "/"), "http://local");
 			pathname = url.pathname;
 			query = url.searchParams;
 		} catch {

@@ -1,13 +1,45 @@
 /*
  * JSON over HTTP for the local cloud's REST API: the error type every handler throws, body reading
  * with a size limit, and typed accessors that turn wrong input into a 400 with a text a client can
- * act on, in the RainMaker error shape `{"status":"failure","description":...}`.
+ * act on, in the RainMaker error shape `{"status":"failure","description":...,"error_code":...}`.
  */
 import type {IncomingMessage, ServerResponse} from "node:http";
 
+/**
+ * The `error_code` numbers of the local cloud. The real cloud's codes are not published as a
+ * table; clients branch on the HTTP status and show the description, so these only need to be
+ * stable and distinct (docs/local-cloud.md, "Errors").
+ */
+export const ErrorCode = {
+	badRequest: 100000,
+	badCredentials: 100001,
+	badToken: 100002,
+	unauthorized: 100003,
+	forbidden: 100004,
+	notFound: 100005,
+	methodNotAllowed: 100006,
+	tooLarge: 100007,
+	nodeOffline: 100008,
+	internal: 100500,
+} as const;
+
+function codeFor(httpStatus: number): number {
+	switch (httpStatus) {
+	case 401: return ErrorCode.unauthorized;
+	case 403: return ErrorCode.forbidden;
+	case 404: return ErrorCode.notFound;
+	case 405: return ErrorCode.methodNotAllowed;
+	case 413: return ErrorCode.tooLarge;
+	default: return httpStatus >= 500 ? ErrorCode.internal : ErrorCode.badRequest;
+	}
+}
+
 export class ApiError extends Error {
-	constructor(readonly httpStatus: number, description: string, readonly headers: Record<string, string> = {}) {
+	readonly errorCode: number;
+
+	constructor(readonly httpStatus: number, description: string, errorCode?: number, readonly headers: Record<string, string> = {}) {
 		super(description);
+		this.errorCode = errorCode ?? codeFor(httpStatus);
 	}
 }
 
@@ -18,7 +50,7 @@ export function sendJson(response: ServerResponse, httpStatus: number, body: unk
 }
 
 export function sendFailure(response: ServerResponse, error: ApiError): void {
-	sendJson(response, error.httpStatus, {status: "failure", description: error.message}, error.headers);
+	sendJson(response, error.httpStatus, {status: "failure", description: error.message, error_code: error.errorCode}, error.headers);
 }
 
 /** Reads the whole body; a body over `limit` bytes is refused with 413 as soon as it passes the limit. */

@@ -2,10 +2,12 @@
  * `rainmaker-ota-xs cloud`: runs the local cloud until SIGINT/SIGTERM, optionally with images and
  * a job, printing what the nodes do.
  */
+import {randomBytes} from "node:crypto";
 import {readFileSync} from "node:fs";
 import {parseArgs} from "node:util";
 import {startCloud, type Cloud, type CloudOptions} from "./cloud";
-import {DEFAULT_HTTP_PORT, DEFAULT_HTTPS_PORT, DEFAULT_MQTT_PORT, DEFAULT_MQTTS_PORT} from "./defaults";
+import {DEFAULT_HTTP_PORT, DEFAULT_HTTPS_PORT, DEFAULT_MQTT_PORT, DEFAULT_MQTTS_PORT, DEFAULT_USER} from "./defaults";
+import type {CloudUser} from "./users";
 import type {OtaImage} from "./images";
 
 export const cloudUsage = `usage: rainmaker-ota-xs cloud [options]
@@ -14,7 +16,9 @@ export const cloudUsage = `usage: rainmaker-ota-xs cloud [options]
   --http-port <n>           REST API (/v1/) and firmware download (/ota/) port (default ${DEFAULT_HTTP_PORT})
   --tls-key <file>          with --tls-cert: also MQTT over TLS and HTTPS
   --tls-cert <file>
-  --tls-ca <file>           require MQTT/TLS client certificates signed by this CA
+  --tls-ca <file>           require MQTT/TLS client certificates signed by this CA, with the
+                            node id as CN; the plain MQTT listener is then off
+  --plain-mqtt              with --tls-ca: run the plain MQTT listener anyway
   --mqtts-port <n>          MQTT/TLS port (default ${DEFAULT_MQTTS_PORT})
   --https-port <n>          HTTPS port (default ${DEFAULT_HTTPS_PORT})
   --ota-url-scheme <s>      http or https image URLs in otaurl (default: https with TLS)
@@ -23,7 +27,9 @@ export const cloudUsage = `usage: rainmaker-ota-xs cloud [options]
   --user-approval           that job needs POST user/nodes/ota_update (cloud-side approval)
   --force-push              that job is pushed at once to online nodes
   --failed-terminal         a "failed" report ends a job (default: served again)
-  --token <t>               require "Authorization: <t>" on the REST API
+  --user <email>            a user who logs in with POST /v1/login2 (repeatable, each with a
+  --password <secret>       --password); the first one owns the nodes and is the admin.
+                            Default: user@rainmaker.local with a random password, printed
   --quiet                   print only the start banner
   -h, --help`;
 
@@ -61,6 +67,8 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 	let images: string[];
 	let jobNodes: string[];
 	let values: Record<string, string | boolean | string[] | undefined>;
+	let users: CloudUser[];
+	let generatedPassword: string | undefined;
 	try {
 		({values} = parseArgs({
 			args: argv,
@@ -81,7 +89,9 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 				"user-approval": {type: "boolean"},
 				"force-push": {type: "boolean"},
 				"failed-terminal": {type: "boolean"},
-				"token": {type: "string"},
+				"user": {type: "string", multiple: true},
+				"password": {type: "string", multiple: true},
+				"plain-mqtt": {type: "boolean"},
 				"quiet": {type: "boolean"},
 				"help": {type: "boolean", short: "h"},
 			},
@@ -108,6 +118,22 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 			throw new UsageError("--job-node needs an --image");
 		if ((values["user-approval"] || values["force-push"]) && jobNodes.length === 0)
 			throw new UsageError("--user-approval and --force-push apply to the job of --job-node");
+		if (values["plain-mqtt"] && ca === undefined)
+			throw new UsageError("--plain-mqtt applies only with --tls-ca (without it the plain listener runs anyway)");
+		const userNames = (values.user as string[] | undefined) ?? [];
+		const passwords = (values.password as string[] | undefined) ?? [];
+		if (userNames.length !== passwords.length)
+			throw new UsageError(`each --user needs its --password (${userNames.length} user(s), ${passwords.length} password(s))`);
+		generatedPassword = userNames.length === 0 ? randomBytes(9).toString("base64url") : undefined;
+		users = userNames.length === 0
+			? [{userName: DEFAULT_USER.userName, password: generatedPassword!}]
+			: userNames.map((userName, index) => ({userName, password: passwords[index]!}));
+		if (users.some((user) => user.userName.trim() === "" || user.password === ""))
+			throw new UsageError("--user and --password must not be empty");
+		const names = users.map((user) => user.userName.toLowerCase());
+		const twice = names.find((name, index) => names.indexOf(name) !== index);
+		if (twice !== undefined)
+			throw new UsageError(`--user ${twice} is given twice`);
 		const quiet = values.quiet === true;
 		options = {
 			host: (values.host as string | undefined) ?? "127.0.0.1",
@@ -119,7 +145,8 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 				httpsPort: port(values["https-port"] as string | undefined, "https-port", DEFAULT_HTTPS_PORT),
 			} : {}),
 			...(scheme !== undefined ? {otaUrlScheme: scheme} : {}),
-			...(values.token !== undefined ? {token: values.token as string} : {}),
+			users,
+			...(values["plain-mqtt"] ? {plainMqtt: true} : {}),
 			failedIsTerminal: values["failed-terminal"] === true,
 			...(quiet ? {} : {log: (line: string) => io.out(`${new Date().toISOString()} ${line}`)}),
 		};
@@ -150,8 +177,12 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 		await cloud.close();
 		return 1;
 	}
-	io.out(`web page ${new URL("/", cloud.httpUrl)} (docs/web-app.md)`);
-	io.out(`MQTT ${cloud.mqttUrl}${cloud.mqttsUrl ? `, ${cloud.mqttsUrl}` : ""}; REST ${cloud.httpUrl}${cloud.httpsUrl ? `, ${cloud.httpsUrl}` : ""}; downloads ${cloud.downloadBaseUrl}`);
+	io.out(`MQTT ${[cloud.mqttUrl, cloud.mqttsUrl].filter(Boolean).join(", ")}; REST ${cloud.httpUrl}${cloud.httpsUrl ? `, ${cloud.httpsUrl}` : ""}; downloads ${cloud.downloadBaseUrl}`);
+	const first = users[0]!;
+	io.out(`users: ${users.map((user) => user.userName).join(", ")} (${first.userName} owns the nodes and is the admin)`);
+	io.out(`log in: rainmaker-ota-xs app login --base-url ${cloud.httpUrl} --user ${first.userName} --password ${generatedPassword ?? "<its --password>"}`);
+	io.out(`  or POST ${cloud.httpUrl}login2 {"user_name":"${first.userName}","password":"${generatedPassword ?? "…"}"}; the app SDK: baseUrl ${cloud.httpUrl.replace(/\/v1\/$/, "")}`);
+	io.out(`web page ${new URL("/", cloud.httpUrl)} (docs/web-app.md): sign in as ${first.userName}`);
 	io.onReady?.(cloud);
 	await new Promise<void>((resolve) => {
 		const stop = () => {

@@ -1,13 +1,17 @@
 /*
  * The cloud's MQTT broker: aedes in-process on plain TCP and, when given a key and certificate,
  * TLS (requiring a client certificate signed by `ca` when a CA is given, as RainMaker uses mutual
- * X.509, §3.1). Any username is accepted. Every PUBLISH from a client on a node→cloud topic, in
- * either form, is handed to the cloud; the `publish` event of aedes sees `$aws/...` topics too,
- * which a wildcard subscription never would (§12 broker caveat).
+ * X.509, §3.1). Any username is accepted. Identities are enforced as the RainMaker policy on AWS
+ * IoT does (identity.ts): a client publishes and subscribes only under its own node's topics, and
+ * over mutual TLS its certificate's CN must be its client id. Every PUBLISH from a client on a
+ * node→cloud topic, in either form, is handed to the cloud; the `publish` event of aedes sees
+ * `$aws/...` topics too, which a wildcard subscription never would (§12 broker caveat).
  */
 import {createServer as createTcpServer, type Socket} from "node:net";
 import {createServer as createTlsServer} from "node:tls";
 import Aedes from "aedes";
+import type {TLSSocket} from "node:tls";
+import {certificateIdentity, mayPublish, maySubscribe, MAX_MESSAGE_BYTES} from "./identity";
 import {listen, type Listener} from "./listen";
 import {parseNodeTopic, type NodeTopic} from "./topics";
 
@@ -20,8 +24,8 @@ export interface MqttTls {
 
 export interface MqttServerOptions {
 	host: string;
-	/** Plain TCP port (0 = any). */
-	port: number;
+	/** Plain TCP port (0 = any); undefined = no plain listener. */
+	port?: number;
 	tls?: MqttTls & {port: number};
 }
 
@@ -34,7 +38,8 @@ export interface MqttServerHandlers {
 
 export interface MqttServer {
 	aedes: Aedes;
-	port: number;
+	/** The plain TCP port, when that listener runs. */
+	port?: number;
 	tlsPort?: number;
 	/** Publishes from the broker at QoS 1, retain false, as every RainMaker message (§3.1). */
 	publish(topic: string, payload: string): Promise<void>;
@@ -45,6 +50,38 @@ export interface MqttServer {
 
 export async function startMqttServer(options: MqttServerOptions, handlers: MqttServerHandlers): Promise<MqttServer> {
 	const aedes = new Aedes();
+	aedes.authenticate = (client, _username, _password, callback) => {
+		const refuse = (why: string) => {
+			handlers.onWarning(`MQTT client ${JSON.stringify(client.id)} refused: ${why}`);
+			callback(Object.assign(new Error(why), {returnCode: 5}), false);
+		};
+		if (!client.id)
+			return refuse("an empty client id is not a node identity");
+		const socket = client.conn as unknown as Partial<TLSSocket>;
+		if (typeof socket.getPeerCertificate === "function" && options.tls?.ca !== undefined) {
+			const identity = certificateIdentity(socket.getPeerCertificate());
+			if (identity !== client.id)
+				return refuse(`the client certificate is for ${JSON.stringify(identity ?? "(no CN)")}, not for the client id`);
+		}
+		callback(null, true);
+	};
+	aedes.authorizePublish = (client, packet, callback) => {
+		if (!client)
+			return callback(null);
+		const why = packet.payload.length > MAX_MESSAGE_BYTES
+			? `message of ${packet.payload.length} bytes exceeds ${MAX_MESSAGE_BYTES}`
+			: mayPublish(client.id, packet.topic) ? undefined : "not this client's node topic";
+		if (why === undefined)
+			return callback(null);
+		handlers.onWarning(`MQTT client ${client.id}: publish on ${packet.topic} refused (${why}); disconnected`);
+		callback(new Error(`publish on ${packet.topic} refused: ${why}`));
+	};
+	aedes.authorizeSubscribe = (client, subscription, callback) => {
+		if (maySubscribe(client.id, subscription.topic))
+			return callback(null, subscription);
+		handlers.onWarning(`MQTT client ${client.id}: subscription to ${subscription.topic} refused`);
+		callback(null, null);
+	};
 	aedes.on("publish", (packet, client) => {
 		if (!client)
 			return;
@@ -68,8 +105,12 @@ export async function startMqttServer(options: MqttServerOptions, handlers: Mqtt
 	};
 	const listeners: Listener[] = [];
 	try {
-		const plain = await listen(createTcpServer(handle), options.host, options.port, "MQTT");
-		listeners.push(plain);
+		let plainPort: number | undefined;
+		if (options.port !== undefined) {
+			const plain = await listen(createTcpServer(handle), options.host, options.port, "MQTT");
+			listeners.push(plain);
+			plainPort = plain.port;
+		}
 		let tlsPort: number | undefined;
 		if (options.tls) {
 			const tls = options.tls;
@@ -81,7 +122,7 @@ export async function startMqttServer(options: MqttServerOptions, handlers: Mqtt
 		}
 		return {
 			aedes,
-			port: plain.port,
+			...(plainPort !== undefined ? {port: plainPort} : {}),
 			...(tlsPort !== undefined ? {tlsPort} : {}),
 			publish(topic, payload) {
 				return new Promise<void>((resolve, reject) => {

@@ -1,100 +1,144 @@
 /*
- * The REST API of the local cloud under /v1/ (spec §9): the user calls an app makes and the admin
- * calls that add images and create jobs. Every failure is an ApiError, answered by the caller as
- * `{"status":"failure","description":...}` with the HTTP status a client can act on.
+ * The REST API of the local cloud under /v1/ (spec §9): login and the user calls an app makes
+ * (user-rest.ts and below), and the admin calls that add images and create jobs. Every user call
+ * needs the access token of a `login2` session; a user reaches only their own nodes; the admin
+ * calls need the first user (the super admin). Every failure is an ApiError, answered by the
+ * caller as `{"status":"failure","description":...,"error_code":...}`.
  */
 import type {IncomingMessage, ServerResponse} from "node:http";
 import type {LocalCloud} from "./cloud";
 import {
-	ApiError, booleanQuery, expectObject, isObject, optionalString, readJsonBody, requiredQuery, requiredString, sendJson, type JsonObject,
+	ApiError, ErrorCode, booleanQuery, expectObject, isObject, optionalString, readBody, readJsonBody, requiredQuery, requiredString, sendJson, type JsonObject,
 } from "./http-json";
 import {InvalidImageError} from "./images";
+import {getApiVersions, getMapping, getMqttHost, getNodeStatus, getUser, getUserNodes, ownNode, postLogin, postLogout, putMapping} from "./user-rest";
+import type {Caller} from "./users";
 
 type Handler = (context: RequestContext) => Promise<void>;
 
-interface RequestContext {
+export interface RequestContext {
 	cloud: LocalCloud;
 	request: IncomingMessage;
 	response: ServerResponse;
 	query: URLSearchParams;
+	/** The logged-in user; set for every route but the public ones. */
+	caller?: Caller;
 	/** Reads the JSON body with the route's size limit. */
 	body(): Promise<unknown>;
+	/** Reads the raw body with the route's size limit. */
+	rawBody(): Promise<Buffer>;
 }
 
 const defaultMaxBody = 1024 * 1024;
 const defaultMaxImageBody = 24 * 1024 * 1024;
 
-const routes: Record<string, Partial<Record<string, Handler>>> = {
-	"user/nodes/config": {GET: getConfig},
-	"user/nodes/params": {GET: getParams, PUT: putParams},
-	"user/nodes/ota_status": {GET: getOtaStatus},
-	"user/nodes/ota_update": {GET: getOtaUpdate, POST: postOtaUpdate},
-	"admin/otaimage": {GET: getOtaImages, POST: postOtaImage},
-	"admin/otajob": {GET: getOtaJobs, POST: postOtaJob, PUT: putOtaJob},
-	"admin/otajob/status": {GET: getOtaJobStatus},
+type Access = "public" | "user" | "admin";
+type Route = {access: Access; methods: Partial<Record<string, Handler>>};
+
+const routes: Record<string, Route> = {
+	"apiversions": {access: "public", methods: {GET: getApiVersions}},
+	"mqtt_host": {access: "public", methods: {GET: getMqttHost}},
+	"login2": {access: "public", methods: {POST: postLogin}},
+	"logout2": {access: "user", methods: {POST: postLogout}},
+	"user2": {access: "user", methods: {GET: getUser}},
+	"user": {access: "user", methods: {GET: getUser}},
+	"user/nodes": {access: "user", methods: {GET: getUserNodes}},
+	"user/nodes/status": {access: "user", methods: {GET: getNodeStatus}},
+	"user/nodes/mapping": {access: "user", methods: {GET: getMapping, PUT: putMapping}},
+	"user/nodes/config": {access: "user", methods: {GET: getConfig}},
+	"user/nodes/params": {access: "user", methods: {GET: getParams, PUT: putParams}},
+	"user/nodes/ota_status": {access: "user", methods: {GET: getOtaStatus}},
+	"user/nodes/ota_update": {access: "user", methods: {GET: getOtaUpdate, POST: postOtaUpdate}},
+	"admin/otaimage": {access: "admin", methods: {GET: getOtaImages, POST: postOtaImage}},
+	"admin/otajob": {access: "admin", methods: {GET: getOtaJobs, POST: postOtaJob, PUT: putOtaJob}},
+	"admin/otajob/status": {access: "admin", methods: {GET: getOtaJobStatus}},
 };
 
+/** Served at the root as well as under /v1/: the CLI asks for them next to the versioned base. */
+const rootRoutes = new Set(["apiversions", "mqtt_host"]);
+
+/**
+ * The route of a path. Base URLs are accepted with or without a trailing slash, so repeated
+ * slashes (`http://host:8080/v1//login2`, `…/v1/user/nodes/`) are read as one.
+ */
+export function routeName(pathname: string): string | undefined {
+	const path = pathname.replace(/\/{2,}/g, "/").replace(/^\/|\/$/g, "");
+	if (path.startsWith("v1/"))
+		return path.slice(3);
+	return rootRoutes.has(path) ? path : undefined;
+}
+
 export async function handleRest(cloud: LocalCloud, request: IncomingMessage, response: ServerResponse, pathname: string, query: URLSearchParams): Promise<void> {
-	const route = /^\/v1\/(.+?)\/?$/.exec(pathname);
-	const methods = route ? routes[route[1]!] : undefined;
-	if (!route || !methods)
+	const name = routeName(pathname);
+	const route = name !== undefined ? routes[name] : undefined;
+	if (name === undefined || !route)
 		throw new ApiError(404, `no such API: ${pathname}`);
-	const handler = methods[request.method ?? ""];
+	const handler = route.methods[request.method ?? ""];
 	if (!handler) {
-		const allow = Object.keys(methods).join(", ");
-		throw new ApiError(405, `method ${request.method} not allowed on ${pathname} (allowed: ${allow})`, {Allow: allow});
+		const allow = Object.keys(route.methods).join(", ");
+		throw new ApiError(405, `method ${request.method} not allowed on ${pathname} (allowed: ${allow})`, ErrorCode.methodNotAllowed, {Allow: allow});
 	}
-	const token = cloud.options.token;
-	if (token !== undefined && request.headers.authorization !== token)
-		throw new ApiError(401, "Unauthorized: missing or wrong access token in the Authorization header");
-	const limit = route[1] === "admin/otaimage" ? cloud.options.maxImageBodyBytes ?? defaultMaxImageBody : cloud.options.maxBodyBytes ?? defaultMaxBody;
-	await handler({cloud, request, response, query, body: () => readJsonBody(request, limit)});
+	let caller: Caller | undefined;
+	if (route.access !== "public") {
+		caller = cloud.users.authenticate(request.headers.authorization);
+		if (route.access === "admin" && !caller.account.superAdmin)
+			throw new ApiError(403, `Forbidden: ${name} is for the cloud's admin user (${cloud.users.firstUser.userName})`, ErrorCode.forbidden);
+	}
+	const limit = name === "admin/otaimage" ? cloud.options.maxImageBodyBytes ?? defaultMaxImageBody : cloud.options.maxBodyBytes ?? defaultMaxBody;
+	await handler({
+		cloud, request, response, query, ...(caller ? {caller} : {}),
+		body: () => readJsonBody(request, limit),
+		rawBody: () => readBody(request, limit),
+	});
 }
 
-function knownNode(cloud: LocalCloud, nodeId: string) {
-	const node = cloud.node(nodeId);
-	if (!node)
-		throw new ApiError(404, `node ${nodeId} not found`);
-	return node;
+function knownNode(context: RequestContext, nodeId: string) {
+	return ownNode(context.cloud, context.caller!.account, nodeId);
 }
 
-async function getConfig({cloud, response, query}: RequestContext): Promise<void> {
-	const node = knownNode(cloud, requiredQuery(query, "node_id", "nodeid"));
+async function getConfig(context: RequestContext): Promise<void> {
+	const {response, query} = context;
+	const node = knownNode(context, requiredQuery(query, "node_id", "nodeid"));
 	if (!node.config)
 		throw new ApiError(404, `node ${node.id} has not reported its config yet`);
 	sendJson(response, 200, node.config);
 }
 
-async function getParams({cloud, response, query}: RequestContext): Promise<void> {
-	sendJson(response, 200, knownNode(cloud, requiredQuery(query, "node_id", "nodeid")).params);
+async function getParams(context: RequestContext): Promise<void> {
+	const {response, query} = context;
+	sendJson(response, 200, knownNode(context, requiredQuery(query, "node_id", "nodeid")).params);
 }
 
 /** Current form: an array of `{node_id, payload}`; legacy form: `?node_id=` with the payload as body (§9.1). */
-async function putParams({cloud, response, query, body}: RequestContext): Promise<void> {
+async function putParams(context: RequestContext): Promise<void> {
+	const {cloud, response, query, body} = context;
 	const value = await body();
 	if (Array.isArray(value)) {
 		if (value.length === 0)
 			throw new ApiError(400, "body: the array of {node_id, payload} is empty");
 		const results: JsonObject[] = [];
 		for (const entry of value)
-			results.push(await setOne(cloud, entry));
+			results.push(await setOne(context, entry));
 		sendJson(response, 200, results);
 		return;
 	}
 	const nodeId = query.get("node_id") ?? query.get("nodeid");
 	if (!nodeId)
 		throw new ApiError(400, "body must be an array of {node_id, payload}, or a params object with the node_id query parameter");
+	knownNode(context, nodeId);
 	await cloud.setParams(nodeId, expectObject(value, "body"));
 	sendJson(response, 200, {status: "success", description: "Successfully set params"});
 }
 
-async function setOne(cloud: LocalCloud, entry: unknown): Promise<JsonObject> {
+async function setOne(context: RequestContext, entry: unknown): Promise<JsonObject> {
+	const {cloud} = context;
 	const nodeId = isObject(entry) && typeof entry.node_id === "string" ? entry.node_id : undefined;
 	try {
 		if (!isObject(entry) || nodeId === undefined || nodeId === "")
 			throw new ApiError(400, "each entry must be an object with a non-empty node_id string");
 		if (!isObject(entry.payload))
 			throw new ApiError(400, "payload must be a JSON object");
+		knownNode(context, nodeId);
 		await cloud.setParams(nodeId, entry.payload);
 		return {node_id: nodeId, status: "success", description: "Successfully set params"};
 	} catch (error) {
@@ -104,8 +148,9 @@ async function setOne(cloud: LocalCloud, entry: unknown): Promise<JsonObject> {
 	}
 }
 
-async function getOtaStatus({cloud, response, query}: RequestContext): Promise<void> {
-	const nodeId = requiredQuery(query, "node_id");
+async function getOtaStatus(context: RequestContext): Promise<void> {
+	const {cloud, response, query} = context;
+	const nodeId = knownNode(context, requiredQuery(query, "node_id")).id;
 	const jobId = requiredQuery(query, "ota_job_id");
 	if (!cloud.job(jobId))
 		throw new ApiError(404, `OTA job ${jobId} not found`);
@@ -116,8 +161,9 @@ async function getOtaStatus({cloud, response, query}: RequestContext): Promise<v
 }
 
 /** The cloud-side user approval (§2.2): what a user-approval job offers this node. */
-async function getOtaUpdate({cloud, response, query}: RequestContext): Promise<void> {
-	const node = knownNode(cloud, requiredQuery(query, "node_id"));
+async function getOtaUpdate(context: RequestContext): Promise<void> {
+	const {cloud, response, query} = context;
+	const node = knownNode(context, requiredQuery(query, "node_id"));
 	const job = cloud.jobStore.awaitingApproval(node.id);
 	if (!job) {
 		sendJson(response, 200, {status: "success", ota_available: false, description: "No OTA update available"});
@@ -127,9 +173,11 @@ async function getOtaUpdate({cloud, response, query}: RequestContext): Promise<v
 	sendJson(response, 200, {status: "success", ota_available: true, description: `OTA update ${offer.fw_version} available (${job.name})`, ota_job_id, ...offer});
 }
 
-async function postOtaUpdate({cloud, response, body}: RequestContext): Promise<void> {
+async function postOtaUpdate(context: RequestContext): Promise<void> {
+	const {cloud, response, body} = context;
 	const request = expectObject(await body(), "body");
-	await cloud.approve(requiredString(request, "node_id"), requiredString(request, "ota_job_id"));
+	const nodeId = knownNode(context, requiredString(request, "node_id")).id;
+	await cloud.approve(nodeId, requiredString(request, "ota_job_id"));
 	sendJson(response, 200, {status: "success", description: "OTA update pushed to the node"});
 }
 

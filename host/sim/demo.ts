@@ -13,12 +13,10 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {createInterface} from "node:readline";
 import {startCloud} from "../cloud/cloud";
+import {DEFAULT_USER} from "../cloud/defaults";
 import {appCommand} from "../client/main";
 import {buildAppImage} from "../tools/app-image";
 import {superviseNode} from "./supervisor";
-
-/** The user the demo's cloud knows: the web page and the approval client sign in as this user. */
-export const demoUser = {email: "demo@example.com", password: "demo-password"};
 
 export const DEMO_USAGE = `Usage: rainmaker-ota-xs demo [--manual] [--keep]
   --manual   approve yourself in the web page (its address is printed) or at the node's console
@@ -45,9 +43,9 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
 	const newImage = buildAppImage({version: "2.0.0", payloadSize: 256 * 1024});
 
 	// A person watching the page sees the download under way: about 4 s at a device's pace.
-	const cloud = await startCloud({users: [demoUser], ...(manual ? {downloadBytesPerSecond: 64 * 1024} : {}), log: line => say(`[cloud] ${line}`)});
+	const cloud = await startCloud({...(manual ? {downloadBytesPerSecond: 64 * 1024} : {}), log: line => say(`[cloud] ${line}`)});
 	say(`[demo] local cloud: MQTT ${cloud.mqttUrl}, REST ${cloud.httpUrl}`);
-	say(`[demo] web page: ${new URL("/", cloud.httpUrl)} (sign in as ${demoUser.email}, password ${demoUser.password})`);
+	say(`[demo] web page: ${new URL("/", cloud.httpUrl)} (sign in as ${DEFAULT_USER.userName}, password ${DEFAULT_USER.password})`);
 	const image = await cloud.addImage(newImage, "firmware-2.0.0");
 	const job = await cloud.createJob({imageId: image.id, nodes: [nodeId], name: "demo update to 2.0.0"});
 	say(`[demo] published firmware 2.0.0 as OTA job ${job.id} for ${nodeId}`);
@@ -70,10 +68,11 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
 		}
 		else {
 			say(`[demo] approving as the phone app would: rainmaker-ota-xs app approve --node ${nodeId} --base-url ${cloud.httpUrl}`);
-			code = await appCommand(["approve", "--node", nodeId, "--base-url", cloud.httpUrl, "--state-file", join(work, "app-state.json"), "--timeout", "120"], {
-				out: line => say(`[app] ${line}`),
-				err: line => say(`[app] ${line}`),
-			});
+			const appIo = {out: (line: string) => say(`[app] ${line}`), err: (line: string) => say(`[app] ${line}`)};
+			const state = ["--state-file", join(work, "app-state.json")];
+			code = await appCommand(["login", "--base-url", cloud.httpUrl, ...state, "--user", DEFAULT_USER.userName, "--password", DEFAULT_USER.password], appIo);
+			if (code === 0)
+				code = await appCommand(["approve", "--node", nodeId, "--base-url", cloud.httpUrl, ...state, "--timeout", "120"], appIo);
 		}
 		if (code === 0) {
 			// The confirmed image reports success before its node config: wait for the config too.
