@@ -16,6 +16,10 @@ import {launchChromium} from "./support/chromium";
 import {NodeProcess} from "./support/node-process";
 
 const user = {userName: "alice@example.com", password: "secret"};
+/** A second user: owns no node and is not the admin. */
+const other = {userName: "bob@example.com", password: "bobs-secret"};
+/** Short-lived access tokens: the page must renew them with the refresh token while the test runs. */
+const tokenLifetimeSeconds = 4;
 const nodeId = "web-node-1";
 /** The docs' screenshot is refreshed only when asked for (RMX_WEB_SCREENSHOT=1), so a test run leaves the tree clean. */
 const docsScreenshot = new URL("../docs/img/web-node-page.png", import.meta.url);
@@ -25,6 +29,8 @@ let node: NodeProcess;
 let context: BrowserContext;
 let page: Page;
 let work: string;
+/** The bodies of the page's login2 requests. */
+const logins: Record<string, unknown>[] = [];
 
 /** The page's origin (the REST port), from the cloud's REST base. */
 function pageUrl(): string {
@@ -77,11 +83,15 @@ describe("web page in Chromium", function () {
 		writeFileSync(join(work, "other-project-3.0.0.bin"), buildAppImage({version: "3.0.0", projectName: "someone-elses-app", payloadSize: 32 * 1024}));
 		writeFileSync(join(work, "notes.txt"), "not a firmware image\n".repeat(40));
 		// About 3 s for the 2.0.0 download, so the page sees the download under way.
-		cloud = await startCloud({users: [user], downloadBytesPerSecond: 128 * 1024});
+		cloud = await startCloud({users: [user, other], tokenLifetimeSeconds, downloadBytesPerSecond: 128 * 1024});
 		node = new NodeProcess(nodeId, cloud.mqttUrl, v1, ["--fetch-delay", "0", "--request-delay", "0", "--reboot-delay", "0", "--no-autofetch", "--progress-interval", "10"]);
 		await cloud.waitFor("params", (event) => event.nodeId === nodeId && event.init, 20_000);
 		context = await launchChromium(join(work, "profile"));
 		page = context.pages()[0] ?? await context.newPage();
+		page.on("request", (request) => {
+			if (request.method() === "POST" && request.url().endsWith("/v1/login2"))
+				logins.push(JSON.parse(request.postData() ?? "{}") as Record<string, unknown>);
+		});
 	});
 
 	after(async () => {
@@ -176,5 +186,23 @@ describe("web page in Chromium", function () {
 		assert.equal(await panel.locator(".result").innerText(), "Update to 3.0.0 rejected: Project Name mismatch");
 		await panel.locator(`tr[data-job="${job.id}"]`).getByText("Project Name mismatch").waitFor({timeout: 10_000});
 		assert.equal(await panel.locator(".fw-version").innerText(), "2.0.0", "the node keeps running 2.0.0");
+	});
+
+	it("renewed the expired access token with the refresh token, without asking again", () => {
+		const renewals = logins.filter((body) => typeof body.refreshtoken === "string");
+		assert.ok(renewals.length >= 1, `login2 bodies: ${JSON.stringify(logins)}`);
+		assert.equal(logins.filter((body) => typeof body.password === "string").length, 2, "one wrong and one right password, nothing more");
+	});
+
+	it("signs out; another user sees none of this user's nodes and no admin side", async () => {
+		await page.getByRole("button", {name: "Sign out"}).click();
+		await page.getByText("You are signed out.").waitFor();
+		await page.getByLabel("Email").fill(other.userName);
+		await page.getByLabel("Password").fill(other.password);
+		await page.getByRole("button", {name: "Sign in"}).click();
+		await page.getByText(`Signed in as ${other.userName}`).waitFor();
+		await page.getByText(/^You have no nodes yet/).waitFor();
+		assert.equal(await page.locator(`button[data-node="${nodeId}"]`).count(), 0);
+		assert.equal(await page.getByRole("heading", {name: /^Admin/}).count(), 0);
 	});
 });

@@ -70,15 +70,24 @@ export class RestApi {
 	async call(method: string, path: string, query?: Query, body?: unknown): Promise<Json> {
 		if (!this.#session)
 			throw new ApiError(401, "not signed in");
+		const used = this.#session.accessToken;
 		try {
 			return await this.#send(method, path, query, body, true);
 		} catch (error) {
 			if (!(error instanceof ApiError) || error.httpStatus !== 401)
 				throw error;
-			await this.#refresh(error.message);
+			// Calls run side by side: the first 401 renews the token, the others wait for it.
+			if (this.#session?.accessToken === used) {
+				this.#refreshing ??= this.#refresh(error.message).finally(() => this.#refreshing = undefined);
+				await this.#refreshing;
+			}
+			if (!this.#session)
+				throw error;
 			return this.#send(method, path, query, body, true);
 		}
 	}
+
+	#refreshing: Promise<void> | undefined;
 
 	async #refresh(why: string): Promise<void> {
 		const session = this.#session;
