@@ -29,6 +29,8 @@ let node: NodeProcess;
 let context: BrowserContext;
 let page: Page;
 let work: string;
+/** Requests of the page to anywhere but the cloud's origin (none: no CDN, works offline). */
+const foreign: string[] = [];
 /** The bodies of the page's login2 requests. */
 const logins: Record<string, unknown>[] = [];
 
@@ -89,6 +91,8 @@ describe("web page in Chromium", function () {
 		context = await launchChromium(join(work, "profile"));
 		page = context.pages()[0] ?? await context.newPage();
 		page.on("request", (request) => {
+			if (!request.url().startsWith(pageUrl()))
+				foreign.push(request.url());
 			if (request.method() === "POST" && request.url().endsWith("/v1/login2"))
 				logins.push(JSON.parse(request.postData() ?? "{}") as Record<string, unknown>);
 		});
@@ -186,6 +190,10 @@ describe("web page in Chromium", function () {
 		assert.equal(await panel.locator(".result").innerText(), "Update to 3.0.0 rejected: Project Name mismatch");
 		await panel.locator(`tr[data-job="${job.id}"]`).getByText("Project Name mismatch").waitFor({timeout: 10_000});
 		assert.equal(await panel.locator(".fw-version").innerText(), "2.0.0", "the node keeps running 2.0.0");
+	});
+
+	it("asked nothing of any origin but the cloud's own", () => {
+		assert.deepEqual(foreign, []);
 	});
 
 	it("renewed the expired access token with the refresh token, without asking again", () => {
