@@ -52,8 +52,8 @@ function unlabelledControls(): Promise<string[]> {
 		.map((element) => element.outerHTML.slice(0, 120))`);
 }
 
-/** Samples the progress bar until the node's job ends; returns the values seen and the final status. */
-async function followProgress(timeoutMs: number): Promise<{values: number[]; final: string}> {
+/** Samples the progress bar until the update to `version` ends; returns the values seen and the final status. */
+async function followProgress(version: string, timeoutMs: number): Promise<{values: number[]; final: string}> {
 	const values: number[] = [];
 	const deadline = Date.now() + timeoutMs;
 	const bar = page.locator(".node-panel progress");
@@ -65,7 +65,8 @@ async function followProgress(timeoutMs: number): Promise<{values: number[]; fin
 			if (values.at(-1) !== value)
 				values.push(value);
 		}
-		const final = await result.getAttribute("data-final");
+		// An earlier job's result stays on screen until the page has sent the approval.
+		const final = (await result.textContent())?.includes(`Update to ${version} `) ? await result.getAttribute("data-final") : null;
 		if (final)
 			return {values, final};
 		if (Date.now() > deadline)
@@ -154,7 +155,7 @@ describe("web page in Chromium", function () {
 		assert.equal(cloud.jobState(nodeId, job.id)?.status, "delayed", "nothing is installed before the approval");
 
 		await approve.press("Enter");
-		const {values, final} = await followProgress(60_000);
+		const {values, final} = await followProgress("2.0.0", 60_000);
 		assert.equal(final, "success", await panel.locator(".result").innerText());
 		assert.equal(values.at(-1), 100, `progress seen: ${values.join(", ")}`);
 		assert.ok(values.some((value) => value > 0 && value < 100), `the bar moved through the download: ${values.join(", ")}`);
@@ -185,7 +186,7 @@ describe("web page in Chromium", function () {
 		const panel = page.locator(".node-panel");
 		await panel.getByRole("button", {name: "Check for update"}).click();
 		await panel.getByRole("button", {name: "Approve 3.0.0"}).click({timeout: 20_000});
-		const {final} = await followProgress(30_000);
+		const {final} = await followProgress("3.0.0", 30_000);
 		assert.equal(final, "rejected");
 		assert.equal(await panel.locator(".result").innerText(), "Update to 3.0.0 rejected: Project Name mismatch");
 		await panel.locator(`tr[data-job="${job.id}"]`).getByText("Project Name mismatch").waitFor({timeout: 10_000});
