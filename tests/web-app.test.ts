@@ -23,6 +23,7 @@ const tokenLifetimeSeconds = 4;
 const nodeId = "web-node-1";
 /** The docs' screenshot is refreshed only when asked for (RMX_WEB_SCREENSHOT=1), so a test run leaves the tree clean. */
 const docsScreenshot = new URL("../docs/img/web-node-page.png", import.meta.url);
+const docsOfferScreenshot = new URL("../docs/img/web-node-offer.png", import.meta.url);
 
 let cloud: Cloud;
 let node: NodeProcess;
@@ -56,21 +57,25 @@ function unlabelledControls(): Promise<string[]> {
 async function followProgress(version: string, timeoutMs: number): Promise<{values: number[]; final: string}> {
 	const values: number[] = [];
 	const deadline = Date.now() + timeoutMs;
-	const bar = page.locator(".node-panel progress");
-	const result = page.locator(".node-panel .result");
+	interface Sample {
+		value: number | null;
+		text: string;
+		final: string | null;
+	}
 	for (;;) {
-		if (await bar.isVisible()) {
-			// The value property reflects to the attribute.
-			const value = Number(await bar.getAttribute("value"));
-			if (values.at(-1) !== value)
-				values.push(value);
-		}
+		// Bar and result read in one go, as one rendering shows them (plain JS: no DOM types here).
+		const sample = await page.evaluate(`(() => {
+			const bar = document.querySelector(".node-panel progress");
+			const result = document.querySelector(".node-panel .result");
+			return {value: bar && bar.offsetParent !== null ? bar.value : null, text: result.textContent, final: result.dataset.final ?? null};
+		})()`) as Sample;
+		if (sample.value !== null && values.at(-1) !== sample.value)
+			values.push(sample.value);
 		// An earlier job's result stays on screen until the page has sent the approval.
-		const final = (await result.textContent())?.includes(`Update to ${version} `) ? await result.getAttribute("data-final") : null;
-		if (final)
-			return {values, final};
+		if (sample.final && sample.text.includes(`Update to ${version} `))
+			return {values, final: sample.final};
 		if (Date.now() > deadline)
-			throw new Error(`no final result within ${timeoutMs} ms; progress seen ${values.join(", ")}; result: ${await result.textContent()}`);
+			throw new Error(`no final result within ${timeoutMs} ms; progress seen ${values.join(", ")}; result: ${sample.text}`);
 		await page.waitForTimeout(100);
 	}
 }
@@ -153,6 +158,8 @@ describe("web page in Chromium", function () {
 		assert.equal(await panel.locator(".offer-version").innerText(), "2.0.0");
 		assert.match(await panel.locator(".offer-size").innerText(), /^384 KiB \(393,\d{3} bytes\)$/);
 		assert.equal(cloud.jobState(nodeId, job.id)?.status, "delayed", "nothing is installed before the approval");
+		if (process.env.RMX_WEB_SCREENSHOT)
+			await panel.screenshot({path: docsOfferScreenshot.pathname});
 
 		await approve.press("Enter");
 		const {values, final} = await followProgress("2.0.0", 60_000);

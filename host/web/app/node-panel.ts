@@ -46,6 +46,8 @@ export class NodePanel {
 	#shownOffer: Offer | undefined;
 	#cloudOffer: CloudOffer | undefined;
 	#busy = false;
+	/** Between the click on Approve and the cloud's answer: the earlier job's result is not shown. */
+	#approving = false;
 	#ticks = 0;
 	readonly #title = el("h2", {tabindex: -1});
 	readonly #facts = el("dl", {class: "facts"});
@@ -208,6 +210,11 @@ export class NodePanel {
 			return;
 		this.#busy = true;
 		this.#showError("");
+		this.#approving = true;
+		setText(this.#result, `Approving ${shown.fwVersion ?? shown.jobId}…`);
+		this.#result.className = "result";
+		delete this.#result.dataset.final;
+		this.#progressBox.hidden = true;
 		this.#render();
 		try {
 			// Approve exactly what was shown: the node must still offer the same job.
@@ -225,8 +232,10 @@ export class NodePanel {
 			setText(this.#result, `Approved ${shown.fwVersion ?? shown.jobId}; waiting for ${now.id} to start the download.`);
 		} catch (error) {
 			this.#showError(`Approve failed: ${(error as Error).message}`);
+			setText(this.#result, "");
 		} finally {
 			this.#busy = false;
+			this.#approving = false;
 			this.#render();
 		}
 	}
@@ -293,6 +302,9 @@ export class NodePanel {
 				el("dt", {}, "Size"), el("dd", {class: "offer-size"}, shown.fileSize !== undefined ? formatSize(shown.fileSize) : "not given"),
 				el("dt", {}, "Job"), el("dd", {}, shown.jobId));
 			this.#approve.disabled = !canWrite;
+			// The check has been answered: the offer replaces "asked the node to check".
+			if (this.#result.textContent?.startsWith("Asked "))
+				setText(this.#result, "");
 			setText(this.#approve, `Approve ${shown.fwVersion ?? "update"}`);
 		}
 
@@ -310,6 +322,8 @@ export class NodePanel {
 	#renderStatus(): void {
 		const followed = this.#followed;
 		const status = this.#lastStatus;
+		if (this.#approving)
+			return;
 		if (!followed || !status) {
 			this.#progressBox.hidden = true;
 			return;
