@@ -7,6 +7,7 @@ import {readFileSync} from "node:fs";
 import {formatTable, kib, thousands, type BenchRow} from "./table";
 import {type HeapBytes, measureJsSha256, measureStream} from "./xs-pipeline";
 import {measureHostOta} from "./host-ota";
+import {measureCloudJunk} from "./cloud-junk";
 
 const quick = process.argv.includes("--quick");
 const MB = 1024 * 1024;
@@ -50,6 +51,10 @@ async function main(): Promise<void> {
 	rows.push({benchmark: "3. host sim: plain HTTP download of the same file to disk, same link", result: `${host.plainSeconds.toFixed(2)} s`, criterion: "-", verdict: "-"});
 	rows.push({benchmark: "3. ratio approval-to-reboot / plain download", result: ratio.toFixed(3), criterion: "<= 1.15", verdict: ratio <= 1.15 ? "ok" : "over"});
 	rows.push({benchmark: "4. host sim: approval to first firmware byte requested (1 s fetch delay)", result: `${host.approvalToFirstByteSeconds.toFixed(3)} s`, criterion: "<= 1.5 s", verdict: host.approvalToFirstByteSeconds <= 1.5 ? "ok" : "over"});
+	const junk = await measureCloudJunk(quick);
+	const junkMiB = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
+	rows.push({benchmark: `5. cloud RSS after ${junk.bigMessages} junk 4 MiB otastatus (refused; before: ${junkMiB(junk.rssBefore)})`, result: junkMiB(junk.rssAfterBig), criterion: "-", verdict: "-"});
+	rows.push({benchmark: `5. cloud V8 heap after ${junk.smallMessages} junk 120 KiB otastatus (kept: bounded; before: ${junkMiB(junk.heapBefore / 1024)})`, result: junkMiB(junk.heapAfterSmall / 1024), criterion: "bounded, < 64 MiB", verdict: junk.heapAfterSmall < 64 * 1024 * 1024 ? "ok" : "over"});
 	const xsnapVersion = JSON.parse(readFileSync(new URL("../node_modules/@agoric/xsnap/package.json", import.meta.url), "utf8")).version as string;
 	console.log(`${quick ? "quick run (CI: proves the benchmarks run; sizes reduced)" : "full run"}; @agoric/xsnap ${xsnapVersion} (device-heap worker), Node ${process.version}, ${cpus()[0]?.model ?? "?"} x${cpus().length}`);
 	console.log(formatTable(rows));

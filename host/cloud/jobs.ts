@@ -13,6 +13,10 @@
  *   TEST_ROLLBACK / ROLLBACK_REPORT_FAILED texts say the cloud re-serves the same job (§5.14);
  *   the older reading (failed ends the job, [FAQ-DB]) is available with `failedIsTerminal: true`.
  * A closed job stays closed; later reports for it are still recorded and shown.
+ *
+ * What is kept is bounded, so junk reports cannot grow the cloud without limit (docs/local-cloud.md,
+ * "Bounded reports"): each text field is cut to a fixed length, and each list keeps only its
+ * newest entries (per node and job, and for unknown-job and unreadable reports).
  */
 import {randomBytes} from "node:crypto";
 import {isObject, type JsonObject} from "./http-json";
@@ -21,6 +25,25 @@ export const otaStatuses = ["in-progress", "success", "failed", "delayed", "reje
 export type OtaStatus = typeof otaStatuses[number];
 /** The cloud's own state before the node reported anything (§5.14 summary counter `triggered`). */
 export type NodeJobStatus = OtaStatus | "triggered";
+
+/** Longest kept additional_info (the node's texts are far shorter; §4.3). */
+export const MAX_INFO_CHARS = 1024;
+/** Longest kept job id, status and network id of a report, and excerpt of an unreadable payload. */
+export const MAX_FIELD_CHARS = 128;
+export const MAX_PAYLOAD_EXCERPT_CHARS = 256;
+/** Reports kept per node and job (a retry loop reports a few dozen), and of unknown jobs / unreadable ones. */
+export const MAX_HISTORY = 256;
+export const MAX_STRAY_REPORTS = 100;
+
+function cut(text: string, max: number): string {
+	return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`;
+}
+
+function pushBounded<T>(list: T[], item: T, max: number): void {
+	list.push(item);
+	if (list.length > max)
+		list.splice(0, list.length - max);
+}
 
 export function isOtaStatus(value: unknown): value is OtaStatus {
 	return (otaStatuses as readonly unknown[]).includes(value);
@@ -189,26 +212,26 @@ export class JobStore {
 		try {
 			message = JSON.parse(payload);
 		} catch {
-			return this.#malformed({nodeId, payload, problem: "payload is not JSON", receivedAt});
+			return this.#malformed({nodeId, payload: cut(payload, MAX_PAYLOAD_EXCERPT_CHARS), problem: "payload is not JSON", receivedAt});
 		}
 		if (!isObject(message) || typeof message.ota_job_id !== "string" || message.ota_job_id === "")
-			return this.#malformed({nodeId, payload, problem: "no ota_job_id string", receivedAt});
+			return this.#malformed({nodeId, payload: cut(payload, MAX_PAYLOAD_EXCERPT_CHARS), problem: "no ota_job_id string", receivedAt});
 		if (typeof message.status !== "string")
-			return this.#malformed({nodeId, payload, problem: "no status string", receivedAt});
-		const jobId = message.ota_job_id;
-		const state = this.state(nodeId, jobId);
+			return this.#malformed({nodeId, payload: cut(payload, MAX_PAYLOAD_EXCERPT_CHARS), problem: "no status string", receivedAt});
+		const state = this.state(nodeId, message.ota_job_id);
+		const jobId = cut(message.ota_job_id, MAX_FIELD_CHARS);
 		const report: StatusReport = {
-			nodeId, jobId, status: message.status,
-			additionalInfo: typeof message.additional_info === "string" ? message.additional_info : "",
+			nodeId, jobId, status: cut(message.status, MAX_FIELD_CHARS),
+			additionalInfo: typeof message.additional_info === "string" ? cut(message.additional_info, MAX_INFO_CHARS) : "",
 			...(typeof message.ts === "number" ? {ts: message.ts} : {}),
-			...(typeof message.network_id === "string" ? {networkId: message.network_id} : {}),
+			...(typeof message.network_id === "string" ? {networkId: cut(message.network_id, MAX_FIELD_CHARS)} : {}),
 			receivedAt, known: state !== undefined,
 		};
 		if (!state) {
-			this.unknownReports.push(report);
+			pushBounded(this.unknownReports, report, MAX_STRAY_REPORTS);
 			return report;
 		}
-		state.history.push(report);
+		pushBounded(state.history, report, MAX_HISTORY);
 		if (isOtaStatus(report.status)) {
 			state.status = report.status;
 			state.additionalInfo = report.additionalInfo;
@@ -220,7 +243,7 @@ export class JobStore {
 	}
 
 	#malformed(report: MalformedReport): MalformedReport {
-		this.malformedReports.push(report);
+		pushBounded(this.malformedReports, report, MAX_STRAY_REPORTS);
 		return report;
 	}
 }

@@ -26,10 +26,10 @@ export async function postLogin({cloud, response, body}: RequestContext): Promis
 	sendJson(response, 200, {status: "success", description: "Login successful", ...cloud.users.login(userName, password)});
 }
 
-/** `POST logout2` (`logout_all` ends every session of the user). */
-export async function postLogout({cloud, response, caller, rawBody}: RequestContext): Promise<void> {
+/** `POST logout2` (`logout_all`, in the body as the SDK sends it or in the query as the CLI does, ends every session of the user). */
+export async function postLogout({cloud, response, caller, rawBody, query}: RequestContext): Promise<void> {
 	const text = (await rawBody()).toString("utf8").trim();
-	let all = false;
+	let all = booleanQuery(query, "logout_all", false);
 	if (text !== "") {
 		let value: unknown;
 		try {
@@ -37,7 +37,8 @@ export async function postLogout({cloud, response, caller, rawBody}: RequestCont
 		} catch (error) {
 			throw new ApiError(400, `request body is not valid JSON: ${(error as Error).message}`);
 		}
-		all = isObject(value) && value.logout_all === true;
+		if (isObject(value) && typeof value.logout_all === "boolean")
+			all = value.logout_all;
 	}
 	cloud.users.logout(caller!, all);
 	sendJson(response, 200, {status: "success", description: "Logged out successfully"});
