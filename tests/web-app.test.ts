@@ -152,7 +152,11 @@ describe("web page in Chromium", function () {
 		await page.locator(`button[data-node="${nodeId}"]`).press("Enter");
 		const panel = page.locator(".node-panel");
 		await panel.getByRole("heading", {name: new RegExp(`^Node .*${nodeId}`)}).waitFor();
-		await panel.getByRole("button", {name: "Check for update"}).press("Enter");
+		// Keyboard only: choosing the node puts the focus on its heading; Tab reaches "Check for update".
+		assert.match(await page.evaluate("document.activeElement.textContent") as string, new RegExp(`^Node .*${nodeId}`));
+		await page.keyboard.press("Tab");
+		assert.equal(await page.evaluate("document.activeElement.textContent"), "Check for update");
+		await page.keyboard.press("Enter");
 		const approve = panel.getByRole("button", {name: "Approve 2.0.0"});
 		await approve.waitFor({timeout: 20_000});
 		assert.equal(await panel.locator(".offer-version").innerText(), "2.0.0");
@@ -220,5 +224,10 @@ describe("web page in Chromium", function () {
 		await page.getByText(/^You have no nodes yet/).waitFor();
 		assert.equal(await page.locator(`button[data-node="${nodeId}"]`).count(), 0);
 		assert.equal(await page.getByRole("heading", {name: /^Admin/}).count(), 0);
+	});
+
+	it("says in words that the cloud cannot be reached when it stops, and keeps trying", async () => {
+		await cloud.close();
+		await page.getByText("Cannot refresh: cannot reach the cloud (is it still running?). Trying again…").waitFor({timeout: 10_000});
 	});
 });
