@@ -16,6 +16,7 @@ import {startCloud} from "../cloud/cloud";
 import {DEFAULT_USER} from "../cloud/defaults";
 import {appCommand} from "../client/main";
 import {buildAppImage} from "../tools/app-image";
+import {webAssets} from "../web/server";
 import {superviseNode} from "./supervisor";
 
 export const DEMO_USAGE = `Usage: rainmaker-ota-xs demo [--manual] [--keep]
@@ -45,6 +46,7 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
 	// A person watching the page sees the download under way: about 4 s at a device's pace.
 	const cloud = await startCloud({...(manual ? {downloadBytesPerSecond: 64 * 1024} : {}), log: line => say(`[cloud] ${line}`)});
 	say(`[demo] local cloud: MQTT ${cloud.mqttUrl}, REST ${cloud.httpUrl}`);
+	await webAssets();
 	say(`[demo] web page: ${new URL("/", cloud.httpUrl)} (sign in as ${DEFAULT_USER.userName}, password ${DEFAULT_USER.password})`);
 	const image = await cloud.addImage(newImage, "firmware-2.0.0");
 	const job = await cloud.createJob({imageId: image.id, nodes: [nodeId], name: "demo update to 2.0.0"});

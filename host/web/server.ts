@@ -1,9 +1,9 @@
 /*
  * The browser page of the local cloud (docs/web-app.md): `/` serves the page, `/app.js` its script
  * and `/app.css` its style, on the same port as the REST API it calls. The script is TypeScript in
- * host/web/app/, bundled with esbuild (the bundler tsx already brings) the first time the page is
- * asked for, once per process: nothing generated is committed and nothing comes from a CDN, so the
- * page works offline.
+ * host/web/app/, bundled in memory with esbuild's JS API (the bundler tsx already brings) once per
+ * process, at the start of the cloud command or at the first request for the page: nothing
+ * generated is committed and nothing comes from a CDN, so the page works offline.
  */
 import {readFile} from "node:fs/promises";
 import type {IncomingMessage, ServerResponse} from "node:http";
@@ -41,7 +41,11 @@ async function build(): Promise<Map<string, Asset>> {
 	]);
 }
 
-/** Builds the page's files once per process (tests and the CLI call it at start to fail early). */
+/**
+ * Builds the page's files once per process. `rainmaker-ota-xs cloud` and the demo call it at start
+ * (the page is ready, a broken build shows at once); a cloud started from code builds it at the
+ * first request for the page, so tests that never open it pay nothing.
+ */
 export function webAssets(): Promise<Map<string, Asset>> {
 	assets ??= build().catch((error: unknown) => {
 		assets = undefined;
