@@ -204,6 +204,14 @@ describe("web page in Chromium", function () {
 		assert.equal(await panel.locator(".fw-version").innerText(), "2.0.0", "the node keeps running 2.0.0");
 	});
 
+	it("says in words when the node goes offline, and why it cannot check", async () => {
+		await node.stop();
+		const panel = page.locator(".node-panel");
+		await panel.getByText("The node is offline: it can neither check nor install until it is back.").waitFor({timeout: 10_000});
+		assert.equal(await panel.getByRole("button", {name: "Check for update"}).isDisabled(), true);
+		await page.locator("tr", {has: page.locator(`button[data-node="${nodeId}"]`)}).getByText(/^Offline since \d{4}-\d\d-\d\d /).waitFor();
+	});
+
 	it("asked nothing of any origin but the cloud's own", () => {
 		assert.deepEqual(foreign, []);
 	});

@@ -52,6 +52,7 @@ export class NodePanel {
 	readonly #title = el("h2", {tabindex: -1});
 	readonly #facts = el("dl", {class: "facts"});
 	readonly #check = el("button", {type: "button"}, "Check for update");
+	readonly #checkNote = el("span", {class: "note"});
 	readonly #cloudBox = el("div", {class: "offer cloud-offer", hidden: true});
 	readonly #offerBox = el("div", {class: "offer", hidden: true});
 	readonly #offerFacts = el("dl", {class: "facts"});
@@ -92,7 +93,7 @@ export class NodePanel {
 		this.element = el("section", {class: "node-panel", "aria-labelledby": titleId},
 			this.#title,
 			this.#facts,
-			el("div", {class: "actions"}, this.#check),
+			el("div", {class: "actions"}, this.#check, " ", this.#checkNote),
 			this.#cloudBox,
 			this.#offerBox,
 			this.#progressBox,
@@ -272,7 +273,13 @@ export class NodePanel {
 			node.model && node.model !== node.project ? el("dd", {}, node.model) : null);
 		const canWrite = node.online && node.ota !== undefined && !this.#busy;
 		this.#check.disabled = !canWrite;
-		this.#check.title = !node.ota ? "This node has no user-approval OTA service" : node.online ? "" : "The node is offline";
+		// Why the buttons are disabled, in words next to them (a tooltip is not read by everyone).
+		setText(this.#checkNote, !node.ota ? "This node has no user-approval OTA service (esp.service.ota)."
+			: node.online ? "" : "The node is offline: it can neither check nor install until it is back.");
+		if (this.#checkNote.id === "") {
+			this.#checkNote.id = uniqueId("check-note");
+			this.#check.setAttribute("aria-describedby", this.#checkNote.id);
+		}
 
 		// The cloud-side user-approval job (docs/protocol.md §2.2), if one waits for this user.
 		const cloud = this.#cloudOffer;
