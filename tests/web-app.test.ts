@@ -88,6 +88,7 @@ describe("web page in Chromium", function () {
 		const v1 = join(work, "firmware-1.0.0.bin");
 		writeFileSync(v1, buildAppImage({version: "1.0.0", payloadSize: 64 * 1024}));
 		writeFileSync(join(work, "firmware-2.0.0.bin"), buildAppImage({version: "2.0.0", payloadSize: 384 * 1024}));
+		writeFileSync(join(work, "firmware-2.1.0.bin"), buildAppImage({version: "2.1.0", payloadSize: 16 * 1024}));
 		writeFileSync(join(work, "other-project-3.0.0.bin"), buildAppImage({version: "3.0.0", projectName: "someone-elses-app", payloadSize: 32 * 1024}));
 		writeFileSync(join(work, "notes.txt"), "not a firmware image\n".repeat(40));
 		// About 3 s for the 2.0.0 download, so the page sees the download under way.
@@ -202,6 +203,31 @@ describe("web page in Chromium", function () {
 		assert.equal(await panel.locator(".result").innerText(), "Update to 3.0.0 rejected: Project Name mismatch");
 		await panel.locator(`tr[data-job="${job.id}"]`).getByText("Project Name mismatch").waitFor({timeout: 10_000});
 		assert.equal(await panel.locator(".fw-version").innerText(), "2.0.0", "the node keeps running 2.0.0");
+	});
+
+	it("a job with the cloud-side user approval: held by the cloud until the user sends it, then offered and installed", async () => {
+		await page.getByLabel("Firmware image file").setInputFiles(join(work, "firmware-2.1.0.bin"));
+		await page.locator(".image-facts").getByText("2.1.0").waitFor();
+		await page.getByRole("button", {name: "Upload image"}).click();
+		await page.getByText(/^Uploaded firmware-2\.1\.0: image img_\w+, firmware 2\.1\.0\.$/).waitFor();
+		await page.getByLabel("Job name").fill("needs the user");
+		await page.getByLabel(new RegExp(`^${nodeId}`)).check();
+		await page.getByLabel(/user approval/).check();
+		await page.getByRole("button", {name: "Create job"}).click();
+		await page.getByText(/^Created job job_\w+ \(needs the user\) for web-node-1, with user approval\.$/).waitFor();
+		const job = cloud.jobs().at(-1)!;
+		assert.equal(job.userApproval, true);
+
+		const panel = page.locator(".node-panel");
+		const held = panel.locator(".cloud-offer");
+		await held.getByText(/^2\.1\.0, 16 KiB/).waitFor({timeout: 10_000});
+		assert.equal(cloud.jobState(nodeId, job.id)?.servedCount, 0, "the cloud holds it");
+		await held.getByRole("button", {name: "Send to node"}).click();
+		await panel.getByRole("button", {name: "Approve 2.1.0"}).click({timeout: 20_000});
+		const {final} = await followProgress("2.1.0", 30_000);
+		assert.equal(final, "success", await panel.locator(".result").innerText());
+		await panel.locator(".fw-version", {hasText: "2.1.0"}).waitFor({timeout: 15_000});
+		assert.equal(await held.isHidden(), true);
 	});
 
 	it("says in words when the node goes offline, and why it cannot check", async () => {
