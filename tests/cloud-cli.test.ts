@@ -86,7 +86,7 @@ describe("cloud command", function () {
 		for (const args of [["--mqtt-port", "x"], ["--http-port", "70000"], ["--tls-key", "k.pem"], ["--tls-ca", "ca.pem"], ["--job-node", "n"],
 			["--user-approval"], ["--ota-url-scheme", "ftp"], ["--ota-url-scheme", "https"], ["--unknown"], ["positional"],
 			["--tls-key", "/nonexistent/k.pem", "--tls-cert", "/nonexistent/c.pem"], ["--user", "a@b"], ["--password", "p"],
-			["--user", "a@b", "--password", "p", "--user", "a@b", "--password", "q"], ["--user", "", "--password", "p"], ["--plain-mqtt"]]) {
+			["--user", "a@b", "--password", "p", "--user", "a@b", "--password", "q"], ["--user", "", "--password", "p"], ["--plain-mqtt"], ["--token-lifetime", "0"], ["--token-lifetime", "1h"]]) {
 			const io = capture();
 			assert.equal(await cloudCommand(args, io), 2, args.join(" "));
 			assert.match(io.errors[0]!, /^rainmaker-ota-xs cloud: /);

@@ -2,7 +2,8 @@
  * `rainmaker-ota-xs app`: the phone app's role in the user-approval OTA flow ([FAQ-UA]) as a
  * command: show the node's offer (Info) and the job's status, watch them, ask the node to check,
  * and approve (write `start`, keep the job id, follow `user/nodes/ota_status` to a final state).
- * It takes a base URL and an access token, so it works against the real RainMaker cloud too.
+ * It logs in as Espressif's clients do (`login` with a user name and password, the session kept
+ * and renewed, session.ts), so it works against the real RainMaker cloud too.
  */
 import {parseArgs} from "node:util";
 import {DEFAULT_REST_BASE_URL} from "../cloud/defaults";

@@ -31,6 +31,7 @@ export const cloudUsage = `usage: rainmaker-ota-xs cloud [options]
   --user <email>            a user who logs in with POST /v1/login2 (repeatable, each with a
   --password <secret>       --password); the first one owns the nodes and is the admin.
                             Default: user@rainmaker.local with a random password, printed
+  --token-lifetime <s>      lifetime of the access and id tokens login2 issues (default 3600)
   --quiet                   print only the start banner
   -h, --help`;
 
@@ -93,6 +94,7 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 				"user": {type: "string", multiple: true},
 				"password": {type: "string", multiple: true},
 				"plain-mqtt": {type: "boolean"},
+				"token-lifetime": {type: "string"},
 				"quiet": {type: "boolean"},
 				"help": {type: "boolean", short: "h"},
 			},
@@ -135,6 +137,10 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 		const twice = names.find((name, index) => names.indexOf(name) !== index);
 		if (twice !== undefined)
 			throw new UsageError(`--user ${twice} is given twice`);
+		const lifetimeText = values["token-lifetime"] as string | undefined;
+		if (lifetimeText !== undefined && (!/^\d+$/.test(lifetimeText) || Number(lifetimeText) < 1))
+			throw new UsageError(`--token-lifetime: "${lifetimeText}" is not a whole number of seconds (1 or more)`);
+		const lifetime = lifetimeText !== undefined ? Number(lifetimeText) : undefined;
 		const quiet = values.quiet === true;
 		options = {
 			host: (values.host as string | undefined) ?? "127.0.0.1",
@@ -148,6 +154,7 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 			...(scheme !== undefined ? {otaUrlScheme: scheme} : {}),
 			users,
 			...(values["plain-mqtt"] ? {plainMqtt: true} : {}),
+			...(lifetime !== undefined ? {tokenLifetimeSeconds: lifetime} : {}),
 			failedIsTerminal: values["failed-terminal"] === true,
 			...(quiet ? {} : {log: (line: string) => io.out(`${new Date().toISOString()} ${line}`)}),
 		};
