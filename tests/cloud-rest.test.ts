@@ -240,8 +240,32 @@ describe("local cloud: REST API", function () {
 		const wrongMethod = await call("DELETE", "user/nodes/params?node_id=rest-g");
 		assertFailure(wrongMethod, 405, /not allowed/);
 		assert.equal(wrongMethod.headers.get("allow"), "GET, PUT");
-		assertFailure(await call("GET", "admin/otaimage"), 405, /not allowed/);
+		assertFailure(await call("PATCH", "admin/otaimage"), 405, /not allowed/);
 		assert.equal((await call("GET", "user/nodes/params?node_id=rest-g")).status, 200);
+	});
+
+	it("GET admin/otaimage and admin/otajob list the image and job records (the web page's admin side and history)", async function () {
+		await start();
+		await node("rest-list");
+		const imageId = await uploadImage();
+		const created = await call("POST", "admin/otajob?user_approval=true", {ota_job_name: "listed", ota_image_id: imageId, nodes: ["rest-list"]});
+		const jobId = (created.body as {ota_job_id: string}).ota_job_id;
+		const images = (await call("GET", "admin/otaimage")).body as {ota_images: Record<string, unknown>[]; total: number};
+		assert.equal(images.total, 1);
+		assert.deepEqual(Object.keys(images.ota_images[0]!).sort(), ["file_md5", "file_size", "fw_version", "image_name", "image_url", "model", "ota_image_id", "type", "upload_timestamp"]);
+		assert.equal(images.ota_images[0]!.ota_image_id, imageId);
+		assert.equal(images.ota_images[0]!.fw_version, "2.0.0");
+		const jobs = (await call("GET", "admin/otajob")).body as {ota_jobs: Record<string, unknown>[]; total: number};
+		assert.equal(jobs.total, 1);
+		assert.equal(jobs.ota_jobs[0]!.ota_job_id, jobId);
+		assert.equal(jobs.ota_jobs[0]!.ota_job_name, "listed");
+		assert.equal(jobs.ota_jobs[0]!.ota_image_id, imageId);
+		assert.deepEqual(jobs.ota_jobs[0]!.nodes, ["rest-list"]);
+		assert.equal(jobs.ota_jobs[0]!.user_approval, true);
+		assert.equal(typeof jobs.ota_jobs[0]!.triggered_timestamp, "number");
+		assert.equal(((await call("GET", `admin/otajob?ota_job_id=${jobId}`)).body as {total: number}).total, 1);
+		assertFailure(await call("GET", "admin/otajob?ota_job_id=job_nope"), 404, /job_nope not found/);
+		assertFailure(await call("GET", "admin/otaimage?ota_image_id=img_nope"), 404, /img_nope not found/);
 	});
 
 	it("refuses bodies over the limit with 413, whether announced by Content-Length or streamed", async function () {

@@ -19,6 +19,7 @@ import {nodeTopic, type NodeTopic} from "./topics";
 import {DEFAULT_USER} from "./defaults";
 import {newRequestId} from "./user-rest";
 import {UserDirectory, type CloudUser} from "./users";
+import {handleWebPage} from "../web/server";
 
 export interface CloudTls {
 	key: string | Buffer;
@@ -536,6 +537,9 @@ export class LocalCloud implements Cloud {
 			sendFailure(response, new ApiError(400, "malformed request URL"));
 			return;
 		}
+		// The browser page (docs/web-app.md) at `/`: it calls the REST API below like any app.
+		if (handleWebPage(request, response, pathname))
+			return;
 		if (handleDownload(request, response, pathname, this.images, this.faults, (image) => this.imageUrl(image),
 			(event) => this.events.emit("download", event), this.options.downloadBytesPerSecond))
 			return;

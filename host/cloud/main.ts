@@ -9,6 +9,7 @@ import {startCloud, type Cloud, type CloudOptions} from "./cloud";
 import {DEFAULT_HTTP_PORT, DEFAULT_HTTPS_PORT, DEFAULT_MQTT_PORT, DEFAULT_MQTTS_PORT, DEFAULT_USER} from "./defaults";
 import type {CloudUser} from "./users";
 import type {OtaImage} from "./images";
+import {webAssets} from "../web/server";
 
 export const cloudUsage = `usage: rainmaker-ota-xs cloud [options]
   --host <addr>             address to listen on (default 127.0.0.1)
@@ -189,6 +190,9 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 	io.out(`users: ${users.map((user) => user.userName).join(", ")} (${first.userName} owns the nodes and is the admin)`);
 	io.out(`log in: rainmaker-ota-xs app login --base-url ${cloud.httpUrl} --user ${first.userName} --password ${generatedPassword ?? "<its --password>"}`);
 	io.out(`  or POST ${cloud.httpUrl}login2 {"user_name":"${first.userName}","password":"${generatedPassword ?? "…"}"}; the app SDK: baseUrl ${cloud.httpUrl.replace(/\/v1\/$/, "")}`);
+	// The page is bundled now, so the first visitor does not wait and a broken build shows at once.
+	await webAssets().then(() => io.out(`web page ${new URL("/", cloud.httpUrl)} (docs/web-app.md): sign in as ${first.userName}`),
+		(error: Error) => io.err(`rainmaker-ota-xs cloud: the web page is unavailable: ${error.message}`));
 	io.onReady?.(cloud);
 	await new Promise<void>((resolve) => {
 		const stop = () => {

@@ -49,8 +49,8 @@ const routes: Record<string, Route> = {
 	"user/nodes/params": {access: "user", methods: {GET: getParams, PUT: putParams}},
 	"user/nodes/ota_status": {access: "user", methods: {GET: getOtaStatus}},
 	"user/nodes/ota_update": {access: "user", methods: {GET: getOtaUpdate, POST: postOtaUpdate}},
-	"admin/otaimage": {access: "admin", methods: {POST: postOtaImage}},
-	"admin/otajob": {access: "admin", methods: {POST: postOtaJob, PUT: putOtaJob}},
+	"admin/otaimage": {access: "admin", methods: {GET: getOtaImages, POST: postOtaImage}},
+	"admin/otajob": {access: "admin", methods: {GET: getOtaJobs, POST: postOtaJob, PUT: putOtaJob}},
 	"admin/otajob/status": {access: "admin", methods: {GET: getOtaJobStatus}},
 };
 
@@ -254,5 +254,38 @@ async function getOtaJobStatus({cloud, response, query}: RequestContext): Promis
 	sendJson(response, 200, {
 		node_ota_status: states.map((state) => ({node_id: state.nodeId, status: state.status, timestamp: state.timestamp, additional_info: state.additionalInfo})),
 		total: states.length,
+	});
+}
+
+/** `GET admin/otaimage` (§9.2): the image records, newest last; `ota_image_id` picks one. */
+async function getOtaImages({cloud, response, query}: RequestContext): Promise<void> {
+	const imageId = query.get("ota_image_id");
+	const images = cloud.images.all().filter((image) => !imageId || image.id === imageId);
+	if (imageId && images.length === 0)
+		throw new ApiError(404, `OTA image ${imageId} not found`);
+	sendJson(response, 200, {
+		ota_images: images.map((image) => ({ota_image_id: image.id, image_name: image.name, type: image.type, model: image.model,
+			image_url: cloud.imageUrl(image), fw_version: image.fwVersion, upload_timestamp: image.uploadTimestamp,
+			file_size: image.fileSize, file_md5: image.fileMd5})),
+		total: images.length,
+	});
+}
+
+/** `GET admin/otajob` (§9.2): the jobs, oldest first; `ota_job_id` picks one. */
+async function getOtaJobs({cloud, response, query}: RequestContext): Promise<void> {
+	const jobId = query.get("ota_job_id");
+	const jobs = cloud.jobs().filter((job) => !jobId || job.id === jobId);
+	if (jobId && jobs.length === 0)
+		throw new ApiError(404, `OTA job ${jobId} not found`);
+	sendJson(response, 200, {
+		ota_jobs: jobs.map((job) => {
+			const states = cloud.jobStore.statesOf(job.id);
+			return {ota_job_id: job.id, ota_job_name: job.name, ota_image_id: job.imageId, nodes: job.nodes,
+				triggered_timestamp: Math.floor(job.createdAt / 1000), status: job.cancelled ? "cancelled" : "active", archived: false,
+				user_approval: job.userApproval, force_push: job.forcePush, ...(job.metadata ? {metadata: job.metadata} : {}),
+				total_count: states.length, completed_count: states.filter((state) => state.status === "success").length,
+				rejected_count: states.filter((state) => state.status === "rejected").length};
+		}),
+		total: jobs.length,
 	});
 }

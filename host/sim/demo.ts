@@ -4,7 +4,9 @@
  * once the node offers it (Info filled, `delayed` "Waiting for Approval") approves it through the
  * approval client, in the phone app's role. The node downloads, verifies and installs the image,
  * reboots through the simulated bootloader, confirms 2.0.0 on its first MQTT connection and
- * reports `success`. With --manual (at a terminal) the approval is yours: type `ota start`.
+ * reports `success`. With --manual the approval is yours: in the web page the demo prints the
+ * address of (docs/web-app.md), or at the node's console (`ota start`); the demo then keeps running
+ * until Ctrl-C, so the page stays up.
  */
 import {mkdtempSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
@@ -14,10 +16,12 @@ import {startCloud} from "../cloud/cloud";
 import {DEFAULT_USER} from "../cloud/defaults";
 import {appCommand} from "../client/main";
 import {buildAppImage} from "../tools/app-image";
+import {webAssets} from "../web/server";
 import {superviseNode} from "./supervisor";
 
 export const DEMO_USAGE = `Usage: rainmaker-ota-xs demo [--manual] [--keep]
-  --manual   approve at the node's console yourself (type 'ota start'), instead of the approval client
+  --manual   approve yourself in the web page (its address is printed) or at the node's console
+             (type 'ota start'), instead of the approval client; keeps running until Ctrl-C
   --keep     keep the cloud and the node running after the update (Ctrl-C ends)`;
 
 export async function demoCommand(argv: readonly string[]): Promise<number> {
@@ -26,7 +30,7 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
 		return 0;
 	}
 	const manual = argv.includes("--manual");
-	const keep = argv.includes("--keep");
+	const keep = argv.includes("--keep") || manual;
 	const unknown = argv.filter(arg => arg !== "--manual" && arg !== "--keep");
 	if (unknown.length > 0) {
 		process.stderr.write(`rainmaker-ota-xs demo: unknown option ${unknown[0]}\n${DEMO_USAGE}\n`);
@@ -39,8 +43,12 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
 	writeFileSync(firstImage, buildAppImage({version: "1.0.0", payloadSize: 256 * 1024}));
 	const newImage = buildAppImage({version: "2.0.0", payloadSize: 256 * 1024});
 
-	const cloud = await startCloud({log: line => say(`[cloud] ${line}`)});
+	// A person watching the page sees the download under way: about 4 s at a device's pace.
+	const cloud = await startCloud({...(manual ? {downloadBytesPerSecond: 64 * 1024} : {}), log: line => say(`[cloud] ${line}`)});
 	say(`[demo] local cloud: MQTT ${cloud.mqttUrl}, REST ${cloud.httpUrl}`);
+	await webAssets().then(
+		() => say(`[demo] web page: ${new URL("/", cloud.httpUrl)} (sign in as ${DEFAULT_USER.userName}, password ${DEFAULT_USER.password})`),
+		(error: Error) => say(`[demo] the web page is unavailable (${error.message}); the node's console still takes 'ota start'`));
 	const image = await cloud.addImage(newImage, "firmware-2.0.0");
 	const job = await cloud.createJob({imageId: image.id, nodes: [nodeId], name: "demo update to 2.0.0"});
 	say(`[demo] published firmware 2.0.0 as OTA job ${job.id} for ${nodeId}`);
@@ -57,7 +65,7 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
 		await cloud.waitForStatus(nodeId, job.id, "delayed", 60_000);
 		say(`[demo] update 2.0.0 available on ${nodeId}, waiting for approval`);
 		if (manual) {
-			say("[demo] approve it: type 'ota start' (or 'ota status', 'help')");
+			say(`[demo] approve it in the web page (${new URL("/", cloud.httpUrl)}, node ${nodeId}), or type 'ota start' here`);
 			await cloud.waitForStatus(nodeId, job.id, "success", 3600_000);
 			code = 0;
 		}
