@@ -78,7 +78,7 @@ describe("image command", () => {
 	}
 
 	it("judges the format only without --running, and says so", () => {
-		const result = run([fixtureImage("real/esp32s3-hello_world.bin"), "--json"]);
+		const result = run([fixtureImage("synthetic/app-2.0.0-esp32s3.bin"), "--json"]);
 		assert.equal(result.code, 0);
 		const report = JSON.parse(result.out);
 		assert.equal(report.running, null);

@@ -1,23 +1,14 @@
 /* Image fixtures and small helpers shared by the cloud and client tests. */
 import {createHash} from "node:crypto";
-import {readFileSync} from "node:fs";
-import {fileURLToPath} from "node:url";
 import type {Cloud} from "../../host/cloud/cloud";
+import {fixtureBytes, fixtureImage} from "./image-fixtures";
 import type {MqttNode} from "./mqtt-node";
 
-const imagesDir = new URL("../../../shared/fixtures/images/", import.meta.url);
-
-/** Absolute path of a fixture image, e.g. fixtureImage("synthetic/app-2.0.0.bin"). */
-export function fixtureImage(relative: string): string {
-	return fileURLToPath(new URL(relative, imagesDir));
-}
+/** The fixture images (tests/support/image-fixtures.ts), e.g. fixtureImage("synthetic/app-2.0.0.bin"). */
+export {fixtureBytes, fixtureImage};
 
 export function md5Hex(bytes: Uint8Array): string {
 	return createHash("md5").update(bytes).digest("hex");
-}
-
-export function fixtureBytes(relative: string): Buffer {
-	return readFileSync(fixtureImage(relative));
 }
 
 /** The config a FAQ user-approval node reports (§2.1). */

@@ -15,13 +15,13 @@ import type {OtaJob} from "../../ota/otaurl";
 import type {BootControl, HttpClient, ImageState, UpdatePartition} from "../../ota/ports";
 import type {UpdateOutcome, UpdateProgress} from "../../ota/update-engine";
 import {startBroker, type TestBroker} from "./broker";
+import {fixtureImage} from "./image-fixtures";
 import {RecordingLog} from "./recording-log";
 import {waitUntil} from "./wait";
 
-export const FIXTURES = new URL("../../../shared/fixtures/images/", import.meta.url);
-
+/** Absolute path of a fixture image (tests/support/image-fixtures.ts). */
 export function fixturePath(name: string): string {
-	return new URL(name, FIXTURES).pathname;
+	return fixtureImage(name);
 }
 
 /** A BootControl whose running image is a fixture file; state and calls are recorded. */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import {
 	DEFAULT_TOPIC_FORM, RULE_INIT_PARAMS, RULE_NODE_CONFIG, RULE_OTA_FETCH, RULE_OTA_STATUS, RULE_SET_PARAMS,
 	parseNodeTopic, publishTopic, subscribeTopic,
-} from "../rainmaker/topics";
+} from "../../rainmaker/topics";
 
 describe("rainmaker topics (§3.2, §3.3)", () => {
 	it("builds plain and basic-ingest publish topics", () => {
