@@ -59,7 +59,7 @@ async function approvalRun(cloud: Cloud, dir: string, nodeId: string, imageId: s
 }
 
 export async function measureHostOta(quick: boolean): Promise<HostBenchResult> {
-	const linkBytesPerSecond = 500 * 1024;	// ESP32 plain HTTP on a LAN, field notes §4.2
+	const linkBytesPerSecond = 500 * 1024;	// ESP32 plain HTTP on a LAN, docs/decisions.md §F4.2
 	const dir = mkdtempSync(join(tmpdir(), "rmx-bench-"));
 	const cloud = await startCloud({downloadBytesPerSecond: quick ? 4 * linkBytesPerSecond : linkBytesPerSecond});
 	try {

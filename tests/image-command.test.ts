@@ -27,7 +27,7 @@ function run(argv: string[]): Run {
 const runningPath = "synthetic/app-1.0.0.bin";
 const running = fixture(runningPath);
 
-/** The node's verdict from the facts alone (spec §5.12 order), for a running app-1.0.0 on an esp32 with eFuse secure version 0. */
+/** The node's verdict from the facts alone (docs/protocol.md §5.12 order), for a running app-1.0.0 on an esp32 with eFuse secure version 0. */
 function expectedRefusal(facts: FixtureFacts): string | undefined {
 	if (facts.chip_id !== running.chip_id)
 		return "Chip revision mismatch";

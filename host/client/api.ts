@@ -1,5 +1,5 @@
 /*
- * The RainMaker REST calls the approval client makes (spec §9.1), against the local cloud or the
+ * The RainMaker REST calls the approval client makes (docs/protocol.md §9.1), against the local cloud or the
  * real one: a base URL (…/v1/) and an access token sent as `Authorization: <token>`.
  */
 
@@ -44,7 +44,7 @@ export class RainMakerApi {
 		this.#timeoutMs = options.timeoutMs ?? 10_000;
 	}
 
-	/** `GET user/nodes/config?node_id=` → the node config (§6.4). */
+	/** `GET user/nodes/config?node_id=` → the node config (docs/protocol.md §6.4). */
 	async getConfig(nodeId: string): Promise<JsonObject> {
 		return this.#object(await this.#call("GET", "user/nodes/config", {node_id: nodeId}), "GET user/nodes/config");
 	}

@@ -1,5 +1,5 @@
 /*
- * The REST API of the local cloud under /v1/ (spec §9): the user calls an app makes and the admin
+ * The REST API of the local cloud under /v1/ (docs/protocol.md §9): the user calls an app makes and the admin
  * calls that add images and create jobs. Every failure is an ApiError, answered by the caller as
  * `{"status":"failure","description":...}` with the HTTP status a client can act on.
  */
@@ -69,7 +69,7 @@ async function getParams({cloud, response, query}: RequestContext): Promise<void
 	sendJson(response, 200, knownNode(cloud, requiredQuery(query, "node_id", "nodeid")).params);
 }
 
-/** Current form: an array of `{node_id, payload}`; legacy form: `?node_id=` with the payload as body (§9.1). */
+/** Current form: an array of `{node_id, payload}`; legacy form: `?node_id=` with the payload as body (docs/protocol.md §9.1). */
 async function putParams({cloud, response, query, body}: RequestContext): Promise<void> {
 	const value = await body();
 	if (Array.isArray(value)) {
@@ -115,7 +115,7 @@ async function getOtaStatus({cloud, response, query}: RequestContext): Promise<v
 	sendJson(response, 200, {node_id: nodeId, status: state.status, additional_info: state.additionalInfo, timestamp: state.timestamp});
 }
 
-/** The cloud-side user approval (§2.2): what a user-approval job offers this node. */
+/** The cloud-side user approval (docs/protocol.md §2.2): what a user-approval job offers this node. */
 async function getOtaUpdate({cloud, response, query}: RequestContext): Promise<void> {
 	const node = knownNode(cloud, requiredQuery(query, "node_id"));
 	const job = cloud.jobStore.awaitingApproval(node.id);
@@ -175,7 +175,7 @@ async function postOtaJob({cloud, response, query, body}: RequestContext): Promi
 	sendJson(response, 200, {ota_job_id: job.id, status: "success"});
 }
 
-/** Cancels a job (§9.2 `PUT admin/otajob`); archiving is accepted and means the same here. */
+/** Cancels a job (docs/protocol.md §9.2 `PUT admin/otajob`); archiving is accepted and means the same here. */
 async function putOtaJob({cloud, response, body}: RequestContext): Promise<void> {
 	const request = expectObject(await body(), "body");
 	cloud.cancelJob(requiredString(request, "ota_job_id"));

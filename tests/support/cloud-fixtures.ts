@@ -11,7 +11,7 @@ export function md5Hex(bytes: Uint8Array): string {
 	return createHash("md5").update(bytes).digest("hex");
 }
 
-/** The config a FAQ user-approval node reports (§2.1). */
+/** The config a FAQ user-approval node reports (docs/protocol.md §2.1). */
 export function approvalNodeConfig(nodeId: string, fwVersion = "1.0.0"): Record<string, unknown> {
 	return {
 		node_id: nodeId, config_version: "2020-03-20",
@@ -24,7 +24,7 @@ export function approvalNodeConfig(nodeId: string, fwVersion = "1.0.0"): Record<
 	};
 }
 
-/** Reports config and initial params, as a node does after connecting (§3.4). */
+/** Reports config and initial params, as a node does after connecting (docs/protocol.md §3.4). */
 export async function announce(node: MqttNode, rule = false): Promise<void> {
 	await node.publish("config", approvalNodeConfig(node.nodeId), rule ? "esp_node_config" : undefined);
 	await node.publish("params/local/init", {OTA: {Operation: "", Info: {}}}, rule ? "esp_init_params" : undefined);

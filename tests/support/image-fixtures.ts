@@ -2,7 +2,7 @@
  * The image fixtures: the project's own synthetic ESP32 app images, made by its image tool
  * (host/tools/app-image.ts buildIdfImage) when a test first imports this module and cached in
  * .fixtures/images/synthetic/ (gitignored; rewritten whenever the tool's output changes), with
- * their facts; plus, when ../shared is present, the esptool-built ("esptool/…") and real ESP-IDF
+ * their facts; plus, when the cross-check folder is present, the esptool-built ("esptool/…") and real ESP-IDF
  * ("real/…") images of the cross-check lane (tests/support/shared-fixtures.ts). Also ways to derive
  * broken or re-sealed images. The re-sealing here walks the segments on its own, independently of
  * ota/image.ts, so the tests do not check the verifier against itself; the facts of a generated
@@ -57,7 +57,7 @@ function generateFixtures(): FixtureFacts[] {
 
 /**
  * Absolute path of a fixture image: "synthetic/app-2.0.0.bin" (generated), "esptool/app-2.0.0.bin"
- * (the esptool-built twin in ../shared) or "real/esp32-hello_world.bin" (ESP-IDF, in ../shared).
+ * (the esptool-built twin, cross-check lane) or "real/esp32-hello_world.bin" (ESP-IDF, cross-check lane).
  */
 export function fixtureImage(relative: string): string {
 	if (relative.startsWith("esptool/") || relative.startsWith("real/")) {
@@ -99,7 +99,7 @@ export interface FixtureFacts {
 /** The project's generated images. */
 export const generatedFixtures: readonly FixtureFacts[] = generateFixtures();
 
-/** The cross-check lane's images, as "esptool/…" and "real/…" (empty without ../shared). */
+/** The cross-check lane's images, as "esptool/…" and "real/…" (empty without the cross-check folder). */
 export const sharedFixtures: readonly FixtureFacts[] = sharedImageFacts().map((facts) =>
 	({...facts, path: facts.path.replace(/^synthetic\//, "esptool/")}) as unknown as FixtureFacts);
 

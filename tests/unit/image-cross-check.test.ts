@@ -1,9 +1,9 @@
 /*
  * Cross-check lane: the project's own fixture images (host/tools/app-image.ts) against their
- * esptool-built twins in ../shared (tests/support/shared-fixtures.ts). The two differ only in
+ * esptool-built twins in the cross-check folder (tests/support/shared-fixtures.ts). They differ only in
  * esp_app_desc_t.app_elf_sha256 (esptool hashes an ELF; the tool has none) and so in the checksum
  * byte and the appended SHA-256: with the twin's ELF digest put in and the image re-sealed, the
- * bytes are identical. Skipped with the reason printed when ../shared is absent; a failure
+ * bytes are identical. Skipped with the reason printed when that folder is absent; a failure
  * instead under RMX_REQUIRE_SHARED_FIXTURES=1 (.ci/run).
  */
 import assert from "node:assert/strict";
@@ -12,7 +12,7 @@ import {requireSharedFixtures} from "../support/shared-fixtures";
 
 const ELF_SHA256 = 0xb0;
 
-describe("cross-check lane: generated images against esptool's (../shared)", () => {
+describe("cross-check lane: generated images against esptool's", () => {
 	before(function () {
 		requireSharedFixtures(this);
 	});

@@ -1,5 +1,5 @@
 /*
- * ota/image.ts checkUpgrade: the node's header verdict (spec §5.12) with the reference's texts,
+ * ota/image.ts checkUpgrade: the node's header verdict (docs/protocol.md §5.12) with the reference's texts,
  * on the fixtures against app-1.0.0 as the running image.
  */
 import assert from "node:assert/strict";
@@ -55,7 +55,7 @@ describe("upgrade checks (checkUpgrade)", () => {
 	});
 });
 
-describe("upgrade checks: cross-check lane, real ESP-IDF images (../shared)", () => {
+describe("upgrade checks: cross-check lane, real ESP-IDF images", () => {
 	before(function () {
 		requireSharedFixtures(this);
 	});

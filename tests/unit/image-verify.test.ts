@@ -161,7 +161,7 @@ describe("image verification (ImageVerifier)", () => {
 			checkMmuPage(path);
 	});
 
-	describe("cross-check lane: real ESP-IDF images (../shared)", () => {
+	describe("cross-check lane: real ESP-IDF images", () => {
 		before(function () {
 			requireSharedFixtures(this);
 		});

@@ -30,7 +30,7 @@ function assertFields(actual: unknown, expected: unknown, path: string): void {
 }
 
 describe("rainmaker model", () => {
-	describe("against the seed FAQ's JSON (cross-check lane: ../shared/seed)", () => {
+	describe("against the seed FAQ's JSON (cross-check lane: the FAQ text, tests/support/shared-fixtures.ts)", () => {
 		let seedConfig: {[key: string]: unknown};
 		let seedParams: {OTA: {[key: string]: unknown}};
 		before(function () {
@@ -69,7 +69,7 @@ describe("rainmaker model", () => {
 		});
 	});
 
-	describe("node config (§6.4)", () => {
+	describe("node config (docs/protocol.md §6.4)", () => {
 		const info: NodeInfo = {name: "Lamp", fw_version: "1.2.3", type: "Lightbulb", project_name: "rainmaker_ota_xs", platform: "esp32"};
 
 		it("emits info in the reference's key order, with model defaulting to project_name", () => {

@@ -4,7 +4,7 @@ import {
 	parseNodeTopic, publishTopic, subscribeTopic,
 } from "../../rainmaker/topics";
 
-describe("rainmaker topics (§3.2, §3.3)", () => {
+describe("rainmaker topics (docs/protocol.md §3.2, §3.3)", () => {
 	it("builds plain and basic-ingest publish topics", () => {
 		assert.equal(publishTopic("abc", "config", RULE_NODE_CONFIG, "plain"), "node/abc/config");
 		assert.equal(publishTopic("abc", "config", RULE_NODE_CONFIG, "basic-ingest"), "$aws/rules/esp_node_config/node/abc/config");
