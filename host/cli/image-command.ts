@@ -14,6 +14,7 @@ import {
 } from "../../ota/image";
 import {createDigest} from "../adapters/digest";
 import {DEFAULT_PARTITIONS_FILE, readPartitionTable} from "../adapters/partitions";
+import {imageMakeCommand} from "./image-make";
 
 export interface CommandOutput {
 	out(line: string): void;
@@ -27,6 +28,7 @@ const consoleOutput: CommandOutput = {
 
 export const IMAGE_USAGE = [
 	"usage: rainmaker-ota-xs image <file> [--running <file>] [--json]",
+	"       rainmaker-ota-xs image make …   (writes an image: image make --help)",
 	"         [--min-secure-version <n>] [--skip-project-check] [--skip-version-check]",
 	"         [--skip-secure-version-check] [--partitions <partitions.csv>]",
 	"  Prints the image's facts and whether the node would install it (exit 0) or refuse it (exit 1).",
@@ -51,6 +53,8 @@ interface ImageReport {
 }
 
 export function imageCommand(argv: string[], output: CommandOutput = consoleOutput): number {
+	if (argv[0] === "make")
+		return imageMakeCommand(argv.slice(1), output);
 	let parsed;
 	try {
 		parsed = parseArgs({
