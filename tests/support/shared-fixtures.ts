@@ -15,11 +15,12 @@ const IMAGES = SHARED + "fixtures/images/";
 
 export const sharedFixturesPresent = existsSync(IMAGES + "fixtures.json");
 export const sharedFixturesRequired = process.env.RMX_REQUIRE_SHARED_FIXTURES === "1";
-export const SKIP_REASON = `cross-check fixtures not found at ${IMAGES} (a clone without ../shared); ` +
-	"set RMX_REQUIRE_SHARED_FIXTURES=1 to make this a failure";
+/** Why the cross-check tests cannot run here. */
+export const SKIP_REASON = `cross-check fixtures not found at ${IMAGES} (a clone without ../shared; ` +
+	"RMX_SHARED_DIR names the folder when it is elsewhere)";
 
 if (!sharedFixturesPresent && !sharedFixturesRequired)
-	process.stderr.write(`note: skipping the cross-check tests: ${SKIP_REASON}\n`);
+	process.stderr.write(`note: skipping the cross-check tests: ${SKIP_REASON}; RMX_REQUIRE_SHARED_FIXTURES=1 makes this a failure\n`);
 
 /**
  * Call first in a test (or a `before`) that reads ../shared: skips it, with the reason, when the
