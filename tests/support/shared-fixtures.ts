@@ -19,8 +19,7 @@ export const sharedFixturesRequired = process.env.RMX_REQUIRE_SHARED_FIXTURES ==
 export const SKIP_REASON = `cross-check fixtures not found at ${IMAGES} (a clone without ../shared; ` +
 	"RMX_SHARED_DIR names the folder when it is elsewhere)";
 
-if (!sharedFixturesPresent && !sharedFixturesRequired)
-	process.stderr.write(`note: skipping the cross-check tests: ${SKIP_REASON}; RMX_REQUIRE_SHARED_FIXTURES=1 makes this a failure\n`);
+let noted = false;
 
 /**
  * Call first in a test (or a `before`) that reads ../shared: skips it, with the reason, when the
@@ -31,6 +30,10 @@ export function requireSharedFixtures(context: Mocha.Context): void {
 		return;
 	if (sharedFixturesRequired)
 		throw new Error(`RMX_REQUIRE_SHARED_FIXTURES=1 but ${SKIP_REASON}`);
+	if (!noted) {
+		noted = true;
+		process.stderr.write(`note: skipping the cross-check tests: ${SKIP_REASON}; RMX_REQUIRE_SHARED_FIXTURES=1 makes this a failure\n`);
+	}
 	context.skip();
 }
 
