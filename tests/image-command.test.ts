@@ -157,7 +157,7 @@ describe("image command", () => {
 		assert.equal(made.code, 0, made.err);
 		for (const facts of fixtures.filter((f) => f.path.startsWith("synthetic/")))
 			assert.ok(readFileSync(join(dir, "made", facts.path)).equals(readFileSync(fixtureImage(facts.path))), facts.path);
-		const one = join(dir, "app-7.0.0.bin");
+		const one = join(dir, "new-folder", "app-7.0.0.bin");
 		assert.equal(run(["make", one, "--version", "7.0.0", "--secure-version", "1", "--size", "8192"]).code, 0);
 		const report = run([one, "--running", fixtureImage(runningPath), "--json"]);
 		assert.equal(report.code, 0, report.err);

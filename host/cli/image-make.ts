@@ -6,7 +6,7 @@
  * runnable programs. Exit 0 on success, 2 on usage errors or an unwritable file.
  */
 import {mkdirSync, writeFileSync} from "node:fs";
-import {join} from "node:path";
+import {dirname, join} from "node:path";
 import {parseArgs} from "node:util";
 import {FIXTURE_SPECS, buildIdfImage, type IdfImageSpec} from "../tools/app-image";
 import type {CommandOutput} from "./image-command";
@@ -90,6 +90,7 @@ export function imageMakeCommand(argv: string[], output: CommandOutput): number 
 			spec.rodataSize = Number(text);
 		}
 		const image = buildIdfImage(spec);
+		mkdirSync(dirname(positionals[0]), {recursive: true});
 		writeFileSync(positionals[0], image);
 		output.out(`${positionals[0]}: ${spec.projectName ?? "rainmaker-ota-xs"} ${spec.version}, ${spec.chip ?? "esp32"}, ${image.length} bytes`);
 		return 0;
