@@ -156,7 +156,7 @@ class Node {
 }
 
 /** Rebuilds a flash file and NVS as they were when the power went at operation `cut` (lost, or torn half-way). */
-function rebuild(dir: string, operations: readonly FlashOperation[], cut: number, torn: boolean): void {
+function rebuild(dir: string, operations: readonly FlashOperation[], cut: number, torn: boolean, finalNvs: string | undefined): void {
 	const device = HostDevice.open({flashFile: join(dir, "flash.bin"), sync: false});
 	try {
 		for (const operation of operations.slice(0, cut)) {
@@ -183,7 +183,7 @@ function rebuild(dir: string, operations: readonly FlashOperation[], cut: number
 	finally {
 		device.close();
 	}
-	const nvs = operations[cut]?.nvs ?? operations.at(-1)?.nvs;
+	const nvs = cut < operations.length ? operations[cut].nvs : finalNvs;
 	if (nvs !== undefined)
 		writeFileSync(join(dir, "nvs.json"), nvs);
 }
@@ -234,6 +234,8 @@ describe("power cuts during the update and the first boot", function () {
 	const dirs: string[] = [];
 	/** Every flash operation of one update, recorded in-process. */
 	const operations: FlashOperation[] = [];
+	/** The node's NVS at the end of the recorded update. */
+	let finalNvs: string | undefined;
 	before(async () => {
 		cloud = await startCloud();
 		imageId = (await cloud.addImage(new Uint8Array(readFileSync(V2)))).id;
@@ -269,6 +271,7 @@ describe("power cuts during the update and the first boot", function () {
 		}
 		finally {
 			node.powerOff();
+			finalNvs = readOrUndefined(node.nvsFile);
 		}
 		for (const phase of ["provision", "install", "first boot", "confirm"])
 			assert.ok(count(phase) > 0, `${phase}: ${count(phase)} flash operations`);
@@ -285,7 +288,7 @@ describe("power cuts during the update and the first boot", function () {
 			for (const torn of cut < operations.length ? [false, true] : [false]) {
 				const what = cut < operations.length ? `${torn ? "torn" : "lost"} ${operations[cut].kind} #${cut} (${operations[cut].phase}, ${operations[cut].region})` : "no cut";
 				const dir = flashDir();
-				rebuild(dir, operations, cut, torn);
+				rebuild(dir, operations, cut, torn, finalNvs);
 				const node = new Node(cloud, `cut-node-${++nodes}`, dir);
 				try {
 					const booted = node.powerOn();
