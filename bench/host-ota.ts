@@ -14,10 +14,10 @@ import {join} from "node:path";
 import {pipeline} from "node:stream/promises";
 import {startCloud, type Cloud} from "../host/cloud/cloud";
 import {superviseNode} from "../host/sim/supervisor";
+import {fixtureImage} from "../tests/support/image-fixtures";
 
-const fixtures = new URL("../../shared/fixtures/images/", import.meta.url);
-const running = new URL("synthetic/app-1.0.0.bin", fixtures).pathname;
-const large = new URL("synthetic/app-2.0.0-large.bin", fixtures).pathname;
+const running = fixtureImage("synthetic/app-1.0.0.bin");
+const large = fixtureImage("synthetic/app-2.0.0-large.bin");
 
 export interface HostBenchResult {
 	linkBytesPerSecond: number;
@@ -59,11 +59,11 @@ async function approvalRun(cloud: Cloud, dir: string, nodeId: string, imageId: s
 }
 
 export async function measureHostOta(quick: boolean): Promise<HostBenchResult> {
-	const linkBytesPerSecond = 500 * 1024;	// ESP32 plain HTTP on a LAN, field notes §4.2
+	const linkBytesPerSecond = 500 * 1024;	// ESP32 plain HTTP on a LAN, docs/decisions.md §F4.2
 	const dir = mkdtempSync(join(tmpdir(), "rmx-bench-"));
 	const cloud = await startCloud({downloadBytesPerSecond: quick ? 4 * linkBytesPerSecond : linkBytesPerSecond});
 	try {
-		const image = quick ? new URL("synthetic/app-2.0.0.bin", fixtures).pathname : large;
+		const image = quick ? fixtureImage("synthetic/app-2.0.0.bin") : large;
 		const added = await cloud.addImage(image);
 		const plainSeconds = await plainDownload(cloud.imageUrl(added), join(dir, "plain.bin"));
 		const pipelineRun = await approvalRun(cloud, dir, "bench-node-3", added.id, "0");

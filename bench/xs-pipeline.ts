@@ -8,12 +8,12 @@
  * partition stand-in counts and digests but does not verify (filler is not a valid image).
  */
 import {createHash} from "node:crypto";
-import {fileURLToPath} from "node:url";
+import {fixtureImage} from "../tests/support/image-fixtures";
 import {syntheticImage} from "../tests/xs/harness/image-server";
 import {approve, offerFor, offerJob, startXsOtaRig} from "../tests/xs/harness/ota-rig";
 import type {MeterTotal} from "../tests/xs/harness/xs-guest";
 
-const HEADER_FROM = fileURLToPath(new URL("../../shared/fixtures/images/synthetic/app-2.0.0-large.bin", import.meta.url));
+const HEADER_FROM = fixtureImage("synthetic/app-2.0.0-large.bin");
 const MB = 1024 * 1024;
 const CHUNK = 1460;
 

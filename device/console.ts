@@ -2,7 +2,7 @@
  * Console wiring: the firmware's command handler becomes a Moddable CLI handler, reachable over
  * telnet in every build that has a network, and over the serial Console where the build has one
  * (instrumented builds: the Console polls ESP_getc, which is dead in release builds and carries
- * xsbug in debug builds; facts §9.2). The Console module is passed in by main.ts only on esp32.
+ * xsbug in debug builds; docs/moddable.md §9.2). The Console module is passed in by main.ts only on esp32.
  */
 import CLI from "cli";
 import Telnet from "telnet";

@@ -5,7 +5,7 @@
  * SecureSocket (the `Socket` and `secure` properties of the dictionary reach the socket
  * constructor). No redirects are followed (neither does Request; the OTA core does it).
  * The URL is parsed here: XS has no URL class unless the web/url module is linked.
- * Message values are Moddable's runtime constants (facts §4.1), not the typings' (which say
+ * Message values are Moddable's runtime constants (docs/moddable.md §4.1), not the typings' (which say
  * responseFragment 3 and error -1).
  */
 import {Request} from "http";
@@ -153,7 +153,7 @@ export class DeviceHttpClient implements HttpClient {
 		let status = 0;
 		const received = new Map<string, string>();
 		try {
-			// The typings lack Socket/secure (facts §4.1), hence the cast of the dictionary
+			// The typings lack Socket/secure (docs/moddable.md §4.1), hence the cast of the dictionary
 			request = new Request(dictionary as ConstructorParameters<typeof Request>[0]) as unknown as StreamingRequest;
 		}
 		catch (error) {

@@ -4,19 +4,19 @@
  * Choice of client: none of the SDK's MQTT clients fits, so this adapter speaks MQTT 3.1.1 itself
  * (device/mqtt-packets.ts) over the legacy `socket` / `securesocket` modules:
  * - the legacy "mqtt" module drops PUBACKs (no delivery notification, no retransmission),
- *   subscribes at QoS 0 only and never reconnects (facts §2.2);
+ *   subscribes at QoS 0 only and never reconnects (docs/moddable.md §2.2);
  * - the ECMA-419 "embedded:network/mqtt/client" (examples/io/tcp/mqttclient) does QoS 1, but its
  *   TLS socket (examples/io/tcp/tlssocket) needs modules/crypt/tls_419.json, which maps
  *   "ssl/session" to session_419.js, while `http` over SecureSocket needs tls.json's
  *   session_original.js under the same name with another API: one firmware cannot have both, and
- *   the OTA download needs `http` (facts §4.1).
+ *   the OTA download needs `http` (docs/moddable.md §4.1).
  * So the node has one TLS stack (SecureSocket) for MQTT and HTTPS.
  *
  * The adapter does what the port promises: QoS 1 publishes with PUBACK tracking (a publish whose
  * PUBACK has not arrived when the link drops fails with an Error; the core decides about
  * retrying), QoS 1 subscriptions remembered and sent again after every CONNACK, inbound QoS 1
  * acknowledged, keep-alive PINGREQ with a timeout, reconnect with exponential back-off.
- * TLS (facts §3): CA and client certificate in DER, the client key as PKCS#8 DER, ALPN
+ * TLS (docs/moddable.md §3): CA and client certificate in DER, the client key as PKCS#8 DER, ALPN
  * "x-amzn-mqtt-ca" on port 443; the manifest sets config.tls.DHE_RSA false because Moddable's TLS
  * cannot sign a client certificate verify with DHE_RSA.
  */

@@ -1,5 +1,5 @@
 /*
- * otafetch with the reference's reliability rules (protocol spec §5.5): one fetch at a time
+ * otafetch with the reference's reliability rules (docs/protocol.md §5.5): one fetch at a time
  * (a fetch whose PUBACK is outstanding makes later calls no-ops), a 60 s PUBACK timeout, and
  * retries after 30, 60, 120, 240, 480 s, then every 480 s, when the PUBACK does not come or the
  * publish fails (link down, broker refused).

@@ -1,6 +1,6 @@
 /*
  * ESP32 application images (ESP-IDF's esp_image_header_t, segments, checksum, appended SHA-256 and
- * esp_app_desc_t; spec §7): the header facts the node checks before it writes anything (§5.12),
+ * esp_app_desc_t; docs/protocol.md §7): the header facts the node checks before it writes anything (docs/protocol.md §5.12),
  * and a streaming full verifier with the checks esp_ota_end runs (esp_image_verify).
  *
  * Platform neutral and device safe: no Node, no TextDecoder. On the device only parseImageHeader
@@ -26,7 +26,7 @@ const MAX_SEGMENT_LENGTH = 0x1000000;
 const CHECKSUM_SEED = 0xef;
 const HASH_LENGTH = 32;
 
-/** esp_chip_id_t values (spec §7.4). */
+/** esp_chip_id_t values (docs/protocol.md §7.4). */
 export const CHIP_IDS: {readonly [chip: string]: number} = Object.freeze({
 	esp32: 0,
 	esp32s2: 2,
@@ -127,7 +127,7 @@ export interface UpgradeChecks {
 }
 
 /**
- * The node's verdict on a candidate image against the running one (spec §5.12): undefined when it
+ * The node's verdict on a candidate image against the running one (docs/protocol.md §5.12): undefined when it
  * may be installed, else the reference's `rejected` text. Chip first (esp_https_ota refuses a
  * foreign chip before the app's validate callback runs), then project, version, secure version.
  * The strings hold the bytes up to the first NUL, so comparing them equals the 32-byte memcmp for

@@ -1,5 +1,5 @@
 /*
- * Parsing of the cloud's `otaurl` message (protocol spec §4.2, §5.6). The node reads only the keys
+ * Parsing of the cloud's `otaurl` message (docs/protocol.md §4.2, §5.6). The node reads only the keys
  * below and ignores all others. Optional keys of the wrong type are ignored as the reference's
  * json_obj_get_* calls ignore them; the two required keys give the reference's abort texts.
  */

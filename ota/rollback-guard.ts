@@ -1,5 +1,5 @@
 /*
- * Confirm or roll back a freshly installed image (protocol spec §5.11). On the first boot of a new
+ * Confirm or roll back a freshly installed image (docs/protocol.md §5.11). On the first boot of a new
  * image (state pending-verify) the image is marked valid on its first MQTT connection and the job
  * is reported `success`; without a connection within `rollbackWaitSeconds` the image is marked
  * invalid and the bootloader goes back to the old one. The old image, booted again with the

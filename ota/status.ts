@@ -9,7 +9,7 @@ export type OtaStatus = "in-progress" | "success" | "failed" | "delayed" | "reje
 /** The reference builds otastatus in a 200-byte buffer (esp_rmaker_ota_report_status_using_topics). */
 export const MAX_STATUS_PAYLOAD = 200;
 
-/** The reference's additional_info texts (protocol spec §5.13), plus this project's own where marked. */
+/** The reference's additional_info texts (docs/protocol.md §5.13), plus this project's own where marked. */
 export const StatusText = Object.freeze({
 	waitingForApproval: "Waiting for Approval",
 	jsonPayloadError: "Aborted. JSON Payload error",

@@ -1,6 +1,6 @@
 /*
  * The update engine: runs one approved job to the end as the reference's default OTA callback does
- * (protocol spec §5.8, §5.9, §5.11). Up to `maxAttempts` HTTPS attempts; each streams the image
+ * (docs/protocol.md §5.8, §5.9, §5.11). Up to `maxAttempts` HTTPS attempts; each streams the image
  * into the inactive slot in the chunks the HTTP client delivers, after checking the first 289 bytes
  * (magic, chip, app descriptor, project, version, secure version) before a single byte is written.
  * A refused image ends the job at once (`rejected`, no retry); other failures are reported

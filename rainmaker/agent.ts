@@ -2,7 +2,7 @@
  * The RainMaker node agent: runs the startup chain of esp_rmaker_core.c over an MqttSession
  * (config, params/remote subscription, params/local/init, then "started"), applies validated
  * params/remote writes through the devices' write callbacks and reports param changes on
- * params/local, keeping changes made while offline until the link is back (spec §3.4, §6.5).
+ * params/local, keeping changes made while offline until the link is back (docs/protocol.md §3.4, §6.5).
  */
 import {utf8Length} from "./utf8";
 import type {Log, MqttSession, PublishDone} from "./ports";

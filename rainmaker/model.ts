@@ -1,7 +1,7 @@
 /*
  * The RainMaker node model: a node with devices and services, each with typed params. It produces
  * the node config JSON and the params JSON exactly as esp-rainmaker does
- * (src/core/esp_rmaker_node_config.c, src/core/esp_rmaker_param.c; spec §6.4, §6.5) and validates
+ * (src/core/esp_rmaker_node_config.c, src/core/esp_rmaker_param.c; docs/protocol.md §6.4, §6.5) and validates
  * values written from outside against the declared data type, bounds and valid strings.
  */
 
@@ -303,7 +303,7 @@ export class Node {
 		return this.deviceList;
 	}
 
-	/** The node config JSON (§6.4), keys in the order esp_rmaker_node_config.c generates them. */
+	/** The node config JSON (docs/protocol.md §6.4), keys in the order esp_rmaker_node_config.c generates them. */
 	configJson(): object {
 		const info: {[key: string]: string} = {name: this.info.name, fw_version: this.info.fw_version, type: this.info.type};
 		if (this.info.subtype !== undefined)

@@ -1,6 +1,6 @@
 /*
- * Standard RainMaker type strings (spec §6.3, esp_rmaker_standard_types.h) and the names of the
- * user-approval OTA service of the seed FAQ (§2.1), whose `esp.param.ota_operation` exists only there.
+ * Standard RainMaker type strings (docs/protocol.md §6.3, esp_rmaker_standard_types.h) and the names of the
+ * user-approval OTA service of the seed FAQ (docs/protocol.md §2.1), whose `esp.param.ota_operation` exists only there.
  */
 
 export const SERVICE_OTA = "esp.service.ota";

@@ -1,5 +1,5 @@
 /*
- * MQTT topics of a RainMaker node (spec §3.2, §3.3; esp_rmaker_create_mqtt_topic).
+ * MQTT topics of a RainMaker node (docs/protocol.md §3.2, §3.3; esp_rmaker_create_mqtt_topic).
  *
  * Publish topics come in two forms: "plain" `node/<id>/<suffix>` and AWS IoT "basic ingest"
  * `$aws/rules/<rule>/node/<id>/<suffix>`. The reference defaults to basic ingest
@@ -7,7 +7,7 @@
  * optional; the RainMaker cloud accepts the plain form too. This project defaults to "plain"
  * (DEFAULT_TOPIC_FORM) because a local broker or test cloud sees plain topics with ordinary
  * wildcard subscriptions (`node/+/otafetch`), whereas `$` topics never match a wildcard filter
- * and some brokers refuse them altogether (§11 item 5, §12). Subscriptions are always plain.
+ * and some brokers refuse them altogether (docs/protocol.md §11 item 5, docs/protocol.md §12). Subscriptions are always plain.
  */
 
 export type TopicForm = "plain" | "basic-ingest";
@@ -15,7 +15,7 @@ export type TopicForm = "plain" | "basic-ingest";
 /** See the file comment for why plain is the default. */
 export const DEFAULT_TOPIC_FORM: TopicForm = "plain";
 
-/** Basic-ingest rule names (§3.3). */
+/** Basic-ingest rule names (docs/protocol.md §3.3). */
 export const RULE_NODE_CONFIG = "esp_node_config";
 export const RULE_SET_PARAMS = "esp_set_params";
 export const RULE_INIT_PARAMS = "esp_init_params";
@@ -27,7 +27,7 @@ export const RULE_TS_INGEST = "esp_ts_ingest";
 export const RULE_SIMPLE_TS_INGEST = "esp_simple_ts_ingest";
 export const RULE_CMD_RESP = "esp_cmd_resp";
 
-/** Topic suffixes after `node/<id>/` (§3.3). */
+/** Topic suffixes after `node/<id>/` (docs/protocol.md §3.3). */
 export const SUFFIX_CONFIG = "config";
 export const SUFFIX_PARAMS_LOCAL = "params/local";
 export const SUFFIX_PARAMS_LOCAL_INIT = "params/local/init";

@@ -155,7 +155,7 @@ describe("cloud command", function () {
 			await new Promise<void>((resolve) => blocker.close(() => resolve()));
 		}
 		const io = capture();
-		assert.equal(await cloudCommand(["--mqtt-port", "0", "--http-port", "0", "--image", fixtureImage("README.md")], io), 1);
+		assert.equal(await cloudCommand(["--mqtt-port", "0", "--http-port", "0", "--image", new URL("../README.md", import.meta.url).pathname], io), 1);
 		assert.match(io.errors[0]!, /invalid firmware image: Not an ESP32 application image/);
 		const missing = capture();
 		assert.equal(await cloudCommand(["--mqtt-port", "0", "--http-port", "0", "--image", "/nonexistent.bin"], missing), 1);

@@ -47,7 +47,7 @@ describe("local cloud: OTA jobs over MQTT", function () {
 		await cloud?.close();
 	});
 
-	it("answers an otafetch with the §4.2 otaurl of a default job, QoS 1 and not retained", async function () {
+	it("answers an otafetch with the docs/protocol.md §4.2 otaurl of a default job, QoS 1 and not retained", async function () {
 		await start();
 		const n1 = await node("node-a");
 		const job = await cloud.createJob({imageId: image.id, nodes: ["node-a"], metadata: {"esp.ota.target": "esp32"}});
@@ -214,7 +214,7 @@ describe("local cloud: OTA jobs over MQTT", function () {
 		const answer = await userFetch(cloud, "user/nodes/ota_update", {method: "POST", body: JSON.stringify({ota_job_id: job.id, node_id: "node-l"})});
 		assert.equal(answer.status, 400);
 		assert.deepEqual(await answer.json(), {status: "failure", description: "Node is offline", error_code: ErrorCode.nodeOffline});
-		// Back online from its CONNECT alone (a reconnecting node publishes nothing, §3.4).
+		// Back online from its CONNECT alone (a reconnecting node publishes nothing, docs/protocol.md §3.4).
 		const online = cloud.waitFor("online", (nodeId) => nodeId === "node-l");
 		nodes.push(await connectMqttNode(cloud.mqttUrl, "node-l"));
 		await online;
@@ -249,7 +249,7 @@ describe("local cloud: OTA jobs over MQTT", function () {
 		await n1.publish("otastatus", {status: "success"});
 		await n1.publish("config", "[1,2]");
 		await n1.publish("otafetch", "garbage");
-		// A status string outside §4.3 is kept in the history but does not change the state.
+		// A status string outside docs/protocol.md §4.3 is kept in the history but does not change the state.
 		await report(n1, job.id, "invalid", "odd");
 		assert.equal(cloud.jobState("node-m", job.id)?.status, "triggered");
 		assert.equal(cloud.malformedReports.length, 2);

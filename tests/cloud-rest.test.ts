@@ -1,5 +1,5 @@
 /*
- * The local cloud's REST API (§9): response shapes of the user and admin calls, and bad requests
+ * The local cloud's REST API (docs/protocol.md §9): response shapes of the user and admin calls, and bad requests
  * answered with the right HTTP status and `{"status":"failure","description"}` without harming
  * the cloud.
  */
@@ -94,7 +94,7 @@ describe("local cloud: REST API", function () {
 		const remote = await n1.next("params/remote");
 		assert.deepEqual(JSON.parse(remote.payload), {OTA: {Operation: "check"}});
 		assert.equal(remote.qos, 1);
-		// The cloud keeps the last value written (§2.3).
+		// The cloud keeps the last value written (docs/protocol.md §2.3).
 		assert.equal(((await call("GET", "user/nodes/params?node_id=rest-b")).body as {OTA: {Operation: string}}).OTA.Operation, "check");
 	});
 

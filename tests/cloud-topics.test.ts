@@ -1,4 +1,4 @@
-/* Node→cloud topic parsing of the local cloud (§3.2): both forms, and everything else refused. */
+/* Node→cloud topic parsing of the local cloud (docs/protocol.md §3.2): both forms, and everything else refused. */
 import assert from "node:assert/strict";
 import {nodeTopic, parseNodeTopic} from "../host/cloud/topics";
 

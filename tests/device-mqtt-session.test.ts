@@ -118,11 +118,12 @@ describe("device MQTT session (Moddable socket stand-in, real aedes broker)", fu
 		assert.match(String((syncError as unknown as Error).message), /not connected/);
 
 		// a broker that never acknowledges: aedes' authorizePublish callback withheld
-		broker.aedes.authorizePublish = () => {};
+		let arrived = false;
+		broker.aedes.authorizePublish = () => { arrived = true; };
 		session.connect();
 		await until(() => session!.connected, "CONNACK");
 		const outcome = published(session, "node/node-a/otastatus", "{}");
-		await new Promise(resolve => setTimeout(resolve, 50));
+		await until(() => arrived, "the publish at the broker");
 		broker.dropClients();
 		const error = await outcome;
 		assert.ok(error instanceof Error);

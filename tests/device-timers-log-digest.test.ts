@@ -3,6 +3,7 @@ import {strict as assert} from "node:assert";
 import {createHash} from "node:crypto";
 import {loadDevice} from "./support/moddable-loader";
 import {traceLines} from "./support/moddable/trace";
+import {waitUntil} from "./support/wait";
 import {tickSource} from "./support/moddable/time";
 import type {Log, Timers} from "../rainmaker/ports";
 import type {DigestFactory} from "../ota/ports";
@@ -27,7 +28,8 @@ describe("device timers, log and digest", () => {
 		timers.clear(cancelled);
 		timers.clear(undefined);
 		const once = timers.set(() => fired.push("once"), 0);
-		await new Promise(resolve => setTimeout(resolve, 60));
+		// "b" (30 ms) fires after "cancelled" (10 ms) would have: waiting for it is enough.
+		await waitUntil(() => fired.includes("b"), "the 30 ms timer");
 		timers.clear(once);
 		assert.deepEqual(fired, ["once", "a", "b"]);
 		assert.ok(timers.now() - start >= 30, "monotonic milliseconds");

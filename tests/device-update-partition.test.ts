@@ -99,7 +99,7 @@ describe("device update partition (Moddable ota stand-in with esp_ota semantics)
 describe("device boot control (FFI stand-in of native/otaplat_esp32.c, flash 'running')", () => {
 	let FfiBootControl: BootModule["FfiBootControl"];
 	let headerBytes: number;
-	const running = new Uint8Array(fixtureBytes("real/esp32-hello_world.bin"));
+	const running = new Uint8Array(fixtureBytes("synthetic/app-1.0.0.bin"));
 
 	before(async () => {
 		({FfiBootControl, RUNNING_HEADER_BYTES: headerBytes} = await loadDevice<BootModule>("boot-control"));
@@ -110,7 +110,7 @@ describe("device boot control (FFI stand-in of native/otaplat_esp32.c, flash 'ru
 		const header = new FfiBootControl().runningHeader();
 		assert.equal(header.length, headerBytes);
 		const info = parseImageHeader(header);
-		const facts = fixture("real/esp32-hello_world.bin");
+		const facts = fixture("synthetic/app-1.0.0.bin");
 		assert.equal(info.projectName, facts.project_name);
 		assert.equal(info.version, facts.version);
 	});

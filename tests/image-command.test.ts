@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import {spawnSync} from "node:child_process";
-import {mkdtempSync, rmSync, writeFileSync} from "node:fs";
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {fileURLToPath} from "node:url";
@@ -27,7 +27,7 @@ function run(argv: string[]): Run {
 const runningPath = "synthetic/app-1.0.0.bin";
 const running = fixture(runningPath);
 
-/** The node's verdict from the facts alone (spec §5.12 order), for a running app-1.0.0 on an esp32 with eFuse secure version 0. */
+/** The node's verdict from the facts alone (docs/protocol.md §5.12 order), for a running app-1.0.0 on an esp32 with eFuse secure version 0. */
 function expectedRefusal(facts: FixtureFacts): string | undefined {
 	if (facts.chip_id !== running.chip_id)
 		return "Chip revision mismatch";
@@ -78,7 +78,7 @@ describe("image command", () => {
 	}
 
 	it("judges the format only without --running, and says so", () => {
-		const result = run([fixtureImage("real/esp32s3-hello_world.bin"), "--json"]);
+		const result = run([fixtureImage("synthetic/app-2.0.0-esp32s3.bin"), "--json"]);
 		assert.equal(result.code, 0);
 		const report = JSON.parse(result.out);
 		assert.equal(report.running, null);
@@ -150,6 +150,24 @@ describe("image command", () => {
 		const result = run([fixtureImage("synthetic/app-2.0.0.bin"), "--running", write("running-magic.bin", withByte(fixtureCopy(runningPath), 0x20, 0))]);
 		assert.equal(result.code, 2);
 		assert.match(result.err, /running image/);
+	});
+
+	it("image make writes the fixture images byte for byte, and an image of any version the node judges", () => {
+		const made = run(["make", "--fixtures", join(dir, "made")]);
+		assert.equal(made.code, 0, made.err);
+		for (const facts of fixtures.filter((f) => f.path.startsWith("synthetic/")))
+			assert.ok(readFileSync(join(dir, "made", facts.path)).equals(readFileSync(fixtureImage(facts.path))), facts.path);
+		const one = join(dir, "new-folder", "app-7.0.0.bin");
+		assert.equal(run(["make", one, "--version", "7.0.0", "--secure-version", "1", "--size", "8192"]).code, 0);
+		const report = run([one, "--running", fixtureImage(runningPath), "--json"]);
+		assert.equal(report.code, 0, report.err);
+		const json = JSON.parse(report.out);
+		assert.deepEqual([json.valid, json.info.version, json.info.secureVersion, json.info.segmentCount], [true, "7.0.0", 1, 5]);
+		for (const argv of [["make"], ["make", one], ["make", one, "--version", "1", "--chip", "esp8266"], ["make", one, "--version", "1", "--size", "3"], ["make", "--fixtures", dir, one]]) {
+			const refused = run(argv);
+			assert.equal(refused.code, 2, argv.join(" "));
+			assert.match(refused.err, /^rainmaker-ota-xs image make: /);
+		}
 	});
 
 	it("runs through the package bin as a child process", function () {

@@ -25,7 +25,7 @@ describe("user-approval OTA over a real broker", () => {
 		rig = await startOtaRig();
 		rig.offer = jobA;
 		rig.timers.advance(4999);
-		await new Promise(resolve => setTimeout(resolve, 50));
+		await rig.settled();
 		assert.equal(rig.fetches(), 0, "no fetch before the 5 s start-up delay");
 		rig.timers.advance(1);
 		await offered(rig, jobA);
@@ -42,7 +42,7 @@ describe("user-approval OTA over a real broker", () => {
 		rig = await startOtaRig({ota: {autofetch: false}});
 		rig.offer = jobA;
 		rig.timers.advance(3600_000);
-		await new Promise(resolve => setTimeout(resolve, 50));
+		await rig.settled();
 		assert.equal(rig.fetches(), 0);
 	});
 
@@ -116,7 +116,7 @@ describe("user-approval OTA over a real broker", () => {
 		rig.firmware.command("ota", ["check"], () => {});
 		rig.timers.advance(1000);
 		await rig.until(() => rig.statuses().filter(s => s.status === "delayed").length === 2, "second delayed");
-		await new Promise(resolve => setTimeout(resolve, 50));
+		await rig.settled();
 		assert.equal(rig.infos().length, 1);
 	});
 
@@ -146,7 +146,7 @@ describe("user-approval OTA over a real broker", () => {
 		await rig.until(() => rig.log.messages("warn").some(m => m.startsWith("Operation=start refused")), "refusal of the param write");
 		assert.ok(rig.log.messages("warn").some(m => m.includes("install")), "the invalid value is logged");
 		rig.timers.advance(10_000);
-		await new Promise(resolve => setTimeout(resolve, 50));
+		await rig.settled();
 		assert.equal(rig.fetches(), 0);
 	});
 
@@ -268,7 +268,7 @@ describe("periodic checks (virtual clock, real broker)", () => {
 		await rig.until(() => rig.fetches() === 1 && !rig.firmware.fetcher.inFlight, "start-up fetch");
 		for (let hour = 1; hour <= 3; hour++) {
 			rig.timers.advance(3600_000 - (hour === 1 ? 5000 : 0) - 1);
-			await new Promise(resolve => setTimeout(resolve, 20));
+			await rig.settled();
 			assert.equal(rig.fetches(), hour, `no fetch before hour ${hour}`);
 			rig.timers.advance(1);
 			await rig.until(() => rig.fetches() === hour + 1 && !rig.firmware.fetcher.inFlight, `fetch of hour ${hour}`);

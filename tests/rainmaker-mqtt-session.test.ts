@@ -159,12 +159,15 @@ describe("host MQTT session (mqtt.js) against a real broker", () => {
 
 	it("calls done on PUBACK, and fails a publish in flight once when the link drops", async () => {
 		const server = await broker();
+		let heldAtBroker = false;
 		server.aedes.authorizePublish = (_client, packet, callback) => {
 			// Hold this one: the broker never acknowledges it.
 			if (packet.topic !== "hold/me")
 				callback(null);
+			else
+				heldAtBroker = true;
 		};
-		const {session: publisher} = session({url: server.url});
+		const {session: publisher, timers} = session({url: server.url});
 		publisher.connect();
 		await waitUntil(() => publisher.connected, "the connect");
 		const acked = await new Promise<Error | undefined>((resolve) => publisher.publish("node/x/config", "{}", resolve));
@@ -172,11 +175,13 @@ describe("host MQTT session (mqtt.js) against a real broker", () => {
 		assert.deepEqual(server.messages.map((message) => message.topic), ["node/x/config"]);
 		const held: Array<Error | undefined> = [];
 		publisher.publish("hold/me", "x", (error) => held.push(error));
-		await new Promise((resolve) => setTimeout(resolve, 20));
+		await waitUntil(() => heldAtBroker, "the held publish at the broker");
 		assert.equal(held.length, 0);
 		server.dropClients();
 		await waitUntil(() => held.length > 0, "the failure of the held publish");
-		await new Promise((resolve) => setTimeout(resolve, 20));
+		// Once reconnected (the back-off runs on the virtual clock) the link loss is behind it: still one call.
+		timers.advance(1000);
+		await waitUntil(() => publisher.connected, "the reconnect");
 		assert.equal(held.length, 1);
 		assert.equal(held[0]?.message, "connection lost");
 	});

@@ -15,7 +15,7 @@ interface SubCommand {
 }
 
 const commands: {[name: string]: SubCommand} = {
-	image: {summary: "image <file> [--running <file>] [--json]   an app image's facts and the node's verdict", run: imageCommand},
+	image: {summary: "image <file> [--running <file>] [--json]   an app image's facts and the node's verdict; image make … writes one", run: imageCommand},
 	cloud: {summary: "cloud [options]                 the local RainMaker-compatible cloud (MQTT, REST, firmware download)", run: cloudCommand},
 	app: {summary: "app <login|nodes|show|watch|check|approve|logout>   the approval client (the phone app's role)", run: appCommand},
 	node: {summary: "node --broker <url> [options]   the simulated node (console on stdin)", run: nodeCommand},

@@ -1,7 +1,7 @@
 /*
  * `rainmaker-ota-xs image <file> [--running <file>] [--json] …`: an ESP32 app image's facts and the
  * verdict the node would reach on it, with the node's own checks (ota/image.ts): the header checks
- * against the running image (chip, project, version, secure version; spec §5.12), the full
+ * against the running image (chip, project, version, secure version; docs/protocol.md §5.12), the full
  * verification esp_ota_end performs (checksum byte, appended SHA-256) and the OTA slot size.
  * Exit code 0 only when the node would install the image; 1 when it would refuse it; 2 on usage
  * errors or an unreadable file.
@@ -14,6 +14,7 @@ import {
 } from "../../ota/image";
 import {createDigest} from "../adapters/digest";
 import {DEFAULT_PARTITIONS_FILE, readPartitionTable} from "../adapters/partitions";
+import {imageMakeCommand} from "./image-make";
 
 export interface CommandOutput {
 	out(line: string): void;
@@ -27,6 +28,7 @@ const consoleOutput: CommandOutput = {
 
 export const IMAGE_USAGE = [
 	"usage: rainmaker-ota-xs image <file> [--running <file>] [--json]",
+	"       rainmaker-ota-xs image make …   (writes an image: image make --help)",
 	"         [--min-secure-version <n>] [--skip-project-check] [--skip-version-check]",
 	"         [--skip-secure-version-check] [--partitions <partitions.csv>]",
 	"  Prints the image's facts and whether the node would install it (exit 0) or refuse it (exit 1).",
@@ -51,6 +53,8 @@ interface ImageReport {
 }
 
 export function imageCommand(argv: string[], output: CommandOutput = consoleOutput): number {
+	if (argv[0] === "make")
+		return imageMakeCommand(argv.slice(1), output);
 	let parsed;
 	try {
 		parsed = parseArgs({

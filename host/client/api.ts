@@ -1,5 +1,5 @@
 /*
- * The RainMaker REST calls the approval client makes (spec §9.1), against the local cloud or the
+ * The RainMaker REST calls the approval client makes (docs/protocol.md §9.1), against the local cloud or the
  * real one: a base URL (…/v1/) and an access token sent as `Authorization: <token>`, from a fixed
  * token or from a login session (session.ts) that renews it with the refresh token.
  */
@@ -104,7 +104,7 @@ export class RainMakerApi {
 		return {idtoken: value.idtoken, accesstoken: value.accesstoken, ...(typeof value.refreshtoken === "string" ? {refreshtoken: value.refreshtoken} : {})};
 	}
 
-	/** `GET user/nodes/config?node_id=` → the node config (§6.4). */
+	/** `GET user/nodes/config?node_id=` → the node config (docs/protocol.md §6.4). */
 	async getConfig(nodeId: string): Promise<JsonObject> {
 		return this.#object(await this.#call("GET", "user/nodes/config", {node_id: nodeId}), "GET user/nodes/config");
 	}

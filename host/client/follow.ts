@@ -3,7 +3,7 @@
  * after an approval. Only the latest status is visible, so the client polls and reports each change.
  * - `success` and `rejected` are final.
  * - `failed` is final only when nothing newer arrives within a grace period: the node retries an
- *   attempt at once and the cloud serves the job again (§5.8, §5.14), so one `failed` is often
+ *   attempt at once and the cloud serves the job again (docs/protocol.md §5.8, §5.14), so one `failed` is often
  *   followed by a new `in-progress`.
  * - `delayed` after an approval means "waiting": the node fetches the job again.
  */
@@ -37,7 +37,7 @@ export interface FollowOptions {
 	onPollError?(error: RainMakerApiError): void;
 }
 
-/** Progress in percent from the reference's texts (§5.13), if the text carries any. */
+/** Progress in percent from the reference's texts (docs/protocol.md §5.13), if the text carries any. */
 export function progressOf(additionalInfo: string): number | undefined {
 	if (additionalInfo === "Downloading Firmware Image")
 		return 0;

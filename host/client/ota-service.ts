@@ -1,5 +1,5 @@
 /*
- * The node's user-approval OTA service as an app sees it ([FAQ-UA], spec §2.1): a service of type
+ * The node's user-approval OTA service as an app sees it ([FAQ-UA], docs/protocol.md §2.1): a service of type
  * `esp.service.ota` with an `esp.param.ota_operation` param (write "check"/"start") and an
  * `esp.param.ota_info` param (the offer: `{"job_id","fw_version",...}`, `{}` when there is none).
  * Names are looked up by type in the node config, as an app must; without a config the FAQ's
@@ -55,7 +55,7 @@ export async function fetchOtaServiceNames(api: RainMakerApi, nodeId: string): P
 	}
 }
 
-/** The offer in the node's params (Info may be an object or a JSON string, §2.3). */
+/** The offer in the node's params (Info may be an object or a JSON string, docs/protocol.md §2.3). */
 export function readOffer(params: JsonObject, names: OtaServiceNames): OtaOffer {
 	const service = params[names.service];
 	const raw = isObject(service) ? service[names.info] : undefined;

@@ -24,7 +24,7 @@ import {handleWebPage} from "../web/server";
 export interface CloudTls {
 	key: string | Buffer;
 	cert: string | Buffer;
-	/** When given, MQTT/TLS clients must present a certificate signed by this CA (mutual TLS, §3.1). */
+	/** When given, MQTT/TLS clients must present a certificate signed by this CA (mutual TLS, docs/protocol.md §3.1). */
 	ca?: string | Buffer;
 }
 
@@ -59,7 +59,7 @@ export interface CloudOptions {
 	failedIsTerminal?: boolean;
 	/** Largest JSON body of the REST API, except image uploads. Default 1 MiB. */
 	maxBodyBytes?: number;
-	/** Largest `POST admin/otaimage` body (base64 of a 16 MB image, §9.2). Default 24 MiB. */
+	/** Largest `POST admin/otaimage` body (base64 of a 16 MB image, docs/protocol.md §9.2). Default 24 MiB. */
 	maxImageBodyBytes?: number;
 	/** Serve firmware at about this many bytes per second (a device's link; benchmarks). Default 0 = as fast as possible. */
 	downloadBytesPerSecond?: number;
@@ -430,7 +430,7 @@ export class LocalCloud implements Cloud {
 		await this.#mqtt?.close();
 	}
 
-	/** The otaurl payload of §4.2 for a job. */
+	/** The otaurl payload of docs/protocol.md §4.2 for a job. */
 	otaurlPayload(job: OtaJob): JsonObject {
 		const image = this.images.get(job.imageId)!;
 		return {

@@ -1,7 +1,7 @@
 /*
  * Firmware download, as the pre-signed S3 URL of the real cloud: GET (and HEAD) of
  * `/ota/<image id>.bin`, with `Range: bytes=N-` / `bytes=N-M` (206 + Content-Range) for the node's
- * download resumption (§5.9), and one-shot faults that tests queue to see how a node copes with a
+ * download resumption (docs/protocol.md §5.9), and one-shot faults that tests queue to see how a node copes with a
  * broken download.
  */
 import {createReadStream} from "node:fs";

@@ -1,5 +1,5 @@
 /*
- * The cloud's OTA image records (spec §9.2 image record): the facts come from the image itself
+ * The cloud's OTA image records (docs/protocol.md §9.2 image record): the facts come from the image itself
  * through the firmware's own header parser, so the cloud and the node read a file the same way.
  * Images added from a path stay on disk and are streamed from there; images uploaded as bytes are
  * kept in memory (they arrived in memory anyway, and are at most a few MB).
@@ -18,7 +18,7 @@ export interface OtaImage {
 	model: string;
 	type: string;
 	fileSize: number;
-	/** Hex MD5 of the whole file (the node uses it only as a resume key, §4.2). */
+	/** Hex MD5 of the whole file (the node uses it only as a resume key, docs/protocol.md §4.2). */
 	fileMd5: string;
 	/** Facts read from the image header. */
 	projectName: string;

@@ -1,5 +1,5 @@
 /*
- * OTA jobs and their per-node state machine (spec §5.14, §11 items 3 and 4, §12):
+ * OTA jobs and their per-node state machine (docs/protocol.md §5.14, §11 items 3 and 4, docs/protocol.md §12):
  *
  *   triggered ──(status reports)──▶ in-progress / delayed / failed / success / rejected
  *
@@ -7,10 +7,10 @@
  * reports a terminal status; an open job is what an otafetch from the node is answered with.
  * - `success` and `rejected` close the job for the node ([AT]: only these finish a job).
  * - `delayed` keeps it open, so it is served again on the next otafetch: the reference's time
- *   windows and the user-approval pattern depend on that (§5.7, §2.3).
+ *   windows and the user-approval pattern depend on that (docs/protocol.md §5.7, §2.3).
  * - `failed` keeps it open by default (`failedIsTerminal: false`): the reference's retry loop
  *   reports `failed` per attempt and fetches again after its last attempt, and the newer
- *   TEST_ROLLBACK / ROLLBACK_REPORT_FAILED texts say the cloud re-serves the same job (§5.14);
+ *   TEST_ROLLBACK / ROLLBACK_REPORT_FAILED texts say the cloud re-serves the same job (docs/protocol.md §5.14);
  *   the older reading (failed ends the job, [FAQ-DB]) is available with `failedIsTerminal: true`.
  * A closed job stays closed; later reports for it are still recorded and shown.
  *
@@ -23,10 +23,10 @@ import {isObject, type JsonObject} from "./http-json";
 
 export const otaStatuses = ["in-progress", "success", "failed", "delayed", "rejected"] as const;
 export type OtaStatus = typeof otaStatuses[number];
-/** The cloud's own state before the node reported anything (§5.14 summary counter `triggered`). */
+/** The cloud's own state before the node reported anything (docs/protocol.md §5.14 summary counter `triggered`). */
 export type NodeJobStatus = OtaStatus | "triggered";
 
-/** Longest kept additional_info (the node's texts are far shorter; §4.3). */
+/** Longest kept additional_info (the node's texts are far shorter; docs/protocol.md §4.3). */
 export const MAX_INFO_CHARS = 1024;
 /** Longest kept job id, status and network id of a report, and excerpt of an unreadable payload. */
 export const MAX_FIELD_CHARS = 128;
@@ -53,7 +53,7 @@ export interface JobSpec {
 	imageId: string;
 	nodes: string[];
 	name?: string;
-	/** The cloud-side user approval (§2.2): served only after `POST user/nodes/ota_update` for the node. */
+	/** The cloud-side user approval (docs/protocol.md §2.2): served only after `POST user/nodes/ota_update` for the node. */
 	userApproval?: boolean;
 	/** Also pushed at once to the nodes online at creation. */
 	forcePush?: boolean;
@@ -80,7 +80,7 @@ export interface StatusReport {
 	/** As the node sent it (normally one of `otaStatuses`). */
 	status: string;
 	additionalInfo: string;
-	/** The node's `ts` (epoch seconds once the node has time; §4.3). */
+	/** The node's `ts` (epoch seconds once the node has time; docs/protocol.md §4.3). */
 	ts?: number;
 	networkId?: string;
 	/** Cloud clock, epoch ms. */

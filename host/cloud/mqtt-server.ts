@@ -1,11 +1,11 @@
 /*
  * The cloud's MQTT broker: aedes in-process on plain TCP and, when given a key and certificate,
  * TLS (requiring a client certificate signed by `ca` when a CA is given, as RainMaker uses mutual
- * X.509, §3.1). Any username is accepted. Identities are enforced as the RainMaker policy on AWS
+ * X.509, docs/protocol.md §3.1). Any username is accepted. Identities are enforced as the RainMaker policy on AWS
  * IoT does (identity.ts): a client publishes and subscribes only under its own node's topics, and
  * over mutual TLS its certificate's CN must be its client id. Every PUBLISH from a client on a
  * node→cloud topic, in either form, is handed to the cloud; the `publish` event of aedes sees
- * `$aws/...` topics too, which a wildcard subscription never would (§12 broker caveat).
+ * `$aws/...` topics too, which a wildcard subscription never would (docs/protocol.md §12 broker caveat).
  */
 import {createServer as createTcpServer, type Socket} from "node:net";
 import {createServer as createTlsServer, type TLSSocket} from "node:tls";
@@ -40,7 +40,7 @@ export interface MqttServer {
 	/** The plain TCP port, when that listener runs. */
 	port?: number;
 	tlsPort?: number;
-	/** Publishes from the broker at QoS 1, retain false, as every RainMaker message (§3.1). */
+	/** Publishes from the broker at QoS 1, retain false, as every RainMaker message (docs/protocol.md §3.1). */
 	publish(topic: string, payload: string): Promise<void>;
 	/** Cuts every client connection (as a network loss would); clients may reconnect. */
 	dropClients(): void;

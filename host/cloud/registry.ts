@@ -1,7 +1,7 @@
 /*
  * What the cloud knows about each node from its MQTT traffic: the config it reported, its params
  * (the `params/local/init` report replaced by it, `params/local` changes merged per device, and
- * values written through the REST API merged as the real cloud keeps the last written value, §2.3),
+ * values written through the REST API merged as the real cloud keeps the last written value, docs/protocol.md §2.3),
  * whether it is online, when it was last seen, and the fw_version of its last otafetch.
  */
 import {isObject, type JsonObject} from "./http-json";
@@ -69,8 +69,8 @@ export class NodeRegistry {
 	}
 
 	/**
-	 * A client connected. RainMaker's client id is the node id (§3.1), and a reconnecting node
-	 * publishes nothing (§3.4), so a known node is online again from its CONNECT; an unknown client
+	 * A client connected. RainMaker's client id is the node id (docs/protocol.md §3.1), and a reconnecting node
+	 * publishes nothing (docs/protocol.md §3.4), so a known node is online again from its CONNECT; an unknown client
 	 * id becomes a node only once it publishes on node topics.
 	 */
 	clientConnected(clientId: string): boolean {

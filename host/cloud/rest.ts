@@ -1,5 +1,5 @@
 /*
- * The REST API of the local cloud under /v1/ (spec §9): login and the user calls an app makes
+ * The REST API of the local cloud under /v1/ (docs/protocol.md §9): login and the user calls an app makes
  * (user-rest.ts and below), and the admin calls that add images and create jobs. Every user call
  * needs the access token of a `login2` session; a user reaches only their own nodes; the admin
  * calls need the first user (the super admin). Every failure is an ApiError, answered by the
@@ -121,7 +121,7 @@ async function getParams(context: RequestContext): Promise<void> {
 	sendJson(response, 200, knownNode(context, requiredQuery(query, "node_id", "nodeid")).params);
 }
 
-/** Current form: an array of `{node_id, payload}`; legacy form: `?node_id=` with the payload as body (§9.1). */
+/** Current form: an array of `{node_id, payload}`; legacy form: `?node_id=` with the payload as body (docs/protocol.md §9.1). */
 async function putParams(context: RequestContext): Promise<void> {
 	const {cloud, response, query, body} = context;
 	const value = await body();
@@ -175,7 +175,7 @@ async function getOtaStatus(context: RequestContext): Promise<void> {
 	sendJson(response, 200, {node_id: nodeId, status: state.status, additional_info: state.additionalInfo, timestamp: state.timestamp});
 }
 
-/** The cloud-side user approval (§2.2): what a user-approval job offers this node. */
+/** The cloud-side user approval (docs/protocol.md §2.2): what a user-approval job offers this node. */
 async function getOtaUpdate(context: RequestContext): Promise<void> {
 	const {cloud, response, query} = context;
 	const node = knownNode(context, requiredQuery(query, "node_id"));
@@ -238,7 +238,7 @@ async function postOtaJob({cloud, response, query, body}: RequestContext): Promi
 	sendJson(response, 200, {ota_job_id: job.id, status: "success"});
 }
 
-/** Cancels a job (§9.2 `PUT admin/otajob`); archiving is accepted and means the same here. */
+/** Cancels a job (docs/protocol.md §9.2 `PUT admin/otajob`); archiving is accepted and means the same here. */
 async function putOtaJob({cloud, response, body}: RequestContext): Promise<void> {
 	const request = expectObject(await body(), "body");
 	cloud.cancelJob(requiredString(request, "ota_job_id"));
@@ -257,7 +257,7 @@ async function getOtaJobStatus({cloud, response, query}: RequestContext): Promis
 	});
 }
 
-/** `GET admin/otaimage` (§9.2): the image records, newest last; `ota_image_id` picks one. */
+/** `GET admin/otaimage` (docs/protocol.md §9.2): the image records, newest last; `ota_image_id` picks one. */
 async function getOtaImages({cloud, response, query}: RequestContext): Promise<void> {
 	const imageId = query.get("ota_image_id");
 	const images = cloud.images.all().filter((image) => !imageId || image.id === imageId);
@@ -271,7 +271,7 @@ async function getOtaImages({cloud, response, query}: RequestContext): Promise<v
 	});
 }
 
-/** `GET admin/otajob` (§9.2): the jobs, oldest first; `ota_job_id` picks one. */
+/** `GET admin/otajob` (docs/protocol.md §9.2): the jobs, oldest first; `ota_job_id` picks one. */
 async function getOtaJobs({cloud, response, query}: RequestContext): Promise<void> {
 	const jobId = query.get("ota_job_id");
 	const jobs = cloud.jobs().filter((job) => !jobId || job.id === jobId);

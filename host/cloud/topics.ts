@@ -1,7 +1,7 @@
 /*
  * Node→cloud topic names. A default RainMaker build publishes the AWS "basic ingest" form
  * `$aws/rules/<rule>/node/<id>/<suffix>`, a build without basic ingest the plain form
- * `node/<id>/<suffix>` (spec §3.2); the cloud accepts both and strips the prefix.
+ * `node/<id>/<suffix>` (docs/protocol.md §3.2); the cloud accepts both and strips the prefix.
  */
 
 export interface NodeTopic {

@@ -63,3 +63,177 @@ export function buildAppImage(spec: AppImageSpec): Uint8Array {
 	image.set(createHash("sha256").update(image.subarray(0, padded)).digest(), padded);
 	return image;
 }
+
+/*
+ * The ESP-IDF layout: the five segments an ESP-IDF v5 build of an app gives (docs/protocol.md §7.2),
+ * in the order esptool's elf2image writes them: DROM (esp_app_desc_t, then read-only data), DRAM,
+ * IRAM (an endless loop at the entry point), a padding segment, and IROM at a file offset congruent
+ * to its address modulo the 64 KiB MMU page. The project's test and bench fixtures are made this way
+ * (tests/support/image-fixtures.ts); they are valid images, not runnable programs. Deterministic:
+ * the same spec gives the same bytes on every run.
+ */
+export interface IdfImageSpec {
+	version: string;
+	projectName?: string;
+	chip?: "esp32" | "esp32s3";
+	secureVersion?: number;
+	/** Bytes of read-only data after the descriptor. Default 4096. */
+	rodataSize?: number;
+	/** "pattern" (default): byte i = (i*7+3) & 0xff; "random": SHA-256(seed ‖ u32 counter) blocks. */
+	rodataFill?: "pattern" | "random";
+	/** Seed of the random fill (default: the version). */
+	seed?: string;
+}
+
+interface ChipLayout {
+	chipId: number;
+	drom: number;
+	irom: number;
+	iram: number;
+	dram: number;
+	/** Header byte 3: flash size (high nibble) and frequency (low nibble). */
+	flashByte: number;
+	maxChipRevFull: number;
+}
+
+const LAYOUTS: {readonly [chip: string]: ChipLayout} = {
+	esp32: {chipId: 0, drom: 0x3f400020, irom: 0x400d0020, iram: 0x40080000, dram: 0x3ffb0000, flashByte: 0x20, maxChipRevFull: 399},
+	esp32s3: {chipId: 9, drom: 0x3c010020, irom: 0x42000020, iram: 0x40374000, dram: 0x3fc90000, flashByte: 0x2f, maxChipRevFull: 99},
+};
+
+const MMU_PAGE = 0x10000;
+const IRAM_LENGTH = 0x410;
+const ENTRY_OFFSET = 0x400;
+
+/** The facts of an image made by buildIdfImage, known from its spec (not read back from the bytes). */
+export interface IdfImageFacts {
+	chip: string;
+	chipId: number;
+	projectName: string;
+	version: string;
+	secureVersion: number;
+	idfVer: string;
+	segmentCount: number;
+	entryAddr: number;
+	minChipRevFull: number;
+	maxChipRevFull: number;
+	appElfSha256: string;
+	compileDate: string;
+	compileTime: string;
+}
+
+export const IDF_VER = "v5.1.2";
+export const COMPILE_DATE = "Jan  1 2026";
+export const COMPILE_TIME = "12:00:00";
+
+export function idfImageFacts(spec: IdfImageSpec): IdfImageFacts {
+	const chip = spec.chip ?? "esp32";
+	const layout = LAYOUTS[chip];
+	const projectName = spec.projectName ?? DEFAULT_PROJECT;
+	const secureVersion = spec.secureVersion ?? 0;
+	return {
+		chip, chipId: layout.chipId, projectName, version: spec.version, secureVersion, idfVer: IDF_VER,
+		segmentCount: 5, entryAddr: layout.iram + ENTRY_OFFSET, minChipRevFull: 0, maxChipRevFull: layout.maxChipRevFull,
+		// No ELF exists; a stand-in digest that differs per image, where ESP-IDF puts the ELF's SHA-256.
+		appElfSha256: createHash("sha256").update(`${projectName} ${spec.version} ${chip} ${secureVersion}`).digest("hex"),
+		compileDate: COMPILE_DATE, compileTime: COMPILE_TIME,
+	};
+}
+
+function rodata(spec: IdfImageSpec): Uint8Array {
+	const size = spec.rodataSize ?? 4096;
+	const data = new Uint8Array(size);
+	if (spec.rodataFill === "random") {
+		const seed = new TextEncoder().encode(spec.seed ?? spec.version);
+		const block = new Uint8Array(seed.length + 4);
+		block.set(seed);
+		const view = new DataView(block.buffer);
+		for (let counter = 0, at = 0; at < size; counter++, at += 32) {
+			view.setUint32(seed.length, counter, false);
+			data.set(createHash("sha256").update(block).digest().subarray(0, Math.min(32, size - at)), at);
+		}
+	} else {
+		for (let i = 0; i < size; i++)
+			data[i] = (i * 7 + 3) & 0xff;
+	}
+	return data;
+}
+
+export function buildIdfImage(spec: IdfImageSpec): Uint8Array {
+	const facts = idfImageFacts(spec);
+	const layout = LAYOUTS[facts.chip];
+	if (!layout)
+		throw new RangeError(`no layout for chip ${facts.chip}`);
+	const descriptor = new Uint8Array(256);
+	const d = new DataView(descriptor.buffer);
+	d.setUint32(0, APP_DESC_MAGIC, true);
+	d.setUint32(4, facts.secureVersion, true);
+	putString(descriptor, 16, 32, facts.version);
+	putString(descriptor, 48, 32, facts.projectName);
+	putString(descriptor, 80, 16, facts.compileTime);
+	putString(descriptor, 96, 16, facts.compileDate);
+	putString(descriptor, 112, 32, facts.idfVer);
+	for (let i = 0; i < 32; i++)
+		descriptor[144 + i] = parseInt(facts.appElfSha256.slice(2 * i, 2 * i + 2), 16);
+	const ro = rodata(spec);
+	const drom = new Uint8Array(256 + ro.length);
+	drom.set(descriptor);
+	drom.set(ro, 256);
+	const iram = new Uint8Array(IRAM_LENGTH);
+	iram.set([0x06, 0xff, 0xff], ENTRY_OFFSET);	// Xtensa `j .`
+	const irom = new Uint8Array(4096);
+	for (let i = 0; i < irom.length; i++)
+		irom[i] = (i * 13 + 1) & 0xff;
+	const segments: {load: number; data: Uint8Array}[] = [
+		{load: layout.drom, data: drom},
+		{load: layout.dram, data: Uint8Array.of(0x11, 0x11, 0x11, 0x11, 0x22, 0x22, 0x22, 0x22, 0x33, 0x33, 0x33, 0x33, 0x44, 0x44, 0x44, 0x44)},
+		{load: layout.iram, data: iram},
+	];
+	let at = 24;
+	for (const segment of segments)
+		at += 8 + segment.data.length;
+	// The padding segment ends where IROM's 8-byte header must start for its data to be page-congruent.
+	let iromHeader = at - (at % MMU_PAGE) + (layout.irom % MMU_PAGE) - 8;
+	while (iromHeader < at + 8)
+		iromHeader += MMU_PAGE;
+	segments.push({load: 0, data: new Uint8Array(iromHeader - at - 8)});
+	segments.push({load: layout.irom, data: irom});
+	const end = iromHeader + 8 + irom.length;
+	const padded = (end + 1 + 15) & ~15;
+	const image = new Uint8Array(padded + 32);
+	const view = new DataView(image.buffer);
+	image[0] = IMAGE_MAGIC;
+	image[1] = segments.length;
+	image[2] = 2;	// DIO
+	image[3] = layout.flashByte;
+	view.setUint32(4, facts.entryAddr, true);
+	image[8] = 0xee;	// wp pin disabled
+	view.setUint16(12, layout.chipId, true);
+	view.setUint16(15, facts.minChipRevFull, true);
+	view.setUint16(17, facts.maxChipRevFull, true);
+	image[23] = 1;	// hash appended
+	let checksum = 0xef;
+	at = 24;
+	for (const segment of segments) {
+		view.setUint32(at, segment.load, true);
+		view.setUint32(at + 4, segment.data.length, true);
+		image.set(segment.data, at + 8);
+		at += 8 + segment.data.length;
+		for (let i = 0; i < segment.data.length; i++)
+			checksum ^= segment.data[i];
+	}
+	image[padded - 1] = checksum;
+	image.set(createHash("sha256").update(image.subarray(0, padded)).digest(), padded);
+	return image;
+}
+
+/** The project's fixture set: name → spec (the same seven images as the esptool-built cross-check set). */
+export const FIXTURE_SPECS: {readonly [name: string]: IdfImageSpec} = {
+	"app-1.0.0": {version: "1.0.0"},
+	"app-1.1.0": {version: "1.1.0"},
+	"app-2.0.0": {version: "2.0.0"},
+	"app-2.0.0-large": {version: "2.0.0-large", rodataSize: 1490000, rodataFill: "random", seed: "app-2.0.0-large"},
+	"app-2.0.0-esp32s3": {version: "2.0.0", chip: "esp32s3"},
+	"app-other-project": {version: "9.9.9", projectName: "some-other-app"},
+	"app-3.0.0-secure2": {version: "3.0.0", secureVersion: 2},
+};

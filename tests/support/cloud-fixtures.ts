@@ -1,26 +1,17 @@
 /* Image fixtures and small helpers shared by the cloud and client tests. */
 import {createHash} from "node:crypto";
-import {readFileSync} from "node:fs";
-import {fileURLToPath} from "node:url";
 import type {Cloud} from "../../host/cloud/cloud";
+import {fixtureBytes, fixtureImage} from "./image-fixtures";
 import type {MqttNode} from "./mqtt-node";
 
-const imagesDir = new URL("../../../shared/fixtures/images/", import.meta.url);
-
-/** Absolute path of a fixture image, e.g. fixtureImage("synthetic/app-2.0.0.bin"). */
-export function fixtureImage(relative: string): string {
-	return fileURLToPath(new URL(relative, imagesDir));
-}
+/** The fixture images (tests/support/image-fixtures.ts), e.g. fixtureImage("synthetic/app-2.0.0.bin"). */
+export {fixtureBytes, fixtureImage};
 
 export function md5Hex(bytes: Uint8Array): string {
 	return createHash("md5").update(bytes).digest("hex");
 }
 
-export function fixtureBytes(relative: string): Buffer {
-	return readFileSync(fixtureImage(relative));
-}
-
-/** The config a FAQ user-approval node reports (§2.1). */
+/** The config a FAQ user-approval node reports (docs/protocol.md §2.1). */
 export function approvalNodeConfig(nodeId: string, fwVersion = "1.0.0"): Record<string, unknown> {
 	return {
 		node_id: nodeId, config_version: "2020-03-20",
@@ -33,7 +24,7 @@ export function approvalNodeConfig(nodeId: string, fwVersion = "1.0.0"): Record<
 	};
 }
 
-/** Reports config and initial params, as a node does after connecting (§3.4). */
+/** Reports config and initial params, as a node does after connecting (docs/protocol.md §3.4). */
 export async function announce(node: MqttNode, rule = false): Promise<void> {
 	await node.publish("config", approvalNodeConfig(node.nodeId), rule ? "esp_node_config" : undefined);
 	await node.publish("params/local/init", {OTA: {Operation: "", Info: {}}}, rule ? "esp_init_params" : undefined);

@@ -1,13 +1,76 @@
 /*
- * The facts of the image fixtures (fixtures.json) and ways to derive broken or re-sealed images
- * from them. The re-sealing here walks the segments on its own, independently of ota/image.ts, so
- * the tests do not check the verifier against itself.
+ * The image fixtures: the project's own synthetic ESP32 app images, made by its image tool
+ * (host/tools/app-image.ts buildIdfImage) when a test first imports this module and cached in
+ * .fixtures/images/synthetic/ (gitignored; rewritten whenever the tool's output changes), with
+ * their facts; plus, when the cross-check folder is present, the esptool-built ("esptool/…") and real ESP-IDF
+ * ("real/…") images of the cross-check lane (tests/support/shared-fixtures.ts). Also ways to derive
+ * broken or re-sealed images. The re-sealing here walks the segments on its own, independently of
+ * ota/image.ts, so the tests do not check the verifier against itself; the facts of a generated
+ * image come from its spec, and its size and digests from node:crypto over the file.
  */
 import {createHash} from "node:crypto";
-import {readFileSync} from "node:fs";
-import {fixtureBytes, fixtureImage} from "./cloud-fixtures";
+import {mkdirSync, readFileSync, renameSync, writeFileSync} from "node:fs";
+import {fileURLToPath} from "node:url";
+import {FIXTURE_SPECS, buildIdfImage, idfImageFacts} from "../../host/tools/app-image";
+import {SKIP_REASON, sharedImageFacts, sharedImagePath, sharedFixturesPresent} from "./shared-fixtures";
 
-export {fixtureBytes, fixtureImage};
+/** Where the generated images are written (gitignored). */
+export const GENERATED_IMAGES = fileURLToPath(new URL("../../.fixtures/images/", import.meta.url));
+
+const sha256Hex = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
+
+function readOrNothing(path: string): Buffer | undefined {
+	try {
+		return readFileSync(path);
+	} catch {
+		return undefined;
+	}
+}
+
+/** Writes every fixture image the tool makes, unless the same bytes are already there. */
+function generateFixtures(): FixtureFacts[] {
+	mkdirSync(GENERATED_IMAGES + "synthetic", {recursive: true});
+	const facts: FixtureFacts[] = [];
+	for (const [name, spec] of Object.entries(FIXTURE_SPECS)) {
+		const path = `synthetic/${name}.bin`;
+		const image = buildIdfImage(spec);
+		const target = GENERATED_IMAGES + path;
+		const present = readOrNothing(target);
+		if (!present || !present.equals(image)) {
+			const temporary = `${target}.${process.pid}.tmp`;
+			writeFileSync(temporary, image);
+			renameSync(temporary, target);
+		}
+		const known = idfImageFacts(spec);
+		facts.push({
+			path, kind: "synthetic", chip: known.chip, chip_id: known.chipId, project_name: known.projectName,
+			version: known.version, secure_version: known.secureVersion, idf_ver: known.idfVer, size: image.length,
+			sha256: sha256Hex(image), hash_appended: true, checksum_valid: true, validation_hash_valid: true,
+			validation_hash: sha256Hex(image.subarray(0, image.length - 32)), segment_count: known.segmentCount,
+			entry_addr: "0x" + known.entryAddr.toString(16), min_chip_rev_full: known.minChipRevFull,
+			max_chip_rev_full: known.maxChipRevFull, app_elf_sha256: known.appElfSha256,
+			compile_date: known.compileDate, compile_time: known.compileTime,
+		});
+	}
+	return facts;
+}
+
+/**
+ * Absolute path of a fixture image: "synthetic/app-2.0.0.bin" (generated), "esptool/app-2.0.0.bin"
+ * (the esptool-built twin, cross-check lane) or "real/esp32-hello_world.bin" (ESP-IDF, cross-check lane).
+ */
+export function fixtureImage(relative: string): string {
+	if (relative.startsWith("esptool/") || relative.startsWith("real/")) {
+		if (!sharedFixturesPresent)
+			throw new Error(`${relative}: ${SKIP_REASON}`);
+		return sharedImagePath(relative.replace(/^esptool\//, "synthetic/"));
+	}
+	return GENERATED_IMAGES + relative;
+}
+
+export function fixtureBytes(relative: string): Buffer {
+	return readFileSync(fixtureImage(relative));
+}
 
 export interface FixtureFacts {
 	path: string;
@@ -33,7 +96,15 @@ export interface FixtureFacts {
 	compile_time: string;
 }
 
-export const fixtures: readonly FixtureFacts[] = (JSON.parse(readFileSync(fixtureImage("fixtures.json"), "utf8")) as {images: FixtureFacts[]}).images;
+/** The project's generated images. */
+export const generatedFixtures: readonly FixtureFacts[] = generateFixtures();
+
+/** The cross-check lane's images, as "esptool/…" and "real/…" (empty without the cross-check folder). */
+export const sharedFixtures: readonly FixtureFacts[] = sharedImageFacts().map((facts) =>
+	({...facts, path: facts.path.replace(/^synthetic\//, "esptool/")}) as unknown as FixtureFacts);
+
+/** Every image a test can iterate over: the generated ones, and the cross-check ones when present. */
+export const fixtures: readonly FixtureFacts[] = [...generatedFixtures, ...sharedFixtures];
 
 export function fixture(path: string): FixtureFacts {
 	const found = fixtures.find((f) => f.path === path);

@@ -27,11 +27,15 @@ export class NodeProcess {
 		return this.lines.find(line => pattern.test(line))!;
 	}
 
-	/** Sends a console command and returns the lines it printed (those that follow within `settleMs`). */
-	async command(line: string, settleMs = 300): Promise<string[]> {
+	/**
+	 * Sends a console command and returns the lines printed since, once a line matches `until` (an
+	 * event, not a sleep); without `until`, at once (for commands whose effect is awaited otherwise).
+	 */
+	async command(line: string, until?: RegExp, timeoutMs = 20_000): Promise<string[]> {
 		const from = this.lines.length;
 		this.node.send(line);
-		await new Promise(resolve => setTimeout(resolve, settleMs));
+		if (until)
+			await waitUntil(() => this.lines.slice(from).some(printed => until.test(printed)), `a line matching ${until} after "${line}"`, timeoutMs);
 		return this.lines.slice(from);
 	}
 

@@ -15,13 +15,13 @@ import type {OtaJob} from "../../ota/otaurl";
 import type {BootControl, HttpClient, ImageState, UpdatePartition} from "../../ota/ports";
 import type {UpdateOutcome, UpdateProgress} from "../../ota/update-engine";
 import {startBroker, type TestBroker} from "./broker";
+import {fixtureImage} from "./image-fixtures";
 import {RecordingLog} from "./recording-log";
 import {waitUntil} from "./wait";
 
-export const FIXTURES = new URL("../../../shared/fixtures/images/", import.meta.url);
-
+/** Absolute path of a fixture image (tests/support/image-fixtures.ts). */
 export function fixturePath(name: string): string {
-	return new URL(name, FIXTURES).pathname;
+	return fixtureImage(name);
 }
 
 /** A BootControl whose running image is a fixture file; state and calls are recorded. */
@@ -113,6 +113,12 @@ export interface OtaRig {
 	infos(): unknown[];
 	/** Waits (real time) until `condition` holds. */
 	until(condition: () => boolean, what: string): Promise<void>;
+	/**
+	 * Resolves once everything the node published so far has reached the broker: a marker published
+	 * on the node's own connection arrives after it (MQTT keeps one connection's order). The event to
+	 * wait on before a "nothing was published" assertion, instead of a sleep.
+	 */
+	settled(): Promise<void>;
 	/** Publishes on the node's params/remote. */
 	write(payload: string): Promise<void>;
 	close(): Promise<void>;
@@ -128,6 +134,7 @@ export async function startOtaRig(options: {ota?: Partial<OtaOptions>; boot?: Fi
 	const boot = options.boot ?? new FixtureBoot();
 	const installer = new RecordingInstaller();
 	const topic = (suffix: string) => `node/${nodeId}/${suffix}`;
+	let settledCount = 0;
 	const rig: OtaRig = {
 		broker, timers, log, store, boot, installer, nodeId,
 		offer: undefined,
@@ -136,6 +143,12 @@ export async function startOtaRig(options: {ota?: Partial<OtaOptions>; boot?: Fi
 		statuses: () => broker.messages.filter(m => m.topic === topic("otastatus")).map(m => JSON.parse(m.payload)),
 		infos: () => broker.messages.filter(m => m.topic === topic("params/local")).map(m => JSON.parse(m.payload).OTA?.Info).filter(info => info !== undefined),
 		until: (condition, what) => waitUntil(condition, what),
+		async settled() {
+			await new Promise(resolve => setImmediate(resolve));
+			const marker = `rig/settled/${++settledCount}`;
+			await new Promise<void>((resolve, reject) => session.publish(marker, "", error => error ? reject(error) : resolve()));
+			await broker.waitFor(m => m.topic === marker);
+		},
 		write: payload => broker.publish(topic("params/remote"), payload),
 		async close() {
 			rig.firmware.stop();

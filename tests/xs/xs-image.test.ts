@@ -5,13 +5,13 @@
 import assert from "node:assert/strict";
 import {readFileSync} from "node:fs";
 import {checkUpgrade, HEADER_PROBE_LENGTH, ImageError, parseImageHeader} from "../../ota/image";
+import {fixtureImage, fixtures as fixtureList, sharedFixtures} from "../support/image-fixtures";
 import {XsGuest} from "./harness/xs-guest";
 
-const FIXTURES = new URL("../../../shared/fixtures/images/", import.meta.url);
-const fixtures = JSON.parse(readFileSync(new URL("fixtures.json", FIXTURES), "utf8")) as {images: {path: string; version: string; project_name: string; secure_version: number; chip_id: number}[]};
+const fixtures = {images: fixtureList};
 
 function probe(path: string): Uint8Array {
-	return new Uint8Array(readFileSync(new URL(path, FIXTURES)).subarray(0, HEADER_PROBE_LENGTH));
+	return new Uint8Array(readFileSync(fixtureImage(path)).subarray(0, HEADER_PROBE_LENGTH));
 }
 
 /** What the same check gives on Node (JSON round trip, as the bridge carries it). */
@@ -46,7 +46,7 @@ describe("real XS lane: image header checks", function () {
 
 	it("parses every fixture's header as fixtures.json says and judges it as Node does", async () => {
 		const running = probe("synthetic/app-1.0.0.bin");
-		assert.equal(fixtures.images.length, 10);
+		assert.equal(fixtures.images.length, sharedFixtures.length + 7);
 		for (const image of fixtures.images) {
 			const result = await inXs(probe(image.path), running) as {candidate: {version: string; projectName: string; secureVersion: number; chipId: number}};
 			assert.equal(result.candidate.version, image.version, image.path);

@@ -6,11 +6,10 @@
 import assert from "node:assert/strict";
 import {readFileSync} from "node:fs";
 import {fileImage} from "./harness/image-server";
+import {fixture as facts, fixtureImage} from "../support/image-fixtures";
 import {approveOffered, md5OfFile, offerFor, startXsOtaRig, type XsOtaRig} from "./harness/ota-rig";
 
-const FIXTURES = new URL("../../../shared/fixtures/images/", import.meta.url);
-const fixtures = JSON.parse(readFileSync(new URL("fixtures.json", FIXTURES), "utf8")) as {images: {path: string; sha256: string; size: number}[]};
-const fixture = (path: string) => ({path: new URL(path, FIXTURES).pathname, facts: fixtures.images.find(image => image.path === path)!});
+const fixture = (path: string) => ({path: fixtureImage(path), facts: facts(path)});
 
 describe("real XS lane: user-approval OTA flow", function () {
 	this.timeout(60000);

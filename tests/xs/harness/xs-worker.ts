@@ -25,7 +25,7 @@ export interface CreationSizes {
 	readonly stack: number;
 }
 
-/** `-p esp32` defaults (moddable-facts §11.7). */
+/** `-p esp32` defaults (docs/moddable.md §11.7). */
 export const ESP32_CREATION: CreationSizes = Object.freeze({chunk: 32768, chunkIncrement: 1024, heap: 2048, heapIncrement: 64, stack: 384});
 
 /** One command's meter, as the worker reports it. */

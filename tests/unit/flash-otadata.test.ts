@@ -3,11 +3,11 @@
  */
 import assert from "node:assert/strict";
 import {crc32} from "node:zlib";
-import {SECTOR_SIZE} from "../host/adapters/flash";
+import {SECTOR_SIZE} from "../../host/adapters/flash";
 import {
 	OTA_SELECT_ENTRY_SIZE, OtaImgState, activeOtadata, decodeEntry, encodeEntry, entryValid, newEntry, otaSelectCrc, romCrc32Le,
-} from "../host/adapters/otadata";
-import {tempDevice, type TempDevice} from "./support/host-device";
+} from "../../host/adapters/otadata";
+import {tempDevice, type TempDevice} from "../support/host-device";
 
 describe("otadata (esp_ota_select_entry_t)", () => {
 	it("computes the ROM CRC-32 with zlib's conventions: crc argument = previous result", () => {

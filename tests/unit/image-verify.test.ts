@@ -3,9 +3,10 @@
  * shapes, and over corrupt variants derived from them.
  */
 import assert from "node:assert/strict";
-import {ImageVerifier, verifyImage, type ImageVerdict} from "../ota/image";
-import {createDigest} from "../host/adapters/digest";
-import {fixtureCopy, fixtures, getU32, reseal, segmentsEnd, setU32, withByte} from "./support/image-fixtures";
+import {ImageVerifier, verifyImage, type ImageVerdict} from "../../ota/image";
+import {createDigest} from "../../host/adapters/digest";
+import {fixtureCopy, fixtures, getU32, reseal, segmentsEnd, setU32, withByte} from "../support/image-fixtures";
+import {requireSharedFixtures} from "../support/shared-fixtures";
 
 /** Streams `image` in chunks of the given sizes (cycled), each chunk copied to an odd byte offset so the word path meets unaligned views. */
 function streamed(image: Uint8Array, sizes: readonly number[], options?: {chipId?: number; capacity?: number}): ImageVerdict {
@@ -127,7 +128,6 @@ describe("image verification (ImageVerifier)", () => {
 		assert.equal(verifyImage(s3, createDigest).valid, true);
 		assertInvalid(verifyImage(s3, createDigest, {chipId: 0}), /esp32s3.*esp32/);
 		assert.equal(verifyImage(fixtureCopy("synthetic/app-2.0.0-esp32s3.bin"), createDigest, {chipId: 9}).valid, true);
-		assertInvalid(verifyImage(fixtureCopy("real/esp32s3-hello_world.bin"), createDigest, {chipId: 0}), /chip/);
 	});
 
 	it("treats a broken app descriptor as ESP-IDF does: the hash fails; sealed, the image verifies without facts", () => {
@@ -157,7 +157,24 @@ describe("image verification (ImageVerifier)", () => {
 	});
 
 	it("refuses a flash-mapped segment whose file offset does not match its address modulo 64 KiB (checked for esp32 and esp32s3)", () => {
-		for (const path of [base, "synthetic/app-2.0.0-esp32s3.bin", "real/esp32-simple_ota.bin"]) {
+		for (const path of [base, "synthetic/app-2.0.0-esp32s3.bin"])
+			checkMmuPage(path);
+	});
+
+	describe("cross-check lane: real ESP-IDF images", () => {
+		before(function () {
+			requireSharedFixtures(this);
+		});
+		it("refuses a real image of another chip", () => {
+			assertInvalid(verifyImage(fixtureCopy("real/esp32s3-hello_world.bin"), createDigest, {chipId: 0}), /chip/);
+		});
+		it("checks the MMU page congruence of an older ESP-IDF layout (IROM before the RAM segments)", () => {
+			checkMmuPage("real/esp32-simple_ota.bin");
+		});
+	});
+
+	function checkMmuPage(path: string): void {
+		{
 			const image = fixtureCopy(path);
 			// The IROM segment: the one whose data sits at a 64 KiB-congruent offset other than the first.
 			let at = 24;
@@ -176,7 +193,7 @@ describe("image verification (ImageVerifier)", () => {
 			// A chip without a mapping table is not checked.
 			assert.equal(verifyImage(reseal(withByte(moved, 12, 13)), createDigest).valid, true, path);
 		}
-	});
+	}
 
 	it("refuses an image longer than the partition", () => {
 		const image = fixtureCopy(base);

@@ -3,15 +3,15 @@
  */
 import assert from "node:assert/strict";
 import {writeFileSync} from "node:fs";
-import {HostBootControl, type RestartReason} from "../host/adapters/boot-control";
-import {NoBootableImageError, boot, provision, type BootResult} from "../host/adapters/bootloader";
-import {efusePath} from "../host/adapters/efuse";
-import {SECTOR_SIZE} from "../host/adapters/flash";
-import type {HostDevice} from "../host/adapters/host-device";
-import {OtaImgState, newEntry} from "../host/adapters/otadata";
-import {HostUpdatePartition} from "../host/adapters/update-partition";
-import {fixtureCopy} from "./support/image-fixtures";
-import {tempDevice, type TempDevice} from "./support/host-device";
+import {HostBootControl, type RestartReason} from "../../host/adapters/boot-control";
+import {NoBootableImageError, boot, provision, type BootResult} from "../../host/adapters/bootloader";
+import {efusePath} from "../../host/adapters/efuse";
+import {SECTOR_SIZE} from "../../host/adapters/flash";
+import type {HostDevice} from "../../host/adapters/host-device";
+import {OtaImgState, newEntry} from "../../host/adapters/otadata";
+import {HostUpdatePartition} from "../../host/adapters/update-partition";
+import {fixtureCopy} from "../support/image-fixtures";
+import {tempDevice, type TempDevice} from "../support/host-device";
 
 const v1 = "synthetic/app-1.0.0.bin";
 const v2 = "synthetic/app-2.0.0.bin";

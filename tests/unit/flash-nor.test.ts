@@ -5,11 +5,11 @@ import assert from "node:assert/strict";
 import {mkdtempSync, rmSync, statSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {DEFAULT_FLASH_SIZE, FileFlash, FlashPartition, SECTOR_SIZE} from "../host/adapters/flash";
+import {DEFAULT_FLASH_SIZE, FileFlash, FlashPartition, SECTOR_SIZE} from "../../host/adapters/flash";
 import {
 	APP_ALIGNMENT, PartitionTableError, SUBTYPE_OTA_0, TYPE_APP, TYPE_DATA, parsePartitionTable, readPartitionTable,
-} from "../host/adapters/partitions";
-import {fixture} from "./support/image-fixtures";
+} from "../../host/adapters/partitions";
+import {fixture} from "../support/image-fixtures";
 
 describe("file-backed NOR flash", () => {
 	let dir: string;

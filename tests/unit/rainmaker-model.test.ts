@@ -1,13 +1,12 @@
 import assert from "node:assert/strict";
-import {readFileSync} from "node:fs";
-import {Device, Node, Param, CONFIG_VERSION} from "../rainmaker/model";
-import type {NodeInfo} from "../rainmaker/model";
-import {seedOtaService, seedNodeInfo} from "./support/seed-node";
-
-const seedText = readFileSync(new URL("../../shared/seed/000_aacea1d562dd86a9.txt", import.meta.url), "utf8");
+import {Device, Node, Param, CONFIG_VERSION} from "../../rainmaker/model";
+import type {NodeInfo} from "../../rainmaker/model";
+import {seedOtaService, seedNodeInfo} from "../support/seed-node";
+import {requireSharedFixtures, sharedSeedText} from "../support/shared-fixtures";
 
 /** The JSON text of the seed between two headings (the FAQ prints its JSON examples as plain text). */
 function seedJson(after: string, before: string): unknown {
+	const seedText = sharedSeedText();
 	const start = seedText.indexOf(after);
 	const end = seedText.indexOf(before, start);
 	assert.ok(start >= 0 && end > start, `seed sections ${after} / ${before} not found`);
@@ -31,9 +30,14 @@ function assertFields(actual: unknown, expected: unknown, path: string): void {
 }
 
 describe("rainmaker model", () => {
-	describe("against the seed FAQ's JSON", () => {
-		const seedConfig = seedJson("Node Configuration JSON", "Node Parameters JSON") as {[key: string]: unknown};
-		const seedParams = seedJson("Initial State", "When Update Available") as {OTA: {[key: string]: unknown}};
+	describe("against the seed FAQ's JSON (cross-check lane: the FAQ text, tests/support/shared-fixtures.ts)", () => {
+		let seedConfig: {[key: string]: unknown};
+		let seedParams: {OTA: {[key: string]: unknown}};
+		before(function () {
+			requireSharedFixtures(this);
+			seedConfig = seedJson("Node Configuration JSON", "Node Parameters JSON") as {[key: string]: unknown};
+			seedParams = seedJson("Initial State", "When Update Available") as {OTA: {[key: string]: unknown}};
+		});
 
 		function seedNode(): Node {
 			const node = new Node("node-seed-1", seedNodeInfo());
@@ -65,7 +69,7 @@ describe("rainmaker model", () => {
 		});
 	});
 
-	describe("node config (§6.4)", () => {
+	describe("node config (docs/protocol.md §6.4)", () => {
 		const info: NodeInfo = {name: "Lamp", fw_version: "1.2.3", type: "Lightbulb", project_name: "rainmaker_ota_xs", platform: "esp32"};
 
 		it("emits info in the reference's key order, with model defaulting to project_name", () => {

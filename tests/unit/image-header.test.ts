@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import {
 	APP_DESC_END, CHIP_IDS, HEADER_PROBE_LENGTH, ImageError, chipName, decodeUtf8, parseImageHeader,
-} from "../ota/image";
-import {fixtureCopy, fixtures, setU32, withByte} from "./support/image-fixtures";
+} from "../../ota/image";
+import {fixtureCopy, fixtures, setU32, withByte} from "../support/image-fixtures";
 
 describe("image header (parseImageHeader)", () => {
 	for (const facts of fixtures) {

@@ -5,12 +5,12 @@
 import assert from "node:assert/strict";
 import {copyFileSync} from "node:fs";
 import {join} from "node:path";
-import {HostBootControl} from "../host/adapters/boot-control";
-import {boot, provision} from "../host/adapters/bootloader";
-import {FileFlash, SECTOR_SIZE} from "../host/adapters/flash";
-import {HostUpdatePartition} from "../host/adapters/update-partition";
-import {fixtureCopy} from "./support/image-fixtures";
-import {tempDevice, type TempDevice} from "./support/host-device";
+import {HostBootControl} from "../../host/adapters/boot-control";
+import {boot, provision} from "../../host/adapters/bootloader";
+import {FileFlash, SECTOR_SIZE} from "../../host/adapters/flash";
+import {HostUpdatePartition} from "../../host/adapters/update-partition";
+import {fixtureCopy} from "../support/image-fixtures";
+import {tempDevice, type TempDevice} from "../support/host-device";
 
 class PowerLoss extends Error {}
 

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import {
 	DEFAULT_TOPIC_FORM, RULE_INIT_PARAMS, RULE_NODE_CONFIG, RULE_OTA_FETCH, RULE_OTA_STATUS, RULE_SET_PARAMS,
 	parseNodeTopic, publishTopic, subscribeTopic,
-} from "../rainmaker/topics";
+} from "../../rainmaker/topics";
 
-describe("rainmaker topics (§3.2, §3.3)", () => {
+describe("rainmaker topics (docs/protocol.md §3.2, §3.3)", () => {
 	it("builds plain and basic-ingest publish topics", () => {
 		assert.equal(publishTopic("abc", "config", RULE_NODE_CONFIG, "plain"), "node/abc/config");
 		assert.equal(publishTopic("abc", "config", RULE_NODE_CONFIG, "basic-ingest"), "$aws/rules/esp_node_config/node/abc/config");

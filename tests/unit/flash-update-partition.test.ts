@@ -2,14 +2,14 @@
  * HostUpdatePartition: esp_ota_begin/write/end/abort semantics on the host flash.
  */
 import assert from "node:assert/strict";
-import {HostBootControl} from "../host/adapters/boot-control";
-import {boot, provision, type BootResult} from "../host/adapters/bootloader";
-import {SECTOR_SIZE} from "../host/adapters/flash";
-import type {HostDevice} from "../host/adapters/host-device";
-import {OtaImgState} from "../host/adapters/otadata";
-import {HostUpdatePartition} from "../host/adapters/update-partition";
-import {fixtureCopy, withByte} from "./support/image-fixtures";
-import {tempDevice, type TempDevice} from "./support/host-device";
+import {HostBootControl} from "../../host/adapters/boot-control";
+import {boot, provision, type BootResult} from "../../host/adapters/bootloader";
+import {SECTOR_SIZE} from "../../host/adapters/flash";
+import type {HostDevice} from "../../host/adapters/host-device";
+import {OtaImgState} from "../../host/adapters/otadata";
+import {HostUpdatePartition} from "../../host/adapters/update-partition";
+import {fixtureCopy, withByte} from "../support/image-fixtures";
+import {tempDevice, type TempDevice} from "../support/host-device";
 
 const v1 = "synthetic/app-1.0.0.bin";
 const v2 = "synthetic/app-2.0.0.bin";
