@@ -8,6 +8,7 @@
  * the host partition, the simulated bootloader and the `image` command.
  */
 import type {Digest, DigestFactory} from "./ports";
+import {StatusText} from "./status";
 
 /** sizeof(esp_image_header_t). */
 export const IMAGE_HEADER_LENGTH = 24;
@@ -127,21 +128,23 @@ export interface UpgradeChecks {
 }
 
 /**
- * The node's verdict on a candidate image against the running one (spec §5.12): undefined when it
- * may be installed, else the reference's `rejected` text. Chip first (esp_https_ota refuses a
- * foreign chip before the app's validate callback runs), then project, version, secure version.
- * The strings hold the bytes up to the first NUL, so comparing them equals the 32-byte memcmp for
- * the NUL-padded fields ESP-IDF writes.
+ * The node's verdict on a candidate image against the running one (docs/protocol.md §5.12):
+ * undefined when it may be installed, else the reference's `rejected` text, in the reference's
+ * order: project, version, secure version (validate_image_header on the app descriptor), then the
+ * chip (esp_https_ota_perform's chip id check, after the descriptor was validated). So a foreign
+ * project built for another chip gets "Project Name mismatch", as from the reference. The strings
+ * hold the bytes up to the first NUL, so comparing them equals the 32-byte memcmp for the
+ * NUL-padded fields ESP-IDF writes.
  */
 export function checkUpgrade(candidate: AppImageInfo, running: AppImageInfo, minSecureVersion: number, checks: UpgradeChecks = {}): string | undefined {
-	if (candidate.chipId !== running.chipId)
-		return "Chip revision mismatch";
 	if (!checks.skipProjectCheck && candidate.projectName !== running.projectName)
-		return "Project Name mismatch";
+		return StatusText.projectMismatch;
 	if (!checks.skipVersionCheck && candidate.version === running.version)
-		return "Same version received";
+		return StatusText.sameVersion;
 	if (!checks.skipSecureVersionCheck && candidate.secureVersion < minSecureVersion)
-		return "Lower secure version received";
+		return StatusText.lowerSecureVersion;
+	if (candidate.chipId !== running.chipId)
+		return StatusText.chipMismatch;
 	return undefined;
 }
 

@@ -29,13 +29,16 @@ describe("upgrade checks (checkUpgrade)", () => {
 		assert.equal(checkUpgrade(info("synthetic/app-1.0.0.bin"), running, 0, {skipVersionCheck: true}), undefined);
 	});
 
-	it("refuses another chip: \"Chip revision mismatch\", whatever is skipped, before any other check", () => {
+	it("refuses another chip: \"Chip revision mismatch\", whatever is skipped, after the descriptor checks (§5.12 order)", () => {
 		const s3 = info("synthetic/app-2.0.0-esp32s3.bin");
 		const all = {skipProjectCheck: true, skipVersionCheck: true, skipSecureVersionCheck: true};
 		assert.equal(checkUpgrade(s3, running, 0), "Chip revision mismatch");
 		assert.equal(checkUpgrade(s3, running, 0, all), "Chip revision mismatch");
-		assert.equal(checkUpgrade(info("real/esp32s3-hello_world.bin"), running, 0), "Chip revision mismatch");
-		assert.equal(checkUpgrade({...running, chipId: 9}, running, 0), "Chip revision mismatch");
+		assert.equal(checkUpgrade({...running, chipId: 9}, running, 0, {skipVersionCheck: true}), "Chip revision mismatch");
+		// A foreign image (another project, another chip) gets the reference's first text.
+		assert.equal(checkUpgrade(info("real/esp32s3-hello_world.bin"), running, 0), "Project Name mismatch");
+		assert.equal(checkUpgrade({...s3, version: running.version}, running, 0), "Same version received");
+		assert.equal(checkUpgrade({...s3, secureVersion: 0}, running, 1), "Lower secure version received");
 	});
 
 	it("refuses a secure version below the eFuse minimum: \"Lower secure version received\", unless skipped", () => {

@@ -41,8 +41,8 @@ describe("firmware update engine against a real HTTP(S) server and the simulated
 		assert.equal(device.version, "2.0.0");
 		assert.deepEqual(device.boots.map(b => [b.label, b.info.version, b.state]), [["ota_0", "1.0.0", "valid"], ["ota_1", "2.0.0", "pending-verify"]]);
 		assert.deepEqual(texts(device.nodeId, job.id), SUCCESSFUL_INSTALL);
-		await waitUntil(() => device!.firmware?.guard.pendingVerify === false, "confirmation");
-		assert.equal(device.firmware!.guard.pendingVerify, false);
+		await waitUntil(() => device!.firmware?.ota.state === "idle", "confirmation");
+		assert.equal(device.firmware!.ota.state, "idle");
 		device.powerOff();
 		const again = device.inspect();
 		assert.deepEqual([again.info.version, again.state], ["2.0.0", "valid"], "confirmed image stays");
@@ -71,7 +71,7 @@ describe("firmware update engine against a real HTTP(S) server and the simulated
 		["another project", fixturePath("synthetic/app-other-project.bin"), "Project Name mismatch"],
 		["the running version", v1, "Same version received"],
 		["another chip", fixturePath("synthetic/app-2.0.0-esp32s3.bin"), "Chip revision mismatch"],
-		["a real image of another chip", fixturePath("real/esp32s3-hello_world.bin"), "Chip revision mismatch"],
+		["a real image of another project and chip", fixturePath("real/esp32s3-hello_world.bin"), "Project Name mismatch"],
 		["a lower secure version", fixturePath("synthetic/app-3.0.0-secure2.bin"), "Lower secure version received", 3],
 	];
 	for (const [what, image, text, secureVersion] of refusals) {

@@ -13,6 +13,7 @@
  */
 import type {DigestFactory, UpdatePartition} from "../../ota/ports";
 import {IMAGE_MAGIC} from "../../ota/image";
+import {ImageInvalidError} from "../../ota/outcome";
 import {createDigest as nodeDigest} from "./digest";
 import {SECTOR_SIZE, type FlashPartition} from "./flash";
 import type {HostDevice} from "./host-device";
@@ -105,9 +106,16 @@ export class HostUpdatePartition implements UpdatePartition {
 			throw new Error("OTA end failed: nothing was written");
 		const verdict = verifySlotImage(this.#slot(), this.#createDigest, this.#device.efuse.chipId);
 		if (!verdict.valid)
-			throw new Error("Image validation failed: " + verdict.reason);
+			throw new ImageInvalidError(verdict.reason ?? "invalid image");
 		this.#device.otadata.select(this.#target, this.#device.slots.length, OtaImgState.NEW);
 		this.#recorded = undefined;
+	}
+
+	/** esp_partition_read of the slot's bytes written so far (the MD5 of a resumed image). */
+	read(offset: number, into: Uint8Array): void {
+		if (offset < 0 || offset + into.length > this.#written)
+			throw new RangeError("OTA read of " + into.length + " bytes at " + offset + " outside the " + this.#written + " bytes written");
+		into.set(this.#slot().read(offset, into.length));
 	}
 
 	abort(): void {
