@@ -79,8 +79,9 @@ export class HostUpdatePartition implements UpdatePartition {
 			throw new Error("OTA image has invalid magic byte (expected 0xE9, saw 0x" + chunk[0].toString(16).padStart(2, "0") + ")");
 		// esp_ota_write's erase-as-you-go: a write starting on a sector boundary erases the sectors it
 		// touches; one starting inside a sector erases the following ones it reaches.
+		// The last sector is the one holding the chunk's last byte (ESP-IDF: (wrote_size + size - 1) / sector).
 		const first = Math.floor(at / SECTOR_SIZE);
-		const last = Math.floor((at + chunk.length) / SECTOR_SIZE);
+		const last = Math.floor((at + chunk.length - 1) / SECTOR_SIZE);
 		let eraseFrom = -1;
 		let eraseSectors = 0;
 		if (at % SECTOR_SIZE === 0) {

@@ -89,10 +89,14 @@ export class SimNode {
 	restarts = 0;
 	readonly #options: Partial<OtaOptions>;
 
-	constructor(options: {nodeId?: string; ota?: Partial<OtaOptions>; factory?: Uint8Array} = {}) {
+	readonly #openDevice: (flashFile: string) => HostDevice;
+
+	/** `openDevice`: how the flash file is opened (a benchmark counts flash operations there). */
+	constructor(options: {nodeId?: string; ota?: Partial<OtaOptions>; factory?: Uint8Array; openDevice?: (flashFile: string) => HostDevice} = {}) {
 		this.nodeId = options.nodeId ?? "unit-node";
 		this.#options = {...FAST, ...options.ota};
-		const device = HostDevice.open({flashFile: join(this.dir, "flash.bin"), sync: false});
+		this.#openDevice = options.openDevice ?? (flashFile => HostDevice.open({flashFile, sync: false}));
+		const device = this.#openDevice(join(this.dir, "flash.bin"));
 		provision(device, options.factory ?? V1);
 		device.close();
 		this.broker.onPublish = message => {
@@ -109,7 +113,7 @@ export class SimNode {
 
 	/** Boots the flash and starts the firmware; runs the clock until the node has started. */
 	powerOn(): BootResult {
-		const device = HostDevice.open({flashFile: join(this.dir, "flash.bin"), sync: false});
+		const device = this.#openDevice(join(this.dir, "flash.bin"));
 		this.device = device;
 		let booted: BootResult;
 		try {
