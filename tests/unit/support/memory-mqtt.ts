@@ -1,10 +1,11 @@
 /*
- * An in-memory MQTT broker and session for the fast lane: no sockets, every delivery and PUBACK
- * runs as a 0 ms timer of the test's VirtualTimers, so a test drives the whole exchange with
- * timers.advance(). The session keeps the port's promises (QoS 1 PUBACK callbacks, subscriptions
- * renewed on every connect, in-flight publishes failed when the link drops).
+ * An in-memory MQTT broker for the fast lane, and a transport to it under the core session
+ * (rainmaker/mqtt-session.ts): no sockets; every CONNACK, delivery and PUBACK runs as a 0 ms timer
+ * of the test's VirtualTimers, so a test drives the whole exchange with timers.advance(), and the
+ * session logic under test is the firmware's own.
  */
-import type {MqttSession, PublishDone} from "../../../rainmaker/ports";
+import {ReconnectingMqttSession, type MqttTransport, type MqttTransportEvents} from "../../../rainmaker/mqtt-session";
+import type {Log} from "../../../rainmaker/ports";
 import type {VirtualTimers} from "../../../host/adapters/virtual-timers";
 
 export interface Message {
@@ -13,45 +14,60 @@ export interface Message {
 	readonly payload: string;
 }
 
+const quiet: Log = {info() {}, warn() {}, error() {}};
+
 export class MemoryBroker {
 	readonly timers: VirtualTimers;
 	readonly messages: Message[] = [];
-	readonly #sessions = new Set<MemorySession>();
+	readonly #links = new Set<MemoryTransport>();
 	/** Called for every publish a client makes (the cloud's rules). */
 	onPublish?: (message: Message) => void;
-	/** False: connections fail (the node retries every second). */
+	/** False: connection attempts are refused. */
 	reachable = true;
-	/** Refuses a publish (no PUBACK, the link drops, as an MQTT 3.1.1 broker does). */
+	/** Answer CONNECT at all (false: the attempt hangs until the session's connect timeout). */
+	answers = true;
+	/** Refuses a publish: no PUBACK, the link drops (as an MQTT 3.1.1 broker does). */
 	refuse?: (message: Message) => boolean;
+	/** Withholds PUBACKs (the publish stays in flight). */
+	holdAcks = false;
 
 	constructor(timers: VirtualTimers) {
 		this.timers = timers;
 	}
 
-	session(clientId: string): MemorySession {
-		return new MemorySession(this, clientId);
+	/** A session of the core over a transport to this broker. */
+	session(clientId: string, log: Log = quiet): ReconnectingMqttSession & {transport: MemoryTransport} {
+		const transport = new MemoryTransport(this, clientId);
+		const session = new ReconnectingMqttSession(transport, this.timers, log) as ReconnectingMqttSession & {transport: MemoryTransport};
+		session.transport = transport;
+		return session;
 	}
 
-	/** Publishes to every session subscribed to `topic` (exact match; the node subscribes to exact topics). */
+	/** Publishes to every connected client subscribed to `topic` (exact match). */
 	publish(topic: string, payload: string): void {
 		this.messages.push({clientId: "", topic, payload});
-		for (const session of this.#sessions)
-			session.deliver(topic, payload);
+		for (const link of this.#links)
+			link.deliver(topic, payload);
 	}
 
 	on(topic: string): Message[] {
 		return this.messages.filter(message => message.topic === topic);
 	}
 
-	attach(session: MemorySession): void {
-		this.#sessions.add(session);
+	/** Drops every connection (the sessions reconnect after their back-off). */
+	dropAll(reason = "connection reset"): void {
+		for (const link of Array.from(this.#links))
+			link.drop(reason);
 	}
 
-	detach(session: MemorySession): void {
-		this.#sessions.delete(session);
+	attach(link: MemoryTransport): void {
+		this.#links.add(link);
 	}
 
-	/** A client's publish arrives. Returns false when the broker refuses it. */
+	detach(link: MemoryTransport): void {
+		this.#links.delete(link);
+	}
+
 	received(message: Message): boolean {
 		if (this.refuse?.(message))
 			return false;
@@ -61,100 +77,91 @@ export class MemoryBroker {
 	}
 }
 
-export class MemorySession implements MqttSession {
-	onConnect?: (first: boolean) => void;
-	onDisconnect?: (reason: string) => void;
-	onMessage?: (topic: string, payload: string) => void;
+export class MemoryTransport implements MqttTransport {
+	readonly endpoint = "broker.test:1883";
 	readonly #broker: MemoryBroker;
-	readonly #clientId: string;
-	readonly #topics = new Set<string>();
-	readonly #inFlight = new Set<PublishDone | undefined>();
-	#linkUp = false;
-	#closed = false;
-	#connections = 0;
+	readonly clientId: string;
+	readonly subscriptions: string[] = [];
+	#topics = new Set<string>();
+	#events: MqttTransportEvents | undefined;
+	#up = false;
+	opens = 0;
 
 	constructor(broker: MemoryBroker, clientId: string) {
 		this.#broker = broker;
-		this.#clientId = clientId;
+		this.clientId = clientId;
 	}
 
-	get connected(): boolean {
-		return this.#linkUp;
-	}
-
-	connect(): void {
-		this.#broker.timers.set(() => this.#up(), 0);
+	open(events: MqttTransportEvents): void {
+		this.opens++;
+		this.#events = events;
+		this.#topics = new Set();
+		const broker = this.#broker;
+		broker.timers.set(() => {
+			if (this.#events !== events || !broker.answers)
+				return;
+			if (!broker.reachable) {
+				this.#events = undefined;
+				events.lost("connection refused");
+				return;
+			}
+			this.#up = true;
+			broker.attach(this);
+			events.connected();
+		}, 0);
 	}
 
 	close(): void {
-		this.#closed = true;
-		this.#down("session closed");
+		this.#up = false;
+		this.#events = undefined;
+		this.#broker.detach(this);
 	}
 
-	/** The link drops (the session reconnects after 1 s). */
-	drop(reason = "connection lost"): void {
-		if (!this.#linkUp)
-			return;
-		this.#down(reason);
-		this.onDisconnect?.(reason);
-		this.#broker.timers.set(() => this.#up(), 1000);
-	}
-
-	publish(topic: string, payload: string, done?: PublishDone): void {
-		const timers = this.#broker.timers;
-		if (!this.#linkUp) {
-			timers.set(() => done?.(new Error("not connected")), 0);
-			return;
-		}
-		const entry = done ?? (() => {});
-		this.#inFlight.add(entry);
-		timers.set(() => {
-			if (!this.#inFlight.has(entry))
+	publish(topic: string, payload: string, acked: () => void): void {
+		if (!this.#up)
+			throw new Error("not connected");
+		const events = this.#events;
+		const broker = this.#broker;
+		broker.timers.set(() => {
+			if (this.#events !== events || !this.#up)
 				return;
-			if (!this.#broker.received({clientId: this.#clientId, topic, payload})) {
+			if (!broker.received({clientId: this.clientId, topic, payload})) {
 				this.drop("publish refused");
 				return;
 			}
-			this.#inFlight.delete(entry);
-			entry();
+			if (!broker.holdAcks)
+				acked();
 		}, 0);
 	}
 
-	subscribe(topic: string): void {
-		this.#topics.add(topic);
+	subscribe(topics: readonly string[]): void {
+		for (const topic of topics) {
+			this.#topics.add(topic);
+			this.subscriptions.push(topic);
+		}
 	}
 
-	unsubscribe(topic: string): void {
-		this.#topics.delete(topic);
+	unsubscribe(topics: readonly string[]): void {
+		for (const topic of topics)
+			this.#topics.delete(topic);
 	}
 
 	deliver(topic: string, payload: string): void {
-		if (!this.#linkUp || !this.#topics.has(topic))
+		const events = this.#events;
+		if (!this.#up || !this.#topics.has(topic) || !events)
 			return;
 		this.#broker.timers.set(() => {
-			if (this.#linkUp)
-				this.onMessage?.(topic, payload);
+			if (this.#events === events)
+				events.message(topic, payload);
 		}, 0);
 	}
 
-	#up(): void {
-		if (this.#closed || this.#linkUp)
+	/** The connection drops. */
+	drop(reason: string): void {
+		const events = this.#events;
+		if (!events)
 			return;
-		if (!this.#broker.reachable) {
-			this.#broker.timers.set(() => this.#up(), 1000);
-			return;
-		}
-		this.#linkUp = true;
-		this.#broker.attach(this);
-		this.onConnect?.(this.#connections++ === 0);
-	}
-
-	#down(reason: string): void {
-		this.#linkUp = false;
-		this.#broker.detach(this);
-		const entries = Array.from(this.#inFlight);
-		this.#inFlight.clear();
-		for (const entry of entries)
-			entry?.(new Error(reason));
+		this.close();
+		events.lost(reason);
 	}
 }

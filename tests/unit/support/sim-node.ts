@@ -22,7 +22,7 @@ import {hostOtaOptions, type OtaOptions} from "../../../ota/options";
 import type {HttpClient} from "../../../ota/ports";
 import type {KeyValueStore} from "../../../rainmaker/ports";
 import {RecordingLog} from "../../support/recording-log";
-import {MemoryBroker, type MemorySession} from "./memory-mqtt";
+import {MemoryBroker} from "./memory-mqtt";
 import {MemoryHttp} from "./memory-http";
 
 export const V1 = buildAppImage({version: "1.0.0", payloadSize: 40_000});
@@ -84,7 +84,7 @@ export class SimNode {
 	/** Replaces the HTTP client (the real host client for URL parsing cases). */
 	httpClient: HttpClient | undefined;
 	firmware: Firmware | undefined;
-	session: MemorySession | undefined;
+	session: ReturnType<MemoryBroker["session"]> | undefined;
 	device: HostDevice | undefined;
 	restarts = 0;
 	readonly #options: Partial<OtaOptions>;
