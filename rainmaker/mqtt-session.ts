@@ -17,12 +17,12 @@ import type {Log, MqttSession, PublishDone, TimerHandle, Timers} from "./ports";
 export const MQTT_DEFAULTS = Object.freeze({
 	/** CONFIG_ESP_RMAKER_MQTT_KEEP_ALIVE_INTERVAL. */
 	keepAliveSeconds: 120,
-	/** First reconnect delay; doubled after each failure. */
+	/** First reconnect delay; doubled after each failure (the reference's esp-mqtt waits 10 s between attempts). */
 	minBackoffMs: 1000,
-	maxBackoffMs: 30000,
+	maxBackoffMs: 60000,
 	/** Connection attempt (TCP, TLS, CONNECT) to CONNACK. */
 	connectTimeoutMs: 30000,
-	/** Largest incoming packet the device accepts (bounded memory). */
+	/** Largest incoming packet the device accepts (bounded memory): otaurl and params/remote are far below it. */
 	maxPacketBytes: 8192,
 });
 

@@ -47,11 +47,11 @@ describe("core MQTT session (in-memory transport)", () => {
 			delays.push(session.nextRetryDelayMs!);
 			timers.advance(session.nextRetryDelayMs!);
 		}
-		assert.deepEqual(delays, [1000, 2000, 4000, 8000, 16000, 30000, 30000]);
+		assert.deepEqual(delays, [1000, 2000, 4000, 8000, 16000, 32000, 60000]);
 		assert.equal(session.lastError, "connection refused (broker.test:1883)");
 		assert.ok(log.messages("warn").includes("mqtt broker.test:1883: connection refused"));
 		broker.reachable = true;
-		timers.advance(30000);
+		timers.advance(60000);
 		assert.equal(session.connected, true);
 		broker.dropAll();
 		assert.equal(session.nextRetryDelayMs, 1000);
