@@ -1,6 +1,7 @@
 /*
  * `npm run bench` (`-- --quick` for CI: small sizes, only to prove the benchmarks still run).
- * Benchmarks, not timed tests: they print what they measure; a criterion that is "over" fails the run.
+ * Benchmarks, not timed tests: they print what they measure; a criterion that is "over" fails a full
+ * run (a quick run enforces only the size-independent benchmark 5).
  */
 import {cpus} from "node:os";
 import {readFileSync} from "node:fs";
@@ -51,23 +52,29 @@ async function main(): Promise<void> {
 	rows.push({benchmark: "3. host sim: plain HTTP download of the same file to disk, same link", result: `${host.plainSeconds.toFixed(2)} s`, criterion: "-", verdict: "-"});
 	rows.push({benchmark: "3. ratio approval-to-reboot / plain download", result: ratio.toFixed(3), criterion: "<= 1.15", verdict: ratio <= 1.15 ? "ok" : "over"});
 	rows.push({benchmark: "4. host sim: approval to first firmware byte requested (1 s fetch delay)", result: `${host.approvalToFirstByteSeconds.toFixed(3)} s`, criterion: "<= 1.5 s", verdict: host.approvalToFirstByteSeconds <= 1.5 ? "ok" : "over"});
+	// Benchmark 5 is independent of the image size, so it is enforced in quick runs too; the others only in full runs.
+	const enforcedInQuick = new Set<BenchRow>();
 	const flash = measureFlashWork(quick);
 	for (const [name, work, limit] of [["clean install", flash.clean, 1.0], ["one resumed transfer", flash.resumed, 1.05]] as const) {
 		const erased = work.sectorsErased / work.minimumSectors;
 		const programmed = work.bytesProgrammed / work.imageBytes;
 		const what = `${label(work.imageBytes)} image, ${name}${work.cutAt !== undefined ? ` (cut at byte ${work.cutAt}, ${work.attempts} attempts)` : ""}`;
-		rows.push({benchmark: `5. host flash: sectors erased / minimum, ${what}`, result: `${erased.toFixed(3)} (${work.sectorsErased} / ${work.minimumSectors})`,
-			criterion: limit === 1 ? "1.00" : `<= ${limit.toFixed(2)}`, verdict: erased <= limit ? "ok" : "over"});
-		rows.push({benchmark: `5. host flash: bytes programmed / image size, ${what}`, result: `${programmed.toFixed(3)} (${work.bytesProgrammed} / ${work.imageBytes})`,
-			criterion: limit === 1 ? "1.00" : `<= ${limit.toFixed(2)}`, verdict: programmed <= limit ? "ok" : "over"});
+		const criterion = limit === 1 ? "1.00" : `<= ${limit.toFixed(2)}`;
+		const erasedRow: BenchRow = {benchmark: `5. host flash: sectors erased / minimum, ${what}`, result: `${erased.toFixed(3)} (${work.sectorsErased} / ${work.minimumSectors})`, criterion, verdict: erased <= limit ? "ok" : "over"};
+		const programmedRow: BenchRow = {benchmark: `5. host flash: bytes programmed / image size, ${what}`, result: `${programmed.toFixed(3)} (${work.bytesProgrammed} / ${work.imageBytes})`, criterion, verdict: programmed <= limit ? "ok" : "over"};
+		rows.push(erasedRow, programmedRow);
+		enforcedInQuick.add(erasedRow).add(programmedRow);
 	}
 	const xsnapVersion = JSON.parse(readFileSync(new URL("../node_modules/@agoric/xsnap/package.json", import.meta.url), "utf8")).version as string;
 	console.log(`${quick ? "quick run (CI: proves the benchmarks run; sizes reduced)" : "full run"}; @agoric/xsnap ${xsnapVersion} (device-heap worker), Node ${process.version}, ${cpus()[0]?.model ?? "?"} x${cpus().length}`);
 	console.log(formatTable(rows));
-	if (!sha.correct || rows.some(row => row.result.includes("NaN") || row.verdict === "over")) {
-		console.log(`criteria over: ${rows.filter(row => row.verdict === "over").map(row => row.benchmark.trim()).join("; ") || "none (a wrong digest or NaN)"}`);
+	const over = rows.filter(row => row.verdict === "over" && (!quick || enforcedInQuick.has(row)));
+	if (!sha.correct || rows.some(row => row.result.includes("NaN")) || over.length > 0) {
+		console.log(`criteria over: ${over.map(row => row.benchmark.trim()).join("; ") || "none (a wrong digest or NaN)"}`);
 		process.exitCode = 1;
 	}
+	else if (quick && rows.some(row => row.verdict === "over"))
+		console.log("quick run: the size-dependent criteria (1-4) are not enforced at reduced sizes; a full run enforces every criterion");
 }
 
 await main();

@@ -178,7 +178,7 @@ describe("host MQTT session (mqtt.js) against a real broker", () => {
 		await waitUntil(() => held.length > 0, "the failure of the held publish");
 		await new Promise((resolve) => setTimeout(resolve, 20));
 		assert.equal(held.length, 1);
-		assert.match(held[0]?.message ?? "", /^MQTT link lost before PUBACK \(127\.0\.0\.1:\d+\): /);
+		assert.match(held[0]?.message ?? "", /^MQTT link lost before PUBACK \(mqtt:\/\/127\.0\.0\.1:\d+\): /);
 	});
 
 	it("renews its subscriptions on every connect and survives a throwing message handler", async () => {

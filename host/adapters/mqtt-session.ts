@@ -42,11 +42,11 @@ function firstLine(text: string): string {
 
 const silentLog: Log = {info() {}, warn() {}, error() {}};
 
-/** "host:port" of an mqtt(s) URL. */
+/** "mqtt(s)://host:port" of a broker URL (default port filled in). */
 function endpointOf(url: string): string {
 	try {
 		const parsed = new URL(url);
-		return `${parsed.hostname}:${parsed.port || (parsed.protocol === "mqtts:" ? "8883" : "1883")}`;
+		return `${parsed.protocol}//${parsed.host.replace(/:\d+$/, "")}:${parsed.port || (parsed.protocol === "mqtts:" ? "8883" : "1883")}`;
 	}
 	catch {
 		return url;
