@@ -24,6 +24,7 @@
 import {Socket} from "socket";
 import SecureSocket from "securesocket";
 import {MQTT_DEFAULTS, ReconnectingMqttSession, type MqttTransport, type MqttTransportEvents} from "../rainmaker/mqtt-session";
+import {errorText as describe} from "../rainmaker/error-text";
 import type {Log, TimerHandle, Timers} from "../rainmaker/ports";
 import {
 	CONNACK, PINGRESP, PUBACK, PUBLISH, SUBACK, UNSUBACK, MqttProtocolError, PacketReader, decodePacket,
@@ -324,8 +325,4 @@ function toArrayBuffer(view: Uint8Array): ArrayBuffer {
 	if (view.byteOffset === 0 && view.byteLength === view.buffer.byteLength && view.buffer instanceof ArrayBuffer)
 		return view.buffer;
 	return view.slice().buffer as ArrayBuffer;
-}
-
-function describe(error: unknown): string {
-	return error instanceof Error ? error.message : String(error);
 }

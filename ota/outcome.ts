@@ -4,8 +4,9 @@
  * try again), with the text the status report carries. Download, image checks, partition and store
  * produce these; the update engine and the lifecycle controller report them as they are, so no
  * code classifies an error by its message. errorText() is the one place that turns a thrown value
- * into text.
+ * into text (rainmaker/error-text.ts, shared with the node agent and the MQTT session).
  */
+import {errorText} from "../rainmaker/error-text";
 
 export type FailureKind = "failed" | "rejected";
 
@@ -44,12 +45,7 @@ export class ImageInvalidError extends Error {
 	}
 }
 
-/** The message of a thrown value, for logs and reports. */
-export function errorText(error: unknown): string {
-	if (error instanceof Error)
-		return error.message || error.name;
-	return String(error);
-}
+export {errorText};
 
 /** The Failure a thrown value stands for: its own when it carries one, else `failed` "<prefix><message>". */
 export function failureOf(error: unknown, prefix = ""): Failure {

@@ -11,6 +11,7 @@
  * mqtt.js (host/adapters/mqtt-session.ts). Like the reference's esp_rmaker_mqtt glue over the
  * esp-mqtt client.
  */
+import {errorText as describe} from "./error-text";
 import type {Log, MqttSession, PublishDone, TimerHandle, Timers} from "./ports";
 
 /** The one set of session defaults (the reference's keep-alive; the device's and host's back-off). */
@@ -55,10 +56,6 @@ export interface MqttTransport {
 	/** Sends SUBSCRIBE at QoS 1. */
 	subscribe(topics: readonly string[]): void;
 	unsubscribe(topics: readonly string[]): void;
-}
-
-function describe(error: unknown): string {
-	return error instanceof Error ? error.message : String(error);
 }
 
 export class ReconnectingMqttSession implements MqttSession {
