@@ -19,13 +19,6 @@ import {installConsole} from "./device/console";
 import {openSerialConsole} from "serial-console";
 import {readSettings} from "./device/settings";
 
-/** Reconnect back-off of the MQTT session (the reference's esp-mqtt waits 10 s between attempts). */
-const MQTT_MIN_BACKOFF_MS = 1000;
-const MQTT_MAX_BACKOFF_MS = 60_000;
-const MQTT_CONNECT_TIMEOUT_MS = 30_000;
-/** Largest MQTT packet accepted: otaurl and params/remote payloads are far below this. */
-const MQTT_MAX_PACKET_BYTES = 8192;
-
 function resource(name: string, what: string): ArrayBuffer {
 	if (!Resource.exists(name))
 		throw new Error(`${what} resource "${name}" is missing (see certs/README.md)`);
@@ -52,11 +45,7 @@ function main(): void {
 		clientId: settings.nodeId,
 		username: settings.mqttUser,
 		keepAliveSeconds: settings.mqttKeepAliveSeconds,
-		tls,
-		minBackoffMs: MQTT_MIN_BACKOFF_MS,
-		maxBackoffMs: MQTT_MAX_BACKOFF_MS,
-		connectTimeoutMs: MQTT_CONNECT_TIMEOUT_MS,
-		maxPacketBytes: MQTT_MAX_PACKET_BYTES,
+		tls,	// back-off, connect timeout and packet limit: the core's MQTT_DEFAULTS
 	}, timers, log);
 	const downloadCa: ArrayBuffer[] = [];
 	if (settings.downloadCaResource) {

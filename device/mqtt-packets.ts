@@ -121,17 +121,12 @@ export interface ConnectOptions {
 	keepAliveSeconds: number;
 	username?: string;
 	password?: string;
-	will?: {topic: string; payload: string; qos: 0 | 1};
 }
 
 /** CONNECT with clean session (RainMaker's default), protocol level 4. */
 export function encodeConnect(options: ConnectOptions): Uint8Array {
 	let flags = 0x02;
 	const payload: Uint8Array[] = [lengthPrefixed(utf8Encode(options.clientId))];
-	if (options.will) {
-		flags |= 0x04 | (options.will.qos << 3);
-		payload.push(lengthPrefixed(utf8Encode(options.will.topic)), lengthPrefixed(utf8Encode(options.will.payload)));
-	}
 	if (options.username !== undefined) {
 		flags |= 0x80;
 		payload.push(lengthPrefixed(utf8Encode(options.username)));

@@ -12,17 +12,20 @@
  *   the OTA download needs `http` (docs/moddable.md §4.1).
  * So the node has one TLS stack (SecureSocket) for MQTT and HTTPS.
  *
- * The adapter does what the port promises: QoS 1 publishes with PUBACK tracking (a publish whose
- * PUBACK has not arrived when the link drops fails with an Error; the core decides about
- * retrying), QoS 1 subscriptions remembered and sent again after every CONNACK, inbound QoS 1
- * acknowledged, keep-alive PINGREQ with a timeout, reconnect with exponential back-off.
+ * The session logic (subscriptions renewed after every CONNACK, back-off, connect timeout, PUBACK
+ * tracking, failing publishes in flight) is the core's (rainmaker/mqtt-session.ts); this adapter is
+ * its transport: one socket per connection, packet framing (device/mqtt-packets.ts), packet ids,
+ * inbound QoS 1 acknowledged, keep-alive PINGREQ with a timeout, and writes split to the socket's
+ * room.
  * TLS (docs/moddable.md §3): CA and client certificate in DER, the client key as PKCS#8 DER, ALPN
  * "x-amzn-mqtt-ca" on port 443; the manifest sets config.tls.DHE_RSA false because Moddable's TLS
  * cannot sign a client certificate verify with DHE_RSA.
  */
 import {Socket} from "socket";
 import SecureSocket from "securesocket";
-import type {Log, MqttSession, PublishDone, TimerHandle, Timers} from "../rainmaker/ports";
+import {MQTT_DEFAULTS, ReconnectingMqttSession, type MqttTransport, type MqttTransportEvents} from "../rainmaker/mqtt-session";
+import {errorText as describe} from "../rainmaker/error-text";
+import type {Log, TimerHandle, Timers} from "../rainmaker/ports";
 import {
 	CONNACK, PINGRESP, PUBACK, PUBLISH, SUBACK, UNSUBACK, MqttProtocolError, PacketReader, decodePacket,
 	encodeConnect, encodeDisconnect, encodePingreq, encodePuback, encodePublish, encodeSubscribe, encodeUnsubscribe,
@@ -46,17 +49,16 @@ export interface MqttSessionConfig {
 	readonly clientId: string;
 	/** RainMaker sends an AWS "PPI" string as user name; a local broker accepts any. */
 	readonly username?: string;
-	readonly keepAliveSeconds: number;
+	/** Default MQTT_DEFAULTS (the core's one set of defaults), as the timings below. */
+	readonly keepAliveSeconds?: number;
 	readonly tls?: MqttTlsConfig;
 	/** First reconnect delay; doubled after each failure up to `maxBackoffMs`. */
-	readonly minBackoffMs: number;
-	readonly maxBackoffMs: number;
+	readonly minBackoffMs?: number;
+	readonly maxBackoffMs?: number;
 	/** CONNECT to CONNACK, milliseconds. */
-	readonly connectTimeoutMs: number;
+	readonly connectTimeoutMs?: number;
 	/** Largest incoming packet accepted; larger ones drop the link (bounded memory). */
-	readonly maxPacketBytes: number;
-	/** Last will (RainMaker's connectivity message), optional. */
-	readonly will?: {readonly topic: string; readonly payload: string};
+	readonly maxPacketBytes?: number;
 }
 
 /** The part of Moddable's Socket / SecureSocket this adapter uses (both share this callback protocol). */
@@ -71,152 +73,92 @@ const SOCKET_CONNECTED = 1;
 const SOCKET_READABLE = 2;
 const SOCKET_WRITABLE = 3;
 
-interface PendingPublish {
-	readonly done?: PublishDone;
-}
-
-export class DeviceMqttSession implements MqttSession {
-	onConnect?: (first: boolean) => void;
-	onDisconnect?: (reason: string) => void;
-	onMessage?: (topic: string, payload: string) => void;
-
+/** One socket per connection: framing, packet ids, keep-alive. */
+class SocketTransport implements MqttTransport {
+	readonly endpoint: string;
 	readonly #config: MqttSessionConfig;
 	readonly #timers: Timers;
 	readonly #log: Log;
-	readonly #topics = new Set<string>();
-	readonly #inflight = new Map<number, PendingPublish>();
+	readonly #keepAliveMs: number;
+	readonly #acks = new Map<number, () => void>();
+	#events: MqttTransportEvents | undefined;
 	#socket: StreamSocket | undefined;
 	#reader: PacketReader | undefined;
 	#outbound: Uint8Array[] = [];
 	#connected = false;
-	#started = false;
-	#closed = false;
-	#everConnected = false;
-	#backoffMs: number;
 	#nextId = 1;
-	#retryTimer: TimerHandle | undefined;
 	#pingTimer: TimerHandle | undefined;
-	#connectTimer: TimerHandle | undefined;
 	#lastWrite = 0;
 	#lastRead = 0;
 
 	constructor(config: MqttSessionConfig, timers: Timers, log: Log) {
-		if (!config.host)
-			throw new Error("MQTT host is not configured");
-		if (!(config.port > 0 && config.port < 65536))
-			throw new Error(`MQTT port ${config.port} is not a port number`);
-		if (!config.clientId)
-			throw new Error("MQTT client id (node id) is not configured");
 		this.#config = config;
 		this.#timers = timers;
 		this.#log = log;
-		this.#backoffMs = config.minBackoffMs;
+		this.#keepAliveMs = (config.keepAliveSeconds ?? MQTT_DEFAULTS.keepAliveSeconds) * 1000;
+		this.endpoint = `${config.host}:${config.port}`;
 	}
 
-	get connected(): boolean {
-		return this.#connected;
-	}
-
-	connect(): void {
-		if (this.#closed)
-			throw new Error("MQTT session closed");
-		if (this.#started)
-			return;
-		this.#started = true;
-		this.#open();
+	open(events: MqttTransportEvents): void {
+		const config = this.#config;
+		this.#events = events;
+		this.#reader = new PacketReader(config.maxPacketBytes ?? MQTT_DEFAULTS.maxPacketBytes);
+		this.#outbound = [];
+		this.#connected = false;
+		let socket: StreamSocket;
+		if (config.tls) {
+			const secure = {
+				protocolVersion: 0x0303,
+				certificate: config.tls.ca,
+				clientCertificates: [config.tls.certificate],
+				clientKey: config.tls.key,
+				...(config.tls.alpn ? {applicationLayerProtocolNegotiation: config.tls.alpn} : {}),
+			};
+			socket = new SecureSocket({host: config.host, port: config.port, secure}) as unknown as StreamSocket;
+		}
+		else
+			socket = new Socket({host: config.host, port: config.port}) as unknown as StreamSocket;
+		this.#socket = socket;
+		socket.callback = (message, value) => this.#onSocket(socket, message, value ?? 0);
 	}
 
 	close(): void {
-		if (this.#closed)
-			return;
-		this.#closed = true;
-		this.#timers.clear(this.#retryTimer);
-		this.#retryTimer = undefined;
-		if (this.#socket && this.#connected) {
+		const socket = this.#socket;
+		if (socket && this.#connected) {
 			try {
-				this.#socket.write(toArrayBuffer(encodeDisconnect()));
+				socket.write(toArrayBuffer(encodeDisconnect()));
 			}
 			catch {
 				// the link is going away anyway
 			}
 		}
-		this.#drop("session closed", false);
+		this.#end();
 	}
 
-	publish(topic: string, payload: string, done?: PublishDone): void {
-		if (!this.#connected) {
-			this.#later(() => done?.(new Error(this.#closed ? "MQTT session closed" : "MQTT not connected")));
-			return;
-		}
+	publish(topic: string, payload: string, acked: () => void): void {
 		const id = this.#allocateId();
-		let packet: Uint8Array;
-		try {
-			packet = encodePublish(topic, utf8Encode(payload), 1, id);
-		}
-		catch (error) {
-			this.#later(() => done?.(error instanceof Error ? error : new Error(String(error))));
-			return;
-		}
-		this.#inflight.set(id, {done});
+		const packet = encodePublish(topic, utf8Encode(payload), 1, id);
+		this.#acks.set(id, acked);
 		this.#send(packet);
 	}
 
-	subscribe(topic: string): void {
-		if (this.#topics.has(topic))
-			return;
-		this.#topics.add(topic);
-		if (this.#connected)
-			this.#send(encodeSubscribe(this.#allocateId(), [topic], 1));
+	subscribe(topics: readonly string[]): void {
+		this.#send(encodeSubscribe(this.#allocateId(), [...topics], 1));
 	}
 
-	unsubscribe(topic: string): void {
-		if (!this.#topics.delete(topic))
-			return;
-		if (this.#connected)
-			this.#send(encodeUnsubscribe(this.#allocateId(), [topic]));
+	unsubscribe(topics: readonly string[]): void {
+		this.#send(encodeUnsubscribe(this.#allocateId(), [...topics]));
 	}
 
-	#open(): void {
-		const config = this.#config;
-		this.#reader = new PacketReader(config.maxPacketBytes);
-		this.#outbound = [];
-		let socket: StreamSocket;
-		try {
-			if (config.tls) {
-				const secure = {
-					protocolVersion: 0x0303,
-					certificate: config.tls.ca,
-					clientCertificates: [config.tls.certificate],
-					clientKey: config.tls.key,
-					...(config.tls.alpn ? {applicationLayerProtocolNegotiation: config.tls.alpn} : {}),
-				};
-				socket = new SecureSocket({host: config.host, port: config.port, secure}) as unknown as StreamSocket;
-			}
-			else {
-				socket = new Socket({host: config.host, port: config.port}) as unknown as StreamSocket;
-			}
-		}
-		catch (error) {
-			this.#log.warn(`mqtt: cannot open ${config.host}:${config.port}: ${describe(error)}`);
-			this.#scheduleReconnect();
-			return;
-		}
-		this.#socket = socket;
-		socket.callback = (message, value) => this.#onSocket(socket, message, value ?? 0);
-		this.#connectTimer = this.#timers.set(() => this.#fail("no CONNACK within " + config.connectTimeoutMs + " ms"), config.connectTimeoutMs);
-	}
-
-	#onSocket(socket: StreamSocket, message: number, value: number): void {
+	#onSocket(socket: StreamSocket, message: number, _value: number): void {
 		if (socket !== this.#socket)
 			return;
 		try {
 			if (message === SOCKET_CONNECTED) {
-				const will = this.#config.will;
 				this.#send(encodeConnect({
 					clientId: this.#config.clientId,
-					keepAliveSeconds: this.#config.keepAliveSeconds,
+					keepAliveSeconds: this.#keepAliveMs / 1000,
 					username: this.#config.username,
-					will: will ? {topic: will.topic, payload: will.payload, qos: 1} : undefined,
 				}));
 			}
 			else if (message === SOCKET_READABLE) {
@@ -224,12 +166,10 @@ export class DeviceMqttSession implements MqttSession {
 				if (bytes && bytes.byteLength)
 					this.#receive(new Uint8Array(bytes));
 			}
-			else if (message === SOCKET_WRITABLE) {
+			else if (message === SOCKET_WRITABLE)
 				this.#flush();
-			}
-			else if (message < 0) {
+			else if (message < 0)
 				this.#fail(message === -1 ? "disconnected by peer" : `socket error ${message}`);
-			}
 		}
 		catch (error) {
 			this.#fail(describe(error));
@@ -253,26 +193,27 @@ export class DeviceMqttSession implements MqttSession {
 						throw new MqttProtocolError("second CONNACK");
 					if (incoming.returnCode !== 0)
 						throw new MqttProtocolError(`broker refused the connection (CONNACK code ${incoming.returnCode})`);
-					this.#onConnack();
+					this.#connected = true;
+					this.#schedulePing();
+					this.#events?.connected();
 					break;
 				case PUBLISH: {
 					if (incoming.qos === 2)
 						throw new MqttProtocolError("QoS 2 PUBLISH not supported (subscriptions are QoS 1)");
 					if (incoming.qos === 1)
 						this.#send(encodePuback(incoming.id));
-					const payload = utf8Decode(incoming.payload);
-					this.#deliver(incoming.topic, payload);
+					this.#events?.message(incoming.topic, utf8Decode(incoming.payload));
 					break;
 				}
 				case PUBACK: {
-					const pending = this.#inflight.get(incoming.id);
-					this.#inflight.delete(incoming.id);
-					pending?.done?.();
+					const acked = this.#acks.get(incoming.id);
+					this.#acks.delete(incoming.id);
+					acked?.();
 					break;
 				}
 				case SUBACK:
 					if (incoming.granted.some(code => code === 0x80))
-						this.#log.warn(`mqtt: subscription ${incoming.id} refused by the broker`);
+						this.#log.warn(`mqtt ${this.endpoint}: subscription ${incoming.id} refused by the broker`);
 					break;
 				case UNSUBACK:
 				case PINGRESP:
@@ -281,36 +222,8 @@ export class DeviceMqttSession implements MqttSession {
 		}
 	}
 
-	#deliver(topic: string, payload: string): void {
-		try {
-			this.onMessage?.(topic, payload);
-		}
-		catch (error) {
-			this.#log.error(`mqtt: message handler for ${topic} failed: ${describe(error)}`);
-		}
-	}
-
-	#onConnack(): void {
-		this.#timers.clear(this.#connectTimer);
-		this.#connectTimer = undefined;
-		this.#connected = true;
-		this.#backoffMs = this.#config.minBackoffMs;
-		if (this.#topics.size)
-			this.#send(encodeSubscribe(this.#allocateId(), Array.from(this.#topics), 1));
-		this.#schedulePing();
-		const first = !this.#everConnected;
-		this.#everConnected = true;
-		this.#log.info(`mqtt: connected to ${this.#config.host}:${this.#config.port}`);
-		try {
-			this.onConnect?.(first);
-		}
-		catch (error) {
-			this.#log.error(`mqtt: connect handler failed: ${describe(error)}`);
-		}
-	}
-
 	#schedulePing(): void {
-		const keepAliveMs = this.#config.keepAliveSeconds * 1000;
+		const keepAliveMs = this.#keepAliveMs;
 		if (!keepAliveMs)
 			return;
 		this.#pingTimer = this.#timers.set(() => {
@@ -328,18 +241,14 @@ export class DeviceMqttSession implements MqttSession {
 		}, keepAliveMs / 4);
 	}
 
-	/** Queues a packet and writes what fits; a socket that refuses the write drops the link (callers never see the throw). */
+	/** Queues a packet and writes what fits (Moddable's write throws when a buffer does not fit its room). */
 	#send(packet: Uint8Array): void {
+		if (!this.#socket)
+			throw new Error("not connected");
 		this.#outbound.push(packet);
-		try {
-			this.#flush();
-		}
-		catch (error) {
-			this.#fail(`write failed: ${describe(error)}`);
-		}
+		this.#flush();
 	}
 
-	/** Writes queued bytes as far as the socket has room (Moddable's write throws when a buffer does not fit). */
 	#flush(): void {
 		const socket = this.#socket;
 		if (!socket)
@@ -361,21 +270,23 @@ export class DeviceMqttSession implements MqttSession {
 		}
 	}
 
+	/** The connection failed: tell the core once (it schedules the reconnect). */
 	#fail(reason: string): void {
-		this.#log.warn(`mqtt: ${reason}`);
-		this.#drop(reason, true);
+		const events = this.#events;
+		this.#end();
+		events?.lost(reason);
 	}
 
-	#drop(reason: string, reconnect: boolean): void {
-		const wasConnected = this.#connected;
-		this.#connected = false;
+	#end(): void {
 		this.#timers.clear(this.#pingTimer);
-		this.#timers.clear(this.#connectTimer);
-		this.#pingTimer = this.#connectTimer = undefined;
+		this.#pingTimer = undefined;
+		this.#connected = false;
+		this.#events = undefined;
 		const socket = this.#socket;
 		this.#socket = undefined;
 		this.#reader = undefined;
 		this.#outbound = [];
+		this.#acks.clear();
 		if (socket) {
 			try {
 				socket.close();
@@ -384,46 +295,28 @@ export class DeviceMqttSession implements MqttSession {
 				// already closed by the peer
 			}
 		}
-		const inflight = Array.from(this.#inflight.values());
-		this.#inflight.clear();
-		for (const pending of inflight)
-			this.#later(() => pending.done?.(new Error(`MQTT link lost before PUBACK: ${reason}`)));
-		if (wasConnected && reconnect) {	// close() is not a lost link
-			try {
-				this.onDisconnect?.(reason);
-			}
-			catch (error) {
-				this.#log.error(`mqtt: disconnect handler failed: ${describe(error)}`);
-			}
-		}
-		if (reconnect && !this.#closed)
-			this.#scheduleReconnect();
-	}
-
-	#scheduleReconnect(): void {
-		const delay = this.#backoffMs;
-		this.#backoffMs = Math.min(this.#config.maxBackoffMs, this.#backoffMs * 2);
-		this.#log.info(`mqtt: reconnecting in ${delay} ms`);
-		this.#retryTimer = this.#timers.set(() => {
-			this.#retryTimer = undefined;
-			if (!this.#closed)
-				this.#open();
-		}, delay);
 	}
 
 	#allocateId(): number {
 		for (let tries = 0; tries < 0xFFFF; tries++) {
 			const id = this.#nextId;
 			this.#nextId = id === 0xFFFF ? 1 : id + 1;
-			if (!this.#inflight.has(id))
+			if (!this.#acks.has(id))
 				return id;
 		}
 		throw new Error("no free MQTT packet id");
 	}
+}
 
-	/** Callbacks of the port run asynchronously, never inside the caller's call. */
-	#later(callback: () => void): void {
-		this.#timers.set(callback, 0);
+export class DeviceMqttSession extends ReconnectingMqttSession {
+	constructor(config: MqttSessionConfig, timers: Timers, log: Log) {
+		if (!config.host)
+			throw new Error("MQTT host is not configured");
+		if (!(config.port > 0 && config.port < 65536))
+			throw new Error(`MQTT port ${config.port} is not a port number`);
+		if (!config.clientId)
+			throw new Error("MQTT client id (node id) is not configured");
+		super(new SocketTransport(config, timers, log), timers, log, config);
 	}
 }
 
@@ -432,8 +325,4 @@ function toArrayBuffer(view: Uint8Array): ArrayBuffer {
 	if (view.byteOffset === 0 && view.byteLength === view.buffer.byteLength && view.buffer instanceof ArrayBuffer)
 		return view.buffer;
 	return view.slice().buffer as ArrayBuffer;
-}
-
-function describe(error: unknown): string {
-	return error instanceof Error ? error.message : String(error);
 }

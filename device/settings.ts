@@ -2,10 +2,10 @@
  * The device's settings from Moddable's `mc/config` (manifest.json "config", overridable on the
  * mcconfig command line as key=value). Values given on the command line arrive as strings, so
  * numbers and booleans are parsed here; a bad value is a start-up error naming the key.
- * OTA options use the names of ota/options.ts (OtaOptions) as config keys.
+ * OTA options come from the option table of ota/options.ts (its manifest keys, types and ranges).
  */
 import type {OtaOptions} from "../ota/options";
-import {defaultOtaOptions} from "../ota/options";
+import {OTA_OPTION_TABLE} from "../ota/options";
 import type {TopicForm} from "../rainmaker/topics";
 
 export class SettingsError extends Error {
@@ -71,14 +71,16 @@ function flag(source: ConfigSource, key: string, fallback: boolean): boolean {
 	throw new SettingsError(`config ${key} must be true or false, got ${JSON.stringify(value)}`);
 }
 
-/** OTA options present in the config, converted to the types of OtaOptions (ranges are checked by resolveOtaOptions). */
+/** OTA options present in the config, by the option table's manifest keys, types and ranges. */
 function otaOptions(source: ConfigSource): Partial<OtaOptions> {
 	const options: {[key: string]: number | boolean} = {};
-	for (const key of Object.keys(defaultOtaOptions) as (keyof OtaOptions)[]) {
+	for (const spec of OTA_OPTION_TABLE) {
+		const key = spec.manifestKey;
 		if (source[key] === undefined || source[key] === "")
 			continue;
-		const fallback = defaultOtaOptions[key];
-		options[key] = typeof fallback === "boolean" ? flag(source, key, fallback) : integer(source, key, fallback, -0x80000000, 0x7FFFFFFF);
+		options[spec.name] = spec.type === "boolean"
+			? flag(source, key, spec.default === true)
+			: integer(source, key, Number(spec.default), spec.min ?? -0x80000000, spec.max ?? 0x7FFFFFFF);
 	}
 	return options as Partial<OtaOptions>;
 }

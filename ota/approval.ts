@@ -1,21 +1,27 @@
 /*
- * User-approval OTA (the seed's pattern, with approval bound to a job). A check sends otafetch; a
- * job the cloud serves is offered, not installed: `Info` shows it and the job is reported `delayed`
- * "Waiting for Approval". Approval (`Operation` = start, or `ota start`) is single-use and bound to
- * the job shown: the node fetches again, so the cloud serves a fresh URL, and only an otaurl with
- * the approved job id starts the update. A different job is offered instead and needs its own
- * approval, so approving one offer can never install another, unseen one.
+ * The OTA lifecycle controller with user approval (docs/ota-lifecycle.md). It owns the one
+ * lifecycle state (lifecycle.ts) and fires its transitions; the fetcher, the update engine, the
+ * rollback guard and the reporter carry out the effects.
+ *
+ * A check sends otafetch; a job the cloud serves is offered, not installed: `Info` shows it and the
+ * job is reported `delayed` "Waiting for Approval". Approval (`Operation` = start, or `ota start`)
+ * is single-use and bound to exactly what was shown: job id, version, and size and MD5 when the
+ * offer had them. The node fetches again, so the cloud serves a fresh URL, and only an otaurl
+ * matching the binding starts the update; anything else (another job, or the same job id naming
+ * another version, size or MD5) is offered again and needs its own approval.
  */
 import type {JsonValue, ParamWrite} from "../rainmaker/model";
 import type {Log, TimerHandle, Timers} from "../rainmaker/ports";
 import type {OtaFetcher} from "./fetcher";
+import {OtaLifecycle, type OtaState} from "./lifecycle";
 import {INFO_PARAM, OPERATION_PARAM, OTA_SERVICE_NAME, offerInfo} from "./ota-service";
 import type {OtaOptions} from "./options";
 import {type OtaJob, parseOtaUrl} from "./otaurl";
 import type {StatusReporter} from "./reporter";
 import type {RollbackGuard} from "./rollback-guard";
 import {StatusText} from "./status";
-import type {UpdateOutcome, UpdateProgress} from "./update-engine";
+import {checkTimeMetadata} from "./time-window";
+import type {Installer, InstallOutcome} from "./update-engine";
 
 /** An approval not answered by the cloud within this time lapses (the cloud no longer serves the job). */
 export const APPROVAL_VALIDITY_SECONDS = 600;
@@ -23,14 +29,6 @@ export const APPROVAL_VALIDITY_SECONDS = 600;
 /** Where the OTA service's params are reported. */
 export interface ParamReporter {
 	updateParams(deviceName: string, values: {[param: string]: JsonValue}): void;
-}
-
-/** Installs an approved job (the update engine; a recording double in tests). */
-export interface Installer {
-	/** True from run() until the outcome, and on to the reboot when it succeeded. */
-	readonly busy: boolean;
-	readonly progress: UpdateProgress | undefined;
-	run(job: OtaJob, done: (outcome: UpdateOutcome) => void): void;
 }
 
 export interface ApprovalContext {
@@ -49,16 +47,40 @@ export interface CommandResult {
 	readonly message: string;
 }
 
+/** True when `served` is exactly the job the user approved (`shown`). */
+export function sameOffer(shown: OtaJob, served: OtaJob): boolean {
+	return served.jobId === shown.jobId && served.fwVersion === shown.fwVersion &&
+		(shown.fileSize === 0 || served.fileSize === shown.fileSize) &&
+		(shown.fileMd5 === undefined || served.fileMd5 === shown.fileMd5);
+}
+
+function describe(job: OtaJob): string {
+	return `job ${job.jobId}${job.fwVersion !== undefined ? ` (version ${job.fwVersion})` : ""}`;
+}
+
 export class UserApprovalOta {
 	#context: ApprovalContext;
+	#lifecycle: OtaLifecycle;
+	/** The job shown in Info (states offered and approved). */
 	#offer: OtaJob | undefined;
-	#approved: string | undefined;
 	#approvalExpiry: TimerHandle | undefined;
 	#userAsked = false;	// the next served job answers a person's check/start (see the loop breaker in onOtaUrl)
-	#lastOutcome: UpdateOutcome | undefined;
+	#lastOutcome: string | undefined;
 
 	constructor(context: ApprovalContext) {
 		this.#context = context;
+		this.#lifecycle = new OtaLifecycle(context.guard.firstBoot ? "pending-verify" : "idle");
+		this.#lifecycle.onTransition((from, event, to) => context.log.info(`OTA state ${from} -> ${to} (${event})`));
+		if (context.guard.firstBoot)
+			context.guard.armRollback();
+	}
+
+	get state(): OtaState {
+		return this.#lifecycle.state;
+	}
+
+	get lifecycle(): OtaLifecycle {
+		return this.#lifecycle;
 	}
 
 	/** The job shown in Info, if any. */
@@ -68,12 +90,19 @@ export class UserApprovalOta {
 
 	/** The approved job id while the node waits for the cloud to serve it again. */
 	get approvedJobId(): string | undefined {
-		return this.#approved;
+		return this.state === "approved" ? this.#offer?.jobId : undefined;
 	}
 
-	/** An update runs, or the new image is not confirmed yet: no check, no start, otaurl dropped. */
 	get busy(): boolean {
-		return this.#context.engine.busy || this.#context.guard.pendingVerify;
+		return this.#lifecycle.busy;
+	}
+
+	/** On every MQTT connection: the first one confirms a pending image. Returns true when it did. */
+	connected(): boolean {
+		if (this.state !== "pending-verify" || !this.#context.guard.confirm())
+			return false;
+		this.#lifecycle.fire("confirm");
+		return true;
 	}
 
 	/** The node's own check (at start-up and every autofetchPeriodHours). */
@@ -84,34 +113,36 @@ export class UserApprovalOta {
 	}
 
 	check(): CommandResult {
-		const refusal = this.#refusal("check");
+		const refusal = this.#lifecycle.refusal("check");
 		if (refusal)
-			return refusal;
+			return {ok: false, message: refusal};
 		this.#userAsked = true;
 		this.#context.fetcher.fetchWithDelay(this.#context.options.requestFetchDelaySeconds);
 		return {ok: true, message: "Checking for OTA updates."};
 	}
 
 	start(): CommandResult {
-		const refusal = this.#refusal("start");
+		const refusal = this.#lifecycle.refusal("start");
 		if (refusal)
-			return refusal;
+			return {ok: false, message: refusal};
 		const offer = this.#offer;
 		if (!offer)
 			return {ok: false, message: "No OTA update is offered, nothing to approve. Use 'ota check' first."};
-		const what = `job ${offer.jobId}${offer.fwVersion !== undefined ? ` (version ${offer.fwVersion})` : ""}`;
-		if (this.#approved === offer.jobId)
-			return {ok: true, message: `OTA ${what} is approved already; waiting for the cloud to serve it.`};
+		if (this.state === "approved")
+			return {ok: true, message: `OTA ${describe(offer)} is approved already; waiting for the cloud to serve it.`};
 		const {timers, fetcher, options, log} = this.#context;
-		this.#approved = offer.jobId;
+		this.#lifecycle.fire("approve");
 		timers.clear(this.#approvalExpiry);
 		this.#approvalExpiry = timers.set(() => {
-			log.warn(`Approval of job ${this.#approved} lapsed: the cloud did not serve it within ${APPROVAL_VALIDITY_SECONDS} s`);
-			this.#approved = this.#approvalExpiry = undefined;
+			this.#approvalExpiry = undefined;
+			if (this.state !== "approved")
+				return;
+			log.warn(`Approval of ${describe(offer)} lapsed: the cloud did not serve it within ${APPROVAL_VALIDITY_SECONDS} s`);
+			this.#lifecycle.fire("lapse");
 		}, APPROVAL_VALIDITY_SECONDS * 1000);
 		this.#userAsked = true;
 		fetcher.fetchWithDelay(options.requestFetchDelaySeconds);
-		return {ok: true, message: `OTA ${what} approved; fetching it.`};
+		return {ok: true, message: `OTA ${describe(offer)} approved; fetching it.`};
 	}
 
 	/** The OTA service's write callback: `Operation` carries a command. */
@@ -132,7 +163,7 @@ export class UserApprovalOta {
 	onOtaUrl(payload: string): void {
 		const {log, reporter} = this.#context;
 		if (this.busy) {
-			log.warn("OTA already in progress. Please try later.");
+			log.warn(`OTA already in progress (${this.state}). Please try later.`);
 			return;
 		}
 		const result = parseOtaUrl(payload);
@@ -148,16 +179,16 @@ export class UserApprovalOta {
 		const job = result.job;
 		let userAsked = this.#userAsked;
 		this.#userAsked = false;
-		if (this.#approved !== undefined) {
-			const approved = this.#approved;
-			this.#approved = undefined;
+		if (this.state === "approved") {
+			const approved = this.#offer!;
 			this.#context.timers.clear(this.#approvalExpiry);
 			this.#approvalExpiry = undefined;
-			if (job.jobId === approved) {
-				this.#install(job);
+			if (sameOffer(approved, job)) {
+				if (this.#timeAllows(job))
+					this.#install(job);
 				return;
 			}
-			log.warn(`Job ${approved} was approved, but the cloud now serves job ${job.jobId}: offering it for approval instead`);
+			log.warn(`${describe(approved)} was approved, but the cloud now serves ${describe(job)}${job.jobId === approved.jobId ? " with other contents" : ""}: offering it for approval instead`);
 			userAsked = true;
 		}
 		const rolledBack = this.#context.guard.rolledBackVersion;
@@ -165,28 +196,40 @@ export class UserApprovalOta {
 			log.warn(`Not offering version ${rolledBack} (job ${job.jobId}) on the node's own check: it was rolled back. 'ota check' shows it.`);
 			return;
 		}
-		this.#present(job);
+		if (this.#timeAllows(job))
+			this.#present(job);
 	}
 
-	/** Lines for `ota status`. */
+	/** Lines for `ota status`, derived from the lifecycle state. */
 	statusLines(): string[] {
-		const {engine, guard, reporter} = this.#context;
-		const lines: string[] = [];
+		const {engine, reporter, guard} = this.#context;
+		const lines: string[] = [`state: ${this.state}`];
 		const offer = this.#offer;
 		lines.push(offer ? `offered: job ${offer.jobId}, version ${offer.fwVersion ?? "?"}${offer.fileSize ? `, ${offer.fileSize} bytes` : ""}` : "offered: nothing");
-		if (this.#approved !== undefined)
-			lines.push(`approved: job ${this.#approved}, waiting for the cloud to serve it`);
-		const progress = engine.progress;
-		if (progress) {
-			const percent = progress.total > 0 ? ` (${Math.floor((progress.received * 100) / progress.total)}%)` : "";
-			lines.push(`running: job ${progress.jobId}, attempt ${progress.attempt}, ${progress.received} of ${progress.total || "?"} bytes${percent}`);
-		}
-		else if (engine.busy)
-			lines.push("running: installed, rebooting into the new firmware");
-		else if (guard.pendingVerify)
-			lines.push("running: new firmware waiting for its first MQTT connection to be confirmed");
-		else
+		switch (this.state) {
+		case "approved":
+			lines.push(`approved: job ${offer?.jobId}, waiting for the cloud to serve it`);
 			lines.push("running: nothing");
+			break;
+		case "installing": {
+			const progress = engine.progress;
+			if (progress) {
+				const percent = progress.total > 0 ? ` (${Math.floor((progress.received * 100) / progress.total)}%)` : "";
+				lines.push(`running: job ${progress.jobId}, attempt ${progress.attempt}, ${progress.received} of ${progress.total || "?"} bytes${percent}`);
+			}
+			else
+				lines.push("running: starting the update");
+			break;
+		}
+		case "rebooting":
+			lines.push("running: installed, rebooting into the new firmware");
+			break;
+		case "pending-verify":
+			lines.push("running: new firmware waiting for its first MQTT connection to be confirmed");
+			break;
+		default:
+			lines.push("running: nothing");
+		}
 		const last = reporter.last;
 		lines.push(last ? `last status: ${last.status} "${last.info}" (job ${last.jobId})` : "last status: none");
 		if (this.#lastOutcome)
@@ -196,22 +239,42 @@ export class UserApprovalOta {
 		return lines;
 	}
 
+	/** Ends every timer and transfer (firmware.stop()). */
 	stop(): void {
 		this.#context.timers.clear(this.#approvalExpiry);
+		this.#approvalExpiry = undefined;
+		this.#context.engine.stop();
+		this.#context.guard.stop();
 	}
 
-	#refusal(command: string): CommandResult | undefined {
-		if (this.#context.guard.pendingVerify)
-			return {ok: false, message: `'${command}' refused: the new firmware is not confirmed yet (it is on its first MQTT connection).`};
-		if (this.#context.engine.busy)
-			return {ok: false, message: `'${command}' refused: an OTA update is in progress.`};
-		return undefined;
+	/** The job's time metadata (docs/protocol.md §5.7): reports and withdraws the offer when it may not run now. */
+	#timeAllows(job: OtaJob): boolean {
+		const {timers, reporter, fetcher, log} = this.#context;
+		const verdict = checkTimeMetadata(job.metadata, timers.epoch());
+		if (!verdict)
+			return true;
+		reporter.report(verdict.status, verdict.text, job.jobId);
+		if (verdict.fetchAfterSeconds !== undefined)
+			fetcher.fetchWithDelay(verdict.fetchAfterSeconds);
+		log.info(`OTA ${describe(job)}: ${verdict.text}${verdict.fetchAfterSeconds !== undefined ? ` Fetching again in ${verdict.fetchAfterSeconds} s.` : ""}`);
+		this.#withdraw();
+		return false;
+	}
+
+	/** Drops the shown offer (Info cleared). */
+	#withdraw(): void {
+		if (this.#lifecycle.can("withdraw")) {
+			this.#lifecycle.fire("withdraw");
+			this.#offer = undefined;
+			this.#context.params.updateParams(OTA_SERVICE_NAME, {[INFO_PARAM]: {}});
+		}
 	}
 
 	/** Shows the job in Info (unless it is shown already) and reports it as waiting for approval. */
 	#present(job: OtaJob): void {
 		const shown = this.#offer;
-		const same = shown !== undefined && shown.jobId === job.jobId && shown.fwVersion === job.fwVersion && shown.fileSize === job.fileSize;
+		const same = shown !== undefined && sameOffer(shown, job) && sameOffer(job, shown);
+		this.#lifecycle.fire("offer");
 		this.#offer = job;
 		if (!same) {
 			this.#context.log.info(`OTA update ${job.fwVersion ?? "?"} available (job ${job.jobId}), waiting for approval`);
@@ -222,13 +285,21 @@ export class UserApprovalOta {
 
 	#install(job: OtaJob): void {
 		const {engine, params, fetcher, options, log} = this.#context;
+		this.#lifecycle.fire("install");
 		this.#offer = undefined;
-		log.info(`Installing approved OTA job ${job.jobId}`);
-		engine.run(job, outcome => {
-			this.#lastOutcome = outcome;
+		log.info(`Installing approved OTA ${describe(job)}`);
+		engine.run(job, (outcome: InstallOutcome) => {
+			this.#lastOutcome = outcome.kind === "rebooting" ? "rebooting" : `${outcome.kind}: ${outcome.text}`;
 			params.updateParams(OTA_SERVICE_NAME, {[INFO_PARAM]: {}});
-			if (outcome === "failed")	// as the reference: fetch again later; the job, if served again, needs a new approval
+			if (outcome.kind === "rebooting") {
+				this.#lifecycle.fire("installed");
+				return;
+			}
+			this.#lifecycle.fire("end");
+			if (outcome.kind === "failed") {	// as the reference: fetch again later; the job, if served again, needs a new approval
+				log.warn(`OTA ${describe(job)} failed (${outcome.text}); fetching again in ${options.retryDelayMinutes} min`);
 				fetcher.fetchWithDelay(options.retryDelayMinutes * 60);
+			}
 		});
 	}
 }

@@ -8,7 +8,7 @@ export const OTA_USAGE = "Usage: ota <check|start|status>";
 export const OTA_HELP: readonly string[] = Object.freeze([
 	"ota check   check for an OTA update (the offer shows in Info, waiting for approval)",
 	"ota start   approve the offered update: fetch it again and install it",
-	"ota status  what is offered, what runs, the last status",
+	"ota status  the update state, what is offered, what runs, the last status",
 ]);
 
 export function otaCommand(ota: UserApprovalOta, args: readonly string[], print: (line: string) => void): boolean {

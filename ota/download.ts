@@ -1,30 +1,58 @@
 /*
- * One firmware download over the HttpClient port: follows redirects (Moddable's Request does not),
- * asks for a byte range when resuming, aborts a stalled transfer, and checks that the body is as
- * long as the server said. The bytes go to a sink as they arrive; nothing is buffered here.
- * One object per transfer is its own HttpHandlers: no closures per request, which on the device
- * would each cost heap for as long as the transfer runs.
+ * One firmware download over the HttpClient port: follows redirects (Moddable's Request does not)
+ * but never from https to http, refuses http:// unless allowed, asks for a byte range when
+ * resuming (a 416 answer drops the range and starts from byte 0), aborts a stalled transfer and
+ * one that is not done by its deadline, and checks that the body is as long as the server said.
+ * The bytes go to a sink as they arrive; nothing is buffered here. Errors are typed Failures and
+ * name the host and port. One object per transfer is its own HttpHandlers: no closures per
+ * request, which on the device would each cost heap for as long as the transfer runs.
  */
 import type {TimerHandle, Timers} from "../rainmaker/ports";
+import {errorText, failed, type Failure} from "./outcome";
 import type {HttpClient, HttpHandlers, HttpRequest} from "./ports";
 
 export const MAX_REDIRECTS = 5;
 
 export interface DownloadSink {
 	/**
-	 * The body starts at byte `start` of the file (0 when the server ignored the Range request) and
-	 * the whole file is `total` bytes (0 when unknown). Returns an error text to stop.
+	 * The body starts at byte `start` of the file (0 when the server ignored the Range request or
+	 * answered 416) and the whole file is `total` bytes (0 when unknown). Returns a Failure to stop.
 	 */
-	onStart(start: number, total: number): string | undefined;
-	/** Returns an error text to stop. The bytes are valid only during the call. */
-	onData(chunk: Uint8Array): string | undefined;
-	/** The transfer ended: without argument when the body arrived whole, else the reason. Called once. */
-	onEnd(error?: string): void;
+	onStart(start: number, total: number): Failure | undefined;
+	/** Returns a Failure to stop. The bytes are valid only during the call. */
+	onData(chunk: Uint8Array): Failure | undefined;
+	/** The transfer ended: without argument when the body arrived whole, else why. Called once. */
+	onEnd(failure?: Failure): void;
 }
 
 export interface DownloadOptions {
 	readonly offset: number;
 	readonly stallMs: number;
+	/** The whole transfer must end within this many ms (0 = no deadline). */
+	readonly deadlineMs: number;
+	/** Accept http:// URLs (an https URL never redirects to http regardless). */
+	readonly allowHttp: boolean;
+}
+
+/** "host:port" of an http(s) URL (default ports filled in), for error texts; "" when it has none. */
+export function hostAndPort(url: string): string {
+	const match = /^(https?):\/\/(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)(?::(\d*))?/i.exec(url);
+	if (!match)
+		return "";
+	const port = match[3] ? match[3] : match[1].toLowerCase() === "https" ? "443" : "80";
+	return match[2] + ":" + port;
+}
+
+/** Why `url` may not be fetched (scheme), or undefined. */
+export function urlRefusal(url: string, allowHttp: boolean, from?: string): string | undefined {
+	if (/^https:\/\//i.test(url))
+		return undefined;
+	if (/^http:\/\//i.test(url)) {
+		if (from !== undefined && /^https:/i.test(from))
+			return `refusing the redirect from https to http (${JSON.stringify(url.slice(0, 60))})`;
+		return allowHttp ? undefined : `refusing the plain HTTP firmware URL (allowHttp is off) ${JSON.stringify(url.slice(0, 60))}`;
+	}
+	return `unsupported URL ${JSON.stringify(url.slice(0, 40))}`;
 }
 
 /** Resolves a redirect target against the URL that answered with it. */
@@ -78,8 +106,10 @@ export class Download implements HttpHandlers {
 	#url: string;
 	#request: HttpRequest | undefined;
 	#stall: TimerHandle | undefined;
+	#deadline: TimerHandle | undefined;
+	#offset: number;
 	#finished = false;
-	#failure: string | undefined;
+	#failure: Failure | undefined;
 	#redirecting = false;
 	#redirects = 0;
 	#expected = -1;	// body bytes announced by content-length, -1 when not announced
@@ -92,7 +122,7 @@ export class Download implements HttpHandlers {
 			return;
 		const quiet = this.#timers.now() - this.#lastActivity;
 		if (quiet >= this.#options.stallMs)
-			this.abort(`no data for ${Math.round(this.#options.stallMs / 1000)} s`);
+			this.abort(failed(`no data for ${Math.round(this.#options.stallMs / 1000)} s from ${hostAndPort(this.#url)}`));
 		else
 			this.#stall = this.#timers.set(this.#watch, this.#options.stallMs - quiet);
 	};
@@ -104,25 +134,94 @@ export class Download implements HttpHandlers {
 		this.#options = options;
 		this.#sink = sink;
 		this.#url = url;
-		this.#get();
+		this.#offset = options.offset;
+		if (options.deadlineMs > 0) {
+			this.#deadline = timers.set(() => {
+				this.#deadline = undefined;
+				this.abort(failed(`download not complete within ${Math.round(options.deadlineMs / 1000)} s (too slow)`));
+			}, options.deadlineMs);
+		}
+		const refusal = urlRefusal(url, options.allowHttp);
+		if (refusal)
+			this.#finish(failed(refusal));
+		else
+			this.#get();
 	}
 
-	/** Stops the transfer; the sink's onEnd follows with `reason`. */
-	abort(reason: string): void {
-		this.#failure ??= reason;
-		this.#request?.abort(reason);
+	/** Stops the transfer; the sink's onEnd follows with `failure`. */
+	abort(failure: Failure): void {
+		this.#failure ??= failure;
+		if (this.#request)
+			this.#request.abort(failure.text);
+		else
+			this.#finish(failure);
 	}
 
 	onHeaders(status: number, header: (name: string) => string | undefined): boolean {
+		try {
+			return this.#headers(status, header);
+		}
+		catch (error) {
+			return this.#refuse(failed(`OTA failed: ${errorText(error)}`));
+		}
+	}
+
+	onData(chunk: Uint8Array): void {
+		if (this.#failure !== undefined || this.#finished)
+			return;
+		this.#armStall();
+		this.#received += chunk.length;
+		if (this.#expected >= 0 && this.#received > this.#expected)
+			return this.abort(failed("more data than content-length"));
+		let refusal: Failure | undefined;
+		try {
+			refusal = this.#sink.onData(chunk);
+		}
+		catch (error) {
+			refusal = failed(`OTA failed: ${errorText(error)}`);
+		}
+		if (refusal)
+			this.abort(refusal);
+	}
+
+	onDone(error?: Error): void {
+		this.#timers.clear(this.#stall);
+		this.#stall = undefined;
+		this.#request = undefined;
+		if (this.#redirecting && this.#failure === undefined) {
+			this.#redirecting = false;
+			this.#get();
+		}
+		else if (this.#failure !== undefined)
+			this.#finish(this.#failure);
+		else if (error)
+			this.#finish(failed(this.#withPlace(errorText(error))));
+		else if (this.#expected >= 0 && this.#received !== this.#expected)
+			this.#finish(failed(`Complete data was not received (${this.#received} of ${this.#expected} bytes)`));
+		else
+			this.#finish();
+	}
+
+	#headers(status: number, header: (name: string) => string | undefined): boolean {
 		this.#armStall();
 		if (status >= 300 && status < 400 && status !== 304) {
 			const location = header("location");
 			if (!location)
-				return this.#refuse(`HTTP ${status} without location`);
+				return this.#refuse(failed(`HTTP ${status} without location from ${hostAndPort(this.#url)}`));
 			if (++this.#redirects > MAX_REDIRECTS)
-				return this.#refuse(`more than ${MAX_REDIRECTS} redirects`);
+				return this.#refuse(failed(`more than ${MAX_REDIRECTS} redirects`));
+			const target = resolveLocation(this.#url, location);
+			const refusal = urlRefusal(target, this.#options.allowHttp, this.#url);
+			if (refusal)
+				return this.#refuse(failed(refusal));
 			this.#redirecting = true;
-			this.#url = resolveLocation(this.#url, location);
+			this.#url = target;
+			return false;
+		}
+		if (status === 416 && this.#offset > 0) {
+			// The saved resume point is past what the server has: start again from byte 0.
+			this.#offset = 0;
+			this.#redirecting = true;
 			return false;
 		}
 		let start = 0, total = 0;
@@ -132,58 +231,37 @@ export class Download implements HttpHandlers {
 		if (status === 206) {
 			const range = parseContentRange(header("content-range"));
 			if (!range)
-				return this.#refuse("HTTP 206 without a valid content-range");
+				return this.#refuse(failed("HTTP 206 without a valid content-range"));
 			[start, total] = range;
 		}
 		else if (status === 200)
 			total = this.#expected >= 0 ? this.#expected : 0;
 		else
-			return this.#refuse(`HTTP status ${status}`);
+			return this.#refuse(failed(`HTTP status ${status} from ${hostAndPort(this.#url)}`));
 		const refusal = this.#sink.onStart(start, total);
 		return refusal ? this.#refuse(refusal) : true;
 	}
 
-	onData(chunk: Uint8Array): void {
-		if (this.#failure !== undefined)
-			return;
-		this.#armStall();
-		this.#received += chunk.length;
-		if (this.#expected >= 0 && this.#received > this.#expected)
-			return this.abort("more data than content-length");
-		const refusal = this.#sink.onData(chunk);
-		if (refusal)
-			this.abort(refusal);
-	}
-
-	onDone(error?: Error): void {
-		this.#timers.clear(this.#stall);
-		this.#stall = undefined;
-		if (this.#redirecting && this.#failure === undefined) {
-			this.#redirecting = false;
-			this.#get();
-		}
-		else if (this.#failure !== undefined)
-			this.#finish(this.#failure);
-		else if (error)
-			this.#finish(error.message);
-		else if (this.#expected >= 0 && this.#received !== this.#expected)
-			this.#finish(`Complete data was not received (${this.#received} of ${this.#expected} bytes)`);
-		else
-			this.#finish();
+	/** A transport error's text with the host and port, unless it names them already. */
+	#withPlace(text: string): string {
+		const place = hostAndPort(this.#url);
+		return place === "" || text.includes(place) ? text : `${text} (${place})`;
 	}
 
 	#get(): void {
-		if (!/^https?:\/\//i.test(this.#url)) {
-			this.#finish(`unsupported URL ${JSON.stringify(this.#url.slice(0, 40))}`);
-			return;
-		}
-		const offset = this.#options.offset;
+		const offset = this.#offset;
 		this.#armStall();
-		this.#request = this.#http.get(this.#url, offset > 0 ? [["Range", `bytes=${offset}-`]] : [], this);
+		try {
+			this.#request = this.#http.get(this.#url, offset > 0 ? [["Range", `bytes=${offset}-`]] : [], this);
+		}
+		catch (error) {	// a URL the client cannot parse (bad port, bad host) throws at once
+			this.#request = undefined;
+			this.#finish(failed(this.#withPlace(`cannot request ${JSON.stringify(this.#url.slice(0, 60))}: ${errorText(error)}`)));
+		}
 	}
 
-	#refuse(reason: string): false {
-		this.#failure ??= reason;
+	#refuse(failure: Failure): false {
+		this.#failure ??= failure;
 		return false;
 	}
 
@@ -193,12 +271,13 @@ export class Download implements HttpHandlers {
 		this.#stall ??= this.#timers.set(this.#watch, this.#options.stallMs);
 	}
 
-	#finish(error?: string): void {
+	#finish(failure?: Failure): void {
 		if (this.#finished)
 			return;
 		this.#finished = true;
 		this.#timers.clear(this.#stall);
-		this.#stall = undefined;
-		this.#sink.onEnd(error);
+		this.#timers.clear(this.#deadline);
+		this.#stall = this.#deadline = undefined;
+		this.#sink.onEnd(failure);
 	}
 }

@@ -7,16 +7,17 @@ import {NodeAgent} from "../rainmaker/agent";
 import {Node} from "../rainmaker/model";
 import type {KeyValueStore, Log, MqttSession, TimerHandle, Timers} from "../rainmaker/ports";
 import {SUFFIX_OTA_URL, type TopicForm} from "../rainmaker/topics";
-import {type Installer, UserApprovalOta} from "./approval";
+import {UserApprovalOta} from "./approval";
 import {OTA_HELP, otaCommand} from "./console";
 import {OtaFetcher} from "./fetcher";
-import {type AppImageInfo, parseImageHeader} from "./image";
+import {type AppImageInfo, chipName, parseImageHeader} from "./image";
+import {OtaJournal} from "./journal";
 import {type OtaOptions, resolveOtaOptions} from "./options";
 import {createOtaService} from "./ota-service";
 import type {BootControl, DigestFactory, HttpClient, UpdatePartition} from "./ports";
 import {StatusReporter} from "./reporter";
 import {RollbackGuard} from "./rollback-guard";
-import {UpdateEngine} from "./update-engine";
+import {type Installer, UpdateEngine} from "./update-engine";
 
 export interface FirmwarePorts {
 	readonly session: MqttSession;
@@ -36,16 +37,13 @@ export interface FirmwareConfig {
 	readonly nodeName?: string;
 	/** info.type of the node config (default "esp.node.ota"). */
 	readonly nodeType?: string;
-	/** info.platform, the IDF target (default "esp32"). */
+	/** info.platform, the IDF target (default: what BootControl.platform says, else the running image's chip). */
 	readonly platform?: string;
 	/** Publish topic form (default "plain"; see rainmaker/topics.ts). */
 	readonly topicForm?: TopicForm;
 	readonly ota?: Partial<OtaOptions>;
-}
-
-/** What the console needs; the shape of Moddable's CLI handlers (command word lower-case, the rest as parts). */
-export interface CommandSink {
-	(line: string): void;
+	/** The defaults `ota` is merged over (default: the device's; the host simulator passes hostOtaOptions). */
+	readonly otaDefaults?: Readonly<OtaOptions>;
 }
 
 export interface Firmware {
@@ -55,6 +53,7 @@ export interface Firmware {
 	readonly fetcher: OtaFetcher;
 	readonly guard: RollbackGuard;
 	readonly engine: Installer;
+	readonly journal: OtaJournal;
 	/** The running image's facts (fw_version and project_name of the node come from them). */
 	readonly running: AppImageInfo;
 	readonly options: OtaOptions;
@@ -62,7 +61,7 @@ export interface Firmware {
 	 * Runs a console command. Returns true when it handled it. For "help" it prints its own help
 	 * lines and returns false, as Moddable's CLI.distribute expects.
 	 */
-	command(name: string, args: readonly string[], print: CommandSink): boolean;
+	command(name: string, args: readonly string[], print: (line: string) => void): boolean;
 	stop(): void;
 }
 
@@ -77,7 +76,7 @@ const HOUR_MS = 3600 * 1000;
  * update engine (tests of the approval flow use a recording double).
  */
 export function startFirmware(ports: FirmwarePorts, config: FirmwareConfig, installer?: Installer): Firmware {
-	const options = resolveOtaOptions(config.ota);
+	const options = resolveOtaOptions(config.ota, config.otaDefaults);
 	const {session, timers, log, store, http, partition, boot, createDigest} = ports;
 	const running = parseImageHeader(boot.runningHeader());
 	const node = new Node(config.nodeId, {
@@ -85,14 +84,15 @@ export function startFirmware(ports: FirmwarePorts, config: FirmwareConfig, inst
 		fw_version: running.version,
 		type: config.nodeType ?? DEFAULT_NODE_TYPE,
 		project_name: running.projectName,
-		platform: config.platform ?? "esp32",
+		platform: config.platform ?? boot.platform ?? chipName(running.chipId),
 	});
 	const service = node.addDevice(createOtaService());
 	const agent = new NodeAgent({node, session, log, topicForm: config.topicForm});
-	const reporter = new StatusReporter(agent, timers, log, store);
+	const journal = new OtaJournal(store, log);
+	const reporter = new StatusReporter(agent, timers, log, journal);
 	const fetcher = new OtaFetcher(agent, timers, log, node.id, running.version);
-	const guard = new RollbackGuard({boot, store, timers, log, reporter, rollbackWaitSeconds: options.rollbackWaitSeconds});
-	const engine = installer ?? new UpdateEngine({http, timers, log, store, partition, boot, createDigest, reporter, options, running});
+	const guard = new RollbackGuard({boot, journal, timers, log, reporter, rollbackWaitSeconds: options.rollbackWaitSeconds});
+	const engine = installer ?? new UpdateEngine({http, timers, log, journal, partition, boot, createDigest, reporter, options, running});
 	const ota = new UserApprovalOta({params: agent, fetcher, engine, guard, reporter, timers, log, options});
 	service.onWrite = writes => ota.onOperationWrite(writes);
 
@@ -104,12 +104,12 @@ export function startFirmware(ports: FirmwarePorts, config: FirmwareConfig, inst
 		}, options.autofetchPeriodHours * HOUR_MS);
 	};
 	agent.onConnected(() => {
-		if (guard.connected())	// the reference fetches 5 s after confirming a new image
+		if (ota.connected())	// the reference fetches 5 s after confirming a new image
 			fetcher.fetchWithDelay(options.startupFetchDelaySeconds);
 		reporter.resend();
 	});
 	agent.onStarted(() => {
-		guard.reportRollback();
+		guard.reportBootFinding();
 		agent.subscribe(SUFFIX_OTA_URL, payload => ota.onOtaUrl(payload));
 		if (options.autofetch)
 			ota.autoCheck(options.startupFetchDelaySeconds);
@@ -120,7 +120,7 @@ export function startFirmware(ports: FirmwarePorts, config: FirmwareConfig, inst
 	agent.start();
 
 	return {
-		agent, ota, reporter, fetcher, guard, engine, running, options,
+		agent, ota, reporter, fetcher, guard, engine, journal, running, options,
 		command(name, args, print) {
 			if (name === "ota")
 				return otaCommand(ota, args, print), true;
@@ -130,9 +130,9 @@ export function startFirmware(ports: FirmwarePorts, config: FirmwareConfig, inst
 		},
 		stop() {
 			timers.clear(periodic);
+			periodic = undefined;
 			fetcher.stop();
-			guard.stop();
-			ota.stop();
+			ota.stop();	// the download, the reboot timer, the approval and rollback timers
 			agent.stop();
 		},
 	};

@@ -1,87 +1,134 @@
 /*
- * OTA options with their documented defaults (the reference's Kconfig values where it has one).
- * Device: overridable from the manifest `config` / mcconfig command line; host: command-line flags.
- * The README's options table is generated from nothing: keep it in step with this file.
+ * The OTA options: one table (name, type, default, range, command-line flag, manifest key, help)
+ * that drives the device settings (device/settings.ts reads the manifest keys), the simulator's
+ * flags (host/sim/node-options.ts), the manifest test and the options table of
+ * docs/ota-lifecycle.md (optionsMarkdown(); a test keeps the doc in step). Defaults are the
+ * reference's Kconfig values where it has one (docs/protocol.md §5.1, §5.2).
  */
 
 export interface OtaOptions {
-	/** Send otafetch once after start-up (CONFIG_ESP_RMAKER_OTA_AUTOFETCH). */
 	autofetch: boolean;
-	/** Fetch again every N hours; 0 = at start-up only (CONFIG_ESP_RMAKER_OTA_AUTOFETCH_PERIOD, 0..168). */
 	autofetchPeriodHours: number;
-	/** Delay of the start-up fetch, seconds (RMAKER_OTA_FETCH_DELAY = 5). */
 	startupFetchDelaySeconds: number;
-	/** Delay of a fetch asked for by check/start, seconds (the seed's esp_rmaker_ota_fetch_with_delay(1)). */
 	requestFetchDelaySeconds: number;
-	/** Download attempts per approved job (CONFIG_ESP_RMAKER_OTA_MAX_RETRIES, 1..10). */
 	maxAttempts: number;
-	/** Fetch again this long after all attempts failed, minutes (CONFIG_ESP_RMAKER_OTA_RETRY_DELAY_MINUTES, 1..60). */
 	retryDelayMinutes: number;
-	/** Report progress every N percent (CONFIG_ESP_RMAKER_OTA_PROGRESS_INTERVAL, 5..50); 0 = no percentage reports. */
 	progressIntervalPercent: number;
-	/** A transfer that receives nothing for this long is aborted, seconds (the reference's HTTP timeout is 5 s). */
 	downloadStallSeconds: number;
-	/** Reboot this long after a successful install, seconds (OTA_REBOOT_TIMER_SEC = 10). */
+	minDownloadRate: number;
 	rebootDelaySeconds: number;
-	/** A new image that has not reached MQTT after this long is rolled back, seconds (CONFIG_ESP_RMAKER_OTA_ROLLBACK_WAIT_PERIOD, 30..600 on the device). */
 	rollbackWaitSeconds: number;
-	/** Skip the project-name check (CONFIG_ESP_RMAKER_SKIP_PROJECT_NAME_CHECK). */
+	allowHttp: boolean;
 	skipProjectCheck: boolean;
-	/** Skip the same-version check (CONFIG_ESP_RMAKER_SKIP_VERSION_CHECK). */
 	skipVersionCheck: boolean;
-	/** Skip the secure-version check (CONFIG_ESP_RMAKER_SKIP_SECURE_VERSION_CHECK). */
 	skipSecureVersionCheck: boolean;
 }
 
-export const defaultOtaOptions: Readonly<OtaOptions> = Object.freeze({
-	autofetch: true,
-	autofetchPeriodHours: 0,
-	startupFetchDelaySeconds: 5,
-	requestFetchDelaySeconds: 1,
-	maxAttempts: 3,
-	retryDelayMinutes: 5,
-	progressIntervalPercent: 10,
-	downloadStallSeconds: 30,
-	rebootDelaySeconds: 10,
-	rollbackWaitSeconds: 90,
-	skipProjectCheck: false,
-	skipVersionCheck: false,
-	skipSecureVersionCheck: false,
-});
+export interface OptionSpec {
+	readonly name: keyof OtaOptions;
+	readonly type: "boolean" | "integer";
+	/** The device's default (manifest.json config). */
+	readonly default: boolean | number;
+	/** The host simulator's default where it differs (see docs/ota-lifecycle.md "Options"). */
+	readonly hostDefault?: boolean | number;
+	readonly min?: number;
+	readonly max?: number;
+	/** Command-line flag of the simulated node: `--flag <n>` for integers, `--flag` (and `--no-flag`) for booleans. */
+	readonly flag: string;
+	/** Key in manifest.json "config" (mcconfig key=value). */
+	readonly manifestKey: string;
+	readonly help: string;
+}
 
-/** Valid ranges; a value outside is a start-up error, never a silent clamp. */
-const ranges: {readonly [K in keyof OtaOptions]?: readonly [number, number]} = Object.freeze({
-	autofetchPeriodHours: Object.freeze([0, 168] as const),
-	startupFetchDelaySeconds: Object.freeze([0, 3600] as const),
-	requestFetchDelaySeconds: Object.freeze([0, 3600] as const),
-	maxAttempts: Object.freeze([1, 10] as const),
-	retryDelayMinutes: Object.freeze([1, 60] as const),
-	progressIntervalPercent: Object.freeze([0, 50] as const),
-	downloadStallSeconds: Object.freeze([1, 600] as const),
-	rebootDelaySeconds: Object.freeze([0, 600] as const),
-	rollbackWaitSeconds: Object.freeze([1, 600] as const),
-});
+function option(spec: OptionSpec): OptionSpec {
+	return Object.freeze(spec);
+}
+
+export const OTA_OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
+	option({name: "autofetch", type: "boolean", default: true, flag: "autofetch", manifestKey: "autofetch",
+		help: "send otafetch once after start-up (CONFIG_ESP_RMAKER_OTA_AUTOFETCH)"}),
+	option({name: "autofetchPeriodHours", type: "integer", default: 0, min: 0, max: 168, flag: "autofetch-period", manifestKey: "autofetchPeriodHours",
+		help: "fetch again every h hours, 0 = at start-up only (CONFIG_ESP_RMAKER_OTA_AUTOFETCH_PERIOD)"}),
+	option({name: "startupFetchDelaySeconds", type: "integer", default: 5, min: 0, max: 3600, flag: "fetch-delay", manifestKey: "startupFetchDelaySeconds",
+		help: "delay of the start-up otafetch, s (RMAKER_OTA_FETCH_DELAY)"}),
+	option({name: "requestFetchDelaySeconds", type: "integer", default: 1, min: 0, max: 3600, flag: "request-delay", manifestKey: "requestFetchDelaySeconds",
+		help: "delay of the otafetch of check/start, s"}),
+	option({name: "maxAttempts", type: "integer", default: 3, min: 1, max: 10, flag: "max-attempts", manifestKey: "maxAttempts",
+		help: "download attempts per approved job (CONFIG_ESP_RMAKER_OTA_MAX_RETRIES)"}),
+	option({name: "retryDelayMinutes", type: "integer", default: 5, min: 1, max: 60, flag: "retry-delay", manifestKey: "retryDelayMinutes",
+		help: "fetch again this long after all attempts failed, min (CONFIG_ESP_RMAKER_OTA_RETRY_DELAY_MINUTES)"}),
+	option({name: "progressIntervalPercent", type: "integer", default: 10, min: 0, max: 50, flag: "progress-interval", manifestKey: "progressIntervalPercent",
+		help: "report progress every n percent, 0 = none (CONFIG_ESP_RMAKER_OTA_PROGRESS_INTERVAL)"}),
+	option({name: "downloadStallSeconds", type: "integer", default: 30, min: 1, max: 600, flag: "stall-timeout", manifestKey: "downloadStallSeconds",
+		help: "abort a transfer that receives nothing this long, s"}),
+	option({name: "minDownloadRate", type: "integer", default: 512, min: 1, max: 10_000_000, flag: "min-rate", manifestKey: "minDownloadRate",
+		help: "an attempt must finish within stall-timeout + size / this rate, bytes/s"}),
+	option({name: "rebootDelaySeconds", type: "integer", default: 10, min: 0, max: 600, flag: "reboot-delay", manifestKey: "rebootDelaySeconds",
+		help: "reboot this long after an install, s (OTA_REBOOT_TIMER_SEC)"}),
+	option({name: "rollbackWaitSeconds", type: "integer", default: 90, min: 1, max: 600, flag: "rollback-wait", manifestKey: "rollbackWaitSeconds",
+		help: "a new image that has not reached MQTT by then is rolled back, s (CONFIG_ESP_RMAKER_OTA_ROLLBACK_WAIT_PERIOD)"}),
+	option({name: "allowHttp", type: "boolean", default: false, hostDefault: true, flag: "allow-http", manifestKey: "allowHttp",
+		help: "accept http:// firmware URLs (ESP-IDF refuses them unless CONFIG_ESP_HTTPS_OTA_ALLOW_HTTP)"}),
+	option({name: "skipProjectCheck", type: "boolean", default: false, flag: "skip-project-check", manifestKey: "skipProjectCheck",
+		help: "skip the project-name check (CONFIG_ESP_RMAKER_SKIP_PROJECT_NAME_CHECK)"}),
+	option({name: "skipVersionCheck", type: "boolean", default: false, flag: "skip-version-check", manifestKey: "skipVersionCheck",
+		help: "skip the same-version check (CONFIG_ESP_RMAKER_SKIP_VERSION_CHECK)"}),
+	option({name: "skipSecureVersionCheck", type: "boolean", default: false, flag: "skip-secure-version-check", manifestKey: "skipSecureVersionCheck",
+		help: "skip the secure-version check (CONFIG_ESP_RMAKER_SKIP_SECURE_VERSION_CHECK)"}),
+]);
+
+function defaultsFrom(host: boolean): Readonly<OtaOptions> {
+	const options: {[key: string]: boolean | number} = {};
+	for (const spec of OTA_OPTION_TABLE)
+		options[spec.name] = host && spec.hostDefault !== undefined ? spec.hostDefault : spec.default;
+	return Object.freeze(options as unknown as OtaOptions);
+}
+
+/** The device's defaults. */
+export const defaultOtaOptions: Readonly<OtaOptions> = defaultsFrom(false);
+/** The host simulator's defaults (allowHttp: the local cloud serves plain HTTP by default). */
+export const hostOtaOptions: Readonly<OtaOptions> = defaultsFrom(true);
 
 export class OptionError extends Error {
 	override name = "OptionError";
 }
 
-/** Merges `overrides` over the defaults and checks every value; throws OptionError naming the option. */
-export function resolveOtaOptions(overrides: Partial<OtaOptions> = {}): OtaOptions {
-	const options: OtaOptions = {...defaultOtaOptions};
+export function optionSpec(name: string): OptionSpec | undefined {
+	for (const spec of OTA_OPTION_TABLE) {
+		if (spec.name === name)
+			return spec;
+	}
+	return undefined;
+}
+
+/** Merges `overrides` over `base` (default: the device's defaults) and checks every value; throws OptionError naming the option. */
+export function resolveOtaOptions(overrides: Partial<OtaOptions> = {}, base: Readonly<OtaOptions> = defaultOtaOptions): OtaOptions {
+	const options: OtaOptions = {...base};
 	for (const key of Object.keys(overrides) as (keyof OtaOptions)[]) {
-		if (!(key in defaultOtaOptions))
+		const spec = optionSpec(key);
+		if (!spec)
 			throw new OptionError(`unknown OTA option "${key}"`);
 		const value = overrides[key];
 		if (value === undefined)
 			continue;
-		const expected = typeof defaultOtaOptions[key];
+		const expected = spec.type === "boolean" ? "boolean" : "number";
 		if (typeof value !== expected)
 			throw new OptionError(`OTA option ${key} must be a ${expected}, got ${JSON.stringify(value)}`);
-		const range = ranges[key];
-		if (range && (typeof value !== "number" || !Number.isFinite(value) || value < range[0] || value > range[1]))
-			throw new OptionError(`OTA option ${key} must be within ${range[0]}..${range[1]}, got ${JSON.stringify(value)}`);
+		if (spec.type === "integer" && (typeof value !== "number" || !Number.isFinite(value) || (spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max)))
+			throw new OptionError(`OTA option ${key} must be within ${spec.min}..${spec.max}, got ${JSON.stringify(value)}`);
 		(options as unknown as {[k: string]: unknown})[key] = value;
 	}
 	return options;
+}
+
+/** The options table of docs/ota-lifecycle.md (Markdown). */
+export function optionsMarkdown(): string {
+	const rows = ["| Option (manifest key) | Type | Device default | Host default | Range | Simulator flag | Meaning |", "|---|---|---|---|---|---|---|"];
+	for (const spec of OTA_OPTION_TABLE) {
+		const range = spec.type === "integer" ? `${spec.min}..${spec.max}` : "";
+		const flag = spec.type === "boolean" ? `--${spec.flag}, --no-${spec.flag}` : `--${spec.flag} <n>`;
+		const host = spec.hostDefault !== undefined ? String(spec.hostDefault) : String(spec.default);
+		rows.push(`| \`${spec.manifestKey}\` | ${spec.type} | ${String(spec.default)} | ${host} | ${range} | \`${flag}\` | ${spec.help} |`);
+	}
+	return rows.join("\n");
 }

@@ -44,7 +44,16 @@ export interface UpdatePartition {
 	write(chunk: Uint8Array): void;
 	/** Number of bytes in the slot so far (the resume point). */
 	readonly written: number;
-	/** Verifies the image and makes it the boot partition. Throws ImageInvalid-style errors: the boot choice is then unchanged. */
+	/**
+	 * Reads back bytes of the slot written so far (esp_partition_read), so the MD5 of a resumed
+	 * image covers all of it. Platforms that cannot resume need not have it.
+	 */
+	read?(offset: number, into: Uint8Array): void;
+	/**
+	 * Verifies the image and makes it the boot partition. Throws ImageInvalidError (ota/outcome.ts)
+	 * when the image does not verify, another Error when finishing failed otherwise; the boot
+	 * choice is then unchanged.
+	 */
 	end(): void;
 	/** Abandons the attempt; the running firmware stays the boot choice. */
 	abort(): void;
@@ -67,6 +76,15 @@ export interface BootControl {
 	rollback(): void;
 	/** esp_restart: does not return on a device. */
 	restart(): void;
+	/**
+	 * esp_ota_get_state_partition of the update (not running) slot: "invalid" or "aborted" when the
+	 * bootloader or the image gave up on it (a rollback), "undefined" when no otadata entry selects
+	 * it (an interrupted switch: the new image never ran). Optional: without it the old image
+	 * booting with the journal's "update pending" flag counts as a rollback.
+	 */
+	updateSlotState?(): ImageState;
+	/** The IDF target the firmware was built for ("esp32", "esp32s3"): info.platform of the node config. */
+	readonly platform?: string;
 }
 
 /** Incremental digest (device: crypt Digest; host: node:crypto). */

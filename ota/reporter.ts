@@ -4,10 +4,10 @@
  * after a reboot; with neither, nothing is sent. A final report that could not be published is
  * sent again after the next reconnect (the reference only logs it).
  */
-import type {KeyValueStore, Log, Timers} from "../rainmaker/ports";
+import type {Log, Timers} from "../rainmaker/ports";
 import {RULE_OTA_STATUS, SUFFIX_OTA_STATUS} from "../rainmaker/topics";
 import type {Publisher} from "./fetcher";
-import {OtaKeys} from "./keys";
+import type {OtaJournal} from "./journal";
 import {type OtaStatus, statusPayload} from "./status";
 
 export interface StatusReport {
@@ -21,16 +21,16 @@ export class StatusReporter {
 	#publisher: Publisher;
 	#timers: Timers;
 	#log: Log;
-	#store: KeyValueStore;
+	#journal: OtaJournal;
 	#listeners: ((report: StatusReport) => void)[] = [];
 	#unsent: StatusReport | undefined;
 	last: StatusReport | undefined;
 
-	constructor(publisher: Publisher, timers: Timers, log: Log, store: KeyValueStore) {
+	constructor(publisher: Publisher, timers: Timers, log: Log, journal: OtaJournal) {
 		this.#publisher = publisher;
 		this.#timers = timers;
 		this.#log = log;
-		this.#store = store;
+		this.#journal = journal;
 	}
 
 	onReport(listener: (report: StatusReport) => void): void {
@@ -40,13 +40,11 @@ export class StatusReporter {
 	/** Reports `status` for `jobId`, or for the stored job id when `jobId` is undefined. */
 	report(status: OtaStatus, info: string, jobId?: string): void {
 		if (jobId === undefined) {
-			const stored = this.#store.get(OtaKeys.jobId);
-			if (typeof stored !== "string" || stored.length === 0) {
+			jobId = this.#journal.takeJobId();
+			if (jobId === undefined) {
 				this.#log.warn(`Not reporting "${status}: ${info}", since there is no Job ID available`);
 				return;
 			}
-			jobId = stored;
-			this.#store.delete(OtaKeys.jobId);
 		}
 		const report: StatusReport = {jobId, status, info, ts: Math.floor(this.#timers.epoch())};
 		this.last = report;

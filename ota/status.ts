@@ -15,6 +15,11 @@ export const StatusText = Object.freeze({
 	jsonPayloadError: "Aborted. JSON Payload error",
 	jobIdNotFound: "Aborted. OTA Updated ID not found in JSON",
 	urlNotFound: "Aborted. URL not found in JSON",
+	noTime: "No time information available yet.",
+	notWithinValidity: "Not within valid window.",
+	windowLapsed: "OTA download window lapsed.",
+	invalidWindow: "Invalid download window specified.",
+	notWithinWindow: "Not within download window.",
 	starting: (attempt: number, max: number) => `Starting OTA Upgrade (HTTPS attempt ${attempt}/${max})`,
 	downloading: "Downloading Firmware Image",
 	downloaded: (percent: number) => `Downloaded ${percent}% Firmware Image`,
@@ -27,8 +32,9 @@ export const StatusText = Object.freeze({
 	sameVersion: "Same version received",
 	lowerSecureVersion: "Lower secure version received",
 	chipMismatch: "Chip revision mismatch",
-	imageValidationFailed: "Image validation failed",
 	incompleteData: "Complete data was not received",
+	/** This project's: a power loss before the new image ever ran (docs/ota-lifecycle.md). */
+	interrupted: (version: string) => `Update to ${version || "the new firmware"} interrupted: the new firmware never started (power loss during its first boot?); the previous firmware runs`,
 } as const);
 
 function build(jobId: string, status: OtaStatus, info: string, ts: number): string {

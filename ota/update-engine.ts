@@ -1,17 +1,20 @@
 /*
  * The update engine: runs one approved job to the end as the reference's default OTA callback does
- * (docs/protocol.md §5.8, §5.9, §5.11). Up to `maxAttempts` HTTPS attempts; each streams the image
- * into the inactive slot in the chunks the HTTP client delivers, after checking the first 289 bytes
- * (magic, chip, app descriptor, project, version, secure version) before a single byte is written.
- * A refused image ends the job at once (`rejected`, no retry); other failures are reported
- * `failed` "OTA Attempt n/N failed: ..." and retried, resuming from the last sector-aligned offset
- * when the job and its file_md5 are the same and the server honours Range. The slot only becomes
- * the boot choice after UpdatePartition.end() verified the whole image.
+ * (docs/protocol.md §5.8, §5.9, §5.11). Up to `maxAttempts` HTTP(S) attempts; each streams the
+ * image into the inactive slot in the chunks the HTTP client delivers, after checking the first
+ * 288 bytes (app descriptor: project, version, secure version, then chip, docs/protocol.md §5.12) before a single
+ * byte is written. A refused image ends the job at once (`rejected`, no retry); other failures are
+ * reported `failed` "OTA Attempt n/N failed: ..." and retried, resuming from the last
+ * sector-aligned checkpoint when the job and its file_md5 are the same and the server honours
+ * Range. Every attempt has a deadline (stall timeout + size / minDownloadRate). Nothing here
+ * throws to its caller: every failure becomes a typed outcome (outcome.ts) that is reported.
+ * The slot only becomes the boot choice after UpdatePartition.end() verified the whole image.
  */
-import type {KeyValueStore, Log, TimerHandle, Timers} from "../rainmaker/ports";
+import type {Log, TimerHandle, Timers} from "../rainmaker/ports";
 import {Download, type DownloadSink} from "./download";
-import {type AppImageInfo, APP_DESC_END, checkUpgrade, ImageError, parseImageHeader, toHex} from "./image";
-import {OtaKeys} from "./keys";
+import {type AppImageInfo, APP_DESC_END, checkUpgrade, parseImageHeader, toHex} from "./image";
+import type {OtaJournal} from "./journal";
+import {errorText, failed, type Failure, failureOf, ImageInvalidError, rejected} from "./outcome";
 import type {OtaOptions} from "./options";
 import type {OtaJob} from "./otaurl";
 import type {BootControl, Digest, DigestFactory, HttpClient, UpdatePartition} from "./ports";
@@ -22,12 +25,14 @@ import {StatusText} from "./status";
 export const SECTOR_SIZE = 4096;
 /** The resume offset is saved every this many bytes, so the key-value store is written ~16 times per MB at most. */
 export const CHECKPOINT_BYTES = 64 * 1024;
+/** Slot bytes re-read per step when the MD5 of a resumed image is computed. */
+const READ_BACK_BYTES = 4096;
 
 export interface UpdateEngineContext {
 	readonly http: HttpClient;
 	readonly timers: Timers;
 	readonly log: Log;
-	readonly store: KeyValueStore;
+	readonly journal: OtaJournal;
 	readonly partition: UpdatePartition;
 	readonly boot: BootControl;
 	readonly createDigest: DigestFactory;
@@ -38,7 +43,7 @@ export interface UpdateEngineContext {
 }
 
 /** How a job ended: the node reboots into the new image, or the job failed or was rejected. */
-export type UpdateOutcome = "rebooting" | "failed" | "rejected";
+export type InstallOutcome = {readonly kind: "rebooting"} | Failure;
 
 export interface UpdateProgress {
 	readonly jobId: string;
@@ -47,20 +52,29 @@ export interface UpdateProgress {
 	readonly total: number;
 }
 
-type AttemptResult = {readonly ok: true} | {readonly ok: false; readonly rejected: boolean; readonly reason: string};
+/** Installs an approved job (the update engine; a recording double in tests). */
+export interface Installer {
+	/** The transfer in progress, if any. */
+	readonly progress: UpdateProgress | undefined;
+	/** Installs `job`; `done` runs once with the outcome (possibly before run returns). Never throws. */
+	run(job: OtaJob, done: (outcome: InstallOutcome) => void): void;
+	/** Stops the transfer and a pending reboot (firmware.stop()); `done` is not called afterwards. */
+	stop(): void;
+}
 
-export class UpdateEngine {
+export class UpdateEngine implements Installer {
 	#context: UpdateEngineContext;
 	#job: OtaJob | undefined;
 	#attemptNumber = 0;
 	#sink: ImageSink | undefined;
+	#download: Download | undefined;
 	#reboot: TimerHandle | undefined;
+	#run = 0;	// identifies the current run, so callbacks of a stopped one are ignored
 
 	constructor(context: UpdateEngineContext) {
 		this.#context = context;
 	}
 
-	/** The job being installed, or undefined when idle. */
 	get progress(): UpdateProgress | undefined {
 		const job = this.#job;
 		if (!job)
@@ -68,108 +82,105 @@ export class UpdateEngine {
 		return {jobId: job.jobId, attempt: this.#attemptNumber, received: this.#sink?.offset ?? 0, total: this.#sink?.total ?? job.fileSize};
 	}
 
-	get busy(): boolean {
-		return this.#job !== undefined || this.#reboot !== undefined;
-	}
-
-	/** Installs `job`; `done` runs once with the outcome. Throws only when an update runs already (callers check `busy`). */
-	run(job: OtaJob, done: (outcome: UpdateOutcome) => void): void {
-		const {store, reporter, options, log} = this.#context;
-		if (this.busy)
-			throw new Error("update already running");
-		store.set(OtaKeys.jobId, job.jobId);
+	run(job: OtaJob, done: (outcome: InstallOutcome) => void): void {
+		const {journal, reporter, options, log} = this.#context;
+		const run = ++this.#run;
 		this.#job = job;
+		const finish = (outcome: InstallOutcome) => {
+			if (run !== this.#run)
+				return;
+			this.#job = undefined;
+			this.#sink = this.#download = undefined;
+			if (outcome.kind !== "rebooting")
+				journal.endInstall();
+			done(outcome);
+		};
+		try {
+			journal.beginInstall(job.jobId);
+		}
+		catch (error) {
+			const failure = failureOf(error);
+			reporter.report("failed", failure.text, job.jobId);
+			finish(failure);
+			return;
+		}
 		const attempt = (n: number) => {
 			this.#attemptNumber = n;
 			reporter.report("in-progress", StatusText.starting(n, options.maxAttempts), job.jobId);
-			this.#attempt(job, result => {
-				this.#sink = undefined;
-				if (result.ok) {
-					this.#job = undefined;
-					this.#finish(job, n);
-					done("rebooting");
+			this.#attempt(job, run, outcome => {
+				if (run !== this.#run)
+					return;
+				this.#sink = this.#download = undefined;
+				if (outcome === undefined) {
+					this.#rebootInto(job, n);
+					finish({kind: "rebooting"});
 					return;
 				}
-				if (result.rejected) {
-					reporter.report("rejected", result.reason, job.jobId);
-					this.#end(done, "rejected");
+				if (outcome.kind === "rejected") {
+					reporter.report("rejected", outcome.text, job.jobId);
+					finish(outcome);
 					return;
 				}
-				reporter.report("failed", StatusText.attemptFailed(n, options.maxAttempts, result.reason), job.jobId);
+				reporter.report("failed", StatusText.attemptFailed(n, options.maxAttempts, outcome.text), job.jobId);
 				if (n < options.maxAttempts) {
 					attempt(n + 1);
 					return;
 				}
-				log.warn(`OTA job ${job.jobId}: all ${n} attempts failed; fetching again in ${options.retryDelayMinutes} min`);
-				this.#end(done, "failed");
+				log.warn(`OTA job ${job.jobId}: all ${n} attempts failed`);
+				finish(outcome);
 			});
 		};
 		attempt(1);
 	}
 
-	#end(done: (outcome: UpdateOutcome) => void, outcome: UpdateOutcome): void {
-		this.#job = undefined;
-		this.#context.store.delete(OtaKeys.jobId);
-		done(outcome);
+	stop(): void {
+		this.#run++;
+		this.#download?.abort(failed("stopped"));
+		this.#context.timers.clear(this.#reboot);
+		this.#reboot = this.#download = this.#sink = this.#job = undefined;
 	}
 
-	/** Success: remember that a new image is about to boot, say so, and reboot after the delay. */
-	#finish(job: OtaJob, attempts: number): void {
-		const {store, reporter, options, timers, boot, log} = this.#context;
-		store.set(OtaKeys.updatePending, 1);
-		store.set(OtaKeys.newVersion, job.fwVersion ?? "");
+	/** Success: the journal says a new image is about to boot (written before end()); reboot after the delay. */
+	#rebootInto(job: OtaJob, attempts: number): void {
+		const {reporter, options, timers, boot, log} = this.#context;
 		reporter.report("in-progress", StatusText.rebooting(attempts), job.jobId);
 		log.info(`Rebooting into the new firmware in ${options.rebootDelaySeconds} s`);
-		this.#reboot = timers.set(() => boot.restart(), options.rebootDelaySeconds * 1000);
+		this.#reboot = timers.set(() => {
+			this.#reboot = undefined;
+			boot.restart();
+		}, options.rebootDelaySeconds * 1000);
 	}
 
-	#attempt(job: OtaJob, done: (result: AttemptResult) => void): void {
+	/** One attempt; `done` gets undefined when the image is in place and selected, else the Failure. */
+	#attempt(job: OtaJob, run: number, done: (failure: Failure | undefined) => void): void {
 		const context = this.#context;
-		const {partition, log} = context;
-		const resumeAt = resumePoint(context.store, job);
+		const {partition, log, journal, options} = context;
 		let offset: number;
 		try {
-			offset = partition.begin(resumeAt);
+			// A resumed image's MD5 needs the slot read back; without that a job with an MD5 starts from 0.
+			const resumeAt = journal.resumePoint(job, SECTOR_SIZE);
+			offset = partition.begin(job.fileMd5 !== undefined && partition.read === undefined ? 0 : resumeAt);
+			if (resumeAt > 0)
+				log.info(offset === resumeAt ? `Resuming the download at byte ${offset}` : `Cannot resume at byte ${resumeAt}; starting from 0`);
 		}
 		catch (error) {
-			done({ok: false, rejected: false, reason: `OTA Begin failed: ${messageOf(error)}`});
+			done(failureOf(error, "OTA Begin failed: "));
 			return;
 		}
-		if (resumeAt > 0)
-			log.info(offset === resumeAt ? `Resuming the download at byte ${offset}` : `Cannot resume at byte ${resumeAt}; starting from 0`);
-		this.#sink = new ImageSink(context, job, offset, done);
-		new Download(context.http, context.timers, job.url, {offset, stallMs: context.options.downloadStallSeconds * 1000}, this.#sink);
+		const size = job.fileSize > 0 ? job.fileSize : partition.capacity;
+		const deadlineMs = (options.downloadStallSeconds + Math.ceil(size / options.minDownloadRate)) * 1000;
+		const sink = new ImageSink(context, job, offset, done);
+		this.#sink = sink;
+		const download = new Download(context.http, context.timers, job.url, {offset, stallMs: options.downloadStallSeconds * 1000, deadlineMs, allowHttp: options.allowHttp}, sink);
+		if (run === this.#run && this.#sink === sink)
+			this.#download = download;
 	}
-}
-
-/** The offset an earlier, interrupted attempt of the same job (and the same file_md5) reached; 0 otherwise. */
-function resumePoint(store: KeyValueStore, job: OtaJob): number {
-	const offset = store.get(OtaKeys.resumeOffset);
-	const sameJob = store.get(OtaKeys.resumeJob) === job.jobId;
-	const md5 = store.get(OtaKeys.resumeMd5);
-	const sameFile = job.fileMd5 === undefined ? md5 === undefined : md5 === job.fileMd5;
-	if (typeof offset === "number" && offset > 0 && offset % SECTOR_SIZE === 0 && sameJob && sameFile)
-		return offset;
-	clearResume(store);
-	store.set(OtaKeys.resumeJob, job.jobId);
-	if (job.fileMd5 !== undefined)
-		store.set(OtaKeys.resumeMd5, job.fileMd5);
-	return 0;
-}
-
-function clearResume(store: KeyValueStore): void {
-	store.delete(OtaKeys.resumeOffset);
-	store.delete(OtaKeys.resumeJob);
-	store.delete(OtaKeys.resumeMd5);
-}
-
-function messageOf(error: unknown): string {
-	return error instanceof Error ? error.message : String(error);
 }
 
 /**
  * Receives the image bytes of one attempt: holds back the first 288 bytes until the header checks
- * pass, then writes every chunk straight through. The only buffer is that header (288 bytes).
+ * pass, then writes every chunk straight through, never past file_size. The only buffers are that
+ * header (288 bytes) and, when a resumed image's MD5 is checked, one 4 KB read-back piece.
  */
 class ImageSink implements DownloadSink {
 	#context: UpdateEngineContext;
@@ -181,11 +192,10 @@ class ImageSink implements DownloadSink {
 	#md5: Digest | undefined;
 	#lastPercent = 0;
 	#checkpoint: number;
-	#rejection: string | undefined;
-	#failure: string | undefined;
-	#done: (result: AttemptResult) => void;
+	#failure: Failure | undefined;
+	#done: (failure: Failure | undefined) => void;
 
-	constructor(context: UpdateEngineContext, job: OtaJob, offset: number, done: (result: AttemptResult) => void) {
+	constructor(context: UpdateEngineContext, job: OtaJob, offset: number, done: (failure: Failure | undefined) => void) {
 		this.#context = context;
 		this.#job = job;
 		this.#offset = offset;
@@ -205,48 +215,75 @@ class ImageSink implements DownloadSink {
 		return this.#total;
 	}
 
-	onEnd(error?: string): void {
-		this.#done(this.#conclude(error));
+	onEnd(failure?: Failure): void {
+		let result: Failure | undefined;
+		try {
+			result = this.#conclude(failure);
+		}
+		catch (error) {
+			this.#abandon();
+			result = failureOf(error, "OTA failed: ");
+		}
+		this.#done(result);
 	}
 
 	#restart(offset: number): void {
 		this.#offset = offset;
 		this.#header = offset === 0 ? new Uint8Array(APP_DESC_END) : undefined;
 		this.#headerLength = 0;
-		// file_md5 is checked only when the whole file passes through this attempt (a digest's state cannot be resumed).
-		this.#md5 = offset === 0 && this.#job.fileMd5 !== undefined ? this.#context.createDigest("MD5") : undefined;
-		if (offset > 0)
+		this.#md5 = this.#job.fileMd5 !== undefined ? this.#context.createDigest("MD5") : undefined;
+		if (offset > 0) {
+			this.#readBack(offset);
 			this.#context.reporter.report("in-progress", StatusText.downloading, this.#job.jobId);
+		}
 	}
 
-	onStart(start: number, total: number): string | undefined {
-		const {partition, log} = this.#context;
-		if (start !== this.#offset) {
-			if (start !== 0)
-				return `server sent bytes from ${start}, expected ${this.#offset}`;
-			log.info("The server ignored the Range request; downloading from the start");
-			try {
+	/** Feeds the slot's first `length` bytes (kept from an earlier attempt) to the MD5, in bounded pieces. */
+	#readBack(length: number): void {
+		const md5 = this.#md5;
+		const read = this.#context.partition.read;
+		if (!md5 || !read)
+			return;
+		const piece = new Uint8Array(READ_BACK_BYTES);
+		for (let at = 0; at < length; at += READ_BACK_BYTES) {
+			const view = length - at < READ_BACK_BYTES ? piece.subarray(0, length - at) : piece;
+			read.call(this.#context.partition, at, view);
+			md5.write(view);
+		}
+	}
+
+	onStart(start: number, total: number): Failure | undefined {
+		const {partition, log, journal} = this.#context;
+		try {
+			if (start !== this.#offset) {
+				if (start !== 0)
+					return failed(`server sent bytes from ${start}, expected ${this.#offset}`);
+				log.info("The server sends the image from byte 0 (Range ignored or refused); downloading from the start");
+				journal.dropCheckpoint();
 				partition.abort();
 				this.#restart(partition.begin(0));
+				this.#checkpoint = CHECKPOINT_BYTES;
 			}
-			catch (error) {
-				return `OTA Begin failed: ${messageOf(error)}`;
-			}
+		}
+		catch (error) {
+			return failureOf(error, "OTA Begin failed: ");
 		}
 		if (total > 0) {
 			if (this.#job.fileSize > 0 && total !== this.#job.fileSize)
-				return `image is ${total} bytes, the job says ${this.#job.fileSize}`;
+				return failed(`image is ${total} bytes, the job says ${this.#job.fileSize}`);
 			this.#total = total;
 		}
-		if (this.#total > partition.capacity) {
-			this.#rejection = `Image too large for the OTA partition (${this.#total} > ${partition.capacity} bytes)`;
-			return this.#rejection;
-		}
+		if (this.#total > partition.capacity)
+			return this.#failure = rejected(`Image too large for the OTA partition (${this.#total} > ${partition.capacity} bytes)`);
 		return undefined;
 	}
 
-	onData(chunk: Uint8Array): string | undefined {
+	onData(chunk: Uint8Array): Failure | undefined {
+		if (this.#failure)
+			return this.#failure;
 		try {
+			if (this.#total > 0 && this.#offset + chunk.length > this.#total)
+				return this.#failure = failed(`more data than file_size (${this.#total} bytes)`);
 			if (this.#header !== undefined) {
 				const take = Math.min(chunk.length, this.#header.length - this.#headerLength);
 				this.#header.set(chunk.subarray(0, take), this.#headerLength);
@@ -255,9 +292,9 @@ class ImageSink implements DownloadSink {
 					return undefined;
 				const header = this.#header;
 				this.#header = undefined;
-				this.#rejection = this.#judge(header);
-				if (this.#rejection)
-					return this.#rejection;
+				const verdict = this.#judge(header);
+				if (verdict)
+					return this.#failure = verdict;
 				this.#context.reporter.report("in-progress", StatusText.downloading, this.#job.jobId);
 				this.#write(header);
 				chunk = chunk.subarray(take);
@@ -268,33 +305,32 @@ class ImageSink implements DownloadSink {
 			return undefined;
 		}
 		catch (error) {
-			this.#failure = `OTA failed: ${messageOf(error)}`;
-			return this.#failure;
+			return this.#failure = failureOf(error, "OTA failed: ");
 		}
 	}
 
-	#judge(header: Uint8Array): string | undefined {
+	#judge(header: Uint8Array): Failure | undefined {
 		const {running, boot, options, log} = this.#context;
 		let candidate: AppImageInfo;
 		try {
 			candidate = parseImageHeader(header);
 		}
 		catch (error) {
-			return `Invalid firmware image: ${messageOf(error)}`;
+			return rejected(`Invalid firmware image: ${errorText(error)}`);
 		}
 		const verdict = checkUpgrade(candidate, running, boot.minSecureVersion(), options);
 		log.info(`New image: ${candidate.projectName} ${candidate.version} (secure version ${candidate.secureVersion}, chip ${candidate.chipId})${verdict ? ": " + verdict : ""}`);
-		return verdict;
+		return verdict ? rejected(verdict) : undefined;
 	}
 
 	#write(bytes: Uint8Array): void {
-		const {partition, store, options, reporter, log} = this.#context;
+		const {partition, journal, options, reporter, log} = this.#context;
 		partition.write(bytes);
 		this.#md5?.write(bytes);
 		this.#offset += bytes.length;
 		if (this.#offset >= this.#checkpoint) {
 			this.#checkpoint = this.#offset + CHECKPOINT_BYTES;
-			store.set(OtaKeys.resumeOffset, this.#offset - (this.#offset % SECTOR_SIZE));
+			journal.checkpoint(this.#offset - (this.#offset % SECTOR_SIZE));
 		}
 		if (this.#total > 0) {
 			const percent = Math.floor((this.#offset * 100) / this.#total);
@@ -311,49 +347,68 @@ class ImageSink implements DownloadSink {
 		}
 	}
 
-	/** The attempt's result once the transfer ended (`error` from the download). */
-	#conclude(error: string | undefined): AttemptResult {
-		const {partition, store, reporter} = this.#context;
-		if (this.#rejection !== undefined) {
-			partition.abort();
-			clearResume(store);
-			return {ok: false, rejected: true, reason: this.#rejection};
+	/** Abandons the slot and the resume point: its bytes are not the job's. */
+	#abandon(): void {
+		this.#context.partition.abort();
+		this.#context.journal.clearResume();
+	}
+
+	/** The attempt's result once the transfer ended (`failure` from the download). */
+	#conclude(failure: Failure | undefined): Failure | undefined {
+		const {partition, journal, reporter, log} = this.#context;
+		const own = this.#failure;
+		if (own?.kind === "rejected") {
+			this.#abandon();
+			return own;
 		}
-		if (error !== undefined || this.#failure !== undefined) {
-			const written = partition.written;
+		if (failure !== undefined || own !== undefined) {
 			partition.abort();
-			if (written >= SECTOR_SIZE)
-				store.set(OtaKeys.resumeOffset, written - (written % SECTOR_SIZE));
-			return {ok: false, rejected: false, reason: this.#failure ?? error ?? "OTA failed"};
+			// Keep what is in the slot for the next attempt, never past the image's end.
+			const kept = Math.min(this.#offset, this.#total > 0 ? this.#total : this.#offset);
+			const aligned = kept - (kept % SECTOR_SIZE);
+			try {
+				if (aligned > 0)
+					journal.checkpoint(aligned);
+			}
+			catch (error) {
+				log.warn(`No resume point saved: ${errorText(error)}`);
+			}
+			return own ?? failure;
 		}
 		if (this.#header !== undefined) {
-			partition.abort();
-			clearResume(store);
-			return {ok: false, rejected: true, reason: `Invalid firmware image: only ${this.#headerLength} bytes`};
+			this.#abandon();
+			return rejected(`Invalid firmware image: only ${this.#headerLength} bytes`);
 		}
 		if (this.#total > 0 && this.#offset !== this.#total) {
 			partition.abort();
-			return {ok: false, rejected: false, reason: `${StatusText.incompleteData} (${this.#offset} of ${this.#total} bytes)`};
+			return failed(`${StatusText.incompleteData} (${this.#offset} of ${this.#total} bytes)`);
 		}
 		if (this.#md5) {
 			const md5 = toHex(this.#md5.close());
 			if (md5 !== this.#job.fileMd5) {
-				partition.abort();
-				clearResume(store);
-				return {ok: false, rejected: false, reason: `MD5 mismatch (got ${md5})`};
+				this.#abandon();
+				return failed(`MD5 mismatch (got ${md5})`);
 			}
 		}
 		reporter.report("in-progress", StatusText.downloadComplete, this.#job.jobId);
+		// Written before the boot switch: a new image never boots without the journal knowing.
+		try {
+			journal.markRebooting(this.#job.fwVersion ?? "");
+		}
+		catch (error) {
+			journal.clearUpdatePending();
+			this.#abandon();
+			return failureOf(error);
+		}
 		try {
 			partition.end();
 		}
 		catch (error) {
-			partition.abort();
-			clearResume(store);
-			const message = messageOf(error);
-			return {ok: false, rejected: false, reason: message.startsWith(StatusText.imageValidationFailed) ? message : `OTA finish failed: ${message}`};
+			journal.clearUpdatePending();
+			this.#abandon();
+			return error instanceof ImageInvalidError ? failed(error.message) : failed(`OTA finish failed: ${errorText(error)}`);
 		}
-		clearResume(store);
-		return {ok: true};
+		journal.clearResume();
+		return undefined;
 	}
 }

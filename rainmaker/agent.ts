@@ -4,6 +4,7 @@
  * params/remote writes through the devices' write callbacks and reports param changes on
  * params/local, keeping changes made while offline until the link is back (docs/protocol.md §3.4, §6.5).
  */
+import {errorText} from "./error-text";
 import {utf8Length} from "./utf8";
 import type {Log, MqttSession, PublishDone} from "./ports";
 import {isJsonObject} from "./model";
@@ -26,10 +27,6 @@ export interface NodeAgentOptions {
 
 type ParamValues = {[param: string]: JsonValue};
 type Report = {[device: string]: ParamValues};
-
-function errorText(error: unknown): string {
-	return error instanceof Error ? error.message : String(error);
-}
 
 export class NodeAgent {
 	readonly node: Node;

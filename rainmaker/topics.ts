@@ -19,27 +19,17 @@ export const DEFAULT_TOPIC_FORM: TopicForm = "plain";
 export const RULE_NODE_CONFIG = "esp_node_config";
 export const RULE_SET_PARAMS = "esp_set_params";
 export const RULE_INIT_PARAMS = "esp_init_params";
-export const RULE_NODE_ALERT = "esp_node_alert";
-export const RULE_USER_NODE_MAPPING = "esp_user_node_mapping";
 export const RULE_OTA_FETCH = "esp_node_otafetch";
 export const RULE_OTA_STATUS = "esp_node_otastatus";
-export const RULE_TS_INGEST = "esp_ts_ingest";
-export const RULE_SIMPLE_TS_INGEST = "esp_simple_ts_ingest";
-export const RULE_CMD_RESP = "esp_cmd_resp";
 
 /** Topic suffixes after `node/<id>/` (docs/protocol.md §3.3). */
 export const SUFFIX_CONFIG = "config";
 export const SUFFIX_PARAMS_LOCAL = "params/local";
 export const SUFFIX_PARAMS_LOCAL_INIT = "params/local/init";
 export const SUFFIX_PARAMS_REMOTE = "params/remote";
-export const SUFFIX_ALERT = "alert";
-export const SUFFIX_USER_MAPPING = "user/mapping";
 export const SUFFIX_OTA_FETCH = "otafetch";
 export const SUFFIX_OTA_URL = "otaurl";
 export const SUFFIX_OTA_STATUS = "otastatus";
-
-/** The reference's topic buffer (MQTT_TOPIC_BUFFER_SIZE); longer topics do not fit on the device. */
-export const MAX_TOPIC_LENGTH = 150;
 
 /** A node→cloud topic. */
 export function publishTopic(nodeId: string, suffix: string, rule: string, form: TopicForm): string {
@@ -49,22 +39,4 @@ export function publishTopic(nodeId: string, suffix: string, rule: string, form:
 /** A cloud→node topic to subscribe to (always plain). */
 export function subscribeTopic(nodeId: string, suffix: string): string {
 	return `node/${nodeId}/${suffix}`;
-}
-
-export interface ParsedNodeTopic {
-	nodeId: string;
-	suffix: string;
-	/** The basic-ingest rule, when the topic had the `$aws/rules/<rule>/` prefix. */
-	rule?: string;
-}
-
-/** The inverse of publishTopic for either form (what a cloud does with what a node publishes); undefined for other topics. */
-export function parseNodeTopic(topic: string): ParsedNodeTopic | undefined {
-	const match = /^(?:\$aws\/rules\/([^/]+)\/)?node\/([^/]+)\/(.+)$/.exec(topic);
-	if (!match)
-		return undefined;
-	const parsed: ParsedNodeTopic = {nodeId: match[2], suffix: match[3]};
-	if (match[1] !== undefined)
-		parsed.rule = match[1];
-	return parsed;
 }

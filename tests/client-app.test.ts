@@ -160,6 +160,19 @@ describe("approval client (app command)", function () {
 		assert.equal(clock.now() - start, 7000);
 	});
 
+	it("approve: a node that lost the approval and offers the job again is told to need a new approval (exit 1)", async function () {
+		const approvalNode = await offered("app-r", [
+			["in-progress", "Starting OTA Upgrade (HTTPS attempt 1/3)"],
+			["delayed", "Waiting for Approval"],
+		]);
+		const result = await run(["approve", "--node", "app-r"], gatedClock(() => approvalNode.advance()));
+		assert.equal(result.code, 1);
+		assert.deepEqual(lines(result).slice(-2), [
+			"delayed: Waiting for Approval  (the node offers the update again: it needs a new approval)",
+			"the node lost the approval (a restart or power cut, or it lapsed) and offers the update again: approve it again",
+		]);
+	});
+
 	it("approve: gives up at the timeout (exit 1)", async function () {
 		const approvalNode = await offered("app-e", []);
 		const result = await run(["approve", "--node", "app-e", "--timeout", "10"], gatedClock(() => approvalNode.advance()));

@@ -6,7 +6,7 @@
  */
 import {strict as assert} from "node:assert";
 import {existsSync, readdirSync, readFileSync} from "node:fs";
-import {defaultOtaOptions} from "../ota/options";
+import {OTA_OPTION_TABLE} from "../ota/options";
 
 const root = new URL("../", import.meta.url);
 const manifest = JSON.parse(readFileSync(new URL("manifest.json", root), "utf8")) as {
@@ -20,9 +20,9 @@ const manifest = JSON.parse(readFileSync(new URL("manifest.json", root), "utf8")
 };
 
 describe("manifest.json", () => {
-	it("has a config key with the documented default for every OTA option", () => {
-		for (const [key, value] of Object.entries(defaultOtaOptions))
-			assert.equal(manifest.config[key], value, `config.${key}`);
+	it("has a config key with the device default of the option table for every OTA option", () => {
+		for (const spec of OTA_OPTION_TABLE)
+			assert.equal(manifest.config[spec.manifestKey], spec.default, `config.${spec.manifestKey}`);
 		assert.deepEqual(manifest.config.tls, {DHE_RSA: false}, "Moddable's TLS cannot sign a client certificate verify with DHE_RSA");
 	});
 

@@ -29,7 +29,6 @@ interface SessionConfig {
 	maxBackoffMs: number;
 	connectTimeoutMs: number;
 	maxPacketBytes: number;
-	will?: {topic: string; payload: string};
 }
 type SessionModule = {DeviceMqttSession: new (config: SessionConfig, timers: HostTimers, log: Log) => MqttSession};
 

@@ -29,12 +29,12 @@ const running = fixture(runningPath);
 
 /** The node's verdict from the facts alone (docs/protocol.md §5.12 order), for a running app-1.0.0 on an esp32 with eFuse secure version 0. */
 function expectedRefusal(facts: FixtureFacts): string | undefined {
-	if (facts.chip_id !== running.chip_id)
-		return "Chip revision mismatch";
 	if (facts.project_name !== running.project_name)
 		return "Project Name mismatch";
 	if (facts.version === running.version)
 		return "Same version received";
+	if (facts.chip_id !== running.chip_id)
+		return "Chip revision mismatch";
 	return undefined;
 }
 

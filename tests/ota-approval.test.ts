@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import {startOtaRig, type OtaRig, FixtureBoot} from "./support/ota-rig";
 import {MemoryStore} from "../host/adapters/key-value-store";
-import {OtaKeys} from "../ota/keys";
+import {OtaKeys} from "../ota/journal";
 
 const jobA = {ota_job_id: "job-A", url: "http://127.0.0.1:9/a.bin", fw_version: "2.0.0", file_size: 69712, file_md5: "0123456789abcdef0123456789abcdef"};
 const jobB = {ota_job_id: "job-B", url: "http://127.0.0.1:9/b.bin", fw_version: "2.1.0", file_size: 69712};
@@ -75,7 +75,7 @@ describe("user-approval OTA over a real broker", () => {
 		assert.equal(rig.installer.jobs[0].url, jobA.url);
 		// While it runs: otaurl dropped, check and start refused.
 		await rig.broker.publish("node/ota-node-1/otaurl", JSON.stringify(jobB));
-		await rig.until(() => rig.log.messages("warn").includes("OTA already in progress. Please try later."), "drop while busy");
+		await rig.until(() => rig.log.messages("warn").includes("OTA already in progress (installing). Please try later."), "drop while busy");
 		const printed: string[] = [];
 		rig.firmware.command("ota", ["start"], line => printed.push(line));
 		rig.firmware.command("ota", ["check"], line => printed.push(line));
@@ -164,7 +164,7 @@ describe("user-approval OTA over a real broker", () => {
 		await offered(rig, jobA);
 		const status: string[] = [];
 		rig.firmware.command("ota", ["status"], line => status.push(line));
-		assert.deepEqual(status, ["offered: job job-A, version 2.0.0, 69712 bytes", "running: nothing", 'last status: delayed "Waiting for Approval" (job job-A)']);
+		assert.deepEqual(status, ["state: offered", "offered: job job-A, version 2.0.0, 69712 bytes", "running: nothing", 'last status: delayed "Waiting for Approval" (job job-A)']);
 		const help: string[] = [];
 		assert.equal(rig.firmware.command("help", [], line => help.push(line)), false);
 		assert.equal(help.length, 3);

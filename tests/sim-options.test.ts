@@ -11,7 +11,13 @@ describe("simulated node options", () => {
 		assert.equal(options.flashDir, ".sim/n1");
 		assert.equal(options.topicForm, "basic-ingest");
 		assert.deepEqual(options.unreachableVersions, ["2.0.0"]);
-		assert.deepEqual(options.ota, {startupFetchDelaySeconds: 2, autofetch: false, autofetchPeriodHours: 24, skipVersionCheck: true});
+		assert.deepEqual(options.ota, {startupFetchDelaySeconds: 2, autofetch: false, autofetchPeriodHours: 24, skipVersionCheck: true, allowHttp: true});
+	});
+
+	it("takes the simulator's defaults from the option table: plain HTTP allowed unless --no-allow-http", () => {
+		assert.equal(parseNodeOptions(["--broker", "mqtt://x"], false).ota.allowHttp, true);
+		assert.equal(parseNodeOptions(["--broker", "mqtt://x", "--no-allow-http"], false).ota.allowHttp, false);
+		assert.equal(parseNodeOptions(["--broker", "mqtt://x", "--min-rate", "2048"], false).ota.minDownloadRate, 2048);
 	});
 
 	const refused: [string[], RegExp][] = [

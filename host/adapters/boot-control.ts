@@ -11,6 +11,7 @@ import {createDigest as nodeDigest} from "./digest";
 import type {HostDevice} from "./host-device";
 import {OtaImgState, activeOtadata, entryValid, imageStateName, selectOtadata, slotOfSeq} from "./otadata";
 import {readSlotHeader, verifySlotImage} from "./slot-image";
+import {chipName} from "../../ota/image";
 
 export type RestartReason = "restart" | "rollback";
 
@@ -67,6 +68,18 @@ export class HostBootControl implements BootControl {
 
 	restart(): void {
 		this.#hooks.restart("restart");
+	}
+
+	/** esp_ota_get_state_partition of the next update slot ("undefined" when no otadata entry selects it). */
+	updateSlotState(): ImageState {
+		const slots = this.#device.slots.length;
+		const state = this.#device.otadata.stateOfSlot((this.#booted.slot + 1) % slots, slots);
+		return state === undefined ? "undefined" : imageStateName(state);
+	}
+
+	/** The IDF target: the chip the simulated eFuses name. */
+	get platform(): string {
+		return chipName(this.#device.efuse.chipId);
 	}
 
 	/** esp_ota_check_rollback_is_possible: the other otadata entry is valid and its slot holds a valid image. */

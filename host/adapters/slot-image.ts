@@ -2,7 +2,8 @@
  * Reading an app image back from an OTA slot, as esp_image_verify does from the partition: it
  * follows the image's own headers, so whatever lies after the image in the slot is ignored.
  */
-import {HEADER_PROBE_LENGTH, ImageVerifier, type ImageVerdict} from "../../ota/image";
+import {HEADER_PROBE_LENGTH} from "../../ota/image";
+import {ImageVerifier, type ImageVerdict} from "./image-verifier";
 import type {DigestFactory} from "../../ota/ports";
 import type {FlashPartition} from "./flash";
 

@@ -13,6 +13,7 @@
  */
 import type {DigestFactory, UpdatePartition} from "../../ota/ports";
 import {IMAGE_MAGIC} from "../../ota/image";
+import {ImageInvalidError} from "../../ota/outcome";
 import {createDigest as nodeDigest} from "./digest";
 import {SECTOR_SIZE, type FlashPartition} from "./flash";
 import type {HostDevice} from "./host-device";
@@ -78,8 +79,9 @@ export class HostUpdatePartition implements UpdatePartition {
 			throw new Error("OTA image has invalid magic byte (expected 0xE9, saw 0x" + chunk[0].toString(16).padStart(2, "0") + ")");
 		// esp_ota_write's erase-as-you-go: a write starting on a sector boundary erases the sectors it
 		// touches; one starting inside a sector erases the following ones it reaches.
+		// The last sector is the one holding the chunk's last byte (ESP-IDF: (wrote_size + size - 1) / sector).
 		const first = Math.floor(at / SECTOR_SIZE);
-		const last = Math.floor((at + chunk.length) / SECTOR_SIZE);
+		const last = Math.floor((at + chunk.length - 1) / SECTOR_SIZE);
 		let eraseFrom = -1;
 		let eraseSectors = 0;
 		if (at % SECTOR_SIZE === 0) {
@@ -105,9 +107,16 @@ export class HostUpdatePartition implements UpdatePartition {
 			throw new Error("OTA end failed: nothing was written");
 		const verdict = verifySlotImage(this.#slot(), this.#createDigest, this.#device.efuse.chipId);
 		if (!verdict.valid)
-			throw new Error("Image validation failed: " + verdict.reason);
+			throw new ImageInvalidError(verdict.reason ?? "invalid image");
 		this.#device.otadata.select(this.#target, this.#device.slots.length, OtaImgState.NEW);
 		this.#recorded = undefined;
+	}
+
+	/** esp_partition_read of the slot's bytes written so far (the MD5 of a resumed image). */
+	read(offset: number, into: Uint8Array): void {
+		if (offset < 0 || offset + into.length > this.#written)
+			throw new RangeError("OTA read of " + into.length + " bytes at " + offset + " outside the " + this.#written + " bytes written");
+		into.set(this.#slot().read(offset, into.length));
 	}
 
 	abort(): void {

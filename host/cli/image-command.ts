@@ -1,7 +1,7 @@
 /*
  * `rainmaker-ota-xs image <file> [--running <file>] [--json] …`: an ESP32 app image's facts and the
  * verdict the node would reach on it, with the node's own checks (ota/image.ts): the header checks
- * against the running image (chip, project, version, secure version; docs/protocol.md §5.12), the full
+ * against the running image (project, version, secure version, chip; docs/protocol.md §5.12), the full
  * verification esp_ota_end performs (checksum byte, appended SHA-256) and the OTA slot size.
  * Exit code 0 only when the node would install the image; 1 when it would refuse it; 2 on usage
  * errors or an unreadable file.
@@ -9,9 +9,10 @@
 import {closeSync, openSync, readSync} from "node:fs";
 import {parseArgs} from "node:util";
 import {
-	HEADER_PROBE_LENGTH, ImageVerifier, checkUpgrade, chipName, parseImageHeader,
-	type AppImageInfo, type ImageVerdict,
+	HEADER_PROBE_LENGTH, checkUpgrade, chipName, parseImageHeader,
+	type AppImageInfo,
 } from "../../ota/image";
+import {ImageVerifier, type ImageVerdict} from "../adapters/image-verifier";
 import {createDigest} from "../adapters/digest";
 import {DEFAULT_PARTITIONS_FILE, readPartitionTable} from "../adapters/partitions";
 import {imageMakeCommand} from "./image-make";

@@ -5,7 +5,9 @@
  * - `failed` is final only when nothing newer arrives within a grace period: the node retries an
  *   attempt at once and the cloud serves the job again (docs/protocol.md §5.8, §5.14), so one `failed` is often
  *   followed by a new `in-progress`.
- * - `delayed` after an approval means "waiting": the node fetches the job again.
+ * - `delayed` after an approval means "waiting": the node fetches the job again. A `delayed`
+ *   "Waiting for Approval" that comes after another status is the node offering the job again: it
+ *   lost the approval (a restart, a power cut, the approval lapsed) and needs a new one.
  */
 import {RainMakerApiError, type OtaStatusResponse, type RainMakerApi} from "./api";
 
@@ -20,7 +22,10 @@ export const realClock: Clock = {
 	sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
-export type FollowOutcome = "success" | "rejected" | "failed" | "timeout" | "stopped";
+export type FollowOutcome = "success" | "rejected" | "failed" | "timeout" | "stopped" | "needs-approval";
+
+/** The node's text when it offers a job (ota/status.ts StatusText.waitingForApproval). */
+export const WAITING_FOR_APPROVAL = "Waiting for Approval";
 
 export interface FollowOptions {
 	pollIntervalMs: number;
@@ -31,8 +36,8 @@ export interface FollowOptions {
 	clock?: Clock;
 	/** Stops following (Ctrl-C); the outcome is then "stopped". */
 	signal?: AbortSignal;
-	/** Each new status (a change of status, text or timestamp). */
-	onStatus(status: OtaStatusResponse): void;
+	/** Each new status (a change of status, text or timestamp); `reoffered` when the node asks for approval again. */
+	onStatus(status: OtaStatusResponse, reoffered: boolean): void;
 	/** A failed poll (shown once per distinct error); polling continues. */
 	onPollError?(error: RainMakerApiError): void;
 }
@@ -48,7 +53,7 @@ export function progressOf(additionalInfo: string): number | undefined {
 }
 
 /** One line for a status, with a progress bar when the text carries progress. */
-export function formatStatus(status: OtaStatusResponse, approved: boolean): string {
+export function formatStatus(status: OtaStatusResponse, approved: boolean, reoffered = false): string {
 	let line = `${status.status}: ${status.additional_info || "(no details)"}`;
 	const progress = progressOf(status.additional_info);
 	if (progress !== undefined) {
@@ -56,7 +61,7 @@ export function formatStatus(status: OtaStatusResponse, approved: boolean): stri
 		line += `  [${"#".repeat(filled)}${".".repeat(20 - filled)}] ${progress}%`;
 	}
 	if (status.status === "delayed" && approved)
-		line += "  (waiting: the node fetches the job again)";
+		line += reoffered ? "  (the node offers the update again: it needs a new approval)" : "  (waiting: the node fetches the job again)";
 	if (status.status === "failed")
 		line += "  (the node may retry)";
 	return line;
@@ -80,9 +85,12 @@ export async function followOtaJob(api: RainMakerApi, nodeId: string, jobId: str
 			const status = await api.getOtaStatus(nodeId, jobId);
 			lastError = "";
 			if (!sameStatus(last, status)) {
+				const reoffered = last !== undefined && status.status === "delayed" && status.additional_info === WAITING_FOR_APPROVAL;
 				last = status;
 				failedSince = status.status === "failed" ? clock.now() : undefined;
-				options.onStatus(status);
+				options.onStatus(status, reoffered);
+				if (reoffered)
+					return "needs-approval";
 			}
 			if (status.status === "success" || status.status === "rejected")
 				return status.status;

@@ -348,7 +348,7 @@ async function approve(settings: Settings, io: AppIo, signal: AbortSignal): Prom
 		failedGraceMs: settings.failedGraceMs,
 		clock,
 		signal,
-		onStatus: (status) => io.out(`${time(clock)} ${formatStatus(status, true)}`),
+		onStatus: (status, reoffered) => io.out(`${time(clock)} ${formatStatus(status, true, reoffered)}`),
 		onPollError: (error) => io.out(`${time(clock)} (status not available: ${error.description})`),
 	});
 	switch (outcome) {
@@ -367,5 +367,8 @@ async function approve(settings: Settings, io: AppIo, signal: AbortSignal): Prom
 	case "stopped":
 		io.out(`${time(clock)} stopped; the job id ${offer.jobId} is remembered for "show" and "watch"`);
 		return 130;
+	case "needs-approval":
+		io.out(`${time(clock)} the node lost the approval (a restart or power cut, or it lapsed) and offers the update again: approve it again`);
+		return 1;
 	}
 }

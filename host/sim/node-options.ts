@@ -2,7 +2,7 @@
  * Command-line options of the simulated node (`rainmaker-ota-xs node`). Bad options are a clear
  * error (OptionError), never a silent default.
  */
-import {OptionError, type OtaOptions, resolveOtaOptions} from "../../ota/options";
+import {hostOtaOptions, OptionError, OTA_OPTION_TABLE, type OtaOptions, resolveOtaOptions} from "../../ota/options";
 import type {TopicForm} from "../../rainmaker/topics";
 
 export interface NodeOptions {
@@ -26,6 +26,18 @@ export interface NodeOptions {
 	interactive: boolean;
 }
 
+/** The OTA flags, from the option table (ota/options.ts). */
+function otaUsage(): string {
+	const lines: string[] = [];
+	for (const spec of OTA_OPTION_TABLE) {
+		const fallback = spec.hostDefault ?? spec.default;
+		const flag = spec.type === "boolean" ? `--${fallback === true ? "no-" : ""}${spec.flag}` : `--${spec.flag} <n>`;
+		const range = spec.type === "integer" ? `, ${spec.min}..${spec.max}` : "";
+		lines.push(`  ${flag.padEnd(28)}${spec.help} (default ${String(fallback)}${range})`);
+	}
+	return lines.join("\n");
+}
+
 export const NODE_USAGE = `Usage: rainmaker-ota-xs node --broker <url> [options]
   --broker <url>              MQTT broker, mqtt://host:port or mqtts://host:port (required)
   --ca <file> --cert <file> --key <file>
@@ -35,36 +47,20 @@ export const NODE_USAGE = `Usage: rainmaker-ota-xs node --broker <url> [options]
   --flash-dir <dir>           flash file, eFuses and NVS; state survives restarts (default .sim/<node-id>)
   --image <file>              firmware provisioned into an empty flash (ota_0)
   --topic-form plain|basic-ingest   publish topics (default plain)
-  --fetch-delay <s>           delay of the start-up otafetch (default 5)
-  --request-delay <s>         delay of the otafetch of check/start (default 1)
-  --autofetch-period <h>      fetch again every h hours, 0 = at start-up only (default 0, 0..168)
-  --no-autofetch              no otafetch at start-up
-  --reboot-delay <s>          reboot this long after an install (default 10)
-  --rollback-wait <s>         a new image that has not reached MQTT by then is rolled back (default 90)
-  --stall-timeout <s>         abort a download that stalls this long (default 30)
-  --max-attempts <n>          download attempts per approved job (default 3)
-  --retry-delay <min>         fetch again after all attempts failed (default 5)
-  --progress-interval <pct>   progress report step (default 10, 0 = none)
-  --skip-project-check --skip-version-check --skip-secure-version-check
+${otaUsage()}
   --unreachable-version <v>   simulation: an image of version v never reaches MQTT (repeatable)
   --power-cut-at <n>          simulation: cut the power at the n-th flash erase/write of this boot`;
 
-const numeric: {[flag: string]: keyof OtaOptions} = {
-	"--fetch-delay": "startupFetchDelaySeconds",
-	"--request-delay": "requestFetchDelaySeconds",
-	"--autofetch-period": "autofetchPeriodHours",
-	"--reboot-delay": "rebootDelaySeconds",
-	"--rollback-wait": "rollbackWaitSeconds",
-	"--stall-timeout": "downloadStallSeconds",
-	"--max-attempts": "maxAttempts",
-	"--retry-delay": "retryDelayMinutes",
-	"--progress-interval": "progressIntervalPercent",
-};
-const switches: {[flag: string]: keyof OtaOptions} = {
-	"--skip-project-check": "skipProjectCheck",
-	"--skip-version-check": "skipVersionCheck",
-	"--skip-secure-version-check": "skipSecureVersionCheck",
-};
+const numeric: {[flag: string]: keyof OtaOptions} = {};
+const switches: {[flag: string]: [keyof OtaOptions, boolean]} = {};
+for (const spec of OTA_OPTION_TABLE) {
+	if (spec.type === "integer")
+		numeric[`--${spec.flag}`] = spec.name;
+	else {
+		switches[`--${spec.flag}`] = [spec.name, true];
+		switches[`--no-${spec.flag}`] = [spec.name, false];
+	}
+}
 
 export function parseNodeOptions(argv: readonly string[], interactive: boolean): NodeOptions {
 	const options: Partial<NodeOptions> & {ota: Partial<OtaOptions>; unreachableVersions: string[]} = {ota: {}, unreachableVersions: [], topicForm: "plain", interactive};
@@ -84,7 +80,7 @@ export function parseNodeOptions(argv: readonly string[], interactive: boolean):
 			(options.ota as {[key: string]: unknown})[numeric[flag]] = number;
 		}
 		else if (flag in switches)
-			(options.ota as {[key: string]: unknown})[switches[flag]] = true;
+			(options.ota as {[key: string]: unknown})[switches[flag][0]] = switches[flag][1];
 		else switch (flag) {
 		case "--broker": options.broker = value(); break;
 		case "--ca": options.ca = value(); break;
@@ -94,7 +90,6 @@ export function parseNodeOptions(argv: readonly string[], interactive: boolean):
 		case "--node-id": options.nodeId = value(); break;
 		case "--flash-dir": options.flashDir = value(); break;
 		case "--image": options.image = value(); break;
-		case "--no-autofetch": options.ota.autofetch = false; break;
 		case "--unreachable-version": options.unreachableVersions.push(value()); break;
 		case "--power-cut-at": {
 			const text = value();
@@ -120,6 +115,11 @@ export function parseNodeOptions(argv: readonly string[], interactive: boolean):
 		throw new OptionError(`--broker must be an mqtt:// or mqtts:// URL, got ${JSON.stringify(options.broker)}`);
 	if ((options.cert === undefined) !== (options.key === undefined))
 		throw new OptionError("--cert and --key go together");
+	// The simulator's defaults (hostOtaOptions: plain HTTP allowed, as the local cloud serves it) under the flags.
+	for (const spec of OTA_OPTION_TABLE) {
+		if (spec.hostDefault !== undefined && options.ota[spec.name] === undefined)
+			(options.ota as {[key: string]: unknown})[spec.name] = hostOtaOptions[spec.name];
+	}
 	resolveOtaOptions(options.ota);	// a value out of range is refused now, before anything boots
 	options.nodeId ??= "rmx-sim-node";
 	options.flashDir ??= `.sim/${options.nodeId}`;

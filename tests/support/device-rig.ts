@@ -18,7 +18,7 @@ import {HostTimers} from "../../host/adapters/timers";
 import {HostUpdatePartition} from "../../host/adapters/update-partition";
 import type {Cloud} from "../../host/cloud/cloud";
 import {type Firmware, startFirmware} from "../../ota/firmware";
-import type {OtaOptions} from "../../ota/options";
+import {hostOtaOptions, type OtaOptions} from "../../ota/options";
 import {RecordingLog} from "./recording-log";
 import {waitUntil} from "./wait";
 
@@ -97,7 +97,7 @@ export class SimDevice {
 			partition: new HostUpdatePartition(device, booted.slot, createDigest),
 			boot: new HostBootControl(device, booted, {restart}, createDigest),
 			createDigest,
-		}, {nodeId: this.nodeId, ota: {...FAST_OTA, ...this.#options.ota}});
+		}, {nodeId: this.nodeId, ota: {...FAST_OTA, ...this.#options.ota}, otaDefaults: hostOtaOptions});
 		return booted;
 	}
 

@@ -8,12 +8,11 @@ import {HostMqttSession} from "../../host/adapters/mqtt-session";
 import {MemoryStore} from "../../host/adapters/key-value-store";
 import {VirtualTimers} from "../../host/adapters/virtual-timers";
 import {createDigest} from "../../host/adapters/digest";
-import type {Installer} from "../../ota/approval";
 import {type Firmware, startFirmware} from "../../ota/firmware";
 import type {OtaOptions} from "../../ota/options";
 import type {OtaJob} from "../../ota/otaurl";
 import type {BootControl, HttpClient, ImageState, UpdatePartition} from "../../ota/ports";
-import type {UpdateOutcome, UpdateProgress} from "../../ota/update-engine";
+import type {Installer, InstallOutcome, UpdateProgress} from "../../ota/update-engine";
 import {startBroker, type TestBroker} from "./broker";
 import {fixtureImage} from "./image-fixtures";
 import {RecordingLog} from "./recording-log";
@@ -58,7 +57,8 @@ export class FixtureBoot implements BootControl {
 /** The update port's double: records each job it is asked to install and ends it when the test says. */
 export class RecordingInstaller implements Installer {
 	readonly jobs: OtaJob[] = [];
-	#done: ((outcome: UpdateOutcome) => void) | undefined;
+	#done: ((outcome: InstallOutcome) => void) | undefined;
+	stopped = false;
 
 	get busy(): boolean {
 		return this.#done !== undefined;
@@ -67,14 +67,19 @@ export class RecordingInstaller implements Installer {
 		const job = this.jobs.at(-1);
 		return this.#done && job ? {jobId: job.jobId, attempt: 1, received: 0, total: job.fileSize} : undefined;
 	}
-	run(job: OtaJob, done: (outcome: UpdateOutcome) => void): void {
+	run(job: OtaJob, done: (outcome: InstallOutcome) => void): void {
 		this.jobs.push(job);
 		this.#done = done;
 	}
-	finish(outcome: UpdateOutcome): void {
+	stop(): void {
+		this.stopped = true;
+		this.#done = undefined;
+	}
+	/** Ends the job: "rebooting", or a failed / rejected outcome with a text. */
+	finish(outcome: "rebooting" | "failed" | "rejected", text = "test outcome"): void {
 		const done = this.#done;
 		this.#done = undefined;
-		done?.(outcome);
+		done?.(outcome === "rebooting" ? {kind: "rebooting"} : {kind: outcome, text});
 	}
 }
 

@@ -29,12 +29,14 @@ describe("upgrade checks (checkUpgrade)", () => {
 		assert.equal(checkUpgrade(info("synthetic/app-1.0.0.bin"), running, 0, {skipVersionCheck: true}), undefined);
 	});
 
-	it("refuses another chip: \"Chip revision mismatch\", whatever is skipped, before any other check", () => {
+	it("refuses another chip: \"Chip revision mismatch\", whatever is skipped, after the descriptor checks (docs/protocol.md §5.12 order)", () => {
 		const s3 = info("synthetic/app-2.0.0-esp32s3.bin");
 		const all = {skipProjectCheck: true, skipVersionCheck: true, skipSecureVersionCheck: true};
 		assert.equal(checkUpgrade(s3, running, 0), "Chip revision mismatch");
 		assert.equal(checkUpgrade(s3, running, 0, all), "Chip revision mismatch");
-		assert.equal(checkUpgrade({...running, chipId: 9}, running, 0), "Chip revision mismatch");
+		assert.equal(checkUpgrade({...running, chipId: 9}, running, 0, {skipVersionCheck: true}), "Chip revision mismatch");
+		assert.equal(checkUpgrade({...s3, version: running.version}, running, 0), "Same version received");
+		assert.equal(checkUpgrade({...s3, secureVersion: 0}, running, 1), "Lower secure version received");
 	});
 
 	it("refuses a secure version below the eFuse minimum: \"Lower secure version received\", unless skipped", () => {
@@ -59,8 +61,10 @@ describe("upgrade checks: cross-check lane, real ESP-IDF images", () => {
 	before(function () {
 		requireSharedFixtures(this);
 	});
-	it("refuses a real image of another project and a real image of another chip", () => {
+	it("refuses a real image of another project, and a real image of another chip and project with the project text first", () => {
 		assert.equal(checkUpgrade(info("real/esp32-hello_world.bin"), running, 0), "Project Name mismatch");
-		assert.equal(checkUpgrade(info("real/esp32s3-hello_world.bin"), running, 0), "Chip revision mismatch");
+		// A foreign image (another project, another chip) gets the reference's first text (docs/protocol.md §5.12 order).
+		assert.equal(checkUpgrade(info("real/esp32s3-hello_world.bin"), running, 0), "Project Name mismatch");
+		assert.equal(checkUpgrade(info("real/esp32s3-hello_world.bin"), running, 0, {skipProjectCheck: true, skipVersionCheck: true, skipSecureVersionCheck: true}), "Chip revision mismatch");
 	});
 });

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import {
 	DEFAULT_TOPIC_FORM, RULE_INIT_PARAMS, RULE_NODE_CONFIG, RULE_OTA_FETCH, RULE_OTA_STATUS, RULE_SET_PARAMS,
-	parseNodeTopic, publishTopic, subscribeTopic,
+	publishTopic, subscribeTopic,
 } from "../../rainmaker/topics";
+import {parseNodeTopic} from "../../host/cloud/topics";
 
 describe("rainmaker topics (docs/protocol.md §3.2, §3.3)", () => {
 	it("builds plain and basic-ingest publish topics", () => {
@@ -19,11 +20,10 @@ describe("rainmaker topics (docs/protocol.md §3.2, §3.3)", () => {
 		assert.equal(DEFAULT_TOPIC_FORM, "plain");
 	});
 
-	it("parses either form back (what a cloud does)", () => {
-		assert.deepEqual(parseNodeTopic("$aws/rules/esp_node_otafetch/node/abc/otafetch"), {nodeId: "abc", suffix: "otafetch", rule: "esp_node_otafetch"});
-		assert.deepEqual(parseNodeTopic("node/abc/params/local/init"), {nodeId: "abc", suffix: "params/local/init"});
-		assert.equal(parseNodeTopic("other/abc/x"), undefined);
-		assert.equal(parseNodeTopic("node/abc"), undefined);
-		assert.equal(parseNodeTopic("$aws/rules/x/other/abc/y"), undefined);
+	it("the cloud parses what the node publishes, in either form, back to the node and suffix", () => {
+		for (const form of ["plain", "basic-ingest"] as const) {
+			const parsed = parseNodeTopic(publishTopic("abc", "otafetch", RULE_OTA_FETCH, form));
+			assert.deepEqual({nodeId: parsed?.nodeId, suffix: parsed?.suffix}, {nodeId: "abc", suffix: "otafetch"}, form);
+		}
 	});
 });

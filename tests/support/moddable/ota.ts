@@ -7,7 +7,7 @@
  * segments, checksum, appended SHA-256, chip id ESP32), then esp_ota_set_boot_partition;
  * cancel() is esp_ota_end without switching. Errors carry ota.c's messages.
  */
-import {ImageVerifier} from "../../../ota/image";
+import {ImageVerifier} from "../../../host/adapters/image-verifier";
 import {createDigest} from "../../../host/adapters/digest";
 import {chip} from "./esp32-chip";
 

@@ -61,7 +61,7 @@ on("firmware.state", () => {
 		started: firmware?.agent.started ?? false,
 		offer: firmware?.ota.offer?.jobId ?? null,
 		approved: firmware?.ota.approvedJobId ?? null,
-		busy: engine?.busy ?? false,
+		busy: firmware?.ota.busy ?? false,
 		progress: engine?.progress ?? null,
 		pendingTimers: timers.pending,
 		openRequests: http.open,

@@ -6,8 +6,8 @@
  */
 import {createHash, type Hash} from "node:crypto";
 import {createDigest} from "../../../host/adapters/digest";
-import {ImageVerifier} from "../../../ota/image";
-import {StatusText} from "../../../ota/status";
+import {ImageVerifier} from "../../../host/adapters/image-verifier";
+import {ImageInvalidError} from "../../../ota/outcome";
 
 export interface CountingPartitionOptions {
 	readonly capacity: number;
@@ -70,7 +70,7 @@ export class CountingPartition {
 		this.#open = false;
 		const verdict = this.#verifier?.end();
 		if (verdict && !verdict.valid)
-			throw new Error(`${StatusText.imageValidationFailed}: ${verdict.reason}`);
+			throw new ImageInvalidError(verdict.reason ?? "invalid image");
 		this.sha256 = this.#hash!.digest("hex");
 	}
 

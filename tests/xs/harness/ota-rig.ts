@@ -86,7 +86,7 @@ export async function startXsOtaRig(options: XsOtaRigOptions): Promise<XsOtaRig>
 			void broker.publish(topic("otaurl"), JSON.stringify(rig.offer));
 	});
 	try {
-		await guest.request("firmware.start", {config: {nodeId, ota: options.ota}});
+		await guest.request("firmware.start", {config: {nodeId, ota: {allowHttp: true, ...options.ota}}});
 		await rig.until(() => broker.messages.some(m => m.topic === topic("params/local/init")), "the node's initial params");
 		await guest.settle();
 	}

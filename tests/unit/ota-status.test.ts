@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import {resolveLocation} from "../ota/download";
-import {MAX_STATUS_PAYLOAD, StatusText, statusPayload} from "../ota/status";
+import {resolveLocation} from "../../ota/download";
+import {MAX_STATUS_PAYLOAD, StatusText, statusPayload} from "../../ota/status";
 
 describe("otastatus payload", () => {
 	const bytes = (text: string) => Buffer.byteLength(text, "utf8");

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import {VirtualTimers} from "../host/adapters/virtual-timers";
-import {OtaFetcher, type Publisher} from "../ota/fetcher";
-import type {PublishDone} from "../rainmaker/ports";
-import {RecordingLog} from "./support/recording-log";
+import {VirtualTimers} from "../../host/adapters/virtual-timers";
+import {OtaFetcher, type Publisher} from "../../ota/fetcher";
+import type {PublishDone} from "../../rainmaker/ports";
+import {RecordingLog} from "../support/recording-log";
 
 /** A publisher that records when each otafetch went out; the test decides what happens to it. */
 class ScriptedPublisher implements Publisher {

@@ -1,0 +1,83 @@
+/*
+ * Download rules on the device defaults: http:// refused unless allowHttp, https never redirected
+ * to http, errors naming the host and port; and the node's platform from the build target.
+ */
+import assert from "node:assert/strict";
+import {hostAndPort, urlRefusal} from "../../ota/download";
+import {startFirmware} from "../../ota/firmware";
+import {MemoryStore} from "../../host/adapters/key-value-store";
+import {VirtualTimers} from "../../host/adapters/virtual-timers";
+import {createDigest} from "../../host/adapters/digest";
+import type {BootControl, ImageState, UpdatePartition} from "../../ota/ports";
+import {RecordingLog} from "../support/recording-log";
+import {MemoryBroker} from "./support/memory-mqtt";
+import {MemoryHttp} from "./support/memory-http";
+import {jobFor, SimNode, V1, V2} from "./support/sim-node";
+
+describe("download URL rules", () => {
+	it("hostAndPort fills in the default ports", () => {
+		assert.equal(hostAndPort("https://ota.example.com/fw.bin"), "ota.example.com:443");
+		assert.equal(hostAndPort("http://user@10.0.0.2:8080/x"), "10.0.0.2:8080");
+		assert.equal(hostAndPort("http://[::1]:99/x"), "[::1]:99");
+		assert.equal(hostAndPort("ftp://x/y"), "");
+	});
+
+	it("refuses http:// unless allowed, and http after https always", () => {
+		assert.equal(urlRefusal("https://a/b", false), undefined);
+		assert.match(urlRefusal("http://a/b", false)!, /plain HTTP firmware URL \(allowHttp is off\)/);
+		assert.equal(urlRefusal("http://a/b", true), undefined);
+		assert.match(urlRefusal("http://a/b", true, "https://a/c")!, /redirect from https to http/);
+		assert.match(urlRefusal("file:///etc/passwd", true)!, /unsupported URL/);
+	});
+});
+
+describe("download through the node", () => {
+	let node: SimNode | undefined;
+	afterEach(() => {
+		node?.close();
+		node = undefined;
+	});
+
+	it("the device default refuses an http:// firmware URL: the job fails with the reason, nothing is requested", () => {
+		node = new SimNode({ota: {allowHttp: false, maxAttempts: 1}});
+		node.powerOn();
+		node.offerAndApprove(jobFor(node, "job-http", V2, "2.0.0"));
+		node.until(() => node!.firmware!.ota.state === "idle", "the end of the job");
+		assert.match(node.last("job-http")!.additional_info, /^OTA Attempt 1\/1 failed: refusing the plain HTTP firmware URL/);
+		assert.equal(node.http.requests.length, 0);
+	});
+
+	it("a failed transfer names the host and port", () => {
+		node = new SimNode({ota: {maxAttempts: 1}});
+		node.powerOn();
+		const job = jobFor(node, "job-cut", V2, "2.0.0", {url: "http://ota.test:8070/fw.bin"});
+		node.http.serve(job.url, {body: V2, cutAfter: 10_000});
+		node.offerAndApprove(job);
+		node.until(() => node!.firmware!.ota.state === "idle", "the end of the job");
+		assert.equal(node.last("job-cut")!.additional_info, "OTA Attempt 1/1 failed: connection closed before the body was complete (ota.test:8070)");
+	});
+});
+
+describe("node config platform", () => {
+	it("comes from the platform adapter (BootControl.platform), else the running image's chip, never a constant", () => {
+		for (const [platform, expected] of [["esp32c3", "esp32c3"], [undefined, "esp32"]] as const) {
+			const timers = new VirtualTimers();
+			const broker = new MemoryBroker(timers);
+			const boot: BootControl = {
+				platform,
+				runningState: (): ImageState => "valid",
+				runningHeader: () => V1.subarray(0, 289),
+				minSecureVersion: () => 0,
+				markValid() {},
+				rollback() {},
+				restart() {},
+			};
+			const partition: UpdatePartition = {capacity: 0, written: 0, begin: () => 0, write() {}, end() {}, abort() {}};
+			const firmware = startFirmware({session: broker.session("p1"), timers, log: new RecordingLog(), store: new MemoryStore(), http: new MemoryHttp(timers), partition, boot, createDigest}, {nodeId: "p1", ota: {autofetch: false}});
+			timers.advance(0);
+			const config = JSON.parse(broker.on("node/p1/config")[0].payload) as {info: {platform: string}};
+			assert.equal(config.info.platform, expected);
+			firmware.stop();
+		}
+	});
+});

@@ -1,0 +1,101 @@
+/*
+ * The OTA lifecycle (ota/lifecycle.ts): its transition table, and the controller deriving busy,
+ * refusals and `ota status` from it. Synchronous on the virtual clock.
+ */
+import assert from "node:assert/strict";
+import {LifecycleError, OtaLifecycle, type OtaEvent, type OtaState, TRANSITIONS} from "../../ota/lifecycle";
+import {jobFor, SimNode, V2} from "./support/sim-node";
+
+const STATES: OtaState[] = ["idle", "offered", "approved", "installing", "rebooting", "pending-verify"];
+const EVENTS: OtaEvent[] = ["offer", "approve", "lapse", "withdraw", "install", "end", "installed", "confirm"];
+
+describe("OTA lifecycle transitions", () => {
+	it("allows exactly the transitions of the table and throws for any other", () => {
+		const expected: {[state: string]: {[event: string]: OtaState}} = {
+			"idle": {offer: "offered"},
+			"offered": {offer: "offered", approve: "approved", withdraw: "idle"},
+			"approved": {offer: "offered", lapse: "offered", install: "installing", withdraw: "idle"},
+			"installing": {end: "idle", installed: "rebooting"},
+			"rebooting": {},
+			"pending-verify": {confirm: "idle"},
+		};
+		assert.deepEqual(JSON.parse(JSON.stringify(TRANSITIONS)), expected);
+		for (const state of STATES)
+			for (const event of EVENTS) {
+				const lifecycle = new OtaLifecycle(state);
+				const target = expected[state][event];
+				if (target) {
+					assert.equal(lifecycle.fire(event), target, `${state} --${event}-->`);
+					assert.equal(lifecycle.state, target);
+				}
+				else {
+					assert.throws(() => lifecycle.fire(event), LifecycleError, `${state} --${event}--> must not exist`);
+					assert.equal(lifecycle.state, state, "unchanged after a refused event");
+				}
+			}
+	});
+
+	it("derives busy and the refusals from the state", () => {
+		const busy = STATES.filter(state => new OtaLifecycle(state).busy);
+		assert.deepEqual(busy, ["installing", "rebooting", "pending-verify"]);
+		for (const state of STATES) {
+			const refusal = new OtaLifecycle(state).refusal("start");
+			assert.equal(refusal !== undefined, busy.includes(state), state);
+		}
+		assert.match(new OtaLifecycle("pending-verify").refusal("check")!, /not confirmed yet/);
+	});
+
+	it("the tables are frozen (preloaded constants stay in flash on the device)", () => {
+		assert.ok(Object.isFrozen(TRANSITIONS));
+		for (const state of STATES)
+			assert.ok(Object.isFrozen(TRANSITIONS[state]), state);
+	});
+});
+
+describe("the controller walks the lifecycle (simulated node)", () => {
+	let node: SimNode | undefined;
+	afterEach(() => {
+		node?.close();
+		node = undefined;
+	});
+
+	it("idle -> offered -> approved -> installing -> rebooting, then pending-verify -> idle after the reboot; status lines follow", () => {
+		node = new SimNode();
+		const seen: string[] = [];
+		node.powerOn();
+		node.firmware!.ota.lifecycle.onTransition((from, event, to) => seen.push(`${from} -${event}-> ${to}`));
+		assert.deepEqual(node.command("status").slice(0, 3), ["state: idle", "offered: nothing", "running: nothing"]);
+		const job = jobFor(node, "job-1", V2, "2.0.0");
+		node.http.serve(job.url, {body: V2, chunk: 4096, intervalMs: 100});
+		node.job = job;
+		node.command("check");
+		node.until(() => node!.firmware!.ota.state === "offered", "offered");
+		node.command("start");
+		assert.equal(node.firmware!.ota.state, "approved");
+		node.until(() => (node!.firmware!.engine.progress?.received ?? 0) > 0, "download under way");
+		const status = node.command("status");
+		assert.equal(status[0], "state: installing");
+		assert.match(status[2], /^running: job job-1, attempt 1, \d+ of 150336 bytes \(\d+%\)$/);
+		assert.deepEqual(node.command("check"), ["Error: 'check' refused: an OTA update is in progress."]);
+		node.until(() => node!.firmware!.ota.state === "rebooting", "installed");
+		assert.match(node.command("start")[0], /refused: the new firmware is installed; the node is rebooting into it/);
+		assert.deepEqual(seen, ["idle -offer-> offered", "offered -approve-> approved", "approved -install-> installing", "installing -installed-> rebooting"]);
+		node.powerOff();
+		node.broker.reachable = false;
+		node.powerOn();
+		assert.equal(node.firmware!.ota.state, "pending-verify");
+		assert.equal(node.command("status")[2], "running: new firmware waiting for its first MQTT connection to be confirmed");
+		node.broker.reachable = true;
+		node.until(() => node!.firmware!.ota.state === "idle", "confirmed");
+	});
+
+	it("an approval that the cloud does not answer lapses back to offered", () => {
+		node = new SimNode();
+		node.powerOn();
+		node.offerAndApprove(jobFor(node, "job-2", V2, "2.0.0"));
+		node.job = undefined;	// the cloud stops serving it before the node fetches again
+		assert.equal(node.firmware!.ota.state, "approved");
+		node.until(() => node!.firmware!.ota.state === "offered", "the lapse", 700_000, 10_000);
+		assert.ok(node.log.messages("warn").some(line => /Approval of job job-2 \(version 2\.0\.0\) lapsed/.test(line)));
+	});
+});

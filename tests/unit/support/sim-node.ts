@@ -1,0 +1,216 @@
+/*
+ * A simulated node for the fast lane: the real firmware (startFirmware with the real update
+ * engine) on the host flash model (a flash file booted by the simulated bootloader, the host
+ * update partition and boot control), an in-memory MQTT broker with a scripted cloud (otafetch is
+ * answered with the node's current job), an in-memory HTTP server and the virtual clock. A reboot
+ * boots the flash again and starts the firmware anew, as the supervisor does for a node process.
+ */
+import {createHash} from "node:crypto";
+import {mkdtempSync, rmSync} from "node:fs";
+import {tmpdir} from "node:os";
+import {join} from "node:path";
+import {boot, NoBootableImageError, provision, type BootResult} from "../../../host/adapters/bootloader";
+import {HostBootControl} from "../../../host/adapters/boot-control";
+import {createDigest} from "../../../host/adapters/digest";
+import {HostDevice} from "../../../host/adapters/host-device";
+import {MemoryStore} from "../../../host/adapters/key-value-store";
+import {HostUpdatePartition} from "../../../host/adapters/update-partition";
+import {VirtualTimers} from "../../../host/adapters/virtual-timers";
+import {buildAppImage} from "../../../host/tools/app-image";
+import {type Firmware, startFirmware} from "../../../ota/firmware";
+import {hostOtaOptions, type OtaOptions} from "../../../ota/options";
+import type {HttpClient} from "../../../ota/ports";
+import type {KeyValueStore} from "../../../rainmaker/ports";
+import {RecordingLog} from "../../support/recording-log";
+import {MemoryBroker} from "./memory-mqtt";
+import {MemoryHttp} from "./memory-http";
+
+export const V1 = buildAppImage({version: "1.0.0", payloadSize: 40_000});
+export const V2 = buildAppImage({version: "2.0.0", payloadSize: 150_000});
+export const V3 = buildAppImage({version: "3.0.0", payloadSize: 150_000});
+
+export function md5(bytes: Uint8Array): string {
+	return createHash("md5").update(bytes).digest("hex");
+}
+
+/** A store whose writes can be made to fail (a full NVS), and that counts them. */
+export class FlakyStore implements KeyValueStore {
+	readonly inner = new MemoryStore();
+	/** Throw on set() when this returns true. */
+	failSet: ((key: string) => boolean) | undefined;
+	sets = 0;
+	get(key: string) {
+		return this.inner.get(key);
+	}
+	set(key: string, value: string | number | boolean): void {
+		this.sets++;
+		if (this.failSet?.(key))
+			throw new Error("ESP_ERR_NVS_NOT_ENOUGH_SPACE");
+		this.inner.set(key, value);
+	}
+	delete(key: string): void {
+		this.inner.delete(key);
+	}
+}
+
+export interface CloudJob {
+	ota_job_id: string;
+	url: string;
+	fw_version?: string;
+	file_size?: number;
+	file_md5?: string;
+	metadata?: unknown;
+}
+
+export interface Status {
+	ota_job_id: string;
+	status: string;
+	additional_info: string;
+}
+
+export const FAST: Partial<OtaOptions> = {startupFetchDelaySeconds: 0, requestFetchDelaySeconds: 0, rebootDelaySeconds: 0, downloadStallSeconds: 30};
+
+export class SimNode {
+	readonly nodeId: string;
+	readonly dir = mkdtempSync(join(tmpdir(), "rmx-unit-"));
+	readonly timers = new VirtualTimers();
+	readonly broker = new MemoryBroker(this.timers);
+	readonly http = new MemoryHttp(this.timers);
+	readonly store = new FlakyStore();
+	readonly log = new RecordingLog();
+	readonly boots: BootResult[] = [];
+	/** What the cloud answers to otafetch (undefined: nothing). */
+	job: CloudJob | undefined;
+	/** Replaces the HTTP client (the real host client for URL parsing cases). */
+	httpClient: HttpClient | undefined;
+	firmware: Firmware | undefined;
+	session: ReturnType<MemoryBroker["session"]> | undefined;
+	device: HostDevice | undefined;
+	restarts = 0;
+	readonly #options: Partial<OtaOptions>;
+
+	readonly #openDevice: (flashFile: string) => HostDevice;
+
+	/** `openDevice`: how the flash file is opened (a benchmark counts flash operations there). */
+	constructor(options: {nodeId?: string; ota?: Partial<OtaOptions>; factory?: Uint8Array; openDevice?: (flashFile: string) => HostDevice} = {}) {
+		this.nodeId = options.nodeId ?? "unit-node";
+		this.#options = {...FAST, ...options.ota};
+		this.#openDevice = options.openDevice ?? (flashFile => HostDevice.open({flashFile, sync: false}));
+		const device = this.#openDevice(join(this.dir, "flash.bin"));
+		provision(device, options.factory ?? V1);
+		device.close();
+		this.broker.onPublish = message => {
+			if (message.topic === `node/${this.nodeId}/otafetch` && this.job)
+				this.broker.publish(`node/${this.nodeId}/otaurl`, JSON.stringify(this.job));
+			// As the cloud: a job the node finished (success, rejected) is not served again.
+			if (message.topic === `node/${this.nodeId}/otastatus` && this.job) {
+				const status = JSON.parse(message.payload) as Status;
+				if (status.ota_job_id === this.job.ota_job_id && (status.status === "success" || status.status === "rejected"))
+					this.job = undefined;
+			}
+		};
+	}
+
+	/** Boots the flash and starts the firmware; runs the clock until the node has started. */
+	powerOn(): BootResult {
+		const device = this.#openDevice(join(this.dir, "flash.bin"));
+		this.device = device;
+		let booted: BootResult;
+		try {
+			booted = boot(device, createDigest);
+		}
+		catch (error) {
+			if (error instanceof NoBootableImageError)
+				device.close();
+			throw error;
+		}
+		this.boots.push(booted);
+		this.session = this.broker.session(this.nodeId);
+		this.firmware = startFirmware({
+			session: this.session,
+			timers: this.timers,
+			log: this.log,
+			store: this.store,
+			http: this.httpClient ?? this.http,
+			partition: new HostUpdatePartition(device, booted.slot, createDigest),
+			boot: new HostBootControl(device, booted, {restart: () => this.restarts++}, createDigest),
+			createDigest,
+		}, {nodeId: this.nodeId, topicForm: "plain", ota: this.#options, otaDefaults: hostOtaOptions});
+		this.advance(0);
+		return booted;
+	}
+
+	powerOff(): void {
+		this.firmware?.stop();
+		this.firmware = undefined;
+		this.device?.close();
+		this.device = undefined;
+	}
+
+	/** A restart the firmware asked for (or a power cycle). */
+	reboot(): BootResult {
+		this.powerOff();
+		return this.powerOn();
+	}
+
+	advance(ms: number): void {
+		this.timers.advance(ms);
+	}
+
+	/** Advances in steps of `step` ms until `condition` holds; throws after `limit` ms of virtual time. */
+	until(condition: () => boolean, what: string, limit = 3_600_000, step = 100): void {
+		for (let spent = 0; !condition(); spent += step) {
+			if (spent >= limit)
+				throw new Error(`not reached within ${limit} ms of virtual time: ${what}\n${this.log.messages().slice(-15).join("\n")}`);
+			this.timers.advance(step);
+		}
+	}
+
+	statuses(): Status[] {
+		return this.broker.on(`node/${this.nodeId}/otastatus`).map(message => JSON.parse(message.payload) as Status);
+	}
+
+	/** "status: text" of every report of `jobId`. */
+	texts(jobId: string): string[] {
+		return this.statuses().filter(s => s.ota_job_id === jobId).map(s => `${s.status}: ${s.additional_info}`);
+	}
+
+	last(jobId: string): Status | undefined {
+		return this.statuses().filter(s => s.ota_job_id === jobId).at(-1);
+	}
+
+	infos(): unknown[] {
+		return this.broker.on(`node/${this.nodeId}/params/local`).map(m => (JSON.parse(m.payload) as {OTA?: {Info?: unknown}}).OTA?.Info).filter(info => info !== undefined);
+	}
+
+	command(...args: string[]): string[] {
+		const lines: string[] = [];
+		this.firmware!.command("ota", args, line => lines.push(line));
+		return lines;
+	}
+
+	/** Offers `job` (the cloud serves it), checks, and approves once it is offered. */
+	offerAndApprove(job: CloudJob): void {
+		this.job = job;
+		this.command("check");
+		this.until(() => this.firmware?.ota.offer?.jobId === job.ota_job_id, "the offer");
+		const approved = this.command("start");
+		if (!/approved/.test(approved[0] ?? ""))
+			throw new Error(`ota start: ${approved.join(" / ")}`);
+	}
+
+	close(): void {
+		this.powerOff();
+		rmSync(this.dir, {recursive: true, force: true});
+	}
+}
+
+/** A cloud job for `image` served at `url` (registered on the node's HTTP server unless `serve` is false). */
+export function jobFor(node: SimNode, jobId: string, image: Uint8Array, version: string, options: {url?: string; md5?: boolean} = {}): CloudJob {
+	const url = options.url ?? `http://cloud.test:8080/images/${jobId}.bin`;
+	const job: CloudJob = {ota_job_id: jobId, url, fw_version: version, file_size: image.length};
+	if (options.md5 !== false)
+		job.file_md5 = md5(image);
+	node.http.serve(url, {body: image});
+	return job;
+}
