@@ -34,6 +34,7 @@ import {REBOOT_EXIT_CODE} from "../host/sim/boot";
 import {BOOT_SCRIPT, tsxArgs} from "../host/sim/supervisor";
 import {type Firmware, startFirmware} from "../ota/firmware";
 import {FAST_OTA} from "./support/device-rig";
+import {hostOtaOptions} from "../ota/options";
 import {fixturePath} from "./support/ota-rig";
 import {RecordingLog} from "./support/recording-log";
 import {waitUntil} from "./support/wait";
@@ -123,7 +124,7 @@ class Node {
 			partition: new HostUpdatePartition(device, booted.slot, createDigest),
 			boot: new HostBootControl(device, booted, {restart}, createDigest),
 			createDigest,
-		}, {nodeId: this.nodeId, ota: FAST_OTA});
+		}, {nodeId: this.nodeId, ota: FAST_OTA, otaDefaults: hostOtaOptions});
 		if (this.phase === "first boot")
 			this.phase = "confirm";
 		return booted;
