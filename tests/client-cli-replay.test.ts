@@ -105,15 +105,14 @@ describe("esp-rainmaker-cli's requests (replayed) against the local cloud", func
 		assert.deepEqual(params.body.OTA.Info, {});
 
 		// setparams: PUT host + 'user/nodes/params' with [{"node_id","payload"}]; the answer is a list per node.
+		// The node's report of the offer in Info is awaited as a cloud event, then read the CLI's way.
+		const offerReported = cloud.waitFor("params", (event) => event.nodeId === nodeId &&
+			(event.params.OTA as {Info?: {job_id?: string}} | undefined)?.Info?.job_id === job.id, 20_000);
 		const checked = await request("PUT", `${host}user/nodes/params`, {token: accessToken, data: [{node_id: nodeId, payload: {OTA: {Operation: "check"}}}]});
 		assert.deepEqual(checked.body, [{node_id: nodeId, status: "success", description: "Successfully set params"}]);
 		await cloud.waitForStatus(nodeId, job.id, "delayed", 20_000);
-		let info: {job_id?: string; fw_version?: string} = {};
-		for (let poll = 0; info.job_id === undefined && poll < 100; poll++) {
-			info = (await request("GET", `${host}user/nodes/params?nodeid=${nodeId}`, {token: accessToken})).body.OTA.Info;
-			if (info.job_id === undefined)
-				await new Promise((resolve) => setTimeout(resolve, 100));
-		}
+		await offerReported;
+		const info: {job_id?: string; fw_version?: string} = (await request("GET", `${host}user/nodes/params?nodeid=${nodeId}`, {token: accessToken})).body.OTA.Info;
 		assert.deepEqual([info.job_id, info.fw_version], [job.id, "2.0.0"]);
 
 		// An hour later the access token has expired: refused; the CLI checks apiversions, then renews with the refresh token.
@@ -130,25 +129,17 @@ describe("esp-rainmaker-cli's requests (replayed) against the local cloud", func
 		accessToken = renewed.body.accesstoken;
 		assert.equal(renewed.body.refreshtoken, undefined, "a refresh answers id and access tokens only");
 
+		// The node's final report and its new config are awaited as cloud events, then read the CLI's way.
+		const newConfig = cloud.waitFor("config", (event) => event.nodeId === nodeId &&
+			(event.config.info as {fw_version?: string} | undefined)?.fw_version === "2.0.0", 60_000);
 		const started = await request("PUT", `${host}user/nodes/params`, {token: accessToken, data: [{node_id: nodeId, payload: {OTA: {Operation: "start"}}}]});
 		assert.equal(started.body[0].status, "success");
+		await cloud.waitForStatus(nodeId, job.id, (report) => ["success", "failed", "rejected"].includes(report.status), 60_000);
 		// raw-api GET user/nodes/ota_status --query node_id=…&ota_job_id=…
-		let otaStatus = "";
-		for (let poll = 0; otaStatus !== "success" && poll < 600; poll++) {
-			const answer = await request("GET", `${host}user/nodes/ota_status?node_id=${nodeId}&ota_job_id=${job.id}`, {token: accessToken});
-			assert.equal(answer.status, 200);
-			otaStatus = answer.body.status;
-			assert.notEqual(otaStatus, "rejected", answer.body.additional_info);
-			if (otaStatus !== "success")
-				await new Promise((resolve) => setTimeout(resolve, 100));
-		}
-		assert.equal(otaStatus, "success");
-		for (let poll = 0; poll < 100; poll++) {
-			const config2 = await request("GET", `${host}user/nodes/config?nodeid=${nodeId}`, {token: accessToken});
-			if (config2.body.info.fw_version === "2.0.0")
-				break;
-			await new Promise((resolve) => setTimeout(resolve, 100));
-		}
+		const answer = await request("GET", `${host}user/nodes/ota_status?node_id=${nodeId}&ota_job_id=${job.id}`, {token: accessToken});
+		assert.equal(answer.status, 200);
+		assert.equal(answer.body.status, "success", answer.body.additional_info);
+		await newConfig;
 		assert.equal((await request("GET", `${host}user/nodes/config?nodeid=${nodeId}`, {token: accessToken})).body.info.fw_version, "2.0.0");
 
 		// get_mqtt_host: host.split('v1')[0] + 'mqtt_host', no token.
