@@ -29,12 +29,15 @@ const consoleOutput: CommandOutput = {
 
 export const IMAGE_USAGE = [
 	"usage: rainmaker-ota-xs image <file> [--running <file>] [--json]",
-	"       rainmaker-ota-xs image make …   (writes an image: image make --help)",
 	"         [--min-secure-version <n>] [--skip-project-check] [--skip-version-check]",
 	"         [--skip-secure-version-check] [--partitions <partitions.csv>]",
+	"       rainmaker-ota-xs image make …   (writes an image: image make --help)",
 	"  Prints the image's facts and whether the node would install it (exit 0) or refuse it (exit 1).",
 	"  --running <file>    the image the node runs; without it only the format and size are judged",
+	"  --json              the facts and the verdict as one JSON object",
 	"  --min-secure-version <n>  the chip's eFuse secure version (default 0)",
+	"  --skip-project-check, --skip-version-check, --skip-secure-version-check",
+	"                      skip that check of the image against --running, as the node's options do",
 	"  --partitions <csv>  the partition table whose OTA slot must hold the image (default: the project's)",
 ];
 

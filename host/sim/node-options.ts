@@ -31,9 +31,13 @@ function otaUsage(): string {
 	const lines: string[] = [];
 	for (const spec of OTA_OPTION_TABLE) {
 		const fallback = spec.hostDefault ?? spec.default;
-		const flag = spec.type === "boolean" ? `--${fallback === true ? "no-" : ""}${spec.flag}` : `--${spec.flag} <n>`;
-		const range = spec.type === "integer" ? `, ${spec.min}..${spec.max}` : "";
-		lines.push(`  ${flag.padEnd(28)}${spec.help} (default ${String(fallback)}${range})`);
+		// A switch that is on by default is listed as its --no- form, which turns it off.
+		if (spec.type === "boolean" && fallback === true)
+			lines.push(`  ${`--no-${spec.flag}`.padEnd(28)}off: ${spec.help} (on by default)`);
+		else if (spec.type === "boolean")
+			lines.push(`  ${`--${spec.flag}`.padEnd(28)}${spec.help} (off by default)`);
+		else
+			lines.push(`  ${`--${spec.flag} <n>`.padEnd(28)}${spec.help} (default ${String(fallback)}, ${spec.min}..${spec.max})`);
 	}
 	return lines.join("\n");
 }
