@@ -10,6 +10,7 @@
  *   lost the approval (a restart, a power cut, the approval lapsed) and needs a new one.
  */
 import {RainMakerApiError, type OtaStatusResponse, type RainMakerApi} from "./api";
+import {progressOf} from "./ota-reading";
 
 export interface Clock {
 	/** Milliseconds. */
@@ -40,16 +41,6 @@ export interface FollowOptions {
 	onStatus(status: OtaStatusResponse, reoffered: boolean): void;
 	/** A failed poll (shown once per distinct error); polling continues. */
 	onPollError?(error: RainMakerApiError): void;
-}
-
-/** Progress in percent from the reference's texts (docs/protocol.md §5.13), if the text carries any. */
-export function progressOf(additionalInfo: string): number | undefined {
-	if (additionalInfo === "Downloading Firmware Image")
-		return 0;
-	if (additionalInfo === "Firmware Image download complete")
-		return 100;
-	const match = /^Downloaded (\d{1,3})% Firmware Image$/.exec(additionalInfo);
-	return match ? Number(match[1]) : undefined;
 }
 
 /** One line for a status, with a progress bar when the text carries progress. */

@@ -1,5 +1,5 @@
 /*
- * `rainmaker-ota-xs app`: the phone app's role in the user-approval OTA flow ([FAQ-UA]) as a
+ * `rainmaker-ota-xs app`: the phone app's role in the user-approval OTA flow (docs/protocol.md §2.1) as a
  * command: show the node's offer (Info) and the job's status, watch them, ask the node to check,
  * and approve (write `start`, keep the job id, follow `user/nodes/ota_status` to a final state).
  * It logs in as Espressif's clients do (`login` with a user name and password, the session kept

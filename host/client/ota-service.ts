@@ -1,19 +1,16 @@
 /*
- * The node's user-approval OTA service as an app sees it ([FAQ-UA], docs/protocol.md §2.1): a service of type
+ * The node's user-approval OTA service as an app sees it (docs/protocol.md §2.1): a service of type
  * `esp.service.ota` with an `esp.param.ota_operation` param (write "check"/"start") and an
  * `esp.param.ota_info` param (the offer: `{"job_id","fw_version",...}`, `{}` when there is none).
  * Names are looked up by type in the node config, as an app must; without a config the FAQ's
  * names OTA / Operation / Info are used.
  */
 import {RainMakerApiError, type Json, type JsonObject, type RainMakerApi} from "./api";
+import {FAQ_OTA_NAMES, findOtaNames, type OtaNames} from "./ota-reading";
 
-export interface OtaServiceNames {
-	service: string;
-	operation: string;
-	info: string;
-}
+export type OtaServiceNames = OtaNames;
 
-export const faqNames: OtaServiceNames = {service: "OTA", operation: "Operation", info: "Info"};
+export const faqNames: OtaServiceNames = FAQ_OTA_NAMES;
 
 export interface OtaOffer {
 	/** The Info value as the node reported it (object, or "{}" as a string in the FAQ's initial params). */
@@ -28,20 +25,7 @@ function isObject(value: unknown): value is JsonObject {
 
 /** Finds the names in a node config; falls back to the FAQ's names for anything missing. */
 export function otaServiceNames(config: JsonObject | undefined): OtaServiceNames {
-	const services = config && Array.isArray(config.services) ? config.services : [];
-	const service = services.find((entry) => isObject(entry) && entry.type === "esp.service.ota");
-	if (!isObject(service))
-		return faqNames;
-	const params = Array.isArray(service.params) ? service.params.filter(isObject) : [];
-	const named = (type: string, fallback: string) => {
-		const param = params.find((entry) => entry.type === type);
-		return param && typeof param.name === "string" ? param.name : fallback;
-	};
-	return {
-		service: typeof service.name === "string" ? service.name : faqNames.service,
-		operation: named("esp.param.ota_operation", faqNames.operation),
-		info: named("esp.param.ota_info", faqNames.info),
-	};
+	return findOtaNames(config) ?? faqNames;
 }
 
 /** Reads the names from the node's config; a node without a reported config gets the FAQ's names. */

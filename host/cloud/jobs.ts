@@ -5,13 +5,13 @@
  *
  * The state shows the latest status the node reported. A job is "open" for a node until the node
  * reports a terminal status; an open job is what an otafetch from the node is answered with.
- * - `success` and `rejected` close the job for the node ([AT]: only these finish a job).
+ * - `success` and `rejected` close the job for the node (docs/protocol.md §5.14).
  * - `delayed` keeps it open, so it is served again on the next otafetch: the reference's time
  *   windows and the user-approval pattern depend on that (docs/protocol.md §5.7, §2.3).
  * - `failed` keeps it open by default (`failedIsTerminal: false`): the reference's retry loop
  *   reports `failed` per attempt and fetches again after its last attempt, and the newer
  *   TEST_ROLLBACK / ROLLBACK_REPORT_FAILED texts say the cloud re-serves the same job (docs/protocol.md §5.14);
- *   the older reading (failed ends the job, [FAQ-DB]) is available with `failedIsTerminal: true`.
+ *   the older reading (failed ends the job, the dashboard FAQ's; docs/protocol.md §10) is available with `failedIsTerminal: true`.
  * A closed job stays closed; later reports for it are still recorded and shown.
  *
  * What is kept is bounded, so junk reports cannot grow the cloud without limit (docs/local-cloud.md,

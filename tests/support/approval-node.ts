@@ -1,5 +1,5 @@
 /*
- * A scripted user-approval node ([FAQ-UA] pattern) over a plain MQTT client, for the approval
+ * A scripted user-approval node (the pattern of docs/protocol.md §2.1) over a plain MQTT client, for the approval
  * client's tests: Operation "check" → otafetch; an otaurl without approval → Info = the offer and
  * `delayed` "Waiting for Approval"; "start" → approval flag + otafetch; the approved otaurl → Info
  * cleared, then the scripted status reports, one per `advance()`, so a test decides exactly when

@@ -18,16 +18,6 @@ export function formatTime(epoch: number | undefined): string {
 	return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}`;
 }
 
-/** Progress in percent from the node's in-progress texts (docs/protocol.md §5.13), if the text carries any. */
-export function progressOf(additionalInfo: string): number | undefined {
-	if (additionalInfo === "Downloading Firmware Image")
-		return 0;
-	if (additionalInfo === "Firmware Image download complete")
-		return 100;
-	const match = /^Downloaded (\d{1,3})% Firmware Image$/.exec(additionalInfo);
-	return match ? Math.min(100, Number(match[1])) : undefined;
-}
-
 const statusWords: Record<string, string> = {
 	"triggered": "Waiting for the node",
 	"in-progress": "In progress",

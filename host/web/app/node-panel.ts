@@ -6,7 +6,8 @@
  */
 import type {RestApi} from "./api";
 import {el, replace, setText, uniqueId} from "./dom";
-import {formatSize, formatTime, progressOf, statusWord} from "./format";
+import {progressOf} from "../../client/ota-reading";
+import {formatSize, formatTime, statusWord} from "./format";
 import {fetchNodes, writeOperation, type NodeSummary, type Offer} from "./nodes";
 import {cloudOffer, jobStatusOf, listImages, listJobs, otaStatus, releaseCloudOffer, type CloudOffer, type JobStatus} from "./ota-api";
 

@@ -4,13 +4,10 @@
  * the node's user-approval OTA service found by its types (esp.service.ota with esp.param.ota_operation
  * and esp.param.ota_info; docs/protocol.md §2.1), as an app must look it up.
  */
+import {FAQ_OTA_NAMES, findOtaNames, type OtaNames} from "../../client/ota-reading";
 import {isObject, type Json, type JsonObject, type RestApi} from "./api";
 
-export interface OtaNames {
-	service: string;
-	operation: string;
-	info: string;
-}
+export type {OtaNames};
 
 /** The update the node offers in Info: `{"job_id","fw_version","file_size"}`. */
 export interface Offer {
@@ -33,27 +30,8 @@ export interface NodeSummary {
 	offer?: Offer;
 }
 
-const faqNames: OtaNames = {service: "OTA", operation: "Operation", info: "Info"};
-
 function text(value: Json | undefined): string | undefined {
 	return typeof value === "string" && value !== "" ? value : undefined;
-}
-
-export function otaNames(config: JsonObject | undefined): OtaNames | undefined {
-	const services = config && Array.isArray(config.services) ? config.services : [];
-	const service = services.find((entry) => isObject(entry) && entry.type === "esp.service.ota");
-	if (!isObject(service))
-		return undefined;
-	const params = Array.isArray(service.params) ? service.params.filter(isObject) : [];
-	const named = (type: string, fallback: string) => {
-		const param = params.find((entry) => entry.type === type);
-		return param && typeof param.name === "string" ? param.name : fallback;
-	};
-	return {
-		service: typeof service.name === "string" ? service.name : faqNames.service,
-		operation: named("esp.param.ota_operation", faqNames.operation),
-		info: named("esp.param.ota_info", faqNames.info),
-	};
 }
 
 /** Info is an object, or (in the FAQ's initial params) the same as a JSON string. */
@@ -84,7 +62,7 @@ export function summarize(entry: JsonObject): NodeSummary | undefined {
 	const status = isObject(entry.status) ? entry.status : {};
 	const connectivity = isObject(status.connectivity) ? status.connectivity : {};
 	const params = isObject(entry.params) ? entry.params : {};
-	const ota = otaNames(config);
+	const ota = findOtaNames(config);
 	const service = ota && isObject(params[ota.service]) ? params[ota.service] as JsonObject : undefined;
 	const offer = ota && service ? readOffer(service[ota.info]) : undefined;
 	const name = text(info.name);
@@ -125,7 +103,7 @@ export async function fetchNodes(api: RestApi): Promise<NodeSummary[]> {
 
 /** `PUT user/nodes/params` in the current (array) form; the answer's per-node failure becomes an error. */
 export async function writeOperation(api: RestApi, node: NodeSummary, value: "check" | "start"): Promise<void> {
-	const names = node.ota ?? faqNames;
+	const names = node.ota ?? FAQ_OTA_NAMES;
 	const answer = await api.call("PUT", "user/nodes/params", undefined, [{node_id: node.id, payload: {[names.service]: {[names.operation]: value}}}]);
 	const first = Array.isArray(answer) ? answer[0] : answer;
 	if (isObject(first) && first.status === "failure")
