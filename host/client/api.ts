@@ -35,13 +35,6 @@ export interface LoginAnswer {
 	refreshtoken?: string;
 }
 
-export interface NodeListing {
-	nodes: string[];
-	node_details?: JsonObject[];
-	next_id?: string;
-	total?: number;
-}
-
 export interface RainMakerApiOptions {
 	/** e.g. http://127.0.0.1:8080/v1/ or https://api.rainmaker.espressif.com/v1/ */
 	baseUrl: string;
@@ -51,7 +44,7 @@ export interface RainMakerApiOptions {
 	timeoutMs?: number;
 }
 
-function isJsonObject(value: unknown): value is JsonObject {
+export function isJsonObject(value: unknown): value is JsonObject {
 	return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 

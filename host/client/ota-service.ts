@@ -5,7 +5,7 @@
  * Names are looked up by type in the node config, as an app must; without a config the FAQ's
  * names OTA / Operation / Info are used.
  */
-import {RainMakerApiError, type Json, type JsonObject, type RainMakerApi} from "./api";
+import {isJsonObject as isObject, RainMakerApiError, type Json, type JsonObject, type RainMakerApi} from "./api";
 import {FAQ_OTA_NAMES, findOtaNames, type OtaNames} from "./ota-reading";
 
 export type OtaServiceNames = OtaNames;
@@ -17,10 +17,6 @@ export interface OtaOffer {
 	info: Json | undefined;
 	jobId?: string;
 	fwVersion?: string;
-}
-
-function isObject(value: unknown): value is JsonObject {
-	return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Finds the names in a node config; falls back to the FAQ's names for anything missing. */
