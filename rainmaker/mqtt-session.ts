@@ -72,7 +72,6 @@ export class ReconnectingMqttSession implements MqttSession {
 	readonly #topics = new Set<string>();
 	readonly #inFlight = new Set<{done?: PublishDone}>();
 	#linkUp = false;
-	#attempting = false;
 	#started = false;
 	#closed = false;
 	#connections = 0;
@@ -128,7 +127,7 @@ export class ReconnectingMqttSession implements MqttSession {
 		this.#timers.clear(this.#retryTimer);
 		this.#timers.clear(this.#connectTimer);
 		this.#retryTimer = this.#connectTimer = undefined;
-		this.#linkUp = this.#attempting = false;
+		this.#linkUp = false;
 		try {
 			this.#transport.close();
 		}
@@ -177,7 +176,6 @@ export class ReconnectingMqttSession implements MqttSession {
 	#open(): void {
 		const generation = ++this.#generation;
 		const current = () => generation === this.#generation && !this.#closed;
-		this.#attempting = true;
 		this.#connectTimer = this.#timers.set(() => {
 			this.#connectTimer = undefined;
 			if (current() && !this.#linkUp)
@@ -213,7 +211,6 @@ export class ReconnectingMqttSession implements MqttSession {
 	#up(): void {
 		this.#timers.clear(this.#connectTimer);
 		this.#connectTimer = undefined;
-		this.#attempting = false;
 		this.#linkUp = true;
 		this.#failures = 0;
 		this.#lastError = undefined;
@@ -236,7 +233,7 @@ export class ReconnectingMqttSession implements MqttSession {
 	#lost(reason: string, closeTransport: boolean): void {
 		const wasUp = this.#linkUp;
 		this.#generation++;
-		this.#linkUp = this.#attempting = false;
+		this.#linkUp = false;
 		this.#timers.clear(this.#connectTimer);
 		this.#connectTimer = undefined;
 		if (closeTransport) {

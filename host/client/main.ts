@@ -9,7 +9,7 @@ import {parseArgs} from "node:util";
 import {DEFAULT_REST_BASE_URL} from "../cloud/defaults";
 import {RainMakerApi, RainMakerApiError, type JsonObject, type OtaStatusResponse} from "./api";
 import {followOtaJob, formatStatus, realClock, type Clock, type FollowOutcome} from "./follow";
-import {fetchOtaServiceNames, otaServiceNames, readOffer, sendOperation, type OtaServiceNames} from "./ota-service";
+import {fetchOtaServiceNames, otaServiceNames, readOffer, sendOperation} from "./ota-service";
 import {ClientSession, jwtClaims, sessionFrom} from "./session";
 import {AppState, defaultStatePath} from "./state";
 
