@@ -53,30 +53,43 @@ function unlabelledControls(): Promise<string[]> {
 		.map((element) => element.outerHTML.slice(0, 120))`);
 }
 
-/** Samples the progress bar until the update to `version` ends; returns the values seen and the final status. */
+/**
+ * Follows the progress bar until the update to `version` ends; returns every value it showed and the
+ * final status. A MutationObserver in the page sees each change of the bar and the result as it
+ * happens (no sampling, no sleep), so a bar that went back even for one rendering is caught.
+ */
 async function followProgress(version: string, timeoutMs: number): Promise<{values: number[]; final: string}> {
-	const values: number[] = [];
-	const deadline = Date.now() + timeoutMs;
-	interface Sample {
-		value: number | null;
-		text: string;
-		final: string | null;
-	}
-	for (;;) {
-		// Bar and result read in one go, as one rendering shows them (plain JS: no DOM types here).
-		const sample = await page.evaluate(`(() => {
+	// Plain JS: no DOM types here.
+	const ended = page.evaluate(`new Promise((resolve) => {
+		const values = [];
+		const look = () => {
 			const bar = document.querySelector(".node-panel progress");
 			const result = document.querySelector(".node-panel .result");
-			return {value: bar && bar.offsetParent !== null ? bar.value : null, text: result.textContent, final: result.dataset.final ?? null};
-		})()`) as Sample;
-		if (sample.value !== null && values.at(-1) !== sample.value)
-			values.push(sample.value);
-		// An earlier job's result stays on screen until the page has sent the approval.
-		if (sample.final && sample.text.includes(`Update to ${version} `))
-			return {values, final: sample.final};
-		if (Date.now() > deadline)
-			throw new Error(`no final result within ${timeoutMs} ms; progress seen ${values.join(", ")}; result: ${sample.text}`);
-		await page.waitForTimeout(100);
+			const value = bar && bar.offsetParent !== null ? bar.value : null;
+			if (value !== null && values.at(-1) !== value)
+				values.push(value);
+			window.rmxProgressSeen = {values, result: result ? result.textContent : null};
+			// An earlier job's result stays on screen until the page has sent the approval.
+			if (result && result.dataset.final && result.textContent.includes(${JSON.stringify(`Update to ${version} `)})) {
+				observer.disconnect();
+				resolve({values, final: result.dataset.final});
+			}
+		};
+		const observer = new MutationObserver(look);
+		observer.observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
+		look();
+	})`) as Promise<{values: number[]; final: string}>;
+	let timer: ReturnType<typeof setTimeout> | undefined;
+	const timedOut = new Promise<never>((_resolve, reject) => {
+		timer = setTimeout(() => {
+			page.evaluate("window.rmxProgressSeen").catch(() => undefined).then((seen) =>
+				reject(new Error(`no final result within ${timeoutMs} ms; seen: ${JSON.stringify(seen)}`)));
+		}, timeoutMs);
+	});
+	try {
+		return await Promise.race([ended, timedOut]);
+	} finally {
+		clearTimeout(timer);
 	}
 }
 
