@@ -64,6 +64,12 @@ async function waitUntil(condition: () => Promise<boolean>, what: string, timeou
 	}
 }
 
+/** Resolves when the node reports `jobId` in its OTA Info (a params/local message the cloud received). */
+function infoReported(cloud: Cloud, nodeId: string, jobId: string): Promise<unknown> {
+	return cloud.waitFor("params", (event) => event.nodeId === nodeId &&
+		(event.params.OTA as {Info?: {job_id?: string}} | undefined)?.Info?.job_id === jobId, 20_000);
+}
+
 function otaParam(node: SdkNode, type: string): SdkParam {
 	const service = node.nodeConfig?.services.find((candidate) => candidate.type === "esp.service.ota");
 	const param = service?.params.find((candidate) => candidate.type === type);
@@ -143,17 +149,18 @@ describe("Espressif app SDK (rainmaker-base-sdk) against the local cloud", funct
 		assert.equal(sdkNode.connectivityStatus?.isConnected, true);
 		assert.equal((await sdkNode.getNodeConfig()).info.firmwareVersion, "1.0.0");
 
+		// The node's report of the offer in Info is awaited as a cloud event; then the SDK lists the nodes again.
+		const offerReported = infoReported(cloud, nodeId, job.id);
 		await otaParam(sdkNode, "esp.param.ota_operation").setValue("check");
 		await cloud.waitForStatus(nodeId, job.id, "delayed", 20_000);
-		let offer: {job_id?: string; fw_version?: string} = {};
-		await waitUntil(async () => {
-			const again = (await user.getUserNodes()).nodes.find((entry) => entry.id === nodeId)!;
-			offer = otaParam(again, "esp.param.ota_info").value as typeof offer;
-			return offer?.job_id === job.id;
-		}, "the offer in Info", 20_000);
-		assert.equal(offer.fw_version, "2.0.0");
+		await offerReported;
+		const again = (await user.getUserNodes()).nodes.find((entry) => entry.id === nodeId)!;
+		const offer = otaParam(again, "esp.param.ota_info").value as {job_id?: string; fw_version?: string};
+		assert.deepEqual([offer?.job_id, offer?.fw_version], [job.id, "2.0.0"]);
 
 		const fresh = (await user.getUserNodes()).nodes.find((entry) => entry.id === nodeId)!;
+		const newConfig = cloud.waitFor("config", (event) => event.nodeId === nodeId &&
+			(event.config.info as {fw_version?: string} | undefined)?.fw_version === "2.0.0", 60_000);
 		await otaParam(fresh, "esp.param.ota_operation").setValue("start");
 		const seen: string[] = [];
 		await waitUntil(async () => {
@@ -165,10 +172,9 @@ describe("Espressif app SDK (rainmaker-base-sdk) against the local cloud", funct
 			return status.status === "success";
 		}, "getOTAUpdateStatus success", 60_000, 100);
 		assert.equal(seen.at(-1), "success");
-		await waitUntil(async () => {
-			const after = (await user.getUserNodes()).nodes.find((entry) => entry.id === nodeId)!;
-			return after.nodeConfig?.info.firmwareVersion === "2.0.0";
-		}, "fw_version 2.0.0 in the node list", 20_000);
+		await newConfig;
+		const after = (await user.getUserNodes()).nodes.find((entry) => entry.id === nodeId)!;
+		assert.equal(after.nodeConfig?.info.firmwareVersion, "2.0.0");
 
 		const accessToken = storage.items.get("com.esprmbase.accessToken")!;
 		assert.equal((await user.logout()).status, "success");
@@ -224,16 +230,14 @@ describe("Espressif app SDK (rainmaker-base-sdk) against the local cloud", funct
 		// The owner approves on the cloud side: the cloud pushes otaurl; the node offers it and waits for its own approval.
 		await auth.login("owner@example.com", "s3cret-owner");
 		const pushed = cloud.waitFor("otaurl", (event) => event.nodeId === nodeId && event.reason === "approval", 20_000);
+		const pushedReported = infoReported(cloud, nodeId, job.id);
 		assert.equal((await sdkNode.pushOTAUpdate(job.id)).status, "success");
 		await pushed;
 		await cloud.waitForStatus(nodeId, job.id, "delayed", 20_000);
 		assert.equal(cloud.statuses(nodeId, job.id).some((report) => report.status === "in-progress"), false, "nothing installed before the node's own approval");
-		let info: {job_id?: string} = {};
-		await waitUntil(async () => {
-			const again = (await owner.getUserNodes()).nodes[0]!;
-			info = otaParam(again, "esp.param.ota_info").value as typeof info;
-			return info?.job_id === job.id;
-		}, "the pushed job in Info", 20_000);
+		await pushedReported;
+		const again = (await owner.getUserNodes()).nodes[0]!;
+		assert.equal((otaParam(again, "esp.param.ota_info").value as {job_id?: string})?.job_id, job.id, "the pushed job in Info");
 
 		const fresh = (await owner.getUserNodes()).nodes[0]!;
 		await otaParam(fresh, "esp.param.ota_operation").setValue("start");
