@@ -6,6 +6,7 @@
 import FFI from "mc/ffi";
 import Flash from "flash";
 import type {BootControl, ImageState} from "../../ota/ports";
+import {espErrorName} from "./update-partition";
 
 /** esp_image_header_t (24) + first segment header (8) + esp_app_desc_t (256) + 1 spare byte. */
 export const RUNNING_HEADER_BYTES = 289;
@@ -44,12 +45,12 @@ export class FfiBootControl implements BootControl {
 	markValid(): void {
 		const error = this.#native.otaplat_mark_valid();
 		if (error !== 0)
-			throw new Error(`esp_ota_mark_app_valid_cancel_rollback failed (esp_err_t ${error})`);
+			throw new Error(`esp_ota_mark_app_valid_cancel_rollback failed (${espErrorName(error)})`);
 	}
 
 	rollback(): void {
 		const error = this.#native.otaplat_rollback();
-		throw new Error(`esp_ota_mark_app_invalid_rollback_and_reboot refused (esp_err_t ${error})`);
+		throw new Error(`esp_ota_mark_app_invalid_rollback_and_reboot refused (${espErrorName(error)})`);
 	}
 
 	restart(): void {
