@@ -212,7 +212,8 @@ async function demoCommand(argv: string[]): Promise<number> {
 	const work = mkdtempSync(join(tmpdir(), "rmx-lin-"));
 	const nodeId = "lin-node";
 	say(`[lin] work directory ${work}`);
-	const pki = makeTestPki(join(work, "pki"), nodeId);
+	// The PKI stays in .sim/lin-demo: its CA is built into the firmware, so --skip-build needs the same one.
+	const pki = makeTestPki(join(REPOSITORY, ".sim", "lin-demo", "pki"), {nodeId, days: 365});
 	let clientKey = pki.clientKey;
 	let clientCert = pki.clientCert;
 	if (keyType === "ec") {
@@ -221,7 +222,9 @@ async function demoCommand(argv: string[]): Promise<number> {
 		clientKey = ec.key;
 		clientCert = ec.cert;
 	}
-	const cloud = await startCloud({tls: {key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert}, mqttsPort, log: line => say(`[cloud] ${line}`)});
+	// "localhost": Moddable's TLS matches the server name against DNS names of subjectAltName only
+	// (an IP SAN fails with "subjectAltName match failed"), and the test PKI's server certificate has DNS:localhost.
+	const cloud = await startCloud({tls: {key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert}, mqttsPort, advertisedHost: "localhost", log: line => say(`[cloud] ${line}`)});
 	let node: LinNode | undefined;
 	let code = 1;
 	try {
@@ -234,13 +237,16 @@ async function demoCommand(argv: string[]): Promise<number> {
 		const flashDir = join(work, "flash");
 		provisionLinFlash(flashDir, {
 			image: buildAppImage({version: "1.0.0", payloadSize: 256 * 1024}),
-			fctry: buildFctryImage({nodeId, mqttHost: "127.0.0.1", clientCert, clientKey, random: "0123456789abcdef0123456789abcdef"}),
+			fctry: buildFctryImage({nodeId, mqttHost: "localhost", clientCert, clientKey, random: "0123456789abcdef0123456789abcdef"}),
 		});
 		say(`[lin] flash ${join(flashDir, "flash.bin")}: 1.0.0 in ota_0, claim data of ${nodeId} (${keyType} key) in fctry`);
 		const image = await cloud.addImage(buildAppImage({version: "2.0.0", payloadSize: 256 * 1024}), "firmware-2.0.0");
 		const job = await cloud.createJob({imageId: image.id, nodes: [nodeId], name: "lin update to 2.0.0"});
 		say(`[lin] published firmware 2.0.0 as OTA job ${job.id} for ${nodeId}`);
 		const lines: string[] = [];
+		const interrupt = () => node?.stop();
+		process.once("SIGINT", interrupt);
+		process.once("SIGTERM", interrupt);
 		node = superviseLin(mcsimCommand(root, mc), flashDir, line => {
 			lines.push(line);
 			say(`[mcsim] ${line}`);
