@@ -224,7 +224,9 @@ async function demoCommand(argv: string[]): Promise<number> {
 	}
 	// "localhost": Moddable's TLS matches the server name against DNS names of subjectAltName only
 	// (an IP SAN fails with "subjectAltName match failed"), and the test PKI's server certificate has DNS:localhost.
-	const cloud = await startCloud({tls: {key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert}, mqttsPort, advertisedHost: "localhost", log: line => say(`[cloud] ${line}`)});
+	// The server sends its chain (certificate + CA), as real servers send their intermediates:
+	// Moddable's verifier checks subjectAltName only for certificates that come with their issuer.
+	const cloud = await startCloud({tls: {key: pki.serverKey, cert: pki.serverCert + pki.caCert, ca: pki.caCert}, mqttsPort, advertisedHost: "localhost", log: line => say(`[cloud] ${line}`)});
 	let node: LinNode | undefined;
 	let code = 1;
 	try {
@@ -332,8 +334,11 @@ export async function linCommand(argv: string[]): Promise<number> {
 	try {
 		if (mode === "run")
 			return await runCommand(rest);
-		if (mode === "demo")
-			return await demoCommand(rest);
+		if (mode === "demo") {
+			const code = await demoCommand(rest);
+			// the cloud's waits that lost their race still hold timers: end now
+			process.exit(code);
+		}
 		process.stderr.write(`rainmaker-ota-xs lin: unknown mode ${JSON.stringify(mode)}\n${LIN_USAGE}\n`);
 		return 2;
 	}
