@@ -18,8 +18,10 @@ import {createCryptDigest} from "./device/digest";
 import {installConsole} from "./device/console";
 import {tlsCertificate, tlsPrivateKey} from "./device/credentials";
 import type {DevicePlatform} from "./device/platform";
+import type {HttpClient} from "./ota/ports";
 import {openSerialConsole} from "serial-console";
 import {readSettings} from "./device/settings";
+import {MemoryMeter} from "./device/memory-meter";
 
 /** Reconnect back-off of the MQTT session (the reference's esp-mqtt waits 10 s between attempts). */
 const MQTT_MIN_BACKOFF_MS = 1000;
@@ -79,14 +81,35 @@ function main(): void {
 			log.warn(`${error instanceof Error ? error.message : String(error)}; HTTPS downloads from other hosts than ${settings.mqttHost} will fail`);
 		}
 	}
+	// config memoryReport=true in an instrumented build: peak XS memory during the update (docs/device.md)
+	const meter = config.memoryReport === true || config.memoryReport === "true" ? new MemoryMeter() : undefined;
+	let http: HttpClient = new DeviceHttpClient(timers, {trust});
+	let boot = platform.boot;
+	if (meter?.available) {
+		meter.start(log);
+		http = meter.metered(http);
+		const inner = platform.boot;
+		boot = {
+			runningState: () => inner.runningState(),
+			runningHeader: () => inner.runningHeader(),
+			minSecureVersion: () => inner.minSecureVersion(),
+			markValid: () => inner.markValid(),
+			rollback: () => inner.rollback(),
+			restart: () => {
+				meter.sample();
+				log.info(meter.describe());
+				inner.restart();
+			},
+		};
+	}
 	const firmware = startFirmware({
 		session,
 		timers,
 		log,
 		store: platform.store,
-		http: new DeviceHttpClient(timers, {trust}),
+		http,
 		partition: platform.partition,
-		boot: platform.boot,
+		boot,
 		createDigest: createCryptDigest,
 	}, {
 		nodeId: settings.nodeId,

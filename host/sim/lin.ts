@@ -48,6 +48,7 @@ export const LIN_USAGE = `Usage: rainmaker-ota-xs lin run --flash-dir <dir> [--m
     --mqtts-port <n>    the local cloud's MQTT/TLS port, built into the firmware (default ${LIN_DEMO_MQTTS_PORT})
     --keep-work         keep the work directory (PKI, images, flash)
     --key-type rsa|ec   the claimed node's key (default rsa; ec shows the start-up error)
+    --instrumented      an instrumented build (-i) with memoryReport=true: XS memory peaks in the log
 Needs MODDABLE (the Moddable SDK built for Linux) and, without a display, xvfb-run.`;
 
 export class LinError extends Error {}
@@ -60,8 +61,8 @@ export function moddableRoot(): string {
 	return root;
 }
 
-export function defaultMcPath(root = moddableRoot()): string {
-	return join(root, "build", "bin", "lin", "mc", "release", "rainmaker-ota-xs", "mc.so");
+export function defaultMcPath(root = moddableRoot(), kind: "release" | "instrument" = "release"): string {
+	return join(root, "build", "bin", "lin", "mc", kind, "rainmaker-ota-xs", "mc.so");
 }
 
 /** Writes the flash directory's initial contents: the image into ota_0 of an empty flash, the fctry image. */
@@ -153,7 +154,7 @@ export function superviseLin(command: readonly string[], flashDir: string, onLin
 }
 
 /** Builds the lin firmware with mcconfig (-m -p lin -t build), with extra resources and config values. */
-export function buildLin(root: string, work: string, resources: {[name: string]: Uint8Array}, config: {[key: string]: string | number | boolean}, onLine: (line: string) => void): string {
+export function buildLin(root: string, work: string, resources: {[name: string]: Uint8Array}, config: {[key: string]: string | number | boolean}, onLine: (line: string) => void, kind: "release" | "instrument" = "release"): string {
 	const dir = join(work, "build-manifest");
 	mkdirSync(dir, {recursive: true});
 	for (const [name, bytes] of Object.entries(resources))
@@ -163,7 +164,7 @@ export function buildLin(root: string, work: string, resources: {[name: string]:
 		resources: {"*": Object.keys(resources).map(name => "./" + name.replace(/\.der$/, ""))},
 	};
 	writeFileSync(join(dir, "manifest.json"), JSON.stringify(manifest, null, "\t"));
-	const args = ["-m", "-p", "lin", "-t", "build", join(dir, "manifest.json"), ...Object.entries(config).map(([key, value]) => `${key}=${value}`)];
+	const args = [...(kind === "instrument" ? ["-i"] : []), "-m", "-p", "lin", "-t", "build", join(dir, "manifest.json"), ...Object.entries(config).map(([key, value]) => `${key}=${value}`)];
 	onLine(`mcconfig ${args.join(" ")}`);
 	const env = {...process.env, MODDABLE: root, PATH: [join(REPOSITORY, "node_modules", ".bin"), process.env.PATH ?? "", join(root, "build", "bin", "lin", "release")].join(delimiter)};
 	const result = spawnSync(join(root, "build", "bin", "lin", "release", "mcconfig"), args, {cwd: dir, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024});
@@ -172,7 +173,7 @@ export function buildLin(root: string, work: string, resources: {[name: string]:
 		onLine(`mcconfig: ${line}`);
 	if (result.status !== 0)
 		throw new LinError(`mcconfig failed (exit ${result.status}):\n${output.split("\n").slice(-30).join("\n")}`);
-	const mc = defaultMcPath(root);
+	const mc = defaultMcPath(root, kind);
 	if (!existsSync(mc))
 		throw new LinError(`mcconfig succeeded but ${mc} is missing`);
 	return mc;
@@ -200,7 +201,7 @@ async function runCommand(argv: string[]): Promise<number> {
 }
 
 async function demoCommand(argv: string[]): Promise<number> {
-	const {values} = parseArgs({args: argv, options: {"skip-build": {type: "boolean"}, "keep-work": {type: "boolean"}, "key-type": {type: "string"}, "mqtts-port": {type: "string"}}, strict: true});
+	const {values} = parseArgs({args: argv, options: {"skip-build": {type: "boolean"}, "keep-work": {type: "boolean"}, "key-type": {type: "string"}, "mqtts-port": {type: "string"}, instrumented: {type: "boolean"}}, strict: true});
 	const keyType = values["key-type"] ?? "rsa";
 	if (keyType !== "rsa" && keyType !== "ec")
 		throw new LinError(`--key-type must be rsa or ec, got ${JSON.stringify(keyType)}`);
@@ -233,9 +234,11 @@ async function demoCommand(argv: string[]): Promise<number> {
 		const mqttPort = Number(new URL(cloud.mqttsUrl!).port);
 		say(`[lin] local cloud: MQTT/TLS ${cloud.mqttsUrl}, REST ${cloud.httpUrl}, downloads ${cloud.downloadBaseUrl}`);
 		const caDer = derOf(pki.caCert);
-		const mc = values["skip-build"] ? defaultMcPath(root) : buildLin(root, work, {"local-ca.der": caDer}, {
+		const kind = values.instrumented ? "instrument" : "release";
+		const mc = values["skip-build"] ? defaultMcPath(root, kind) : buildLin(root, work, {"local-ca.der": caDer}, {
 			mqttPort, caResource: "local-ca.der", startupFetchDelaySeconds: 1, requestFetchDelaySeconds: 1, rebootDelaySeconds: 2, rollbackWaitSeconds: 60,
-		}, line => say(`[build] ${line}`));
+			...(values.instrumented ? {memoryReport: true} : {}),
+		}, line => say(`[build] ${line}`), kind);
 		const flashDir = join(work, "flash");
 		provisionLinFlash(flashDir, {
 			image: buildAppImage({version: "1.0.0", payloadSize: 256 * 1024}),
@@ -273,6 +276,9 @@ async function demoCommand(argv: string[]): Promise<number> {
 			if (runs() !== "2.0.0")
 				await cloud.waitFor("config", event => event.nodeId === nodeId && (event.config.info as {fw_version?: string}).fw_version === "2.0.0", 60_000).catch(() => undefined);
 			say(`[lin] done: ${nodeId} runs firmware ${runs() ?? "?"} after ${node.boots} mcsim boots; job ${job.id} ended with success`);
+			const peaks = lines.filter(line => line.includes("memory peaks"));
+			if (peaks.length)
+				say(`[lin] XS memory of the boot that installed the update: ${peaks.find(line => /samples/.test(line)) ? peaks.filter((_, i) => i < peaks.length).slice(-2).join(" | ") : ""}`);
 			if (runs() !== "2.0.0")
 				code = 1;
 		}

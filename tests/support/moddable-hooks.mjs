@@ -21,6 +21,7 @@ const STAND_INS = new Map([
 	["Resource", "Resource.ts"],
 	["serial-console", "serial-console.ts"],
 	["device-platform", "device-platform.mjs"],
+	["instrumentation", "instrumentation.ts"],
 ]);
 
 let root;
