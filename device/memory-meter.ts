@@ -2,16 +2,22 @@
  * Peak XS memory of the running firmware, for the measurement in docs/device.md ("Memory"): with
  * config memoryReport=true in an instrumented (-i) or debug build, Moddable's `instrumentation`
  * module reports the XS chunk heap used, the slot heap used (bytes) and the stack used (bytes, the
- * deepest since start). The chunk and slot figures are current values, so they are sampled after
- * every HTTP body piece (the download's heaviest moments), in every turn of a short timer, and on
- * request; the maxima are kept. In release builds the module returns undefined: nothing is measured.
+ * deepest since start). The chunk and slot figures are current values, garbage included (XS
+ * collects only when a heap is full), so each sample is taken twice: as it is ("used") and after a
+ * collection (Debug.gc(): "live", what the heaps must hold). Samples are taken after every HTTP
+ * body piece (the download's heaviest moments) and in every turn of a short timer; the maxima are
+ * kept. In release builds the module returns undefined: nothing is measured.
  */
+import Debug from "debug";
 import Instrumentation from "instrumentation";
 import Timer from "timer";
 import type {HttpClient, HttpHandlers, HttpRequest} from "../ota/ports";
 import type {Log} from "../rainmaker/ports";
 
 export interface MemoryPeaks {
+	/** After a collection: the chunk and slot heap bytes the firmware really holds. */
+	liveChunkBytes: number;
+	liveSlotBytes: number;
 	/** Bytes of the XS chunk heap in use (strings, buffers, byte code of RAM modules, ...). */
 	chunkBytes: number;
 	/** Bytes of the XS slot heap in use (slots are 32 bytes on 64-bit lin, 16 on the ESP32). */
@@ -22,7 +28,7 @@ export interface MemoryPeaks {
 }
 
 export class MemoryMeter {
-	readonly peaks: MemoryPeaks = {chunkBytes: 0, slotBytes: 0, stackBytes: 0, samples: 0};
+	readonly peaks: MemoryPeaks = {liveChunkBytes: 0, liveSlotBytes: 0, chunkBytes: 0, slotBytes: 0, stackBytes: 0, samples: 0};
 	readonly #chunk = Instrumentation.map("XS Chunk Heap Used");
 	readonly #slot = Instrumentation.map("XS Slot Heap Used");
 	readonly #stack = Instrumentation.map("XS Stack Used");
@@ -41,6 +47,9 @@ export class MemoryMeter {
 		peaks.chunkBytes = Math.max(peaks.chunkBytes, chunk);
 		peaks.slotBytes = Math.max(peaks.slotBytes, Instrumentation.get(this.#slot) ?? 0);
 		peaks.stackBytes = Math.max(peaks.stackBytes, Instrumentation.get(this.#stack) ?? 0);
+		Debug.gc();
+		peaks.liveChunkBytes = Math.max(peaks.liveChunkBytes, Instrumentation.get(this.#chunk) ?? 0);
+		peaks.liveSlotBytes = Math.max(peaks.liveSlotBytes, Instrumentation.get(this.#slot) ?? 0);
 	}
 
 	/** Samples every `intervalMs` and logs the peaks every `reportMs` when they changed. */
@@ -62,8 +71,8 @@ export class MemoryMeter {
 	}
 
 	describe(): string {
-		const {chunkBytes, slotBytes, stackBytes, samples} = this.peaks;
-		return `memory peaks: chunk heap ${chunkBytes} bytes, slot heap ${slotBytes} bytes, stack ${stackBytes} bytes (${samples} samples)`;
+		const {liveChunkBytes, liveSlotBytes, chunkBytes, slotBytes, stackBytes, samples} = this.peaks;
+		return `memory peaks: live chunk heap ${liveChunkBytes} bytes, live slot heap ${liveSlotBytes} bytes; used chunk heap ${chunkBytes} bytes, used slot heap ${slotBytes} bytes; stack ${stackBytes} bytes (${samples} samples)`;
 	}
 
 	/** An HttpClient that samples after every body piece it hands on. */

@@ -22,6 +22,7 @@ const STAND_INS = new Map([
 	["serial-console", "serial-console.ts"],
 	["device-platform", "device-platform.mjs"],
 	["instrumentation", "instrumentation.ts"],
+	["debug", "debug.ts"],
 ]);
 
 let root;
