@@ -6,7 +6,8 @@ import {HEADER_PROBE_LENGTH, ImageVerifier, type ImageVerdict} from "../ota/imag
 import type {DigestFactory} from "../ota/ports";
 import type {FlashPartition} from "./nor-flash";
 
-const READ_BLOCK = 64 * 1024;
+/** One flash sector per read: the lin build runs this in XS, where a bigger block would grow the chunk heap. */
+const READ_BLOCK = 4096;
 
 /** Verifies the image at the start of a slot (checksum, appended SHA-256, fits the slot, chip when given). */
 export function verifySlotImage(slot: FlashPartition, createDigest: DigestFactory, chipId?: number): ImageVerdict {
