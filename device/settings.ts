@@ -101,14 +101,17 @@ export function readSettings(source: ConfigSource): DeviceSettings {
 	const nodeName = text(source, "nodeName", "");
 	const nodeType = text(source, "nodeType", "");
 	const mqttUser = text(source, "mqttUser", "");
+	const mqttTls = flag(source, "mqttTls", true);
+	// 0 (the manifest's default) = the port of the transport: 8883 with TLS, 1883 without
+	const mqttPort = integer(source, "mqttPort", 0, 0, 65535) || (mqttTls ? 8883 : 1883);
 	return {
 		nodeId,
 		nodeName: nodeName || undefined,
 		nodeType: nodeType || undefined,
 		topicForm,
 		mqttHost,
-		mqttPort: integer(source, "mqttPort", 8883, 1, 65535),
-		mqttTls: flag(source, "mqttTls", true),
+		mqttPort,
+		mqttTls,
 		mqttAlpn: text(source, "mqttAlpn", ""),
 		mqttUser: mqttUser || undefined,
 		mqttKeepAliveSeconds: integer(source, "mqttKeepAlive", 120, 0, 1200),
