@@ -1,7 +1,8 @@
 /*
  * `npm run bench` (`-- --quick` for CI: small sizes, only to prove the benchmarks still run).
- * Benchmarks, not timed tests: they print what they measure with a verdict; a criterion that
- * prints "over" makes the run exit 1.
+ * Benchmarks, not timed tests: they print what they measure with a verdict; in a full run a
+ * criterion that prints "over" makes it exit 1 (the quick run's sizes are too small for the
+ * criteria: it only proves the benchmarks run).
  */
 import {cpus} from "node:os";
 import {readFileSync} from "node:fs";
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
 	const over = rows.filter(row => row.verdict === "over");
 	if (over.length)
 		console.log(`over: ${over.map(row => row.benchmark.trim()).join("; ")}`);
-	if (over.length || !sha.correct || rows.some(row => row.result.includes("NaN")))
+	if ((over.length && !quick) || !sha.correct || rows.some(row => row.result.includes("NaN")))
 		process.exitCode = 1;
 }
 
