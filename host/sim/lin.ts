@@ -194,7 +194,10 @@ async function runCommand(argv: string[]): Promise<number> {
 	const node = superviseLin(mcsimCommand(root, mc), values["flash-dir"], line => process.stdout.write(line + "\n"));
 	const input = createInterface({input: process.stdin, terminal: false});
 	input.on("line", line => node.send(line));
+	// mcsim runs in a process group of its own (xvfb-run's): take it down with this command
 	process.on("SIGINT", () => node.stop());
+	process.on("SIGTERM", () => node.stop());
+	process.on("SIGHUP", () => node.stop());
 	const code = await node.stopped;
 	input.close();
 	return code;
@@ -252,6 +255,7 @@ async function demoCommand(argv: string[]): Promise<number> {
 		const interrupt = () => node?.stop();
 		process.once("SIGINT", interrupt);
 		process.once("SIGTERM", interrupt);
+		process.once("SIGHUP", interrupt);
 		node = superviseLin(mcsimCommand(root, mc), flashDir, line => {
 			lines.push(line);
 			say(`[mcsim] ${line}`);
