@@ -8,6 +8,10 @@ import {crc32} from "node:zlib";
 import {NvsPartition, NvsType, NVS_PAGE_SIZE, NvsPageState} from "../idf/nvs";
 import {readClaimedCredentials} from "../idf/fctry";
 import {NvsPartitionWriter, buildFctryImage} from "../host/tools/nvs-partition";
+import {readFileSync} from "node:fs";
+
+const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`fixtures/nvs/${name}`, import.meta.url)));
+const fixtureText = (name: string) => readFileSync(new URL(`fixtures/nvs/${name}`, import.meta.url), "utf8");
 
 const parse = (image: Uint8Array) => new NvsPartition((offset, length) => image.slice(offset, offset + length), image.length);
 const view = (image: Uint8Array) => new DataView(image.buffer, image.byteOffset, image.byteLength);
@@ -20,7 +24,9 @@ describe("NVS partition format (idf/nvs.ts)", () => {
 	it("writes page headers and entries with the generator's layout and zlib CRCs", () => {
 		const image = new NvsPartitionWriter(0x3000).namespace("storage").entry("count", "u8", 7).build();
 		const v = view(image);
-		assert.equal(v.getUint32(0, true), NvsPageState.ACTIVE);
+		assert.equal(v.getUint32(0, true), NvsPageState.FULL, "a page before another is FULL");
+		assert.equal(v.getUint32(NVS_PAGE_SIZE, true), NvsPageState.FULL, "the pages up to the reserved one get a header, FULL as the generator leaves them");
+		assert.equal(v.getUint32(NVS_PAGE_SIZE + 4, true), 1);
 		assert.equal(v.getUint32(4, true), 0, "first page seq 0");
 		assert.equal(image[8], 0xFE, "version 2");
 		assert.equal(v.getUint32(28, true), crc32(image.subarray(4, 28), 0xFFFFFFFF));
@@ -105,6 +111,40 @@ describe("NVS partition format (idf/nvs.ts)", () => {
 		assert.throws(() => new NvsPartitionWriter(0x3000).namespace("ns").entry("s", "string", "x".repeat(4000)), /exceeds max allowed length/);
 		assert.throws(() => new NvsPartitionWriter(0x3000).namespace("ns").entry("h", "hex2bin", "abc"), /multiple of 2/);
 		assert.throws(() => new NvsPartitionWriter(0x3000).namespace("ns").entry("big", "binary", new Uint8Array(9000)), /too small/);
+	});
+});
+
+describe("NVS images of ESP-IDF's nvs_partition_gen.py (tests/fixtures/nvs)", () => {
+	it("reads every value of the generator's image, and the writer makes the same bytes", () => {
+		const image = fixture("mixed-nvs_partition_gen.bin");
+		const nvs = parse(image);
+		assert.deepEqual(nvs.skipped, []);
+		assert.equal(nvs.get("storage", "u8key"), 200);
+		assert.equal(nvs.get("storage", "i8key"), -5);
+		assert.equal(nvs.get("storage", "u16key"), 65000);
+		assert.equal(nvs.get("storage", "u32key"), 4000000000);
+		assert.equal(nvs.get("storage", "i32key"), -123456);
+		assert.equal(nvs.get("storage", "name"), "hello world");
+		assert.deepEqual(nvs.get("other", "big"), fixture("big.bin"));
+		assert.deepEqual(nvs.get("other", "hex"), new Uint8Array([0, 0xFF, 0x10]));
+		assert.equal(nvs.text("other", "b64"), "hi");
+		const mine = new NvsPartitionWriter(0x8000).namespace("storage").entry("u8key", "u8", 200).entry("i8key", "i8", -5).entry("u16key", "u16", 65000)
+			.entry("u32key", "u32", 4000000000).entry("i32key", "i32", -123456).entry("name", "string", "hello world")
+			.namespace("other").entry("big", "binary", fixture("big.bin")).entry("hex", "hex2bin", "00ff10").entry("b64", "base64", "aGk=").build();
+		assert.ok(Buffer.from(mine).equals(Buffer.from(image)), "byte for byte");
+	});
+
+	it("reads the claim data of a generator image with esp-rainmaker-cli's layout, and buildFctryImage makes the same bytes", () => {
+		const image = fixture("claim-nvs_partition_gen.bin");
+		const creds = readClaimedCredentials(parse(image))!;
+		assert.equal(creds.nodeId, fixtureText("node.info"));
+		assert.equal(creds.mqttHost, fixtureText("endpoint.info"));
+		assert.equal(creds.mqttCredHost, fixtureText("credhost.info"));
+		assert.equal(creds.clientCert, fixtureText("fx.crt"));
+		assert.equal(creds.clientKey, fixtureText("fx.key"));
+		assert.equal(Buffer.from(creds.random!).toString("hex"), "00112233445566778899aabbccddeeff");
+		const mine = buildFctryImage({nodeId: creds.nodeId, mqttHost: creds.mqttHost, mqttCredHost: creds.mqttCredHost, clientCert: creds.clientCert, clientKey: creds.clientKey, random: "00112233445566778899aabbccddeeff"});
+		assert.ok(Buffer.from(mine).equals(Buffer.from(image)), "byte for byte");
 	});
 });
 

@@ -7,8 +7,9 @@
  * NUL and an SZ entry {size u16, 0xFFFF, data crc32} followed by the data; with v2, binary values
  * are split into BLOB_DATA chunks that fill the current page's tail (chunkIndex 0, 1, …) and end
  * with a BLOB_IDX {size u32, chunkCount, chunkStart = 0}; with v1 they are one BLOB entry. A value
- * that does not fit the current page starts a new one, and the page before is marked FULL. The
- * last page of the partition stays erased (the generator's reserved page).
+ * that does not fit the current page starts a new one, and the page before is marked FULL. All
+ * pages but the last get a header, all FULL; the last page of the partition stays erased (the
+ * generator's reserved page). Compared byte for byte with nvs_partition_gen.py's output (docs/device.md).
  * Used by tests and the lin tooling to make `fctry` images as `esp-rainmaker-cli claim` would.
  */
 import {NVS_CHUNK_ANY, NVS_ENTRIES_PER_PAGE, NVS_ENTRY_SIZE, NVS_FIRST_ENTRY_OFFSET, NVS_PAGE_SIZE, NVS_VERSION_1, NVS_VERSION_2, NvsPageState, NvsType, nvsDataCrc, nvsEntryCrc} from "../../idf/nvs";
@@ -183,10 +184,12 @@ export class NvsPartitionWriter {
 		}
 		let offset = 0;
 		let chunks = 0;
+		// a v2 blob starts on the current page unless it is full, and fills its tail (even with a
+		// header-only chunk when one entry is left), as write_varlen_binary_data does
+		if (this.#page().free < 1)
+			this.#newPage();
 		for (;;) {
-			let page = this.#page();
-			if (page.free < 2)
-				page = this.#newPage();
+			const page = this.#page();
 			const tailroom = (page.free - 1) * NVS_ENTRY_SIZE;
 			const size = Math.min(tailroom, data.length - offset);
 			const chunk = data.subarray(offset, offset + size);
@@ -214,8 +217,15 @@ export class NvsPartitionWriter {
 		return this;
 	}
 
-	/** The partition image (unused pages erased). */
+	/**
+	 * The partition image. As the generator's NVS.__exit__ does, every page up to the reserved last
+	 * one gets a header, and all of them end FULL (creating the reserved page marks the page before
+	 * it FULL too); the reserved page stays erased.
+	 */
 	build(): Uint8Array {
+		while ((this.#pages.length + 1) * NVS_PAGE_SIZE <= this.size - NVS_PAGE_SIZE)
+			this.#newPage();
+		this.#page().markFull();
 		const image = new Uint8Array(this.size).fill(0xFF);
 		this.#pages.forEach((page, n) => image.set(page.bytes, n * NVS_PAGE_SIZE));
 		return image;
