@@ -1,23 +1,27 @@
 /*
- * Firmware entry point on the Moddable SDK: reads the settings (mc/config) and the TLS
- * credentials (resources), builds the device adapters and starts the platform-neutral firmware
- * (ota/firmware.ts), then opens the console (telnet; the serial Console when configured).
+ * Firmware entry point on the Moddable SDK: opens the platform (device-platform: esp32 or the lin
+ * simulator), reads the claim data of the fctry partition, the settings (mc/config) and the TLS
+ * credentials, builds the device adapters and starts the platform-neutral firmware
+ * (ota/firmware.ts), then opens the console: the platform's local console (lin: standard input;
+ * esp32: the serial Console with serialConsole=true) and telnet only when configured.
  * On esp32, setup/network has already joined Wi-Fi (config ssid/password) and set the clock.
  */
 import config from "mc/config";
 import Resource from "Resource";
+import {openPlatform} from "device-platform";
 import {startFirmware} from "./ota/firmware";
 import {DeviceTimers} from "./device/timers";
 import {TraceLog} from "./device/log";
-import {PreferenceStore} from "./device/key-value-store";
 import {DeviceMqttSession, type MqttTlsConfig} from "./device/mqtt-session";
-import {DeviceHttpClient} from "./device/http-client";
-import {OtaUpdatePartition} from "./device/update-partition";
-import {FfiBootControl} from "./device/boot-control";
+import {DeviceHttpClient, type TrustRule} from "./device/http-client";
 import {createCryptDigest} from "./device/digest";
 import {installConsole} from "./device/console";
+import {tlsCertificate, tlsPrivateKey} from "./device/credentials";
+import type {DevicePlatform} from "./device/platform";
+import type {HttpClient} from "./ota/ports";
 import {openSerialConsole} from "serial-console";
 import {readSettings} from "./device/settings";
+import {MemoryMeter} from "./device/memory-meter";
 
 function resource(name: string, what: string): ArrayBuffer {
 	if (!Resource.exists(name))
@@ -31,12 +35,18 @@ function resource(name: string, what: string): ArrayBuffer {
 
 function main(): void {
 	const log = new TraceLog();
-	const settings = readSettings(config);
+	const platform = openPlatform(log) as DevicePlatform;
+	// A claimed node's identity is in its fctry partition; config/resources are the development fallback.
+	const claim = platform.readClaim();
+	const settings = readSettings(claim ? {...config, nodeId: claim.nodeId, mqttHost: config.mqttHost || claim.mqttHost} : config);
+	if (claim)
+		log.info(`fctry: claimed node ${claim.nodeId}, MQTT host ${settings.mqttHost}`);
 	const timers = new DeviceTimers();
-	const tls: MqttTlsConfig | undefined = settings.mqttTls ? {
-		ca: resource(settings.caResource, "CA certificate"),
-		certificate: resource(settings.certificateResource, "node certificate"),
-		key: resource(settings.keyResource, "node key (PKCS#8 DER)"),
+	const mqttCa = settings.mqttTls ? resource(settings.caResource, "CA certificate") : undefined;
+	const tls: MqttTlsConfig | undefined = mqttCa ? {
+		ca: mqttCa,
+		certificate: claim ? tlsCertificate(claim.clientCert, "fctry client_cert") : resource(settings.certificateResource, "node certificate"),
+		key: claim ? tlsPrivateKey(claim.clientKey, "fctry client_key") : tlsPrivateKey(new Uint8Array(resource(settings.keyResource, "node key")), `key resource "${settings.keyResource}"`),
 		alpn: settings.mqttAlpn || undefined,
 	} : undefined;
 	const session = new DeviceMqttSession({
@@ -47,35 +57,69 @@ function main(): void {
 		keepAliveSeconds: settings.mqttKeepAliveSeconds,
 		tls,	// back-off, connect timeout and packet limit: the core's MQTT_DEFAULTS
 	}, timers, log);
-	const downloadCa: ArrayBuffer[] = [];
+	// HTTPS downloads trust the MQTT endpoint's CA for the MQTT host and the download CA (default
+	// Amazon Root CA 1, RainMaker's OTA download host) for every other host.
+	const trust: TrustRule[] = [];
+	if (mqttCa)
+		trust.push({host: settings.mqttHost, certificate: mqttCa});
 	if (settings.downloadCaResource) {
 		try {
-			downloadCa.push(resource(settings.downloadCaResource, "download CA certificate"));
+			trust.push({certificate: resource(settings.downloadCaResource, "download CA certificate")});
 		}
 		catch (error) {
-			// plain-http test setups need no CA; https downloads then rely on the SDK's CA resources
-			log.warn(`${error instanceof Error ? error.message : String(error)}; HTTPS downloads use the SDK's built-in CA certificates`);
+			log.warn(`${error instanceof Error ? error.message : String(error)}; HTTPS downloads from other hosts than ${settings.mqttHost} will fail`);
 		}
+	}
+	// config memoryReport=true in an instrumented build: peak XS memory during the update (docs/device.md)
+	const meter = config.memoryReport === true || config.memoryReport === "true" ? new MemoryMeter() : undefined;
+	let http: HttpClient = new DeviceHttpClient(timers, {trust});
+	let boot = platform.boot;
+	if (meter?.available) {
+		meter.start(log);
+		http = meter.metered(http);
+		const inner = platform.boot;
+		boot = {
+			runningState: () => inner.runningState(),
+			runningHeader: () => inner.runningHeader(),
+			minSecureVersion: () => inner.minSecureVersion(),
+			markValid: () => inner.markValid(),
+			rollback: () => inner.rollback(),
+			restart: () => {
+				meter.sample();
+				log.info(meter.describe());
+				inner.restart();
+			},
+		};
 	}
 	const firmware = startFirmware({
 		session,
 		timers,
 		log,
-		store: new PreferenceStore("rmaker_ota"),
-		http: new DeviceHttpClient(timers, {trustedCertificates: downloadCa}),
-		partition: new OtaUpdatePartition(),
-		boot: new FfiBootControl(),
+		store: platform.store,
+		http,
+		partition: platform.partition,
+		boot,
 		createDigest: createCryptDigest,
 	}, {
 		nodeId: settings.nodeId,
 		nodeName: settings.nodeName,
 		nodeType: settings.nodeType,
+		platform: platform.target,
 		topicForm: settings.topicForm,
 		ota: settings.ota,
 	});
-	installConsole((name, args, print) => firmware.command(name, args, print), {
-		telnetPort: settings.telnetPort,
+	const command = (name: string, args: readonly string[], print: (line: string) => void) => firmware.command(name, args, print);
+	if (settings.telnetPort && !platform.telnetAllowed)
+		log.warn(`telnetPort ${settings.telnetPort} ignored: on this platform a listener binds every interface; use the console on standard input`);
+	installConsole(command, {
+		telnetPort: platform.telnetAllowed ? settings.telnetPort : 0,
+		telnetAddress: settings.telnetAddress || undefined,
 		openSerial: settings.serialConsole ? openSerialConsole : undefined,
+	});
+	platform.openLocalConsole?.((line, print) => {
+		const [name, ...args] = line.split(/\s+/);
+		if (!command(name.toLowerCase(), args, print) && name.toLowerCase() !== "help")
+			print(`Error: unknown command ${JSON.stringify(name)}; 'help' lists the commands`);
 	});
 }
 

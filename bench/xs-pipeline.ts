@@ -5,11 +5,15 @@
  *  2. XS compute (the meter) per MB through the pipeline, without the bridge stand-ins (which
  *     are native calls on the device: digest, flash writes, HTTP), beside SHA-256 in JS per MB.
  * Images are synthetic (a real header, then filler) and never held in memory on either side; the
- * partition stand-in counts and digests but does not verify (filler is not a valid image).
+ * partition stand-in counts and digests the bytes XS hands over but does not verify them as an
+ * image (filler is not a valid image). The job carries the file's MD5 (file_md5), so the MD5
+ * digest of the download runs as on a job of the real cloud. The HTTP side delivers the body in
+ * TCP-segment-sized events (1460 bytes) or TLS-record-sized ones (16 KB); the guest hands each on
+ * in pieces of at most 1460 bytes, as device/http-client.ts reads a fragment.
  */
 import {createHash} from "node:crypto";
 import {fixtureImage} from "../tests/support/image-fixtures";
-import {syntheticImage} from "../tests/xs/harness/image-server";
+import {syntheticImage, type ServedImage} from "../tests/xs/harness/image-server";
 import {approve, offerFor, offerJob, startXsOtaRig} from "../tests/xs/harness/ota-rig";
 import type {MeterTotal} from "../tests/xs/harness/xs-guest";
 
@@ -56,13 +60,27 @@ export interface StreamMeasure {
 
 const zero: MeterTotal = {count: 0, compute: 0, bridge: 0};
 
-/** Streams a `size`-byte image through the approval flow's install; with `sampleLive`, samples the live heap between chunks. */
-export async function measureStream(size: number, sampleLive = false): Promise<StreamMeasure> {
+/** The MD5 (hex) of a served image, streamed. */
+async function md5Of(image: ServedImage): Promise<string> {
+	const hash = createHash("md5");
+	for await (const chunk of image.open())
+		hash.update(chunk as Buffer);
+	return hash.digest("hex");
+}
+
+/** TLS record size: the largest fragment an HTTPS download delivers at once. */
+export const TLS_RECORD = 16 * 1024;
+
+/**
+ * Streams a `size`-byte image through the approval flow's install, the HTTP body arriving in
+ * `fragment`-byte events; with `sampleLive`, samples the live heap between events.
+ */
+export async function measureStream(size: number, sampleLive = false, fragment = CHUNK): Promise<StreamMeasure> {
 	const image = syntheticImage(HEADER_FROM, size);
-	const rig = await startXsOtaRig({nodeId: `xs-bench-${size}`, images: {"bench.bin": image}, partitionCapacity: 8 * MB, verifyImage: false, httpChunk: CHUNK});
+	const rig = await startXsOtaRig({nodeId: `xs-bench-${size}`, images: {"bench.bin": image}, partitionCapacity: 8 * MB, verifyImage: false, httpChunk: fragment});
 	try {
 		const {guest} = rig;
-		const job = offerFor(rig, `bench-${size}`, "bench.bin", image, "2.0.0-large");
+		const job = offerFor(rig, `bench-${size}`, "bench.bin", image, "2.0.0-large", await md5Of(image));
 		await offerJob(rig, job);
 		// Calibration: an event that does nothing, with a chunk-sized frame, costs this much besides the bridge.
 		for (let i = 0; i < 32; i++)
@@ -84,7 +102,7 @@ export async function measureStream(size: number, sampleLive = false): Promise<S
 		if (sampleLive) {
 			type Sample = {chunks: number; slots: number; event: string};
 			const sampled = await guest.request("memory.sample", {on: false}) as {peak: Sample; firstData: Sample; samples: number};
-			if (sampled.samples < size / CHUNK)
+			if (sampled.samples < size / fragment)
 				throw new Error(`only ${sampled.samples} live-heap samples for ${size} bytes`);
 			peakLive = heapBytes(sampled.peak.chunks - idle.chunks, sampled.peak.slots - idle.slots, idle.slotSize);
 			firstChunkLive = heapBytes(sampled.firstData.chunks - idle.chunks, sampled.firstData.slots - idle.slots, idle.slotSize);

@@ -1,6 +1,6 @@
 /*
  * Console wiring: the firmware's command handler becomes a Moddable CLI handler, reachable over
- * telnet in every build that has a network, and over the serial Console where the build has one
+ * telnet when configured (off by default), and over the serial Console where the build has one
  * (instrumented builds: the Console polls ESP_getc, which is dead in release builds and carries
  * xsbug in debug builds; docs/moddable.md §9.2). The Console module is passed in by main.ts only on esp32.
  */
@@ -12,8 +12,10 @@ import type {CLIOutput} from "cli";
 export type CommandHandler = (name: string, args: readonly string[], print: (line: string) => void) => boolean;
 
 export interface ConsoleOptions {
-	/** TCP port of the telnet CLI; 0 = no telnet. */
+	/** TCP port of the telnet CLI; 0 = no telnet (the default: it has no authentication). */
 	readonly telnetPort: number;
+	/** Address the telnet listener binds (lwIP honours it; the lin Listener binds every interface). */
+	readonly telnetAddress?: string;
 	/** Creates the serial console (Moddable's `console`), when the build has one. */
 	readonly openSerial?: () => unknown;
 }
@@ -33,7 +35,7 @@ export function cliHandler(command: CommandHandler): (this: CLIOutput, name: str
 
 export function installConsole(command: CommandHandler, options: ConsoleOptions): ConsoleHandles {
 	CLI.install(cliHandler(command));
-	const telnet = options.telnetPort ? new Telnet({port: options.telnetPort}) : undefined;
+	const telnet = options.telnetPort ? new Telnet(options.telnetAddress ? {port: options.telnetPort, address: options.telnetAddress} as {port: number} : {port: options.telnetPort}) : undefined;
 	const serial = options.openSerial?.();
 	return {telnet, serial};
 }

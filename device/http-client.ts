@@ -1,7 +1,9 @@
 /*
  * HttpClient port on Moddable's `http` Request (modules/network/http/http.js), streaming:
- * `response` stays undefined so nothing is buffered, each responseFragment is read with
- * read(ArrayBuffer) inside the callback and handed on as one chunk. HTTPS goes through
+ * `response` stays undefined so nothing is buffered; each responseFragment is read inside the
+ * callback with read(ArrayBuffer, n) in pieces of at most READ_PIECE_BYTES and handed on piece by
+ * piece (over HTTPS a fragment is a whole TLS record, up to 16 KB: reading it at once would put
+ * 16 KB into the XS chunk heap per fragment). HTTPS goes through
  * SecureSocket (the `Socket` and `secure` properties of the dictionary reach the socket
  * constructor). No redirects are followed (neither does Request; the OTA core does it).
  * The URL is parsed here: XS has no URL class unless the web/url module is linked.
@@ -66,15 +68,30 @@ export function parseHttpUrl(url: string): ParsedUrl {
 	return {secure, host, port, path};
 }
 
+/** Largest piece read from a response fragment (one TCP segment's payload). */
+export const READ_PIECE_BYTES = 1460;
+
+/** A CA (DER) trusted for https downloads from `host`, or from every host when `host` is absent. */
+export interface TrustRule {
+	readonly host?: string;
+	readonly certificate: ArrayBuffer;
+}
+
 export interface HttpClientConfig {
-	/** CA certificates (DER) trusted for https downloads; empty = the SDK's built-in CA resources. */
-	readonly trustedCertificates?: readonly ArrayBuffer[];
+	/** The first rule that matches the URL's host gives the trusted CA; none = the SDK's built-in CA resources. */
+	readonly trust?: readonly TrustRule[];
+}
+
+/** The CA a rule list trusts for a host. */
+export function trustedCertificate(rules: readonly TrustRule[] | undefined, host: string): ArrayBuffer | undefined {
+	const lower = host.toLowerCase();
+	return rules?.find(rule => rule.host === undefined || rule.host.toLowerCase() === lower)?.certificate;
 }
 
 /** What the adapter uses of a Request (its callback's `this`). */
 interface StreamingRequest {
 	callback: (message: number, value1?: unknown, value2?: unknown) => void;
-	read(type: typeof ArrayBuffer): ArrayBuffer | undefined;
+	read(type: typeof ArrayBuffer, limit?: number): ArrayBuffer | undefined;
 	close(): void;
 }
 
@@ -141,12 +158,13 @@ export class DeviceHttpClient implements HttpClient {
 			method: "GET",
 			headers: headers.flatMap(([name, value]) => [name, value]),
 		};
+		const where = `${target.secure ? "https" : "http"}://${target.host}:${target.port}`;
 		if (target.secure) {
 			dictionary.Socket = SecureSocket;
-			const trusted = this.#config.trustedCertificates;
+			const trusted = trustedCertificate(this.#config.trust, target.host);
 			dictionary.secure = {
 				protocolVersion: 0x0303,
-				...(trusted && trusted.length ? {certificate: trusted[0]} : {}),
+				...(trusted ? {certificate: trusted} : {}),
 			};
 		}
 
@@ -157,7 +175,7 @@ export class DeviceHttpClient implements HttpClient {
 			request = new Request(dictionary as ConstructorParameters<typeof Request>[0]) as unknown as StreamingRequest;
 		}
 		catch (error) {
-			this.#timers.set(() => finish(toError(error)), 0);
+			this.#timers.set(() => finish(new Error(`cannot connect to ${where}: ${toError(error).message}`)), 0);
 			return handle;
 		}
 		const own = request;
@@ -178,15 +196,19 @@ export class DeviceHttpClient implements HttpClient {
 						finish(new Error(`transfer stopped by the receiver (HTTP ${status})`));
 				}
 				else if (message === RESPONSE_FRAGMENT) {
-					const bytes = this.read(ArrayBuffer);
-					if (bytes && bytes.byteLength)
+					for (let left = Number(value1); left > 0 && !finished && request === own;) {
+						const bytes = this.read(ArrayBuffer, Math.min(left, READ_PIECE_BYTES));
+						if (!bytes || !bytes.byteLength)
+							break;
+						left -= bytes.byteLength;
 						handlers.onData(new Uint8Array(bytes));
+					}
 				}
 				else if (message === RESPONSE_COMPLETE) {
 					finish();
 				}
 				else if (message < 0) {
-					finish(new Error(`HTTP transfer failed (Request error ${message})`));
+					finish(new Error(`HTTP transfer from ${where} failed (Request error ${message}${value1 === undefined ? "" : `: ${String(value1)}`})`));
 				}
 			}
 			catch (error) {

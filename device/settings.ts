@@ -8,6 +8,9 @@ import type {OtaOptions} from "../ota/options";
 import {OTA_OPTION_TABLE} from "../ota/options";
 import type {TopicForm} from "../rainmaker/topics";
 
+/** Amazon Root CA 1 (certs/amazon-root-ca-1.der): the root of AWS IoT's ATS endpoints and of the AWS-hosted OTA downloads of a real RainMaker deployment. */
+export const DEFAULT_CA_RESOURCE = "amazon-root-ca-1.der";
+
 export class SettingsError extends Error {
 	override name = "SettingsError";
 }
@@ -30,10 +33,12 @@ export interface DeviceSettings {
 	readonly caResource: string;
 	readonly certificateResource: string;
 	readonly keyResource: string;
-	/** CA resource trusted for HTTPS downloads; "" = the SDK's built-in CA resources. */
+	/** CA resource trusted for HTTPS downloads from hosts other than the MQTT host (default: Amazon Root CA 1, as RainMaker's OTA download host needs). */
 	readonly downloadCaResource: string;
-	/** 0 = no telnet console. */
+	/** 0 (default) = no telnet console: it has no authentication and `ota start` there approves an update. */
 	readonly telnetPort: number;
+	/** Address the telnet console binds (esp32; "" = every interface). */
+	readonly telnetAddress: string;
 	/** Start the serial Console (useful in instrumented builds only). */
 	readonly serialConsole: boolean;
 	readonly ota: Partial<OtaOptions>;
@@ -98,22 +103,26 @@ export function readSettings(source: ConfigSource): DeviceSettings {
 	const nodeName = text(source, "nodeName", "");
 	const nodeType = text(source, "nodeType", "");
 	const mqttUser = text(source, "mqttUser", "");
+	const mqttTls = flag(source, "mqttTls", true);
+	// 0 (the manifest's default) = the port of the transport: 8883 with TLS, 1883 without
+	const mqttPort = integer(source, "mqttPort", 0, 0, 65535) || (mqttTls ? 8883 : 1883);
 	return {
 		nodeId,
 		nodeName: nodeName || undefined,
 		nodeType: nodeType || undefined,
 		topicForm,
 		mqttHost,
-		mqttPort: integer(source, "mqttPort", 8883, 1, 65535),
-		mqttTls: flag(source, "mqttTls", true),
+		mqttPort,
+		mqttTls,
 		mqttAlpn: text(source, "mqttAlpn", ""),
 		mqttUser: mqttUser || undefined,
 		mqttKeepAliveSeconds: integer(source, "mqttKeepAlive", 120, 0, 1200),
-		caResource: text(source, "caResource", "ca.der"),
+		caResource: text(source, "caResource", DEFAULT_CA_RESOURCE),
 		certificateResource: text(source, "certificateResource", "node-cert.der"),
 		keyResource: text(source, "keyResource", "node-key.der"),
-		downloadCaResource: text(source, "downloadCaResource", ""),
-		telnetPort: integer(source, "telnetPort", 2323, 0, 65535),
+		downloadCaResource: text(source, "downloadCaResource", DEFAULT_CA_RESOURCE),
+		telnetPort: integer(source, "telnetPort", 0, 0, 65535),
+		telnetAddress: text(source, "telnetAddress", ""),
 		serialConsole: flag(source, "serialConsole", false),
 		ota: otaOptions(source),
 	};

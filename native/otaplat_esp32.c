@@ -1,12 +1,18 @@
 /*
- * Boot control for the ESP32 build, called from device/boot-control.ts through XS FFI ("mc/ffi").
- * FFI passes only scalars, strings and buffers, so the functions that take or return an
- * esp_partition_t* are wrapped here; the signatures are listed in manifest.json "ffi.functions".
+ * Boot control, OTA writes and factory credentials for the ESP32 build, called from device/ through
+ * XS FFI ("mc/ffi"). FFI passes only scalars, strings and buffers, so the functions that take or
+ * return an esp_partition_t* or an esp_ota_handle_t are wrapped here and the handle stays in C;
+ * the signatures are listed in manifest.json (platforms.esp32.ffi.functions).
  */
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include "esp_ota_ops.h"
 #include "esp_system.h"
 #include "esp_efuse.h"
+#include "nvs.h"
+#include "nvs_flash.h"
+#include "sdkconfig.h"
 
 /* Return values of otaplat_running_state besides esp_ota_img_states_t 0..4. */
 #define OTAPLAT_STATE_UNDEFINED (-1)	/* ESP_OTA_IMG_UNDEFINED: flashed over serial, never set by an OTA */
@@ -44,4 +50,143 @@ void otaplat_restart(void)
 uint32_t otaplat_secure_version(void)
 {
 	return esp_efuse_read_secure_version();
+}
+
+/*
+ * OTA writes with resume. esp_ota_resume (esp_ota_ops.h of the ESP-IDF v6.0 that Moddable 8.2.3
+ * builds with) reopens the next update partition keeping the first image_offset bytes; erase_size
+ * OTA_WITH_SEQUENTIAL_WRITES erases sector by sector as the writes advance, as esp_ota_begin does
+ * with the same argument. One update at a time: the handle lives here.
+ */
+static esp_ota_handle_t gOtaHandle;
+static const esp_partition_t *gOtaPartition;
+
+/* Size of the next update partition (esp_ota_get_next_update_partition), or a negative esp_err_t. */
+int32_t otaplat_ota_capacity(void)
+{
+	const esp_partition_t *next = esp_ota_get_next_update_partition(NULL);
+	if (!next)
+		return -(int32_t)ESP_ERR_NOT_FOUND;
+	return (int32_t)next->size;
+}
+
+/* Opens the next update partition at resume_at (0 = esp_ota_begin, else esp_ota_resume). Returns ESP_OK or the esp_err_t. */
+int32_t otaplat_ota_begin(uint32_t resume_at)
+{
+	esp_err_t err;
+	if (gOtaHandle) {
+		esp_ota_abort(gOtaHandle);
+		gOtaHandle = 0;
+	}
+	gOtaPartition = esp_ota_get_next_update_partition(NULL);
+	if (!gOtaPartition)
+		return (int32_t)ESP_ERR_NOT_FOUND;
+	if (resume_at)
+		err = esp_ota_resume(gOtaPartition, OTA_WITH_SEQUENTIAL_WRITES, resume_at, &gOtaHandle);
+	else
+		err = esp_ota_begin(gOtaPartition, OTA_WITH_SEQUENTIAL_WRITES, &gOtaHandle);
+	if (ESP_OK != err)
+		gOtaHandle = 0;
+	return (int32_t)err;
+}
+
+int32_t otaplat_ota_write(uint8_t *buffer, uint32_t offset, uint32_t length)
+{
+	if (!gOtaHandle)
+		return (int32_t)ESP_ERR_INVALID_STATE;
+	return (int32_t)esp_ota_write(gOtaHandle, buffer + offset, length);
+}
+
+/* esp_ota_end (verifies the image) then esp_ota_set_boot_partition. */
+int32_t otaplat_ota_end(void)
+{
+	esp_err_t err;
+	if (!gOtaHandle)
+		return (int32_t)ESP_ERR_INVALID_STATE;
+	err = esp_ota_end(gOtaHandle);
+	gOtaHandle = 0;
+	if (ESP_OK != err)
+		return (int32_t)err;
+	return (int32_t)esp_ota_set_boot_partition(gOtaPartition);
+}
+
+void otaplat_ota_abort(void)
+{
+	if (gOtaHandle)
+		esp_ota_abort(gOtaHandle);
+	gOtaHandle = 0;
+}
+
+/*
+ * The claim data of RainMaker's fctry partition (namespace rmaker_creds), as esp_rmaker_factory
+ * reads it: nvs_flash_init_partition + nvs_open_from_partition, blobs (or strings) by key.
+ */
+static int gFctryReady;
+
+static esp_err_t fctryOpen(nvs_handle_t *handle)
+{
+	if (!gFctryReady) {
+		esp_err_t err = nvs_flash_init_partition("fctry");
+		if (ESP_OK != err)
+			return err;
+		gFctryReady = 1;
+	}
+	return nvs_open_from_partition("fctry", "rmaker_creds", NVS_READONLY, handle);
+}
+
+/* Size in bytes of a value (a blob, or a string without its NUL), or a negative esp_err_t (-ESP_ERR_NVS_NOT_FOUND when absent). */
+int32_t otaplat_fctry_size(char *key)
+{
+	nvs_handle_t handle;
+	size_t size = 0;
+	esp_err_t err = fctryOpen(&handle);
+	if (ESP_OK != err)
+		return -(int32_t)err;
+	err = nvs_get_blob(handle, key, NULL, &size);
+	if (ESP_ERR_NVS_TYPE_MISMATCH == err) {
+		err = nvs_get_str(handle, key, NULL, &size);
+		if ((ESP_OK == err) && size)
+			size -= 1;
+	}
+	nvs_close(handle);
+	return (ESP_OK == err) ? (int32_t)size : -(int32_t)err;
+}
+
+/* Reads a value into buffer[offset, offset + length). Returns the number of bytes read or a negative esp_err_t. */
+int32_t otaplat_fctry_read(char *key, uint8_t *buffer, uint32_t offset, uint32_t length)
+{
+	nvs_handle_t handle;
+	size_t size = length;
+	esp_err_t err = fctryOpen(&handle);
+	if (ESP_OK != err)
+		return -(int32_t)err;
+	err = nvs_get_blob(handle, key, buffer + offset, &size);
+	if (ESP_ERR_NVS_TYPE_MISMATCH == err) {
+		char *text = NULL;
+		size_t textSize = 0;
+		err = nvs_get_str(handle, key, NULL, &textSize);
+		if ((ESP_OK == err) && (textSize <= length + 1)) {
+			text = (char *)malloc(textSize);
+			if (!text)
+				err = ESP_ERR_NO_MEM;
+			else {
+				err = nvs_get_str(handle, key, text, &textSize);
+				if (ESP_OK == err) {
+					size = textSize ? textSize - 1 : 0;
+					memcpy(buffer + offset, text, size);
+				}
+				free(text);
+			}
+		}
+		else if (ESP_OK == err)
+			err = ESP_ERR_NVS_INVALID_LENGTH;
+	}
+	nvs_close(handle);
+	return (ESP_OK == err) ? (int32_t)size : -(int32_t)err;
+}
+
+/* The IDF target of the build (CONFIG_IDF_TARGET: "esp32", "esp32s3", ...), the otafetch `platform`. */
+const char *otaplat_idf_target(void)
+{
+	return CONFIG_IDF_TARGET;
 }

@@ -3,7 +3,7 @@
  * the header facts the node checks before it writes anything (docs/protocol.md §5.12).
  *
  * Platform neutral and device safe: no Node, no TextDecoder. The full verification that
- * esp_ota_end runs on the device lives with the host adapters (host/adapters/image-verifier.ts).
+ * esp_ota_end runs on the device lives with the ESP-IDF stand-ins (idf/image-verifier.ts).
  */
 import {StatusText} from "./status";
 

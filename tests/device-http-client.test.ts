@@ -16,10 +16,11 @@ import {HostTimers} from "../host/adapters/timers";
 import {makeTestPki} from "../host/pki";
 import type {Timers} from "../rainmaker/ports";
 import type {HttpClient, HttpHandlers} from "../ota/ports";
-import {requestLog} from "./support/moddable/http";
+import {fragmentSetting, requestLog} from "./support/moddable/http";
 
 type HttpModule = {
-	DeviceHttpClient: new (timers: Timers, config?: {trustedCertificates?: ArrayBuffer[]}) => HttpClient;
+	DeviceHttpClient: new (timers: Timers, config?: {trust?: {host?: string; certificate: ArrayBuffer}[]}) => HttpClient;
+	READ_PIECE_BYTES: number;
 	parseHttpUrl(url: string): {secure: boolean; host: string; port: number; path: string};
 };
 
@@ -178,7 +179,7 @@ describe("device HTTP client (Moddable Request stand-in, real servers on 127.0.0
 			try {
 				const raw = new X509Certificate(pki.caCert).raw;
 				const ca = raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength) as ArrayBuffer;
-				const secureClient = new mod.DeviceHttpClient(new HostTimers(), {trustedCertificates: [ca]});
+				const secureClient = new mod.DeviceHttpClient(new HostTimers(), {trust: [{host: "127.0.0.1", certificate: ca}]});
 				const url = `https://127.0.0.1:${(https.address() as AddressInfo).port}/fw.bin`;
 				const result = await fetchWith(secureClient, url).outcome;
 				assert.equal(result.error, undefined);
@@ -188,6 +189,10 @@ describe("device HTTP client (Moddable Request stand-in, real servers on 127.0.0
 				// without the CA the server is not trusted
 				const untrusted = await fetchWith(new mod.DeviceHttpClient(new HostTimers()), url).outcome;
 				assert.ok(untrusted.error instanceof Error);
+				// a rule for another host does not apply: the download CA (the catch-all rule) does
+				const other = new ArrayBuffer(8);
+				await fetchWith(new mod.DeviceHttpClient(new HostTimers(), {trust: [{host: "mqtt.example.com", certificate: other}, {certificate: ca}]}), url).outcome;
+				assert.equal((requestLog[requestLog.length - 1].secure as {certificate?: ArrayBuffer}).certificate, ca);
 			}
 			finally {
 				await new Promise<void>(resolve => https.close(() => resolve()));
@@ -196,5 +201,35 @@ describe("device HTTP client (Moddable Request stand-in, real servers on 127.0.0
 		finally {
 			rmSync(dir, {recursive: true, force: true});
 		}
+	});
+
+	it("reads a TLS-record-sized fragment (16 KB) in pieces of at most 1460 bytes", async () => {
+		fragmentSetting.bytes = 16 * 1024;
+		try {
+			handler = (_request, response) => {
+				response.writeHead(200, {"Content-Length": String(body.length)});
+				response.end(body);
+			};
+			const result = await fetchWith(client, `${base}/fw.bin`).outcome;
+			assert.equal(result.error, undefined);
+			assert.ok(result.body.equals(body));
+			assert.equal(mod.READ_PIECE_BYTES, 1460);
+			assert.ok(Math.max(...result.chunks) <= 1460, `largest piece ${Math.max(...result.chunks)}`);
+			assert.ok(result.chunks.length >= Math.ceil(body.length / 1460));
+		}
+		finally {
+			fragmentSetting.bytes = 1024;
+		}
+	});
+
+	it("names the host and port in transfer errors", async () => {
+		handler = (_request, response) => {
+			response.writeHead(200, {"Content-Length": "100000"});
+			response.write(body.subarray(0, 10));
+			setTimeout(() => response.destroy(), 50);
+		};
+		const port = (server.address() as AddressInfo).port;
+		const result = await fetchWith(client, `${base}/cut.bin`).outcome;
+		assert.match(String(result.error?.message), new RegExp(`HTTP transfer from http://127\\.0\\.0\\.1:${port} failed`));
 	});
 });

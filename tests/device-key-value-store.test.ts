@@ -10,7 +10,7 @@ describe("device key-value store (Preference stand-in with NVS limits)", () => {
 	let mod: StoreModule;
 
 	before(async () => {
-		mod = await loadDevice<StoreModule>("key-value-store");
+		mod = await loadDevice<StoreModule>("esp32/key-value-store");
 	});
 	beforeEach(() => preferenceStorage.clear());
 

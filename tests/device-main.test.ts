@@ -16,6 +16,13 @@ import {traceLines} from "./support/moddable/trace";
 import {preferenceStorage} from "./support/moddable/preference";
 import {freePort} from "./support/free-port";
 import {waitUntil} from "./support/wait";
+import {createPrivateKey, generateKeyPairSync, X509Certificate} from "node:crypto";
+import {mkdtempSync, rmSync} from "node:fs";
+import {tmpdir} from "node:os";
+import {join} from "node:path";
+import {chip} from "./support/moddable/esp32-chip";
+import {telnetServers} from "./support/moddable/telnet";
+import {makeTestPki, type TestPki} from "../host/pki";
 
 
 const until = (condition: () => boolean, what: string, timeoutMs = 10_000) => waitUntil(condition, what, timeoutMs);
@@ -83,9 +90,66 @@ describe("main.ts on the Moddable stand-ins with a real broker", () => {
 		traceLines.length = 0;
 		const {resources} = await import("./support/moddable/Resource");
 		resources.set("ca.der", new TextEncoder().encode("PLACEHOLDER: replace with the DER file described in certs/README.md\n"));
-		setConfig({nodeId: "tls-node", mqttHost: "127.0.0.1", telnetPort: "0"});
+		setConfig({nodeId: "tls-node", mqttHost: "127.0.0.1", caResource: "ca.der"});
 		await loadDevice("main", "placeholder");
 		await until(() => traceLines.some(line => line.includes("not started")), "the start-up error");
 		assert.match(traceLines.find(line => line.includes("not started"))!, /"ca.der" is a placeholder.*certs\/README\.md/);
+	});
+
+	it("opens no telnet console unless telnetPort is configured", async () => {
+		resetChip({running: new Uint8Array(fixtureBytes("synthetic/app-1.0.0.bin")), slotBytes: 0x1E0000});
+		const before = telnetServers.length;
+		setConfig({nodeId: "quiet-node", mqttHost: "127.0.0.1", mqttPort: String(broker.port), mqttTls: "false", startupFetchDelaySeconds: "0"});
+		await loadDevice("main", "no-telnet");
+		await broker.waitFor(m => m.topic === "$aws/rules/esp_node_config/node/quiet-node/config", 10_000);
+		assert.equal(telnetServers.length, before, "no listener was created");
+	});
+
+	describe("a claimed node: credentials from the fctry partition", () => {
+		let dir: string;
+		let pki: TestPki;
+		let tlsBroker: TestBroker;
+
+		before(async function () {
+			this.timeout(180_000);
+			dir = mkdtempSync(join(tmpdir(), "main-fctry-"));
+			pki = makeTestPki(dir, "fctry-node-1");
+			tlsBroker = await startBroker({tls: {key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert, requestCert: true}});
+		});
+		after(async () => {
+			tlsBroker.dropClients();
+			await tlsBroker.close();
+			rmSync(dir, {recursive: true, force: true});
+		});
+
+		function claim(key: string): void {
+			resetChip({running: new Uint8Array(fixtureBytes("synthetic/app-1.0.0.bin")), slotBytes: 0x1E0000});
+			const text = (value: string) => new TextEncoder().encode(value);
+			chip.fctry.set("node_id", text("fctry-node-1"));
+			chip.fctry.set("mqtt_host", text("127.0.0.1"));
+			chip.fctry.set("client_cert", text(pki.clientCert));
+			chip.fctry.set("client_key", text(key));
+		}
+
+		it("connects over mutual TLS as the fctry node_id with its certificate and RSA PKCS#1 key (--key_type rsa)", async () => {
+			claim(createPrivateKey(pki.clientKey).export({type: "pkcs1", format: "pem"}) as string);
+			const {resources} = await import("./support/moddable/Resource");
+			resources.set("local-ca.der", new X509Certificate(pki.caCert).raw);
+			// nodeId in the config is the development fallback: the claim wins
+			setConfig({nodeId: "config-node", mqttHost: "", mqttPort: String(tlsBroker.port), caResource: "local-ca.der", startupFetchDelaySeconds: "0"});
+			await loadDevice("main", "fctry-rsa");
+			const published = await tlsBroker.waitFor(m => m.topic === "$aws/rules/esp_node_config/node/fctry-node-1/config", 20_000);
+			assert.equal(published.clientId, "fctry-node-1");
+		});
+
+		it("refuses an EC key (the CLI's default) at start-up, saying to claim with --key_type rsa", async () => {
+			const {privateKey} = generateKeyPairSync("ec", {namedCurve: "P-256"});
+			claim(privateKey.export({type: "pkcs8", format: "pem"}) as string);
+			traceLines.length = 0;
+			setConfig({mqttPort: String(tlsBroker.port), caResource: "local-ca.der"});
+			await loadDevice("main", "fctry-ec");
+			await until(() => traceLines.some(line => line.includes("not started")), "the start-up error");
+			assert.match(traceLines.find(line => line.includes("not started"))!, /fctry client_key is an EC key.*esp-rainmaker-cli claim --key_type rsa/);
+		});
 	});
 });

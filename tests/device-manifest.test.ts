@@ -1,8 +1,8 @@
 /*
  * manifest.json against the code: a config key (with the same default) for every OTA option, the
- * FFI signatures that types/check/mc-ffi.d.ts declares, preloaded modules that exist, resources
- * that exist, the partition table and sdkconfig it names. With MODDABLE set (a Moddable SDK
- * checkout), every include must exist in the SDK.
+ * FFI signatures of each platform that types/check/mc-ffi.d.ts declares and its C source defines,
+ * preloaded modules that exist, resources that exist, the partition table and sdkconfig it names.
+ * With MODDABLE set (a Moddable SDK checkout), every include must exist in the SDK.
  */
 import {strict as assert} from "node:assert";
 import {existsSync, readdirSync, readFileSync} from "node:fs";
@@ -15,8 +15,7 @@ const manifest = JSON.parse(readFileSync(new URL("manifest.json", root), "utf8")
 	preload: string[];
 	config: {[key: string]: unknown};
 	resources: {"*": string[]};
-	ffi: {functions: {[name: string]: {arguments: string[]; returns: string}}};
-	platforms: {[platform: string]: {include?: string[]; ffi?: {sources: string[]}; modules?: {[name: string]: string}}};
+	platforms: {[platform: string]: {include?: string[]; preload?: string[]; data?: {"*": string[]}; ffi?: {sources: string[]; functions: {[name: string]: {arguments: string[]; returns: string}}}; modules?: {[name: string]: string}}};
 };
 
 describe("manifest.json", () => {
@@ -26,26 +25,33 @@ describe("manifest.json", () => {
 		assert.deepEqual(manifest.config.tls, {DHE_RSA: false}, "Moddable's TLS cannot sign a client certificate verify with DHE_RSA");
 	});
 
-	it("declares the FFI functions that types/check/mc-ffi.d.ts types, with a C source per platform", () => {
+	it("declares each platform's FFI functions as types/check/mc-ffi.d.ts types them and its C source defines them", () => {
 		const declared = readFileSync(new URL("types/check/mc-ffi.d.ts", root), "utf8");
-		for (const [name, signature] of Object.entries(manifest.ffi.functions)) {
-			const tsReturn = signature.returns === "void" ? "void" : "number";
-			assert.ok(declared.includes(`${name}(): ${tsReturn};`), `${name} in mc-ffi.d.ts`);
-			for (const platform of ["esp32", "lin"]) {
-				const source = readFileSync(new URL(manifest.platforms[platform].ffi!.sources[0], root), "utf8");
-				assert.match(source, new RegExp(`\\b${name}\\(void\\)`), `${name} in the ${platform} source`);
+		const cType = (type: string) => type.replace("*", " ?\\*").replace(/^const /, "const ");
+		for (const platform of ["esp32", "lin"]) {
+			const ffi = manifest.platforms[platform].ffi!;
+			const source = readFileSync(new URL(ffi.sources[0], root), "utf8");
+			assert.ok(Object.keys(ffi.functions).length > 0, platform);
+			for (const [name, signature] of Object.entries(ffi.functions)) {
+				const tsReturn = signature.returns === "void" ? "void" : signature.returns.includes("char*") ? "string" : "number";
+				const tsArgs = signature.arguments.map((type, i) => `arg${i}: ${type.includes("char*") ? "string" : type.endsWith("*") ? "ArrayBuffer" : "number"}`).join(", ");
+				assert.ok(declared.includes(`${name}(${tsArgs}): ${tsReturn};`), `${name}(${tsArgs}): ${tsReturn} in mc-ffi.d.ts`);
+				const cArgs = signature.arguments.length ? signature.arguments.map(type => `${cType(type)} ?\\w+`).join(", *") : "void";
+				assert.match(source, new RegExp(`\\b${cType(signature.returns)} ?${name}\\(${cArgs}\\)`), `${name} in the ${platform} source`);
 			}
 		}
 	});
 
 	it("preloads TypeScript modules that exist, but not main (it starts the node)", () => {
 		assert.ok(!manifest.preload.includes("main"));
-		for (const module of manifest.preload)
+		const esp32 = manifest.platforms.esp32.preload ?? [];
+		for (const module of [...manifest.preload, ...esp32.filter(name => name !== "console")])
 			assert.ok(existsSync(new URL(`${module}.ts`, root)), module);
-		// mcconfig expands no wildcard preload for TypeScript: every module of the core and the adapters is listed.
-		for (const folder of ["rainmaker", "ota", "device"])
-			for (const file of readdirSync(new URL(`${folder}/`, root)).filter(name => name.endsWith(".ts") && !name.endsWith(".d.ts")))
-				assert.ok(manifest.preload.includes(`${folder}/${file.slice(0, -3)}`), `${folder}/${file} is not in preload`);
+		// mcconfig expands no wildcard preload for TypeScript: every module of the core and the adapters is listed
+		// (device/platform.ts holds types only; the lin modules and idf/ are not preloaded: the lin build is a simulator)
+		for (const folder of ["rainmaker", "ota", "device", "device/esp32"])
+			for (const file of readdirSync(new URL(`${folder}/`, root)).filter(name => name.endsWith(".ts") && !name.endsWith(".d.ts") && name !== "platform.ts" || folder === "device/esp32" && name === "platform.ts"))
+				assert.ok([...manifest.preload, ...esp32].includes(`${folder}/${file.slice(0, -3)}`), `${folder}/${file} is not in preload`);
 	});
 
 	it("names files that exist: partitions, sdkconfig with rollback, resources, platform modules", () => {
@@ -58,7 +64,9 @@ describe("manifest.json", () => {
 		for (const platform of ["esp32", "lin"])
 			for (const [name, path] of Object.entries(manifest.platforms[platform].modules ?? {}))
 				if (path.startsWith("./"))
-					assert.ok(existsSync(new URL(`${path}.ts`, root)), `${platform} ${name}`);
+					assert.ok(existsSync(new URL(path.endsWith("/*") ? path.slice(0, -1) : `${path}.ts`, root)), `${platform} ${name}`);
+		for (const data of manifest.platforms.lin.data!["*"])
+			assert.ok(existsSync(new URL(`${data}.csv`, root)), data);
 	});
 
 	it("includes only manifests that exist in the Moddable SDK ($MODDABLE)", function () {

@@ -13,13 +13,16 @@ describe("device settings (mc/config)", () => {
 		({readSettings} = await loadDevice<SettingsModule>("settings"));
 	});
 
-	it("applies the defaults of the manifest: TLS on 8883, basic-ingest topics, telnet 2323, no OTA overrides", () => {
+	it("applies the defaults of the manifest: TLS on 8883, basic-ingest topics, telnet off, Amazon Root CA 1, no OTA overrides", () => {
 		const settings = readSettings(minimal);
 		assert.equal(settings.mqttPort, 8883);
 		assert.equal(settings.mqttTls, true);
 		assert.equal(settings.topicForm, "basic-ingest");
 		assert.equal(settings.mqttKeepAliveSeconds, 120);
-		assert.equal(settings.telnetPort, 2323);
+		assert.equal(settings.telnetPort, 0, "telnet only when configured");
+		assert.equal(settings.telnetAddress, "");
+		assert.equal(settings.caResource, "amazon-root-ca-1.der");
+		assert.equal(settings.downloadCaResource, "amazon-root-ca-1.der");
 		assert.equal(settings.serialConsole, false);
 		assert.deepEqual(settings.ota, {});
 	});
@@ -45,10 +48,17 @@ describe("device settings (mc/config)", () => {
 	it("names the key of a bad or missing value", () => {
 		assert.throws(() => readSettings({mqttHost: "h"}), /config nodeId/);
 		assert.throws(() => readSettings({nodeId: "n"}), /config mqttHost is empty/);
-		assert.throws(() => readSettings({...minimal, mqttPort: "80a"}), /config mqttPort must be an integer within 1\.\.65535/);
+		assert.throws(() => readSettings({...minimal, mqttPort: "80a"}), /config mqttPort must be an integer within 0\.\.65535/);
 		assert.throws(() => readSettings({...minimal, mqttTls: "maybe"}), /config mqttTls must be true or false/);
 		assert.throws(() => readSettings({...minimal, topicForm: "aws"}), /config topicForm/);
 		assert.throws(() => readSettings({...minimal, maxAttempts: "three"}), /config maxAttempts/);
 		assert.throws(() => readSettings({...minimal, nodeId: "bad id/with slash"}), /config nodeId/);
+	});
+
+	it("takes the transport's port when mqttPort is 0 or absent: 1883 without TLS, 8883 with it", () => {
+		assert.equal(readSettings({...minimal, mqttTls: "false"}).mqttPort, 1883);
+		assert.equal(readSettings({...minimal, mqttTls: "false", mqttPort: 0}).mqttPort, 1883);
+		assert.equal(readSettings({...minimal, mqttPort: "0"}).mqttPort, 8883);
+		assert.equal(readSettings({...minimal, mqttTls: "false", mqttPort: "18830"}).mqttPort, 18830);
 	});
 });

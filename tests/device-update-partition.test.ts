@@ -1,7 +1,7 @@
 /*
- * device/update-partition.ts and device/boot-control.ts over the "ota", "flash" and "mc/ffi"
- * stand-ins, which follow esp_ota_* semantics (esp_ota_end verifies the written image), with the
- * real and synthetic ESP32 image fixtures.
+ * device/esp32/update-partition.ts and device/esp32/boot-control.ts over the "flash" and "mc/ffi"
+ * stand-ins, which follow esp_ota_* semantics (esp_ota_resume keeps what is below its offset,
+ * esp_ota_end verifies the written image), with the real and synthetic ESP32 image fixtures.
  */
 import {strict as assert} from "node:assert";
 import {loadDevice} from "./support/moddable-loader";
@@ -10,7 +10,7 @@ import {chip, resetChip} from "./support/moddable/esp32-chip";
 import type {BootControl, UpdatePartition} from "../ota/ports";
 import {parseImageHeader} from "../ota/image";
 
-type PartitionModule = {OtaUpdatePartition: new (partitionName?: string) => UpdatePartition};
+type PartitionModule = {OtaUpdatePartition: new () => UpdatePartition};
 type BootModule = {FfiBootControl: new () => BootControl; RUNNING_HEADER_BYTES: number};
 
 const SLOT = 0x1E0000;
@@ -20,17 +20,17 @@ function writeInChunks(partition: UpdatePartition, image: Uint8Array, size = 102
 		partition.write(image.subarray(offset, offset + size));
 }
 
-describe("device update partition (Moddable ota stand-in with esp_ota semantics)", () => {
+describe("device update partition (esp_ota_* through FFI, stand-in with esp_ota semantics)", () => {
 	let OtaUpdatePartition: PartitionModule["OtaUpdatePartition"];
 	const running = new Uint8Array(fixtureBytes("synthetic/app-1.0.0.bin"));
 	const next = new Uint8Array(fixtureBytes("synthetic/app-1.1.0.bin"));
 
 	before(async () => {
-		({OtaUpdatePartition} = await loadDevice<PartitionModule>("update-partition"));
+		({OtaUpdatePartition} = await loadDevice<PartitionModule>("esp32/update-partition"));
 	});
 	beforeEach(() => resetChip({running, slotBytes: SLOT}));
 
-	it("takes its capacity from the nextota partition", () => {
+	it("takes its capacity from the next update partition", () => {
 		assert.equal(new OtaUpdatePartition().capacity, SLOT);
 	});
 
@@ -45,23 +45,43 @@ describe("device update partition (Moddable ota stand-in with esp_ota semantics)
 		assert.deepEqual(chip.slot.subarray(0, next.length), next);
 	});
 
-	it("does not resume: begin(resumeAt) starts over at 0", () => {
+	it("resumes an interrupted download with esp_ota_resume at a sector-aligned offset, keeping the bytes below it", () => {
+		const partition = new OtaUpdatePartition();
+		partition.begin(0);
+		writeInChunks(partition, next.subarray(0, 3 * 4096 + 100));
+		partition.abort();
+		assert.equal(partition.begin(8192), 8192);
+		assert.equal(partition.written, 8192);
+		writeInChunks(partition, next.subarray(8192));
+		partition.end();
+		assert.equal(chip.bootPartition, "next");
+		assert.deepEqual(chip.slot.subarray(0, next.length), next);
+		assert.deepEqual(chip.otaCalls, ["begin", "resume 8192"]);
+	});
+
+	it("starts over (esp_ota_begin) for an offset that is not sector-aligned or lies outside the slot", () => {
+		const partition = new OtaUpdatePartition();
+		assert.equal(partition.begin(1000), 0);
+		assert.equal(partition.begin(SLOT), 0);
+		assert.deepEqual(chip.otaCalls, ["begin", "begin"]);
+	});
+
+	it("a wrong resume offset ends in a rejected image, not a bad boot (esp_ota_end verifies the whole image)", () => {
 		const partition = new OtaUpdatePartition();
 		partition.begin(0);
 		writeInChunks(partition, next.subarray(0, 4096));
 		partition.abort();
-		assert.equal(partition.begin(4096), 0);
-		assert.equal(partition.written, 0);
-		writeInChunks(partition, next);
-		partition.end();
-		assert.equal(chip.bootPartition, "next");
+		partition.begin(8192);	// claims more than was written: bytes 4096..8191 are erased
+		writeInChunks(partition, next.subarray(8192));
+		assert.throws(() => partition.end(), /ESP_ERR_OTA_VALIDATE_FAILED/);
+		assert.equal(chip.bootPartition, "running");
 	});
 
 	it("keeps the boot choice when esp_ota_end rejects a corrupted image, with a clear error", () => {
 		const partition = new OtaUpdatePartition();
 		partition.begin(0);
 		writeInChunks(partition, withByte(next, 600, next[600] ^ 0xFF));
-		assert.throws(() => partition.end(), /image rejected by esp_ota_end/);
+		assert.throws(() => partition.end(), /image rejected by esp_ota_end \/ set_boot_partition \(ESP_ERR_OTA_VALIDATE_FAILED\)/);
 		assert.equal(chip.bootPartition, "running");
 		assert.equal(chip.otaOpen, false);
 		partition.begin(0);	// a new attempt is possible
@@ -81,7 +101,7 @@ describe("device update partition (Moddable ota stand-in with esp_ota semantics)
 
 	it("cannot begin while the running image is pending verification (esp_ota_begin fails)", () => {
 		resetChip({running, slotBytes: SLOT, runningState: 1});
-		assert.throws(() => new OtaUpdatePartition().begin(0), /cannot open the update partition \(esp_ota_begin\): begin failed/);
+		assert.throws(() => new OtaUpdatePartition().begin(0), /cannot open the update partition \(esp_ota_begin: ESP_ERR_OTA_ROLLBACK_INVALID_STATE\)/);
 	});
 
 	it("abort() leaves the running firmware as the boot choice; write without begin is an error", () => {
@@ -102,7 +122,7 @@ describe("device boot control (FFI stand-in of native/otaplat_esp32.c, flash 'ru
 	const running = new Uint8Array(fixtureBytes("synthetic/app-1.0.0.bin"));
 
 	before(async () => {
-		({FfiBootControl, RUNNING_HEADER_BYTES: headerBytes} = await loadDevice<BootModule>("boot-control"));
+		({FfiBootControl, RUNNING_HEADER_BYTES: headerBytes} = await loadDevice<BootModule>("esp32/boot-control"));
 	});
 	beforeEach(() => resetChip({running, slotBytes: SLOT}));
 
@@ -139,7 +159,7 @@ describe("device boot control (FFI stand-in of native/otaplat_esp32.c, flash 'ru
 		assert.throws(() => boot.rollback(), /refused/, "on the stand-in the call returns; the adapter must not pretend it worked");
 		assert.deepEqual(chip.events, ["rollback"]);
 		resetChip({running, slotBytes: SLOT, runningState: 1, otherImageValid: false});
-		assert.throws(() => boot.rollback(), /esp_err_t 5379/);
+		assert.throws(() => boot.rollback(), /refused \(ESP_ERR_OTA_ROLLBACK_FAILED\)/);
 		assert.deepEqual(chip.events, []);
 	});
 

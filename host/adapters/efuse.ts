@@ -2,17 +2,14 @@
  * The simulated eFuses of a host device: which chip it is and the anti-rollback secure version
  * (the popcount of the SECURE_VERSION field, 0 when never burned). A small JSON file next to the
  * flash file, `<flash file>.efuse.json`, e.g. {"chip": "esp32", "secureVersion": 0}; absent = defaults.
+ * The format is parsed by idf/efuse.ts (the lin build reads the same file).
  */
 import {existsSync, readFileSync, writeFileSync} from "node:fs";
-import {CHIP_IDS} from "../../ota/image";
+import {DEFAULT_EFUSE, parseEfuse} from "../../idf/efuse";
+import type {Efuse} from "../../idf/flash-device";
 
-export interface Efuse {
-	/** esp_chip_id_t of the chip (CONFIG_IDF_FIRMWARE_CHIP_ID). */
-	chipId: number;
-	secureVersion: number;
-}
-
-export const DEFAULT_EFUSE: Readonly<Efuse> = Object.freeze({chipId: CHIP_IDS.esp32, secureVersion: 0});
+export type {Efuse} from "../../idf/flash-device";
+export {DEFAULT_EFUSE} from "../../idf/efuse";
 
 export function efusePath(flashPath: string): string {
 	return flashPath + ".efuse.json";
@@ -23,29 +20,7 @@ export function readEfuse(flashPath: string): Efuse {
 	const path = efusePath(flashPath);
 	if (!existsSync(path))
 		return {...DEFAULT_EFUSE};
-	let doc: unknown;
-	try {
-		doc = JSON.parse(readFileSync(path, "utf8"));
-	}
-	catch (error) {
-		throw new Error("eFuse file " + path + " is not JSON: " + (error as Error).message);
-	}
-	if (typeof doc !== "object" || doc === null || Array.isArray(doc))
-		throw new Error("eFuse file " + path + " must hold an object");
-	const fields = doc as {chip?: unknown; secureVersion?: unknown};
-	const efuse: Efuse = {...DEFAULT_EFUSE};
-	if (fields.chip !== undefined) {
-		if (typeof fields.chip !== "string" || !Object.prototype.hasOwnProperty.call(CHIP_IDS, fields.chip))
-			throw new Error("eFuse file " + path + ": unknown chip " + JSON.stringify(fields.chip) + " (one of " + Object.keys(CHIP_IDS).join(", ") + ")");
-		efuse.chipId = CHIP_IDS[fields.chip];
-	}
-	if (fields.secureVersion !== undefined) {
-		const v = fields.secureVersion;
-		if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 32)
-			throw new Error("eFuse file " + path + ": secureVersion must be an integer 0..32");
-		efuse.secureVersion = v;
-	}
-	return efuse;
+	return parseEfuse(readFileSync(path, "utf8"), path);
 }
 
 export function writeEfuse(flashPath: string, efuse: {chip?: string; secureVersion?: number}): void {

@@ -3,12 +3,14 @@
  * and writes that can only clear bits (the file gets old AND new), as SPI NOR flash does. Tests that
  * forget an erase therefore fail as they would on a chip. Every operation goes to the file at once
  * (writeSync, then fdatasync unless `sync` is off), so a process killed between two operations leaves
- * the file as power loss would leave the chip: torn at operation granularity.
+ * the file as power loss would leave the chip: torn at operation granularity. The partition-level
+ * logic (FlashPartition, otadata, bootloader, esp_ota, NVS) is platform neutral, in idf/.
  */
 import {closeSync, existsSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, writeSync} from "node:fs";
-import type {Partition} from "./partitions";
+import {SECTOR_SIZE, type NorFlash} from "../../idf/nor-flash";
 
-export const SECTOR_SIZE = 4096;
+export {FlashPartition, SECTOR_SIZE, type NorFlash} from "../../idf/nor-flash";
+
 export const DEFAULT_FLASH_SIZE = 4 * 1024 * 1024;
 
 export interface FlashOptions {
@@ -18,7 +20,7 @@ export interface FlashOptions {
 	sync?: boolean;
 }
 
-export class FileFlash {
+export class FileFlash implements NorFlash {
 	readonly path: string;
 	readonly size: number;
 	readonly #sync: boolean;
@@ -107,42 +109,5 @@ export class FileFlash {
 	#check(offset: number, length: number, what: string): void {
 		if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > this.size)
 			throw new RangeError("Flash " + what + " 0x" + offset.toString(16) + "+0x" + length.toString(16) + " outside the 0x" + this.size.toString(16) + "-byte flash");
-	}
-}
-
-/** One partition of a flash, addressed from the partition's start (esp_partition_read/erase_range/write). */
-export class FlashPartition {
-	readonly flash: FileFlash;
-	readonly partition: Partition;
-
-	constructor(flash: FileFlash, partition: Partition) {
-		if (partition.offset + partition.size > flash.size)
-			throw new RangeError("Partition " + partition.name + " ends past the flash (0x" + flash.size.toString(16) + " bytes)");
-		this.flash = flash;
-		this.partition = partition;
-	}
-
-	get size(): number {
-		return this.partition.size;
-	}
-
-	read(offset: number, length: number): Uint8Array {
-		this.#check(offset, length, "read");
-		return this.flash.read(this.partition.offset + offset, length);
-	}
-
-	erase(offset: number, length: number): void {
-		this.#check(offset, length, "erase");
-		this.flash.erase(this.partition.offset + offset, length);
-	}
-
-	write(offset: number, data: Uint8Array): void {
-		this.#check(offset, data.length, "write");
-		this.flash.write(this.partition.offset + offset, data);
-	}
-
-	#check(offset: number, length: number, what: string): void {
-		if (offset < 0 || length < 0 || offset + length > this.partition.size)
-			throw new RangeError("Partition " + this.partition.name + ": " + what + " 0x" + offset.toString(16) + "+0x" + length.toString(16) + " outside its 0x" + this.partition.size.toString(16) + " bytes");
 	}
 }

@@ -8,6 +8,7 @@ import {appCommand} from "../client/main";
 import {cloudCommand} from "../cloud/main";
 import {demoCommand} from "../sim/demo";
 import {nodeCommand} from "../sim/supervisor";
+import {linCommand} from "../sim/lin";
 
 interface SubCommand {
 	summary: string;
@@ -19,6 +20,7 @@ const commands: {[name: string]: SubCommand} = {
 	cloud: {summary: "cloud [options]                 the local RainMaker-compatible cloud (MQTT, REST, firmware download)", run: cloudCommand},
 	app: {summary: "app <login|nodes|show|watch|check|approve|logout>   the approval client (the phone app's role)", run: appCommand},
 	node: {summary: "node --broker <url> [options]   the simulated node (console on stdin)", run: nodeCommand},
+	lin: {summary: "lin <run|demo> [options]        the Moddable lin build in mcsim, rebooted by a supervisor; demo = approval OTA", run: linCommand},
 	demo: {summary: "demo [--manual] [--keep]        cloud + node + approval, the whole flow (npm start)", run: demoCommand},
 };
 

@@ -12,7 +12,7 @@ import {
 	HEADER_PROBE_LENGTH, checkUpgrade, chipName, parseImageHeader,
 	type AppImageInfo,
 } from "../../ota/image";
-import {ImageVerifier, type ImageVerdict} from "../adapters/image-verifier";
+import {ImageVerifier, type ImageVerdict} from "../../idf/image-verifier";
 import {createDigest} from "../adapters/digest";
 import {DEFAULT_PARTITIONS_FILE, readPartitionTable} from "../adapters/partitions";
 import {imageMakeCommand} from "./image-make";

@@ -17,8 +17,10 @@ import {HostMqttSession} from "../adapters/mqtt-session";
 import {HostTimers} from "../adapters/timers";
 import {HostUpdatePartition} from "../adapters/update-partition";
 import {startFirmware} from "../../ota/firmware";
+import {chipName} from "../../ota/image";
 import type {Log, MqttSession} from "../../rainmaker/ports";
 import type {NodeOptions} from "./node-options";
+import {provisionFctry, readFctry} from "./fctry";
 
 /** Exit code of a node process that asks to be booted again. */
 export const REBOOT_EXIT_CODE = 3;
@@ -66,6 +68,17 @@ export function bootNode(options: NodeOptions): void {
 	const device = HostDevice.open({flashFile: join(options.flashDir, "flash.bin")});
 	if (options.powerCutAt !== undefined)
 		cutPowerAt(device, options.powerCutAt);
+	if (options.fctry) {
+		provisionFctry(device, new Uint8Array(readFileSync(options.fctry)));
+		log.info(`fctry partition provisioned from ${options.fctry}`);
+	}
+	const claimed = readFctry(device);
+	if (claimed && claimed.nodeId !== options.nodeId)
+		log.info(`fctry: claimed node ${claimed.nodeId} (mqtt_host ${claimed.mqttHost})`);
+	const nodeId = claimed?.nodeId ?? options.nodeId;
+	const broker = options.broker ?? (claimed ? `mqtts://${claimed.mqttHost}:8883` : undefined);
+	if (!broker)
+		throw new Error("no broker: pass --broker <url> or provision the fctry partition with --fctry <nvs.bin>");
 	let booted;
 	try {
 		booted = boot(device, createDigest);
@@ -89,7 +102,7 @@ export function bootNode(options: NodeOptions): void {
 	const read = (path: string | undefined) => path === undefined ? undefined : readFileSync(path);
 	const session: MqttSession = options.unreachableVersions.includes(booted.info.version)
 		? new UnreachableSession()
-		: new HostMqttSession({url: options.broker, clientId: options.nodeId, ca: read(options.ca), cert: read(options.cert), key: read(options.key), log});
+		: new HostMqttSession({url: broker, clientId: nodeId, ca: read(options.ca), cert: read(options.cert) ?? claimed?.clientCert, key: read(options.key) ?? claimed?.clientKey, log});
 	if (session instanceof UnreachableSession)
 		log.warn(`simulation: version ${booted.info.version} never reaches MQTT`);
 	const firmware = startFirmware({
@@ -101,7 +114,7 @@ export function bootNode(options: NodeOptions): void {
 		partition: new HostUpdatePartition(device, booted.slot, createDigest),
 		boot: new HostBootControl(device, booted, {restart}, createDigest),
 		createDigest,
-	}, {nodeId: options.nodeId, topicForm: options.topicForm, ota: options.ota});
+	}, {nodeId, topicForm: options.topicForm, ota: options.ota, platform: chipName(device.efuse.chipId)});
 
 	const input = createInterface({input: process.stdin, terminal: false});
 	const print = (line: string) => process.stdout.write(line + "\n");

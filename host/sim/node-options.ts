@@ -6,7 +6,10 @@ import {hostOtaOptions, OptionError, OTA_OPTION_TABLE, type OtaOptions, resolveO
 import type {TopicForm} from "../../rainmaker/topics";
 
 export interface NodeOptions {
-	broker: string;
+	/** Required unless the fctry partition holds claim data (then mqtts://<mqtt_host>:8883). */
+	broker?: string;
+	/** An NVS image (esp-rainmaker-cli claim) written into the fctry partition before the boot. */
+	fctry?: string;
 	ca?: string;
 	cert?: string;
 	key?: string;
@@ -42,8 +45,12 @@ function otaUsage(): string {
 	return lines.join("\n");
 }
 
-export const NODE_USAGE = `Usage: rainmaker-ota-xs node --broker <url> [options]
-  --broker <url>              MQTT broker, mqtt://host:port or mqtts://host:port (required)
+export const NODE_USAGE = `Usage: rainmaker-ota-xs node --broker <url> | --fctry <nvs.bin> [options]
+  --broker <url>              MQTT broker, mqtt://host:port or mqtts://host:port (default with claim
+                              data in fctry: mqtts://<mqtt_host>:8883)
+  --fctry <nvs.bin>           provision the fctry partition with a claimed node's NVS image (node_id,
+                              mqtt_host, client_cert, client_key in rmaker_creds); they then serve as
+                              node id, broker host, --cert and --key
   --ca <file> --cert <file> --key <file>
                               TLS: CA of the broker, the node's certificate and key (PEM)
   --http-ca <file>            CA for HTTPS firmware downloads (default: --ca)
@@ -87,6 +94,7 @@ export function parseNodeOptions(argv: readonly string[], interactive: boolean):
 			(options.ota as {[key: string]: unknown})[switches[flag][0]] = switches[flag][1];
 		else switch (flag) {
 		case "--broker": options.broker = value(); break;
+		case "--fctry": options.fctry = value(); break;
 		case "--ca": options.ca = value(); break;
 		case "--cert": options.cert = value(); break;
 		case "--key": options.key = value(); break;
@@ -113,9 +121,9 @@ export function parseNodeOptions(argv: readonly string[], interactive: boolean):
 			throw new OptionError(`unknown option ${JSON.stringify(flag)}`);
 		}
 	}
-	if (!options.broker)
-		throw new OptionError("--broker <url> is required");
-	if (!/^mqtts?:\/\//.test(options.broker))
+	if (!options.broker && !options.fctry)
+		throw new OptionError("--broker <url> is required (or --fctry <nvs.bin> with claim data)");
+	if (options.broker !== undefined && !/^mqtts?:\/\//.test(options.broker))
 		throw new OptionError(`--broker must be an mqtt:// or mqtts:// URL, got ${JSON.stringify(options.broker)}`);
 	if ((options.cert === undefined) !== (options.key === undefined))
 		throw new OptionError("--cert and --key go together");

@@ -13,7 +13,6 @@ const STAND_INS = new Map([
 	["securesocket", "securesocket.ts"],
 	["http", "http.ts"],
 	["crypt", "crypt.ts"],
-	["ota", "ota.ts"],
 	["flash", "flash.ts"],
 	["mc/ffi", "mc/ffi.ts"],
 	["mc/config", "mc/config.ts"],
@@ -21,6 +20,9 @@ const STAND_INS = new Map([
 	["telnet", "telnet.ts"],
 	["Resource", "Resource.ts"],
 	["serial-console", "serial-console.ts"],
+	["device-platform", "device-platform.mjs"],
+	["instrumentation", "instrumentation.ts"],
+	["debug", "debug.ts"],
 ]);
 
 let root;

@@ -18,6 +18,18 @@ export function installModdableStandIns(): void {
 	(globalThis as {trace?: unknown}).trace = (...parts: unknown[]) => {
 		traceLines.push(parts.map(String).join(""));
 	};
+	// XS built-ins the device code uses that Node lacks (XS: String.fromArrayBuffer, ArrayBuffer.fromString, Uint8Array.fromBase64)
+	const xs = globalThis as unknown as {String: {fromArrayBuffer?: unknown}; ArrayBuffer: {fromString?: unknown}; Uint8Array: {fromBase64?: unknown}};
+	xs.String.fromArrayBuffer ??= (buffer: ArrayBuffer) => Buffer.from(buffer).toString("utf8");
+	xs.ArrayBuffer.fromString ??= (text: string) => {
+		const bytes = Buffer.from(text, "utf8");
+		return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+	};
+	xs.Uint8Array.fromBase64 ??= (text: string) => {
+		if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0)
+			throw new SyntaxError("invalid base64 string");
+		return new Uint8Array(Buffer.from(text, "base64"));
+	};
 }
 
 /**

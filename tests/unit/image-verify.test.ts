@@ -1,9 +1,9 @@
 /*
- * host/adapters/image-verifier.ts ImageVerifier: esp_image_verify's checks over every fixture, streamed in many chunk
+ * idf/image-verifier.ts ImageVerifier: esp_image_verify's checks over every fixture, streamed in many chunk
  * shapes, and over corrupt variants derived from them.
  */
 import assert from "node:assert/strict";
-import {ImageVerifier, verifyImage, type ImageVerdict} from "../../host/adapters/image-verifier";
+import {ImageVerifier, verifyImage, type ImageVerdict} from "../../idf/image-verifier";
 import {createDigest} from "../../host/adapters/digest";
 import {fixtureCopy, fixtures, getU32, reseal, segmentsEnd, setU32, withByte} from "../support/image-fixtures";
 import {requireSharedFixtures} from "../support/shared-fixtures";

@@ -86,4 +86,18 @@ describe("real XS lane: user-approval OTA flow", function () {
 		assert.equal(state.openRequests, 0);
 		assert.deepEqual(rig.guest.faults, []);
 	});
+
+	it("writes and verifies the bytes XS hands over: a byte flipped inside XS fails esp_ota_end's check, the retry installs", async () => {
+		const {path, facts} = fixture("synthetic/app-2.0.0.bin");
+		const image = fileImage(path);
+		rig = await startXsOtaRig({images: {"app.bin": image}});
+		await rig.guest.request("partition.corrupt", {write: 3});
+		await approveOffered(rig, offerFor(rig, "job-xs-4", "app.bin", image, "2.0.0"));
+		await rig.until(() => rig!.guest.partition.calls.filter(call => call === "end").length === 2, "two attempts", 30000);
+		await rig.guest.settle();
+		const infos = rig.statuses().filter(s => s.ota_job_id === "job-xs-4").map(s => `${s.status}: ${s.additional_info}`);
+		assert.ok(infos.some(info => /^failed: .*Image validation failed/.test(info)), infos.join("\n"));
+		assert.equal(rig.guest.partition.sha256, facts.sha256, "the second attempt wrote the image byte for byte");
+		assert.deepEqual(rig.guest.faults, []);
+	});
 });

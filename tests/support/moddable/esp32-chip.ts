@@ -1,5 +1,5 @@
 /*
- * The ESP32 state behind the "ota", "flash" and "mc/ffi" stand-ins, with ESP-IDF's semantics:
+ * The ESP32 state behind the "flash" and "mc/ffi" stand-ins, with ESP-IDF's semantics:
  * two app slots (running / next), the running image's esp_ota_img_states_t, the boot choice,
  * an eFuse secure version. Tests set it up with `resetChip` and inspect it afterwards.
  */
@@ -26,6 +26,10 @@ export interface Chip {
 	secureVersion: number;
 	/** Calls that would end the program on a device: "restart", "rollback". */
 	events: string[];
+	/** esp_ota_begin / esp_ota_resume calls ("begin", "resume <offset>"). */
+	otaCalls: string[];
+	/** The fctry partition's rmaker_creds values (nvs_get_blob). */
+	fctry: Map<string, Uint8Array>;
 }
 
 /** A chip with a valid running image and an empty, closed update slot of `slotBytes`. */
@@ -42,6 +46,8 @@ function freshChip(running: Uint8Array, slotBytes: number): Chip {
 		otaOpen: false,
 		secureVersion: 0,
 		events: [],
+		otaCalls: [],
+		fctry: new Map(),
 	};
 }
 

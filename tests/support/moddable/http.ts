@@ -14,7 +14,8 @@ import {request as httpsRequest} from "node:https";
 import {X509Certificate} from "node:crypto";
 import SecureSocket from "./securesocket";
 
-const FRAGMENT_BYTES = 1024;
+/** Largest responseFragment (lin's socket read size by default; tests set 16 KB for a TLS record). */
+export const fragmentSetting = sharedState("httpFragment", () => ({bytes: 1024}));
 
 type Der = ArrayBuffer | ArrayBufferView;
 
@@ -87,8 +88,9 @@ export class Request {
 			this.#deliver(2, raw[i].toLowerCase(), raw[i + 1]);
 		this.#deliver(3);
 		response.on("data", (chunk: Buffer) => {
-			for (let offset = 0; offset < chunk.length; offset += FRAGMENT_BYTES) {
-				const fragment = chunk.subarray(offset, offset + FRAGMENT_BYTES);
+			const size = fragmentSetting.bytes;
+			for (let offset = 0; offset < chunk.length; offset += size) {
+				const fragment = chunk.subarray(offset, offset + size);
 				this.#deliver(4, fragment, undefined, true);
 			}
 		});

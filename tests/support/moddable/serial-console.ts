@@ -1,4 +1,4 @@
-/* Stand-in of the project's "serial-console" (device/esp32/serial-console.ts): counts the consoles opened. */
+/* Stand-in of the project's "serial-console" (device/serial/esp32.ts): counts the consoles opened. */
 import {sharedState} from "./shared";
 export const serialConsoles = sharedState("serialConsoles", (): object[] => []);
 

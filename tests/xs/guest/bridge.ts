@@ -36,11 +36,13 @@ function send(frame: Uint8Array): Uint8Array {
  * Calls `op` of the Node-side `port`. Throws the Node side's error message as an Error. Bytes
  * that are a view into the current event's frame (an HTTP chunk) go as a reference, not a copy:
  * on the device the chunk goes from the socket's buffer to the native flash write with no copy
- * in JS either, so the XS heap sees what it would see there.
+ * in JS either, so the XS heap sees what it would see there. With `copy` they go in the frame
+ * anyway, so the Node side gets exactly the bytes XS handed over (the partition's writes: a byte
+ * changed inside XS must reach the slot and fail its verification).
  */
-export function call(port: string, op: string, args: readonly unknown[] = [], bytes?: Uint8Array): CallResult {
+export function call(port: string, op: string, args: readonly unknown[] = [], bytes?: Uint8Array, copy = false): CallResult {
 	const start = meterNow();
-	const frame = bytes !== undefined && bytes.buffer === eventBuffer
+	const frame = bytes !== undefined && bytes.buffer === eventBuffer && !copy
 		? encodeFrame({port, op, args, ref: [bytes.byteOffset, bytes.byteLength]})
 		: encodeFrame({port, op, args}, bytes);
 	const reply = decodeFrame(send(frame));

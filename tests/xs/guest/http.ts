@@ -6,6 +6,9 @@
 import type {HttpClient, HttpHandlers, HttpRequest} from "../../../ota/ports";
 import {call, on} from "./bridge";
 
+/** device/http-client.ts READ_PIECE_BYTES. */
+const READ_PIECE_BYTES = 1460;
+
 export class BridgedHttp implements HttpClient {
 	#next = 1;
 	readonly #requests = new Map<number, HttpHandlers>();
@@ -19,7 +22,13 @@ export class BridgedHttp implements HttpClient {
 			return handlers.onHeaders(Number(head.status), name => headers[name.toLowerCase()]);
 		});
 		on("http.data", (head, bytes) => {
-			this.#requests.get(Number(head.id))?.onData(bytes);
+			const id = Number(head.id);
+			for (let at = 0; at < bytes.length; at += READ_PIECE_BYTES) {
+				const handlers = this.#requests.get(id);
+				if (!handlers)
+					break;
+				handlers.onData(bytes.subarray(at, at + READ_PIECE_BYTES));
+			}
 		});
 		on("http.done", head => {
 			const id = Number(head.id);

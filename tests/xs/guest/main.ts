@@ -10,7 +10,7 @@ import {DEVICE_SWITCH, PARAM_POWER, UI_SLIDER, UI_TOGGLE} from "../../../rainmak
 import {type Firmware, type FirmwareConfig, startFirmware} from "../../../ota/firmware";
 import {checkUpgrade, ImageError, parseImageHeader, HEADER_PROBE_LENGTH} from "../../../ota/image";
 import {on, ready, setAfterEvent} from "./bridge";
-import {BridgedBoot, BridgedPartition} from "./flash";
+import {BridgedBoot, BridgedPartition, corruptNextAttempt} from "./flash";
 import {BridgedHttp} from "./http";
 import {BridgedLog, BridgedStore, createBridgedDigest} from "./services";
 import {BridgedSession} from "./session";
@@ -138,6 +138,12 @@ on("memory.sample", head => {
 		if (!firstData && event === "http.data")
 			firstData = sample;
 	});
+	return null;
+});
+
+/** Test hook: flip the first byte of the n-th partition write of the next attempt, inside XS. */
+on("partition.corrupt", head => {
+	corruptNextAttempt(Number(head.write));
 	return null;
 });
 

@@ -6,7 +6,7 @@
  */
 import {createHash, type Hash} from "node:crypto";
 import {createDigest} from "../../../host/adapters/digest";
-import {ImageVerifier} from "../../../host/adapters/image-verifier";
+import {ImageVerifier} from "../../../idf/image-verifier";
 import {ImageInvalidError} from "../../../ota/outcome";
 
 export interface CountingPartitionOptions {

@@ -1,15 +1,45 @@
 /*
- * Stand-in of the FFI module mcconfig generates from manifest.json "ffi" (native/otaplat_esp32.c)
- * over the chip stand-in. Calls that never return on a device (restart, a successful rollback)
- * are recorded in chip.events and return.
+ * Stand-in of the FFI module mcconfig generates from manifest.json "ffi" (native/otaplat_*.c).
+ * esp32 functions work on the chip stand-in (esp32-chip.ts) with esp_ota_* semantics: begin is
+ * refused while the running image is pending verification (rollback builds), esp_ota_resume keeps
+ * the bytes below its offset, esp_ota_end verifies the slot's image (the project's ImageVerifier:
+ * segments, checksum, appended SHA-256, chip ESP32) and then sets the boot partition. Calls that
+ * never return on a device (restart, a successful rollback) are recorded in chip.events and return.
+ * lin functions work on the files of $RMX_FLASH_DIR, with native/otaplat_lin.c's semantics (NOR
+ * writes through the host's FileFlash; restart is recorded in chip.events).
  */
+import {existsSync, readFileSync, renameSync, statSync, writeFileSync} from "node:fs";
+import {join} from "node:path";
+import {ImageVerifier} from "../../../../idf/image-verifier";
+import {createDigest} from "../../../../host/adapters/digest";
+import {FileFlash} from "../../../../host/adapters/flash";
 import {chip} from "../esp32-chip";
+import {sharedState} from "../shared";
 
 const ESP_OK = 0;
-const ESP_ERR_OTA_ROLLBACK_FAILED = 0x1503;
 const ESP_ERR_INVALID_STATE = 0x103;
+const ESP_ERR_INVALID_SIZE = 0x104;
+const ESP_ERR_OTA_VALIDATE_FAILED = 0x1503;
+const ESP_ERR_OTA_ROLLBACK_FAILED = 0x1505;
+const ESP_ERR_OTA_ROLLBACK_INVALID_STATE = 0x1506;
+const ESP_ERR_NVS_NOT_FOUND = 0x1102;
+
+/** The lin flash file of the current RMX_FLASH_DIR (one per directory, shared by all FFI instances). */
+const linFlashes = sharedState("lin-flashes", () => new Map<string, FileFlash>());
+
+/** Console input queued for otaplat_console_read (tests push lines). */
+export const consoleInput = sharedState("lin-console", () => ({text: "", ended: false}));
+
+function flashDir(): string | undefined {
+	return process.env.RMX_FLASH_DIR || undefined;
+}
+
+function bytesOf(buffer: ArrayBuffer, offset: number, length: number): Uint8Array {
+	return new Uint8Array(buffer, offset, length);
+}
 
 export default class FFI {
+	// esp32: boot control
 	otaplat_running_state(): number {
 		return chip.runningState;
 	}
@@ -36,5 +66,138 @@ export default class FFI {
 
 	otaplat_secure_version(): number {
 		return chip.secureVersion;
+	}
+
+	otaplat_idf_target(): string {
+		return "esp32";
+	}
+
+	// esp32: esp_ota_* with resume
+	otaplat_ota_capacity(): number {
+		return chip.slotBytes;
+	}
+
+	otaplat_ota_begin(resumeAt: number): number {
+		if (chip.rollbackEnabled && chip.runningState === 1)
+			return ESP_ERR_OTA_ROLLBACK_INVALID_STATE;
+		if (resumeAt > chip.slotBytes)
+			return 0x102;
+		chip.otaOpen = true;
+		chip.slotWritten = resumeAt;
+		chip.slot.fill(0xFF, resumeAt);
+		chip.otaCalls.push(resumeAt ? `resume ${resumeAt}` : "begin");
+		return ESP_OK;
+	}
+
+	otaplat_ota_write(buffer: ArrayBuffer, offset: number, length: number): number {
+		if (!chip.otaOpen)
+			return ESP_ERR_INVALID_STATE;
+		if (chip.slotWritten + length > chip.slotBytes)
+			return ESP_ERR_INVALID_SIZE;
+		chip.slot.set(bytesOf(buffer, offset, length), chip.slotWritten);
+		chip.slotWritten += length;
+		return ESP_OK;
+	}
+
+	otaplat_ota_end(): number {
+		if (!chip.otaOpen)
+			return ESP_ERR_INVALID_STATE;
+		chip.otaOpen = false;
+		const verifier = new ImageVerifier(createDigest, {chipId: 0, capacity: chip.slotBytes});
+		verifier.write(chip.slot.subarray(0, chip.slotWritten));
+		if (!verifier.end().valid)
+			return ESP_ERR_OTA_VALIDATE_FAILED;
+		chip.bootPartition = "next";
+		return ESP_OK;
+	}
+
+	otaplat_ota_abort(): void {
+		chip.otaOpen = false;
+	}
+
+	// esp32: fctry claim data
+	otaplat_fctry_size(key: string): number {
+		const value = chip.fctry.get(key);
+		return value === undefined ? -ESP_ERR_NVS_NOT_FOUND : value.length;
+	}
+
+	otaplat_fctry_read(key: string, buffer: ArrayBuffer, offset: number, length: number): number {
+		const value = chip.fctry.get(key);
+		if (value === undefined)
+			return -ESP_ERR_NVS_NOT_FOUND;
+		const count = Math.min(length, value.length);
+		new Uint8Array(buffer, offset, count).set(value.subarray(0, count));
+		return count;
+	}
+
+	// lin
+	otaplat_flash_open(): number {
+		const dir = flashDir();
+		if (!dir)
+			return -1;
+		const path = join(dir, "flash.bin");
+		if (!existsSync(path))
+			return -2;
+		let flash = linFlashes.get(path);
+		if (!flash) {
+			flash = new FileFlash(path, {sync: false});
+			linFlashes.set(path, flash);
+		}
+		return flash.size;
+	}
+
+	#flash(): FileFlash {
+		const flash = linFlashes.get(join(flashDir() ?? "", "flash.bin"));
+		if (!flash)
+			throw new Error("otaplat stand-in: flash not open");
+		return flash;
+	}
+
+	otaplat_flash_read(at: number, buffer: ArrayBuffer, offset: number, length: number): number {
+		bytesOf(buffer, offset, length).set(this.#flash().read(at, length));
+		return 0;
+	}
+
+	otaplat_flash_write(at: number, buffer: ArrayBuffer, offset: number, length: number): number {
+		this.#flash().write(at, bytesOf(buffer, offset, length).slice());
+		return 0;
+	}
+
+	otaplat_flash_erase(at: number, length: number): number {
+		try {
+			this.#flash().erase(at, length);
+			return 0;
+		}
+		catch {
+			return -22;
+		}
+	}
+
+	otaplat_file_size(name: string): number {
+		const path = join(flashDir() ?? "/nonexistent", name);
+		return existsSync(path) ? statSync(path).size : -2;
+	}
+
+	otaplat_file_read(name: string, buffer: ArrayBuffer, offset: number, length: number): number {
+		const bytes = readFileSync(join(flashDir() ?? "/nonexistent", name));
+		const count = Math.min(length, bytes.length);
+		new Uint8Array(buffer, offset, count).set(bytes.subarray(0, count));
+		return count;
+	}
+
+	otaplat_file_write(name: string, buffer: ArrayBuffer, offset: number, length: number): number {
+		const path = join(flashDir() ?? "/nonexistent", name);
+		writeFileSync(path + ".tmp", bytesOf(buffer, offset, length));
+		renameSync(path + ".tmp", path);
+		return 0;
+	}
+
+	otaplat_console_read(buffer: ArrayBuffer, offset: number, length: number): number {
+		if (!consoleInput.text)
+			return consoleInput.ended ? -1 : 0;
+		const bytes = Buffer.from(consoleInput.text, "utf8").subarray(0, length);
+		consoleInput.text = consoleInput.text.slice(bytes.toString("utf8").length);
+		new Uint8Array(buffer, offset, bytes.length).set(bytes);
+		return bytes.length;
 	}
 }

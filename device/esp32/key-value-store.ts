@@ -1,12 +1,12 @@
 /*
- * KeyValueStore port on Moddable's `preference` (NVS on esp32; a JSON file on lin). One domain
- * per store ("rmaker_ota" for the OTA state, as the reference). NVS limits namespace and key names
- * to 15 characters and rejects non-integer numbers; the lin file accepts anything, so the limits
- * are checked here, with a clear error, on every platform.
+ * KeyValueStore port of the ESP32 on Moddable's `preference` (NVS; the lin build keeps its state in
+ * device/lin/file-store.ts). One domain per store ("rmaker_ota" for the OTA state, as the
+ * reference). NVS limits namespace and key names to 15 characters and rejects non-integer numbers;
+ * the limits are checked here with a clear error.
  */
 import Preference from "preference";
-import type {KeyValueStore} from "../rainmaker/ports";
-import {utf8Length} from "../rainmaker/utf8";
+import type {KeyValueStore} from "../../rainmaker/ports";
+import {utf8Length} from "../../rainmaker/utf8";
 
 /** NVS_KEY_NAME_MAX_SIZE - 1. */
 export const MAX_KEY_LENGTH = 15;

@@ -2,12 +2,12 @@
  * Full verification of an ESP32 application image as it streams by: the checks ESP-IDF's
  * esp_image_verify runs inside esp_ota_end and in the bootloader (segments, checksum, appended
  * SHA-256, fits the partition, right chip; docs/protocol.md §7.2). On the device ESP-IDF does this
- * itself, so it lives with the host adapters: the host update partition (the esp_ota_end stand-in),
- * the simulated bootloader and the `image` command use it. No Node imports (bounded memory, plain
- * TypeScript), so a platform-neutral stand-in can run it too.
+ * itself, so it lives with the ESP-IDF stand-ins (idf/), not in ota/: the update partition (the
+ * esp_ota_end stand-in), the simulated bootloader, the lin build's flash and the `image` command use
+ * it. No Node imports (bounded memory, plain TypeScript), so it runs in XS on the lin build too.
  */
-import {type AppImageInfo, APP_DESC_END, chipName, hex, IMAGE_HEADER_LENGTH, IMAGE_MAGIC, MAX_SEGMENTS, parseImageHeader, toHex} from "../../ota/image";
-import type {Digest, DigestFactory} from "../../ota/ports";
+import {type AppImageInfo, APP_DESC_END, chipName, hex, IMAGE_HEADER_LENGTH, IMAGE_MAGIC, MAX_SEGMENTS, parseImageHeader, toHex} from "../ota/image";
+import type {Digest, DigestFactory} from "../ota/ports";
 
 const SEGMENT_HEADER_LENGTH = 8;
 const MAX_SEGMENT_LENGTH = 0x1000000;

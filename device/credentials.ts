@@ -1,0 +1,163 @@
+/*
+ * The node's MQTT TLS credentials in the form Moddable's TLS client takes them: DER certificates
+ * and an unencrypted PKCS#8 DER RSA key (modules/crypt/etc/pkcs8.js parses RSA only, and
+ * ssl_handshake.js signs CertificateVerify with PKCS#1 v1.5 only). A node claimed with
+ * esp-rainmaker-cli keeps PEM in its fctry partition: the certificate, and the key either as
+ * PKCS#8 "BEGIN PRIVATE KEY" (EC P-256, the CLI's default) or as PKCS#1 "BEGIN RSA PRIVATE KEY"
+ * (`--key_type rsa`). PEM becomes DER here; a PKCS#1 RSA key is wrapped into PKCS#8; an EC key is
+ * refused with an error that says to claim with `--key_type rsa` (docs/device.md, "Claimed
+ * credentials"). Base64 decoding uses XS's Uint8Array.fromBase64 (native), not a JS loop.
+ */
+
+export class CredentialError extends Error {
+	override name = "CredentialError";
+}
+
+const RSA_ENCRYPTION_OID: readonly number[] = Object.freeze([0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01]);
+const EC_PUBLIC_KEY_OID: readonly number[] = Object.freeze([0x06, 0x07, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01]);
+
+export const EC_KEY_ADVICE = "Moddable's TLS client authenticates with RSA keys only: claim the node again with `esp-rainmaker-cli claim --key_type rsa`";
+
+type Base64Decoder = (text: string) => Uint8Array;
+
+function base64Decoder(): Base64Decoder {
+	const fromBase64 = (Uint8Array as unknown as {fromBase64?: Base64Decoder}).fromBase64;
+	if (typeof fromBase64 !== "function")
+		throw new CredentialError("this runtime has no Uint8Array.fromBase64 (XS provides it)");
+	return text => fromBase64.call(Uint8Array, text);
+}
+
+export interface PemBlock {
+	/** The label after BEGIN ("CERTIFICATE", "PRIVATE KEY", "RSA PRIVATE KEY", ...). */
+	readonly label: string;
+	readonly der: Uint8Array;
+}
+
+/** The first PEM block of a text. */
+export function pemBlock(pem: string, what: string): PemBlock {
+	const begin = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(pem);
+	if (!begin)
+		throw new CredentialError(`${what}: no PEM block (-----BEGIN ...-----)`);
+	const label = begin[1];
+	const endMarker = `-----END ${label}-----`;
+	const end = pem.indexOf(endMarker, begin.index);
+	if (end < 0)
+		throw new CredentialError(`${what}: PEM block ${label} has no ${endMarker}`);
+	const body = pem.slice(begin.index + begin[0].length, end).replace(/[\r\n\t ]/g, "");
+	if (/^Proc-Type:/i.test(body))
+		throw new CredentialError(`${what}: encrypted PEM is not supported`);
+	let der: Uint8Array;
+	try {
+		der = base64Decoder()(body);
+	}
+	catch (error) {
+		throw new CredentialError(`${what}: bad base64 in PEM block ${label}: ${error instanceof Error ? error.message : String(error)}`);
+	}
+	if (der.length < 2 || der[0] !== 0x30)
+		throw new CredentialError(`${what}: PEM block ${label} is not DER (no SEQUENCE)`);
+	return {label, der};
+}
+
+function derLength(length: number): number[] {
+	if (length < 0x80)
+		return [length];
+	if (length < 0x100)
+		return [0x81, length];
+	if (length < 0x10000)
+		return [0x82, length >> 8, length & 0xFF];
+	return [0x83, length >> 16, (length >> 8) & 0xFF, length & 0xFF];
+}
+
+/** Offset and length of the contents of the TLV at `at`. */
+function tlv(der: Uint8Array, at: number): {tag: number; start: number; length: number} {
+	const tag = der[at];
+	let length = der[at + 1];
+	let start = at + 2;
+	if (length & 0x80) {
+		const bytes = length & 0x7F;
+		if (bytes < 1 || bytes > 3)
+			throw new CredentialError("bad DER length");
+		length = 0;
+		for (let i = 0; i < bytes; i++)
+			length = (length << 8) | der[start + i];
+		start += bytes;
+	}
+	if (start + length > der.length)
+		throw new CredentialError("truncated DER");
+	return {tag, start, length};
+}
+
+function startsWith(der: Uint8Array, at: number, bytes: readonly number[]): boolean {
+	for (let i = 0; i < bytes.length; i++) {
+		if (der[at + i] !== bytes[i])
+			return false;
+	}
+	return true;
+}
+
+/** Wraps a PKCS#1 RSAPrivateKey into a PKCS#8 PrivateKeyInfo (version 0, rsaEncryption, NULL). */
+export function wrapPkcs1(pkcs1: Uint8Array): Uint8Array {
+	const algorithm = [0x30, 0x0D, ...RSA_ENCRYPTION_OID, 0x05, 0x00];
+	const octets = [0x04, ...derLength(pkcs1.length)];
+	const bodyLength = 3 + algorithm.length + octets.length + pkcs1.length;
+	const head = [0x30, ...derLength(bodyLength), 0x02, 0x01, 0x00, ...algorithm, ...octets];
+	const out = new Uint8Array(head.length + pkcs1.length);
+	out.set(head, 0);
+	out.set(pkcs1, head.length);
+	return out;
+}
+
+export type KeyKind = "pkcs8-rsa" | "pkcs8-ec" | "pkcs8-other" | "pkcs1-rsa";
+
+/** What a DER private key is: PKCS#8 (by its algorithm OID) or PKCS#1 RSA. */
+export function keyKind(der: Uint8Array): KeyKind {
+	const outer = tlv(der, 0);
+	if (outer.tag !== 0x30)
+		throw new CredentialError("private key is not a DER SEQUENCE");
+	const version = tlv(der, outer.start);
+	const next = version.start + version.length;
+	if (der[next] === 0x02)
+		return "pkcs1-rsa";	// RSAPrivateKey: version, modulus, ...
+	if (der[next] !== 0x30)
+		throw new CredentialError("private key is neither PKCS#8 nor PKCS#1");
+	const algorithm = tlv(der, next);
+	if (startsWith(der, algorithm.start, RSA_ENCRYPTION_OID))
+		return "pkcs8-rsa";
+	if (startsWith(der, algorithm.start, EC_PUBLIC_KEY_OID))
+		return "pkcs8-ec";
+	return "pkcs8-other";
+}
+
+/** A private key (PEM, or DER bytes) as the PKCS#8 DER RSA key Moddable's TLS takes; throws naming --key_type for EC keys. */
+export function tlsPrivateKey(key: string | Uint8Array, what = "client key"): ArrayBuffer {
+	let der: Uint8Array;
+	if (typeof key === "string") {
+		const block = pemBlock(key, what);
+		if (block.label === "EC PRIVATE KEY")
+			throw new CredentialError(`${what} is an EC key (SEC1): ${EC_KEY_ADVICE}`);
+		if (block.label === "ENCRYPTED PRIVATE KEY")
+			throw new CredentialError(`${what} is encrypted: the node needs an unencrypted key`);
+		if (block.label !== "PRIVATE KEY" && block.label !== "RSA PRIVATE KEY")
+			throw new CredentialError(`${what}: unexpected PEM block ${block.label}`);
+		der = block.der;
+	}
+	else
+		der = key;
+	const kind = keyKind(der);
+	if (kind === "pkcs8-ec")
+		throw new CredentialError(`${what} is an EC key (PKCS#8, the default of esp-rainmaker-cli claim): ${EC_KEY_ADVICE}`);
+	if (kind === "pkcs8-other")
+		throw new CredentialError(`${what}: unsupported key algorithm; ${EC_KEY_ADVICE}`);
+	const pkcs8 = kind === "pkcs1-rsa" ? wrapPkcs1(der) : der;
+	return pkcs8.slice().buffer as ArrayBuffer;
+}
+
+/** A certificate (PEM, or DER bytes) as DER. */
+export function tlsCertificate(certificate: string | Uint8Array, what = "client certificate"): ArrayBuffer {
+	if (typeof certificate !== "string")
+		return certificate.slice().buffer as ArrayBuffer;
+	const block = pemBlock(certificate, what);
+	if (block.label !== "CERTIFICATE")
+		throw new CredentialError(`${what}: expected a CERTIFICATE PEM block, found ${block.label}`);
+	return block.der.slice().buffer as ArrayBuffer;
+}

@@ -1,0 +1,96 @@
+/*
+ * The lin supervisor (host/sim/lin.ts): it provisions the flash directory as the lin build expects
+ * it and starts the simulator again whenever it exits with the reboot code, as a reset would. The
+ * supervision is tested with a stand-in simulator (a Node script that records its boots and exits
+ * 3, 3, then 0); the real lin build under mcsim runs in the last test, only when MODDABLE points at
+ * a Moddable SDK built for Linux.
+ */
+import {strict as assert} from "node:assert";
+import {spawnSync} from "node:child_process";
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
+import {tmpdir} from "node:os";
+import {join} from "node:path";
+import {fileURLToPath} from "node:url";
+import {LIN_REBOOT_EXIT_CODE, provisionLinFlash, superviseLin} from "../host/sim/lin";
+import {HostDevice} from "../host/adapters/host-device";
+import {boot} from "../host/adapters/bootloader";
+import {readFctry} from "../host/sim/fctry";
+import {buildAppImage} from "../host/tools/app-image";
+import {buildFctryImage} from "../host/tools/nvs-partition";
+import {parseImageHeader} from "../ota/image";
+
+describe("lin supervisor (rainmaker-ota-xs lin)", function () {
+	this.timeout(60_000);
+	let dir: string;
+
+	beforeEach(() => {
+		dir = mkdtempSync(join(tmpdir(), "lin-supervisor-"));
+	});
+	afterEach(() => rmSync(dir, {recursive: true, force: true}));
+
+	it("boots the simulator again after each exit with the reboot code, with RMX_FLASH_DIR set and stdin forwarded", async () => {
+		const script = join(dir, "fake-mcsim.mjs");
+		writeFileSync(script, `
+import {appendFileSync, readFileSync, existsSync} from "node:fs";
+const log = process.env.RMX_FLASH_DIR + "/boots.txt";
+const boots = existsSync(log) ? readFileSync(log, "utf8").split("\\n").filter(Boolean).length : 0;
+appendFileSync(log, "boot " + (boots + 1) + "\\n");
+console.log("fake mcsim boot " + (boots + 1));
+if (boots < 2) process.exit(${LIN_REBOOT_EXIT_CODE});
+process.stdin.on("data", data => { console.log("console: " + data.toString().trim()); process.exit(0); });
+`);
+		const lines: string[] = [];
+		const node = superviseLin([process.execPath, script], dir, line => lines.push(line));
+		const third = Date.now();
+		while (!lines.includes("fake mcsim boot 3") && Date.now() - third < 30_000)
+			await new Promise(resolve => setTimeout(resolve, 50));
+		node.send("ota status");
+		assert.equal(await node.stopped, 0);
+		assert.equal(node.boots, 3);
+		assert.equal(readFileSync(join(dir, "boots.txt"), "utf8"), "boot 1\nboot 2\nboot 3\n");
+		assert.ok(lines.includes("console: ota status"), lines.join("\n"));
+		assert.equal(lines.filter(line => /exited with 3 \(restart\): booting again/.test(line)).length, 2);
+	});
+
+	it("passes on any other exit code and stops without restarting", async () => {
+		const node = superviseLin([process.execPath, "-e", "process.exit(1)"], dir, () => {});
+		assert.equal(await node.stopped, 1);
+		assert.equal(node.boots, 1);
+	});
+
+	it("provisions the flash directory: the image into ota_0 of an empty flash only, the fctry image every time", () => {
+		const v1 = buildAppImage({version: "1.0.0"});
+		provisionLinFlash(dir, {image: v1, fctry: buildFctryImage({nodeId: "n1", mqttHost: "h", clientCert: "C", clientKey: "K"})});
+		provisionLinFlash(dir, {image: buildAppImage({version: "9.0.0"}), fctry: buildFctryImage({nodeId: "n2", mqttHost: "h", clientCert: "C", clientKey: "K"})});
+		const device = HostDevice.open({flashFile: join(dir, "flash.bin")});
+		try {
+			assert.equal(boot(device).info.version, "1.0.0", "a flash with an image keeps it (a reset is not a reflash)");
+			assert.equal(parseImageHeader(device.slot(0).read(0, 289)).version, "1.0.0");
+			assert.equal(readFctry(device)?.nodeId, "n2");
+		}
+		finally {
+			device.close();
+		}
+	});
+
+	describe("the lin build under mcsim (needs the Moddable SDK)", function () {
+		before(function () {
+			const root = process.env.MODDABLE;
+			if (!root || !existsSync(join(root, "build", "bin", "lin", "release", "mcconfig"))) {
+				console.log("      skipped: MODDABLE does not point at a Moddable SDK built for Linux (docs/device.md)");
+				this.skip();
+			}
+		});
+
+		it("runs the approval OTA against the local cloud to success (rainmaker-ota-xs lin demo)", function () {
+			this.timeout(40 * 60_000);	// builds the firmware with mcconfig first
+			const repository = fileURLToPath(new URL("..", import.meta.url));
+			const result = spawnSync(process.execPath, ["--import", "tsx", "host/bin/rainmaker-ota-xs.ts", "lin", "demo"], {cwd: repository, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: 39 * 60_000});
+			const output = `${result.stdout}${result.stderr}`;
+			assert.equal(result.status, 0, output.split("\n").slice(-40).join("\n"));
+			assert.match(output, /\[lin\] done: lin-node runs firmware 2\.0\.0 after 2 mcsim boots; job \S+ ended with success/);
+			assert.match(output, /boot: running ota_1 \(rainmaker-ota-xs 2\.0\.0\), state pending-verify/);
+			assert.match(output, /New firmware confirmed: marked valid/);
+		});
+	});
+});
