@@ -2,7 +2,7 @@
  * Stand-in of Moddable's "Resource" (modules/files/resource): read-only data linked into the
  * firmware, here a map that tests fill with `resources.set(name, bytes)`.
  */
-import {sharedState} from "./shared";
+import {sharedState} from "./stand-in-state";
 export const resources = sharedState("resources", () => new Map<string, Uint8Array>());
 
 export default class Resource {

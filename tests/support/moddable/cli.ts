@@ -3,7 +3,7 @@
  * tried last-installed first until one returns true ("Unknown command" otherwise), "help" goes to
  * every handler, words are split with quotes respected, an exception is printed as a line.
  */
-import {sharedState} from "./shared";
+import {sharedState} from "./stand-in-state";
 export interface CLIOutput {
 	line(...items: string[]): void;
 	write(...items: string[]): void;

@@ -3,7 +3,7 @@
  * two app slots (running / next), the running image's esp_ota_img_states_t, the boot choice,
  * an eFuse secure version. Tests set it up with `resetChip` and inspect it afterwards.
  */
-import {sharedState} from "./shared";
+import {sharedState} from "./stand-in-state";
 export interface Chip {
 	/** Bytes of the running image (its first 289 bytes are what the "running" partition reads). */
 	running: Uint8Array;

@@ -8,7 +8,7 @@
  * "Connection: close" is sent as http.js does; redirects are not followed. close() stops all
  * callbacks.
  */
-import {sharedState} from "./shared";
+import {sharedState} from "./stand-in-state";
 import {request as httpRequest, type IncomingMessage, type ClientRequest} from "node:http";
 import {request as httpsRequest} from "node:https";
 import {X509Certificate} from "node:crypto";

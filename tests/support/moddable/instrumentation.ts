@@ -2,7 +2,7 @@
  * Stand-in of Moddable's "instrumentation" as a release build has it: map() gives indexes, get()
  * returns undefined (nothing is measured). Tests of the memory meter set `instrumentationValues`.
  */
-import {sharedState} from "./shared";
+import {sharedState} from "./stand-in-state";
 
 export const instrumentationValues = sharedState("instrumentation", () => new Map<string, number>());
 const names = ["XS Slot Heap Used", "XS Chunk Heap Used", "XS Stack Used"];

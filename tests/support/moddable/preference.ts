@@ -5,7 +5,7 @@
  * unsupported", delete of a missing key is no error. Kept in memory; `preferenceStorage` lets a
  * test look at or clear what is stored.
  */
-import {sharedState} from "./shared";
+import {sharedState} from "./stand-in-state";
 const NVS_NAME_MAX = 15;
 
 export const preferenceStorage = sharedState("preference", () => new Map<string, Map<string, string | number | boolean | ArrayBuffer>>());

@@ -6,7 +6,7 @@
  * protocolVersion 0x303 = TLS 1.2 minimum, the server name is the host. Callback protocol as the
  * socket stand-in; write room is the socket's minus 128 bytes (TLS overhead estimate).
  */
-import {sharedState} from "./shared";
+import {sharedState} from "./stand-in-state";
 import {connect} from "node:tls";
 import {createPrivateKey, X509Certificate} from "node:crypto";
 import {StreamSocketStandIn} from "./socket";

@@ -1,5 +1,5 @@
 /* Stand-in of the project's "serial-console" (device/serial/esp32.ts): counts the consoles opened. */
-import {sharedState} from "./shared";
+import {sharedState} from "./stand-in-state";
 export const serialConsoles = sharedState("serialConsoles", (): object[] => []);
 
 export function openSerialConsole(): unknown {

@@ -4,7 +4,7 @@
  * (line() writes text + CRLF, write() writes text), then a "> " prompt, as telnet.js does.
  * `telnetServers` exposes the listening ports (port 0 picks a free one).
  */
-import {sharedState} from "./shared";
+import {sharedState} from "./stand-in-state";
 import {createServer, type Server, type AddressInfo} from "node:net";
 import CLI from "./cli";
 

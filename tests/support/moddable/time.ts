@@ -4,7 +4,7 @@
  * Tests can set `tickSource.override` to a raw millisecond count to reach those values.
  */
 import {performance} from "node:perf_hooks";
-import {sharedState} from "./shared";
+import {sharedState} from "./stand-in-state";
 
 export const tickSource = sharedState("tickSource", (): {override?: number} => ({}));
 

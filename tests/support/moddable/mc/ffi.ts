@@ -14,7 +14,7 @@ import {ImageVerifier} from "../../../../idf/image-verifier";
 import {createDigest} from "../../../../host/adapters/digest";
 import {FileFlash} from "../../../../host/adapters/flash";
 import {chip} from "../esp32-chip";
-import {sharedState} from "../shared";
+import {sharedState} from "../stand-in-state";
 
 const ESP_OK = 0;
 const ESP_ERR_INVALID_STATE = 0x103;
