@@ -3,8 +3,10 @@
  * esp32 functions work on the chip stand-in (esp32-chip.ts) with esp_ota_* semantics: begin is
  * refused while the running image is pending verification (rollback builds), esp_ota_resume keeps
  * the bytes below its offset, esp_ota_end verifies the slot's image (the project's ImageVerifier:
- * segments, checksum, appended SHA-256, chip ESP32) and then sets the boot partition. Calls that
- * never return on a device (restart, a successful rollback) are recorded in chip.events and return.
+ * segments, checksum, appended SHA-256, chip ESP32) and then sets the boot partition (the slot's
+ * otadata state becomes NEW, or UNDEFINED without rollback); esp_partition_read reads the open
+ * slot back. Calls that never return on a device (restart, a successful rollback) are recorded in
+ * chip.events and return.
  * lin functions work on the files of $RMX_FLASH_DIR, with native/otaplat_lin.c's semantics (NOR
  * writes through the host's FileFlash; restart is recorded in chip.events).
  */
@@ -108,11 +110,27 @@ export default class FFI {
 		if (!verifier.end().valid)
 			return ESP_ERR_OTA_VALIDATE_FAILED;
 		chip.bootPartition = "next";
+		chip.updateSlotState = chip.rollbackEnabled ? 0 : -1;
 		return ESP_OK;
 	}
 
 	otaplat_ota_abort(): void {
 		chip.otaOpen = false;
+	}
+
+	/** esp_partition_read of the slot esp_ota_begin / esp_ota_resume opened (only while open, as the C code). */
+	otaplat_ota_read(at: number, buffer: ArrayBuffer, offset: number, length: number): number {
+		if (!chip.otaOpen)
+			return ESP_ERR_INVALID_STATE;
+		if (at + length > chip.slotBytes)
+			return ESP_ERR_INVALID_SIZE;
+		bytesOf(buffer, offset, length).set(chip.slot.subarray(at, at + length));
+		return ESP_OK;
+	}
+
+	/** esp_ota_get_state_partition(esp_ota_get_next_update_partition(NULL)), coded as otaplat_running_state. */
+	otaplat_update_slot_state(): number {
+		return chip.updateSlotState;
 	}
 
 	// esp32: fctry claim data
