@@ -29,8 +29,8 @@ const ESP_ERR_NVS_NOT_FOUND = 0x1102;
 /** The lin flash file of the current RMX_FLASH_DIR (one per directory, shared by all FFI instances). */
 const linFlashes = sharedState("lin-flashes", () => new Map<string, FileFlash>());
 
-/** Console input queued for otaplat_console_read (tests push lines). */
-export const consoleInput = sharedState("lin-console", () => ({text: "", ended: false}));
+/** Console input queued for otaplat_console_read (tests push lines; `onRead` sees each call's result). */
+export const consoleInput = sharedState("lin-console", (): {text: string; ended: boolean; onRead?: (result: number) => void} => ({text: "", ended: false}));
 
 function flashDir(): string | undefined {
 	return process.env.RMX_FLASH_DIR || undefined;
@@ -211,6 +211,12 @@ export default class FFI {
 	}
 
 	otaplat_console_read(buffer: ArrayBuffer, offset: number, length: number): number {
+		const result = this.#consoleRead(buffer, offset, length);
+		consoleInput.onRead?.(result);
+		return result;
+	}
+
+	#consoleRead(buffer: ArrayBuffer, offset: number, length: number): number {
 		if (!consoleInput.text)
 			return consoleInput.ended ? -1 : 0;
 		const bytes = Buffer.from(consoleInput.text, "utf8").subarray(0, length);
