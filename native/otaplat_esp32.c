@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "esp_ota_ops.h"
+#include "esp_partition.h"
 #include "esp_system.h"
 #include "esp_efuse.h"
 #include "nvs.h"
@@ -115,6 +116,37 @@ void otaplat_ota_abort(void)
 	if (gOtaHandle)
 		esp_ota_abort(gOtaHandle);
 	gOtaHandle = 0;
+}
+
+/*
+ * Reads back bytes of the slot being written (esp_partition_read, which decrypts what esp_ota_write
+ * encrypted when flash encryption is on), so the MD5 of a resumed image covers all of it. Only
+ * while an update is open: the slot is the one esp_ota_begin / esp_ota_resume opened.
+ */
+int32_t otaplat_ota_read(uint32_t at, uint8_t *buffer, uint32_t offset, uint32_t length)
+{
+	if (!gOtaHandle || !gOtaPartition)
+		return (int32_t)ESP_ERR_INVALID_STATE;
+	return (int32_t)esp_partition_read(gOtaPartition, at, buffer + offset, length);
+}
+
+/*
+ * esp_ota_get_state_partition of the next update partition (esp_ota_get_next_update_partition(NULL)):
+ * after the previous image booted again with an update pending, ESP_OTA_IMG_INVALID / _ABORTED
+ * say the new image was rolled back, no otadata entry for the slot (ESP_ERR_NOT_FOUND) says the
+ * switch was interrupted before it ever ran. Same codes as otaplat_running_state.
+ */
+int32_t otaplat_update_slot_state(void)
+{
+	const esp_partition_t *next = esp_ota_get_next_update_partition(NULL);
+	esp_ota_img_states_t state;
+	if (!next)
+		return OTAPLAT_STATE_UNKNOWN;
+	if (ESP_OK != esp_ota_get_state_partition(next, &state))
+		return OTAPLAT_STATE_UNKNOWN;
+	if (ESP_OTA_IMG_UNDEFINED == state)
+		return OTAPLAT_STATE_UNDEFINED;
+	return (int32_t)state;
 }
 
 /*

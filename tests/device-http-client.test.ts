@@ -14,9 +14,10 @@ import type {AddressInfo} from "node:net";
 import {loadDevice} from "./support/moddable-loader";
 import {HostTimers} from "../host/adapters/timers";
 import {makeTestPki} from "../host/pki";
-import type {Timers} from "../rainmaker/ports";
+import type {TimerHandle, Timers} from "../rainmaker/ports";
 import type {HttpClient, HttpHandlers} from "../ota/ports";
-import {fragmentSetting, requestLog} from "./support/moddable/http";
+import {fragmentSetting, requestLog, requestsMade} from "./support/moddable/http";
+import {waitUntil} from "./support/wait";
 
 type HttpModule = {
 	DeviceHttpClient: new (timers: Timers, config?: {trust?: {host?: string; certificate: ArrayBuffer}[]}) => HttpClient;
@@ -33,10 +34,45 @@ interface Outcome {
 	doneCalls: number;
 }
 
-function fetchWith(client: HttpClient, url: string, options: {headers?: [string, string][]; stopAtHeaders?: boolean; watch?: string[]} = {}): {outcome: Promise<Outcome>; abort: (reason: string) => void} {
+/** Host timers that know how many are pending: a client with none pending and no open Request can call nothing more. */
+class CountingTimers extends HostTimers {
+	pending = 0;
+	readonly #live = new Set<TimerHandle>();
+
+	override set(callback: () => void, ms: number): TimerHandle {
+		const handle: TimerHandle = super.set(() => {
+			if (this.#live.delete(handle))
+				this.pending--;
+			callback();
+		}, ms);
+		this.#live.add(handle);
+		this.pending++;
+		return handle;
+	}
+
+	override clear(handle: TimerHandle | undefined): void {
+		if (handle && this.#live.delete(handle))
+			this.pending--;
+		super.clear(handle);
+	}
+}
+
+const timers = new CountingTimers();
+
+/**
+ * After the first onDone: waits until nothing can call the handlers any more (the Request, if one
+ * was made, settled, and no timer of the client is pending), so a second onDone would be seen.
+ */
+async function quiescent(made: {readonly settled: Promise<void>} | undefined): Promise<void> {
+	await made?.settled;
+	await waitUntil(() => timers.pending === 0, "the client's timers to run");
+}
+
+function fetchWith(client: HttpClient, url: string, options: {headers?: [string, string][]; stopAtHeaders?: boolean; watch?: string[]} = {}): {outcome: Promise<Outcome>; abort: (reason: string) => void; received: () => number; doneCalls: () => number} {
 	const result: Outcome = {headers: {}, chunks: [], body: Buffer.alloc(0), doneCalls: 0};
 	const parts: Buffer[] = [];
 	let request: {abort(reason: string): void} | undefined;
+	const made = requestsMade.length;
 	const outcome = new Promise<Outcome>(resolve => {
 		const handlers: HttpHandlers = {
 			onHeaders(status, header) {
@@ -53,12 +89,12 @@ function fetchWith(client: HttpClient, url: string, options: {headers?: [string,
 				result.doneCalls++;
 				result.error = error;
 				result.body = Buffer.concat(parts);
-				setTimeout(() => resolve(result), 30);	// catch a second onDone
+				void quiescent(requestsMade[made]).then(() => resolve(result));	// catch a second onDone
 			},
 		};
 		request = client.get(url, options.headers ?? [], handlers);
 	});
-	return {outcome, abort: reason => request?.abort(reason)};
+	return {outcome, abort: reason => request?.abort(reason), received: () => parts.reduce((sum, part) => sum + part.length, 0), doneCalls: () => result.doneCalls};
 }
 
 describe("device HTTP client (Moddable Request stand-in, real servers on 127.0.0.1)", () => {
@@ -71,7 +107,7 @@ describe("device HTTP client (Moddable Request stand-in, real servers on 127.0.0
 
 	before(async () => {
 		mod = await loadDevice<HttpModule>("http-client");
-		client = new mod.DeviceHttpClient(new HostTimers());
+		client = new mod.DeviceHttpClient(timers);
 		server = createServer((request, response) => handler(request, response));
 		await new Promise<void>(resolve => server.listen(0, "127.0.0.1", () => resolve()));
 		base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -137,14 +173,17 @@ describe("device HTTP client (Moddable Request stand-in, real servers on 127.0.0
 	});
 
 	it("aborts: onDone runs once, asynchronously, with the reason, and no data follows", async () => {
+		let stalled: ServerResponse | undefined;
 		handler = (_request, response) => {
 			response.writeHead(200, {"Content-Length": String(body.length)});
 			response.write(body.subarray(0, 2048));	// then stall, and send more once the client gave up
-			setTimeout(() => response.end(body.subarray(2048, 4096)), 150);
+			stalled = response;
 		};
-		const {outcome, abort} = fetchWith(client, `${base}/stall`);
-		await new Promise(resolve => setTimeout(resolve, 100));
+		const {outcome, abort, received, doneCalls} = fetchWith(client, `${base}/stall`);
+		await waitUntil(() => received() === 2048, "the first 2048 bytes");
 		abort("stalled");
+		assert.equal(doneCalls(), 0, "onDone does not run inside abort()");
+		stalled!.end(body.subarray(2048, 4096));	// more data, now that the client gave up
 		const result = await outcome;
 		assert.equal(result.body.length, 2048, "nothing after the abort");
 		assert.match(String(result.error?.message), /aborted: stalled/);
@@ -179,7 +218,7 @@ describe("device HTTP client (Moddable Request stand-in, real servers on 127.0.0
 			try {
 				const raw = new X509Certificate(pki.caCert).raw;
 				const ca = raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength) as ArrayBuffer;
-				const secureClient = new mod.DeviceHttpClient(new HostTimers(), {trust: [{host: "127.0.0.1", certificate: ca}]});
+				const secureClient = new mod.DeviceHttpClient(timers, {trust: [{host: "127.0.0.1", certificate: ca}]});
 				const url = `https://127.0.0.1:${(https.address() as AddressInfo).port}/fw.bin`;
 				const result = await fetchWith(secureClient, url).outcome;
 				assert.equal(result.error, undefined);
@@ -187,11 +226,11 @@ describe("device HTTP client (Moddable Request stand-in, real servers on 127.0.0
 				const sent = requestLog[requestLog.length - 1];
 				assert.equal((sent.secure as {protocolVersion?: number}).protocolVersion, 0x0303);
 				// without the CA the server is not trusted
-				const untrusted = await fetchWith(new mod.DeviceHttpClient(new HostTimers()), url).outcome;
+				const untrusted = await fetchWith(new mod.DeviceHttpClient(timers), url).outcome;
 				assert.ok(untrusted.error instanceof Error);
 				// a rule for another host does not apply: the download CA (the catch-all rule) does
 				const other = new ArrayBuffer(8);
-				await fetchWith(new mod.DeviceHttpClient(new HostTimers(), {trust: [{host: "mqtt.example.com", certificate: other}, {certificate: ca}]}), url).outcome;
+				await fetchWith(new mod.DeviceHttpClient(timers, {trust: [{host: "mqtt.example.com", certificate: other}, {certificate: ca}]}), url).outcome;
 				assert.equal((requestLog[requestLog.length - 1].secure as {certificate?: ArrayBuffer}).certificate, ca);
 			}
 			finally {
@@ -225,8 +264,7 @@ describe("device HTTP client (Moddable Request stand-in, real servers on 127.0.0
 	it("names the host and port in transfer errors", async () => {
 		handler = (_request, response) => {
 			response.writeHead(200, {"Content-Length": "100000"});
-			response.write(body.subarray(0, 10));
-			setTimeout(() => response.destroy(), 50);
+			response.write(body.subarray(0, 10), () => response.destroy());
 		};
 		const port = (server.address() as AddressInfo).port;
 		const result = await fetchWith(client, `${base}/cut.bin`).outcome;

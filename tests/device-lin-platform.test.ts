@@ -13,6 +13,7 @@ import {loadDevice} from "./support/moddable-loader";
 import {resources} from "./support/moddable/Resource";
 import {chip, resetChip} from "./support/moddable/esp32-chip";
 import {consoleInput} from "./support/moddable/mc/ffi";
+import {liveTimers} from "./support/moddable/timer";
 import {traceLines} from "./support/moddable/trace";
 import {provisionLinFlash} from "../host/sim/lin";
 import {buildAppImage} from "../host/tools/app-image";
@@ -121,18 +122,37 @@ describe("lin platform (flash file through FFI, idf/ rules)", function () {
 		assert.equal(platform.telnetAllowed, false);
 		const seen: string[] = [];
 		traceLines.length = 0;
-		platform.openLocalConsole!((line, print) => {
-			seen.push(line);
-			print(`ran ${line}`);
+		const timersBefore = new Set(liveTimers);
+		// Each wait below is for a read of the poll (an event of the FFI stand-in), not for time.
+		const nextRead = (accept: (result: number) => boolean) => new Promise<number>(resolve => {
+			consoleInput.onRead = result => {
+				if (accept(result)) {
+					consoleInput.onRead = undefined;
+					resolve(result);
+				}
+			};
 		});
-		consoleInput.text = "ota status\n  \nota ch";
-		await new Promise(resolve => setTimeout(resolve, 350));
-		consoleInput.text += "eck\n";
-		await new Promise(resolve => setTimeout(resolve, 350));
-		consoleInput.ended = true;	// end of input: the poll stops
-		await new Promise(resolve => setTimeout(resolve, 250));
-		assert.deepEqual(seen, ["ota status", "ota check"]);
-		assert.ok(traceLines.includes("ran ota status\n"));
-		consoleInput.ended = false;
+		try {
+			platform.openLocalConsole!((line, print) => {
+				seen.push(line);
+				print(`ran ${line}`);
+			});
+			const poll = [...liveTimers].filter(timer => !timersBefore.has(timer));
+			assert.equal(poll.length, 1, "one poll timer");
+			consoleInput.text = "ota status\n  \nota ch";
+			await nextRead(result => result > 0 && consoleInput.text === "");
+			assert.deepEqual(seen, ["ota status"], "a blank line is skipped, a partial line waits for its end");
+			consoleInput.text += "eck\n";
+			await nextRead(result => result > 0 && consoleInput.text === "");
+			assert.deepEqual(seen, ["ota status", "ota check"]);
+			assert.ok(traceLines.includes("ran ota status\n"));
+			consoleInput.ended = true;	// end of input: the poll stops
+			assert.equal(await nextRead(() => true), -1);
+			assert.equal(liveTimers.has(poll[0]), false, "the poll timer is cleared at the end of input");
+		}
+		finally {
+			consoleInput.onRead = undefined;
+			consoleInput.ended = false;
+		}
 	});
 });

@@ -183,8 +183,18 @@ describe("device MQTT session (Moddable socket stand-in, real aedes broker)", fu
 		const disconnects: string[] = [];
 		session.onDisconnect = reason => disconnects.push(reason);
 		session.connect();
-		await until(() => session!.connected, "CONNACK");
-		await new Promise(resolve => setTimeout(resolve, 800));
+		// Four PINGREQs answered: more than twice the 300 ms without a packet after which an
+		// unanswered (or unread) PINGRESP would have dropped the link.
+		let pings = 0;
+		const onPing = () => pings++;
+		broker.aedes.on("ping", onPing);
+		try {
+			await until(() => session!.connected, "CONNACK");
+			await until(() => pings >= 4, "four PINGREQs");
+		}
+		finally {
+			broker.aedes.off("ping", onPing);
+		}
 		assert.equal(disconnects.length, 0, "aedes answers the pings");
 		session.close();
 		assert.equal(disconnects.length, 0, "close() is not reported as a lost link");

@@ -104,6 +104,26 @@ describe("device update partition (esp_ota_* through FFI, stand-in with esp_ota 
 		assert.throws(() => new OtaUpdatePartition().begin(0), /cannot open the update partition \(esp_ota_begin: ESP_ERR_OTA_ROLLBACK_INVALID_STATE\)/);
 	});
 
+	it("reads back the bytes written so far (esp_partition_read), after a resume too; nothing beyond them, nothing while closed", () => {
+		const partition = new OtaUpdatePartition();
+		partition.begin(0);
+		writeInChunks(partition, next.subarray(0, 3 * 4096 + 100));
+		partition.abort();
+		assert.throws(() => partition.read!(0, new Uint8Array(16)), /not open/);
+		partition.begin(8192);
+		const kept = new Uint8Array(8192);
+		partition.read!(0, kept);
+		assert.deepEqual(kept, next.subarray(0, 8192));
+		assert.throws(() => partition.read!(8000, new Uint8Array(200)), /outside the 8192 bytes written/);
+		writeInChunks(partition, next.subarray(8192, 20000));
+		const piece = new Uint8Array(4096);
+		partition.read!(12288, piece);
+		assert.deepEqual(piece, next.subarray(12288, 16384));
+		const view = new Uint8Array(8192).subarray(100, 200);	// a view: the FFI call gets buffer + byteOffset
+		partition.read!(300, view);
+		assert.deepEqual(view, next.subarray(300, 400));
+	});
+
 	it("abort() leaves the running firmware as the boot choice; write without begin is an error", () => {
 		const partition = new OtaUpdatePartition();
 		assert.throws(() => partition.write(next.subarray(0, 10)), /not open/);
@@ -144,6 +164,18 @@ describe("device boot control (FFI stand-in of native/otaplat_esp32.c, flash 'ru
 		}
 		chip.runningState = 7;
 		assert.throws(() => boot.runningState(), /unknown image state 7/);
+	});
+
+	it("reads the update slot's otadata state (esp_ota_get_state_partition of the next update partition)", () => {
+		const boot = new FfiBootControl();
+		assert.equal(boot.updateSlotState!(), "undefined", "no otadata entry selects it (ESP_ERR_NOT_FOUND)");
+		const expected: [number, string][] = [[0, "new"], [1, "pending-verify"], [2, "valid"], [3, "invalid"], [4, "aborted"], [-1, "undefined"]];
+		for (const [code, state] of expected) {
+			chip.updateSlotState = code;
+			assert.equal(boot.updateSlotState!(), state);
+		}
+		chip.updateSlotState = 9;
+		assert.throws(() => boot.updateSlotState!(), /unknown image state 9/);
 	});
 
 	it("marks a pending image valid", () => {

@@ -40,10 +40,14 @@ if (boots < 2) process.exit(${LIN_REBOOT_EXIT_CODE});
 process.stdin.on("data", data => { console.log("console: " + data.toString().trim()); process.exit(0); });
 `);
 		const lines: string[] = [];
-		const node = superviseLin([process.execPath, script], dir, line => lines.push(line));
-		const third = Date.now();
-		while (!lines.includes("fake mcsim boot 3") && Date.now() - third < 30_000)
-			await new Promise(resolve => setTimeout(resolve, 50));
+		let thirdBoot!: () => void;
+		const booted = new Promise<void>(resolve => thirdBoot = resolve);
+		const node = superviseLin([process.execPath, script], dir, line => {
+			lines.push(line);
+			if (line === "fake mcsim boot 3")
+				thirdBoot();
+		});
+		await booted;
 		node.send("ota status");
 		assert.equal(await node.stopped, 0);
 		assert.equal(node.boots, 3);

@@ -11,7 +11,7 @@ import {espErrorName} from "./update-partition";
 /** esp_image_header_t (24) + first segment header (8) + esp_app_desc_t (256) + 1 spare byte. */
 export const RUNNING_HEADER_BYTES = 289;
 
-/** otaplat_running_state results: esp_ota_img_states_t 0..4, -1 undefined, -2 no OTA state. */
+/** otaplat_running_state and otaplat_update_slot_state results: esp_ota_img_states_t 0..4, -1 undefined, -2 no OTA state. */
 const states: {readonly [code: number]: ImageState} = Object.freeze<{readonly [code: number]: ImageState}>({
 	0: "new",
 	1: "pending-verify",
@@ -55,5 +55,17 @@ export class FfiBootControl implements BootControl {
 
 	restart(): void {
 		this.#native.otaplat_restart();
+	}
+
+	/**
+	 * esp_ota_get_state_partition of the next update partition: "invalid" / "aborted" after a
+	 * rollback, "undefined" when no otadata entry selects it (the switch was interrupted).
+	 */
+	updateSlotState(): ImageState {
+		const code = this.#native.otaplat_update_slot_state();
+		const state = states[code];
+		if (state === undefined)
+			throw new Error(`unknown image state ${code}`);
+		return state;
 	}
 }

@@ -3,8 +3,9 @@
  * on the next update partition, or esp_ota_resume when the OTA core asks to keep the bytes of an
  * interrupted attempt (sequential writes, erased as written); write = esp_ota_write; end =
  * esp_ota_end (checks the image: segments, checksum, appended SHA-256) + esp_ota_set_boot_partition;
- * abort = esp_ota_abort. Moddable's `ota` module is not used: it keeps the esp_ota handle private
- * and has no resume.
+ * abort = esp_ota_abort; read = esp_partition_read of the slot being written (so a job with
+ * file_md5 can be resumed: the core feeds the kept bytes to the MD5 first). Moddable's `ota`
+ * module is not used: it keeps the esp_ota handle private and has no resume.
  *
  * Resume: esp_ota_resume is in the ESP-IDF v6.0 that Moddable 8.2.3 builds with. The core passes a
  * sector-aligned offset it stored while writing; like esp_ota_resume, the port trusts it (esp_ota_end
@@ -77,6 +78,17 @@ export class OtaUpdatePartition implements UpdatePartition {
 		if (error !== 0)
 			throw new Error(`flash write failed at offset ${this.#written} (esp_ota_write: ${espErrorName(error)})`);
 		this.#written += chunk.byteLength;
+	}
+
+	/** esp_partition_read of the slot's bytes written so far: the MD5 of a resumed image covers all of it. */
+	read(offset: number, into: Uint8Array): void {
+		if (!this.#open)
+			throw new Error("update partition not open");
+		if (!(offset >= 0) || offset + into.byteLength > this.#written)
+			throw new RangeError(`OTA read of ${into.byteLength} bytes at ${offset} outside the ${this.#written} bytes written`);
+		const error = this.#native.otaplat_ota_read(offset, into.buffer as ArrayBuffer, into.byteOffset, into.byteLength);
+		if (error !== 0)
+			throw new Error(`flash read failed at offset ${offset} (esp_partition_read: ${espErrorName(error)})`);
 	}
 
 	end(): void {

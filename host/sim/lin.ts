@@ -22,6 +22,7 @@ import {fileURLToPath} from "node:url";
 import {parseArgs} from "node:util";
 import {appCommand} from "../client/main";
 import {startCloud} from "../cloud/cloud";
+import {DEFAULT_USER} from "../cloud/defaults";
 import {makeTestPki} from "../pki";
 import {provision} from "../adapters/bootloader";
 import {HostDevice} from "../adapters/host-device";
@@ -271,10 +272,12 @@ async function demoCommand(argv: string[]): Promise<number> {
 		}
 		await Promise.race([cloud.waitForStatus(nodeId, job.id, "delayed", 180_000), ended]);
 		say(`[lin] update 2.0.0 offered to ${nodeId}, waiting for approval; approving as the phone app would`);
-		code = await Promise.race([appCommand(["approve", "--node", nodeId, "--base-url", cloud.httpUrl, "--state-file", join(work, "app-state.json"), "--timeout", "300"], {
-			out: line => say(`[app] ${line}`),
-			err: line => say(`[app] ${line}`),
-		}), ended]);
+		const appIo = {out: (line: string) => say(`[app] ${line}`), err: (line: string) => say(`[app] ${line}`)};
+		const state = ["--base-url", cloud.httpUrl, "--state-file", join(work, "app-state.json")];
+		// The app signs in first (the cloud's REST calls need the user's token), as `demo` does.
+		code = await Promise.race([appCommand(["login", ...state, "--user", DEFAULT_USER.userName, "--password", DEFAULT_USER.password], appIo), ended]);
+		if (code === 0)
+			code = await Promise.race([appCommand(["approve", "--node", nodeId, ...state, "--timeout", "300"], appIo), ended]);
 		if (code === 0) {
 			const runs = () => (cloud.node(nodeId)?.config?.info as {fw_version?: string} | undefined)?.fw_version;
 			if (runs() !== "2.0.0")

@@ -18,6 +18,8 @@ declare module "mc/ffi" {
 		otaplat_ota_write(arg0: ArrayBuffer, arg1: number, arg2: number): number;
 		otaplat_ota_end(): number;
 		otaplat_ota_abort(): void;
+		otaplat_ota_read(arg0: number, arg1: ArrayBuffer, arg2: number, arg3: number): number;
+		otaplat_update_slot_state(): number;
 		otaplat_fctry_size(arg0: string): number;
 		otaplat_fctry_read(arg0: string, arg1: ArrayBuffer, arg2: number, arg3: number): number;
 		// esp32 and lin

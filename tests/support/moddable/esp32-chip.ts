@@ -16,6 +16,12 @@ export interface Chip {
 	runningState: number;
 	/** CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE: esp_ota_begin refuses while the running image is pending verify. */
 	rollbackEnabled: boolean;
+	/**
+	 * esp_ota_get_state_partition of the next update partition: an esp_ota_img_states_t, -1 for
+	 * ESP_OTA_IMG_UNDEFINED, -2 when no otadata entry selects the slot (ESP_ERR_NOT_FOUND).
+	 * esp_ota_set_boot_partition gives it an entry: NEW with rollback enabled, else UNDEFINED.
+	 */
+	updateSlotState: number;
 	/** Whether another valid image exists to roll back to. */
 	otherImageValid: boolean;
 	/** "running" or "next": the partition the bootloader starts next. */
@@ -40,6 +46,7 @@ function freshChip(running: Uint8Array, slotBytes: number): Chip {
 		slot: new Uint8Array(slotBytes),
 		slotWritten: 0,
 		runningState: 2,
+		updateSlotState: -2,
 		rollbackEnabled: true,
 		otherImageValid: true,
 		bootPartition: "running",

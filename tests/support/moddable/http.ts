@@ -6,7 +6,7 @@
  * (unread bytes are skipped, as http.js does), (5) complete, (-2) error. `Socket` in the
  * dictionary chooses TLS (the securesocket stand-in) and `secure.certificate` is the trusted CA.
  * "Connection: close" is sent as http.js does; redirects are not followed. close() stops all
- * callbacks.
+ * callbacks; `settled` says when none can come any more.
  */
 import {sharedState} from "./stand-in-state";
 import {request as httpRequest, type IncomingMessage, type ClientRequest} from "node:http";
@@ -35,6 +35,9 @@ export interface RequestDictionary {
 /** Dictionaries of every Request made (tests check what the adapter asked for). */
 export const requestLog = sharedState("requestLog", (): RequestDictionary[] => []);
 
+/** Every Request made, in order (a test waits on one's `settled`). */
+export const requestsMade = sharedState("requestsMade", (): {readonly settled: Promise<void>}[] => []);
+
 function pem(der: Der): string {
 	const bytes = der instanceof ArrayBuffer ? Buffer.from(der) : Buffer.from(der.buffer, der.byteOffset, der.byteLength);
 	return new X509Certificate(bytes).toString();
@@ -54,6 +57,8 @@ export class Request {
 	#closed = false;
 	#request: ClientRequest;
 	#queue: Promise<void> = Promise.resolve();
+	/** Resolves once no callback can come any more: the connection closed and every queued callback ran. */
+	readonly settled: Promise<void>;
 
 	constructor(dictionary: RequestDictionary) {
 		const merged = {port: 80, method: "GET", path: "/", ...dictionary};
@@ -78,6 +83,10 @@ export class Request {
 			? httpsRequest({...options, ca: merged.secure?.certificate ? [pem(merged.secure.certificate)] : undefined, minVersion: "TLSv1.2"}, response => this.#onResponse(response))
 			: httpRequest(options, response => this.#onResponse(response));
 		this.#request.on("error", () => this.#deliver(-2));
+		this.settled = new Promise<void>(resolve => this.#request.once("close", () => {
+			this.#queue = this.#queue.then(resolve);
+		}));
+		requestsMade.push(this);
 		this.#request.end();
 	}
 

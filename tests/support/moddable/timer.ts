@@ -2,7 +2,12 @@
  * Stand-in of Moddable's "timer" (modules/base/timer) on Node timers: set(callback, ms, repeat),
  * repeat, schedule, clear (undefined, null and fired one-shot timers are ignored), delay (blocking).
  * The callback receives the timer, as in Moddable; a fired one-shot timer is cleared.
+ * `liveTimers` holds the timers scheduled and not yet cleared or fired (a test checks that a poll stopped).
  */
+import {sharedState} from "./shared";
+
+export const liveTimers = sharedState("live-timers", () => new Set<object>());
+
 class Timer {
 	handle: ReturnType<typeof setTimeout> | ReturnType<typeof setInterval> | undefined;
 	callback: ((timer: Timer) => void) | undefined;
@@ -25,11 +30,14 @@ class Timer {
 		Timer.#cancel(timer);
 		if (interval === undefined)
 			return;
+		liveTimers.add(timer);
 		timer.handle = setTimeout(() => {
 			if (repeat)
 				timer.handle = setInterval(() => timer.callback?.(timer), repeat);
-			else
+			else {
 				timer.handle = undefined;
+				liveTimers.delete(timer);
+			}
 			const callback = timer.callback;
 			if (!repeat)
 				timer.callback = undefined;
@@ -49,6 +57,7 @@ class Timer {
 	}
 
 	static #cancel(timer: Timer): void {
+		liveTimers.delete(timer);
 		if (timer.handle !== undefined) {
 			clearTimeout(timer.handle as ReturnType<typeof setTimeout>);
 			clearInterval(timer.handle as ReturnType<typeof setInterval>);

@@ -3,8 +3,10 @@
  * esp32 functions work on the chip stand-in (esp32-chip.ts) with esp_ota_* semantics: begin is
  * refused while the running image is pending verification (rollback builds), esp_ota_resume keeps
  * the bytes below its offset, esp_ota_end verifies the slot's image (the project's ImageVerifier:
- * segments, checksum, appended SHA-256, chip ESP32) and then sets the boot partition. Calls that
- * never return on a device (restart, a successful rollback) are recorded in chip.events and return.
+ * segments, checksum, appended SHA-256, chip ESP32) and then sets the boot partition (the slot's
+ * otadata state becomes NEW, or UNDEFINED without rollback); esp_partition_read reads the open
+ * slot back. Calls that never return on a device (restart, a successful rollback) are recorded in
+ * chip.events and return.
  * lin functions work on the files of $RMX_FLASH_DIR, with native/otaplat_lin.c's semantics (NOR
  * writes through the host's FileFlash; restart is recorded in chip.events).
  */
@@ -27,8 +29,8 @@ const ESP_ERR_NVS_NOT_FOUND = 0x1102;
 /** The lin flash file of the current RMX_FLASH_DIR (one per directory, shared by all FFI instances). */
 const linFlashes = sharedState("lin-flashes", () => new Map<string, FileFlash>());
 
-/** Console input queued for otaplat_console_read (tests push lines). */
-export const consoleInput = sharedState("lin-console", () => ({text: "", ended: false}));
+/** Console input queued for otaplat_console_read (tests push lines; `onRead` sees each call's result). */
+export const consoleInput = sharedState("lin-console", (): {text: string; ended: boolean; onRead?: (result: number) => void} => ({text: "", ended: false}));
 
 function flashDir(): string | undefined {
 	return process.env.RMX_FLASH_DIR || undefined;
@@ -108,11 +110,27 @@ export default class FFI {
 		if (!verifier.end().valid)
 			return ESP_ERR_OTA_VALIDATE_FAILED;
 		chip.bootPartition = "next";
+		chip.updateSlotState = chip.rollbackEnabled ? 0 : -1;
 		return ESP_OK;
 	}
 
 	otaplat_ota_abort(): void {
 		chip.otaOpen = false;
+	}
+
+	/** esp_partition_read of the slot esp_ota_begin / esp_ota_resume opened (only while open, as the C code). */
+	otaplat_ota_read(at: number, buffer: ArrayBuffer, offset: number, length: number): number {
+		if (!chip.otaOpen)
+			return ESP_ERR_INVALID_STATE;
+		if (at + length > chip.slotBytes)
+			return ESP_ERR_INVALID_SIZE;
+		bytesOf(buffer, offset, length).set(chip.slot.subarray(at, at + length));
+		return ESP_OK;
+	}
+
+	/** esp_ota_get_state_partition(esp_ota_get_next_update_partition(NULL)), coded as otaplat_running_state. */
+	otaplat_update_slot_state(): number {
+		return chip.updateSlotState;
 	}
 
 	// esp32: fctry claim data
@@ -193,6 +211,12 @@ export default class FFI {
 	}
 
 	otaplat_console_read(buffer: ArrayBuffer, offset: number, length: number): number {
+		const result = this.#consoleRead(buffer, offset, length);
+		consoleInput.onRead?.(result);
+		return result;
+	}
+
+	#consoleRead(buffer: ArrayBuffer, offset: number, length: number): number {
 		if (!consoleInput.text)
 			return consoleInput.ended ? -1 : 0;
 		const bytes = Buffer.from(consoleInput.text, "utf8").subarray(0, length);
