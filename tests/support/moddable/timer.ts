@@ -4,7 +4,7 @@
  * The callback receives the timer, as in Moddable; a fired one-shot timer is cleared.
  * `liveTimers` holds the timers scheduled and not yet cleared or fired (a test checks that a poll stopped).
  */
-import {sharedState} from "./shared";
+import {sharedState} from "./stand-in-state";
 
 export const liveTimers = sharedState("live-timers", () => new Set<object>());
 
