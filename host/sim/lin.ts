@@ -13,7 +13,7 @@
  *   would and waits until the node, rebooted into 2.0.0, reports `success`.
  * Needs the SDK built for Linux: MODDABLE pointing at it (docs/device.md).
  */
-import {spawn, spawnSync, type ChildProcess} from "node:child_process";
+import {spawn, spawnSync} from "node:child_process";
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {delimiter, join, resolve} from "node:path";
@@ -29,6 +29,7 @@ import {HostDevice} from "../adapters/host-device";
 import {buildAppImage} from "../tools/app-image";
 import {buildFctryImage} from "../tools/nvs-partition";
 import {provisionFctry} from "./fctry";
+import {runResetLoop, type ResetLoop} from "./reset-loop";
 
 /** native/otaplat_lin.c's exit code of a restart (the host simulator uses the same, host/sim/boot.ts). */
 export const LIN_REBOOT_EXIT_CODE = 3;
@@ -100,58 +101,28 @@ function hasCommand(name: string): boolean {
 	return spawnSync("sh", ["-c", `command -v ${name}`], {stdio: "ignore"}).status === 0;
 }
 
-export interface LinNode {
-	readonly boots: number;
-	send(line: string): void;
-	/** The exit code of the last mcsim, once it ended without asking for a reboot. */
-	readonly stopped: Promise<number>;
-	stop(): void;
-}
+/** The lin build's reset loop (reset-loop.ts). */
+export type LinNode = ResetLoop;
 
 /** Runs mcsim on `mc` with the flash in `flashDir`, starting it again on every reboot exit. */
 export function superviseLin(command: readonly string[], flashDir: string, onLine: (line: string) => void): LinNode {
-	let child: ChildProcess | undefined;
-	let boots = 0;
-	let stopping = false;
-	let resolveStopped: (code: number) => void = () => {};
-	const stopped = new Promise<number>(done => resolveStopped = done);
-	const start = () => {
-		boots++;
-		const current = spawn(command[0], command.slice(1), {stdio: ["pipe", "pipe", "pipe"], env: {...process.env, RMX_FLASH_DIR: resolve(flashDir)}, detached: true});
-		child = current;
-		createInterface({input: current.stdout!}).on("line", onLine);
-		createInterface({input: current.stderr!}).on("line", onLine);
-		current.on("exit", (code, signal) => {
-			child = undefined;
-			if (code === LIN_REBOOT_EXIT_CODE && !stopping) {
-				onLine(`-- mcsim exited with ${LIN_REBOOT_EXIT_CODE} (restart): booting again --`);
-				start();
-			}
-			else
-				resolveStopped(code ?? (signal ? 128 : 1));
-		});
-	};
-	start();
-	return {
-		get boots() {
-			return boots;
-		},
-		send(line: string) {
-			child?.stdin?.write(line + "\n");
-		},
-		stopped,
-		stop() {
-			stopping = true;
+	return runResetLoop({
+		spawnBoot: () => spawn(command[0], command.slice(1), {stdio: ["pipe", "pipe", "pipe"], env: {...process.env, RMX_FLASH_DIR: resolve(flashDir)}, detached: true}),
+		rebootExitCode: LIN_REBOOT_EXIT_CODE,
+		onLine,
+		rebootNote: `-- mcsim exited with ${LIN_REBOOT_EXIT_CODE} (restart): booting again --`,
+		kill(child) {
 			// xvfb-run starts Xvfb and mcsim in the child's process group: end the whole group
-			if (child?.pid)
-				try {
-					process.kill(-child.pid, "SIGTERM");
-				}
-				catch {
-					child.kill("SIGTERM");
-				}
+			if (child.pid === undefined)
+				return;
+			try {
+				process.kill(-child.pid, "SIGTERM");
+			}
+			catch {
+				child.kill("SIGTERM");
+			}
 		},
-	};
+	});
 }
 
 /** Builds the lin firmware with mcconfig (-m -p lin -t build), with extra resources and config values. */

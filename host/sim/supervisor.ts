@@ -3,11 +3,12 @@
  * whenever it exits with REBOOT_EXIT_CODE (esp_restart, rollback). The console (stdin) goes to
  * whichever boot is running.
  */
-import {spawn, type ChildProcess} from "node:child_process";
+import {spawn} from "node:child_process";
 import {fileURLToPath} from "node:url";
 import {createInterface} from "node:readline";
 import {OptionError} from "../../ota/options";
 import {REBOOT_EXIT_CODE} from "./boot";
+import {runResetLoop, type ResetLoop} from "./reset-loop";
 import {NODE_USAGE, parseNodeOptions} from "./node-options";
 
 export const BOOT_SCRIPT = fileURLToPath(new URL("./boot-main.ts", import.meta.url));
@@ -17,58 +18,18 @@ export function tsxArgs(script: string): string[] {
 	return ["--import", "tsx", script];
 }
 
-export interface SupervisedNode {
-	/** The running boot, if any. */
-	readonly child: ChildProcess | undefined;
-	readonly boots: number;
-	/** Sends a console line to the running boot. */
-	send(line: string): void;
-	/** Resolves with the exit code of the last boot, once the node stops without asking for a reboot. */
-	readonly stopped: Promise<number>;
-	stop(): void;
-}
+/** The simulated node's reset loop (reset-loop.ts). */
+export type SupervisedNode = ResetLoop;
 
 /** Runs the node with `argv` (node options); output lines go to `onLine`. */
 export function superviseNode(argv: readonly string[], onLine: (line: string) => void = line => process.stdout.write(line + "\n"), interactive = false): SupervisedNode {
 	parseNodeOptions(argv, interactive);	// refuse bad options here, before any boot
-	let child: ChildProcess | undefined;
-	let boots = 0;
-	let stopping = false;
-	let resolveStopped: (code: number) => void = () => {};
-	const stopped = new Promise<number>(resolve => resolveStopped = resolve);
-	const start = () => {
-		boots++;
-		const current = spawn(process.execPath, [...tsxArgs(BOOT_SCRIPT), ...argv], {stdio: ["pipe", "pipe", "pipe"], cwd: fileURLToPath(new URL("../..", import.meta.url))});
-		child = current;
-		createInterface({input: current.stdout!}).on("line", onLine);
-		createInterface({input: current.stderr!}).on("line", onLine);
-		current.on("exit", (code, signal) => {
-			child = undefined;
-			if (code === REBOOT_EXIT_CODE && !stopping) {
-				onLine("-- reset: booting again --");
-				start();
-			}
-			else
-				resolveStopped(code ?? (signal ? 128 : 1));
-		});
-	};
-	start();
-	return {
-		get child() {
-			return child;
-		},
-		get boots() {
-			return boots;
-		},
-		send(line: string) {
-			child?.stdin?.write(line + "\n");
-		},
-		stopped,
-		stop() {
-			stopping = true;
-			child?.kill("SIGTERM");
-		},
-	};
+	return runResetLoop({
+		spawnBoot: () => spawn(process.execPath, [...tsxArgs(BOOT_SCRIPT), ...argv], {stdio: ["pipe", "pipe", "pipe"], cwd: fileURLToPath(new URL("../..", import.meta.url))}),
+		rebootExitCode: REBOOT_EXIT_CODE,
+		onLine,
+		rebootNote: "-- reset: booting again --",
+	});
 }
 
 /** `rainmaker-ota-xs node ...`: runs until the node quits; returns the exit code. */
