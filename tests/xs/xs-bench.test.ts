@@ -25,7 +25,7 @@ describe("benchmarks (quick mode)", function () {
 		assert.equal(row("2. XS compute per MB, SHA-256 in JS (yardstick)").length, 1, "the yardstick's digest matched node:crypto");
 		for (const line of rows) {
 			const result = line.split("|")[2].trim();
-			assert.match(result, /^[\d,.]+( KB| s)?( \(ESP32 slots: [\d.]+ KB\))?$/, line);
+			assert.match(result, /^[\d,.]+( KB| MiB| s)?( \(ESP32 slots: [\d.]+ KB\))?$/, line);
 		}
 	});
 });
