@@ -7,13 +7,28 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "esp_ota_ops.h"
+/*
+ * Headers by their path under ESP-IDF's components/, as the SDK's own modules include them
+ * (modules/files/flash/esp32/flash.c, modules/files/preference/esp32/modPreference.c): the include
+ * list of $(MODDABLE)/tools/mcconfig/make.esp32.mk has components/ itself but not app_update/include
+ * or nvs_flash/include. esp_partition.h and esp_system.h are on that list. scripts/check-idf.sh
+ * compiles this file with that list (docs/device.md, section 8).
+ */
+#include "app_update/include/esp_ota_ops.h"
 #include "esp_partition.h"
 #include "esp_system.h"
-#include "esp_efuse.h"
-#include "nvs.h"
-#include "nvs_flash.h"
+#include "nvs_flash/include/nvs.h"
+#include "nvs_flash/include/nvs_flash.h"
 #include "sdkconfig.h"
+
+/*
+ * From components/efuse/include/esp_efuse.h (ESP-IDF v6.0), declared here: that header includes
+ * esp_efuse_chip.h from components/efuse/<target>/include, which no path of the SDK's include list
+ * reaches, so it cannot be included in a build that uses that list. scripts/check-idf.sh compiles
+ * this file a second time with esp_efuse.h force-included, so a declaration that no longer matches
+ * ESP-IDF's is a "conflicting types" error there.
+ */
+uint32_t esp_efuse_read_secure_version(void);
 
 /* Return values of otaplat_running_state besides esp_ota_img_states_t 0..4. */
 #define OTAPLAT_STATE_UNDEFINED (-1)	/* ESP_OTA_IMG_UNDEFINED: flashed over serial, never set by an OTA */
