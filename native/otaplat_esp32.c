@@ -167,7 +167,15 @@ int32_t otaplat_update_slot_state(void)
 /*
  * The claim data of RainMaker's fctry partition (namespace rmaker_creds), as esp_rmaker_factory
  * reads it: nvs_flash_init_partition + nvs_open_from_partition, blobs (or strings) by key.
+ *
+ * A value written as a string (nvs_partition_gen "string" encoding) is read with nvs_get_str: in
+ * ESP-IDF v6.0 nvs_get_blob of a string-typed key returns ESP_ERR_NVS_NOT_FOUND, not
+ * ESP_ERR_NVS_TYPE_MISMATCH (Page::findItem reports the type mismatch, but Storage::findItem in
+ * components/nvs_flash/src/nvs_storage.cpp turns every page's miss into NOT_FOUND), so both codes
+ * lead to the string read; an absent key is NOT_FOUND from nvs_get_str too. docs/device.md, section 3.
  */
+#define OTAPLAT_TRY_STRING(err) ((ESP_ERR_NVS_NOT_FOUND == (err)) || (ESP_ERR_NVS_TYPE_MISMATCH == (err)))
+
 static int gFctryReady;
 
 static esp_err_t fctryOpen(nvs_handle_t *handle)
@@ -190,7 +198,7 @@ int32_t otaplat_fctry_size(char *key)
 	if (ESP_OK != err)
 		return -(int32_t)err;
 	err = nvs_get_blob(handle, key, NULL, &size);
-	if (ESP_ERR_NVS_TYPE_MISMATCH == err) {
+	if (OTAPLAT_TRY_STRING(err)) {
 		err = nvs_get_str(handle, key, NULL, &size);
 		if ((ESP_OK == err) && size)
 			size -= 1;
@@ -208,7 +216,7 @@ int32_t otaplat_fctry_read(char *key, uint8_t *buffer, uint32_t offset, uint32_t
 	if (ESP_OK != err)
 		return -(int32_t)err;
 	err = nvs_get_blob(handle, key, buffer + offset, &size);
-	if (ESP_ERR_NVS_TYPE_MISMATCH == err) {
+	if (OTAPLAT_TRY_STRING(err)) {
 		char *text = NULL;
 		size_t textSize = 0;
 		err = nvs_get_str(handle, key, NULL, &textSize);

@@ -1,7 +1,8 @@
 /*
  * The claim data of the ESP32's fctry partition (NVS namespace rmaker_creds), read through FFI
  * (native/otaplat_esp32.c: nvs_flash_init_partition + nvs_open_from_partition + nvs_get_blob, as
- * esp_rmaker_factory does). Unclaimed (no partition, namespace or key) reads as undefined.
+ * esp_rmaker_factory does, and nvs_get_str for a value stored as a string: docs/device.md,
+ * section 3). Unclaimed (no partition, namespace or key) reads as undefined.
  */
 import FFI from "mc/ffi";
 import type {ClaimedCredentials} from "../../idf/fctry";
