@@ -12,7 +12,9 @@ import {loadDevice} from "./support/moddable-loader";
 import {chip, resetChip} from "./support/moddable/esp32-chip";
 import {ESP_ERR_NVS_INVALID_LENGTH, ESP_ERR_NVS_NOT_FOUND, ESP_OK, nvsGetBlob, nvsGetStr} from "./support/moddable/nvs";
 
-type FctryModule = {readFctryCredentials: () => ClaimedCredentials | undefined};
+/** The two FFI functions the reader calls (a stand-in of native/otaplat_esp32.c's answers). */
+type FctryNative = {otaplat_fctry_size(key: string): number; otaplat_fctry_read(key: string, buffer: ArrayBuffer, offset: number, length: number): number};
+type FctryModule = {readFctryCredentials: (native?: FctryNative) => ClaimedCredentials | undefined};
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
@@ -80,5 +82,13 @@ describe("ESP32 fctry reader: string-typed values", () => {
 		chip.fctry.set("node_id", "n1");
 		chip.fctry.set("mqtt_host", "h");
 		assert.throws(() => fctry.readFctryCredentials(), /namespace rmaker_creds lacks client_cert, client_key/);
+	});
+
+	it("reads an absent fctry partition (ESP_ERR_NOT_FOUND, ESP_ERR_NVS_PART_NOT_FOUND 0x110f) as unclaimed, and names any other esp_err_t", () => {
+		const failing = (code: number): FctryNative => ({otaplat_fctry_size: () => -code, otaplat_fctry_read: () => -code});
+		assert.equal(fctry.readFctryCredentials(failing(0x105)), undefined);
+		assert.equal(fctry.readFctryCredentials(failing(0x110f)), undefined);
+		assert.throws(() => fctry.readFctryCredentials(failing(0x1108)), /fctry partition: cannot read rmaker_creds\/node_id \(esp_err_t 0x1108\)/);
+		assert.throws(() => fctry.readFctryCredentials(failing(0x1101)), /esp_err_t 0x1101/);
 	});
 });
