@@ -73,8 +73,10 @@ for target in $TARGETS; do
 	mkdir -p "$tdir/config"
 	# The SDK's flags for this target, as its makefile computes them (IDF_VERSION given: the tree may
 	# have no .git; SDKCONFIG_H_DIR: the generated sdkconfig.h below, instead of build/config of idf.py).
+	# DEBUG, INSTRUMENT, COMMODETTOBITMAPFORMAT (rgb565le) and POCOROTATION: what the makefile that
+	# `mcconfig -d -p esp32/<target>` writes for this manifest sets.
 	if ! flags=$(make -s -f "$out/flags.mk" MODDABLE="$MODDABLE" IDF_PATH="$IDF_PATH" IDF_VERSION="$idf_version" \
-		ESP32_SUBCLASS="$target" DEBUG=1 BUILD_DIR="$MODDABLE/build" XS_DIR="$MODDABLE/xs" \
+		ESP32_SUBCLASS="$target" DEBUG=1 INSTRUMENT=1 COMMODETTOBITMAPFORMAT=7 POCOROTATION=0 BUILD_DIR="$MODDABLE/build" XS_DIR="$MODDABLE/xs" \
 		TMP_DIR="$tdir" LIB_DIR="$tdir/lib" SDKCONFIG_H_DIR="$tdir/config" DIRECTORIES="$dirs" \
 		print-flags 2>"$tdir/make.err"); then
 		echo "check-idf: $target: make could not evaluate $MODDABLE/tools/mcconfig/make.esp32.mk:" >&2
