@@ -7,12 +7,14 @@
  */
 import {strict as assert} from "node:assert";
 import {execFileSync, spawnSync} from "node:child_process";
-import {existsSync} from "node:fs";
-import {join} from "node:path";
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
+import {tmpdir} from "node:os";
+import {dirname, join} from "node:path";
 import {fileURLToPath} from "node:url";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const script = join(root, "scripts", "check-idf.sh");
+const generator = join(root, "scripts", "idf-sdkconfig.mjs");
 
 function hasCommand(name: string): boolean {
 	try {
@@ -57,5 +59,80 @@ describe("esp32 C against ESP-IDF (scripts/check-idf.sh)", () => {
 		assert.match(run.stdout, /esp32c3: native\/otaplat_esp32\.c: compile with the SDK's include list and flags: ok/);
 		assert.match(run.stdout, /esp32: native\/otaplat_esp32\.c: syntax check .* ok/);
 		assert.doesNotMatch(run.stdout, /FAILED/);
+	});
+
+	it("writes sdkconfig.h from the merged defaults, then Kconfig defaults: default-if, depends on, select, choices, the target", () => {
+		const idf = mkdtempSync(join(tmpdir(), "idf-kconfig-"));
+		try {
+			const file = (path: string, text: string) => {
+				mkdirSync(dirname(join(idf, path)), {recursive: true});
+				writeFileSync(join(idf, path), text);
+			};
+			mkdirSync(join(idf, "components", "soc", "esp32"), {recursive: true});
+			file("components/soc/esp32c3/include/soc/Kconfig.soc_caps.in", "config SOC_CAP_A\n    bool\n    default y\n");
+			file("components/soc/esp32/include/soc/Kconfig.soc_caps.in", "config SOC_CAP_B\n    bool\n    default y\n");
+			file("Kconfig", [
+				"config IDF_TARGET", "    string", "    default \"$IDF_TARGET\"",
+				"config IDF_TARGET_ARCH_RISCV", "    bool", "    default \"n\"",
+				"config IDF_TARGET_ESP32C3", "    bool", "    default \"y\" if IDF_TARGET=\"esp32c3\"", "    select IDF_TARGET_ARCH_RISCV",
+				"config IDF_TARGET_ESP32", "    bool", "    default \"y\" if IDF_TARGET=\"esp32\"",
+				"config OFFSET", "    hex", "    default 0x1000 if IDF_TARGET_ESP32", "    default 0x0",
+				"config FEATURE", "    bool \"feature\"", "    help", "        default y", "",
+				"config NEEDS_FEATURE", "    bool", "    default y", "    depends on FEATURE",
+				"choice MODE", "    prompt \"mode\"", "    default MODE_B",
+				"    config MODE_A", "        bool \"a\"",
+				"    config MODE_B", "        bool \"b\"",
+				"endchoice",
+				"choice GUARDED", "    prompt \"guarded\"", "    default GUARDED_ON", "    depends on FEATURE",
+				"    config GUARDED_ON", "        bool \"on\"",
+				"endchoice",
+				"config LEVEL", "    int", "    default 3 if MODE_A", "    default 5", "",
+			].join("\n"));
+			const defaults = join(idf, "project.defaults");
+			writeFileSync(defaults, "CONFIG_MODE_A=y\nCONFIG_OFFSET=0x2000\nCONFIG_FEATURE=n\n");
+			const scan = join(idf, "scan.c");
+			const names = ["IDF_TARGET", "IDF_TARGET_ARCH_RISCV", "IDF_TARGET_ESP32C3", "OFFSET", "FEATURE", "NEEDS_FEATURE", "MODE_A", "MODE_B", "GUARDED_ON", "LEVEL", "SOC_CAP_A", "SOC_CAP_B", "NOT_IN_KCONFIG"];
+			writeFileSync(scan, names.map(name => `#if CONFIG_${name}\n#endif\n`).join(""));
+			const run = (target: string, ...more: string[]) => {
+				const out = join(idf, `${target}.h`);
+				const result = spawnSync(process.execPath, [generator, "--idf", idf, "--target", target, "--out", out, "--scan", scan, ...more], {encoding: "utf8"});
+				assert.equal(result.status, 0, result.stderr);
+				return {defines: readFileSync(out, "utf8").split("\n").filter(line => line.startsWith("#define")), stderr: result.stderr};
+			};
+			const c3 = run("esp32c3", "--defaults", defaults);
+			assert.deepEqual(c3.defines, [
+				"#define CONFIG_IDF_TARGET \"esp32c3\"",
+				"#define CONFIG_IDF_TARGET_ARCH_RISCV 1",
+				"#define CONFIG_IDF_TARGET_ESP32C3 1",
+				"#define CONFIG_LEVEL 3",
+				"#define CONFIG_MODE_A 1",
+				"#define CONFIG_OFFSET 0x2000",
+				"#define CONFIG_SOC_CAP_A 1",
+			]);
+			assert.match(c3.stderr, /no Kconfig entry for esp32c3 \(left undefined\): CONFIG_NOT_IN_KCONFIG CONFIG_SOC_CAP_B/);
+			// FEATURE has no default (the "default y" is help text): off, and so is all that depends on it.
+			assert.deepEqual(run("esp32").defines, [
+				"#define CONFIG_IDF_TARGET \"esp32\"",
+				"#define CONFIG_LEVEL 5",
+				"#define CONFIG_MODE_B 1",
+				"#define CONFIG_OFFSET 0x1000",
+				"#define CONFIG_SOC_CAP_B 1",
+			]);
+			const featureOn = join(idf, "feature.defaults");
+			writeFileSync(featureOn, "# a comment\nCONFIG_FEATURE=y\n");
+			assert.deepEqual(run("esp32", "--defaults", featureOn).defines, [
+				"#define CONFIG_FEATURE 1",
+				"#define CONFIG_GUARDED_ON 1",
+				"#define CONFIG_IDF_TARGET \"esp32\"",
+				"#define CONFIG_LEVEL 5",
+				"#define CONFIG_MODE_B 1",
+				"#define CONFIG_NEEDS_FEATURE 1",
+				"#define CONFIG_OFFSET 0x1000",
+				"#define CONFIG_SOC_CAP_B 1",
+			]);
+		}
+		finally {
+			rmSync(idf, {recursive: true, force: true});
+		}
 	});
 });
