@@ -7,13 +7,28 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "esp_ota_ops.h"
+/*
+ * Headers by their path under ESP-IDF's components/, as the SDK's own modules include them
+ * (modules/files/flash/esp32/flash.c, modules/files/preference/esp32/modPreference.c): the include
+ * list of $(MODDABLE)/tools/mcconfig/make.esp32.mk has components/ itself but not app_update/include
+ * or nvs_flash/include. esp_partition.h and esp_system.h are on that list. scripts/check-idf.sh
+ * compiles this file with that list (docs/device.md, section 8).
+ */
+#include "app_update/include/esp_ota_ops.h"
 #include "esp_partition.h"
 #include "esp_system.h"
-#include "esp_efuse.h"
-#include "nvs.h"
-#include "nvs_flash.h"
+#include "nvs_flash/include/nvs.h"
+#include "nvs_flash/include/nvs_flash.h"
 #include "sdkconfig.h"
+
+/*
+ * From components/efuse/include/esp_efuse.h (ESP-IDF v6.0), declared here: that header includes
+ * esp_efuse_chip.h from components/efuse/<target>/include, which no path of the SDK's include list
+ * reaches, so it cannot be included in a build that uses that list. scripts/check-idf.sh compiles
+ * this file a second time with esp_efuse.h force-included, so a declaration that no longer matches
+ * ESP-IDF's is a "conflicting types" error there.
+ */
+uint32_t esp_efuse_read_secure_version(void);
 
 /* Return values of otaplat_running_state besides esp_ota_img_states_t 0..4. */
 #define OTAPLAT_STATE_UNDEFINED (-1)	/* ESP_OTA_IMG_UNDEFINED: flashed over serial, never set by an OTA */
@@ -152,7 +167,15 @@ int32_t otaplat_update_slot_state(void)
 /*
  * The claim data of RainMaker's fctry partition (namespace rmaker_creds), as esp_rmaker_factory
  * reads it: nvs_flash_init_partition + nvs_open_from_partition, blobs (or strings) by key.
+ *
+ * A value written as a string (nvs_partition_gen "string" encoding) is read with nvs_get_str: in
+ * ESP-IDF v6.0 nvs_get_blob of a string-typed key returns ESP_ERR_NVS_NOT_FOUND, not
+ * ESP_ERR_NVS_TYPE_MISMATCH (Page::findItem reports the type mismatch, but Storage::findItem in
+ * components/nvs_flash/src/nvs_storage.cpp turns every page's miss into NOT_FOUND), so both codes
+ * lead to the string read; an absent key is NOT_FOUND from nvs_get_str too. docs/device.md, section 3.
  */
+#define OTAPLAT_TRY_STRING(err) ((ESP_ERR_NVS_NOT_FOUND == (err)) || (ESP_ERR_NVS_TYPE_MISMATCH == (err)))
+
 static int gFctryReady;
 
 static esp_err_t fctryOpen(nvs_handle_t *handle)
@@ -175,7 +198,7 @@ int32_t otaplat_fctry_size(char *key)
 	if (ESP_OK != err)
 		return -(int32_t)err;
 	err = nvs_get_blob(handle, key, NULL, &size);
-	if (ESP_ERR_NVS_TYPE_MISMATCH == err) {
+	if (OTAPLAT_TRY_STRING(err)) {
 		err = nvs_get_str(handle, key, NULL, &size);
 		if ((ESP_OK == err) && size)
 			size -= 1;
@@ -193,7 +216,7 @@ int32_t otaplat_fctry_read(char *key, uint8_t *buffer, uint32_t offset, uint32_t
 	if (ESP_OK != err)
 		return -(int32_t)err;
 	err = nvs_get_blob(handle, key, buffer + offset, &size);
-	if (ESP_ERR_NVS_TYPE_MISMATCH == err) {
+	if (OTAPLAT_TRY_STRING(err)) {
 		char *text = NULL;
 		size_t textSize = 0;
 		err = nvs_get_str(handle, key, NULL, &textSize);

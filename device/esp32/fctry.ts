@@ -1,14 +1,17 @@
 /*
  * The claim data of the ESP32's fctry partition (NVS namespace rmaker_creds), read through FFI
  * (native/otaplat_esp32.c: nvs_flash_init_partition + nvs_open_from_partition + nvs_get_blob, as
- * esp_rmaker_factory does). Unclaimed (no partition, namespace or key) reads as undefined.
+ * esp_rmaker_factory does, and nvs_get_str for a value stored as a string: docs/device.md,
+ * section 3). Unclaimed (no partition, namespace or key) reads as undefined.
  */
 import FFI from "mc/ffi";
 import type {ClaimedCredentials} from "../../idf/fctry";
 
+/* esp_err_t values of ESP-IDF v6.0 (esp_err.h, nvs.h: ESP_ERR_NVS_BASE 0x1100 + 0x02, + 0x0f). No fctry
+ * partition: nvs_flash_init_partition answers ESP_ERR_NOT_FOUND (nvs_partition_lookup.cpp). */
 const ESP_ERR_NOT_FOUND = 0x105;
 const ESP_ERR_NVS_NOT_FOUND = 0x1102;
-const ESP_ERR_NVS_PART_NOT_FOUND = 0x1108;
+const ESP_ERR_NVS_PART_NOT_FOUND = 0x110f;
 /** Largest value read (a certificate chain is below 4 KB; NVS blobs of v2 may be larger, credentials are not). */
 const MAX_VALUE_BYTES = 8192;
 

@@ -34,8 +34,12 @@ export interface Chip {
 	events: string[];
 	/** esp_ota_begin / esp_ota_resume calls ("begin", "resume <offset>"). */
 	otaCalls: string[];
-	/** The fctry partition's rmaker_creds values (nvs_get_blob). */
-	fctry: Map<string, Uint8Array>;
+	/**
+	 * The fctry partition's rmaker_creds entries: a Uint8Array is a blob-typed entry (nvs_set_blob,
+	 * nvs_partition_gen "binary"/"hex2bin"/"base64"), a string a string-typed one (nvs_set_str,
+	 * nvs_partition_gen "string"). Read with ESP-IDF's semantics by tests/support/moddable/nvs.ts.
+	 */
+	fctry: Map<string, Uint8Array | string>;
 }
 
 /** A chip with a valid running image and an empty, closed update slot of `slotBytes`. */

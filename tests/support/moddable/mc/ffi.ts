@@ -16,6 +16,7 @@ import {ImageVerifier} from "../../../../idf/image-verifier";
 import {createDigest} from "../../../../host/adapters/digest";
 import {FileFlash} from "../../../../host/adapters/flash";
 import {chip} from "../esp32-chip";
+import {ESP_ERR_NVS_INVALID_LENGTH, ESP_ERR_NVS_NOT_FOUND, ESP_ERR_NVS_TYPE_MISMATCH, nvsGetBlob, nvsGetStr} from "../nvs";
 import {sharedState} from "../stand-in-state";
 
 const ESP_OK = 0;
@@ -24,7 +25,11 @@ const ESP_ERR_INVALID_SIZE = 0x104;
 const ESP_ERR_OTA_VALIDATE_FAILED = 0x1503;
 const ESP_ERR_OTA_ROLLBACK_FAILED = 0x1505;
 const ESP_ERR_OTA_ROLLBACK_INVALID_STATE = 0x1506;
-const ESP_ERR_NVS_NOT_FOUND = 0x1102;
+
+/** OTAPLAT_TRY_STRING of native/otaplat_esp32.c. */
+function tryString(err: number): boolean {
+	return err === ESP_ERR_NVS_NOT_FOUND || err === ESP_ERR_NVS_TYPE_MISMATCH;
+}
 
 /** The lin flash file of the current RMX_FLASH_DIR (one per directory, shared by all FFI instances). */
 const linFlashes = sharedState("lin-flashes", () => new Map<string, FileFlash>());
@@ -133,19 +138,37 @@ export default class FFI {
 		return chip.updateSlotState;
 	}
 
-	// esp32: fctry claim data
+	// esp32: fctry claim data, as native/otaplat_esp32.c reads it: nvs_get_blob, and nvs_get_str
+	// when that says ESP_ERR_NVS_NOT_FOUND or ESP_ERR_NVS_TYPE_MISMATCH (a string-typed entry).
 	otaplat_fctry_size(key: string): number {
-		const value = chip.fctry.get(key);
-		return value === undefined ? -ESP_ERR_NVS_NOT_FOUND : value.length;
+		const size = {value: 0};
+		let err = nvsGetBlob(chip.fctry, key, undefined, size);
+		if (tryString(err)) {
+			err = nvsGetStr(chip.fctry, key, undefined, size);
+			if (err === ESP_OK && size.value)
+				size.value -= 1;
+		}
+		return err === ESP_OK ? size.value : -err;
 	}
 
 	otaplat_fctry_read(key: string, buffer: ArrayBuffer, offset: number, length: number): number {
-		const value = chip.fctry.get(key);
-		if (value === undefined)
-			return -ESP_ERR_NVS_NOT_FOUND;
-		const count = Math.min(length, value.length);
-		new Uint8Array(buffer, offset, count).set(value.subarray(0, count));
-		return count;
+		const size = {value: length};
+		let err = nvsGetBlob(chip.fctry, key, bytesOf(buffer, offset, length), size);
+		if (tryString(err)) {
+			const textSize = {value: 0};
+			err = nvsGetStr(chip.fctry, key, undefined, textSize);
+			if (err === ESP_OK && textSize.value <= length + 1) {
+				const text = new Uint8Array(textSize.value);
+				err = nvsGetStr(chip.fctry, key, text, textSize);
+				if (err === ESP_OK) {
+					size.value = textSize.value ? textSize.value - 1 : 0;
+					bytesOf(buffer, offset, size.value).set(text.subarray(0, size.value));
+				}
+			}
+			else if (err === ESP_OK)
+				err = ESP_ERR_NVS_INVALID_LENGTH;
+		}
+		return err === ESP_OK ? size.value : -err;
 	}
 
 	// lin
