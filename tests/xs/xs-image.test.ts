@@ -18,7 +18,7 @@ function probe(path: string): Uint8Array {
 function onNode(candidate: Uint8Array, running: Uint8Array, minSecureVersion: number): unknown {
 	try {
 		const info = parseImageHeader(candidate);
-		return JSON.parse(JSON.stringify({candidate: info, verdict: checkUpgrade(info, parseImageHeader(running), minSecureVersion) ?? null}));
+		return JSON.parse(JSON.stringify({candidate: info, verdict: checkUpgrade(info, parseImageHeader(running), minSecureVersion, {chipRevision: 0}) ?? null}));
 	}
 	catch (error) {
 		if (error instanceof ImageError)
