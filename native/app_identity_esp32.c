@@ -26,7 +26,7 @@ typedef struct {
 _Static_assert(sizeof(rmx_app_identity_t) == 40, "ota/image.ts IDENTITY_LENGTH");
 _Static_assert(sizeof(MODDEF_FIRMWARE_NAME) <= 32, "the firmware name must fit the 32-byte field with its NUL");
 
-const __attribute__((section(".rodata_custom_desc"))) rmx_app_identity_t rmx_app_identity = {
+const __attribute__((section(".rodata_custom_desc"), aligned(4))) rmx_app_identity_t rmx_app_identity = {
 	.magic = RMX_IDENTITY_MAGIC,
 	.name = MODDEF_FIRMWARE_NAME,
 	.reserved = 0,

@@ -166,7 +166,7 @@ export interface NodeFacts {
 /**
  * The node's verdict on a candidate image against the running one (docs/protocol.md §5.12):
  * undefined when it may be installed, else the `rejected` text. The order is the reference's:
- * project (with this project's firmware identity, §7.5), version, secure version
+ * project (with this project's firmware identity, docs/protocol.md §7.5), version, secure version
  * (validate_image_header on the app descriptor), then chip id and chip revision
  * (esp_https_ota_perform's checks of the image header, after the descriptor was validated); the
  * approved version comes right after the reference's version check. So a foreign project built

@@ -58,7 +58,7 @@ describe("firmware identity: package.json is the one source", () => {
 		const source = read("native/app_identity_esp32.c");
 		assert.equal(IDENTITY_OFFSET, 24 + 8 + 256);
 		assert.match(source, new RegExp(`#define RMX_IDENTITY_MAGIC 0x${IDENTITY_MAGIC.toString(16).toUpperCase()}u`));
-		assert.match(source, /__attribute__\(\(section\("\.rodata_custom_desc"\)\)\) rmx_app_identity_t rmx_app_identity/);
+		assert.match(source, /__attribute__\(\(section\("\.rodata_custom_desc"\), aligned\(4\)\)\) rmx_app_identity_t rmx_app_identity/);
 		assert.match(source, new RegExp(`uint32_t magic;\\s+char name\\[${IDENTITY_NAME_LENGTH}\\];[^\\n]*\\s+uint32_t reserved;`));
 		assert.match(source, new RegExp(`sizeof\\(rmx_app_identity_t\\) == ${IDENTITY_LENGTH}`));
 		assert.match(source, /\.name = MODDEF_FIRMWARE_NAME,/);

@@ -1,6 +1,6 @@
 /*
  * ota/image.ts checkUpgrade: the node's header verdict (docs/protocol.md §5.12) with the reference's texts,
- * on the fixtures against app-1.0.0 as the running image; the firmware identity (§7.5), the approved
+ * on the fixtures against app-1.0.0 as the running image; the firmware identity (docs/protocol.md §7.5), the approved
  * version and the chip revision range on images of the project's image tool.
  */
 import assert from "node:assert/strict";

@@ -4,7 +4,7 @@
  * another app, for another chip or chip revision, or not the version the user approved ends
  * `rejected` at the header (docs/protocol.md §5.12) with a text naming what is wrong, after one
  * download and with nothing written to the update slot; two builds of different versions (both
- * with the firmware identity, §7.5) update each other.
+ * with the firmware identity, docs/protocol.md §7.5) update each other.
  */
 import assert from "node:assert/strict";
 import {join} from "node:path";
