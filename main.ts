@@ -81,6 +81,7 @@ function main(): void {
 		boot = {
 			runningState: () => inner.runningState(),
 			runningHeader: () => inner.runningHeader(),
+			chipRevision: () => inner.chipRevision(),
 			minSecureVersion: () => inner.minSecureVersion(),
 			markValid: () => inner.markValid(),
 			rollback: () => inner.rollback(),

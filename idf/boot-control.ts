@@ -41,6 +41,10 @@ export class FlashBootControl implements BootControl {
 		return readSlotHeader(this.#device.slot(this.#booted.slot));
 	}
 
+	chipRevision(): number {
+		return this.#device.efuse.chipRevision;
+	}
+
 	minSecureVersion(): number {
 		return this.#device.efuse.secureVersion;
 	}

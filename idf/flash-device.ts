@@ -10,6 +10,8 @@ import {Otadata} from "./otadata";
 export interface Efuse {
 	/** esp_chip_id_t of the chip (CONFIG_IDF_FIRMWARE_CHIP_ID). */
 	chipId: number;
+	/** The chip's revision, major × 100 + minor (efuse_hal_chip_revision; "v3.1" is 301). */
+	chipRevision: number;
 	secureVersion: number;
 }
 

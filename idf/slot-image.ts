@@ -18,7 +18,7 @@ export function verifySlotImage(slot: FlashPartition, createDigest: DigestFactor
 	return verifier.end();
 }
 
-/** The first 289 bytes of a slot (header, first segment header, app descriptor and one more). */
+/** The first HEADER_PROBE_LENGTH = 328 bytes of a slot (header, first segment header, app descriptor, firmware identity). */
 export function readSlotHeader(slot: FlashPartition): Uint8Array {
 	return slot.read(0, Math.min(HEADER_PROBE_LENGTH, slot.size));
 }

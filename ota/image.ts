@@ -11,10 +11,22 @@ import {StatusText} from "./status";
 export const IMAGE_HEADER_LENGTH = 24;
 /** File offset of esp_app_desc_t: image header + first segment header. */
 export const APP_DESC_OFFSET = 32;
-/** What the reference reads before deciding: header + segment header + esp_app_desc_t + 1. */
-export const HEADER_PROBE_LENGTH = 289;
 /** What parseImageHeader needs: everything up to the end of esp_app_desc_t. */
 export const APP_DESC_END = 288;
+/**
+ * The firmware identity (docs/protocol.md §7.5): ESP-IDF's custom app description, the
+ * `.rodata_custom_desc` section that the app linker script places right after esp_app_desc_t, so
+ * at file offset 24 + 8 + 256 = 288. This project's build puts a magic and the firmware's name there
+ * (native/app_identity_esp32.c); other ESP-IDF and Moddable apps have unrelated read-only data there.
+ */
+export const IDENTITY_OFFSET = APP_DESC_END;
+export const IDENTITY_MAGIC = 0x49584d52;	// "RMXI" in flash byte order
+export const IDENTITY_NAME_LENGTH = 32;
+/** magic (4) + name (32, NUL-padded) + reserved (4, zero). */
+export const IDENTITY_LENGTH = 40;
+export const IDENTITY_END = IDENTITY_OFFSET + IDENTITY_LENGTH;
+/** What the node reads before deciding (the reference reads 289 for esp_app_desc_t alone): header, descriptor and identity. */
+export const HEADER_PROBE_LENGTH = IDENTITY_END;
 
 export const IMAGE_MAGIC = 0xe9;
 export const APP_DESC_MAGIC = 0xabcd5432;
@@ -63,6 +75,11 @@ export interface AppImageInfo {
 	idfVer: string;
 	/** Lower-case hex of the 32-byte field. */
 	appElfSha256: string;
+	/**
+	 * The firmware identity's name at offset 288 (docs/protocol.md §7.5); undefined when the image has
+	 * none there, or when fewer than IDENTITY_END bytes were given.
+	 */
+	identity: string | undefined;
 }
 
 export type ImageErrorCode = "truncated" | "magic" | "segments" | "app-desc-magic";
@@ -77,8 +94,9 @@ export class ImageError extends Error {
 }
 
 /**
- * Reads the image header and the app descriptor from the first bytes of an image (at least
- * APP_DESC_END = 288; more are ignored). Throws ImageError when they are not an application image.
+ * Reads the image header, the app descriptor and, from IDENTITY_END = 328 bytes on, the firmware
+ * identity from the first bytes of an image (at least APP_DESC_END = 288; more are ignored).
+ * Throws ImageError when they are not an application image.
  */
 export function parseImageHeader(bytes: Uint8Array): AppImageInfo {
 	if (bytes.length > 0 && bytes[0] !== IMAGE_MAGIC)
@@ -108,7 +126,24 @@ export function parseImageHeader(bytes: Uint8Array): AppImageInfo {
 		date: fieldString(bytes, d + 96, 16),
 		idfVer: fieldString(bytes, d + 112, 32),
 		appElfSha256: toHex(bytes.subarray(d + 144, d + 176)),
+		identity: parseIdentity(bytes),
 	};
+}
+
+/** The name in the identity block at offset 288, or undefined when there is none (docs/protocol.md §7.5). */
+export function parseIdentity(bytes: Uint8Array): string | undefined {
+	if (bytes.length < IDENTITY_END)
+		return undefined;
+	const view = new DataView(bytes.buffer, bytes.byteOffset + IDENTITY_OFFSET, IDENTITY_LENGTH);
+	if (view.getUint32(0, true) !== IDENTITY_MAGIC)
+		return undefined;
+	const name = fieldString(bytes, IDENTITY_OFFSET + 4, IDENTITY_NAME_LENGTH);
+	return name === "" ? undefined : name;
+}
+
+/** Chip revision major × 100 + minor as ESP-IDF writes it ("v3.1"). */
+export function chipRevisionText(revisionFull: number): string {
+	return "v" + Math.floor(revisionFull / 100) + "." + (revisionFull % 100);
 }
 
 export interface UpgradeChecks {
@@ -120,24 +155,50 @@ export interface UpgradeChecks {
 	skipSecureVersionCheck?: boolean;
 }
 
+/** What the node knows besides the running image when it judges a candidate. */
+export interface NodeFacts {
+	/** The chip's revision, major × 100 + minor (efuse_hal_chip_revision; eFuse `chipRevision` on a simulated device). */
+	chipRevision: number;
+	/** The `fw_version` of the job the user approved, when the job names one: the image must be exactly that. */
+	approvedVersion?: string;
+}
+
 /**
  * The node's verdict on a candidate image against the running one (docs/protocol.md §5.12):
- * undefined when it may be installed, else the reference's `rejected` text, in the reference's
- * order: project, version, secure version (validate_image_header on the app descriptor), then the
- * chip (esp_https_ota_perform's chip id check, after the descriptor was validated). So a foreign
- * project built for another chip gets "Project Name mismatch", as from the reference. The strings
- * hold the bytes up to the first NUL, so comparing them equals the 32-byte memcmp for the
- * NUL-padded fields ESP-IDF writes.
+ * undefined when it may be installed, else the `rejected` text. The order is the reference's:
+ * project (with this project's firmware identity, docs/protocol.md §7.5), version, secure version
+ * (validate_image_header on the app descriptor), then chip id and chip revision
+ * (esp_https_ota_perform's checks of the image header, after the descriptor was validated); the
+ * approved version comes right after the reference's version check. So a foreign project built
+ * for another chip gets "Project Name mismatch", as from the reference. The strings hold the bytes
+ * up to the first NUL, so comparing them equals the 32-byte memcmp for the NUL-padded fields
+ * ESP-IDF writes.
  */
-export function checkUpgrade(candidate: AppImageInfo, running: AppImageInfo, minSecureVersion: number, checks: UpgradeChecks = {}): string | undefined {
-	if (!checks.skipProjectCheck && candidate.projectName !== running.projectName)
-		return StatusText.projectMismatch;
+export function checkUpgrade(candidate: AppImageInfo, running: AppImageInfo, minSecureVersion: number, node: NodeFacts, checks: UpgradeChecks = {}): string | undefined {
+	if (!checks.skipProjectCheck) {
+		if (candidate.projectName !== running.projectName)
+			return StatusText.projectMismatch;
+		const own = running.identity;
+		if (own !== undefined && candidate.identity !== own) {
+			return candidate.identity === undefined
+				? `${StatusText.projectMismatch}: ${candidate.projectName} ${candidate.version} is another app (no ${own} identity at offset 288)`
+				: `${StatusText.projectMismatch}: the image is firmware ${candidate.identity}, this node runs ${own}`;
+		}
+	}
 	if (!checks.skipVersionCheck && candidate.version === running.version)
 		return StatusText.sameVersion;
+	if (node.approvedVersion !== undefined && candidate.version !== node.approvedVersion)
+		return `Version mismatch: the image is ${candidate.version}, the approved job is ${node.approvedVersion}`;
 	if (!checks.skipSecureVersionCheck && candidate.secureVersion < minSecureVersion)
 		return StatusText.lowerSecureVersion;
 	if (candidate.chipId !== running.chipId)
-		return StatusText.chipMismatch;
+		return `${StatusText.chipMismatch} (the image is for ${chipName(candidate.chipId)}, this chip is ${chipName(running.chipId)})`;
+	const revision = node.chipRevision;
+	if (revision < candidate.minChipRevFull)
+		return `${StatusText.chipMismatch} (the image needs ${chipRevisionText(candidate.minChipRevFull)} or later, this chip is ${chipRevisionText(revision)})`;
+	const max = candidate.maxChipRevFull;
+	if (max !== 0 && max !== 0xffff && revision > max)
+		return `${StatusText.chipMismatch} (the image supports up to ${chipRevisionText(max)}, this chip is ${chipRevisionText(revision)})`;
 	return undefined;
 }
 

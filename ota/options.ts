@@ -70,7 +70,7 @@ export const OTA_OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
 	option({name: "allowHttp", type: "boolean", default: false, hostDefault: true, flag: "allow-http", manifestKey: "allowHttp",
 		help: "accept http:// firmware URLs (ESP-IDF refuses them unless CONFIG_ESP_HTTPS_OTA_ALLOW_HTTP)"}),
 	option({name: "skipProjectCheck", type: "boolean", default: false, flag: "skip-project-check", manifestKey: "skipProjectCheck",
-		help: "skip the project-name check (CONFIG_ESP_RMAKER_SKIP_PROJECT_NAME_CHECK)"}),
+		help: "skip the project-name and firmware-identity checks (CONFIG_ESP_RMAKER_SKIP_PROJECT_NAME_CHECK)"}),
 	option({name: "skipVersionCheck", type: "boolean", default: false, flag: "skip-version-check", manifestKey: "skipVersionCheck",
 		help: "skip the same-version check (CONFIG_ESP_RMAKER_SKIP_VERSION_CHECK)"}),
 	option({name: "skipSecureVersionCheck", type: "boolean", default: false, flag: "skip-secure-version-check", manifestKey: "skipSecureVersionCheck",

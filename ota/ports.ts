@@ -66,8 +66,13 @@ export type ImageState = "new" | "pending-verify" | "valid" | "invalid" | "abort
 export interface BootControl {
 	/** esp_ota_get_state_partition of the running partition. */
 	runningState(): ImageState;
-	/** The running image's first bytes (image header + segment header + app descriptor: 288 bytes or more). */
+	/** The running image's first bytes (image header, segment header, app descriptor and firmware identity: HEADER_PROBE_LENGTH = 328 bytes or more). */
 	runningHeader(): Uint8Array;
+	/**
+	 * The chip's revision, major × 100 + minor (ESP-IDF's efuse_hal_chip_revision, which
+	 * esp_https_ota compares with the image header's min/max chip revision; docs/protocol.md §5.12).
+	 */
+	chipRevision(): number;
 	/** Minimum secure version accepted by the chip (popcount of the eFuse field; 0 when never burned). */
 	minSecureVersion(): number;
 	/** esp_ota_mark_app_valid_cancel_rollback. */

@@ -2,8 +2,8 @@
  * The update engine: runs one approved job to the end as the reference's default OTA callback does
  * (docs/protocol.md §5.8, §5.9, §5.11). Up to `maxAttempts` HTTP(S) attempts; each streams the
  * image into the inactive slot in the chunks the HTTP client delivers, after checking the first
- * 288 bytes (app descriptor: project, version, secure version, then chip, docs/protocol.md §5.12) before a single
- * byte is written. A refused image ends the job at once (`rejected`, no retry); other failures are
+ * 328 bytes (app descriptor and firmware identity: project, version, the approved version, secure
+ * version, then chip id and revision, docs/protocol.md §5.12) before a single byte is written. A refused image ends the job at once (`rejected`, no retry); other failures are
  * reported `failed` "OTA Attempt n/N failed: ..." and retried, resuming from the last
  * sector-aligned checkpoint when the job and its file_md5 are the same and the server honours
  * Range. Every attempt has a deadline (stall timeout + size / minDownloadRate). Nothing here
@@ -12,7 +12,7 @@
  */
 import type {Log, TimerHandle, Timers} from "../rainmaker/ports";
 import {Download, type DownloadSink} from "./download";
-import {type AppImageInfo, APP_DESC_END, checkUpgrade, parseImageHeader, toHex} from "./image";
+import {type AppImageInfo, checkUpgrade, HEADER_PROBE_LENGTH, parseImageHeader, toHex} from "./image";
 import type {OtaJournal} from "./journal";
 import {errorText, failed, type Failure, failureOf, ImageInvalidError, rejected} from "./outcome";
 import type {OtaOptions} from "./options";
@@ -178,9 +178,9 @@ export class UpdateEngine implements Installer {
 }
 
 /**
- * Receives the image bytes of one attempt: holds back the first 288 bytes until the header checks
+ * Receives the image bytes of one attempt: holds back the first 328 bytes until the header checks
  * pass, then writes every chunk straight through, never past file_size. The only buffers are that
- * header (288 bytes) and, when a resumed image's MD5 is checked, one 4 KB read-back piece.
+ * header (328 bytes) and, when a resumed image's MD5 is checked, one 4 KB read-back piece.
  */
 class ImageSink implements DownloadSink {
 	#context: UpdateEngineContext;
@@ -229,7 +229,7 @@ class ImageSink implements DownloadSink {
 
 	#restart(offset: number): void {
 		this.#offset = offset;
-		this.#header = offset === 0 ? new Uint8Array(APP_DESC_END) : undefined;
+		this.#header = offset === 0 ? new Uint8Array(HEADER_PROBE_LENGTH) : undefined;
 		this.#headerLength = 0;
 		this.#md5 = this.#job.fileMd5 !== undefined ? this.#context.createDigest("MD5") : undefined;
 		if (offset > 0) {
@@ -318,8 +318,8 @@ class ImageSink implements DownloadSink {
 		catch (error) {
 			return rejected(`Invalid firmware image: ${errorText(error)}`);
 		}
-		const verdict = checkUpgrade(candidate, running, boot.minSecureVersion(), options);
-		log.info(`New image: ${candidate.projectName} ${candidate.version} (secure version ${candidate.secureVersion}, chip ${candidate.chipId})${verdict ? ": " + verdict : ""}`);
+		const verdict = checkUpgrade(candidate, running, boot.minSecureVersion(), {chipRevision: boot.chipRevision(), approvedVersion: this.#job.fwVersion || undefined}, options);
+		log.info(`New image: ${candidate.projectName} ${candidate.version}${candidate.identity !== undefined ? ` (firmware ${candidate.identity})` : ""}, secure version ${candidate.secureVersion}, chip ${candidate.chipId}${verdict ? ": " + verdict : ""}`);
 		return verdict ? rejected(verdict) : undefined;
 	}
 

@@ -30,7 +30,7 @@ describe("manifest.json", () => {
 		const cType = (type: string) => type.replace("*", " ?\\*").replace(/^const /, "const ");
 		for (const platform of ["esp32", "lin"]) {
 			const ffi = manifest.platforms[platform].ffi!;
-			const source = readFileSync(new URL(ffi.sources[0], root), "utf8");
+			const source = ffi.sources.map(file => readFileSync(new URL(file, root), "utf8")).join("\n");
 			assert.ok(Object.keys(ffi.functions).length > 0, platform);
 			for (const [name, signature] of Object.entries(ffi.functions)) {
 				const tsReturn = signature.returns === "void" ? "void" : signature.returns.includes("char*") ? "string" : "number";

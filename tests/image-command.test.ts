@@ -9,6 +9,7 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {fileURLToPath} from "node:url";
 import {imageCommand} from "../host/cli/image-command";
+import {FIRMWARE_NAME} from "../host/tools/firmware-identity";
 import {fixture, fixtureCopy, fixtureImage, fixtures, withByte, type FixtureFacts} from "./support/image-fixtures";
 
 interface Run {
@@ -34,7 +35,7 @@ function expectedRefusal(facts: FixtureFacts): string | undefined {
 	if (facts.version === running.version)
 		return "Same version received";
 	if (facts.chip_id !== running.chip_id)
-		return "Chip revision mismatch";
+		return `Chip revision mismatch (the image is for ${facts.chip}, this chip is ${running.chip})`;
 	return undefined;
 }
 
@@ -150,6 +151,37 @@ describe("image command", () => {
 		const result = run([fixtureImage("synthetic/app-2.0.0.bin"), "--running", write("running-magic.bin", withByte(fixtureCopy(runningPath), 0x20, 0))]);
 		assert.equal(result.code, 2);
 		assert.match(result.err, /running image/);
+	});
+
+	it("shows the firmware identity and judges it, the approved version (--fw-version) and the chip revision (--chip-revision)", () => {
+		const v1 = join(dir, "identity", "v1.bin");
+		const v2 = join(dir, "identity", "v2.bin");
+		const otherApp = join(dir, "identity", "other-app.bin");
+		const newChip = join(dir, "identity", "new-chip.bin");
+		for (const [file, args] of [[v1, ["--version", "1.0.0"]], [v2, ["--version", "2.0.0"]], [otherApp, ["--version", "8.0.0", "--identity", "none"]], [newChip, ["--version", "3.0.0"]]] as const) {
+			const made = run(["make", file, ...args]);
+			assert.equal(made.code, 0, made.err);
+			assert.match(made.out, file === otherApp ? /no identity/ : new RegExp(`identity ${FIRMWARE_NAME}`));
+		}
+		const text = run([v2, "--running", v1]);
+		assert.equal(text.code, 0, text.out);
+		assert.match(text.out, new RegExp(`identity:\\s+${FIRMWARE_NAME} \\(at offset 288\\)`));
+		assert.match(text.out, new RegExp(`running:\\s+rainmaker-ota-xs 1\\.0\\.0 \\[${FIRMWARE_NAME}\\]`));
+		assert.equal(JSON.parse(run([v2, "--json"]).out).info.identity, FIRMWARE_NAME);
+		assert.match(run([fixtureImage(runningPath)]).out, /identity:\s+none/);
+		const foreign = run([otherApp, "--running", v1, "--json"]);
+		assert.equal(foreign.code, 1);
+		assert.equal(JSON.parse(foreign.out).verdict.reason, `Project Name mismatch: rainmaker-ota-xs 8.0.0 is another app (no ${FIRMWARE_NAME} identity at offset 288)`);
+		const labelled = run([v2, "--running", v1, "--fw-version", "1.0.1-security", "--json"]);
+		assert.equal(labelled.code, 1);
+		assert.equal(JSON.parse(labelled.out).verdict.reason, "Version mismatch: the image is 2.0.0, the approved job is 1.0.1-security");
+		assert.equal(run([v2, "--running", v1, "--fw-version", "2.0.0"]).code, 0);
+		// made images claim chip revisions v0.0 .. v3.99 (an ESP-IDF v5 esp32 build's)
+		const tooNew = run([newChip, "--running", v1, "--chip-revision", "v4.0", "--json"]);
+		assert.equal(tooNew.code, 1);
+		assert.equal(JSON.parse(tooNew.out).verdict.reason, "Chip revision mismatch (the image supports up to v3.99, this chip is v4.0)");
+		assert.equal(run([newChip, "--running", v1, "--chip-revision", "v3.1"]).code, 0);
+		assert.equal(run([v2, "--running", v1, "--chip-revision", "3"]).code, 2);
 	});
 
 	it("image make writes the fixture images byte for byte, and an image of any version the node judges", () => {

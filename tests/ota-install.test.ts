@@ -71,7 +71,7 @@ describe("firmware update engine against a real HTTP(S) server and the simulated
 	const refusals: [string, string | Uint8Array, string, number?][] = [
 		["another project", fixturePath("synthetic/app-other-project.bin"), "Project Name mismatch"],
 		["the running version", v1, "Same version received"],
-		["another chip", fixturePath("synthetic/app-2.0.0-esp32s3.bin"), "Chip revision mismatch"],
+		["another chip", fixturePath("synthetic/app-2.0.0-esp32s3.bin"), "Chip revision mismatch (the image is for esp32s3, this chip is esp32)"],
 		// cross-check lane (tests/support/shared-fixtures.ts): a real ESP-IDF image of another chip
 		...(sharedFixturesPresent ? [["a real image of another project and chip", fixturePath("real/esp32s3-hello_world.bin"), "Project Name mismatch"] as [string, string, string]] : []),
 		["a lower secure version", fixturePath("synthetic/app-3.0.0-secure2.bin"), "Lower secure version received", 3],

@@ -5,11 +5,12 @@
  */
 import FFI from "mc/ffi";
 import Flash from "flash";
+import {HEADER_PROBE_LENGTH} from "../../ota/image";
 import type {BootControl, ImageState} from "../../ota/ports";
 import {espErrorName} from "./update-partition";
 
-/** esp_image_header_t (24) + first segment header (8) + esp_app_desc_t (256) + 1 spare byte. */
-export const RUNNING_HEADER_BYTES = 289;
+/** esp_image_header_t (24) + first segment header (8) + esp_app_desc_t (256) + firmware identity (40). */
+export const RUNNING_HEADER_BYTES = HEADER_PROBE_LENGTH;
 
 /** otaplat_running_state and otaplat_update_slot_state results: esp_ota_img_states_t 0..4, -1 undefined, -2 no OTA state. */
 const states: {readonly [code: number]: ImageState} = Object.freeze<{readonly [code: number]: ImageState}>({
@@ -36,6 +37,11 @@ export class FfiBootControl implements BootControl {
 	runningHeader(): Uint8Array {
 		const bytes = new Flash("running").read(0, RUNNING_HEADER_BYTES);
 		return new Uint8Array(bytes as ArrayBuffer);
+	}
+
+	/** esp_chip_info's revision, major × 100 + minor (native/app_identity_esp32.c). */
+	chipRevision(): number {
+		return this.#native.otaplat_chip_revision();
 	}
 
 	minSecureVersion(): number {

@@ -1,7 +1,7 @@
 /*
  * The simulated eFuses of a host device: which chip it is and the anti-rollback secure version
  * (the popcount of the SECURE_VERSION field, 0 when never burned). A small JSON file next to the
- * flash file, `<flash file>.efuse.json`, e.g. {"chip": "esp32", "secureVersion": 0}; absent = defaults.
+ * flash file, `<flash file>.efuse.json`, e.g. {"chip": "esp32", "chipRevision": "v3.0", "secureVersion": 0}; absent = defaults.
  * The format is parsed by idf/efuse.ts (the lin build reads the same file).
  */
 import {existsSync, readFileSync, writeFileSync} from "node:fs";
@@ -23,6 +23,6 @@ export function readEfuse(flashPath: string): Efuse {
 	return parseEfuse(readFileSync(path, "utf8"), path);
 }
 
-export function writeEfuse(flashPath: string, efuse: {chip?: string; secureVersion?: number}): void {
+export function writeEfuse(flashPath: string, efuse: {chip?: string; chipRevision?: string; secureVersion?: number}): void {
 	writeFileSync(efusePath(flashPath), JSON.stringify(efuse) + "\n");
 }

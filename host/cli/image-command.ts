@@ -1,7 +1,8 @@
 /*
  * `rainmaker-ota-xs image <file> [--running <file>] [--json] …`: an ESP32 app image's facts and the
  * verdict the node would reach on it, with the node's own checks (ota/image.ts): the header checks
- * against the running image (project, version, secure version, chip; docs/protocol.md §5.12), the full
+ * against the running image (project and firmware identity, version, the approved version, secure
+ * version, chip id and revision; docs/protocol.md §5.12), the full
  * verification esp_ota_end performs (checksum byte, appended SHA-256) and the OTA slot size.
  * Exit code 0 only when the node would install the image; 1 when it would refuse it; 2 on usage
  * errors or an unreadable file.
@@ -9,7 +10,7 @@
 import {closeSync, openSync, readSync} from "node:fs";
 import {parseArgs} from "node:util";
 import {
-	HEADER_PROBE_LENGTH, checkUpgrade, chipName, parseImageHeader,
+	HEADER_PROBE_LENGTH, checkUpgrade, chipName, chipRevisionText, parseImageHeader,
 	type AppImageInfo,
 } from "../../ota/image";
 import {ImageVerifier, type ImageVerdict} from "../../idf/image-verifier";
@@ -30,12 +31,15 @@ const consoleOutput: CommandOutput = {
 export const IMAGE_USAGE = [
 	"usage: rainmaker-ota-xs image <file> [--running <file>] [--json]",
 	"         [--min-secure-version <n>] [--skip-project-check] [--skip-version-check]",
-	"         [--skip-secure-version-check] [--partitions <partitions.csv>]",
+	"         [--skip-secure-version-check] [--chip-revision vX.Y] [--fw-version <v>]",
+	"         [--partitions <partitions.csv>]",
 	"       rainmaker-ota-xs image make …   (writes an image: image make --help)",
 	"  Prints the image's facts and whether the node would install it (exit 0) or refuse it (exit 1).",
 	"  --running <file>    the image the node runs; without it only the format and size are judged",
 	"  --json              the facts and the verdict as one JSON object",
 	"  --min-secure-version <n>  the chip's eFuse secure version (default 0)",
+	"  --chip-revision vX.Y      the chip's revision, checked against the image's range (default v0.0)",
+	"  --fw-version <v>    the fw_version of the approved job: the image's version must be exactly that",
 	"  --skip-project-check, --skip-version-check, --skip-secure-version-check",
 	"                      skip that check of the image against --running, as the node's options do",
 	"  --partitions <csv>  the partition table whose OTA slot must hold the image (default: the project's)",
@@ -68,6 +72,8 @@ export function imageCommand(argv: string[], output: CommandOutput = consoleOutp
 				running: {type: "string"},
 				json: {type: "boolean", default: false},
 				"min-secure-version": {type: "string"},
+				"chip-revision": {type: "string"},
+				"fw-version": {type: "string"},
 				"skip-project-check": {type: "boolean", default: false},
 				"skip-version-check": {type: "boolean", default: false},
 				"skip-secure-version-check": {type: "boolean", default: false},
@@ -94,6 +100,14 @@ export function imageCommand(argv: string[], output: CommandOutput = consoleOutp
 		if (!/^\d+$/.test(text) || minSecureVersion > 32)
 			return usage(output, "--min-secure-version must be an integer 0..32");
 	}
+	let chipRevision = 0;
+	if (values["chip-revision"] !== undefined) {
+		const match = /^v?(\d{1,2})\.(\d{1,2})$/.exec(values["chip-revision"]);
+		if (!match)
+			return usage(output, `--chip-revision must be a revision like v3.1, got ${JSON.stringify(values["chip-revision"])}`);
+		chipRevision = Number(match[1]) * 100 + Number(match[2]);
+	}
+	const approvedVersion = values["fw-version"];
 
 	let capacity: number;
 	let slotName: string;
@@ -131,7 +145,7 @@ export function imageCommand(argv: string[], output: CommandOutput = consoleOutp
 	if (!image.info)
 		refusal = "Failed to read image description: " + (image.headerError ?? "no app descriptor");
 	else if (running) {
-		refusal = checkUpgrade(image.info, running, minSecureVersion, {
+		refusal = checkUpgrade(image.info, running, minSecureVersion, {chipRevision, approvedVersion}, {
 			skipProjectCheck: values["skip-project-check"],
 			skipVersionCheck: values["skip-version-check"],
 			skipSecureVersionCheck: values["skip-secure-version-check"],
@@ -142,7 +156,8 @@ export function imageCommand(argv: string[], output: CommandOutput = consoleOutp
 	if (refusal === undefined && !image.valid)
 		refusal = "Image validation failed: " + image.reason;
 	const install = refusal === undefined;
-	const judged = running ? "against the running image" : "format and size only (no --running image: project, version and secure version not compared)";
+	const judged = running ? `against the running image, on a chip ${chipRevisionText(chipRevision)}` + (approvedVersion !== undefined ? `, for a job of version ${approvedVersion}` : "")
+		: "format and size only (no --running image: project, identity, version, secure version and chip not compared)";
 
 	if (values.json) {
 		output.out(JSON.stringify({
@@ -150,6 +165,8 @@ export function imageCommand(argv: string[], output: CommandOutput = consoleOutp
 			slot: {name: slotName, capacity},
 			running: running ? {...running} : null,
 			minSecureVersion,
+			chipRevision: chipRevisionText(chipRevision),
+			...(approvedVersion !== undefined ? {approvedVersion} : {}),
 			verdict: {install, judged, ...(refusal !== undefined ? {reason: refusal} : {})},
 		}, null, 2));
 	}
@@ -230,13 +247,14 @@ function printReport(output: CommandOutput, image: ImageReport, running: (AppIma
 	if (info) {
 		row("chip", info.chip + " (chip_id " + info.chipId + ")");
 		row("project", info.projectName);
+		row("identity", info.identity !== undefined ? info.identity + " (at offset 288)" : "none (not an image of this firmware's builds)");
 		row("version", info.version);
 		row("secure version", String(info.secureVersion));
 		row("idf_ver", info.idfVer);
 		row("compiled", info.date + " " + info.time);
 		row("segments", String(info.segmentCount));
 		row("entry", "0x" + info.entryAddr.toString(16));
-		row("chip revisions", rev(info.minChipRevFull) + " .. " + (info.maxChipRevFull === 0 || info.maxChipRevFull === 0xffff ? "any" : rev(info.maxChipRevFull)));
+		row("chip revisions", chipRevisionText(info.minChipRevFull) + " .. " + (info.maxChipRevFull === 0 || info.maxChipRevFull === 0xffff ? "any" : chipRevisionText(info.maxChipRevFull)));
 		row("app ELF SHA-256", info.appElfSha256);
 	}
 	else
@@ -249,11 +267,8 @@ function printReport(output: CommandOutput, image: ImageReport, running: (AppIma
 		row("note", image.trailingBytes + " bytes after the image (ignored by ESP-IDF's verification)");
 	row("OTA slot", slotName + " (" + capacity + " bytes)");
 	if (running)
-		row("running", running.projectName + " " + running.version + " (" + running.chip + ", secure version " + running.secureVersion + ")");
+		row("running", running.projectName + " " + running.version + (running.identity !== undefined ? " [" + running.identity + "]" : "") + " (" + running.chip + ", secure version " + running.secureVersion + ")");
 	row("judged", judged);
 	row("verdict", install ? "the node would install it" : "the node would refuse it: " + refusal);
 }
 
-function rev(full: number): string {
-	return "v" + Math.floor(full / 100) + "." + (full % 100);
-}

@@ -27,6 +27,7 @@ import {makeTestPki} from "../pki";
 import {provision} from "../adapters/bootloader";
 import {HostDevice} from "../adapters/host-device";
 import {buildAppImage} from "../tools/app-image";
+import {FIRMWARE_NAME} from "../tools/firmware-identity";
 import {buildFctryImage} from "../tools/nvs-partition";
 import {provisionFctry} from "./fctry";
 import {runResetLoop, type ResetLoop} from "./reset-loop";
@@ -222,7 +223,7 @@ async function demoCommand(argv: string[]): Promise<number> {
 		say(`[lin] flash ${join(flashDir, "flash.bin")}: 1.0.0 in ota_0, claim data of ${nodeId} (${keyType} key) in fctry`);
 		const image = await cloud.addImage(buildAppImage({version: "2.0.0", payloadSize: 256 * 1024}), "firmware-2.0.0");
 		const job = await cloud.createJob({imageId: image.id, nodes: [nodeId], name: "lin update to 2.0.0"});
-		say(`[lin] published firmware 2.0.0 as OTA job ${job.id} for ${nodeId}`);
+		say(`[lin] published firmware 2.0.0 as OTA job ${job.id} for ${nodeId} (both images carry the firmware identity ${FIRMWARE_NAME})`);
 		const lines: string[] = [];
 		const interrupt = () => node?.stop();
 		process.once("SIGINT", interrupt);

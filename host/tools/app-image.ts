@@ -1,19 +1,27 @@
 /*
  * Builds small, valid ESP32 application images (esp_image_header_t, one DROM segment that starts
- * with esp_app_desc_t, checksum byte, appended SHA-256), for the demo and for tests that need an
- * image with a given version or project. They pass every check of ESP-IDF's esp_image_verify; they
- * are not runnable programs (like the synthetic fixtures).
+ * with esp_app_desc_t and the firmware identity, checksum byte, appended SHA-256), for the demo and
+ * for tests that need an image with a given version or project. They pass every check of ESP-IDF's
+ * esp_image_verify; they are not runnable programs (like the synthetic fixtures). Like the esp32
+ * build (native/app_identity_esp32.c), they carry the firmware identity at offset 288
+ * (docs/protocol.md §7.5) unless the spec says `identity: false`.
  */
 import {createHash} from "node:crypto";
-import {APP_DESC_MAGIC, CHIP_IDS, IMAGE_MAGIC} from "../../ota/image";
+import {APP_DESC_MAGIC, CHIP_IDS, IDENTITY_LENGTH, IDENTITY_MAGIC, IDENTITY_NAME_LENGTH, IMAGE_MAGIC} from "../../ota/image";
+import {FIRMWARE_NAME} from "./firmware-identity";
 
 export interface AppImageSpec {
 	version: string;
 	projectName?: string;
 	chipId?: number;
 	secureVersion?: number;
-	/** Bytes of payload after the app descriptor (rounded up to a multiple of 4). Default 16 KiB. */
+	/** Bytes of payload after the app descriptor (rounded up to a multiple of 4, at least the identity's 40). Default 16 KiB. */
 	payloadSize?: number;
+	/** The firmware identity's name (default FIRMWARE_NAME, package.json's name); false: none, as in other apps' images. */
+	identity?: string | false;
+	/** Chip revision range of the header, major × 100 + minor (default 0 and 399, an ESP-IDF v5 esp32 build's). */
+	minChipRevFull?: number;
+	maxChipRevFull?: number;
 }
 
 export const DEFAULT_PROJECT = "rainmaker-ota-xs";
@@ -26,8 +34,21 @@ function putString(target: Uint8Array, offset: number, length: number, text: str
 	target.set(bytes, offset);
 }
 
+/** The 40-byte identity block (docs/protocol.md §7.5), as native/app_identity_esp32.c lays it out. */
+export function identityBlock(name: string): Uint8Array {
+	const block = new Uint8Array(IDENTITY_LENGTH);
+	new DataView(block.buffer).setUint32(0, IDENTITY_MAGIC, true);
+	putString(block, 4, IDENTITY_NAME_LENGTH, name);
+	return block;
+}
+
+function identityOf(spec: {identity?: string | false}): Uint8Array | undefined {
+	return spec.identity === false ? undefined : identityBlock(spec.identity ?? FIRMWARE_NAME);
+}
+
 export function buildAppImage(spec: AppImageSpec): Uint8Array {
-	const payloadSize = Math.ceil((spec.payloadSize ?? 16 * 1024) / 4) * 4;
+	const identity = identityOf(spec);
+	const payloadSize = Math.max(Math.ceil((spec.payloadSize ?? 16 * 1024) / 4) * 4, identity ? IDENTITY_LENGTH : 0);
 	const segmentLength = 256 + payloadSize;
 	const unpadded = 24 + 8 + segmentLength;
 	const padded = (unpadded + 1 + 15) & ~15;
@@ -40,7 +61,8 @@ export function buildAppImage(spec: AppImageSpec): Uint8Array {
 	view.setUint32(4, DROM_ADDRESS + 0x400, true);	// entry (not executed)
 	image[8] = 0xee;	// wp pin disabled
 	view.setUint16(12, spec.chipId ?? CHIP_IDS.esp32, true);
-	view.setUint16(17, 399, true);	// max_chip_rev_full
+	view.setUint16(15, spec.minChipRevFull ?? 0, true);
+	view.setUint16(17, spec.maxChipRevFull ?? 399, true);
 	image[23] = 1;	// hash appended
 	view.setUint32(24, DROM_ADDRESS, true);
 	view.setUint32(28, segmentLength, true);
@@ -56,6 +78,8 @@ export function buildAppImage(spec: AppImageSpec): Uint8Array {
 	const seed = createHash("sha256").update(spec.version).digest();
 	for (let i = 0; i < payloadSize; i++)
 		image[desc + 256 + i] = seed[i % 32] ^ (i & 0xff);
+	if (identity)
+		image.set(identity, desc + 256);
 	let checksum = 0xef;
 	for (let i = 32; i < 32 + segmentLength; i++)
 		checksum ^= image[i];
@@ -83,6 +107,11 @@ export interface IdfImageSpec {
 	rodataFill?: "pattern" | "random";
 	/** Seed of the random fill (default: the version). */
 	seed?: string;
+	/**
+	 * The firmware identity's name, written over the first 40 bytes of the read-only data (default
+	 * FIRMWARE_NAME); false: none, as in a plain ESP-IDF image (the fixture set, FIXTURE_SPECS).
+	 */
+	identity?: string | false;
 }
 
 interface ChipLayout {
@@ -176,6 +205,12 @@ export function buildIdfImage(spec: IdfImageSpec): Uint8Array {
 	for (let i = 0; i < 32; i++)
 		descriptor[144 + i] = parseInt(facts.appElfSha256.slice(2 * i, 2 * i + 2), 16);
 	const ro = rodata(spec);
+	const identity = identityOf(spec);
+	if (identity) {
+		if (ro.length < identity.length)
+			throw new RangeError(`rodataSize ${ro.length} leaves no room for the ${identity.length}-byte identity`);
+		ro.set(identity);
+	}
 	const drom = new Uint8Array(256 + ro.length);
 	drom.set(descriptor);
 	drom.set(ro, 256);
@@ -227,13 +262,17 @@ export function buildIdfImage(spec: IdfImageSpec): Uint8Array {
 	return image;
 }
 
-/** The project's fixture set: name → spec (the same seven images as the esptool-built cross-check set). */
+/**
+ * The project's fixture set: name → spec (the same seven images as the esptool-built cross-check
+ * set, which were made without the firmware identity: so these carry none either, and stand for
+ * plain ESP-IDF images; docs/images-and-host-flash.md).
+ */
 export const FIXTURE_SPECS: {readonly [name: string]: IdfImageSpec} = {
-	"app-1.0.0": {version: "1.0.0"},
-	"app-1.1.0": {version: "1.1.0"},
-	"app-2.0.0": {version: "2.0.0"},
-	"app-2.0.0-large": {version: "2.0.0-large", rodataSize: 1490000, rodataFill: "random", seed: "app-2.0.0-large"},
-	"app-2.0.0-esp32s3": {version: "2.0.0", chip: "esp32s3"},
-	"app-other-project": {version: "9.9.9", projectName: "some-other-app"},
-	"app-3.0.0-secure2": {version: "3.0.0", secureVersion: 2},
+	"app-1.0.0": {version: "1.0.0", identity: false},
+	"app-1.1.0": {version: "1.1.0", identity: false},
+	"app-2.0.0": {version: "2.0.0", identity: false},
+	"app-2.0.0-large": {version: "2.0.0-large", rodataSize: 1490000, rodataFill: "random", seed: "app-2.0.0-large", identity: false},
+	"app-2.0.0-esp32s3": {version: "2.0.0", chip: "esp32s3", identity: false},
+	"app-other-project": {version: "9.9.9", projectName: "some-other-app", identity: false},
+	"app-3.0.0-secure2": {version: "3.0.0", secureVersion: 2, identity: false},
 };

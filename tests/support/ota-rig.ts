@@ -15,6 +15,7 @@ import type {BootControl, HttpClient, ImageState, UpdatePartition} from "../../o
 import type {Installer, InstallOutcome, UpdateProgress} from "../../ota/update-engine";
 import {startBroker, type TestBroker} from "./broker";
 import {fixtureImage} from "./image-fixtures";
+import {HEADER_PROBE_LENGTH} from "../../ota/image";
 import {RecordingLog} from "./recording-log";
 import {waitUntil} from "./wait";
 
@@ -29,15 +30,19 @@ export class FixtureBoot implements BootControl {
 	readonly calls: string[] = [];
 	#header: Uint8Array;
 	minimumSecureVersion = 0;
+	revision = 300;
 
 	constructor(image = "synthetic/app-1.0.0.bin") {
-		this.#header = new Uint8Array(readFileSync(fixturePath(image)).subarray(0, 289));
+		this.#header = new Uint8Array(readFileSync(fixturePath(image)).subarray(0, HEADER_PROBE_LENGTH));
 	}
 	runningState(): ImageState {
 		return this.state;
 	}
 	runningHeader(): Uint8Array {
 		return this.#header;
+	}
+	chipRevision(): number {
+		return this.revision;
 	}
 	minSecureVersion(): number {
 		return this.minimumSecureVersion;

@@ -174,13 +174,14 @@ describe("simulated bootloader", () => {
 			assert.throws(() => control.rollback(), /Rollback is not possible/);
 		});
 
-		it("gives the running header, the eFuse secure version and restarts through the hook", () => {
+		it("gives the running header (through the identity block), the eFuse chip revision and secure version, and restarts through the hook", () => {
 			provision(device, fixtureCopy(v1));
 			const booted = boot(device);
 			const restarts: RestartReason[] = [];
 			const control = new HostBootControl(device, booted, {restart: (reason) => restarts.push(reason)});
-			assert.deepEqual(control.runningHeader(), fixtureCopy(v1).subarray(0, 289));
+			assert.deepEqual(control.runningHeader(), fixtureCopy(v1).subarray(0, 328));
 			assert.equal(control.minSecureVersion(), 0);
+			assert.equal(control.chipRevision(), 0, "v0.0 without an eFuse file");
 			control.restart();
 			assert.deepEqual(restarts, ["restart"]);
 			// markValid on a VALID entry writes nothing.
@@ -190,11 +191,12 @@ describe("simulated bootloader", () => {
 		});
 
 		it("reads the secure version and the chip from the eFuse file, and refuses a malformed one", () => {
-			writeFileSync(efusePath(temp.flashFile), JSON.stringify({secureVersion: 3}));
+			writeFileSync(efusePath(temp.flashFile), JSON.stringify({secureVersion: 3, chipRevision: "v3.1"}));
 			const again = temp.open();
 			provision(again, fixtureCopy(v1));
 			assert.equal(new HostBootControl(again, boot(again), {restart: () => undefined}).minSecureVersion(), 3);
-			for (const text of ["{", "[]", "{\"secureVersion\": -1}", "{\"secureVersion\": 1.5}", "{\"chip\": \"esp8266\"}"]) {
+			assert.equal(new HostBootControl(again, boot(again), {restart: () => undefined}).chipRevision(), 301);
+			for (const text of ["{", "[]", "{\"secureVersion\": -1}", "{\"secureVersion\": 1.5}", "{\"chip\": \"esp8266\"}", "{\"chipRevision\": 301}", "{\"chipRevision\": \"3.1\"}"]) {
 				writeFileSync(efusePath(temp.flashFile), text);
 				assert.throws(() => temp.open(), /eFuse file/, text);
 			}

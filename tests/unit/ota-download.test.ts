@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import {hostAndPort, urlRefusal} from "../../ota/download";
 import {startFirmware} from "../../ota/firmware";
+import {HEADER_PROBE_LENGTH} from "../../ota/image";
 import {MemoryStore} from "../../host/adapters/key-value-store";
 import {VirtualTimers} from "../../host/adapters/virtual-timers";
 import {createDigest} from "../../host/adapters/digest";
@@ -66,7 +67,8 @@ describe("node config platform", () => {
 			const boot: BootControl = {
 				platform,
 				runningState: (): ImageState => "valid",
-				runningHeader: () => V1.subarray(0, 289),
+				runningHeader: () => V1.subarray(0, HEADER_PROBE_LENGTH),
+				chipRevision: () => 0,
 				minSecureVersion: () => 0,
 				markValid() {},
 				rollback() {},

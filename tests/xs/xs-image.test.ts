@@ -5,6 +5,8 @@
 import assert from "node:assert/strict";
 import {readFileSync} from "node:fs";
 import {checkUpgrade, HEADER_PROBE_LENGTH, ImageError, parseImageHeader} from "../../ota/image";
+import {buildAppImage} from "../../host/tools/app-image";
+import {FIRMWARE_NAME} from "../../host/tools/firmware-identity";
 import {fixtureImage, fixtures as fixtureList, sharedFixtures} from "../support/image-fixtures";
 import {XsGuest} from "./harness/xs-guest";
 
@@ -18,7 +20,7 @@ function probe(path: string): Uint8Array {
 function onNode(candidate: Uint8Array, running: Uint8Array, minSecureVersion: number): unknown {
 	try {
 		const info = parseImageHeader(candidate);
-		return JSON.parse(JSON.stringify({candidate: info, verdict: checkUpgrade(info, parseImageHeader(running), minSecureVersion) ?? null}));
+		return JSON.parse(JSON.stringify({candidate: info, verdict: checkUpgrade(info, parseImageHeader(running), minSecureVersion, {chipRevision: 0}) ?? null}));
 	}
 	catch (error) {
 		if (error instanceof ImageError)
@@ -70,6 +72,27 @@ describe("real XS lane: image header checks", function () {
 		assert.equal(typeof ((await inXs(secure, running, 3)) as {verdict: unknown}).verdict, "string", "below the eFuse secure version");
 	});
 
+	it("reads the firmware identity and judges it, the approved version and the chip revision as Node does", async () => {
+		const head = (image: Uint8Array) => image.slice(0, HEADER_PROBE_LENGTH);
+		const running = head(buildAppImage({version: "1.0.0", payloadSize: 1024}));
+		const cases: [Uint8Array, {chipRevision?: number; approvedVersion?: string}, string | null][] = [
+			[head(buildAppImage({version: "2.0.0", payloadSize: 1024})), {}, null],
+			[head(buildAppImage({version: "2.0.0", identity: false, payloadSize: 1024})), {}, `Project Name mismatch: rainmaker-ota-xs 2.0.0 is another app (no ${FIRMWARE_NAME} identity at offset 288)`],
+			[head(buildAppImage({version: "2.0.0", identity: "thermostat", payloadSize: 1024})), {}, `Project Name mismatch: the image is firmware thermostat, this node runs ${FIRMWARE_NAME}`],
+			[head(buildAppImage({version: "1.1.0", payloadSize: 1024})), {approvedVersion: "1.0.1-security"}, "Version mismatch: the image is 1.1.0, the approved job is 1.0.1-security"],
+			[head(buildAppImage({version: "2.0.0", minChipRevFull: 300, payloadSize: 1024})), {chipRevision: 100}, "Chip revision mismatch (the image needs v3.0 or later, this chip is v1.0)"],
+		];
+		for (const [candidate, node, verdict] of cases) {
+			const bytes = new Uint8Array(HEADER_PROBE_LENGTH * 2);
+			bytes.set(candidate);
+			bytes.set(running, HEADER_PROBE_LENGTH);
+			const result = await guest.request("image.check", {minSecureVersion: 0, ...node}, bytes) as {candidate: {identity?: string}; verdict: string | null};
+			assert.equal(result.verdict, verdict);
+			assert.equal(result.verdict, checkUpgrade(parseImageHeader(candidate), parseImageHeader(running), 0, {chipRevision: node.chipRevision ?? 0, approvedVersion: node.approvedVersion}) ?? null);
+		}
+		assert.deepEqual(guest.faults, []);
+	});
+
 	it("reports broken headers with the same error codes as on Node", async () => {
 		const running = probe("synthetic/app-1.0.0.bin");
 		const badMagic = probe("synthetic/app-2.0.0.bin");
@@ -82,7 +105,7 @@ describe("real XS lane: image header checks", function () {
 			assert.equal(result.error?.code, name);
 			assert.deepEqual(result, onNode(bytes, running, 0));
 		}
-		// A short probe reaches XS zero-padded (the guest always gets 289 bytes): the descriptor magic is then missing.
+		// A short probe reaches XS zero-padded (the guest always gets HEADER_PROBE_LENGTH bytes): the descriptor magic is then missing.
 		const padded = new Uint8Array(HEADER_PROBE_LENGTH);
 		padded.set(truncated);
 		assert.deepEqual(await inXs(padded, running), onNode(padded, running, 0));

@@ -1,6 +1,6 @@
 /*
  * What mcconfig generates as mc.ffi.d.ts from manifest.json "ffi.functions": the esp32 build's
- * (native/otaplat_esp32.c) and the lin build's (native/otaplat_lin.c) functions together, since
+ * (native/otaplat_esp32.c, native/app_identity_esp32.c) and the lin build's (native/otaplat_lin.c) functions together, since
  * `npm run typecheck` checks both platforms' modules at once; each build's own mc.ffi.d.ts lists
  * only its platform's.
  */
@@ -13,6 +13,8 @@ declare module "mc/ffi" {
 		otaplat_rollback(): number;
 		otaplat_secure_version(): number;
 		otaplat_idf_target(): string;
+		otaplat_firmware_name(): string;
+		otaplat_chip_revision(): number;
 		otaplat_ota_capacity(): number;
 		otaplat_ota_begin(arg0: number): number;
 		otaplat_ota_write(arg0: ArrayBuffer, arg1: number, arg2: number): number;

@@ -30,6 +30,10 @@ export interface Chip {
 	otaOpen: boolean;
 	/** Popcount of the eFuse SECURE_VERSION field. */
 	secureVersion: number;
+	/** esp_chip_info's revision, major × 100 + minor. */
+	chipRevision: number;
+	/** The running build's identity name (native/app_identity_esp32.c). */
+	firmwareName: string;
 	/** Calls that would end the program on a device: "restart", "rollback". */
 	events: string[];
 	/** esp_ota_begin / esp_ota_resume calls ("begin", "resume <offset>"). */
@@ -56,6 +60,8 @@ function freshChip(running: Uint8Array, slotBytes: number): Chip {
 		bootPartition: "running",
 		otaOpen: false,
 		secureVersion: 0,
+		chipRevision: 300,
+		firmwareName: "rainmaker-ota-xs",
 		events: [],
 		otaCalls: [],
 		fctry: new Map(),

@@ -57,6 +57,10 @@ export class BridgedBoot implements BootControl {
 		return call("boot", "runningHeader").bytes.slice();
 	}
 
+	chipRevision(): number {
+		return Number(call("boot", "chipRevision").value);
+	}
+
 	minSecureVersion(): number {
 		return Number(call("boot", "minSecureVersion").value);
 	}

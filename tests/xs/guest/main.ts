@@ -84,7 +84,7 @@ on("image.check", (head, bytes) => {
 	try {
 		const candidate = parseImageHeader(bytes.subarray(0, HEADER_PROBE_LENGTH));
 		const running = parseImageHeader(bytes.subarray(HEADER_PROBE_LENGTH));
-		return {candidate, verdict: checkUpgrade(candidate, running, Number(head.minSecureVersion ?? 0)) ?? null};
+		return {candidate, verdict: checkUpgrade(candidate, running, Number(head.minSecureVersion ?? 0), {chipRevision: Number(head.chipRevision ?? 0), approvedVersion: head.approvedVersion === undefined ? undefined : String(head.approvedVersion)}) ?? null};
 	}
 	catch (error) {
 		if (error instanceof ImageError)

@@ -279,6 +279,8 @@ export class XsGuest {
 				return this.boot.runningState();
 			case "boot.runningHeader":
 				return this.boot.runningHeader();
+			case "boot.chipRevision":
+				return this.boot.chipRevision();
 			case "boot.minSecureVersion":
 				return this.boot.minSecureVersion();
 			case "boot.markValid":

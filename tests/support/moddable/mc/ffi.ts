@@ -79,6 +79,14 @@ export default class FFI {
 		return "esp32";
 	}
 
+	otaplat_firmware_name(): string {
+		return chip.firmwareName;
+	}
+
+	otaplat_chip_revision(): number {
+		return chip.chipRevision;
+	}
+
 	// esp32: esp_ota_* with resume
 	otaplat_ota_capacity(): number {
 		return chip.slotBytes;
