@@ -71,6 +71,21 @@ echo "check-idf: ESP-IDF $idf_version at $IDF_PATH, Moddable SDK at $MODDABLE, $
 for target in $TARGETS; do
 	tdir=$out/$target
 	mkdir -p "$tdir/config"
+	# mc.defines.h: mcconfig writes it into TMP_DIR (on the SDK's include list) from the manifest's
+	# `defines`, top level then the esp32 platform's, by the rules of its DefinesFile: MODDEF_ + the
+	# upper-cased path, "#text" as a C string, numbers and booleans in parentheses.
+	node -e '
+		const m = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+		const out = ["/* check-idf.sh: as mcconfig writes it */"];
+		const put = (prefix, defs) => { for (const [k, v] of Object.entries(defs ?? {})) {
+			const n = prefix + k.toUpperCase();
+			if (typeof v === "number" || typeof v === "boolean") out.push(`#define ${n} (${v})`);
+			else if (typeof v === "string") out.push(v.startsWith("#") ? `#define ${n} "${v.slice(1)}"` : `#define ${n} ${v}`);
+			else if (v && typeof v === "object" && !Array.isArray(v)) put(n + "_", v);
+		} };
+		put("MODDEF_", m.defines); put("MODDEF_", m.platforms?.esp32?.defines);
+		require("fs").writeFileSync(process.argv[2], out.join("\n") + "\n");
+	' "$here/manifest.json" "$tdir/mc.defines.h"
 	# The SDK's flags for this target, as its makefile computes them (IDF_VERSION given: the tree may
 	# have no .git; SDKCONFIG_H_DIR: the generated sdkconfig.h below, instead of build/config of idf.py).
 	# DEBUG, INSTRUMENT, COMMODETTOBITMAPFORMAT (rgb565le) and POCOROTATION: what the makefile that
