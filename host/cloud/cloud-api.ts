@@ -46,6 +46,10 @@ export interface CloudOptions {
 	plainMqtt?: boolean;
 	/** See jobs.ts: false (default) = a `failed` job is served again; true = `failed` ends it. */
 	failedIsTerminal?: boolean;
+	/** Nodes the cloud keeps in all (limits.ts, DEFAULT_MAX_NODES); a new node's first message over it is refused. */
+	maxNodes?: number;
+	/** Nodes first seen from one client address (limits.ts, DEFAULT_MAX_NODES_PER_ADDRESS). */
+	maxNodesPerAddress?: number;
 	/** Largest JSON body of the REST API, except image uploads. Default 1 MiB. */
 	maxBodyBytes?: number;
 	/** Largest `POST admin/otaimage` body (base64 of a 16 MB image, docs/protocol.md §9.2). Default 24 MiB. */

@@ -17,6 +17,7 @@ import {httpEntry} from "./http-entry";
 import {ImageStore, type AddImageOptions, type OtaImage} from "./images";
 import {JobStore, type JobSpec, type MalformedReport, type NodeJobState, type OtaJob, type OtaStatus, type StatusReport} from "./jobs";
 import {listen, type Listener} from "./listen";
+import {mergedParamsProblem, NodeLimits} from "./limits";
 import {MappingStore} from "./mappings";
 import {startMqttServer, type MqttServer} from "./mqtt-server";
 import {handleNodeMessage} from "./node-messages";
@@ -100,12 +101,17 @@ class LocalCloud implements Cloud, CloudServices {
 		try {
 			// With a CA every client proves its identity; the certificate-less listener only when asked for.
 			const plain = !tls?.ca || options.plainMqtt === true;
+			const limits = new NodeLimits(this.registry, {
+				...(options.maxNodes !== undefined ? {maxNodes: options.maxNodes} : {}),
+				...(options.maxNodesPerAddress !== undefined ? {maxNodesPerAddress: options.maxNodesPerAddress} : {}),
+			});
 			const messageDeps = {registry: this.registry, mappings: this.#mappings, ota: this.#ota, events: this.events, log: (line: string) => this.#log(line)};
 			this.#mqtt = await startMqttServer({
 				host,
 				...(plain ? {port: options.mqttPort ?? 0} : {}),
 				...(tls ? {tls: {key: tls.key, cert: tls.cert, ...(tls.ca ? {ca: tls.ca} : {}), port: options.mqttsPort ?? 0}} : {}),
 			}, {
+				vetNodeMessage: (topic, payload, _clientId, address) => limits.vet(topic, payload, address),
 				onNodeMessage: (topic, payload, clientId) => handleNodeMessage(messageDeps, topic, payload.toString("utf8"), clientId),
 				onClientConnected: (clientId) => {
 					if (this.registry.clientConnected(clientId))
@@ -173,6 +179,9 @@ class LocalCloud implements Cloud, CloudServices {
 			throw new ApiError(404, `node ${nodeId} not found`);
 		if (!node.online)
 			throw new ApiError(400, "Node is offline", ErrorCode.nodeOffline);
+		const problem = mergedParamsProblem(node.params, payload);
+		if (problem !== undefined)
+			throw new ApiError(400, `params not written: ${problem}`);
 		this.registry.mergeParams(nodeId, payload);
 		await this.#mqtt!.publish(nodeTopic(nodeId, "params/remote"), JSON.stringify(payload));
 		this.#log(`${nodeId} ← params/remote ${JSON.stringify(payload)}`);

@@ -40,9 +40,10 @@ export function httpEntry(deps: HttpEntryDeps): (request: IncomingMessage, respo
 			(event) => events.emit("download", event), deps.downloadBytesPerSecond))
 			return;
 		handleRest(services, request, response, pathname, query).catch((error: unknown) => {
-			const apiError = error instanceof ApiError ? error : new ApiError(500, `internal error: ${(error as Error)?.message ?? String(error)}`);
+			// The details of an internal error go to the log, not to the caller.
+			const apiError = error instanceof ApiError ? error : new ApiError(500, "internal error of the local cloud (details in its log)");
 			if (!(error instanceof ApiError))
-				events.emit("warning", `${request.method} ${request.url}: ${apiError.message}`);
+				events.emit("warning", `${request.method} ${request.url}: internal error: ${(error as Error)?.message ?? String(error)}`);
 			if (response.headersSent) {
 				response.destroy();
 				return;
