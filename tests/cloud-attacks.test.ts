@@ -162,4 +162,46 @@ describe("local cloud: the attacks of an outsider on the same machine", function
 			assert.equal(cloud.nodes().length, 4);
 		});
 	});
+	describe("login throttling (finding 5)", function () {
+		async function attempt(password: string, userName: string = DEFAULT_USER.userName): Promise<Response> {
+			return fetch(new URL("login2", cloud.httpUrl), {method: "POST", body: JSON.stringify({user_name: userName, password})});
+		}
+
+		it("answers 429 with Retry-After after five failures per user and per address, doubling the wait; the right password waits too; the wait ends", async function () {
+			let clock = 1_000_000;
+			cloud = await startCloud({now: () => clock});
+			const answers = await Promise.all(Array.from({length: 30}, () => attempt("wrong")));
+			const codes = answers.map((answer) => answer.status);
+			// Five free failures, plus at most one more that was already hashing when the fifth was counted.
+			const failures = codes.filter((code) => code === 401).length;
+			assert.ok(failures >= 5 && failures <= 6, codes.join(" "));
+			assert.equal(codes.filter((code) => code === 429).length, 30 - failures);
+			const limited = answers.find((answer) => answer.status === 429)!;
+			assert.ok(Number(limited.headers.get("retry-after")) >= 1);
+			assert.match(((await limited.json()) as {description: string}).description, /Too many failed logins for this user or from this address; try again in \d+ s|busy checking other logins/);
+			const locked = await attempt(DEFAULT_USER.password);
+			assert.equal(locked.status, 429, "the right password waits as well, before any hashing");
+			// Another user from another address is not this user's lockout, but this address is throttled too.
+			assert.equal((await attempt("x", "nobody@example.com")).status, 429);
+			const firstWait = Number(locked.headers.get("retry-after"));
+			clock += firstWait * 1000;
+			assert.equal((await attempt("still-wrong")).status, 401, "after the wait, one more try");
+			const next = await attempt(DEFAULT_USER.password);
+			assert.equal(next.status, 429);
+			assert.equal(Number(next.headers.get("retry-after")), 2 * firstWait, "the wait doubled");
+			clock += 2 * firstWait * 1000;
+			assert.equal((await attempt(DEFAULT_USER.password)).status, 200);
+			assert.equal((await attempt("wrong again")).status, 401, "a success cleared the count");
+		});
+	});
+	describe("tokens, listeners and passwords (finding 8)", function () {
+		it("refuses an access token with characters appended or changed in its last character", async function () {
+			cloud = await startCloud();
+			const token = await login();
+			const user = (value: string) => fetch(new URL("user2", cloud.httpUrl), {headers: {Authorization: value}}).then((response) => response.status);
+			assert.equal(await user(token), 200);
+			for (const tampered of [`${token}A`, `${token}=`, `${token}.`, `${token}%`, `${token.slice(0, -1)}${token.endsWith("A") ? "B" : "A"}`, ` ${token}x`])
+				assert.equal(await user(tampered), 401, tampered.slice(-5));
+		});
+	});
 });

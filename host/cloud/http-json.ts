@@ -24,6 +24,7 @@ export const ErrorCode = {
 	methodNotAllowed: 100006,
 	tooLarge: 100007,
 	nodeOffline: 100008,
+	tooManyRequests: 100009,
 	internal: 100500,
 } as const;
 
@@ -34,6 +35,7 @@ function codeFor(httpStatus: number): number {
 	case 404: return ErrorCode.notFound;
 	case 405: return ErrorCode.methodNotAllowed;
 	case 413: return ErrorCode.tooLarge;
+	case 429: return ErrorCode.tooManyRequests;
 	default: return httpStatus >= 500 ? ErrorCode.internal : ErrorCode.badRequest;
 	}
 }

@@ -1,6 +1,6 @@
 /*
- * A node never acts on a retained command (docs/local-cloud.md, "MQTT identities"; docs/protocol.md
- * §3.1: the cloud publishes every command with retain false). A retained `otaurl` or
+ * A node never acts on a retained command (docs/local-cloud.md, "MQTT identities"; the cloud
+ * publishes every command with retain false, docs/protocol.md §3.1). A retained `otaurl` or
  * `params/remote` was left on a broker by some client and would come back on every reconnect.
  */
 import assert from "node:assert/strict";

@@ -3,7 +3,7 @@ import {ApiError, booleanQuery, expectObject, isObject, optionalString, required
 import type {RequestContext} from "./context";
 
 /** `POST login2`: `{user_name, password}` → three tokens; `{refreshtoken[, user_name]}` → new id and access tokens. */
-export async function postLogin({cloud, response, body}: RequestContext): Promise<void> {
+export async function postLogin({cloud, request: http, response, body}: RequestContext): Promise<void> {
 	const request = expectObject(await body(), "body");
 	const userName = optionalString(request, "user_name");
 	if (typeof request.refreshtoken === "string" && request.refreshtoken !== "") {
@@ -14,7 +14,8 @@ export async function postLogin({cloud, response, body}: RequestContext): Promis
 	if (userName === undefined)
 		throw new ApiError(400, "body: \"user_name\" and \"password\", or \"refreshtoken\", are required");
 	const password = requiredString(request, "password");
-	sendJson(response, 200, {status: "success", description: "Login successful", ...cloud.users.login(userName, password)});
+	const tokens = await cloud.users.login(userName, password, http.socket.remoteAddress);
+	sendJson(response, 200, {status: "success", description: "Login successful", ...tokens});
 }
 
 /** `POST logout2` (`logout_all`, in the body as the SDK sends it or in the query as the CLI does, ends every session of the user). */
