@@ -47,9 +47,21 @@ export class OtaService {
 		return job;
 	}
 
+	/**
+	 * Ends a job for every node, and withdraws it at once from each online node it is still open
+	 * for: an otaurl naming the job with `cancelled: true` and no URL (docs/local-cloud.md, "OTA
+	 * jobs"); the node clears Info, drops an approval of it and reports `rejected`.
+	 */
 	cancelJob(jobId: string): void {
-		if (!this.#deps.jobStore.cancel(jobId))
+		const {jobStore, registry, events} = this.#deps;
+		const open = jobStore.get(jobId)?.nodes.filter((nodeId) => jobStore.isOpen(nodeId, jobId)) ?? [];
+		if (!jobStore.cancel(jobId))
 			throw new ApiError(404, `OTA job ${jobId} not found`);
+		for (const nodeId of open.filter((id) => registry.get(id)?.online)) {
+			this.#deps.publish(nodeTopic(nodeId, "otaurl"), JSON.stringify({ota_job_id: jobId, cancelled: true}))
+				.then(() => this.#deps.log(`${nodeId} ← otaurl ${jobId} cancelled`))
+				.catch((error: Error) => events.emit("warning", `cancel of ${jobId} to ${nodeId}: ${error.message}`));
+		}
 	}
 
 	async approve(nodeId: string, jobId: string): Promise<void> {
