@@ -204,4 +204,26 @@ describe("local cloud: the attacks of an outsider on the same machine", function
 				assert.equal(await user(tampered), 401, tampered.slice(-5));
 		});
 	});
+	describe("the approval binds end to end (finding 7, the cloud's half)", function () {
+		it("a cancel withdraws the job at once from each online node it is open for; the node's rejected report closes it", async function () {
+			cloud = await startCloud();
+			const victim = await node("cancel-node");
+			const image = await cloud.addImage(fixtureImage("synthetic/app-2.0.0.bin"));
+			const job = await cloud.createJob({imageId: image.id, nodes: ["cancel-node", "cancel-offline"]});
+			await victim.publish("otafetch", {fw_version: "1.0.0"});
+			assert.equal(JSON.parse((await victim.next("otaurl")).payload).ota_job_id, job.id);
+			await victim.publish("otastatus", {ota_job_id: job.id, status: "delayed", additional_info: "Waiting for Approval"});
+			await cloud.waitForStatus("cancel-node", job.id, "delayed");
+			cloud.cancelJob(job.id);
+			const withdrawal = await victim.next("otaurl");
+			assert.deepEqual(JSON.parse(withdrawal.payload), {ota_job_id: job.id, cancelled: true});
+			assert.equal(withdrawal.retain, false);
+			await victim.publish("otastatus", {ota_job_id: job.id, status: "rejected", additional_info: "Job cancelled by the cloud: offer withdrawn"});
+			await cloud.waitForStatus("cancel-node", job.id, "rejected");
+			assert.equal(cloud.jobState("cancel-node", job.id)?.closed, true);
+			await victim.publish("otafetch", {fw_version: "1.0.0"});
+			await drain(cloud, victim);
+			assert.equal(victim.on("otaurl").length, 2, "served once, withdrawn once, never again");
+		});
+	});
 });
