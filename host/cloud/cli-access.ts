@@ -40,12 +40,16 @@ export function listenAddresses(host: string, plainMqtt: boolean, allowPlainOnNe
 			"connect as any node; use --tls-ca (mutual TLS), or say --allow-plain-on-network if you mean it");
 	if (advertise !== undefined)
 		return {host, advertisedHost: advertise};
-	if (!isWildcard(host))
-		return {host, advertisedHost: host.includes(":") ? `[${host}]` : host};
-	const reachable = reachableAddress(host === "::" ? "IPv6" : "IPv4");
-	if (reachable === undefined)
+	const advertisedHost = advertisedHostFor(host);
+	if (advertisedHost === undefined)
 		throw new CliUsageError(`--host ${host}: no network address of this machine to put into URLs; name one with --advertise-host`);
-	return {host, advertisedHost: reachable.includes(":") ? `[${reachable}]` : reachable};
+	return {host, advertisedHost};
+}
+
+/** The host name URLs name for a listen address: itself, or for a wildcard a reachable address of this machine. */
+export function advertisedHostFor(host: string): string | undefined {
+	const name = isWildcard(host) ? reachableAddress(host === "::" ? "IPv6" : "IPv4") : host;
+	return name === undefined ? undefined : name.includes(":") ? `[${name}]` : name;
 }
 
 function lines(text: string): string[] {

@@ -9,6 +9,7 @@
 import {EventEmitter} from "node:events";
 import {createServer as createHttpServer} from "node:http";
 import {createServer as createHttpsServer} from "node:https";
+import {advertisedHostFor} from "./cli-access";
 import type {Cloud, CloudEventMap, CloudOptions, MappingRequest} from "./cloud-api";
 import {DEFAULT_USER} from "./defaults";
 import {DownloadFaults, imagePath} from "./download";
@@ -96,7 +97,7 @@ class LocalCloud implements Cloud, CloudServices {
 	async start(): Promise<void> {
 		const options = this.#options;
 		const host = options.host ?? "127.0.0.1";
-		const advertised = options.advertisedHost ?? host;
+		const advertised = options.advertisedHost ?? advertisedHostFor(host) ?? host;
 		const tls = options.tls;
 		try {
 			// With a CA every client proves its identity; the certificate-less listener only when asked for.
