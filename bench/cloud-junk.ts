@@ -27,7 +27,7 @@ export interface CloudJunkResult {
 	smallBytes: number;
 }
 
-function memory(pid: number): {rss: number; peak: number} {
+export function memory(pid: number): {rss: number; peak: number} {
 	const status = readFileSync(`/proc/${pid}/status`, "utf8");
 	const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
 	return {rss: field("VmRSS"), peak: field("VmHWM")};
@@ -36,7 +36,7 @@ function memory(pid: number): {rss: number; peak: number} {
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Lets the cloud finish what is queued, has it collect its garbage (gc-on-signal.mjs), and reads its memory. */
-async function settledMemory(pid: number, heapLines: string[]): Promise<{rss: number; peak: number; heap: number}> {
+export async function settledMemory(pid: number, heapLines: string[]): Promise<{rss: number; peak: number; heap: number}> {
 	await pause(500);
 	const count = heapLines.length;
 	process.kill(pid, "SIGUSR2");
@@ -50,7 +50,7 @@ export async function measureCloudJunk(quick = false): Promise<CloudJunkResult> 
 	const bin = fileURLToPath(new URL("../host/bin/rainmaker-ota-xs.ts", import.meta.url));
 	const gcHook = fileURLToPath(new URL("gc-on-signal.mjs", import.meta.url));
 	const child = spawn(process.execPath, ["--expose-gc", "--import", gcHook, "--import", "tsx", bin, "cloud", "--mqtt-port", "0", "--http-port", "0", "--quiet",
-		"--user", "bench@example.com", "--password", "bench"], {stdio: ["ignore", "pipe", "inherit"]});
+		"--user", "bench@example.com"], {stdio: ["ignore", "pipe", "inherit"], env: {...process.env, RAINMAKER_OTA_XS_CLOUD_PASSWORDS: "bench"}});
 	try {
 		const heapLines: string[] = [];
 		const mqttUrl = await new Promise<string>((resolve, reject) => {

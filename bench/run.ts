@@ -9,6 +9,7 @@ import {formatTable, kib, thousands, type BenchRow} from "./table";
 import {type HeapBytes, measureJsSha256, measureStream, TLS_RECORD} from "./xs-pipeline";
 import {measureHostOta} from "./host-ota";
 import {measureCloudJunk} from "./cloud-junk";
+import {FLOOD_MEDIAN_BOUND_MS, measureCloudSoak, SOAK_RSS_BOUND_KIB} from "./cloud-soak";
 import {measureFlashWork} from "./flash-work";
 
 const quick = process.argv.includes("--quick");
@@ -75,6 +76,11 @@ async function main(): Promise<void> {
 	const junkMiB = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
 	rows.push({benchmark: `6. cloud RSS after ${junk.bigMessages} junk 4 MiB otastatus (refused; before: ${junkMiB(junk.rssBefore)})`, result: junkMiB(junk.rssAfterBig), criterion: "-", verdict: "-"});
 	rows.push({benchmark: `6. cloud V8 heap after ${junk.smallMessages} junk 120 KiB otastatus (kept: bounded; before: ${junkMiB(junk.heapBefore / 1024)})`, result: kib(junk.heapAfterSmall), criterion: "bounded, < 64 MiB", verdict: junk.heapAfterSmall < 64 * 1024 * 1024 ? "ok" : "over"});
+	const soak = await measureCloudSoak(quick);
+	rows.push({benchmark: `7. cloud RSS after ${soak.paramsMessages} params/local with new keys + ${soak.clientIds} client ids with a 31 KiB config (before: ${junkMiB(soak.rssBefore)}; peak ${junkMiB(soak.peak)})`,
+		result: junkMiB(soak.rssAfter), criterion: `< ${SOAK_RSS_BOUND_KIB / 1024} MiB`, verdict: soak.rssAfter < SOAK_RSS_BOUND_KIB && soak.peak < SOAK_RSS_BOUND_KIB ? "ok" : "over"});
+	rows.push({benchmark: `8. cloud REST median (GET user/nodes) during a login2 flood of ${soak.logins} tries (alone: ${soak.restAloneMedian.toFixed(1)} ms; max ${soak.restFloodMax.toFixed(0)} ms)`,
+		result: `${soak.restFloodMedian.toFixed(1)} ms`, criterion: `<= ${FLOOD_MEDIAN_BOUND_MS} ms`, verdict: soak.restFloodMedian <= FLOOD_MEDIAN_BOUND_MS ? "ok" : "over"});
 	const xsnapVersion = JSON.parse(readFileSync(new URL("../node_modules/@agoric/xsnap/package.json", import.meta.url), "utf8")).version as string;
 	console.log(`${quick ? "quick run (CI: proves the benchmarks run; sizes reduced)" : "full run"}; @agoric/xsnap ${xsnapVersion} (device-heap worker), Node ${process.version}, ${cpus()[0]?.model ?? "?"} x${cpus().length}`);
 	console.log(formatTable(rows));

@@ -183,7 +183,7 @@ export interface RawPacket {
 
 export type IncomingPacket =
 	| {type: typeof CONNACK; sessionPresent: boolean; returnCode: number}
-	| {type: typeof PUBLISH; topic: string; payload: Uint8Array; qos: number; id: number}
+	| {type: typeof PUBLISH; topic: string; payload: Uint8Array; qos: number; id: number; retain: boolean}
 	| {type: typeof PUBACK | typeof UNSUBACK; id: number}
 	| {type: typeof SUBACK; id: number; granted: number[]}
 	| {type: typeof PINGRESP};
@@ -217,7 +217,7 @@ export function decodePacket(raw: RawPacket): IncomingPacket {
 				packetIdentifier = (body[position] << 8) | body[position + 1];
 				position += 2;
 			}
-			return {type: PUBLISH, topic, payload: body.subarray(position), qos, id: packetIdentifier};
+			return {type: PUBLISH, topic, payload: body.subarray(position), qos, id: packetIdentifier, retain: (raw.flags & 1) === 1};
 		}
 		case PUBACK:
 			return {type: PUBACK, id: id()};

@@ -202,7 +202,7 @@ class SocketTransport implements MqttTransport {
 						throw new MqttProtocolError("QoS 2 PUBLISH not supported (subscriptions are QoS 1)");
 					if (incoming.qos === 1)
 						this.#send(encodePuback(incoming.id));
-					this.#events?.message(incoming.topic, utf8Decode(incoming.payload));
+					this.#events?.message(incoming.topic, utf8Decode(incoming.payload), incoming.retain);
 					break;
 				}
 				case PUBACK: {

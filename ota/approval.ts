@@ -66,6 +66,8 @@ export class UserApprovalOta {
 	#approvalExpiry: TimerHandle | undefined;
 	#userAsked = false;	// the next served job answers a person's check/start (see the loop breaker in onOtaUrl)
 	#lastOutcome: string | undefined;
+	/** timers.now() when Info last stopped showing another offer (replaced by the current one, or cleared). */
+	#otherOfferGoneAt = -Infinity;
 
 	constructor(context: ApprovalContext) {
 		this.#context = context;
@@ -121,7 +123,15 @@ export class UserApprovalOta {
 		return {ok: true, message: "Checking for OTA updates."};
 	}
 
-	start(): CommandResult {
+	/**
+	 * Approves the shown offer. A `remote` start (Operation=start through the cloud) within
+	 * approvalSettleMs after Info stopped showing another offer (replaced or cleared) is refused:
+	 * the user read Info through the cloud and wrote start back through it, so a start that close
+	 * to the change answers the earlier offer (docs/ota-lifecycle.md, "Approval settle time"). A
+	 * first offer after nothing was shown has no earlier offer to be mistaken for. The console
+	 * reads the node itself: no wait.
+	 */
+	start(remote = false): CommandResult {
 		const refusal = this.#lifecycle.refusal("start");
 		if (refusal)
 			return {ok: false, message: refusal};
@@ -131,6 +141,12 @@ export class UserApprovalOta {
 		if (this.state === "approved")
 			return {ok: true, message: `OTA ${describe(offer)} is approved already; waiting for the cloud to serve it.`};
 		const {timers, fetcher, options, log} = this.#context;
+		const age = timers.now() - this.#otherOfferGoneAt;
+		if (remote && age < options.approvalSettleMs) {
+			const text = StatusText.startTooSoon(Math.round(age));
+			this.#context.reporter.report("delayed", text, offer.jobId);
+			return {ok: false, message: `${text} (${describe(offer)})`};
+		}
 		this.#lifecycle.fire("approve");
 		timers.clear(this.#approvalExpiry);
 		this.#approvalExpiry = timers.set(() => {
@@ -150,7 +166,7 @@ export class UserApprovalOta {
 		for (const write of writes) {
 			if (write.param.name !== OPERATION_PARAM)
 				continue;
-			const result = write.value === "start" ? this.start() : this.check();
+			const result = write.value === "start" ? this.start(true) : this.check();
 			if (result.ok)
 				this.#context.log.info(`Operation=${String(write.value)}: ${result.message}`);
 			else
@@ -167,6 +183,10 @@ export class UserApprovalOta {
 			return;
 		}
 		const result = parseOtaUrl(payload);
+		if ("cancelled" in result) {
+			this.#cancelled(result.cancelled);
+			return;
+		}
 		if ("error" in result) {
 			if (result.jobId !== undefined)
 				reporter.report("failed", result.error, result.jobId);
@@ -261,11 +281,26 @@ export class UserApprovalOta {
 		return false;
 	}
 
+	/** The cloud cancelled a job: the offer or approval of it is withdrawn at once, and reported so. */
+	#cancelled(jobId: string): void {
+		const {log, reporter, timers} = this.#context;
+		if (this.#offer?.jobId !== jobId) {
+			log.info(`OTA job ${jobId} cancelled by the cloud; it is not the one shown (${this.#offer ? describe(this.#offer) : "nothing"})`);
+			return;
+		}
+		timers.clear(this.#approvalExpiry);
+		this.#approvalExpiry = undefined;
+		log.warn(`OTA ${describe(this.#offer)} cancelled by the cloud: offer withdrawn`);
+		this.#withdraw();
+		reporter.report("rejected", StatusText.cancelled, jobId);
+	}
+
 	/** Drops the shown offer (Info cleared). */
 	#withdraw(): void {
 		if (this.#lifecycle.can("withdraw")) {
 			this.#lifecycle.fire("withdraw");
 			this.#offer = undefined;
+			this.#otherOfferGoneAt = this.#context.timers.now();
 			this.#context.params.updateParams(OTA_SERVICE_NAME, {[INFO_PARAM]: {}});
 		}
 	}
@@ -277,6 +312,8 @@ export class UserApprovalOta {
 		this.#lifecycle.fire("offer");
 		this.#offer = job;
 		if (!same) {
+			if (shown !== undefined)
+				this.#otherOfferGoneAt = this.#context.timers.now();
 			this.#context.log.info(`OTA update ${job.fwVersion ?? "?"} available (job ${job.jobId}), waiting for approval`);
 			this.#context.params.updateParams(OTA_SERVICE_NAME, {[INFO_PARAM]: offerInfo(job)});
 		}
@@ -287,6 +324,7 @@ export class UserApprovalOta {
 		const {engine, params, fetcher, options, log} = this.#context;
 		this.#lifecycle.fire("install");
 		this.#offer = undefined;
+		this.#otherOfferGoneAt = this.#context.timers.now();
 		log.info(`Installing approved OTA ${describe(job)}`);
 		engine.run(job, (outcome: InstallOutcome) => {
 			this.#lastOutcome = outcome.kind === "rebooting" ? "rebooting" : `${outcome.kind}: ${outcome.text}`;

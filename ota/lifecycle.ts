@@ -21,7 +21,7 @@ export type OtaEvent =
 	| "approve"
 	/** The approval lapsed without the cloud serving the job. */
 	| "lapse"
-	/** The offer was dropped (Info cleared): a time-window refusal, a store failure. */
+	/** The offer was dropped (Info cleared): a time-window refusal, a store failure, the cloud cancelled the job. */
 	| "withdraw"
 	/** The approved job was served again: the engine starts. */
 	| "install"

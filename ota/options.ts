@@ -18,6 +18,7 @@ export interface OtaOptions {
 	minDownloadRate: number;
 	rebootDelaySeconds: number;
 	rollbackWaitSeconds: number;
+	approvalSettleMs: number;
 	allowHttp: boolean;
 	skipProjectCheck: boolean;
 	skipVersionCheck: boolean;
@@ -67,6 +68,8 @@ export const OTA_OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
 		help: "reboot this long after an install, s (OTA_REBOOT_TIMER_SEC)"}),
 	option({name: "rollbackWaitSeconds", type: "integer", default: 90, min: 1, max: 600, flag: "rollback-wait", manifestKey: "rollbackWaitSeconds",
 		help: "a new image that has not reached MQTT by then is rolled back, s (CONFIG_ESP_RMAKER_OTA_ROLLBACK_WAIT_PERIOD)"}),
+	option({name: "approvalSettleMs", type: "integer", default: 2000, min: 0, max: 60000, flag: "approval-settle", manifestKey: "approvalSettleMs",
+		help: "a remote start within this long after Info stopped showing another offer is refused (it answers that one), ms"}),
 	option({name: "allowHttp", type: "boolean", default: false, hostDefault: true, flag: "allow-http", manifestKey: "allowHttp",
 		help: "accept http:// firmware URLs (ESP-IDF refuses them unless CONFIG_ESP_HTTPS_OTA_ALLOW_HTTP)"}),
 	option({name: "skipProjectCheck", type: "boolean", default: false, flag: "skip-project-check", manifestKey: "skipProjectCheck",

@@ -20,6 +20,7 @@ export interface OtaJob {
 
 export type OtaUrlResult =
 	| {readonly job: OtaJob; readonly warnings: readonly string[]}
+	| {readonly cancelled: string}
 	| {readonly error: string; readonly jobId?: string};
 
 /** Larger messages are refused before parsing; the reference's buffers are far smaller. */
@@ -44,6 +45,9 @@ export function parseOtaUrl(payload: string): OtaUrlResult {
 	if (typeof jobId !== "string" || jobId.length === 0 || jobId.length > MAX_JOB_ID_LENGTH)
 		return {error: StatusText.jobIdNotFound};
 	const url = fields.url;
+	// The local cloud's withdrawal of a cancelled job (docs/local-cloud.md, "OTA jobs"): no URL, `cancelled: true`.
+	if (url === undefined && fields.cancelled === true)
+		return {cancelled: jobId};
 	if (typeof url !== "string" || url.length === 0)
 		return {error: StatusText.urlNotFound, jobId};
 

@@ -12,6 +12,8 @@ export const MAX_STATUS_PAYLOAD = 200;
 /** The reference's additional_info texts (docs/protocol.md §5.13), plus this project's own where marked. */
 export const StatusText = Object.freeze({
 	waitingForApproval: "Waiting for Approval",
+	cancelled: "Job cancelled by the cloud: offer withdrawn",
+	startTooSoon: (ms: number) => `Start refused: the offer changed ${ms} ms before it, too soon for a user to have seen it; read Info again and approve`,
 	jsonPayloadError: "Aborted. JSON Payload error",
 	jobIdNotFound: "Aborted. OTA Updated ID not found in JSON",
 	urlNotFound: "Aborted. URL not found in JSON",

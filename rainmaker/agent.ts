@@ -62,7 +62,7 @@ export class NodeAgent {
 	start(): void {
 		this.session.onConnect = (first) => this.handleConnect(first);
 		this.session.onDisconnect = (reason) => this.log.warn(`rainmaker: MQTT link lost (${reason}); the session reconnects`);
-		this.session.onMessage = (topic, payload) => this.handleMessage(topic, payload);
+		this.session.onMessage = (topic, payload, retained) => this.handleMessage(topic, payload, retained);
 		this.session.connect();
 	}
 
@@ -219,10 +219,18 @@ export class NodeAgent {
 		this.report(values);
 	}
 
-	private handleMessage(topic: string, payload: string): void {
+	private handleMessage(topic: string, payload: string, retained: boolean): void {
 		const handler = this.handlers.get(topic);
 		if (!handler) {
 			this.log.warn(`rainmaker: message on unexpected topic ${topic} ignored`);
+			return;
+		}
+		// Every command of the cloud is sent with retain false (docs/protocol.md §3.1). A retained one was
+		// left on the broker by some client, maybe long ago, and would come back on every reconnect:
+		// an `otaurl` or `params/remote` the cloud did not send now. AWS IoT lets a client retain only
+		// with the separate iot:RetainPublish permission; the node never acts on one.
+		if (retained) {
+			this.log.warn(`rainmaker: retained message on ${topic} ignored (the cloud never retains a command; docs/protocol.md §3.1)`);
 			return;
 		}
 		try {

@@ -39,8 +39,8 @@ export interface MqttTransportEvents {
 	connected(): void;
 	/** The connection ended or the attempt failed, before or after CONNACK. At most once per open(). */
 	lost(reason: string): void;
-	/** An incoming PUBLISH (the transport acknowledges QoS 1 itself). */
-	message(topic: string, payload: string): void;
+	/** An incoming PUBLISH (the transport acknowledges QoS 1 itself); `retained`: its RETAIN flag. */
+	message(topic: string, payload: string, retained: boolean): void;
 }
 
 /** One MQTT 3.1.1 connection at a time; nothing here survives a connection. */
@@ -61,7 +61,7 @@ export interface MqttTransport {
 export class ReconnectingMqttSession implements MqttSession {
 	onConnect?: (first: boolean) => void;
 	onDisconnect?: (reason: string) => void;
-	onMessage?: (topic: string, payload: string) => void;
+	onMessage?: (topic: string, payload: string, retained: boolean) => void;
 
 	readonly #transport: MqttTransport;
 	readonly #timers: Timers;
@@ -191,11 +191,11 @@ export class ReconnectingMqttSession implements MqttSession {
 					if (current())
 						this.#lost(reason, false);
 				},
-				message: (topic, payload) => {
+				message: (topic, payload, retained) => {
 					if (!current())
 						return;
 					try {
-						this.onMessage?.(topic, payload);
+						this.onMessage?.(topic, payload, retained);
 					}
 					catch (error) {
 						this.#log.error(`mqtt: message handler for ${topic} failed: ${describe(error)}`);

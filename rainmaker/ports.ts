@@ -53,8 +53,11 @@ export interface MqttSession {
 	onConnect?: (first: boolean) => void;
 	/** The link was lost (the session reconnects by itself). */
 	onDisconnect?: (reason: string) => void;
-	/** An incoming PUBLISH on a subscribed topic. */
-	onMessage?: (topic: string, payload: string) => void;
+	/**
+	 * An incoming PUBLISH on a subscribed topic. `retained`: the broker kept it and delivers it on
+	 * subscribe (RETAIN flag); the cloud never sends a command that way (docs/protocol.md §3.1).
+	 */
+	onMessage?: (topic: string, payload: string, retained: boolean) => void;
 }
 
 /**

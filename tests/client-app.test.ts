@@ -116,6 +116,18 @@ describe("approval client (app command)", function () {
 		assert.deepEqual(JSON.parse(approvalNode.node.on("params/remote").at(-1)!.payload), {OTA: {Operation: "start"}});
 	});
 
+	it("finding 6: approve --job approves only the job the user saw; another offer is refused and nothing is written", async function () {
+		const approvalNode = await offered("app-j", []);
+		const result = await run(["approve", "--node", "app-j", "--job", "job_seen_earlier"], gatedClock(() => approvalNode.advance()));
+		assert.equal(result.code, 1);
+		assert.match(result.err[0] ?? "", new RegExp(`^node app-j now offers job ${job.id} \\(firmware 2\\.0\\.0\\), not job_seen_earlier; look at it with "show" and approve again$`));
+		await drain(cloud, approvalNode.node);
+		assert.deepEqual(approvalNode.node.on("params/remote").filter((message) => message.payload.includes("start")), []);
+		const same = await run(["approve", "--node", "app-j", "--job", job.id, "--timeout", "1"], gatedClock(() => approvalNode.advance()));
+		assert.deepEqual(same.err, []);
+		assert.deepEqual(JSON.parse(approvalNode.node.on("params/remote").at(-1)!.payload), {OTA: {Operation: "start"}});
+	});
+
 	it("approve: a rejection ends with exit 1", async function () {
 		const approvalNode = await offered("app-b", [
 			["in-progress", "Starting OTA Upgrade (HTTPS attempt 1/3)"],

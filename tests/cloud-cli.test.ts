@@ -3,13 +3,14 @@
  * clean stop, and clear errors for bad options and a taken port.
  */
 import assert from "node:assert/strict";
-import {mkdtempSync, rmSync} from "node:fs";
+import {mkdtempSync, rmSync, writeFileSync} from "node:fs";
 import {connect, createServer, type AddressInfo} from "node:net";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {makeTestPki} from "../host/pki";
 import {freePort} from "./support/free-port";
 import type {Cloud} from "../host/cloud/cloud";
+import {listenAddresses} from "../host/cloud/cli-access";
 import {cloudCommand, type CommandIo} from "../host/cloud/main";
 import {announce, fixtureImage} from "./support/cloud-fixtures";
 import {authorization, login} from "./support/cloud-login";
@@ -50,7 +51,50 @@ describe("cloud command", function () {
 		await node.close();
 		stop.abort();
 		assert.equal(await running, 0);
-		assert.deepEqual(io.errors, []);
+		assert.deepEqual(io.errors, ["rainmaker-ota-xs cloud: --password shows in ps to every user of this machine; --password-file or $RAINMAKER_OTA_XS_CLOUD_PASSWORDS do not"]);
+	});
+
+	it("finding 8: takes the passwords from a file or the environment; refuses a non-loopback --host with the plain listener unless told; advertises a reachable address", async function () {
+		const dir = mkdtempSync(join(tmpdir(), "rmx-cloud-cli-"));
+		const file = join(dir, "passwords");
+		writeFileSync(file, "pw-file-1\npw-file-2\n", {mode: 0o600});
+		for (const [args, env] of [[["--user", "a@example.com", "--user", "b@example.com", "--password-file", file], {}],
+			[["--user", "a@example.com", "--user", "b@example.com"], {RAINMAKER_OTA_XS_CLOUD_PASSWORDS: "pw-file-1\npw-file-2"}]] as const) {
+			const io = capture();
+			const stop = new AbortController();
+			let ready!: (cloud: Cloud) => void;
+			const started = new Promise<Cloud>((resolve) => ready = resolve);
+			const running = cloudCommand(["--mqtt-port", "0", "--http-port", "0", "--quiet", ...args], {...io, env, signal: stop.signal, onReady: ready});
+			const cloud = await started;
+			await login(cloud, {userName: "b@example.com", password: "pw-file-2"});
+			stop.abort();
+			assert.equal(await running, 0);
+			assert.deepEqual(io.errors, [], args.join(" "));
+			assert.ok(!io.lines.some((line) => line.includes("pw-file")), "a given password is never printed");
+		}
+		for (const [args, error] of [[["--host", "0.0.0.0"], /--host 0\.0\.0\.0: the plain MQTT listener checks no identity.*--allow-plain-on-network/],
+			[["--host", "192.0.2.1"], /--host 192\.0\.2\.1: the plain MQTT listener/],
+			[["--user", "a@example.com", "--password-file", join(dir, "missing")], /--password-file: cannot read .*missing: ENOENT/],
+			[["--user", "a@example.com", "--user", "b@example.com", "--password-file", file, "--password", "x", "--password", "y"], /either with --password or with --password-file/]] as const) {
+			const io = capture();
+			assert.equal(await cloudCommand([...args], io), 2, args.join(" "));
+			assert.match(io.errors[0]!, error);
+		}
+		const io = capture();
+		const stop = new AbortController();
+		let ready!: (cloud: Cloud) => void;
+		const started = new Promise<Cloud>((resolve) => ready = resolve);
+		const running = cloudCommand(["--host", "0.0.0.0", "--allow-plain-on-network", "--advertise-host", "cloud.example", "--mqtt-port", "0", "--http-port", "0", "--quiet"],
+			{...io, signal: stop.signal, onReady: ready});
+		const cloud = await started;
+		assert.match(cloud.mqttUrl, /^mqtt:\/\/cloud\.example:\d+$/);
+		assert.match(cloud.httpUrl, /^http:\/\/cloud\.example:\d+\/v1\/$/);
+		stop.abort();
+		assert.equal(await running, 0);
+		const addresses = listenAddresses("0.0.0.0", true, true, undefined);
+		assert.notEqual(addresses.advertisedHost, "0.0.0.0", "a wildcard is never advertised");
+		assert.deepEqual(listenAddresses("127.0.0.1", true, false, undefined), {host: "127.0.0.1", advertisedHost: "127.0.0.1"});
+		rmSync(dir, {recursive: true, force: true});
 	});
 
 	it("without --user makes a user with a random password and prints how to log in", async function () {

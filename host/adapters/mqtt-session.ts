@@ -96,7 +96,7 @@ class MqttJsTransport implements MqttTransport {
 			connected = true;
 			events.connected();
 		});
-		client.on("message", (topic, payload) => events.message(topic, payload.toString("utf8")));
+		client.on("message", (topic, payload, packet) => events.message(topic, payload.toString("utf8"), packet.retain));
 		client.on("error", error => {
 			lastError = firstLine(error.message);
 		});

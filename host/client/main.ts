@@ -26,6 +26,7 @@ commands:
               its status until success (exit 0), rejected/failed (exit 1) or the timeout (exit 1)
 options:
   --node <id>               node id (required by show, watch, check, approve)
+  --job <id>                approve: only this job (the one "show" printed); another offer is refused
   --base-url <url>          REST base URL (default ${DEFAULT_REST_BASE_URL}; login keeps it)
   --user <email>            login: the user name
   --password <secret>       login: the password (or the environment variable RAINMAKER_PASSWORD)
@@ -67,6 +68,8 @@ interface Settings {
 	userName?: string;
 	password?: string;
 	nodeId: string;
+	/** approve: the job the user saw; undefined = the one offered now. */
+	jobId?: string;
 	api: RainMakerApi;
 	state: AppState;
 	timeoutMs: number;
@@ -90,6 +93,7 @@ function parse(argv: string[]): Settings | "help" {
 		allowPositionals: true,
 		options: {
 			"node": {type: "string"},
+			"job": {type: "string"},
 			"base-url": {type: "string"},
 			"token": {type: "string"},
 			"user": {type: "string"},
@@ -143,6 +147,7 @@ function parse(argv: string[]): Settings | "help" {
 	return {
 		command,
 		nodeId: values.node ?? "",
+		...(values.job !== undefined ? {jobId: values.job} : {}),
 		...(values.user !== undefined ? {userName: values.user} : {}),
 		...(password !== undefined ? {password} : {}),
 		api,
@@ -336,6 +341,17 @@ async function approve(settings: Settings, io: AppIo, signal: AbortSignal): Prom
 	const offer = readOffer(await settings.api.getParams(settings.nodeId), names);
 	if (!offer.jobId) {
 		io.err(`node ${settings.nodeId} offers no update (${names.service}.${names.info} is ${infoText(offer.info)}); run "check" first and wait for the offer`);
+		return 1;
+	}
+	if (settings.jobId !== undefined && offer.jobId !== settings.jobId) {
+		io.err(`node ${settings.nodeId} now offers job ${offer.jobId}${offer.fwVersion ? ` (firmware ${offer.fwVersion})` : ""}, not ${settings.jobId}; look at it with "show" and approve again`);
+		return 1;
+	}
+	// Info once more just before the write: a start answers exactly the offer this command announced.
+	// (The node refuses a start that comes right after its offer was replaced; docs/ota-lifecycle.md.)
+	const again = readOffer(await settings.api.getParams(settings.nodeId), names);
+	if (again.jobId !== offer.jobId || again.fwVersion !== offer.fwVersion) {
+		io.err(`node ${settings.nodeId}: the offer changed while approving (job ${offer.jobId} → ${again.jobId ?? "none"}); look at it with "show" and approve again`);
 		return 1;
 	}
 	// Remember the job before approving: once the update starts, Info no longer shows it.

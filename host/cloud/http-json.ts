@@ -4,6 +4,10 @@
  * act on, in the RainMaker error shape `{"status":"failure","description":...,"error_code":...}`.
  */
 import type {IncomingMessage, ServerResponse} from "node:http";
+import {jsonDepth} from "./json-shape";
+
+/** Deepest REST request body: deep enough for every API, shallow enough for every recursive walk. */
+export const REST_BODY_MAX_DEPTH = 32;
 
 /**
  * The `error_code` numbers of the local cloud. The real cloud's codes are not published as a
@@ -20,6 +24,7 @@ export const ErrorCode = {
 	methodNotAllowed: 100006,
 	tooLarge: 100007,
 	nodeOffline: 100008,
+	tooManyRequests: 100009,
 	internal: 100500,
 } as const;
 
@@ -30,6 +35,7 @@ function codeFor(httpStatus: number): number {
 	case 404: return ErrorCode.notFound;
 	case 405: return ErrorCode.methodNotAllowed;
 	case 413: return ErrorCode.tooLarge;
+	case 429: return ErrorCode.tooManyRequests;
 	default: return httpStatus >= 500 ? ErrorCode.internal : ErrorCode.badRequest;
 	}
 }
@@ -96,8 +102,12 @@ export async function readJsonBody(request: IncomingMessage, limit: number): Pro
 	const body = await readBody(request, limit);
 	if (body.length === 0)
 		throw new ApiError(400, "request body is empty; a JSON body is required");
+	const text = body.toString("utf8");
+	const depth = jsonDepth(text);
+	if (depth > REST_BODY_MAX_DEPTH)
+		throw new ApiError(400, `request body nests ${depth} levels, more than the limit of ${REST_BODY_MAX_DEPTH}`);
 	try {
-		return JSON.parse(body.toString("utf8"));
+		return JSON.parse(text);
 	} catch (error) {
 		throw new ApiError(400, `request body is not valid JSON: ${(error as Error).message}`);
 	}

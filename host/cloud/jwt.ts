@@ -25,6 +25,11 @@ export function plainBase64Json(value: unknown): string {
 
 const header = base64url(JSON.stringify({alg: "HS256", typ: "JWT"}));
 
+/** True when `text` is exactly what base64url-encoding its decoded bytes gives back (no padding, no stray characters). */
+export function isCanonicalBase64url(text: string): boolean {
+	return /^[A-Za-z0-9_-]+$/.test(text) && Buffer.from(text, "base64url").toString("base64url") === text;
+}
+
 export function signJwt(claims: JwtClaims, secret: Buffer): string {
 	const body = `${header}.${base64url(plainBase64Json(claims))}`;
 	return `${body}.${base64url(createHmac("sha256", secret).update(body).digest())}`;
@@ -35,7 +40,9 @@ export type JwtCheck = {ok: true; claims: JwtClaims} | {ok: false; reason: "malf
 /** Checks form, signature and expiry (`exp`, seconds since the epoch) of a token this cloud signed. */
 export function verifyJwt(token: string, secret: Buffer, nowSeconds: number): JwtCheck {
 	const parts = token.split(".");
-	if (parts.length !== 3 || parts[0] !== header)
+	// Strict base64url: Node's decoder skips characters it does not know and ignores trailing bits,
+	// so a token with characters appended would decode to the same bytes. Only the canonical text counts.
+	if (parts.length !== 3 || parts[0] !== header || !parts.every(isCanonicalBase64url))
 		return {ok: false, reason: "malformed"};
 	const expected = createHmac("sha256", secret).update(`${parts[0]}.${parts[1]}`).digest();
 	const given = Buffer.from(parts[2]!, "base64url");

@@ -2,17 +2,21 @@
  * `rainmaker-ota-xs cloud`: runs the local cloud until SIGINT/SIGTERM, optionally with images and
  * a job, printing what the nodes do.
  */
-import {randomBytes} from "node:crypto";
 import {readFileSync} from "node:fs";
 import {parseArgs} from "node:util";
 import {startCloud, type Cloud, type CloudOptions} from "./cloud";
-import {DEFAULT_HTTP_PORT, DEFAULT_HTTPS_PORT, DEFAULT_MQTT_PORT, DEFAULT_MQTTS_PORT, DEFAULT_USER} from "./defaults";
+import {cliUsers, CliUsageError, listenAddresses, PASSWORDS_ENV} from "./cli-access";
+import {DEFAULT_HTTP_PORT, DEFAULT_HTTPS_PORT, DEFAULT_MQTT_PORT, DEFAULT_MQTTS_PORT} from "./defaults";
 import type {CloudUser} from "./users";
 import type {OtaImage} from "./images";
 import {webAssets} from "../web/server";
 
 export const cloudUsage = `usage: rainmaker-ota-xs cloud [options]
-  --host <addr>             address to listen on (default 127.0.0.1)
+  --host <addr>             address to listen on (default 127.0.0.1); off loopback the plain
+                            MQTT listener needs --allow-plain-on-network
+  --allow-plain-on-network  run the identity-less plain MQTT listener on a non-loopback --host
+  --advertise-host <name>   the host name put into URLs (default: --host, or for 0.0.0.0 / ::
+                            a network address of this machine)
   --mqtt-port <n>           MQTT port (default ${DEFAULT_MQTT_PORT}; 0 = any)
   --http-port <n>           REST API (/v1/) and firmware download (/ota/) port (default ${DEFAULT_HTTP_PORT})
   --tls-key <file>          with --tls-cert: also MQTT over TLS and HTTPS
@@ -30,7 +34,10 @@ export const cloudUsage = `usage: rainmaker-ota-xs cloud [options]
   --failed-terminal         a "failed" report ends a job (default: served again)
   --user <email>            a user who logs in with POST /v1/login2 (repeatable, each with a
   --password <secret>       --password); the first one owns the nodes and is the admin.
-                            Default: user@rainmaker.local with a random password, printed
+                            Default: user@rainmaker.local with a random password, printed.
+                            --password shows in ps; prefer:
+  --password-file <file>    the passwords, one line per --user in order
+                            (or $${PASSWORDS_ENV}, the same lines)
   --token-lifetime <s>      lifetime of the access and id tokens login2 issues (default 3600)
   --quiet                   print only the start banner
   -h, --help`;
@@ -40,13 +47,15 @@ export interface CommandIo {
 	err(line: string): void;
 	/** Stops the command (tests); SIGINT/SIGTERM do the same. */
 	signal?: AbortSignal;
+	/** The environment (passwords); default process.env. */
+	env?: NodeJS.ProcessEnv;
 	/** Called once the cloud is up (tests). */
 	onReady?(cloud: Cloud): void;
 }
 
 const consoleIo: CommandIo = {out: (line) => console.log(line), err: (line) => console.error(line)};
 
-class UsageError extends Error {}
+const UsageError = CliUsageError;
 
 function port(value: string | undefined, name: string, fallback: number): number {
 	if (value === undefined)
@@ -71,6 +80,7 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 	let values: Record<string, string | boolean | string[] | undefined>;
 	let users: CloudUser[];
 	let generatedPassword: string | undefined;
+	let warnPassword = false;
 	try {
 		({values} = parseArgs({
 			args: argv,
@@ -78,6 +88,9 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 			allowPositionals: false,
 			options: {
 				"host": {type: "string"},
+				"allow-plain-on-network": {type: "boolean"},
+				"advertise-host": {type: "string"},
+				"password-file": {type: "string"},
 				"mqtt-port": {type: "string"},
 				"http-port": {type: "string"},
 				"mqtts-port": {type: "string"},
@@ -123,14 +136,13 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 			throw new UsageError("--user-approval and --force-push apply to the job of --job-node");
 		if (values["plain-mqtt"] && ca === undefined)
 			throw new UsageError("--plain-mqtt applies only with --tls-ca (without it the plain listener runs anyway)");
-		const userNames = (values.user as string[] | undefined) ?? [];
 		const passwords = (values.password as string[] | undefined) ?? [];
-		if (userNames.length !== passwords.length)
-			throw new UsageError(`each --user needs its --password (${userNames.length} user(s), ${passwords.length} password(s))`);
-		generatedPassword = userNames.length === 0 ? randomBytes(9).toString("base64url") : undefined;
-		users = userNames.length === 0
-			? [{userName: DEFAULT_USER.userName, password: generatedPassword!}]
-			: userNames.map((userName, index) => ({userName, password: passwords[index]!}));
+		({users, generated: generatedPassword} = cliUsers((values.user as string[] | undefined) ?? [], passwords,
+			values["password-file"] as string | undefined, io.env ?? process.env));
+		warnPassword = passwords.length > 0;
+		const plainMqtt = ca === undefined || values["plain-mqtt"] === true;
+		const addresses = listenAddresses((values.host as string | undefined) ?? "127.0.0.1", plainMqtt, values["allow-plain-on-network"] === true,
+			values["advertise-host"] as string | undefined);
 		if (users.some((user) => user.userName.trim() === "" || user.password === ""))
 			throw new UsageError("--user and --password must not be empty");
 		const names = users.map((user) => user.userName.toLowerCase());
@@ -143,7 +155,8 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 		const lifetime = lifetimeText !== undefined ? Number(lifetimeText) : undefined;
 		const quiet = values.quiet === true;
 		options = {
-			host: (values.host as string | undefined) ?? "127.0.0.1",
+			host: addresses.host,
+			advertisedHost: addresses.advertisedHost,
 			mqttPort: port(values["mqtt-port"] as string | undefined, "mqtt-port", DEFAULT_MQTT_PORT),
 			httpPort: port(values["http-port"] as string | undefined, "http-port", DEFAULT_HTTP_PORT),
 			...(key !== undefined && cert !== undefined ? {
@@ -163,6 +176,8 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 		io.err(cloudUsage);
 		return 2;
 	}
+	if (warnPassword)
+		io.err(`rainmaker-ota-xs cloud: --password shows in ps to every user of this machine; --password-file or $${PASSWORDS_ENV} do not`);
 	let cloud: Cloud;
 	try {
 		cloud = await startCloud(options);

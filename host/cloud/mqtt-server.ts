@@ -1,7 +1,10 @@
 /*
  * The cloud's MQTT broker: aedes in-process on plain TCP and, when given a key and certificate,
  * TLS (requiring a client certificate signed by `ca` when a CA is given, as RainMaker uses mutual
- * X.509, docs/protocol.md §3.1). Any username is accepted. Identities are enforced as the RainMaker policy on AWS
+ * X.509, docs/protocol.md §3.1). Any username is accepted. A client id must be a node id
+ * (identity.ts); on a connection without a client certificate an id already connected is not taken
+ * over (the id proves nothing there, and the takeover would hand the node's command topics to
+ * whoever asked; docs/local-cloud.md, "MQTT identities"). Identities are enforced as the RainMaker policy on AWS
  * IoT does (identity.ts): a client publishes and subscribes only under its own node's topics, and
  * over mutual TLS its certificate's CN must be its client id. Every PUBLISH from a client on a
  * node→cloud topic, in either form, is handed to the cloud; the `publish` event of aedes sees
@@ -10,7 +13,7 @@
 import {createServer as createTcpServer, type Socket} from "node:net";
 import {createServer as createTlsServer, type TLSSocket} from "node:tls";
 import Aedes from "aedes";
-import {certificateIdentity, mayPublish, maySubscribe, MAX_MESSAGE_BYTES} from "./identity";
+import {certificateIdentity, isNodeId, maySubscribe, MAX_MESSAGE_BYTES, publishRefusal} from "./identity";
 import {listen, type Listener} from "./listen";
 import {parseNodeTopic, type NodeTopic} from "./topics";
 
@@ -30,6 +33,8 @@ export interface MqttServerOptions {
 
 export interface MqttServerHandlers {
 	onNodeMessage(topic: NodeTopic, payload: Buffer, clientId: string): void;
+	/** Checked before a node message is accepted (limits.ts): why it is refused, or undefined. */
+	vetNodeMessage?(topic: NodeTopic, payload: string, clientId: string, address: string): string | undefined;
 	onClientConnected(clientId: string): void;
 	onClientDisconnected(clientId: string): void;
 	onWarning(message: string): void;
@@ -49,27 +54,43 @@ export interface MqttServer {
 
 export async function startMqttServer(options: MqttServerOptions, handlers: MqttServerHandlers): Promise<MqttServer> {
 	const aedes = new Aedes();
+	const connectedClients = () => (aedes as unknown as {clients: Record<string, {connected: boolean} | undefined>}).clients;
 	aedes.authenticate = (client, _username, _password, callback) => {
 		const refuse = (why: string) => {
 			handlers.onWarning(`MQTT client ${JSON.stringify(client.id)} refused: ${why}`);
 			callback(Object.assign(new Error(why), {returnCode: 5}), false);
 		};
+		const refuseId = (why: string) => {
+			handlers.onWarning(`MQTT client ${JSON.stringify(client.id)} refused: ${why}`);
+			callback(Object.assign(new Error(why), {returnCode: 2}), false);
+		};
 		if (!client.id)
-			return refuse("an empty client id is not a node identity");
+			return refuseId("an empty client id is not a node identity");
+		if (!isNodeId(client.id))
+			return refuseId("a client id is a node id: 1 to 64 letters, digits, \"_\" or \"-\" (no \"/\", \"+\" or \"#\")");
 		const socket = client.conn as unknown as Partial<TLSSocket>;
-		if (typeof socket.getPeerCertificate === "function" && options.tls?.ca !== undefined) {
-			const identity = certificateIdentity(socket.getPeerCertificate());
+		const certified = typeof socket.getPeerCertificate === "function" && options.tls?.ca !== undefined;
+		if (certified) {
+			const identity = certificateIdentity(socket.getPeerCertificate!());
 			if (identity !== client.id)
 				return refuse(`the client certificate is for ${JSON.stringify(identity ?? "(no CN)")}, not for the client id`);
+		} else if (connectedClients()[client.id]?.connected) {
+			return refuseId("this client id is connected already, and without a client certificate nothing proves this is the same node; " +
+				"it can connect once the other connection ends");
 		}
 		callback(null, true);
 	};
 	aedes.authorizePublish = (client, packet, callback) => {
 		if (!client)
 			return callback(null);
-		const why = packet.payload.length > MAX_MESSAGE_BYTES
+		let why = packet.payload.length > MAX_MESSAGE_BYTES
 			? `message of ${packet.payload.length} bytes exceeds ${MAX_MESSAGE_BYTES}`
-			: mayPublish(client.id, packet.topic) ? undefined : "not this client's node topic";
+			: publishRefusal(client.id, packet.topic, packet.retain);
+		const topic = why === undefined ? parseNodeTopic(packet.topic) : undefined;
+		if (topic && handlers.vetNodeMessage) {
+			const address = (client.conn as unknown as Partial<Socket>).remoteAddress ?? "unknown";
+			why = handlers.vetNodeMessage(topic, Buffer.from(packet.payload).toString("utf8"), client.id, address);
+		}
 		if (why === undefined)
 			return callback(null);
 		handlers.onWarning(`MQTT client ${client.id}: publish on ${packet.topic} refused (${why}); disconnected`);

@@ -35,6 +35,11 @@ export class NodeRegistry {
 
 	constructor(private readonly now: () => number) {}
 
+	/** How many nodes the registry holds. */
+	get size(): number {
+		return this.#nodes.size;
+	}
+
 	get(id: string): NodeRecord | undefined {
 		return this.#nodes.get(id);
 	}

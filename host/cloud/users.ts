@@ -6,6 +6,7 @@
  */
 import {randomBytes, randomUUID, scryptSync, timingSafeEqual} from "node:crypto";
 import {ApiError, ErrorCode} from "./http-json";
+import {LoginThrottle, type ThrottleOptions} from "./login-throttle";
 import {signJwt, verifyJwt, type JwtClaims} from "./jwt";
 
 export interface CloudUser {
@@ -34,6 +35,8 @@ export interface UserDirectoryOptions {
 	refreshLifetimeSeconds?: number;
 	/** Signing key; default: 32 random bytes, so the tokens of one cloud run are worthless to the next. */
 	secret?: Buffer;
+	/** Login throttling (login-throttle.ts). */
+	throttle?: ThrottleOptions;
 }
 
 /** Who made a request, from a valid access token. */
@@ -68,6 +71,7 @@ export class UserDirectory {
 	readonly #secret: Buffer;
 	readonly #tokenLifetime: number;
 	readonly #refreshLifetime: number;
+	readonly #throttle: LoginThrottle;
 
 	constructor(users: readonly CloudUser[], private readonly now: () => number, options: UserDirectoryOptions = {}) {
 		if (users.length === 0)
@@ -88,6 +92,7 @@ export class UserDirectory {
 		this.#secret = options.secret ?? randomBytes(32);
 		this.#tokenLifetime = options.tokenLifetimeSeconds ?? 3600;
 		this.#refreshLifetime = options.refreshLifetimeSeconds ?? 30 * 24 * 3600;
+		this.#throttle = new LoginThrottle(now, options.throttle);
 	}
 
 	get users(): UserAccount[] {
@@ -106,12 +111,16 @@ export class UserDirectory {
 		return Math.floor(this.now() / 1000);
 	}
 
-	/** `login2` with a user name and password: a new session and its three tokens. */
-	login(userName: string, password: string): LoginTokens {
+	/**
+	 * `login2` with a user name and password: a new session and its three tokens. Throttled per user
+	 * name and per client `address` (429 with Retry-After); the hash runs off the event loop.
+	 */
+	async login(userName: string, password: string, address = "unknown"): Promise<LoginTokens> {
+		const keys = [`user:${userName.toLowerCase()}`, `address:${address}`];
 		const account = this.#byName.get(userName.toLowerCase());
 		// The same answer for an unknown user and a wrong password: a caller learns nothing about the user names.
-		const hash = hashPassword(password, account?.salt ?? Buffer.alloc(16));
-		if (!account || !timingSafeEqual(hash, account.hash))
+		const ok = await this.#throttle.verify(keys, password, account?.salt ?? Buffer.alloc(16), (hash) => account !== undefined && timingSafeEqual(hash, account.hash));
+		if (!ok || !account)
 			throw new ApiError(401, "Incorrect user name or password", ErrorCode.badCredentials);
 		const sessionId = randomUUID();
 		const iat = this.#nowSeconds();

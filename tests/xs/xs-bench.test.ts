@@ -23,9 +23,11 @@ describe("benchmarks (quick mode)", function () {
 		assert.equal(row("1. XS heap growth above idle").length, 2, stdout);
 		assert.equal(row("2. XS compute per MB, pipeline").length, 2, stdout);
 		assert.equal(row("2. XS compute per MB, SHA-256 in JS (yardstick)").length, 1, "the yardstick's digest matched node:crypto");
+		assert.equal(row("7. cloud RSS after").length, 1, stdout);
+		assert.equal(row("8. cloud REST median").length, 1, stdout);
 		for (const line of rows) {
 			const result = line.split("|")[2].trim();
-			assert.match(result, /^[\d,.]+( KB| MiB| s)?( \(ESP32 slots: [\d.]+ KB\))?$/, line);
+			assert.match(result, /^[\d,.]+( KB| MiB| s| ms)?( \(ESP32 slots: [\d.]+ KB\))?$/, line);
 		}
 	});
 });

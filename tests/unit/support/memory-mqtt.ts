@@ -43,11 +43,11 @@ export class MemoryBroker {
 		return session;
 	}
 
-	/** Publishes to every connected client subscribed to `topic` (exact match). */
-	publish(topic: string, payload: string): void {
+	/** Publishes to every connected client subscribed to `topic` (exact match); `retained` sets the RETAIN flag of the delivery. */
+	publish(topic: string, payload: string, retained = false): void {
 		this.messages.push({clientId: "", topic, payload});
 		for (const link of this.#links)
-			link.deliver(topic, payload);
+			link.deliver(topic, payload, retained);
 	}
 
 	on(topic: string): Message[] {
@@ -146,13 +146,13 @@ export class MemoryTransport implements MqttTransport {
 			this.#topics.delete(topic);
 	}
 
-	deliver(topic: string, payload: string): void {
+	deliver(topic: string, payload: string, retained = false): void {
 		const events = this.#events;
 		if (!this.#up || !this.#topics.has(topic) || !events)
 			return;
 		this.#broker.timers.set(() => {
 			if (this.#events === events)
-				events.message(topic, payload);
+				events.message(topic, payload, retained);
 		}, 0);
 	}
 
