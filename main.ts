@@ -4,20 +4,19 @@
  * credentials, builds the device adapters and starts the platform-neutral firmware
  * (ota/firmware.ts), then opens the console: the platform's local console (lin: standard input;
  * esp32: the serial Console with serialConsole=true) and telnet only when configured.
- * On esp32, setup/network has already joined Wi-Fi (config ssid/password) and set the clock.
+ * On esp32, setup/network has already joined Wi-Fi (config ssid/password) and set the clock; the
+ * platform was opened and the rollback clock of a new image started before that, by the setup step
+ * of device/rollback-clock.ts (a new image that never joins Wi-Fi still rolls back).
  */
 import config from "mc/config";
 import Resource from "Resource";
-import {openPlatform} from "device-platform";
 import {startFirmware} from "./ota/firmware";
-import {DeviceTimers} from "./device/timers";
-import {TraceLog} from "./device/log";
+import {startEarly} from "./device/rollback-clock";
 import {DeviceMqttSession, type MqttTlsConfig} from "./device/mqtt-session";
 import {DeviceHttpClient, type TrustRule} from "./device/http-client";
 import {createCryptDigest} from "./device/digest";
 import {installConsole} from "./device/console";
 import {tlsCertificate, tlsPrivateKey} from "./device/credentials";
-import type {DevicePlatform} from "./device/platform";
 import type {HttpClient} from "./ota/ports";
 import {openSerialConsole} from "serial-console";
 import {readSettings} from "./device/settings";
@@ -34,14 +33,12 @@ function resource(name: string, what: string): ArrayBuffer {
 }
 
 function main(): void {
-	const log = new TraceLog();
-	const platform = openPlatform(log) as DevicePlatform;
+	const {log, timers, platform, clock: rollbackClock} = startEarly();
 	// A claimed node's identity is in its fctry partition; config/resources are the development fallback.
 	const claim = platform.readClaim();
 	const settings = readSettings(claim ? {...config, nodeId: claim.nodeId, mqttHost: config.mqttHost || claim.mqttHost} : config);
 	if (claim)
 		log.info(`fctry: claimed node ${claim.nodeId}, MQTT host ${settings.mqttHost}`);
-	const timers = new DeviceTimers();
 	const mqttCa = settings.mqttTls ? resource(settings.caResource, "CA certificate") : undefined;
 	const tls: MqttTlsConfig | undefined = mqttCa ? {
 		ca: mqttCa,
@@ -100,6 +97,7 @@ function main(): void {
 		partition: platform.partition,
 		boot,
 		createDigest: createCryptDigest,
+		rollbackClock,
 	}, {
 		nodeId: settings.nodeId,
 		nodeName: settings.nodeName,

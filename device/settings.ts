@@ -77,7 +77,7 @@ function flag(source: ConfigSource, key: string, fallback: boolean): boolean {
 }
 
 /** OTA options present in the config, by the option table's manifest keys, types and ranges. */
-function otaOptions(source: ConfigSource): Partial<OtaOptions> {
+export function readOtaSettings(source: ConfigSource): Partial<OtaOptions> {
 	const options: {[key: string]: number | boolean} = {};
 	for (const spec of OTA_OPTION_TABLE) {
 		const key = spec.manifestKey;
@@ -124,6 +124,6 @@ export function readSettings(source: ConfigSource): DeviceSettings {
 		telnetPort: integer(source, "telnetPort", 0, 0, 65535),
 		telnetAddress: text(source, "telnetAddress", ""),
 		serialConsole: flag(source, "serialConsole", false),
-		ota: otaOptions(source),
+		ota: readOtaSettings(source),
 	};
 }
