@@ -78,8 +78,10 @@ describe("OTA failures end in a reported state (issue 11)", () => {
 			const inner = node.store.inner;
 			const set = inner.set.bind(inner);
 			inner.set = (key, value) => {
-				if (key === OtaKeys.resumeOffset)
-					checkpoints.push(Number(value));
+				if (key === OtaKeys.resumeOffset) {
+					assert.equal(value.type, "u16", "the reference's type: u16 KiB");
+					checkpoints.push(Number(value.value) * 1024);
+				}
 				set(key, value);
 			};
 			node.offerAndApprove(job);
@@ -108,9 +110,9 @@ describe("OTA failures end in a reported state (issue 11)", () => {
 			// Now a checkpoint the server refuses (416): the node drops it and starts from byte 0.
 			const job3 = jobFor(node, "job-416b", V3, "3.0.0");
 			node.http.serve(job3.url, {body: V3, rangeRefused: true});
-			node.store.set(OtaKeys.resumeOffset, 8192);
-			node.store.set(OtaKeys.resumeJob, "job-416b");
-			node.store.set(OtaKeys.resumeMd5, job3.file_md5!);
+			node.store.set(OtaKeys.resumeOffset, {type: "u16", value: 8});
+			node.store.set(OtaKeys.resumeJob, {type: "str", value: "job-416b"});
+			node.store.set(OtaKeys.resumeMd5, {type: "str", value: job3.file_md5!});
 			const requests = node.http.requests.length;
 			node.offerAndApprove(job3);
 			finishInstall(node, "job-416b");

@@ -21,7 +21,7 @@ import {type Firmware, startFirmware} from "../../../ota/firmware";
 import {hostOtaOptions, type OtaOptions, resolveOtaOptions} from "../../../ota/options";
 import {RollbackClock} from "../../../ota/rollback-clock";
 import type {HttpClient} from "../../../ota/ports";
-import type {KeyValueStore, TimerHandle} from "../../../rainmaker/ports";
+import type {KeyValueStore, StoredValue, TimerHandle} from "../../../rainmaker/ports";
 import {RecordingLog} from "../../support/recording-log";
 import {MemoryBroker} from "./memory-mqtt";
 import {MemoryHttp} from "./memory-http";
@@ -43,7 +43,7 @@ export class FlakyStore implements KeyValueStore {
 	get(key: string) {
 		return this.inner.get(key);
 	}
-	set(key: string, value: string | number | boolean): void {
+	set(key: string, value: StoredValue): void {
 		this.sets++;
 		if (this.failSet?.(key))
 			throw new Error("ESP_ERR_NVS_NOT_ENOUGH_SPACE");

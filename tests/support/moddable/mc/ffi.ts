@@ -16,6 +16,7 @@ import {ImageVerifier} from "../../../../idf/image-verifier";
 import {createDigest} from "../../../../host/adapters/digest";
 import {FileFlash} from "../../../../host/adapters/flash";
 import {chip} from "../esp32-chip";
+import {isU16Entry, preferenceStorage} from "../preference";
 import {sharedState} from "../stand-in-state";
 
 const ESP_OK = 0;
@@ -25,6 +26,7 @@ const ESP_ERR_OTA_VALIDATE_FAILED = 0x1503;
 const ESP_ERR_OTA_ROLLBACK_FAILED = 0x1505;
 const ESP_ERR_OTA_ROLLBACK_INVALID_STATE = 0x1506;
 const ESP_ERR_NVS_NOT_FOUND = 0x1102;
+const ESP_ERR_NVS_TYPE_MISMATCH = 0x1103;
 
 /** The lin flash file of the current RMX_FLASH_DIR (one per directory, shared by all FFI instances). */
 const linFlashes = sharedState("lin-flashes", () => new Map<string, FileFlash>());
@@ -146,6 +148,22 @@ export default class FFI {
 		const count = Math.min(length, value.length);
 		new Uint8Array(buffer, offset, count).set(value.subarray(0, count));
 		return count;
+	}
+
+	// esp32: NVS u16 entries, kept with the preference stand-in's entries (a Preference.get of them is undefined, as nvs_get_u8/i32/str/blob of a u16)
+	otaplat_nvs_get_u16(space: string, key: string): number {
+		const value = preferenceStorage.get(space)?.get(key);
+		if (value === undefined)
+			return -ESP_ERR_NVS_NOT_FOUND;
+		return isU16Entry(value) ? value.u16 : -ESP_ERR_NVS_TYPE_MISMATCH;
+	}
+
+	otaplat_nvs_set_u16(space: string, key: string, value: number): number {
+		let entries = preferenceStorage.get(space);
+		if (!entries)
+			preferenceStorage.set(space, entries = new Map());
+		entries.set(key, {u16: value & 0xFFFF});
+		return ESP_OK;
 	}
 
 	// lin
