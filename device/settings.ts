@@ -78,14 +78,25 @@ function flag(source: ConfigSource, key: string, fallback: boolean): boolean {
 
 /** OTA options present in the config, by the option table's manifest keys, types and ranges. */
 export function readOtaSettings(source: ConfigSource): Partial<OtaOptions> {
-	const options: {[key: string]: number | boolean} = {};
+	const options: {[key: string]: number | boolean | string} = {};
 	for (const spec of OTA_OPTION_TABLE) {
 		const key = spec.manifestKey;
 		if (source[key] === undefined || source[key] === "")
 			continue;
-		options[spec.name] = spec.type === "boolean"
-			? flag(source, key, spec.default === true)
-			: integer(source, key, Number(spec.default), spec.min ?? -0x80000000, spec.max ?? 0x7FFFFFFF);
+		if (spec.type === "string") {
+			const value = text(source, key, String(spec.default));
+			try {
+				spec.check?.(value);
+			}
+			catch (error) {
+				throw new SettingsError(`config ${key}: ${error instanceof Error ? error.message : String(error)}`);
+			}
+			options[spec.name] = value;
+		}
+		else
+			options[spec.name] = spec.type === "boolean"
+				? flag(source, key, spec.default === true)
+				: integer(source, key, Number(spec.default), spec.min ?? -0x80000000, spec.max ?? 0x7FFFFFFF);
 	}
 	return options as Partial<OtaOptions>;
 }

@@ -20,6 +20,7 @@ import {type OtaJob, parseOtaUrl} from "./otaurl";
 import type {StatusReporter} from "./reporter";
 import type {RollbackGuard} from "./rollback-guard";
 import {StatusText} from "./status";
+import {type PosixTimezone, parsePosixTimezone} from "./posix-tz";
 import {checkTimeMetadata} from "./time-window";
 import type {Installer, InstallOutcome} from "./update-engine";
 
@@ -66,9 +67,12 @@ export class UserApprovalOta {
 	#approvalExpiry: TimerHandle | undefined;
 	#userAsked = false;	// the next served job answers a person's check/start (see the loop breaker in onOtaUrl)
 	#lastOutcome: string | undefined;
+	/** The node's timezone (the timezone option, checked by resolveOtaOptions): download windows are in its local time. */
+	readonly #timezone: PosixTimezone;
 
 	constructor(context: ApprovalContext) {
 		this.#context = context;
+		this.#timezone = parsePosixTimezone(context.options.timezone);
 		this.#lifecycle = new OtaLifecycle(context.guard.firstBoot ? "pending-verify" : "idle");
 		this.#lifecycle.onTransition((from, event, to) => context.log.info(`OTA state ${from} -> ${to} (${event})`));
 		if (context.guard.firstBoot)
@@ -250,7 +254,7 @@ export class UserApprovalOta {
 	/** The job's time metadata (docs/protocol.md §5.7): reports and withdraws the offer when it may not run now. */
 	#timeAllows(job: OtaJob): boolean {
 		const {timers, reporter, fetcher, log} = this.#context;
-		const verdict = checkTimeMetadata(job.metadata, timers.epoch());
+		const verdict = checkTimeMetadata(job.metadata, timers.epoch(), this.#timezone);
 		if (!verdict)
 			return true;
 		reporter.report(verdict.status, verdict.text, job.jobId);
