@@ -32,6 +32,16 @@ function resource(name: string, what: string): ArrayBuffer {
 	return bytes;
 }
 
+/** A DER resource left in flash (not copied into the chunk heap), after the same checks as resource(). */
+function inFlash(name: string, what: string): ArrayBuffer {
+	if (!Resource.exists(name))
+		throw new Error(`${what} resource "${name}" is missing (see certs/README.md)`);
+	const bytes = new Resource(name);
+	if (bytes.byteLength < 64 || new Uint8Array(bytes.slice(0, 1))[0] !== 0x30)
+		throw new Error(`${what} resource "${name}" is not DER (see certs/README.md)`);
+	return bytes as unknown as ArrayBuffer;
+}
+
 function main(): void {
 	const {log, timers, platform, clock: rollbackClock} = startEarly();
 	// A claimed node's identity is in its fctry partition; config/resources are the development fallback.
@@ -54,19 +64,25 @@ function main(): void {
 		keepAliveSeconds: settings.mqttKeepAliveSeconds,
 		tls,	// back-off, connect timeout and packet limit: the core's MQTT_DEFAULTS
 	}, timers, log);
-	// HTTPS downloads trust the MQTT endpoint's CA for the MQTT host and the download CA (default
-	// Amazon Root CA 1, RainMaker's OTA download host) for every other host.
+	// HTTPS downloads trust the MQTT endpoint's CA for the MQTT host and the download roots (default:
+	// the Amazon roots of ESP-IDF's certificate bundle, docs/device.md section 5) for every other
+	// host. The roots stay in flash: a Resource is a host buffer the TLS client reads in place.
 	const trust: TrustRule[] = [];
 	if (mqttCa)
-		trust.push({host: settings.mqttHost, certificate: mqttCa});
-	if (settings.downloadCaResource) {
+		trust.push({host: settings.mqttHost, certificates: [mqttCa]});
+	const roots: ArrayBuffer[] = [];
+	for (const name of settings.downloadCaResources) {
 		try {
-			trust.push({certificate: resource(settings.downloadCaResource, "download CA certificate")});
+			roots.push(inFlash(name, "download CA certificate"));
 		}
 		catch (error) {
-			log.warn(`${error instanceof Error ? error.message : String(error)}; HTTPS downloads from other hosts than ${settings.mqttHost} will fail`);
+			log.warn(`${error instanceof Error ? error.message : String(error)}; not trusted for HTTPS downloads`);
 		}
 	}
+	if (roots.length)
+		trust.push({certificates: roots});
+	else if (settings.downloadCaResources.length)
+		log.warn(`no download CA could be read: HTTPS downloads from other hosts than ${settings.mqttHost} will fail`);
 	// config memoryReport=true in an instrumented build: peak XS memory during the update (docs/device.md)
 	const meter = config.memoryReport === true || config.memoryReport === "true" ? new MemoryMeter() : undefined;
 	let http: HttpClient = new DeviceHttpClient(timers, {trust});
