@@ -33,6 +33,10 @@ export const OtaKeys = Object.freeze({
 	resumeOffset: "ota_written",
 	/** Resume key: the job whose bytes those are. */
 	resumeJob: "ota_res_job",
+	/** Job id of a rollback that esp-rainmaker's C firmware built with ROLLBACK_REPORT_FAILED made (reference key, str; read only). */
+	failJobId: "ota_fail_jid",
+	/** Its reason, "MQTT did not connect within 90 seconds" (reference key, str; read only). */
+	failReason: "ota_fail_rsn",
 	/** Resume key: that job's file_md5, when the cloud sent one (reference key, str). */
 	resumeMd5: "ota_file_md5",
 } as const);
@@ -140,6 +144,22 @@ export class OtaJournal {
 	clearUpdatePending(): void {
 		this.#erase(OtaKeys.updatePending);
 		this.#erase(OtaKeys.newVersion);
+	}
+
+	/**
+	 * Reads and erases the failure a C firmware stored before rolling itself back with
+	 * ROLLBACK_REPORT_FAILED (it erases rmaker_ota_id then): reported `failed` with that reason, as
+	 * the reference's old image does (docs/protocol.md §5.15).
+	 */
+	takeRollbackFailure(): {jobId: string; reason: string} | undefined {
+		const jobId = this.#string(OtaKeys.failJobId, true);
+		if (jobId === undefined)
+			return undefined;
+		const reason = this.#string(OtaKeys.failReason, true) ?? "Firmware verification failed";
+		this.#erase(OtaKeys.failJobId);
+		this.#erase(OtaKeys.failReason);
+		this.#erase(OtaKeys.jobId);
+		return {jobId, reason};
 	}
 
 	get rolledBackVersion(): string | undefined {

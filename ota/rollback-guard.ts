@@ -107,7 +107,10 @@ export class RollbackGuard {
 	reportBootFinding(): void {
 		const finding = this.#finding;
 		this.#finding = undefined;
-		if (finding === "rolled-back")
+		const failure = finding === "rolled-back" ? this.#context.journal.takeRollbackFailure() : undefined;
+		if (failure)	// the new image was a C firmware built with ROLLBACK_REPORT_FAILED
+			this.#context.reporter.report("failed", failure.reason, failure.jobId);
+		else if (finding === "rolled-back")
 			this.#context.reporter.report("rejected", StatusText.rolledBack);
 		else if (finding === "interrupted")
 			this.#context.reporter.report("failed", StatusText.interrupted(this.#findingVersion));

@@ -69,6 +69,30 @@ describe("OTA state in esp-rainmaker's NVS types (docs/protocol.md §5.15)", () 
 		assert.equal(cGet(store, "rmaker_ota_id", "str").err, ESP_ERR_NVS_TYPE_MISMATCH, "a str would not be found by nvs_get_blob");
 	});
 
+	it("an update to a C firmware built with ROLLBACK_REPORT_FAILED that rolls back: failed with its reason and job id", () => {
+		node = new SimNode({ota: {rollbackWaitSeconds: 30}});
+		node.powerOn();
+		node.offerAndApprove(jobFor(node, "job-rf", V2, "2.0.0"));
+		node.until(() => node!.restarts > 0, "the reboot request");
+		node.powerOff();
+		// The C image's esp_ota_rollback: job id copied to ota_fail_jid (str), reason stored, rmaker_ota_id erased.
+		node.broker.reachable = false;
+		node.powerOn();
+		const store = node.store.inner;
+		store.set("ota_fail_rsn", {type: "str", value: "MQTT did not connect within 30 seconds"});
+		store.set("ota_fail_jid", {type: "str", value: "job-rf"});
+		store.delete("rmaker_ota_id");
+		node.until(() => node!.restarts > 1, "the rollback", 60_000);
+		node.broker.reachable = true;
+		node.powerOff();
+		node.powerOn();
+		assert.equal(node.boots.at(-1)?.info.version, "1.0.0");
+		node.until(() => node!.last("job-rf")?.status === "failed", "the report");
+		assert.equal(node.last("job-rf")!.additional_info, "MQTT did not connect within 30 seconds");
+		assert.equal(store.get("ota_fail_jid"), undefined);
+		assert.equal(store.get("ota_fail_rsn"), undefined);
+	});
+
 	it("a checkpoint is a u16 in KiB that C resumes from; an i32 offset of an earlier version of this firmware still resumes", () => {
 		const store = new MemoryStore();
 		const journal = new OtaJournal(store, new RecordingLog());
