@@ -1,7 +1,7 @@
 /* device/key-value-store.ts over the Preference stand-in (esp32 NVS rules: 15-character names, i32 numbers). */
 import {strict as assert} from "node:assert";
 import {loadDevice} from "./support/moddable-loader";
-import {preferenceStorage} from "./support/moddable/preference";
+import Preference, {preferenceStorage} from "./support/moddable/preference";
 import type {KeyValueStore} from "../rainmaker/ports";
 
 type StoreModule = {PreferenceStore: new (domain: string) => KeyValueStore & {domain: string}; MAX_KEY_LENGTH: number};
@@ -32,6 +32,7 @@ describe("device key-value store (Preference stand-in with NVS limits)", () => {
 		assert.equal(store.get("flag"), undefined);
 		assert.ok(preferenceStorage.get("rmaker_ota")!.get("rmaker_ota_id") instanceof ArrayBuffer, "a blob is an ArrayBuffer for Preference (nvs_set_blob)");
 		assert.deepEqual(new mod.PreferenceStore("rmaker_ota").get("ota_written"), {type: "u16", value: 8}, "a second store of the domain sees the value");
+		assert.throws(() => Preference.get("rmaker_ota", "ota_written"), /nvs get fail/, "what modPreference.c does with a u16: the store catches it");
 		store.set("ota_written", {type: "i32", value: 4096});
 		assert.deepEqual(store.get("ota_written"), {type: "i32", value: 4096}, "a write of another type replaces the entry");
 	});

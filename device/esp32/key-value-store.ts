@@ -5,7 +5,9 @@
  * u8 (a boolean), i32 (an integer), str and blob (an ArrayBuffer) (modPreference.c: nvs_get_u8,
  * nvs_get_i32, nvs_get_str, nvs_get_blob, the first that matches); a u16, which esp-rainmaker keeps
  * its resume offset in, goes through FFI (native/otaplat_esp32.c otaplat_nvs_get_u16 /
- * otaplat_nvs_set_u16). NVS's limits are checked here with a clear error (rainmaker/stored-value.ts).
+ * otaplat_nvs_set_u16). An entry of a type neither reads (u32, i8, i16, 64-bit) reads as absent:
+ * Preference.get throws "nvs get fail" for it, which is caught here. NVS's limits are checked here
+ * with a clear error (rainmaker/stored-value.ts).
  */
 import FFI from "mc/ffi";
 import Preference from "preference";
@@ -34,7 +36,15 @@ export class PreferenceStore implements KeyValueStore {
 
 	get(key: string): StoredValue | undefined {
 		checkName("preference key", key);
-		const value = Preference.get(this.domain, key);
+		// modPreference.c tries nvs_get_u8, _i32, _str, _blob and throws "nvs get fail" when the last
+		// one answers ESP_ERR_NVS_TYPE_MISMATCH: an entry of another type (the reference's u16)
+		let value: ReturnType<typeof Preference.get>;
+		try {
+			value = Preference.get(this.domain, key);
+		}
+		catch {
+			value = undefined;
+		}
 		if (typeof value === "boolean")
 			return {type: "u8", value: value ? 1 : 0};
 		if (typeof value === "number")

@@ -8,7 +8,7 @@
 import {sharedState} from "./stand-in-state";
 const NVS_NAME_MAX = 15;
 
-/** A u16 entry written through FFI (otaplat_nvs_set_u16): Preference.get does not see it, as modPreference.c reads u8, i32, str and blob only. */
+/** A u16 entry written through FFI (otaplat_nvs_set_u16): Preference.get throws "nvs get fail" on it, as modPreference.c, which reads u8, i32, str and blob only. */
 export type U16Entry = {readonly u16: number};
 type Entry = string | number | boolean | ArrayBuffer | U16Entry;
 
@@ -38,7 +38,9 @@ const Preference = {
 	get(domain: string, key: string): string | number | boolean | ArrayBuffer | undefined {
 		check(domain, key);
 		const value = preferenceStorage.get(domain)?.get(key);
-		return value instanceof ArrayBuffer ? value.slice(0) : isU16Entry(value) ? undefined : value;
+		if (isU16Entry(value))	// nvs_get_blob answers ESP_ERR_NVS_TYPE_MISMATCH: modPreference.c throws
+			throw new Error("nvs get fail");
+		return value instanceof ArrayBuffer ? value.slice(0) : value;
 	},
 	delete(domain: string, key: string): void {
 		check(domain, key);
