@@ -4,20 +4,19 @@
  * credentials, builds the device adapters and starts the platform-neutral firmware
  * (ota/firmware.ts), then opens the console: the platform's local console (lin: standard input;
  * esp32: the serial Console with serialConsole=true) and telnet only when configured.
- * On esp32, setup/network has already joined Wi-Fi (config ssid/password) and set the clock.
+ * On esp32, setup/network has already joined Wi-Fi (config ssid/password) and set the clock; the
+ * platform was opened and the rollback clock of a new image started before that, by the setup step
+ * of device/rollback-clock.ts (a new image that never joins Wi-Fi still rolls back).
  */
 import config from "mc/config";
 import Resource from "Resource";
-import {openPlatform} from "device-platform";
 import {startFirmware} from "./ota/firmware";
-import {DeviceTimers} from "./device/timers";
-import {TraceLog} from "./device/log";
+import {startEarly} from "./device/rollback-clock";
 import {DeviceMqttSession, type MqttTlsConfig} from "./device/mqtt-session";
 import {DeviceHttpClient, type TrustRule} from "./device/http-client";
 import {createCryptDigest} from "./device/digest";
 import {installConsole} from "./device/console";
 import {tlsCertificate, tlsPrivateKey} from "./device/credentials";
-import type {DevicePlatform} from "./device/platform";
 import type {HttpClient} from "./ota/ports";
 import {openSerialConsole} from "serial-console";
 import {readSettings} from "./device/settings";
@@ -33,15 +32,23 @@ function resource(name: string, what: string): ArrayBuffer {
 	return bytes;
 }
 
+/** A DER resource left in flash (not copied into the chunk heap), after the same checks as resource(). */
+function inFlash(name: string, what: string): ArrayBuffer {
+	if (!Resource.exists(name))
+		throw new Error(`${what} resource "${name}" is missing (see certs/README.md)`);
+	const bytes = new Resource(name);
+	if (bytes.byteLength < 64 || new Uint8Array(bytes.slice(0, 1))[0] !== 0x30)
+		throw new Error(`${what} resource "${name}" is not DER (see certs/README.md)`);
+	return bytes as unknown as ArrayBuffer;
+}
+
 function main(): void {
-	const log = new TraceLog();
-	const platform = openPlatform(log) as DevicePlatform;
+	const {log, timers, platform, clock: rollbackClock} = startEarly();
 	// A claimed node's identity is in its fctry partition; config/resources are the development fallback.
 	const claim = platform.readClaim();
 	const settings = readSettings(claim ? {...config, nodeId: claim.nodeId, mqttHost: config.mqttHost || claim.mqttHost} : config);
 	if (claim)
 		log.info(`fctry: claimed node ${claim.nodeId}, MQTT host ${settings.mqttHost}`);
-	const timers = new DeviceTimers();
 	const mqttCa = settings.mqttTls ? resource(settings.caResource, "CA certificate") : undefined;
 	const tls: MqttTlsConfig | undefined = mqttCa ? {
 		ca: mqttCa,
@@ -57,19 +64,25 @@ function main(): void {
 		keepAliveSeconds: settings.mqttKeepAliveSeconds,
 		tls,	// back-off, connect timeout and packet limit: the core's MQTT_DEFAULTS
 	}, timers, log);
-	// HTTPS downloads trust the MQTT endpoint's CA for the MQTT host and the download CA (default
-	// Amazon Root CA 1, RainMaker's OTA download host) for every other host.
+	// HTTPS downloads trust the MQTT endpoint's CA for the MQTT host and the download roots (default:
+	// the Amazon roots of ESP-IDF's certificate bundle, docs/device.md section 5) for every other
+	// host. The roots stay in flash: a Resource is a host buffer the TLS client reads in place.
 	const trust: TrustRule[] = [];
 	if (mqttCa)
-		trust.push({host: settings.mqttHost, certificate: mqttCa});
-	if (settings.downloadCaResource) {
+		trust.push({host: settings.mqttHost, certificates: [mqttCa]});
+	const roots: ArrayBuffer[] = [];
+	for (const name of settings.downloadCaResources) {
 		try {
-			trust.push({certificate: resource(settings.downloadCaResource, "download CA certificate")});
+			roots.push(inFlash(name, "download CA certificate"));
 		}
 		catch (error) {
-			log.warn(`${error instanceof Error ? error.message : String(error)}; HTTPS downloads from other hosts than ${settings.mqttHost} will fail`);
+			log.warn(`${error instanceof Error ? error.message : String(error)}; not trusted for HTTPS downloads`);
 		}
 	}
+	if (roots.length)
+		trust.push({certificates: roots});
+	else if (settings.downloadCaResources.length)
+		log.warn(`no download CA could be read: HTTPS downloads from other hosts than ${settings.mqttHost} will fail`);
 	// config memoryReport=true in an instrumented build: peak XS memory during the update (docs/device.md)
 	const meter = config.memoryReport === true || config.memoryReport === "true" ? new MemoryMeter() : undefined;
 	let http: HttpClient = new DeviceHttpClient(timers, {trust});
@@ -101,6 +114,7 @@ function main(): void {
 		partition: platform.partition,
 		boot,
 		createDigest: createCryptDigest,
+		rollbackClock,
 	}, {
 		nodeId: settings.nodeId,
 		nodeName: settings.nodeName,

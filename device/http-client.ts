@@ -71,21 +71,28 @@ export function parseHttpUrl(url: string): ParsedUrl {
 /** Largest piece read from a response fragment (one TCP segment's payload). */
 export const READ_PIECE_BYTES = 1460;
 
-/** A CA (DER) trusted for https downloads from `host`, or from every host when `host` is absent. */
+/**
+ * The roots (DER) trusted for https downloads from `host`, or from every host when `host` is
+ * absent. Moddable's TLS client takes one `certificate` per connection (ssl/ssl_cert.js
+ * CertificateManager registers options.certificate only; its other anchors are the SDK's own
+ * store, ca.ski + caN.der resources, which lacks Amazon Root CA 1..4), so a rule with several roots
+ * is tried one root per connection: a request that fails before any HTTP status is made again with
+ * the next root, and the root that worked is tried first for that host from then on.
+ */
 export interface TrustRule {
 	readonly host?: string;
-	readonly certificate: ArrayBuffer;
+	readonly certificates: readonly ArrayBuffer[];
 }
 
 export interface HttpClientConfig {
-	/** The first rule that matches the URL's host gives the trusted CA; none = the SDK's built-in CA resources. */
+	/** The first rule that matches the URL's host gives the trusted roots; none = the SDK's built-in CA resources. */
 	readonly trust?: readonly TrustRule[];
 }
 
-/** The CA a rule list trusts for a host. */
-export function trustedCertificate(rules: readonly TrustRule[] | undefined, host: string): ArrayBuffer | undefined {
+/** The roots a rule list trusts for a host ([] = none configured). */
+export function trustedCertificates(rules: readonly TrustRule[] | undefined, host: string): readonly ArrayBuffer[] {
 	const lower = host.toLowerCase();
-	return rules?.find(rule => rule.host === undefined || rule.host.toLowerCase() === lower)?.certificate;
+	return rules?.find(rule => rule.host === undefined || rule.host.toLowerCase() === lower)?.certificates ?? [];
 }
 
 /** What the adapter uses of a Request (its callback's `this`). */
@@ -98,6 +105,8 @@ interface StreamingRequest {
 export class DeviceHttpClient implements HttpClient {
 	readonly #timers: Timers;
 	readonly #config: HttpClientConfig;
+	/** Per host: the index of the root that verified its server last (a few hosts at most: the OTA URL's). */
+	readonly #preferred = new Map<string, number>();
 
 	constructor(timers: Timers, config: HttpClientConfig = {}) {
 		this.#timers = timers;
@@ -159,62 +168,95 @@ export class DeviceHttpClient implements HttpClient {
 			headers: headers.flatMap(([name, value]) => [name, value]),
 		};
 		const where = `${target.secure ? "https" : "http"}://${target.host}:${target.port}`;
-		if (target.secure) {
-			dictionary.Socket = SecureSocket;
-			const trusted = trustedCertificate(this.#config.trust, target.host);
-			dictionary.secure = {
-				protocolVersion: 0x0303,
-				...(trusted ? {certificate: trusted} : {}),
-			};
-		}
+		const roots = target.secure ? trustedCertificates(this.#config.trust, target.host) : [];
+		const hostKey = target.host.toLowerCase();
+		const first = Math.min(this.#preferred.get(hostKey) ?? 0, Math.max(0, roots.length - 1));
+		let tries = 0;
+		const open = (): void => {
+			if (target.secure) {
+				dictionary.Socket = SecureSocket;
+				const root = roots.length ? roots[(first + tries) % roots.length] : undefined;
+				dictionary.secure = {
+					protocolVersion: 0x0303,
+					...(root ? {certificate: root} : {}),
+				};
+			}
+			try {
+				// The typings lack Socket/secure (docs/moddable.md §4.1), hence the cast of the dictionary
+				request = new Request(dictionary as ConstructorParameters<typeof Request>[0]) as unknown as StreamingRequest;
+			}
+			catch (error) {
+				this.#timers.set(() => finish(new Error(`cannot connect to ${where}: ${toError(error).message}`)), 0);
+				return;
+			}
+			listen(request);
+		};
+		const retryWithNextRoot = (): boolean => {
+			if (tries + 1 >= roots.length)
+				return false;
+			tries++;
+			try {
+				request?.close();
+			}
+			catch {
+				// already closed by http.js
+			}
+			request = undefined;
+			this.#timers.set(() => {
+				if (!finished)
+					open();
+			}, 0);
+			return true;
+		};
+		const preferred = this.#preferred;
 
 		let status = 0;
 		const received = new Map<string, string>();
-		try {
-			// The typings lack Socket/secure (docs/moddable.md §4.1), hence the cast of the dictionary
-			request = new Request(dictionary as ConstructorParameters<typeof Request>[0]) as unknown as StreamingRequest;
-		}
-		catch (error) {
-			this.#timers.set(() => finish(new Error(`cannot connect to ${where}: ${toError(error).message}`)), 0);
-			return handle;
-		}
-		const own = request;
-		own.callback = function (this: StreamingRequest, message: number, value1?: unknown, value2?: unknown) {
-			if (finished || request !== own)
-				return;
-			try {
-				if (message === STATUS) {
-					status = Number(value1);
-				}
-				else if (message === HEADER) {
-					const name = String(value1).toLowerCase();
-					const previous = received.get(name);
-					received.set(name, previous === undefined ? String(value2) : `${previous}, ${String(value2)}`);
-				}
-				else if (message === HEADERS_COMPLETE) {
-					if (!handlers.onHeaders(status, name => received.get(name.toLowerCase())))
-						finish(new Error(`transfer stopped by the receiver (HTTP ${status})`));
-				}
-				else if (message === RESPONSE_FRAGMENT) {
-					for (let left = Number(value1); left > 0 && !finished && request === own;) {
-						const bytes = this.read(ArrayBuffer, Math.min(left, READ_PIECE_BYTES));
-						if (!bytes || !bytes.byteLength)
-							break;
-						left -= bytes.byteLength;
-						handlers.onData(new Uint8Array(bytes));
+		const listen = (own: StreamingRequest): void => {
+			own.callback = function (this: StreamingRequest, message: number, value1?: unknown, value2?: unknown) {
+				if (finished || request !== own)
+					return;
+				try {
+					if (message === STATUS) {
+						status = Number(value1);
+						if (roots.length > 1)
+							preferred.set(hostKey, (first + tries) % roots.length);
+					}
+					else if (message === HEADER) {
+						const name = String(value1).toLowerCase();
+						const previous = received.get(name);
+						received.set(name, previous === undefined ? String(value2) : `${previous}, ${String(value2)}`);
+					}
+					else if (message === HEADERS_COMPLETE) {
+						if (!handlers.onHeaders(status, name => received.get(name.toLowerCase())))
+							finish(new Error(`transfer stopped by the receiver (HTTP ${status})`));
+					}
+					else if (message === RESPONSE_FRAGMENT) {
+						for (let left = Number(value1); left > 0 && !finished && request === own;) {
+							const bytes = this.read(ArrayBuffer, Math.min(left, READ_PIECE_BYTES));
+							if (!bytes || !bytes.byteLength)
+								break;
+							left -= bytes.byteLength;
+							handlers.onData(new Uint8Array(bytes));
+						}
+					}
+					else if (message === RESPONSE_COMPLETE) {
+						finish();
+					}
+					else if (message < 0) {
+						// before any status the TLS handshake may have failed on this root: the next one is tried
+						if (status === 0 && retryWithNextRoot())
+							return;
+						const tried = roots.length > 1 && status === 0 ? `; tried ${tries + 1} of ${roots.length} trusted roots` : "";
+						finish(new Error(`HTTP transfer from ${where} failed (Request error ${message}${value1 === undefined ? "" : `: ${String(value1)}`}${tried})`));
 					}
 				}
-				else if (message === RESPONSE_COMPLETE) {
-					finish();
+				catch (error) {
+					finish(toError(error));
 				}
-				else if (message < 0) {
-					finish(new Error(`HTTP transfer from ${where} failed (Request error ${message}${value1 === undefined ? "" : `: ${String(value1)}`})`));
-				}
-			}
-			catch (error) {
-				finish(toError(error));
-			}
+			};
 		};
+		open();
 		return handle;
 	}
 }

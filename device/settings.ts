@@ -8,8 +8,17 @@ import type {OtaOptions} from "../ota/options";
 import {OTA_OPTION_TABLE} from "../ota/options";
 import type {TopicForm} from "../rainmaker/topics";
 
-/** Amazon Root CA 1 (certs/amazon-root-ca-1.der): the root of AWS IoT's ATS endpoints and of the AWS-hosted OTA downloads of a real RainMaker deployment. */
+/** Amazon Root CA 1 (certs/amazon-root-ca-1.der): the root of AWS IoT's ATS endpoints (RainMaker's MQTT). */
 export const DEFAULT_CA_RESOURCE = "amazon-root-ca-1.der";
+/**
+ * The roots trusted for HTTPS downloads from hosts other than the MQTT host: those of ESP-IDF's
+ * certificate bundle (esp_crt_bundle, which esp-rainmaker's HTTPS OTA uses) that the AWS hosts of
+ * RainMaker's OTA URLs (S3 pre-signed URLs, CloudFront) chain to: Amazon Root CA 1 (RSA 2048
+ * chains), 2 (RSA 4096), 3 (ECDSA P-256), 4 (ECDSA P-384) and Starfield Services Root G2 (the
+ * cross-signing root of all four; docs/device.md section 5). The most common one first: each
+ * connection tries one root (device/http-client.ts).
+ */
+export const DEFAULT_DOWNLOAD_CA_RESOURCES: readonly string[] = Object.freeze(["amazon-root-ca-1.der", "amazon-root-ca-3.der", "amazon-root-ca-2.der", "amazon-root-ca-4.der", "starfield-services-root-g2.der"]);
 
 export class SettingsError extends Error {
 	override name = "SettingsError";
@@ -33,8 +42,8 @@ export interface DeviceSettings {
 	readonly caResource: string;
 	readonly certificateResource: string;
 	readonly keyResource: string;
-	/** CA resource trusted for HTTPS downloads from hosts other than the MQTT host (default: Amazon Root CA 1, as RainMaker's OTA download host needs). */
-	readonly downloadCaResource: string;
+	/** CA resources trusted for HTTPS downloads from hosts other than the MQTT host (config downloadCaResources, comma-separated; default DEFAULT_DOWNLOAD_CA_RESOURCES). */
+	readonly downloadCaResources: readonly string[];
 	/** 0 (default) = no telnet console: it has no authentication and `ota start` there approves an update. */
 	readonly telnetPort: number;
 	/** Address the telnet console binds (esp32; "" = every interface). */
@@ -77,15 +86,26 @@ function flag(source: ConfigSource, key: string, fallback: boolean): boolean {
 }
 
 /** OTA options present in the config, by the option table's manifest keys, types and ranges. */
-function otaOptions(source: ConfigSource): Partial<OtaOptions> {
-	const options: {[key: string]: number | boolean} = {};
+export function readOtaSettings(source: ConfigSource): Partial<OtaOptions> {
+	const options: {[key: string]: number | boolean | string} = {};
 	for (const spec of OTA_OPTION_TABLE) {
 		const key = spec.manifestKey;
 		if (source[key] === undefined || source[key] === "")
 			continue;
-		options[spec.name] = spec.type === "boolean"
-			? flag(source, key, spec.default === true)
-			: integer(source, key, Number(spec.default), spec.min ?? -0x80000000, spec.max ?? 0x7FFFFFFF);
+		if (spec.type === "string") {
+			const value = text(source, key, String(spec.default));
+			try {
+				spec.check?.(value);
+			}
+			catch (error) {
+				throw new SettingsError(`config ${key}: ${error instanceof Error ? error.message : String(error)}`);
+			}
+			options[spec.name] = value;
+		}
+		else
+			options[spec.name] = spec.type === "boolean"
+				? flag(source, key, spec.default === true)
+				: integer(source, key, Number(spec.default), spec.min ?? -0x80000000, spec.max ?? 0x7FFFFFFF);
 	}
 	return options as Partial<OtaOptions>;
 }
@@ -120,10 +140,10 @@ export function readSettings(source: ConfigSource): DeviceSettings {
 		caResource: text(source, "caResource", DEFAULT_CA_RESOURCE),
 		certificateResource: text(source, "certificateResource", "node-cert.der"),
 		keyResource: text(source, "keyResource", "node-key.der"),
-		downloadCaResource: text(source, "downloadCaResource", DEFAULT_CA_RESOURCE),
+		downloadCaResources: text(source, "downloadCaResources", DEFAULT_DOWNLOAD_CA_RESOURCES.join(",")).split(",").map(name => name.trim()).filter(name => name.length > 0),
 		telnetPort: integer(source, "telnetPort", 0, 0, 65535),
 		telnetAddress: text(source, "telnetAddress", ""),
 		serialConsole: flag(source, "serialConsole", false),
-		ota: otaOptions(source),
+		ota: readOtaSettings(source),
 	};
 }

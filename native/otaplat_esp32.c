@@ -245,3 +245,35 @@ const char *otaplat_idf_target(void)
 {
 	return CONFIG_IDF_TARGET;
 }
+
+/*
+ * NVS integers of a type Moddable's preference module has no call for (it reads and writes u8, i32,
+ * str and blob): the u16 in which esp-rainmaker keeps its resume offset ("ota_written", KiB,
+ * docs/protocol.md §5.15), in the default "nvs" partition, as the preference module and esp-rainmaker.
+ */
+/* The value (0..65535), or a negative esp_err_t (-ESP_ERR_NVS_NOT_FOUND when absent, -ESP_ERR_NVS_TYPE_MISMATCH for another type). */
+int32_t otaplat_nvs_get_u16(char *space, char *key)
+{
+	nvs_handle_t handle;
+	uint16_t value = 0;
+	esp_err_t err = nvs_open(space, NVS_READONLY, &handle);
+	if (ESP_OK != err)
+		return -(int32_t)err;
+	err = nvs_get_u16(handle, key, &value);
+	nvs_close(handle);
+	return (ESP_OK == err) ? (int32_t)value : -(int32_t)err;
+}
+
+/* Writes and commits a u16 (replacing an entry of another type). Returns 0 or a negative esp_err_t. */
+int32_t otaplat_nvs_set_u16(char *space, char *key, uint32_t value)
+{
+	nvs_handle_t handle;
+	esp_err_t err = nvs_open(space, NVS_READWRITE, &handle);
+	if (ESP_OK != err)
+		return -(int32_t)err;
+	err = nvs_set_u16(handle, key, (uint16_t)value);
+	if (ESP_OK == err)
+		err = nvs_commit(handle);
+	nvs_close(handle);
+	return -(int32_t)err;
+}

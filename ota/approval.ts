@@ -20,6 +20,7 @@ import {type OtaJob, parseOtaUrl} from "./otaurl";
 import type {StatusReporter} from "./reporter";
 import type {RollbackGuard} from "./rollback-guard";
 import {StatusText} from "./status";
+import {type PosixTimezone, parsePosixTimezone} from "./posix-tz";
 import {checkTimeMetadata} from "./time-window";
 import type {Installer, InstallOutcome} from "./update-engine";
 
@@ -68,9 +69,12 @@ export class UserApprovalOta {
 	#lastOutcome: string | undefined;
 	/** timers.now() when Info last stopped showing another offer (replaced by the current one, or cleared). */
 	#otherOfferGoneAt = -Infinity;
+	/** The node's timezone (the timezone option, checked by resolveOtaOptions): download windows are in its local time. */
+	readonly #timezone: PosixTimezone;
 
 	constructor(context: ApprovalContext) {
 		this.#context = context;
+		this.#timezone = parsePosixTimezone(context.options.timezone);
 		this.#lifecycle = new OtaLifecycle(context.guard.firstBoot ? "pending-verify" : "idle");
 		this.#lifecycle.onTransition((from, event, to) => context.log.info(`OTA state ${from} -> ${to} (${event})`));
 		if (context.guard.firstBoot)
@@ -270,7 +274,7 @@ export class UserApprovalOta {
 	/** The job's time metadata (docs/protocol.md §5.7): reports and withdraws the offer when it may not run now. */
 	#timeAllows(job: OtaJob): boolean {
 		const {timers, reporter, fetcher, log} = this.#context;
-		const verdict = checkTimeMetadata(job.metadata, timers.epoch());
+		const verdict = checkTimeMetadata(job.metadata, timers.epoch(), this.#timezone);
 		if (!verdict)
 			return true;
 		reporter.report(verdict.status, verdict.text, job.jobId);

@@ -16,6 +16,7 @@ import {type OtaOptions, resolveOtaOptions} from "./options";
 import {createOtaService} from "./ota-service";
 import type {BootControl, DigestFactory, HttpClient, UpdatePartition} from "./ports";
 import {StatusReporter} from "./reporter";
+import type {RollbackClock} from "./rollback-clock";
 import {RollbackGuard} from "./rollback-guard";
 import {type Installer, UpdateEngine} from "./update-engine";
 
@@ -29,6 +30,11 @@ export interface FirmwarePorts {
 	readonly partition: UpdatePartition;
 	readonly boot: BootControl;
 	readonly createDigest: DigestFactory;
+	/**
+	 * The new image's confirm-or-roll-back clock, started when the app started, before the network
+	 * (device/rollback-clock.ts, host/sim/boot.ts). Without it the clock starts here.
+	 */
+	readonly rollbackClock?: RollbackClock;
 }
 
 export interface FirmwareConfig {
@@ -91,7 +97,7 @@ export function startFirmware(ports: FirmwarePorts, config: FirmwareConfig, inst
 	const journal = new OtaJournal(store, log);
 	const reporter = new StatusReporter(agent, timers, log, journal);
 	const fetcher = new OtaFetcher(agent, timers, log, node.id, running.version);
-	const guard = new RollbackGuard({boot, journal, timers, log, reporter, rollbackWaitSeconds: options.rollbackWaitSeconds});
+	const guard = new RollbackGuard({boot, journal, timers, log, reporter, rollbackWaitSeconds: options.rollbackWaitSeconds, clock: ports.rollbackClock});
 	const engine = installer ?? new UpdateEngine({http, timers, log, journal, partition, boot, createDigest, reporter, options, running});
 	const ota = new UserApprovalOta({params: agent, fetcher, engine, guard, reporter, timers, log, options});
 	service.onWrite = writes => ota.onOperationWrite(writes);

@@ -5,6 +5,7 @@
  * docs/ota-lifecycle.md (optionsMarkdown(); a test keeps the doc in step). Defaults are the
  * reference's Kconfig values where it has one (docs/protocol.md §5.1, §5.2).
  */
+import {parsePosixTimezone} from "./posix-tz";
 
 export interface OtaOptions {
 	autofetch: boolean;
@@ -23,15 +24,21 @@ export interface OtaOptions {
 	skipProjectCheck: boolean;
 	skipVersionCheck: boolean;
 	skipSecureVersionCheck: boolean;
+	/** The node's timezone, a POSIX TZ string: download windows are read in its local time (time-window.ts). */
+	timezone: string;
 }
 
 export interface OptionSpec {
 	readonly name: keyof OtaOptions;
-	readonly type: "boolean" | "integer";
+	readonly type: "boolean" | "integer" | "string";
 	/** The device's default (manifest.json config). */
-	readonly default: boolean | number;
+	readonly default: boolean | number | string;
 	/** The host simulator's default where it differs (see docs/ota-lifecycle.md "Options"). */
-	readonly hostDefault?: boolean | number;
+	readonly hostDefault?: boolean | number | string;
+	/** A string option's form, for the docs table and messages ("POSIX TZ"). */
+	readonly form?: string;
+	/** A string option's check: throws an Error saying what is wrong. */
+	readonly check?: (value: string) => void;
 	readonly min?: number;
 	readonly max?: number;
 	/** Command-line flag of the simulated node: `--flag <n>` for integers, `--flag` (and `--no-flag`) for booleans. */
@@ -78,10 +85,12 @@ export const OTA_OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
 		help: "skip the same-version check (CONFIG_ESP_RMAKER_SKIP_VERSION_CHECK)"}),
 	option({name: "skipSecureVersionCheck", type: "boolean", default: false, flag: "skip-secure-version-check", manifestKey: "skipSecureVersionCheck",
 		help: "skip the secure-version check (CONFIG_ESP_RMAKER_SKIP_SECURE_VERSION_CHECK)"}),
+	option({name: "timezone", type: "string", default: "UTC0", form: "POSIX TZ", check: text => void parsePosixTimezone(text), flag: "timezone", manifestKey: "timezone",
+		help: "the node's timezone, a POSIX TZ string such as CST6CDT,M3.2.0,M11.1.0 (esp-rainmaker's tz_posix); download windows are in its local time"}),
 ]);
 
 function defaultsFrom(host: boolean): Readonly<OtaOptions> {
-	const options: {[key: string]: boolean | number} = {};
+	const options: {[key: string]: boolean | number | string} = {};
 	for (const spec of OTA_OPTION_TABLE)
 		options[spec.name] = host && spec.hostDefault !== undefined ? spec.hostDefault : spec.default;
 	return Object.freeze(options as unknown as OtaOptions);
@@ -114,9 +123,17 @@ export function resolveOtaOptions(overrides: Partial<OtaOptions> = {}, base: Rea
 		const value = overrides[key];
 		if (value === undefined)
 			continue;
-		const expected = spec.type === "boolean" ? "boolean" : "number";
+		const expected = spec.type === "integer" ? "number" : spec.type;
 		if (typeof value !== expected)
 			throw new OptionError(`OTA option ${key} must be a ${expected}, got ${JSON.stringify(value)}`);
+		if (spec.type === "string" && spec.check) {
+			try {
+				spec.check(value as string);
+			}
+			catch (error) {
+				throw new OptionError(`OTA option ${key}: ${error instanceof Error ? error.message : String(error)}`);
+			}
+		}
 		if (spec.type === "integer" && (typeof value !== "number" || !Number.isFinite(value) || (spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max)))
 			throw new OptionError(`OTA option ${key} must be within ${spec.min}..${spec.max}, got ${JSON.stringify(value)}`);
 		(options as unknown as {[k: string]: unknown})[key] = value;
@@ -128,8 +145,8 @@ export function resolveOtaOptions(overrides: Partial<OtaOptions> = {}, base: Rea
 export function optionsMarkdown(): string {
 	const rows = ["| Option (manifest key) | Type | Device default | Host default | Range | Simulator flag | Meaning |", "|---|---|---|---|---|---|---|"];
 	for (const spec of OTA_OPTION_TABLE) {
-		const range = spec.type === "integer" ? `${spec.min}..${spec.max}` : "";
-		const flag = spec.type === "boolean" ? `--${spec.flag}, --no-${spec.flag}` : `--${spec.flag} <n>`;
+		const range = spec.type === "integer" ? `${spec.min}..${spec.max}` : spec.form ?? "";
+		const flag = spec.type === "boolean" ? `--${spec.flag}, --no-${spec.flag}` : spec.type === "string" ? `--${spec.flag} <text>` : `--${spec.flag} <n>`;
 		const host = spec.hostDefault !== undefined ? String(spec.hostDefault) : String(spec.default);
 		rows.push(`| \`${spec.manifestKey}\` | ${spec.type} | ${String(spec.default)} | ${host} | ${range} | \`${flag}\` | ${spec.help} |`);
 	}

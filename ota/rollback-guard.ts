@@ -8,10 +8,13 @@
  * remembered and not offered again on the node's own checks); no entry = the switch was cut short
  * and the new image never ran (`failed`, an interrupted install; the version stays eligible).
  * The guard carries out these effects; the lifecycle controller (approval.ts) owns the state.
+ * The rollback deadline is the rollback clock's (rollback-clock.ts), started when the app starts,
+ * before the network: the guard adopts a clock that is already running, or starts one itself.
  */
-import type {Log, TimerHandle, Timers} from "../rainmaker/ports";
+import type {Log, Timers} from "../rainmaker/ports";
 import type {OtaJournal} from "./journal";
 import {errorText} from "./outcome";
+import {RollbackClock} from "./rollback-clock";
 import type {BootControl} from "./ports";
 import type {StatusReporter} from "./reporter";
 import {StatusText} from "./status";
@@ -23,6 +26,8 @@ export interface RollbackGuardContext {
 	readonly log: Log;
 	readonly reporter: StatusReporter;
 	readonly rollbackWaitSeconds: number;
+	/** The clock started at app start (before the network); without it armRollback starts one. */
+	readonly clock?: RollbackClock;
 }
 
 /** What the boot found about the last install, reported once the node has started. */
@@ -30,7 +35,7 @@ export type BootFinding = "rolled-back" | "interrupted" | undefined;
 
 export class RollbackGuard {
 	#context: RollbackGuardContext;
-	#timer: TimerHandle | undefined;
+	#clock: RollbackClock | undefined;
 	#firstBoot: boolean;
 	#finding: BootFinding;
 	#findingVersion = "";
@@ -68,16 +73,20 @@ export class RollbackGuard {
 		return this.#context.journal.rolledBackVersion;
 	}
 
-	/** On the first boot of a new image: rolls back unless confirmed within rollbackWaitSeconds. */
+	/** On the first boot of a new image: rolls back unless confirmed within rollbackWaitSeconds of the app's start. */
 	armRollback(): void {
-		const {timers, log, rollbackWaitSeconds} = this.#context;
-		log.info(`First boot after an OTA: the image is confirmed on the first MQTT connection, or rolled back after ${rollbackWaitSeconds} s`);
-		this.#timer = timers.set(() => this.#rollback(), rollbackWaitSeconds * 1000);
+		const {clock, log} = this.#context;
+		if (clock?.running) {
+			this.#clock = clock;
+			log.info(`Waiting for the first MQTT connection to confirm the image: rollback in ${clock.remainingSeconds} s`);
+			return;
+		}
+		this.#clock = new RollbackClock(this.#context);
 	}
 
 	/** Marks the new image valid and reports `success`. Returns false when marking failed (it stays pending). */
 	confirm(): boolean {
-		const {boot, journal, timers, log, reporter} = this.#context;
+		const {boot, journal, log, reporter} = this.#context;
 		try {
 			boot.markValid();
 		}
@@ -86,8 +95,8 @@ export class RollbackGuard {
 			return false;
 		}
 		this.#firstBoot = false;
-		timers.clear(this.#timer);
-		this.#timer = undefined;
+		this.#clock?.stop();
+		this.#clock = undefined;
 		journal.clearUpdatePending();
 		log.info("New firmware confirmed: marked valid");
 		reporter.report("success", StatusText.verified);
@@ -98,26 +107,17 @@ export class RollbackGuard {
 	reportBootFinding(): void {
 		const finding = this.#finding;
 		this.#finding = undefined;
-		if (finding === "rolled-back")
+		const failure = finding === "rolled-back" ? this.#context.journal.takeRollbackFailure() : undefined;
+		if (failure)	// the new image was a C firmware built with ROLLBACK_REPORT_FAILED
+			this.#context.reporter.report("failed", failure.reason, failure.jobId);
+		else if (finding === "rolled-back")
 			this.#context.reporter.report("rejected", StatusText.rolledBack);
 		else if (finding === "interrupted")
 			this.#context.reporter.report("failed", StatusText.interrupted(this.#findingVersion));
 	}
 
 	stop(): void {
-		this.#context.timers.clear(this.#timer);
-		this.#timer = undefined;
-	}
-
-	#rollback(): void {
-		this.#timer = undefined;
-		const {boot, log, rollbackWaitSeconds} = this.#context;
-		log.error(`Could not verify firmware even after ${rollbackWaitSeconds} seconds since boot-up. Rolling back.`);
-		try {
-			boot.rollback();
-		}
-		catch (error) {	// no valid image to go back to (esp_ota_mark_app_invalid_rollback_and_reboot fails): keep running this one
-			log.error(`Rollback impossible: ${errorText(error)}`);
-		}
+		this.#clock?.stop();
+		this.#clock = undefined;
 	}
 }

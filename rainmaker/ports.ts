@@ -60,12 +60,29 @@ export interface MqttSession {
 	onMessage?: (topic: string, payload: string, retained: boolean) => void;
 }
 
+/** NVS integer entry types (nvs.h nvs_type_t: NVS_TYPE_U8 ... NVS_TYPE_I32). */
+export type NvsIntegerType = "u8" | "i8" | "u16" | "i16" | "u32" | "i32";
+
 /**
- * Persistent key-value store of one namespace (device: Preference / NVS, whose keys are at most
- * 15 characters and whose values are bool, integer, string; host: a JSON file).
+ * A value as NVS stores it: with its type. ESP-IDF keeps the type with each entry; a typed read
+ * (nvs_get_u16, nvs_get_blob ...) of a key stored with another type returns
+ * ESP_ERR_NVS_TYPE_MISMATCH (nvs_page.cpp Page::findItem), and a write of another type replaces
+ * the entry (nvs_storage.cpp Storage::writeItem). The port returns the entry whatever its type;
+ * the OTA journal (ota/journal.ts) decides what a foreign type means, in one place.
+ */
+export type StoredValue =
+	| {readonly type: NvsIntegerType; readonly value: number}
+	| {readonly type: "str"; readonly value: string}
+	| {readonly type: "blob"; readonly value: Uint8Array};
+
+/**
+ * Persistent key-value store of one namespace (device: NVS, whose keys are at most 15 characters;
+ * host: a JSON file), keeping each value's NVS type.
  */
 export interface KeyValueStore {
-	get(key: string): string | number | boolean | undefined;
-	set(key: string, value: string | number | boolean): void;
+	/** The entry under `key` with its type; undefined when there is none. Never throws for a type. */
+	get(key: string): StoredValue | undefined;
+	/** Writes the entry (replacing one of another type). Throws when the store cannot hold it. */
+	set(key: string, value: StoredValue): void;
 	delete(key: string): void;
 }

@@ -1,6 +1,6 @@
 /*
- * UTF-8 byte counts of JS strings: payload limits are in bytes, and neither ES2022 nor the device
- * build has TextEncoder or a Node buffer type.
+ * UTF-8 byte counts of JS strings (payload limits are in bytes) and the UTF-8 form of short texts
+ * (a job id kept as an NVS blob): neither ES2022 nor the device build has TextEncoder or a Node buffer type.
  */
 
 /** UTF-8 length without TextEncoder (not part of ES2022, and the device build has no Node Buffer). */
@@ -23,4 +23,70 @@ export function utf8Length(text: string): number {
 			length += 3;
 	}
 	return length;
+}
+
+/** UTF-8 bytes of a short text (a job id kept as an NVS blob; not for bulk data). */
+export function utf8Bytes(text: string): Uint8Array {
+	const bytes = new Uint8Array(utf8Length(text));
+	let at = 0;
+	for (let index = 0; index < text.length; index++) {
+		let code = text.codePointAt(index)!;
+		if (code > 0xFFFF)
+			index++;
+		else if (code >= 0xD800 && code <= 0xDFFF)
+			code = 0xFFFD;	// a lone surrogate (utf8Length counted 3 bytes)
+		if (code < 0x80)
+			bytes[at++] = code;
+		else if (code < 0x800) {
+			bytes[at++] = 0xC0 | code >> 6;
+			bytes[at++] = 0x80 | code & 0x3F;
+		}
+		else if (code < 0x10000) {
+			bytes[at++] = 0xE0 | code >> 12;
+			bytes[at++] = 0x80 | code >> 6 & 0x3F;
+			bytes[at++] = 0x80 | code & 0x3F;
+		}
+		else {
+			bytes[at++] = 0xF0 | code >> 18;
+			bytes[at++] = 0x80 | code >> 12 & 0x3F;
+			bytes[at++] = 0x80 | code >> 6 & 0x3F;
+			bytes[at++] = 0x80 | code & 0x3F;
+		}
+	}
+	return bytes;
+}
+
+/** The text of short UTF-8 bytes (a blob written by C, which may end in NULs); a bad sequence reads as U+FFFD. */
+export function utf8Text(bytes: Uint8Array): string {
+	let end = bytes.length;
+	while (end > 0 && bytes[end - 1] === 0)
+		end--;
+	let text = "";
+	for (let index = 0; index < end;) {
+		const lead = bytes[index];
+		const count = lead < 0x80 ? 0 : lead >= 0xF0 && lead < 0xF8 ? 3 : lead >= 0xE0 ? 2 : lead >= 0xC0 ? 1 : -1;
+		if (count < 0 || index + count >= end) {
+			text += "\uFFFD";
+			index++;
+			continue;
+		}
+		let code = count === 0 ? lead : lead & (0x3F >> count);
+		let good = true;
+		for (let k = 1; k <= count; k++) {
+			const next = bytes[index + k];
+			if ((next & 0xC0) !== 0x80) {
+				good = false;
+				break;
+			}
+			code = code << 6 | next & 0x3F;
+		}
+		if (!good) {
+			text += "\uFFFD";
+			index++;
+			continue;
+		}
+		text += String.fromCodePoint(code);
+		index += count + 1;
+	}
+	return text;
 }

@@ -20,7 +20,7 @@ import {fragmentSetting, requestLog, requestsMade} from "./support/moddable/http
 import {waitUntil} from "./support/wait";
 
 type HttpModule = {
-	DeviceHttpClient: new (timers: Timers, config?: {trust?: {host?: string; certificate: ArrayBuffer}[]}) => HttpClient;
+	DeviceHttpClient: new (timers: Timers, config?: {trust?: {host?: string; certificates: ArrayBuffer[]}[]}) => HttpClient;
 	READ_PIECE_BYTES: number;
 	parseHttpUrl(url: string): {secure: boolean; host: string; port: number; path: string};
 };
@@ -206,6 +206,13 @@ describe("device HTTP client (Moddable Request stand-in, real servers on 127.0.0
 		assert.throws(() => mod.parseHttpUrl("http://user:pw@host/"), /credentials/);
 	});
 
+	/** The DER of another CA than the server's. */
+	async function otherCa(dir: string): Promise<ArrayBuffer> {
+		const other = makeTestPki(join(dir, "other"));
+		const raw = new X509Certificate(other.caCert).raw;
+		return raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength) as ArrayBuffer;
+	}
+
 	it("downloads over HTTPS with the configured CA (SecureSocket in the Request dictionary)", async () => {
 		const dir = mkdtempSync(join(tmpdir(), "device-https-"));
 		try {
@@ -218,7 +225,7 @@ describe("device HTTP client (Moddable Request stand-in, real servers on 127.0.0
 			try {
 				const raw = new X509Certificate(pki.caCert).raw;
 				const ca = raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength) as ArrayBuffer;
-				const secureClient = new mod.DeviceHttpClient(timers, {trust: [{host: "127.0.0.1", certificate: ca}]});
+				const secureClient = new mod.DeviceHttpClient(timers, {trust: [{host: "127.0.0.1", certificates: [ca]}]});
 				const url = `https://127.0.0.1:${(https.address() as AddressInfo).port}/fw.bin`;
 				const result = await fetchWith(secureClient, url).outcome;
 				assert.equal(result.error, undefined);
@@ -230,8 +237,21 @@ describe("device HTTP client (Moddable Request stand-in, real servers on 127.0.0
 				assert.ok(untrusted.error instanceof Error);
 				// a rule for another host does not apply: the download CA (the catch-all rule) does
 				const other = new ArrayBuffer(8);
-				await fetchWith(new mod.DeviceHttpClient(timers, {trust: [{host: "mqtt.example.com", certificate: other}, {certificate: ca}]}), url).outcome;
+				await fetchWith(new mod.DeviceHttpClient(timers, {trust: [{host: "mqtt.example.com", certificates: [other]}, {certificates: [ca]}]}), url).outcome;
 				assert.equal((requestLog[requestLog.length - 1].secure as {certificate?: ArrayBuffer}).certificate, ca);
+				// several roots: one per connection; a handshake that fails is made again with the next root,
+				// and the root that worked comes first for that host afterwards
+				const wrong = await otherCa(dir);
+				const several = new mod.DeviceHttpClient(timers, {trust: [{certificates: [wrong, ca]}]});
+				const before = requestLog.length;
+				const second = await fetchWith(several, url).outcome;
+				assert.equal(second.error, undefined);
+				assert.deepEqual(requestLog.slice(before).map(sent => (sent.secure as {certificate?: ArrayBuffer}).certificate), [wrong, ca]);
+				const again = requestLog.length;
+				assert.equal((await fetchWith(several, url).outcome).error, undefined);
+				assert.deepEqual(requestLog.slice(again).map(sent => (sent.secure as {certificate?: ArrayBuffer}).certificate), [ca], "the root that worked is tried first");
+				const none = await fetchWith(new mod.DeviceHttpClient(timers, {trust: [{certificates: [wrong, wrong]}]}), url).outcome;
+				assert.match(String(none.error?.message), /failed \(Request error -?\d+.*; tried 2 of 2 trusted roots\)/);
 			}
 			finally {
 				await new Promise<void>(resolve => https.close(() => resolve()));

@@ -95,13 +95,15 @@ describe("lin platform (flash file through FFI, idf/ rules)", function () {
 	it("keeps the OTA state in nvs.json of the flash directory across restarts, with NVS limits", () => {
 		provisionLinFlash(dir, {image: v1});
 		const store = openPlatform(log([])).store;
-		store.set("job_id", "job-1");
-		store.set("offset", 8192);
-		assert.throws(() => store.set("a_key_too_long_for_nvs", 1), /1\.\.15 characters/);
-		assert.throws(() => store.set("float", 1.5), /32-bit integer/);
-		assert.deepEqual(JSON.parse(readFileSync(join(dir, "nvs.json"), "utf8")), {job_id: "job-1", offset: 8192});
+		store.set("job_id", {type: "blob", value: Uint8Array.of(0x6a, 0x31)});
+		store.set("offset", {type: "u16", value: 8});
+		assert.throws(() => store.set("a_key_too_long_for_nvs", {type: "i32", value: 1}), /1\.\.15 characters/);
+		assert.throws(() => store.set("float", {type: "i32", value: 1.5}), /does not fit NVS type i32/);
+		assert.throws(() => store.set("big", {type: "u16", value: 65536}), /does not fit NVS type u16 \(0\.\.65535\)/);
+		assert.deepEqual(JSON.parse(readFileSync(join(dir, "nvs.json"), "utf8")), {job_id: {t: "blob", v: "6a31"}, offset: {t: "u16", v: 8}});
 		const again = openPlatform(log([])).store;
-		assert.equal(again.get("job_id"), "job-1");
+		assert.deepEqual(again.get("job_id"), {type: "blob", value: Uint8Array.of(0x6a, 0x31)});
+		assert.deepEqual(again.get("offset"), {type: "u16", value: 8}, "the type survives a restart");
 		again.delete("job_id");
 		assert.equal(openPlatform(log([])).store.get("job_id"), undefined);
 	});

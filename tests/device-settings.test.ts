@@ -22,7 +22,7 @@ describe("device settings (mc/config)", () => {
 		assert.equal(settings.telnetPort, 0, "telnet only when configured");
 		assert.equal(settings.telnetAddress, "");
 		assert.equal(settings.caResource, "amazon-root-ca-1.der");
-		assert.equal(settings.downloadCaResource, "amazon-root-ca-1.der");
+		assert.deepEqual(settings.downloadCaResources, ["amazon-root-ca-1.der", "amazon-root-ca-3.der", "amazon-root-ca-2.der", "amazon-root-ca-4.der", "starfield-services-root-g2.der"]);
 		assert.equal(settings.serialConsole, false);
 		assert.deepEqual(settings.ota, {});
 	});

@@ -7,17 +7,47 @@
  */
 import {strict as assert} from "node:assert";
 import {spawnSync} from "node:child_process";
-import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
+import {copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {fileURLToPath} from "node:url";
-import {LIN_REBOOT_EXIT_CODE, provisionLinFlash, superviseLin} from "../host/sim/lin";
+import {buildLin, LIN_REBOOT_EXIT_CODE, mcsimCommand, provisionLinFlash, superviseLin} from "../host/sim/lin";
+import {JsonFileStore} from "../host/adapters/key-value-store";
+import {HostUpdatePartition} from "../host/adapters/update-partition";
+import {OtaJournal} from "../ota/journal";
+import {createServer, type AddressInfo} from "node:net";
+import Aedes from "aedes";
 import {HostDevice} from "../host/adapters/host-device";
 import {boot} from "../host/adapters/bootloader";
 import {readFctry} from "../host/sim/fctry";
 import {buildAppImage} from "../host/tools/app-image";
 import {buildFctryImage} from "../host/tools/nvs-partition";
 import {parseImageHeader} from "../ota/image";
+
+function freePort(): Promise<number> {
+	return new Promise(resolve => {
+		const server = createServer();
+		server.listen(0, "127.0.0.1", () => {
+			const {port} = server.address() as AddressInfo;
+			server.close(() => resolve(port));
+		});
+	});
+}
+
+/** A plain-TCP MQTT broker (aedes) that records the otastatus payloads. */
+function startPlainBroker(port: number, onStatus: (payload: string) => void): {close(): Promise<void>; statuses: string[]} {
+	const aedes = new Aedes();
+	const statuses: string[] = [];
+	aedes.on("publish", packet => {
+		if (packet.topic.endsWith("/otastatus")) {
+			statuses.push(packet.payload.toString());
+			onStatus(packet.payload.toString());
+		}
+	});
+	const server = createServer(socket => aedes.handle(socket));
+	server.listen(port, "127.0.0.1");
+	return {statuses, close: () => new Promise<void>(resolve => server.close(() => aedes.close(() => resolve())))};
+}
 
 describe("lin supervisor (rainmaker-ota-xs lin)", function () {
 	this.timeout(60_000);
@@ -84,6 +114,65 @@ process.stdin.on("data", data => { console.log("console: " + data.toString().tri
 				console.log("      skipped: MODDABLE does not point at a Moddable SDK built for Linux (docs/device.md)");
 				this.skip();
 			}
+		});
+
+		it("rolls a new image back after rollbackWaitSeconds with no broker, and the old image reports rejected once the broker is back", async function () {
+			this.timeout(15 * 60_000);	// builds the firmware with mcconfig first
+			const root = process.env.MODDABLE!;
+			const port = await freePort();
+			const lines: string[] = [];
+			// a build whose rollback wait is 4 s, for a plain-TCP broker on a port nobody listens on yet
+			const built = buildLin(root, dir, {}, {nodeId: "lin-rb", mqttHost: "localhost", mqttPort: port, mqttTls: false, rollbackWaitSeconds: 4, autofetch: false}, line => lines.push(line));
+			const mc = join(dir, "mc.so");
+			copyFileSync(built, mc);	// the build directory is shared: run this build's copy
+			// The flash after an install of 2.0.0 by 1.0.0: 2.0.0 in ota_1 selected as NEW, the journal's job id and flag.
+			const flashDir = join(dir, "flash");
+			provisionLinFlash(flashDir, {image: buildAppImage({version: "1.0.0", payloadSize: 20_000})});
+			const device = HostDevice.open({flashFile: join(flashDir, "flash.bin")});
+			try {
+				const booted = boot(device);
+				const update = new HostUpdatePartition(device, booted.slot);
+				const v2 = buildAppImage({version: "2.0.0", payloadSize: 20_000});
+				update.begin(0);
+				update.write(v2);
+				update.end();
+			}
+			finally {
+				device.close();
+			}
+			const journal = new OtaJournal(new JsonFileStore(join(flashDir, "nvs.json")), {info() {}, warn() {}, error() {}});
+			journal.beginInstall("job-lin-rb");
+			journal.markRebooting("2.0.0");
+
+			let broker: {close(): Promise<void>; statuses: string[]} | undefined;
+			let reported!: () => void;
+			const rejected = new Promise<void>(resolve => reported = resolve);
+			const node = superviseLin(mcsimCommand(root, mc), flashDir, line => {
+				lines.push(line);
+				if (/Booted the previous firmware again: version 2\.0\.0 was rolled back/.test(line) && !broker)
+					broker = startPlainBroker(port, payload => {
+						if (/"status":"rejected"/.test(payload))
+							reported();
+					});
+			});
+			const timeout = setTimeout(() => reported(), 120_000);
+			try {
+				await rejected;
+			}
+			finally {
+				clearTimeout(timeout);
+				node.stop();
+				await node.stopped.catch(() => undefined);
+				await broker?.close();
+			}
+			const log = lines.join("\n");
+			assert.match(log, /boot: running ota_1 \(rainmaker-ota-xs 2\.0\.0\), state pending-verify/);
+			assert.match(log, /First boot after an OTA: the image is confirmed on the first MQTT connection, or rolled back 4 s after start-up/);
+			assert.ok(log.indexOf("rolled back 4 s after start-up") < log.indexOf("rainmaker-ota-xs 2.0.0 starting as node"), "the clock starts in the setup step, before main()");
+			assert.match(log, /Could not verify firmware even after 4 seconds since boot-up\. Rolling back\./);
+			assert.match(log, /boot: running ota_0 \(rainmaker-ota-xs 1\.0\.0\)/);
+			assert.ok(broker, `the old image booted again:\n${lines.slice(-30).join("\n")}`);
+			assert.ok(broker.statuses.some(payload => /"ota_job_id":"job-lin-rb"/.test(payload) && /"status":"rejected"/.test(payload) && /Firmware rolled back/.test(payload)), `otastatus: ${broker.statuses.join(" | ")}\n${lines.slice(-30).join("\n")}`);
 		});
 
 		it("runs the approval OTA against the local cloud to success (rainmaker-ota-xs lin demo)", function () {

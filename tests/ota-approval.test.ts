@@ -174,8 +174,8 @@ describe("user-approval OTA over a real broker", () => {
 		const boot = new FixtureBoot();
 		boot.state = "pending-verify";
 		const store = new MemoryStore();
-		store.set(OtaKeys.jobId, "job-0");
-		store.set(OtaKeys.updatePending, 1);
+		store.set(OtaKeys.jobId, {type: "str", value: "job-0"});
+		store.set(OtaKeys.updatePending, {type: "blob", value: Uint8Array.of(1)});
 		rig = await startOtaRig({boot, store});
 		await rig.until(() => rig.statuses().some(s => s.status === "success"), "success");
 		assert.deepEqual(rig.statuses()[0], {ota_job_id: "job-0", status: "success", additional_info: "OTA Upgrade finished and verified successfully", ts: rig.statuses()[0].ts});
@@ -189,8 +189,8 @@ describe("final reports", () => {
 		const boot = new FixtureBoot();
 		boot.state = "pending-verify";
 		const store = new MemoryStore();
-		store.set(OtaKeys.jobId, "job-9");
-		store.set(OtaKeys.updatePending, 1);
+		store.set(OtaKeys.jobId, {type: "str", value: "job-9"});
+		store.set(OtaKeys.updatePending, {type: "blob", value: Uint8Array.of(1)});
 		let refused = 0;
 		rig = await startOtaRig({boot, store, prepare: broker => {
 			// The broker refuses the first otastatus and, as MQTT 3.1.1 brokers do, closes the connection.

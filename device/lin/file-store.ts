@@ -1,20 +1,18 @@
 /*
  * KeyValueStore of the lin build: $RMX_FLASH_DIR/nvs.json, the node's own file (the host simulator
  * keeps its state in the same file of the same flash directory), replaced atomically on every
- * change as an NVS commit is. Moddable's lin `preference` module is not used: it is preloaded with
+ * change as an NVS commit is; each value keeps its NVS type (rainmaker/stored-value.ts, the host
+ * simulator's format). Moddable's lin `preference` module is not used: it is preloaded with
  * the modules that import it, so its cache is frozen at link time and every save throws, and its
  * file in /tmp is shared by every Moddable app on the machine. The NVS limits (15-character keys,
- * 32-bit integers, 4000-byte strings) are checked as on the device.
+ * each integer type's range, 4000-byte strings) are checked as on the device.
  */
-import type {KeyValueStore} from "../../rainmaker/ports";
-import {utf8Length} from "../../rainmaker/utf8";
+import type {KeyValueStore, StoredValue} from "../../rainmaker/ports";
+import {checkKey, checkValue, fromJson, MAX_KEY_LENGTH, MAX_VALUE_BYTES, toJson} from "../../rainmaker/stored-value";
 import {readNodeFile, writeNodeFile} from "./flash";
 
-export const MAX_KEY_LENGTH = 15;
-export const MAX_VALUE_BYTES = 4000;
+export {MAX_KEY_LENGTH, MAX_VALUE_BYTES};
 export const STORE_FILE = "nvs.json";
-
-type Value = string | number | boolean;
 
 /** The file's I/O; the default is the FFI of native/otaplat_lin.c. */
 export interface NodeFiles {
@@ -28,7 +26,7 @@ const ffiFiles: NodeFiles = {
 };
 
 export class FileStore implements KeyValueStore {
-	readonly #values = new Map<string, Value>();
+	readonly #values = new Map<string, StoredValue>();
 	readonly #files: NodeFiles;
 	readonly #name: string;
 
@@ -47,26 +45,22 @@ export class FileStore implements KeyValueStore {
 		}
 		if (typeof data !== "object" || data === null || Array.isArray(data))
 			throw new Error(`${name} must hold an object`);
-		for (const [key, value] of Object.entries(data as {[key: string]: unknown})) {
-			if (typeof value === "string" || typeof value === "number" || typeof value === "boolean")
+		for (const [key, json] of Object.entries(data as {[key: string]: unknown})) {
+			const value = fromJson(json);
+			if (value)
 				this.#values.set(key, value);
 		}
 	}
 
-	get(key: string): Value | undefined {
+	get(key: string): StoredValue | undefined {
 		checkKey(key);
 		return this.#values.get(key);
 	}
 
-	set(key: string, value: Value): void {
+	set(key: string, value: StoredValue): void {
 		checkKey(key);
-		if (typeof value === "number" && !(Number.isInteger(value) && value >= -0x80000000 && value <= 0x7FFFFFFF))
-			throw new Error(`key-value store: ${key}: ${value} is not a 32-bit integer (NVS stores i32)`);
-		if (typeof value === "string" && utf8Length(value) > MAX_VALUE_BYTES)
-			throw new Error(`key-value store: ${key}: value longer than ${MAX_VALUE_BYTES} bytes`);
-		if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean")
-			throw new Error(`key-value store: ${key}: unsupported value type ${typeof value}`);
-		this.#values.set(key, value);
+		checkValue(key, value);
+		this.#values.set(key, value.type === "blob" ? {type: "blob", value: value.value.slice()} : value);
 		this.#save();
 	}
 
@@ -77,15 +71,10 @@ export class FileStore implements KeyValueStore {
 	}
 
 	#save(): void {
-		const data: {[key: string]: Value} = {};
+		const data: {[key: string]: unknown} = {};
 		this.#values.forEach((value, key) => {
-			data[key] = value;
+			data[key] = toJson(value);
 		});
 		this.#files.write(this.#name, JSON.stringify(data));
 	}
-}
-
-function checkKey(key: string): void {
-	if (typeof key !== "string" || key.length === 0 || key.length > MAX_KEY_LENGTH)
-		throw new Error(`key-value store: key "${String(key)}" must be 1..${MAX_KEY_LENGTH} characters (NVS limit)`);
 }

@@ -1,33 +1,28 @@
 /*
  * KeyValueStore port on the host: in memory, or in a JSON file that survives a restart of the
  * simulated node (written atomically: a kill mid-write leaves the old or the new file, like NVS).
- * Keys follow the device's NVS limit of 15 characters, so host tests catch a key the device refuses.
+ * Each value keeps its NVS type (rainmaker/ports.ts StoredValue) and NVS's limits
+ * (rainmaker/stored-value.ts), so host tests catch a key or value the device refuses. The file is
+ * the lin build's format too (device/lin/file-store.ts).
  */
 import {existsSync, readFileSync, renameSync, writeFileSync} from "node:fs";
-import type {KeyValueStore} from "../../rainmaker/ports";
+import type {KeyValueStore, StoredValue} from "../../rainmaker/ports";
+import {checkKey, checkValue, fromJson, MAX_KEY_LENGTH, toJson} from "../../rainmaker/stored-value";
 
-export const MAX_KEY_LENGTH = 15;
-
-type Value = string | number | boolean;
-
-function checkKey(key: string): void {
-	if (key.length === 0 || key.length > MAX_KEY_LENGTH)
-		throw new Error(`key-value store: key "${key}" must be 1..${MAX_KEY_LENGTH} characters (NVS limit)`);
-}
+export {MAX_KEY_LENGTH};
 
 export class MemoryStore implements KeyValueStore {
-	protected values = new Map<string, Value>();
+	protected values = new Map<string, StoredValue>();
 
-	get(key: string): Value | undefined {
+	get(key: string): StoredValue | undefined {
 		checkKey(key);
 		return this.values.get(key);
 	}
 
-	set(key: string, value: Value): void {
+	set(key: string, value: StoredValue): void {
 		checkKey(key);
-		if (typeof value === "number" && !Number.isInteger(value))
-			throw new Error(`key-value store: ${key}: float unsupported (as on the device)`);
-		this.values.set(key, value);
+		checkValue(key, value);
+		this.values.set(key, value.type === "blob" ? {type: "blob", value: value.value.slice()} : value);
 		this.changed();
 	}
 
@@ -38,7 +33,7 @@ export class MemoryStore implements KeyValueStore {
 	}
 
 	/** A copy of every entry (for tests and the simulator's status). */
-	entries(): {[key: string]: Value} {
+	entries(): {[key: string]: StoredValue} {
 		return Object.fromEntries(this.values);
 	}
 
@@ -54,15 +49,20 @@ export class JsonFileStore extends MemoryStore {
 		if (existsSync(path)) {
 			const data: unknown = JSON.parse(readFileSync(path, "utf8"));
 			if (typeof data === "object" && data !== null)
-				for (const [key, value] of Object.entries(data))
-					if (typeof value === "string" || typeof value === "number" || typeof value === "boolean")
+				for (const [key, json] of Object.entries(data)) {
+					const value = fromJson(json);
+					if (value)
 						this.values.set(key, value);
+				}
 		}
 	}
 
 	protected override changed(): void {
 		const temporary = this.path + ".tmp";
-		writeFileSync(temporary, JSON.stringify(Object.fromEntries(this.values)));
+		const data: {[key: string]: unknown} = {};
+		for (const [key, value] of this.values)
+			data[key] = toJson(value);
+		writeFileSync(temporary, JSON.stringify(data));
 		renameSync(temporary, this.path);
 	}
 }

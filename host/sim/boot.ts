@@ -18,6 +18,8 @@ import {HostTimers} from "../adapters/timers";
 import {HostUpdatePartition} from "../adapters/update-partition";
 import {startFirmware} from "../../ota/firmware";
 import {chipName} from "../../ota/image";
+import {hostOtaOptions, resolveOtaOptions} from "../../ota/options";
+import {RollbackClock} from "../../ota/rollback-clock";
 import type {Log, MqttSession} from "../../rainmaker/ports";
 import type {NodeOptions} from "./node-options";
 import {provisionFctry, readFctry} from "./fctry";
@@ -99,6 +101,10 @@ export function bootNode(options: NodeOptions): void {
 		device.close();
 		process.exit(REBOOT_EXIT_CODE);
 	};
+	// As on the device (device/rollback-clock.ts): the new image's rollback clock starts before the network.
+	const timers = new HostTimers();
+	const bootControl = new HostBootControl(device, booted, {restart}, createDigest);
+	const rollbackClock = new RollbackClock({boot: bootControl, timers, log, rollbackWaitSeconds: resolveOtaOptions(options.ota, hostOtaOptions).rollbackWaitSeconds});
 	const read = (path: string | undefined) => path === undefined ? undefined : readFileSync(path);
 	const session: MqttSession = options.unreachableVersions.includes(booted.info.version)
 		? new UnreachableSession()
@@ -107,13 +113,14 @@ export function bootNode(options: NodeOptions): void {
 		log.warn(`simulation: version ${booted.info.version} never reaches MQTT`);
 	const firmware = startFirmware({
 		session,
-		timers: new HostTimers(),
+		timers,
 		log,
 		store: new JsonFileStore(join(options.flashDir, "nvs.json")),
 		http: new HostHttpClient({ca: read(options.httpCa ?? options.ca)}),
 		partition: new HostUpdatePartition(device, booted.slot, createDigest),
-		boot: new HostBootControl(device, booted, {restart}, createDigest),
+		boot: bootControl,
 		createDigest,
+		rollbackClock,
 	}, {nodeId, topicForm: options.topicForm, ota: options.ota, platform: chipName(device.efuse.chipId)});
 
 	const input = createInterface({input: process.stdin, terminal: false});

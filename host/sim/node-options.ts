@@ -39,6 +39,8 @@ function otaUsage(): string {
 			lines.push(`  ${`--no-${spec.flag}`.padEnd(28)}off: ${spec.help} (on by default)`);
 		else if (spec.type === "boolean")
 			lines.push(`  ${`--${spec.flag}`.padEnd(28)}${spec.help} (off by default)`);
+		else if (spec.type === "string")
+			lines.push(`  ${`--${spec.flag} <text>`.padEnd(28)}${spec.help} (default ${String(fallback)})`);
 		else
 			lines.push(`  ${`--${spec.flag} <n>`.padEnd(28)}${spec.help} (default ${String(fallback)}, ${spec.min}..${spec.max})`);
 	}
@@ -63,10 +65,13 @@ ${otaUsage()}
   --power-cut-at <n>          simulation: cut the power at the n-th flash erase/write of this boot`;
 
 const numeric: {[flag: string]: keyof OtaOptions} = {};
+const texts: {[flag: string]: keyof OtaOptions} = {};
 const switches: {[flag: string]: [keyof OtaOptions, boolean]} = {};
 for (const spec of OTA_OPTION_TABLE) {
 	if (spec.type === "integer")
 		numeric[`--${spec.flag}`] = spec.name;
+	else if (spec.type === "string")
+		texts[`--${spec.flag}`] = spec.name;
 	else {
 		switches[`--${spec.flag}`] = [spec.name, true];
 		switches[`--no-${spec.flag}`] = [spec.name, false];
@@ -90,6 +95,8 @@ export function parseNodeOptions(argv: readonly string[], interactive: boolean):
 				throw new OptionError(`${flag} needs a number, got ${JSON.stringify(text)}`);
 			(options.ota as {[key: string]: unknown})[numeric[flag]] = number;
 		}
+		else if (flag in texts)
+			(options.ota as {[key: string]: unknown})[texts[flag]] = value();
 		else if (flag in switches)
 			(options.ota as {[key: string]: unknown})[switches[flag][0]] = switches[flag][1];
 		else switch (flag) {

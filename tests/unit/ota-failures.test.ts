@@ -78,8 +78,10 @@ describe("OTA failures end in a reported state (issue 11)", () => {
 			const inner = node.store.inner;
 			const set = inner.set.bind(inner);
 			inner.set = (key, value) => {
-				if (key === OtaKeys.resumeOffset)
-					checkpoints.push(Number(value));
+				if (key === OtaKeys.resumeOffset) {
+					assert.equal(value.type, "u16", "the reference's type: u16 KiB");
+					checkpoints.push(Number(value.value) * 1024);
+				}
 				set(key, value);
 			};
 			node.offerAndApprove(job);
@@ -108,9 +110,9 @@ describe("OTA failures end in a reported state (issue 11)", () => {
 			// Now a checkpoint the server refuses (416): the node drops it and starts from byte 0.
 			const job3 = jobFor(node, "job-416b", V3, "3.0.0");
 			node.http.serve(job3.url, {body: V3, rangeRefused: true});
-			node.store.set(OtaKeys.resumeOffset, 8192);
-			node.store.set(OtaKeys.resumeJob, "job-416b");
-			node.store.set(OtaKeys.resumeMd5, job3.file_md5!);
+			node.store.set(OtaKeys.resumeOffset, {type: "u16", value: 8});
+			node.store.set(OtaKeys.resumeJob, {type: "str", value: "job-416b"});
+			node.store.set(OtaKeys.resumeMd5, {type: "str", value: job3.file_md5!});
 			const requests = node.http.requests.length;
 			node.offerAndApprove(job3);
 			finishInstall(node, "job-416b");
@@ -209,6 +211,66 @@ describe("OTA failures end in a reported state (issue 11)", () => {
 			node.until(() => node!.last("job-rb")?.status === "rejected", "the report");
 			assert.equal(node.last("job-rb")!.additional_info, "Firmware rolled back");
 			assert.equal(node.firmware!.guard.rolledBackVersion, "2.0.0");
+		});
+	});
+
+	describe("the rollback clock starts at app start, before the network (docs/protocol.md §5.11)", () => {
+		/** Installs 2.0.0 and stops at the reboot into it. */
+		function installed(wait: number): SimNode {
+			const sim = new SimNode({ota: {rollbackWaitSeconds: wait}});
+			sim.powerOn();
+			sim.offerAndApprove(jobFor(sim, "job-net", V2, "2.0.0"));
+			sim.until(() => sim.restarts > 0, "the reboot request");
+			sim.powerOff();
+			return sim;
+		}
+
+		it("a new image that never joins Wi-Fi (the firmware never starts, no broker) rolls back after rollbackWaitSeconds", () => {
+			node = installed(30);
+			const restartsBefore = node.restarts;
+			node.broker.reachable = false;
+			node.networkDelayMs = "never";
+			node.powerOn();
+			assert.equal(node.boots.at(-1)?.state, "pending-verify");
+			assert.equal(node.firmware, undefined, "main() never ran");
+			node.advance(29_999);
+			assert.equal(node.restarts, restartsBefore, "no rollback before the wait");
+			node.advance(1);
+			assert.equal(node.restarts, restartsBefore + 1, "rolled back at 30 s after start-up");
+			assert.ok(node.log.messages().some(line => /Could not verify firmware even after 30 seconds since boot-up\. Rolling back\./.test(line)));
+			// The old image reports the rollback once the broker is back.
+			node.broker.reachable = true;
+			node.networkDelayMs = 0;
+			node.powerOff();
+			node.powerOn();
+			assert.equal(node.boots.at(-1)?.info.version, "1.0.0");
+			node.until(() => node!.last("job-net")?.status === "rejected", "the report");
+			assert.equal(node.last("job-net")!.additional_info, "Firmware rolled back");
+		});
+
+		it("the wait counts from start-up, not from when the network came up", () => {
+			node = installed(30);
+			const restartsBefore = node.restarts;
+			node.broker.reachable = false;
+			node.networkDelayMs = 20_000;	// Wi-Fi and SNTP take 20 s; MQTT never connects
+			node.powerOn();
+			node.advance(20_000);
+			assert.equal(node.firmware?.ota.state, "pending-verify", "the firmware started late");
+			node.advance(9_999);
+			assert.equal(node.restarts, restartsBefore);
+			node.advance(1);
+			assert.equal(node.restarts, restartsBefore + 1, "rolled back 30 s after start-up, not 50 s");
+		});
+
+		it("an image whose network comes up late but within the wait is confirmed, and the clock stops", () => {
+			node = installed(30);
+			const restartsBefore = node.restarts;
+			node.networkDelayMs = 25_000;
+			node.powerOn();
+			node.until(() => node!.last("job-net")?.status === "success", "the success report", 30_000);
+			assert.equal(node.rollbackClock?.running, false);
+			node.advance(120_000);
+			assert.equal(node.restarts, restartsBefore, "no rollback after the confirmation");
 		});
 	});
 

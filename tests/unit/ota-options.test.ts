@@ -29,7 +29,7 @@ describe("the OTA option table", () => {
 
 	it("device settings and simulator flags both reach every option, with the table's ranges", () => {
 		for (const spec of OTA_OPTION_TABLE) {
-			const value = spec.type === "boolean" ? !spec.default : spec.max!;
+			const value = spec.type === "boolean" ? !spec.default : spec.type === "string" ? "AEST-10AEDT,M10.1.0,M4.1.0/3" : spec.max!;
 			const settings = readSettings({nodeId: "n", mqttHost: "h", [spec.manifestKey]: String(value)});
 			assert.equal(settings.ota[spec.name], value, `config ${spec.manifestKey}`);
 			const argv = spec.type === "boolean" ? [value ? `--${spec.flag}` : `--no-${spec.flag}`] : [`--${spec.flag}`, String(value)];
@@ -37,6 +37,11 @@ describe("the OTA option table", () => {
 			if (spec.type === "integer") {
 				assert.throws(() => readSettings({nodeId: "n", mqttHost: "h", [spec.manifestKey]: String(spec.max! + 1)}), new RegExp(spec.manifestKey));
 				assert.throws(() => resolveOtaOptions({[spec.name]: spec.max! + 1}), OptionError);
+			}
+			if (spec.type === "string") {
+				assert.throws(() => readSettings({nodeId: "n", mqttHost: "h", [spec.manifestKey]: "CST"}), new RegExp(`config ${spec.manifestKey}: timezone "CST": the offset of standard time is missing`));
+				assert.throws(() => resolveOtaOptions({[spec.name]: "CST6CDT,M3.2"}), OptionError);
+				assert.throws(() => parseNodeOptions(["--broker", "mqtt://x", `--${spec.flag}`, "Europe/Berlin"], false), /POSIX TZ string/);
 			}
 		}
 	});

@@ -23,7 +23,7 @@ describe("status reporter and journal", () => {
 		const store = new MemoryStore();
 		const log = new RecordingLog();
 		const journal = new OtaJournal(store, log);
-		store.set(OtaKeys.jobId, "job-7");
+		store.set(OtaKeys.jobId, {type: "str", value: "job-7"});
 		const publisher = new FakePublisher();
 		const reporter = new StatusReporter(publisher, new VirtualTimers(), log, journal);
 		reporter.report("success", "OTA Upgrade finished and verified successfully");

@@ -56,6 +56,23 @@ describe("time metadata through the node", () => {
 		assert.deepEqual(node.texts("job-w").at(-1), "delayed: Waiting for Approval");
 	});
 
+	it("with the timezone option the window is read in the node's local time (UTC+5 here)", () => {
+		node = new SimNode({ota: {timezone: "<+05>-5"}});
+		node.powerOn();
+		const epoch = node.timers.epoch();
+		const utcMinute = Math.floor((epoch % 86400) / 60);
+		const localMinute = (utcMinute + 300) % 1440;
+		// a window that holds the current UTC minute but not the local one: refused
+		node.job = {...jobFor(node, "job-tz", V2, "2.0.0"), metadata: {download_window: {start: utcMinute, end: (utcMinute + 10) % 1440}}};
+		node.command("check");
+		node.until(() => node!.statuses().length > 0, "a report");
+		assert.deepEqual(node.texts("job-tz"), ["delayed: Not within download window."]);
+		// one that holds the local minute: offered
+		node.job = {...node.job, ota_job_id: "job-tz2", metadata: {download_window: {start: localMinute, end: (localMinute + 10) % 1440}}};
+		node.command("check");
+		node.until(() => node!.firmware!.ota.state === "offered", "the offer");
+	});
+
 	it("a job past its validity is reported failed and not offered", () => {
 		node = new SimNode();
 		node.powerOn();

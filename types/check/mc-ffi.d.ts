@@ -24,6 +24,8 @@ declare module "mc/ffi" {
 		otaplat_update_slot_state(): number;
 		otaplat_fctry_size(arg0: string): number;
 		otaplat_fctry_read(arg0: string, arg1: ArrayBuffer, arg2: number, arg3: number): number;
+		otaplat_nvs_get_u16(arg0: string, arg1: string): number;
+		otaplat_nvs_set_u16(arg0: string, arg1: string, arg2: number): number;
 		// esp32 and lin
 		otaplat_restart(): void;
 		// lin

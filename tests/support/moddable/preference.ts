@@ -8,7 +8,15 @@
 import {sharedState} from "./stand-in-state";
 const NVS_NAME_MAX = 15;
 
-export const preferenceStorage = sharedState("preference", () => new Map<string, Map<string, string | number | boolean | ArrayBuffer>>());
+/** A u16 entry written through FFI (otaplat_nvs_set_u16): Preference.get throws "nvs get fail" on it, as modPreference.c, which reads u8, i32, str and blob only. */
+export type U16Entry = {readonly u16: number};
+type Entry = string | number | boolean | ArrayBuffer | U16Entry;
+
+export function isU16Entry(value: unknown): value is U16Entry {
+	return typeof value === "object" && value !== null && "u16" in value;
+}
+
+export const preferenceStorage = sharedState("preference", () => new Map<string, Map<string, Entry>>());
 
 function check(domain: string, key: string): void {
 	if (domain.length > NVS_NAME_MAX || key.length > NVS_NAME_MAX)
@@ -30,6 +38,8 @@ const Preference = {
 	get(domain: string, key: string): string | number | boolean | ArrayBuffer | undefined {
 		check(domain, key);
 		const value = preferenceStorage.get(domain)?.get(key);
+		if (isU16Entry(value))	// nvs_get_blob answers ESP_ERR_NVS_TYPE_MISMATCH: modPreference.c throws
+			throw new Error("nvs get fail");
 		return value instanceof ArrayBuffer ? value.slice(0) : value;
 	},
 	delete(domain: string, key: string): void {

@@ -18,9 +18,10 @@ import {HostUpdatePartition} from "../../../host/adapters/update-partition";
 import {VirtualTimers} from "../../../host/adapters/virtual-timers";
 import {buildAppImage} from "../../../host/tools/app-image";
 import {type Firmware, startFirmware} from "../../../ota/firmware";
-import {hostOtaOptions, type OtaOptions} from "../../../ota/options";
+import {hostOtaOptions, type OtaOptions, resolveOtaOptions} from "../../../ota/options";
+import {RollbackClock} from "../../../ota/rollback-clock";
 import type {HttpClient} from "../../../ota/ports";
-import type {KeyValueStore} from "../../../rainmaker/ports";
+import type {KeyValueStore, StoredValue, TimerHandle} from "../../../rainmaker/ports";
 import {RecordingLog} from "../../support/recording-log";
 import {MemoryBroker} from "./memory-mqtt";
 import {MemoryHttp} from "./memory-http";
@@ -42,7 +43,7 @@ export class FlakyStore implements KeyValueStore {
 	get(key: string) {
 		return this.inner.get(key);
 	}
-	set(key: string, value: string | number | boolean): void {
+	set(key: string, value: StoredValue): void {
 		this.sets++;
 		if (this.failSet?.(key))
 			throw new Error("ESP_ERR_NVS_NOT_ENOUGH_SPACE");
@@ -90,6 +91,11 @@ export class SimNode {
 	readonly #options: Partial<OtaOptions>;
 
 	readonly #openDevice: (flashFile: string) => HostDevice;
+	/** Virtual ms from power-on until the network is up and the firmware starts (main() after setup/network); "never": Wi-Fi never joins. */
+	networkDelayMs: number | "never" = 0;
+	/** The rollback clock of the last boot (started at power-on, before the network). */
+	rollbackClock: RollbackClock | undefined;
+	#networkUp: TimerHandle | undefined;
 
 	/** `openDevice`: how the flash file is opened (a benchmark counts flash operations there). */
 	constructor(options: {nodeId?: string; ota?: Partial<OtaOptions>; factory?: Uint8Array; openDevice?: (flashFile: string) => HostDevice} = {}) {
@@ -125,22 +131,38 @@ export class SimNode {
 			throw error;
 		}
 		this.boots.push(booted);
-		this.session = this.broker.session(this.nodeId);
-		this.firmware = startFirmware({
-			session: this.session,
-			timers: this.timers,
-			log: this.log,
-			store: this.store,
-			http: this.httpClient ?? this.http,
-			partition: new HostUpdatePartition(device, booted.slot, createDigest),
-			boot: new HostBootControl(device, booted, {restart: () => this.restarts++}, createDigest),
-			createDigest,
-		}, {nodeId: this.nodeId, topicForm: "plain", ota: this.#options, otaDefaults: hostOtaOptions});
+		const bootControl = new HostBootControl(device, booted, {restart: () => this.restarts++}, createDigest);
+		// As device/rollback-clock.ts: the clock starts at power-on, the firmware once the network is up.
+		const rollbackClock = new RollbackClock({boot: bootControl, timers: this.timers, log: this.log, rollbackWaitSeconds: resolveOtaOptions(this.#options, hostOtaOptions).rollbackWaitSeconds});
+		this.rollbackClock = rollbackClock;
+		const start = () => {
+			this.#networkUp = undefined;
+			this.session = this.broker.session(this.nodeId);
+			this.firmware = startFirmware({
+				session: this.session,
+				timers: this.timers,
+				log: this.log,
+				store: this.store,
+				http: this.httpClient ?? this.http,
+				partition: new HostUpdatePartition(device, booted.slot, createDigest),
+				boot: bootControl,
+				createDigest,
+				rollbackClock,
+			}, {nodeId: this.nodeId, topicForm: "plain", ota: this.#options, otaDefaults: hostOtaOptions});
+		};
+		if (this.networkDelayMs === 0)
+			start();
+		else if (this.networkDelayMs !== "never")
+			this.#networkUp = this.timers.set(start, this.networkDelayMs);
 		this.advance(0);
 		return booted;
 	}
 
 	powerOff(): void {
+		this.timers.clear(this.#networkUp);
+		this.#networkUp = undefined;
+		this.rollbackClock?.stop();
+		this.rollbackClock = undefined;
 		this.firmware?.stop();
 		this.firmware = undefined;
 		this.device?.close();

@@ -3,7 +3,8 @@
  * stand-in on the Node side) and Digest (native on the device, so native here too: node:crypto
  * on the Node side; only the calls cost XS time, as the crypt module's calls do on the device).
  */
-import type {KeyValueStore, Log} from "../../../rainmaker/ports";
+import type {KeyValueStore, Log, StoredValue} from "../../../rainmaker/ports";
+import {fromJson, toJson} from "../../../rainmaker/stored-value";
 import type {Digest, DigestFactory} from "../../../ota/ports";
 import {call} from "./bridge";
 
@@ -22,13 +23,13 @@ export class BridgedLog implements Log {
 }
 
 export class BridgedStore implements KeyValueStore {
-	get(key: string): string | number | boolean | undefined {
+	get(key: string): StoredValue | undefined {
 		const {value} = call("store", "get", [key]);
-		return value === null ? undefined : value as string | number | boolean;
+		return value === null ? undefined : fromJson(value);
 	}
 
-	set(key: string, value: string | number | boolean): void {
-		call("store", "set", [key, value]);
+	set(key: string, value: StoredValue): void {
+		call("store", "set", [key, toJson(value)]);
 	}
 
 	delete(key: string): void {

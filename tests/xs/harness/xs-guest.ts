@@ -10,6 +10,7 @@
 import {readFileSync} from "node:fs";
 import {HostHttpClient} from "../../../host/adapters/http-client";
 import {MemoryStore} from "../../../host/adapters/key-value-store";
+import {fromJson, toJson} from "../../../rainmaker/stored-value";
 import {HostMqttSession} from "../../../host/adapters/mqtt-session";
 import {VirtualTimers} from "../../../host/adapters/virtual-timers";
 import {createDigest} from "../../../host/adapters/digest";
@@ -252,11 +253,17 @@ export class XsGuest {
 				return this.timers.now();
 			case "timers.epoch":
 				return this.timers.epoch();
-			case "store.get":
-				return this.store.get(String(args[0])) ?? null;
-			case "store.set":
-				this.store.set(String(args[0]), args[1] as string | number | boolean);
+			case "store.get": {	// typed values cross the bridge in the JSON form of rainmaker/stored-value.ts
+				const value = this.store.get(String(args[0]));
+				return value === undefined ? null : toJson(value);
+			}
+			case "store.set": {
+				const value = fromJson(args[1]);
+				if (!value)
+					throw new Error(`store.set: not a stored value: ${JSON.stringify(args[1])}`);
+				this.store.set(String(args[0]), value);
 				return null;
+			}
 			case "store.delete":
 				this.store.delete(String(args[0]));
 				return null;

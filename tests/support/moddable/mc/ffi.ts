@@ -17,6 +17,7 @@ import {createDigest} from "../../../../host/adapters/digest";
 import {FileFlash} from "../../../../host/adapters/flash";
 import {chip} from "../esp32-chip";
 import {ESP_ERR_NVS_INVALID_LENGTH, ESP_ERR_NVS_NOT_FOUND, ESP_ERR_NVS_TYPE_MISMATCH, nvsGetBlob, nvsGetStr} from "../nvs";
+import {isU16Entry, preferenceStorage} from "../preference";
 import {sharedState} from "../stand-in-state";
 
 const ESP_OK = 0;
@@ -177,6 +178,22 @@ export default class FFI {
 				err = ESP_ERR_NVS_INVALID_LENGTH;
 		}
 		return err === ESP_OK ? size.value : -err;
+	}
+
+	// esp32: NVS u16 entries, kept with the preference stand-in's entries (a Preference.get of them is undefined, as nvs_get_u8/i32/str/blob of a u16)
+	otaplat_nvs_get_u16(space: string, key: string): number {
+		const value = preferenceStorage.get(space)?.get(key);
+		if (value === undefined)
+			return -ESP_ERR_NVS_NOT_FOUND;
+		return isU16Entry(value) ? value.u16 : -ESP_ERR_NVS_TYPE_MISMATCH;
+	}
+
+	otaplat_nvs_set_u16(space: string, key: string, value: number): number {
+		let entries = preferenceStorage.get(space);
+		if (!entries)
+			preferenceStorage.set(space, entries = new Map());
+		entries.set(key, {u16: value & 0xFFFF});
+		return ESP_OK;
 	}
 
 	// lin
