@@ -1,8 +1,8 @@
 /*
  * Benchmark 9 (issue 18): the cost of a download on the Moddable runtime, on the SDK's `lin` port
  * in mcsim. In one run, under /tmp/moddable.lock (shared build directory, fixed MQTT port):
- * - builds the firmware (host/sim/lin.ts buildLin, with allowHttp) and the probe app
- *   (bench/lin/probe: the firmware's manifest with a probe as the main module);
+ * - builds the firmware (as `lin demo` does, with allowHttp) and the probe app (bench/lin/probe:
+ *   the firmware's manifest with a probe as the main module), each into .sim/bench-lin/;
  * - for HTTPS and for plain HTTP, against the local cloud serving a 1.4 MB image: the firmware's
  *   whole approval flow as in `lin demo`, timed from its first image byte ("New image:", logged once
  *   the 288 header bytes are in) to "download complete"; then the SDK's plain Request reading and
@@ -18,7 +18,7 @@ import {spawn, spawnSync, type ChildProcess} from "node:child_process";
 import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from "node:fs";
 import {createServer} from "node:net";
 import {tmpdir} from "node:os";
-import {delimiter, join} from "node:path";
+import {delimiter, dirname, join} from "node:path";
 import {performance} from "node:perf_hooks";
 import {createInterface} from "node:readline";
 import {fileURLToPath} from "node:url";
@@ -26,7 +26,7 @@ import {appCommand} from "../host/client/main";
 import {startCloud} from "../host/cloud/cloud";
 import {DEFAULT_USER} from "../host/cloud/defaults";
 import {makeTestPki} from "../host/pki";
-import {buildLin, LIN_DEMO_MQTTS_PORT, LinError, mcsimCommand, provisionLinFlash, superviseLin} from "../host/sim/lin";
+import {LIN_DEMO_MQTTS_PORT, LinError, mcsimCommand, provisionLinFlash, superviseLin} from "../host/sim/lin";
 import {buildAppImage} from "../host/tools/app-image";
 import {buildFctryImage} from "../host/tools/nvs-partition";
 import {HOST_COREMARK, parseProcStat, parseSchedstat, parseStageLine, type LinDownloadFigures, type Stage, type Transfer} from "./lin-figures";
@@ -225,16 +225,36 @@ function derOf(pem: string): Uint8Array {
 	return new Uint8Array(Buffer.from(pem.replace(/-----(BEGIN|END) [A-Z ]+-----/g, "").replace(/\s+/g, ""), "base64"));
 }
 
-function buildProbe(root: string, work: string, log: (line: string) => void): string {
-	const dir = join(REPOSITORY, "bench", "lin", "probe");
+/**
+ * mcconfig -m -p lin -t build of `manifest` into the bench's own output directory (-o
+ * .sim/bench-lin/<name>, kept between runs so a rebuild is incremental): the SDK's shared build
+ * directory may hold another worktree's modules. Returns a copy of the mc.so in `work`.
+ */
+function build(root: string, work: string, name: string, manifest: string, config: {[key: string]: string | number | boolean}, log: (line: string) => void): string {
+	const out = join(REPOSITORY, ".sim", "bench-lin", name);
+	mkdirSync(out, {recursive: true});
+	const args = ["-m", "-p", "lin", "-t", "build", "-o", out, manifest, ...Object.entries(config).map(([key, value]) => `${key}=${value}`)];
+	log(`9. mcconfig ${args.join(" ")}`);
 	const env = {...process.env, MODDABLE: root, PATH: [join(REPOSITORY, "node_modules", ".bin"), process.env.PATH ?? "", join(root, "build", "bin", "lin", "release")].join(delimiter)};
-	log("9. building the probe app (mcconfig -m -p lin -t build bench/lin/probe/manifest.json)");
-	const result = spawnSync(join(root, "build", "bin", "lin", "release", "mcconfig"), ["-m", "-p", "lin", "-t", "build", "manifest.json"], {cwd: dir, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024});
+	const result = spawnSync(join(root, "build", "bin", "lin", "release", "mcconfig"), args, {cwd: dirname(manifest), env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024});
 	if (result.status !== 0)
-		throw new LinError(`mcconfig of the probe failed (exit ${result.status}):\n${`${result.stdout}${result.stderr}`.split("\n").slice(-30).join("\n")}`);
-	const mc = join(work, "probe.so");
-	copyFileSync(join(root, "build", "bin", "lin", "mc", "release", "rmx-bench-probe", "mc.so"), mc);
+		throw new LinError(`mcconfig of ${manifest} failed (exit ${result.status}):\n${`${result.stdout}${result.stderr}`.split("\n").slice(-30).join("\n")}`);
+	const found = spawnSync("find", [join(out, "bin"), "-name", "mc.so"], {encoding: "utf8"}).stdout.trim().split("\n").filter(Boolean);
+	if (found.length !== 1)
+		throw new LinError(`mcconfig of ${manifest} succeeded but left ${found.length} mc.so files in ${out}/bin`);
+	const mc = join(work, `${name}.so`);
+	copyFileSync(found[0], mc);
 	return mc;
+}
+
+/** The firmware as `lin demo` builds it (host/sim/lin.ts buildLin's manifest: the repository's, plus the CA), with allowHttp. */
+function buildFirmware(root: string, work: string, caDer: Uint8Array, log: (line: string) => void): string {
+	const dir = join(work, "firmware-manifest");
+	mkdirSync(dir, {recursive: true});
+	writeFileSync(join(dir, "local-ca.der"), caDer);
+	const manifest = join(dir, "manifest.json");
+	writeFileSync(manifest, JSON.stringify({include: [join(REPOSITORY, "manifest.json")], resources: {"*": ["./local-ca"]}}, null, "\t"));
+	return build(root, work, "firmware", manifest, {mqttPort: LIN_DEMO_MQTTS_PORT, caResource: "local-ca.der", startupFetchDelaySeconds: 1, requestFetchDelaySeconds: 1, allowHttp: true}, log);
 }
 
 /** The firmware's approval flow against `cloud`; the transfer from the first image byte to "download complete". */
@@ -310,14 +330,10 @@ export async function measureLinDownload(log: (line: string) => void): Promise<L
 	const work = mkdtempSync(join(tmpdir(), "rmx-bench9-"));
 	const release = await holdLock(log);
 	try {
-		const pki = makeTestPki(join(work, "pki"), {nodeId: NODE_ID, days: 30});
-		log("9. building the firmware for lin (allowHttp, the bench's CA)");
-		const built = buildLin(root, work, {"local-ca.der": derOf(pki.caCert)}, {
-			mqttPort: LIN_DEMO_MQTTS_PORT, caResource: "local-ca.der", startupFetchDelaySeconds: 1, requestFetchDelaySeconds: 1, allowHttp: true,
-		}, line => log(`   [build] ${line}`));
-		const firmware = join(work, "firmware.so");
-		copyFileSync(built, firmware);
-		const probe = buildProbe(root, work, log);
+		// kept between runs, as the builds are: the CA is built into the firmware
+		const pki = makeTestPki(join(REPOSITORY, ".sim", "bench-lin", "pki"), {nodeId: NODE_ID, days: 365});
+		const firmware = buildFirmware(root, work, derOf(pki.caCert), log);
+		const probe = build(root, work, "probe", join(REPOSITORY, "bench", "lin", "probe", "manifest.json"), {}, log);
 		const image = buildAppImage({version: "2.0.0", payloadSize: PAYLOAD_BYTES});
 		const https = await installRun(root, firmware, probe, work, "https", image, pki, log);
 		const http = await installRun(root, firmware, probe, work, "http", image, pki, log);
