@@ -166,7 +166,7 @@ function runProbe(root: string, mc: string, env: {[name: string]: string}, timeo
 			log(`   [probe] ${line}`);
 			if (/^probe: (error|unknown)/.test(line))
 				return end(new LinError(`probe ${env.RMX_PROBE_MODE}: ${line}`));
-			Promise.resolve(onLine(line, meter)).then(finishedNow => finishedNow && end(), end);
+			new Promise<boolean>(resolve => resolve(onLine(line, meter))).then(finishedNow => finishedNow && end(), end);
 		};
 		createInterface({input: child.stdout!}).on("line", lines);
 		createInterface({input: child.stderr!}).on("line", lines);
@@ -281,7 +281,11 @@ async function installRun(root: string, mc: string, probe: string, work: string,
 		let reports = 0;
 		let settle: (result: Transfer | Error) => void = () => {};
 		const measured = new Promise<Transfer | Error>(resolve => settle = resolve);
+		const recent: string[] = [];
 		const running = superviseLin(mcsimCommand(root, mc), flashDir, line => {
+			recent.push(line);
+			if (recent.length > 40)
+				recent.shift();
 			try {
 				if (!first && /New image:/.test(line)) {
 					first = meter.mark();
@@ -303,7 +307,12 @@ async function installRun(root: string, mc: string, probe: string, work: string,
 		node = running;
 		const meter = new Meter(() => running.child);
 		running.stopped.then(code => settle(new LinError(`mcsim ended with exit code ${code} before the download completed`)));
-		await cloud.waitForStatus(NODE_ID, job.id, "delayed", 180_000);
+		const offered = await Promise.race([cloud.waitForStatus(NODE_ID, job.id, "delayed", 180_000).then(() => undefined), measured]);
+		if (offered instanceof Error) {
+			for (const line of recent)
+				log(`   [mcsim] ${line}`);
+			throw offered;
+		}
 		const appIo = {out: () => undefined, err: (line: string) => log(`   [app] ${line}`)};
 		const state = ["--base-url", cloud.httpUrl, "--state-file", join(work, `app-state-${scheme}.json`)];
 		if (await appCommand(["login", ...state, "--user", DEFAULT_USER.userName, "--password", DEFAULT_USER.password], appIo) !== 0
@@ -312,8 +321,11 @@ async function installRun(root: string, mc: string, probe: string, work: string,
 		const timeout = setTimeout(() => settle(new LinError("no \"download complete\" within 300 s")), 300_000);
 		const result = await measured;
 		clearTimeout(timeout);
-		if (result instanceof Error)
+		if (result instanceof Error) {
+			for (const line of recent)
+				log(`   [mcsim] ${line}`);
 			throw result;
+		}
 		// reports counted: the status lines between the first byte and "download complete", that one included
 		return {install: result, request, reports};
 	}
