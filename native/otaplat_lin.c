@@ -2,9 +2,14 @@
  * The lin (mcsim) build's stand-in for what the ESP32 has in flash and ROM, called through XS FFI:
  * - the flash: one file of the flash size, $RMX_FLASH_DIR/flash.bin, the same file the host
  *   simulator uses (host/adapters/flash.ts), with NOR semantics: erase sets 4 KiB sectors to 0xFF,
- *   a write can only clear bits (the file gets old AND new), every operation reaches the file at
- *   once (pwrite + fdatasync); the partition table, otadata, bootloader and esp_ota rules on top
- *   are the platform-neutral idf/ modules, in JavaScript;
+ *   a write can only clear bits (the file gets old AND new), every operation reaches the file
+ *   before it returns (pwrite: the kernel has it, so ending mcsim at any point, the simulated
+ *   power cut, leaves the flash torn at operation granularity, as on a chip); fdatasync, which
+ *   only guards against a crash of the host itself, is an ordering barrier: before each NVS commit
+ *   (a resume checkpoint or a boot record never names flash bytes the host could still lose) and
+ *   at restart, not after each operation (it was most of the firmware's own CPU time of a
+ *   download, and its wall time: bench/README.md, benchmark 9); the partition table, otadata,
+ *   bootloader and esp_ota rules on top are the platform-neutral idf/ modules, in JavaScript;
  * - small files of the node next to it ($RMX_FLASH_DIR/<name>: nvs.json, flash.bin.efuse.json),
  *   replaced atomically (write a temporary file, fsync, rename), as NVS commits an item or not;
  * - a restart or rollback ends mcsim with OTAPLAT_REBOOT_EXIT_CODE, which the supervisor
@@ -26,6 +31,19 @@
 
 static int gFlash = -1;
 static uint32_t gFlashSize;
+/* Flash operations since the last fdatasync. */
+static int gFlashDirty;
+
+/* Makes the flash file's operations so far durable on the host (the barrier before an NVS commit). */
+static int32_t syncFlash(void)
+{
+	if ((gFlash < 0) || !gFlashDirty)
+		return 0;
+	if (fdatasync(gFlash))
+		return -errno;
+	gFlashDirty = 0;
+	return 0;
+}
 
 static const char *flashDir(void)
 {
@@ -95,8 +113,9 @@ static int32_t writeAll(const uint8_t *data, uint32_t offset, uint32_t length)
 		data += count;
 		offset += (uint32_t)count;
 		length -= (uint32_t)count;
+		gFlashDirty = 1;
 	}
-	return fdatasync(gFlash) ? -errno : 0;
+	return 0;
 }
 
 int32_t otaplat_flash_read(uint32_t offset, uint8_t *buffer, uint32_t bufferOffset, uint32_t length)
@@ -136,10 +155,11 @@ int32_t otaplat_flash_erase(uint32_t offset, uint32_t length)
 		return -EINVAL;
 	memset(erased, 0xFF, sizeof(erased));
 	for (; length; offset += SECTOR_SIZE, length -= SECTOR_SIZE) {
+		gFlashDirty = 1;
 		if (pwrite(gFlash, erased, SECTOR_SIZE, offset) != SECTOR_SIZE)
 			return -EIO;
 	}
-	return fdatasync(gFlash) ? -errno : 0;
+	return 0;
 }
 
 /* Size of $RMX_FLASH_DIR/<name>, -ENOENT when it does not exist, another -errno on error. */
@@ -169,7 +189,11 @@ int32_t otaplat_file_read(char *name, uint8_t *buffer, uint32_t bufferOffset, ui
 	return count < 0 ? -errno : (int32_t)count;
 }
 
-/* Replaces $RMX_FLASH_DIR/<name> atomically: a kill leaves the old or the new file. */
+/*
+ * Replaces $RMX_FLASH_DIR/<name> atomically: a kill leaves the old or the new file. The flash
+ * file's operations so far are made durable first, so the new record never names flash bytes
+ * that a crash of the host could still lose.
+ */
 int32_t otaplat_file_write(char *name, uint8_t *buffer, uint32_t bufferOffset, uint32_t length)
 {
 	char path[1024], temporary[1100];
@@ -178,6 +202,9 @@ int32_t otaplat_file_write(char *name, uint8_t *buffer, uint32_t bufferOffset, u
 	const uint8_t *data = buffer + bufferOffset;
 	if (pathOf(path, sizeof(path), name))
 		return -EINVAL;
+	error = syncFlash();
+	if (error)
+		return error;
 	snprintf(temporary, sizeof(temporary), "%s.tmp", path);
 	fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0)
@@ -203,8 +230,7 @@ void otaplat_restart(void)
 {
 	fprintf(stdout, "otaplat: restart, exiting with %d for the supervisor\n", OTAPLAT_REBOOT_EXIT_CODE);
 	fflush(stdout);
-	if (gFlash >= 0)
-		fdatasync(gFlash);
+	syncFlash();
 	exit(OTAPLAT_REBOOT_EXIT_CODE);
 }
 
