@@ -15,6 +15,10 @@ const CHANGE_CIPHER_SPEC = 20;
 const CERTIFICATE_REQUEST = 13;
 /** Enough for certificate_types (≤ 256) and supported_signature_algorithms (≤ 2 + 2 × 64 in practice). */
 const CAPTURE_LIMIT = 512;
+/** SignatureScheme ecdsa_secp256r1_sha256: hash sha256 (4), signature ecdsa (3). */
+export const ECDSA_SECP256R1_SHA256 = 0x0403;
+/** ClientCertificateType ecdsa_sign. */
+const ECDSA_SIGN = 64;
 
 export interface CertificateRequestOffer {
 	/** ClientCertificateType values (1 rsa_sign, 64 ecdsa_sign, ...). */
@@ -101,4 +105,15 @@ export function parseCertificateRequest(body: Uint8Array): CertificateRequestOff
 	for (let i = at + 2; i + 1 < Math.min(at + 2 + length, body.length); i += 2)
 		algorithms.push((body[i] << 8) | body[i + 1]);
 	return {types, algorithms};
+}
+
+/** Why the server's CertificateRequest rules out an ECDSA P-256 signature, or undefined if it does not. */
+export function offerProblem(offer: CertificateRequestOffer | undefined): string | undefined {
+	if (!offer)
+		return undefined;
+	if (!offer.types.includes(ECDSA_SIGN))
+		return `the server's CertificateRequest takes certificate types [${offer.types.join(", ")}], not ecdsa_sign (64)`;
+	if (!offer.algorithms.includes(ECDSA_SECP256R1_SHA256))
+		return `the server's CertificateRequest does not offer ecdsa_secp256r1_sha256 (0x0403) among its signature algorithms [${offer.algorithms.map(value => "0x" + value.toString(16).padStart(4, "0")).join(", ")}]`;
+	return undefined;
 }

@@ -14,12 +14,8 @@ import TLSError from "ssl/error";
 import ECDSA from "ecdsa";
 import Curve from "curve";
 import {ecPrivateKey, keyKind} from "device/credentials";
-import type {CertificateRequestOffer} from "device/tls/certificate-request";
+import {ECDSA_SECP256R1_SHA256, offerProblem, type CertificateRequestOffer} from "device/tls/certificate-request";
 
-/** SignatureScheme ecdsa_secp256r1_sha256: hash sha256 (4), signature ecdsa (3). */
-export const ECDSA_SECP256R1_SHA256 = 0x0403;
-/** ClientCertificateType ecdsa_sign. */
-const ECDSA_SIGN = 64;
 const CERTIFICATE_VERIFY = 15;
 const TLS_1_2 = 0x0303;
 
@@ -32,17 +28,6 @@ export function isEcClientKey(key: unknown): boolean {
 export function signP256(digest: ArrayBuffer, secret: Uint8Array): ArrayBuffer {
 	const d = BigInt.fromArrayBuffer(secret.slice().buffer) as bigint;
 	return new ECDSA(d, new Curve("secp256r1")).sign(digest, true);
-}
-
-/** Why the server's CertificateRequest rules out an ECDSA P-256 signature, or undefined if it does not. */
-export function offerProblem(offer: CertificateRequestOffer | undefined): string | undefined {
-	if (!offer)
-		return undefined;
-	if (!offer.types.includes(ECDSA_SIGN))
-		return `the server's CertificateRequest takes certificate types [${offer.types.join(", ")}], not ecdsa_sign (64)`;
-	if (!offer.algorithms.includes(ECDSA_SECP256R1_SHA256))
-		return `the server's CertificateRequest does not offer ecdsa_secp256r1_sha256 (0x0403) among its signature algorithms [${offer.algorithms.map(value => "0x" + value.toString(16).padStart(4, "0")).join(", ")}]`;
-	return undefined;
 }
 
 export const ecdsaCertificateVerify = Object.freeze({

@@ -23,7 +23,7 @@ import {parseArgs} from "node:util";
 import {appCommand} from "../client/main";
 import {startCloud} from "../cloud/cloud";
 import {DEFAULT_USER} from "../cloud/defaults";
-import {makeTestPki} from "../pki";
+import {issueEcClient, makeTestPki} from "../pki";
 import {provision} from "../adapters/bootloader";
 import {HostDevice} from "../adapters/host-device";
 import {buildAppImage} from "../tools/app-image";
@@ -195,7 +195,7 @@ async function demoCommand(argv: string[]): Promise<number> {
 	let clientCert = pki.clientCert;
 	if (keyType === "ec") {
 		// what `esp-rainmaker-cli claim` makes by default: an EC P-256 key in PKCS#8 PEM
-		const ec = makeEcClient(work, pki.paths.caCert, pki.paths.caKey, nodeId);
+		const ec = issueEcClient(join(work, "ec"), pki.paths, nodeId);
 		clientKey = ec.key;
 		clientCert = ec.cert;
 	}
@@ -272,20 +272,6 @@ async function demoCommand(argv: string[]): Promise<number> {
 function derOf(pem: string): Uint8Array {
 	const body = pem.replace(/-----(BEGIN|END) [A-Z ]+-----/g, "").replace(/\s+/g, "");
 	return new Uint8Array(Buffer.from(body, "base64"));
-}
-
-function makeEcClient(work: string, caCert: string, caKey: string, nodeId: string): {key: string; cert: string} {
-	const dir = join(work, "ec");
-	mkdirSync(dir, {recursive: true});
-	const run = (args: string[]) => {
-		const result = spawnSync("openssl", args, {cwd: dir, encoding: "utf8"});
-		if (result.status !== 0)
-			throw new LinError(`openssl ${args[0]} failed: ${result.stderr}`);
-	};
-	run(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "node.key"]);
-	run(["req", "-new", "-key", "node.key", "-subj", `/CN=${nodeId}`, "-out", "node.csr"]);
-	run(["x509", "-req", "-in", "node.csr", "-CA", caCert, "-CAkey", caKey, "-CAcreateserial", "-days", "30", "-out", "node.crt"]);
-	return {key: readFileSync(join(dir, "node.key"), "utf8"), cert: readFileSync(join(dir, "node.crt"), "utf8")};
 }
 
 export async function linCommand(argv: string[]): Promise<number> {
