@@ -5,7 +5,7 @@
  * default) or as PKCS#1 "BEGIN RSA PRIVATE KEY" (`--key_type rsa`). PEM becomes DER here; a PKCS#1
  * RSA key is wrapped into PKCS#8 (the SDK's modules/crypt/etc/pkcs8.js reads that); an EC P-256 key
  * stays PKCS#8 (a SEC1 "EC PRIVATE KEY" is wrapped) and is signed with by device/tls/ (the SDK's
- * TLS client signs CertificateVerify with RSA only; docs/decisions.md, "EC P-256 client keys").
+ * TLS client signs CertificateVerify with RSA only; docs/decisions.md §1.15).
  * Other keys (EC P-384, Ed25519, ...) are refused with an error that says what to claim with
  * (docs/device.md, "Claimed credentials"). Base64 decoding uses XS's Uint8Array.fromBase64
  * (native), not a JS loop.

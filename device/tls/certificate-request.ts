@@ -4,7 +4,7 @@
  * that list; device/tls/session.ts feeds this scanner the plaintext handshake records the client
  * receives (before the server's ChangeCipherSpec), so that the EC CertificateVerify
  * (device/tls/ecdsa-certificate-verify.ts) can say clearly when the server does not take
- * ecdsa_secp256r1_sha256 (docs/decisions.md, "EC P-256 client keys"). Handshake messages may span
+ * ecdsa_secp256r1_sha256 (docs/decisions.md §1.15). Handshake messages may span
  * records (a server's Certificate often does): the scanner keeps a 4-byte header and skips bodies
  * by length, copying only a CertificateRequest's first bytes (bounded; the DN list that follows the
  * algorithms is not needed). Pure TypeScript: no SDK imports.

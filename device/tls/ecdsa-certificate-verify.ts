@@ -6,7 +6,7 @@
  * for EC keys (device/tls/session.ts), with the SDK's own pieces: the handshake digest
  * (`certificateVerify.calculateDigest`), the handshake framing (`handshakeProtocol.packetize`),
  * and the ECDSA signer (modules/crypt/etc/ecdsa.js over the native `ec`/`mont` arithmetic, with a
- * random nonce from `rng`). docs/decisions.md, "EC P-256 client keys".
+ * random nonce from `rng`). docs/decisions.md §1.15.
  */
 import handshakeProtocol, {type HandshakeSession} from "ssl/handshake";
 import SSLStream from "ssl/stream";

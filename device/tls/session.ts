@@ -4,8 +4,7 @@
  * for a client whose key is EC P-256 (esp-rainmaker-cli's default): its CertificateVerify is
  * signed with ECDSA (device/tls/ecdsa-certificate-verify.ts) instead of the SDK's RSA-only one,
  * and the server's CertificateRequest is scanned for the signature algorithms it takes
- * (device/tls/certificate-request.ts). With an RSA key nothing changes. docs/decisions.md,
- * "EC P-256 client keys".
+ * (device/tls/certificate-request.ts). With an RSA key nothing changes. docs/decisions.md §1.15.
  */
 import SSLSession from "ssl/session-sdk";
 import handshakeProtocol from "ssl/handshake";
