@@ -2,8 +2,8 @@
  * device/tls/certificate-request.ts: the signature algorithms a TLS 1.2 server offers in its
  * CertificateRequest, read from the plaintext handshake records as the client receives them
  * (messages spanning records, a header cut between records, several messages in one record), and
- * the verdict on that offer that device/tls/ecdsa-certificate-verify.ts acts on (docs/decisions.md, "EC P-256
- * client keys"). The framing follows RFC 5246 §6.2.1 and §7.4.4.
+ * the verdict on that offer that device/tls/ecdsa-certificate-verify.ts acts on
+ * (docs/decisions.md §1.15). The framing follows RFC 5246 sections 6.2.1 and 7.4.4.
  */
 import {strict as assert} from "node:assert";
 import {loadDevice} from "./support/moddable-loader";

@@ -1,6 +1,6 @@
 /*
  * What the server asked for in its TLS 1.2 CertificateRequest: certificate_types and
- * supported_signature_algorithms (RFC 5246 §7.4.4). The SDK's ssl_handshake.js reads and discards
+ * supported_signature_algorithms (RFC 5246, section 7.4.4). The SDK's ssl_handshake.js reads and discards
  * that list; device/tls/session.ts feeds this scanner the plaintext handshake records the client
  * receives (before the server's ChangeCipherSpec), so that the EC CertificateVerify
  * (device/tls/ecdsa-certificate-verify.ts) can say clearly when the server does not take

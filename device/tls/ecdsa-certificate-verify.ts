@@ -1,5 +1,5 @@
 /*
- * The TLS 1.2 CertificateVerify of a client with an EC P-256 key (RFC 5246 §7.4.8, RFC 8422 §5.8):
+ * The TLS 1.2 CertificateVerify of a client with an EC P-256 key (RFC 5246 section 7.4.8, RFC 8422 section 5.8):
  * SignatureAndHashAlgorithm ecdsa_secp256r1_sha256 (0x0403), then the DER ECDSA-Sig-Value of the
  * SHA-256 digest of the handshake messages so far. The SDK's ssl_handshake.js signs with RSA only
  * (`certificateVerify.packetize` throws "unimplemented" otherwise); this message takes its place
