@@ -25,7 +25,9 @@ const count = Number(settings.count);
 let total = 0;
 for (let i = 0; i < count; i++) {
 	const message = ArrayBuffer.fromString(`handshake messages ${i}`);
-	const digest = new Digest("SHA256").process(message);
+	const hash = new Digest("SHA256");
+	hash.write(message);
+	const digest = hash.close();
 	const started = Date.now();
 	const signature = signP256(digest, key.secret);
 	const ms = Date.now() - started;
