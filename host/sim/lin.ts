@@ -49,8 +49,8 @@ export const LIN_USAGE = `Usage: rainmaker-ota-xs lin run --flash-dir <dir> [--m
     --skip-build        use the mc.so of an earlier demo build (made for the same --mqtts-port)
     --mqtts-port <n>    the local cloud's MQTT/TLS port, built into the firmware (default ${LIN_DEMO_MQTTS_PORT})
     --keep-work         keep the work directory (PKI, images, flash)
-    --key-type rsa|ec   the claimed node's key: rsa (default; RSA-2048 PKCS#1 PEM, as --key_type rsa)
-                        or ec (EC P-256 PKCS#8 PEM, esp-rainmaker-cli claim's default)
+    --key-type rsa|ec   the claimed node's key: rsa (default; RSA-2048, PKCS#8 PEM) or ec (EC P-256,
+                        PKCS#8 PEM: esp-rainmaker-cli claim's default)
     --instrumented      an instrumented build (-i) with memoryReport=true: XS memory peaks in the log
 Needs MODDABLE (the Moddable SDK built for Linux) and, without a display, xvfb-run.`;
 
