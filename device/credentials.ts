@@ -1,12 +1,14 @@
 /*
  * The node's MQTT TLS credentials in the form Moddable's TLS client takes them: DER certificates
- * and an unencrypted PKCS#8 DER RSA key (modules/crypt/etc/pkcs8.js parses RSA only, and
- * ssl_handshake.js signs CertificateVerify with PKCS#1 v1.5 only). A node claimed with
- * esp-rainmaker-cli keeps PEM in its fctry partition: the certificate, and the key either as
- * PKCS#8 "BEGIN PRIVATE KEY" (EC P-256, the CLI's default) or as PKCS#1 "BEGIN RSA PRIVATE KEY"
- * (`--key_type rsa`). PEM becomes DER here; a PKCS#1 RSA key is wrapped into PKCS#8; an EC key is
- * refused with an error that says to claim with `--key_type rsa` (docs/device.md, "Claimed
- * credentials"). Base64 decoding uses XS's Uint8Array.fromBase64 (native), not a JS loop.
+ * and an unencrypted PKCS#8 DER key. A node claimed with esp-rainmaker-cli keeps PEM in its fctry
+ * partition: the certificate, and the key either as PKCS#8 "BEGIN PRIVATE KEY" (EC P-256, the CLI's
+ * default) or as PKCS#1 "BEGIN RSA PRIVATE KEY" (`--key_type rsa`). PEM becomes DER here; a PKCS#1
+ * RSA key is wrapped into PKCS#8 (the SDK's modules/crypt/etc/pkcs8.js reads that); an EC P-256 key
+ * stays PKCS#8 (a SEC1 "EC PRIVATE KEY" is wrapped) and is signed with by device/tls/ (the SDK's
+ * TLS client signs CertificateVerify with RSA only; docs/decisions.md §1.15).
+ * Other keys (EC P-384, Ed25519, ...) are refused with an error that says what to claim with
+ * (docs/device.md, "Claimed credentials"). Base64 decoding uses XS's Uint8Array.fromBase64
+ * (native), not a JS loop.
  */
 
 export class CredentialError extends Error {
@@ -16,7 +18,16 @@ export class CredentialError extends Error {
 const RSA_ENCRYPTION_OID: readonly number[] = Object.freeze([0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01]);
 const EC_PUBLIC_KEY_OID: readonly number[] = Object.freeze([0x06, 0x07, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01]);
 
-export const EC_KEY_ADVICE = "Moddable's TLS client authenticates with RSA keys only: claim the node again with `esp-rainmaker-cli claim --key_type rsa`";
+/** secp256r1 (P-256), the one curve device/tls/ signs with. */
+const P256_OID: readonly number[] = Object.freeze([0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07]);
+const CURVE_NAMES: {readonly [oid: string]: string} = Object.freeze({
+	"06052b81040022": "P-384",
+	"06052b81040023": "P-521",
+	"06082a8648ce3d030107": "P-256",
+	"06052b8104000a": "secp256k1",
+});
+
+export const KEY_ADVICE = "the node signs with EC P-256 or RSA keys only: claim it again with `esp-rainmaker-cli claim` (its default EC P-256 key) or `esp-rainmaker-cli claim --key_type rsa`";
 
 type Base64Decoder = (text: string) => Uint8Array;
 
@@ -107,7 +118,7 @@ export function wrapPkcs1(pkcs1: Uint8Array): Uint8Array {
 	return out;
 }
 
-export type KeyKind = "pkcs8-rsa" | "pkcs8-ec" | "pkcs8-other" | "pkcs1-rsa";
+export type KeyKind = "pkcs8-rsa" | "pkcs8-ec" | "pkcs8-other" | "pkcs1-rsa" | "sec1-ec";
 
 /** What a DER private key is: PKCS#8 (by its algorithm OID) or PKCS#1 RSA. */
 export function keyKind(der: Uint8Array): KeyKind {
@@ -118,6 +129,8 @@ export function keyKind(der: Uint8Array): KeyKind {
 	const next = version.start + version.length;
 	if (der[next] === 0x02)
 		return "pkcs1-rsa";	// RSAPrivateKey: version, modulus, ...
+	if (der[next] === 0x04 && version.length === 1 && der[version.start] === 1)
+		return "sec1-ec";	// ECPrivateKey: version 1, privateKey OCTET STRING, ...
 	if (der[next] !== 0x30)
 		throw new CredentialError("private key is neither PKCS#8 nor PKCS#1");
 	const algorithm = tlv(der, next);
@@ -128,27 +141,96 @@ export function keyKind(der: Uint8Array): KeyKind {
 	return "pkcs8-other";
 }
 
-/** A private key (PEM, or DER bytes) as the PKCS#8 DER RSA key Moddable's TLS takes; throws naming --key_type for EC keys. */
+/** The hex of `length` bytes of `der` from `at` (for OID names in messages). */
+function hex(der: Uint8Array, at: number, length: number): string {
+	return Array.from(der.subarray(at, at + length), byte => (byte < 16 ? "0" : "") + byte.toString(16)).join("");
+}
+
+/** The curve OID TLV (tag, length, value) of a SEC1 ECPrivateKey's [0] parameters, if it has them. */
+function sec1CurveOid(der: Uint8Array): Uint8Array | undefined {
+	const outer = tlv(der, 0);
+	const version = tlv(der, outer.start);
+	const secret = tlv(der, version.start + version.length);
+	const at = secret.start + secret.length;
+	if (at >= outer.start + outer.length || der[at] !== 0xA0)
+		return undefined;
+	const parameters = tlv(der, at);
+	const oid = tlv(der, parameters.start);
+	return der.subarray(parameters.start, oid.start + oid.length);
+}
+
+/** Wraps a SEC1 ECPrivateKey (with its curve in [0]) into a PKCS#8 PrivateKeyInfo (version 0, ecPublicKey + curve). */
+export function wrapSec1(sec1: Uint8Array, what = "client key"): Uint8Array {
+	const curve = sec1CurveOid(sec1);
+	if (!curve)
+		throw new CredentialError(`${what} is a SEC1 EC key without its curve: convert it with \`openssl pkcs8 -topk8 -nocrypt\``);
+	const algorithm = [0x30, ...derLength(EC_PUBLIC_KEY_OID.length + curve.length), ...EC_PUBLIC_KEY_OID, ...curve];
+	const octets = [0x04, ...derLength(sec1.length)];
+	const bodyLength = 3 + algorithm.length + octets.length + sec1.length;
+	const head = [0x30, ...derLength(bodyLength), 0x02, 0x01, 0x00, ...algorithm, ...octets];
+	const out = new Uint8Array(head.length + sec1.length);
+	out.set(head, 0);
+	out.set(sec1, head.length);
+	return out;
+}
+
+/** An EC private key: its curve and its secret scalar (big-endian, as stored). */
+export interface EcPrivateKey {
+	readonly curve: "P-256";
+	readonly secret: Uint8Array;
+}
+
+/** The curve and secret scalar of a PKCS#8 EC key; throws, with KEY_ADVICE, for a curve other than P-256. */
+export function ecPrivateKey(pkcs8: Uint8Array, what = "client key"): EcPrivateKey {
+	const outer = tlv(pkcs8, 0);
+	const version = tlv(pkcs8, outer.start);
+	const algorithm = tlv(pkcs8, version.start + version.length);
+	if (algorithm.tag !== 0x30 || !startsWith(pkcs8, algorithm.start, EC_PUBLIC_KEY_OID))
+		throw new CredentialError(`${what} is not a PKCS#8 EC key`);
+	const curveAt = algorithm.start + EC_PUBLIC_KEY_OID.length;
+	if (curveAt >= algorithm.start + algorithm.length || pkcs8[curveAt] !== 0x06)
+		throw new CredentialError(`${what}: EC key without a named curve; ${KEY_ADVICE}`);
+	const curveOid = tlv(pkcs8, curveAt);
+	const curveLength = curveOid.start + curveOid.length - curveAt;
+	if (curveLength !== P256_OID.length || !startsWith(pkcs8, curveAt, P256_OID)) {
+		const name = CURVE_NAMES[hex(pkcs8, curveAt, curveLength)] ?? `curve ${hex(pkcs8, curveAt, curveLength)}`;
+		throw new CredentialError(`${what} is an EC ${name} key: ${KEY_ADVICE}`);
+	}
+	const octets = tlv(pkcs8, algorithm.start + algorithm.length);
+	if (octets.tag !== 0x04)
+		throw new CredentialError(`${what}: PKCS#8 EC key without its private key OCTET STRING`);
+	const sec1 = tlv(pkcs8, octets.start);
+	const sec1Version = tlv(pkcs8, sec1.start);
+	const secret = tlv(pkcs8, sec1Version.start + sec1Version.length);
+	if (sec1.tag !== 0x30 || sec1Version.length !== 1 || pkcs8[sec1Version.start] !== 1 || secret.tag !== 0x04)
+		throw new CredentialError(`${what}: PKCS#8 EC key does not hold a SEC1 ECPrivateKey (version 1)`);
+	if (secret.length === 0 || secret.length > 32)
+		throw new CredentialError(`${what}: EC P-256 private key of ${secret.length} bytes (expected 32)`);
+	return {curve: "P-256", secret: pkcs8.slice(secret.start, secret.start + secret.length)};
+}
+
+/**
+ * A private key (PEM, or DER bytes) as the PKCS#8 DER key the TLS client takes: RSA (PKCS#1 is
+ * wrapped) or EC P-256 (SEC1 is wrapped); any other key throws with KEY_ADVICE.
+ */
 export function tlsPrivateKey(key: string | Uint8Array, what = "client key"): ArrayBuffer {
 	let der: Uint8Array;
 	if (typeof key === "string") {
 		const block = pemBlock(key, what);
-		if (block.label === "EC PRIVATE KEY")
-			throw new CredentialError(`${what} is an EC key (SEC1): ${EC_KEY_ADVICE}`);
 		if (block.label === "ENCRYPTED PRIVATE KEY")
 			throw new CredentialError(`${what} is encrypted: the node needs an unencrypted key`);
-		if (block.label !== "PRIVATE KEY" && block.label !== "RSA PRIVATE KEY")
+		if (block.label !== "PRIVATE KEY" && block.label !== "RSA PRIVATE KEY" && block.label !== "EC PRIVATE KEY")
 			throw new CredentialError(`${what}: unexpected PEM block ${block.label}`);
 		der = block.der;
 	}
 	else
 		der = key;
 	const kind = keyKind(der);
-	if (kind === "pkcs8-ec")
-		throw new CredentialError(`${what} is an EC key (PKCS#8, the default of esp-rainmaker-cli claim): ${EC_KEY_ADVICE}`);
 	if (kind === "pkcs8-other")
-		throw new CredentialError(`${what}: unsupported key algorithm; ${EC_KEY_ADVICE}`);
-	const pkcs8 = kind === "pkcs1-rsa" ? wrapPkcs1(der) : der;
+		throw new CredentialError(`${what}: unsupported key algorithm (not RSA or EC); ${KEY_ADVICE}`);
+	const pkcs8 = kind === "pkcs1-rsa" ? wrapPkcs1(der) : kind === "sec1-ec" ? wrapSec1(der, what) : der;
+	if (kind === "pkcs8-ec" || kind === "sec1-ec")
+		ecPrivateKey(pkcs8, what);	// refuses other curves now, at start-up, not in the TLS handshake
 	return pkcs8.slice().buffer as ArrayBuffer;
 }
 

@@ -17,7 +17,8 @@
  * its transport: one socket per connection, packet framing (device/mqtt-packets.ts), packet ids,
  * inbound QoS 1 acknowledged, keep-alive PINGREQ with a timeout, and writes split to the socket's
  * room.
- * TLS (docs/moddable.md §3): CA and client certificate in DER, the client key as PKCS#8 DER, ALPN
+ * TLS (docs/moddable.md §3): CA and client certificate in DER, the client key (RSA, or EC P-256
+ * signed by device/tls/: docs/decisions.md §1.15) as PKCS#8 DER, ALPN
  * "x-amzn-mqtt-ca" on port 443; the manifest sets config.tls.DHE_RSA false because Moddable's TLS
  * cannot sign a client certificate verify with DHE_RSA.
  */
@@ -37,7 +38,7 @@ export interface MqttTlsConfig {
 	readonly ca: ArrayBuffer;
 	/** The node's certificate (DER). */
 	readonly certificate: ArrayBuffer;
-	/** The node's RSA private key as PKCS#8 DER. */
+	/** The node's private key as PKCS#8 DER: RSA, or EC P-256 (device/credentials.ts tlsPrivateKey). */
 	readonly key: ArrayBuffer;
 	/** ALPN protocol, "x-amzn-mqtt-ca" for AWS IoT / RainMaker on port 443. */
 	readonly alpn?: string;

@@ -103,3 +103,20 @@ function issue(dir: string, paths: TestPkiPaths, keyPath: string, certPath: stri
 	openssl(["x509", "-req", "-in", csrPath, "-CA", paths.caCert, "-CAkey", paths.caKey, "-CAcreateserial",
 		"-out", certPath, "-days", days, "-sha256", "-extfile", extPath], dir);
 }
+
+/**
+ * A client key and certificate as `esp-rainmaker-cli claim` makes them by default: an EC P-256 key
+ * in PKCS#8 PEM (`openssl genpkey`), with a certificate for `/CN=<nodeId>` signed by the PKI's CA.
+ * Written into `dir` (ec-client.key, ec-client.crt); an existing key is reused.
+ */
+export function issueEcClient(dir: string, paths: TestPkiPaths, nodeId: string, days = 30): {key: string; cert: string} {
+	mkdirSync(dir, {recursive: true});
+	const keyPath = join(dir, "ec-client.key");
+	const certPath = join(dir, "ec-client.crt");
+	if (!existsSync(keyPath))
+		openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", keyPath], dir);
+	openssl(["req", "-new", "-key", keyPath, "-subj", `/CN=${nodeId}`, "-out", join(dir, "ec-client.csr")], dir);
+	openssl(["x509", "-req", "-in", join(dir, "ec-client.csr"), "-CA", paths.caCert, "-CAkey", paths.caKey, "-CAcreateserial",
+		"-out", certPath, "-days", String(days), "-sha256"], dir);
+	return {key: readFileSync(keyPath, "utf8"), cert: readFileSync(certPath, "utf8")};
+}

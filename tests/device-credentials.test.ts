@@ -1,8 +1,8 @@
 /*
- * device/credentials.ts: claim data PEM into what Moddable's TLS client takes (DER certificate,
- * PKCS#8 DER RSA key). Keys made with openssl as esp-rainmaker-cli makes them: EC P-256 PKCS#8
- * (its default) and RSA-2048 PKCS#1 (`--key_type rsa`); the converted key must be the same key
- * (node:crypto reads both and exports the same PKCS#8).
+ * device/credentials.ts: claim data PEM into what the node's TLS client takes (DER certificate,
+ * PKCS#8 DER key). Keys made as esp-rainmaker-cli makes them: EC P-256 PKCS#8 (its default) and
+ * RSA-2048 PKCS#1 (`--key_type rsa`); the converted key must be the same key (node:crypto reads
+ * both and exports the same PKCS#8), and the EC secret the one node:crypto reads (JWK "d").
  */
 import {strict as assert} from "node:assert";
 import {createPrivateKey, generateKeyPairSync, X509Certificate} from "node:crypto";
@@ -17,6 +17,7 @@ type CredentialsModule = {
 	tlsCertificate(certificate: string | Uint8Array, what?: string): ArrayBuffer;
 	keyKind(der: Uint8Array): string;
 	wrapPkcs1(pkcs1: Uint8Array): Uint8Array;
+	ecPrivateKey(pkcs8: Uint8Array, what?: string): {curve: string; secret: Uint8Array};
 };
 
 describe("device credentials (PEM claim data to Moddable TLS form)", () => {
@@ -52,13 +53,37 @@ describe("device credentials (PEM claim data to Moddable TLS form)", () => {
 		assert.deepEqual(Buffer.from(credentials.tlsPrivateKey(new Uint8Array(pkcs1))), expected);
 	});
 
-	it("refuses an EC P-256 key (the CLI's default), PKCS#8 or SEC1, naming --key_type rsa", () => {
+	it("passes an EC P-256 PKCS#8 key (the CLI's default) and wraps a SEC1 one into the same PKCS#8", () => {
 		const {privateKey} = generateKeyPairSync("ec", {namedCurve: "P-256"});
 		const pkcs8 = privateKey.export({type: "pkcs8", format: "pem"}) as string;
 		assert.match(pkcs8, /BEGIN PRIVATE KEY/);
-		assert.throws(() => credentials.tlsPrivateKey(pkcs8, "fctry client_key"), /fctry client_key is an EC key \(PKCS#8.*claim --key_type rsa/);
+		const expected = privateKey.export({type: "pkcs8", format: "der"});
+		const der = new Uint8Array(credentials.tlsPrivateKey(pkcs8, "fctry client_key"));
+		assert.deepEqual(Buffer.from(der), expected);
+		assert.equal(credentials.keyKind(der), "pkcs8-ec");
 		const sec1 = privateKey.export({type: "sec1", format: "pem"}) as string;
-		assert.throws(() => credentials.tlsPrivateKey(sec1), /EC key \(SEC1\).*--key_type rsa/);
+		assert.match(sec1, /BEGIN EC PRIVATE KEY/);
+		const wrapped = Buffer.from(credentials.tlsPrivateKey(sec1));
+		assert.deepEqual(createPrivateKey({key: wrapped, format: "der", type: "pkcs8"}).export({format: "jwk"}), privateKey.export({format: "jwk"}), "the same key");
+		assert.equal(credentials.keyKind(new Uint8Array(privateKey.export({type: "sec1", format: "der"}))), "sec1-ec");
+	});
+
+	it("reads the P-256 secret scalar that node:crypto reads", () => {
+		for (let i = 0; i < 4; i++) {
+			const {privateKey} = generateKeyPairSync("ec", {namedCurve: "P-256"});
+			const key = credentials.ecPrivateKey(new Uint8Array(privateKey.export({type: "pkcs8", format: "der"})));
+			assert.equal(key.curve, "P-256");
+			assert.equal(Buffer.from(key.secret).toString("base64url"), privateKey.export({format: "jwk"}).d);
+		}
+	});
+
+	it("refuses EC P-384 and Ed25519 keys at start-up, saying what to claim with", () => {
+		const p384 = generateKeyPairSync("ec", {namedCurve: "P-384"}).privateKey.export({type: "pkcs8", format: "pem"}) as string;
+		assert.throws(() => credentials.tlsPrivateKey(p384, "fctry client_key"), /fctry client_key is an EC P-384 key: the node signs with EC P-256 or RSA keys only: claim it again with `esp-rainmaker-cli claim` \(its default EC P-256 key\) or `esp-rainmaker-cli claim --key_type rsa`/);
+		const p384Sec1 = generateKeyPairSync("ec", {namedCurve: "P-384"}).privateKey.export({type: "sec1", format: "pem"}) as string;
+		assert.throws(() => credentials.tlsPrivateKey(p384Sec1), /EC P-384 key: .*--key_type rsa/);
+		const ed25519 = generateKeyPairSync("ed25519").privateKey.export({type: "pkcs8", format: "pem"}) as string;
+		assert.throws(() => credentials.tlsPrivateKey(ed25519, "fctry client_key"), /fctry client_key: unsupported key algorithm \(not RSA or EC\); .*EC P-256 key.*--key_type rsa/);
 	});
 
 	it("converts the PEM certificate to its DER and refuses what is not one", () => {

@@ -22,7 +22,7 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {chip} from "./support/moddable/esp32-chip";
 import {telnetServers} from "./support/moddable/telnet";
-import {makeTestPki, type TestPki} from "../host/pki";
+import {issueEcClient, makeTestPki, type TestPki} from "../host/pki";
 
 
 const until = (condition: () => boolean, what: string, timeoutMs = 10_000) => waitUntil(condition, what, timeoutMs);
@@ -142,14 +142,25 @@ describe("main.ts on the Moddable stand-ins with a real broker", () => {
 			assert.equal(published.clientId, "fctry-node-1");
 		});
 
-		it("refuses an EC key (the CLI's default) at start-up, saying to claim with --key_type rsa", async () => {
-			const {privateKey} = generateKeyPairSync("ec", {namedCurve: "P-256"});
+		it("connects with an EC P-256 PKCS#8 key (the CLI's default)", async () => {
+			const ec = issueEcClient(join(dir, "ec"), pki.paths, "fctry-node-1");
+			assert.match(ec.key, /BEGIN PRIVATE KEY/);
+			claim(ec.key);
+			chip.fctry.set("client_cert", new TextEncoder().encode(ec.cert));
+			setConfig({nodeId: "config-node", mqttHost: "", mqttPort: String(tlsBroker.port), caResource: "local-ca.der", startupFetchDelaySeconds: "0"});
+			await loadDevice("main", "fctry-ec");
+			const published = await tlsBroker.waitFor(m => m.topic === "$aws/rules/esp_node_config/node/fctry-node-1/config" && m.clientId === "fctry-node-1", 20_000);
+			assert.equal(published.clientId, "fctry-node-1");
+		});
+
+		it("refuses an EC P-384 key at start-up, saying what to claim with", async () => {
+			const {privateKey} = generateKeyPairSync("ec", {namedCurve: "P-384"});
 			claim(privateKey.export({type: "pkcs8", format: "pem"}) as string);
 			traceLines.length = 0;
 			setConfig({mqttPort: String(tlsBroker.port), caResource: "local-ca.der"});
-			await loadDevice("main", "fctry-ec");
+			await loadDevice("main", "fctry-p384");
 			await until(() => traceLines.some(line => line.includes("not started")), "the start-up error");
-			assert.match(traceLines.find(line => line.includes("not started"))!, /fctry client_key is an EC key.*esp-rainmaker-cli claim --key_type rsa/);
+			assert.match(traceLines.find(line => line.includes("not started"))!, /fctry client_key is an EC P-384 key: .*esp-rainmaker-cli claim.*--key_type rsa/);
 		});
 	});
 });

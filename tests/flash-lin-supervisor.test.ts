@@ -2,8 +2,8 @@
  * The lin supervisor (host/sim/lin.ts): it provisions the flash directory as the lin build expects
  * it and starts the simulator again whenever it exits with the reboot code, as a reset would. The
  * supervision is tested with a stand-in simulator (a Node script that records its boots and exits
- * 3, 3, then 0); the real lin build under mcsim runs in the last test, only when MODDABLE points at
- * a Moddable SDK built for Linux.
+ * 3, 3, then 0); the real lin build under mcsim runs in the last two tests (an RSA and an EC P-256
+ * client key), only when MODDABLE points at a Moddable SDK built for Linux.
  */
 import {strict as assert} from "node:assert";
 import {spawnSync} from "node:child_process";
@@ -184,6 +184,17 @@ process.stdin.on("data", data => { console.log("console: " + data.toString().tri
 			assert.match(output, /\[lin\] done: lin-node runs firmware 2\.0\.0 after 2 mcsim boots; job \S+ ended with success/);
 			assert.match(output, /boot: running ota_1 \(rainmaker-ota-xs 2\.0\.0\), state pending-verify/);
 			assert.match(output, /New firmware confirmed: marked valid/);
+		});
+
+		it("runs it with an EC P-256 key, esp-rainmaker-cli claim's default (lin demo --key-type ec)", function () {
+			this.timeout(40 * 60_000);	// builds the firmware with mcconfig first
+			const repository = fileURLToPath(new URL("..", import.meta.url));
+			const result = spawnSync(process.execPath, ["--import", "tsx", "host/bin/rainmaker-ota-xs.ts", "lin", "demo", "--key-type", "ec"], {cwd: repository, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: 39 * 60_000});
+			const output = `${result.stdout}${result.stderr}`;
+			assert.equal(result.status, 0, output.split("\n").slice(-40).join("\n"));
+			assert.match(output, /claim data of lin-node \(ec key\) in fctry/);
+			assert.match(output, /mqtt: connected to localhost:18883/);
+			assert.match(output, /\[lin\] done: lin-node runs firmware 2\.0\.0 after 2 mcsim boots; job \S+ ended with success/);
 		});
 	});
 });
