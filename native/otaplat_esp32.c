@@ -7,13 +7,20 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "esp_ota_ops.h"
+/*
+ * Moddable compiles this file with the SDK's include list (tools/mcconfig/make.esp32.mk), which
+ * has $(IDF_PATH)/components but not app_update/include or nvs_flash/include: those headers are
+ * named by their path under components/. esp_efuse.h needs efuse/<target>/include, also absent,
+ * so the one efuse function used is declared here (components/efuse/include/esp_efuse.h).
+ */
+#include "app_update/include/esp_ota_ops.h"
 #include "esp_partition.h"
 #include "esp_system.h"
-#include "esp_efuse.h"
-#include "nvs.h"
-#include "nvs_flash.h"
+#include "nvs_flash/include/nvs.h"
+#include "nvs_flash/include/nvs_flash.h"
 #include "sdkconfig.h"
+
+uint32_t esp_efuse_read_secure_version(void);
 
 /* Return values of otaplat_running_state besides esp_ota_img_states_t 0..4. */
 #define OTAPLAT_STATE_UNDEFINED (-1)	/* ESP_OTA_IMG_UNDEFINED: flashed over serial, never set by an OTA */
