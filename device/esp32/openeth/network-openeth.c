@@ -24,7 +24,7 @@
 #include "sdkconfig.h"
 
 #ifndef CONFIG_ETH_USE_OPENETH
-	#error "the openeth network needs CONFIG_ETH_USE_OPENETH=y in the sdkconfig (scripts/qemu/build-firmware.sh adds it)"
+	#error "the openeth network needs CONFIG_ETH_USE_OPENETH=y in the sdkconfig (host/sim/qemu.ts buildQemuFirmware adds it)"
 #endif
 
 static esp_netif_t *gOpenethNetif;
