@@ -41,7 +41,9 @@ const FCTRY_OFFSET = 0x11000;
 const OTADATA_OFFSET = 0xe000;
 const GUEST_HOST = "10.0.2.2";
 
-export const QEMU_USAGE = `Usage: rainmaker-ota-xs qemu demo [--variant success|rollback|power-cut] [--skip-build] [--keep-work] [--release]
+export const QEMU_USAGE = `Usage: rainmaker-ota-xs qemu demo [--variant success|rollback|power-cut] [--skip-build] [--keep-work]
+       rainmaker-ota-xs qemu build [--variant rollback]
+  build: only the demo's firmware build(s) into .sim/qemu-demo (no QEMU needed)
   demo: the firmware built with ESP-IDF for the ESP32-C3 (RMX_NETWORK=openeth), booted by ESP-IDF's
         bootloader in QEMU (-machine esp32c3, -nic user,model=open_eth), updated with approval
         against the local cloud on loopback; each step is timed
@@ -65,7 +67,7 @@ export interface QemuTools {
 }
 
 /** The tools the QEMU lane needs, or the reason it cannot run (one line, naming what is missing). */
-export function qemuTools(env: NodeJS.ProcessEnv = process.env): QemuTools | string {
+export function qemuTools(env: NodeJS.ProcessEnv = process.env, options: {needQemu?: boolean} = {}): QemuTools | string {
 	const moddable = env.MODDABLE;
 	if (!moddable || !existsSync(join(moddable, "build", "bin", "lin", "release", "mcconfig")))
 		return "MODDABLE is not set to a Moddable SDK with its Linux tools built ($MODDABLE/build/bin/lin/release/mcconfig)";
@@ -74,8 +76,8 @@ export function qemuTools(env: NodeJS.ProcessEnv = process.env): QemuTools | str
 		return "IDF_PATH is not set to an ESP-IDF v6.0 tree (with its submodules)";
 	if (spawnSync("sh", ["-c", "command -v riscv32-esp-elf-gcc"], {stdio: "ignore", env}).status !== 0)
 		return "riscv32-esp-elf-gcc is not in PATH (the recipe's toolchain/bin, or Espressif's toolchain)";
-	const qemu = env.QEMU_BIN;
-	if (!qemu || !existsSync(qemu))
+	const qemu = env.QEMU_BIN ?? "";
+	if (options.needQemu !== false && (!qemu || !existsSync(qemu)))
 		return "QEMU_BIN is not set to an esp32c3-capable qemu-system-riscv32";
 	const python = env.IDF_PYTHON ?? "python3";
 	return {moddable, idfPath, qemu, python, jobs: Number(env.JOBS ?? 2) || 2};
@@ -112,7 +114,12 @@ export function buildQemuFirmware(tools: QemuTools, out: string, resources: {[na
 	};
 	const args = ["-i", "-p", "esp32/esp32c3", "-o", out, "-t", "build", join(dir, "manifest.json"), ...Object.entries(config).map(([key, value]) => `${key}=${value}`)];
 	say(`mcconfig ${args.join(" ")}`);
-	run(join(tools.moddable, "build", "bin", "lin", "release", "mcconfig"), args, dir, env, "mcconfig");
+	// RMX_MCCONFIG_LOCK: a lock file for machines where several users share one SDK (flock around mcconfig only)
+	const mcconfig = join(tools.moddable, "build", "bin", "lin", "release", "mcconfig");
+	if (process.env.RMX_MCCONFIG_LOCK)
+		run("flock", [process.env.RMX_MCCONFIG_LOCK, mcconfig, ...args], dir, env, "mcconfig");
+	else
+		run(mcconfig, args, dir, env, "mcconfig");
 	const tmp = join(out, "tmp", "esp32", "esp32c3", "instrument", "manifest");
 	const sdkconfig = join(tmp, "xsProj-esp32c3", "sdkconfig.mc");
 	if (!existsSync(sdkconfig))
@@ -237,6 +244,39 @@ function waitForLine(lines: readonly string[], pattern: RegExp, timeoutMs: numbe
 	});
 }
 
+const STATE = join(REPOSITORY, ".sim", "qemu-demo");
+const NODE_ID = "qemu-node";
+
+/** The demo's PKI, kept in .sim/qemu-demo: its CA is built into the firmware. */
+function demoPki() {
+	return makeTestPki(join(STATE, "pki"), {nodeId: NODE_ID, days: 365, serverNames: [GUEST_HOST]});
+}
+
+/**
+ * One build for 1.0.0 and the 2.0.0 of the success variant (the same binary, stamped); the rollback
+ * variant's 2.0.0 is a second build whose MQTT port is closed. Kept in .sim/qemu-demo/builds.
+ */
+function buildDemo(tools: QemuTools, unreachable: boolean, say: Say): {build: Build; offered: Uint8Array} {
+	const caDer = derOf(demoPki().caCert);
+	const common = {caResource: "local-ca.der", sntp: GUEST_HOST, startupFetchDelaySeconds: 1, requestFetchDelaySeconds: 1, rebootDelaySeconds: 2, rollbackWaitSeconds: 60, memoryReport: true};
+	const builds = join(STATE, "builds");
+	const build = buildQemuFirmware(tools, join(STATE, "out"), {"local-ca.der": caDer}, {...common, mqttPort: QEMU_DEMO_MQTTS_PORT}, line => say(`[build] ${line}`));
+	saveBuild(build, join(builds, "good"));
+	if (!unreachable)
+		return {build, offered: build.app};
+	const other = buildQemuFirmware(tools, join(STATE, "out"), {"local-ca.der": caDer}, {...common, mqttPort: 1}, line => say(`[build] ${line}`));
+	saveBuild(other, join(builds, "unreachable"));
+	return {build, offered: other.app};
+}
+
+function loadDemoBuilds(unreachable: boolean): {build: Build; offered: Uint8Array} {
+	const builds = join(STATE, "builds");
+	if (!existsSync(join(builds, "good.json")) || (unreachable && !existsSync(join(builds, "unreachable.json"))))
+		throw new QemuError(`--skip-build: no earlier build in ${builds}; run without --skip-build once`);
+	const build = loadBuild(join(builds, "good"));
+	return {build, offered: unreachable ? loadBuild(join(builds, "unreachable")).app : build.app};
+}
+
 async function demoCommand(argv: string[]): Promise<number> {
 	const {values} = parseArgs({args: argv, options: {variant: {type: "string"}, "skip-build": {type: "boolean"}, "keep-work": {type: "boolean"}}, strict: true});
 	const variant = values.variant ?? "success";
@@ -247,8 +287,7 @@ async function demoCommand(argv: string[]): Promise<number> {
 		throw new QemuError(`the QEMU lane cannot run here: ${tools} (docs/device.md, section 9)`);
 	const say: Say = line => process.stdout.write(line + "\n");
 	const work = mkdtempSync(join(tmpdir(), "rmx-qemu-"));
-	const state = join(REPOSITORY, ".sim", "qemu-demo");
-	const nodeId = "qemu-node";
+	const nodeId = NODE_ID;
 	const times: [string, number][] = [];
 	let mark = Date.now();
 	const step = (name: string) => {
@@ -258,32 +297,8 @@ async function demoCommand(argv: string[]): Promise<number> {
 		mark = now;
 	};
 	say(`[qemu] work directory ${work}`);
-	const pki = makeTestPki(join(state, "pki"), {nodeId, days: 365, serverNames: [GUEST_HOST]});
-	const caDer = derOf(pki.caCert);
-	const common = {caResource: "local-ca.der", sntp: GUEST_HOST, startupFetchDelaySeconds: 1, requestFetchDelaySeconds: 1, rebootDelaySeconds: 2, rollbackWaitSeconds: 60, memoryReport: true};
-	// One build for 1.0.0 and the 2.0.0 of the success variant (the same binary, stamped); the rollback
-	// variant's 2.0.0 is a second build whose MQTT port is closed.
-	const builds = join(state, "builds");
-	mkdirSync(builds, {recursive: true});
-	let build: Build;
-	let offered: Uint8Array;
-	const saved = (name: string) => join(builds, name);
-	if (values["skip-build"]) {
-		if (!existsSync(saved("good.json")))
-			throw new QemuError(`--skip-build: no earlier build in ${builds}; run without --skip-build once`);
-		build = loadBuild(saved("good"));
-		offered = variant === "rollback" ? loadBuild(saved("unreachable")).app : build.app;
-	}
-	else {
-		build = buildQemuFirmware(tools, join(state, "out"), {"local-ca.der": caDer}, {...common, mqttPort: QEMU_DEMO_MQTTS_PORT}, line => say(`[build] ${line}`));
-		saveBuild(build, saved("good"));
-		offered = build.app;
-		if (variant === "rollback") {
-			const unreachable = buildQemuFirmware(tools, join(state, "out"), {"local-ca.der": caDer}, {...common, mqttPort: 1}, line => say(`[build] ${line}`));
-			saveBuild(unreachable, saved("unreachable"));
-			offered = unreachable.app;
-		}
-	}
+	const pki = demoPki();
+	const {build, offered} = values["skip-build"] ? loadDemoBuilds(variant === "rollback") : buildDemo(tools, variant === "rollback", say);
 	step("build");
 	const flashFile = join(work, "flash.bin");
 	writeFileSync(flashFile, qemuFlashImage(build, restampAppVersion(build.app, "1.0.0"), buildFctryImage({nodeId, mqttHost: GUEST_HOST, clientCert: pki.clientCert, clientKey: pki.clientKey, random: "0123456789abcdef0123456789abcdef"})));
@@ -404,6 +419,16 @@ export async function qemuCommand(argv: string[]): Promise<number> {
 		return mode === undefined ? 2 : 0;
 	}
 	try {
+		if (mode === "build") {
+			const {values} = parseArgs({args: rest, options: {variant: {type: "string"}}, strict: true});
+			const tools = qemuTools(process.env, {needQemu: false});
+			if (typeof tools === "string")
+				throw new QemuError(`cannot build for QEMU here: ${tools} (docs/device.md, section 9)`);
+			const started = Date.now();
+			const {build} = buildDemo(tools, values.variant === "rollback", line => process.stdout.write(line + "\n"));
+			process.stdout.write(`[qemu] built in ${((Date.now() - started) / 1000).toFixed(1)} s: app ${build.app.length} bytes, bootloader ${build.bootloader.length} bytes (${join(STATE, "builds")})\n`);
+			return 0;
+		}
 		if (mode === "demo") {
 			const code = await demoCommand(rest);
 			process.exit(code);
