@@ -120,7 +120,7 @@ export function buildQemuFirmware(tools: QemuTools, out: string, resources: {[na
 		run("flock", [process.env.RMX_MCCONFIG_LOCK, mcconfig, ...args], dir, env, "mcconfig");
 	else
 		run(mcconfig, args, dir, env, "mcconfig");
-	const tmp = join(out, "tmp", "esp32", "esp32c3", "instrument", "manifest");
+	const tmp = join(out, "tmp", "esp32", "esp32c3", "instrument", "rainmaker-ota-xs");	// manifest.json build.NAME
 	const sdkconfig = join(tmp, "xsProj-esp32c3", "sdkconfig.mc");
 	if (!existsSync(sdkconfig))
 		throw new QemuError(`mcconfig succeeded but ${sdkconfig} is missing`);
