@@ -43,7 +43,10 @@ const GUEST_HOST = "10.0.2.2";
 
 export const QEMU_USAGE = `Usage: rainmaker-ota-xs qemu demo [--variant success|rollback|power-cut] [--skip-build] [--keep-work]
        rainmaker-ota-xs qemu build [--variant rollback]
+       rainmaker-ota-xs qemu bench [--skip-build]
   build: only the demo's firmware build(s) into .sim/qemu-demo (no QEMU needed)
+  bench: ESP-IDF's esp_https_ota (bench/qemu-idf-ota) and then the firmware (after qemu build), the
+         same image from the same cloud in the same QEMU: both throughputs and their ratio
   demo: the firmware built with ESP-IDF for the ESP32-C3 (RMX_NETWORK=openeth), booted by ESP-IDF's
         bootloader in QEMU (-machine esp32c3, -nic user,model=open_eth), updated with approval
         against the local cloud on loopback; each step is timed
@@ -285,7 +288,17 @@ async function demoCommand(argv: string[]): Promise<number> {
 	const tools = qemuTools();
 	if (typeof tools === "string")
 		throw new QemuError(`the QEMU lane cannot run here: ${tools} (docs/device.md, section 9)`);
-	const say: Say = line => process.stdout.write(line + "\n");
+	return (await runDemo(tools, {variant, skipBuild: values["skip-build"] === true, keepWork: values["keep-work"] === true})).code;
+}
+
+interface DemoResult {
+	code: number;
+	/** The firmware's install: "Starting OTA Upgrade" to "Rebooting into new firmware", as the cloud received them. */
+	install?: {bytes: number; seconds: number};
+}
+
+async function runDemo(tools: QemuTools, values: {variant: "success" | "rollback" | "power-cut"; skipBuild: boolean; keepWork: boolean}, say: Say = line => process.stdout.write(line + "\n")): Promise<DemoResult> {
+	const variant = values.variant;
 	const work = mkdtempSync(join(tmpdir(), "rmx-qemu-"));
 	const nodeId = NODE_ID;
 	const times: [string, number][] = [];
@@ -298,7 +311,7 @@ async function demoCommand(argv: string[]): Promise<number> {
 	};
 	say(`[qemu] work directory ${work}`);
 	const pki = demoPki();
-	const {build, offered} = values["skip-build"] ? loadDemoBuilds(variant === "rollback") : buildDemo(tools, variant === "rollback", say);
+	const {build, offered} = values.skipBuild ? loadDemoBuilds(variant === "rollback") : buildDemo(tools, variant === "rollback", say);
 	step("build");
 	const flashFile = join(work, "flash.bin");
 	writeFileSync(flashFile, qemuFlashImage(build, restampAppVersion(build.app, "1.0.0"), buildFctryImage({nodeId, mqttHost: GUEST_HOST, clientCert: pki.clientCert, clientKey: pki.clientKey, random: "0123456789abcdef0123456789abcdef"})));
@@ -309,6 +322,7 @@ async function demoCommand(argv: string[]): Promise<number> {
 	let qemu: Qemu | undefined;
 	const lines: string[] = [];
 	let code = 1;
+	let install: {bytes: number; seconds: number} | undefined;
 	try {
 		const image = await cloud.addImage(restampAppVersion(offered, "2.0.0"), "firmware-2.0.0");
 		const job = await cloud.createJob({imageId: image.id, nodes: [nodeId], name: `qemu update to 2.0.0 (${variant})`});
@@ -336,7 +350,7 @@ async function demoCommand(argv: string[]): Promise<number> {
 			throw new QemuError("the approval failed");
 		step("approve");
 		if (variant === "power-cut") {
-			await guard(cloud.waitForStatus(nodeId, job.id, report => report.status === "in_progress" && /\d+%/.test(report.additionalInfo ?? "") && !/^0%/.test(report.additionalInfo ?? ""), 600_000));
+			await guard(cloud.waitForStatus(nodeId, job.id, report => report.status === "in-progress" && Number(/Downloaded (\d+)%/.exec(report.additionalInfo)?.[1] ?? 0) >= 20, 600_000));
 			say("[qemu] power cut: QEMU killed during the write");
 			await qemu.stop();
 			step("write (cut)");
@@ -351,8 +365,11 @@ async function demoCommand(argv: string[]): Promise<number> {
 			code = running === "1.0.0" ? 0 : 1;
 		}
 		else {
-			const installed = lines.length;
-			await guard(waitForLine(lines, /rst:0x|ESP-ROM|Loaded app from partition/, 900_000, installed));
+			const starting = await guard(cloud.waitForStatus(nodeId, job.id, report => report.status === "in-progress" && /^Starting OTA Upgrade/.test(report.additionalInfo), 300_000));
+			const rebooting = await guard(cloud.waitForStatus(nodeId, job.id, report => report.status === "in-progress" && /^Rebooting into new firmware/.test(report.additionalInfo), 900_000));
+			const seconds = (rebooting.receivedAt - starting.receivedAt) / 1000;
+			install = {bytes: image.fileSize, seconds};
+			say(`[qemu] install (HTTPS connect, download, esp_ota_write, esp_ota_end, boot partition): ${image.fileSize} bytes in ${seconds.toFixed(1)} s = ${(image.fileSize / 1024 / seconds).toFixed(1)} KiB/s`);
 			step("download + write");
 			if (variant === "success") {
 				const report = await guard(cloud.waitForStatus(nodeId, job.id, "success", 300_000));
@@ -376,18 +393,95 @@ async function demoCommand(argv: string[]): Promise<number> {
 		if (peaks.length)
 			say(`[qemu] XS memory: ${peaks.slice(-2).join(" | ")}`);
 		say(`[qemu] timings: ${times.map(([name, seconds]) => `${name} ${seconds.toFixed(1)} s`).join(", ")}`);
-		return code;
+		return {code, install};
 	}
 	finally {
 		await qemu?.stop();
 		stopSntp();
 		await cloud.close();
 		writeFileSync(join(work, "qemu.log"), lines.join("\n") + "\n");
-		if (values["keep-work"])
+		if (values.keepWork)
 			say(`[qemu] kept ${work} (flash.bin, qemu.log)`);
 		else
 			rmSync(work, {recursive: true, force: true});
 	}
+}
+
+/**
+ * ESP-IDF's own OTA in the same QEMU, on the same partition table, from the same cloud and image:
+ * bench/qemu-idf-ota (esp_https_ota, timed on the chip with esp_timer, heap_caps minimum), built
+ * with the same toolchain; then the firmware's demo (success variant, the builds of `qemu build`).
+ * Prints both throughputs and their ratio (docs/device.md, section 9).
+ */
+async function benchCommand(argv: string[]): Promise<number> {
+	const {values} = parseArgs({args: argv, options: {"skip-build": {type: "boolean"}}, strict: true});
+	const tools = qemuTools();
+	if (typeof tools === "string")
+		throw new QemuError(`the QEMU lane cannot run here: ${tools} (docs/device.md, section 9)`);
+	const say: Say = line => process.stdout.write(line + "\n");
+	const source = join(REPOSITORY, "bench", "qemu-idf-ota");
+	const out = join(STATE, "idf-bench");
+	const env = {...process.env, IDF_PATH: tools.idfPath, IDF_COMPONENT_MANAGER: "0", ESP_ROM_ELF_DIR: process.env.ESP_ROM_ELF_DIR ?? "/nonexistent"};
+	if (!values["skip-build"] || !existsSync(join(out, "flash_args"))) {
+		if (!existsSync(join(out, "build.ninja"))) {
+			say(`[bench] cmake ${source} (ESP-IDF project, target esp32c3)`);
+			run("cmake", ["-S", source, "-B", out, "-G", "Ninja", "-DIDF_TARGET=esp32c3", `-DSDKCONFIG=${join(out, "sdkconfig")}`, `-DPYTHON=${tools.python}`, "-DPYTHON_DEPS_CHECKED=1", "-DCCACHE_ENABLE=0"], source, env, "cmake");
+		}
+		say("[bench] ninja");
+		run("ninja", ["-C", out, `-j${tools.jobs}`], source, env, "ninja");
+	}
+	const flashArgs = readFileSync(join(out, "flash_args"), "utf8").split("\n").filter(line => /^0x/.test(line)).map(line => line.split(/\s+/));
+	const part = (pattern: RegExp) => {
+		const entry = flashArgs.find(([, file]) => pattern.test(file));
+		if (!entry)
+			throw new QemuError(`${join(out, "flash_args")} names no ${pattern}`);
+		return {offset: parseInt(entry[0], 16), bytes: new Uint8Array(readFileSync(join(out, entry[1])))};
+	};
+	const bootloader = part(/bootloader\.bin$/), table = part(/partition-table\.bin$/), app = part(/^[^/]+\.bin$/);
+	const {build} = loadDemoBuilds(false);
+	const offered = restampAppVersion(build.app, "2.0.0");
+	const pki = demoPki();
+	const cloud = await startCloud({tls: {key: pki.serverKey, cert: pki.serverCert + pki.caCert, ca: pki.caCert}, advertisedHost: GUEST_HOST, log: () => undefined});
+	const work = mkdtempSync(join(tmpdir(), "rmx-qemu-bench-"));
+	let qemu: Qemu | undefined;
+	let idf: {ms: number; before: number; minimum: number; after: number} | undefined;
+	try {
+		const image = await cloud.addImage(offered, "firmware-2.0.0");
+		const url = cloud.imageUrl(image);
+		const config = new TextEncoder().encode(`${url}\n${pki.caCert}\0`);
+		const flash = qemuFlashImage({bootloader: bootloader.bytes, partitionTable: table.bytes, app: app.bytes, offsets: {bootloader: bootloader.offset, partitionTable: table.offset, app: app.offset}}, app.bytes, config);
+		const flashFile = join(work, "flash.bin");
+		writeFileSync(flashFile, flash);
+		const lines: string[] = [];
+		qemu = startQemu(tools, flashFile, line => {
+			lines.push(line);
+			if (/BENCH|error|Guru|abort/i.test(line))
+				say(`[esp32c3] ${line}`);
+		});
+		const line = await Promise.race([waitForLine(lines, /BENCH: (esp_https_ota|error)/, 600_000), qemu.stopped.then(exit => {
+			throw new QemuError(`QEMU ended with exit code ${exit}`);
+		})]);
+		const match = /esp_https_ota ESP_OK \(0\) in (\d+) ms; boot partition ota_1; free internal heap before (\d+), minimum (\d+), after (\d+)/.exec(line);
+		if (!match)
+			throw new QemuError(`ESP-IDF's OTA did not succeed: ${line}`);
+		idf = {ms: Number(match[1]), before: Number(match[2]), minimum: Number(match[3]), after: Number(match[4])};
+		say(`[bench] ESP-IDF esp_https_ota: ${image.fileSize} bytes in ${(idf.ms / 1000).toFixed(1)} s = ${(image.fileSize / 1024 / (idf.ms / 1000)).toFixed(1)} KiB/s; free internal heap ${idf.before} before, minimum ${idf.minimum} during, ${idf.after} after`);
+	}
+	finally {
+		await qemu?.stop();
+		await cloud.close();
+		rmSync(work, {recursive: true, force: true});
+	}
+	const firmware = await runDemo(tools, {variant: "success", skipBuild: true, keepWork: false}, line => {
+		if (/^\[qemu\]|memory|peaks|instrument/i.test(line))
+			say(line);
+	});
+	if (firmware.code !== 0 || !firmware.install)
+		throw new QemuError("the firmware's demo did not end in success: no figure");
+	const idfRate = offered.length / (idf.ms / 1000);
+	const rate = firmware.install.bytes / firmware.install.seconds;
+	say(`[bench] firmware ${(rate / 1024).toFixed(1)} KiB/s, ESP-IDF ${(idfRate / 1024).toFixed(1)} KiB/s: ratio ${(rate / idfRate).toFixed(2)} (goal at least 0.8)`);
+	return 0;
 }
 
 function saveBuild(build: Build, stem: string): void {
@@ -428,6 +522,10 @@ export async function qemuCommand(argv: string[]): Promise<number> {
 			const {build} = buildDemo(tools, values.variant === "rollback", line => process.stdout.write(line + "\n"));
 			process.stdout.write(`[qemu] built in ${((Date.now() - started) / 1000).toFixed(1)} s: app ${build.app.length} bytes, bootloader ${build.bootloader.length} bytes (${join(STATE, "builds")})\n`);
 			return 0;
+		}
+		if (mode === "bench") {
+			const code = await benchCommand(rest);
+			process.exit(code);
 		}
 		if (mode === "demo") {
 			const code = await demoCommand(rest);
