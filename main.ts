@@ -4,7 +4,8 @@
  * credentials, builds the device adapters and starts the platform-neutral firmware
  * (ota/firmware.ts), then opens the console: the platform's local console (lin: standard input;
  * esp32: the serial Console with serialConsole=true) and telnet only when configured.
- * On esp32, setup/network has already joined Wi-Fi (config ssid/password) and set the clock.
+ * On esp32, setup/network has already brought the network up and set the clock: Wi-Fi (config
+ * ssid/password) on the device, QEMU's OpenCores Ethernet in the QEMU build (docs/device.md, section 9).
  */
 import config from "mc/config";
 import Resource from "Resource";

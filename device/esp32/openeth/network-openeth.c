@@ -27,6 +27,8 @@
 	#error "the openeth network needs CONFIG_ETH_USE_OPENETH=y in the sdkconfig (host/sim/qemu.ts buildQemuFirmware adds it)"
 #endif
 
+int openeth_wifi_absent(void);	/* wifi-absent.c: linked with this object */
+
 static esp_netif_t *gOpenethNetif;
 static esp_eth_handle_t gOpenethHandle;
 static volatile uint32_t gOpenethAddress;	/* network byte order, 0 until DHCP */
@@ -50,6 +52,7 @@ void xs_openeth_start(xsMachine *the)
 	esp_err_t err;
 	if (gOpenethNetif)
 		return;
+	(void)openeth_wifi_absent();
 	OPENETH_CHECK(esp_netif_init());
 	err = esp_event_loop_create_default();
 	if ((ESP_OK != err) && (ESP_ERR_INVALID_STATE != err))	/* INVALID_STATE: the loop exists already */
