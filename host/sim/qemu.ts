@@ -144,7 +144,7 @@ export function buildQemuFirmware(tools: QemuTools, out: string, resources: {[na
 	};
 	const bootloader = find(/bootloader\.bin$/);
 	const table = find(/partition-table\.bin$/);
-	const app = find(/^[^/]+\.bin$/);
+	const app = find(/^(?!ota_data_initial)[^/]+\.bin$/);	// the app: not bootloader/, partition_table/, ota_data_initial.bin
 	return {bootloader: bootloader.bytes, partitionTable: table.bytes, app: app.bytes, offsets: {bootloader: bootloader.offset, partitionTable: table.offset, app: app.offset}};
 }
 
@@ -437,7 +437,7 @@ async function benchCommand(argv: string[]): Promise<number> {
 			throw new QemuError(`${join(out, "flash_args")} names no ${pattern}`);
 		return {offset: parseInt(entry[0], 16), bytes: new Uint8Array(readFileSync(join(out, entry[1])))};
 	};
-	const bootloader = part(/bootloader\.bin$/), table = part(/partition-table\.bin$/), app = part(/^[^/]+\.bin$/);
+	const bootloader = part(/bootloader\.bin$/), table = part(/partition-table\.bin$/), app = part(/^(?!ota_data_initial)[^/]+\.bin$/);
 	const {build} = loadDemoBuilds(false);
 	const offered = restampAppVersion(build.app, "2.0.0");
 	const pki = demoPki();
