@@ -101,7 +101,7 @@ type Say = (line: string) => void;
  * the generated sdkconfig for what the emulator and the recipe's toolchain need: the OpenCores
  * Ethernet driver (CONFIG_ETH_USE_OPENETH) and picolibc instead of newlib. Returns the binaries.
  */
-export function buildQemuFirmware(tools: QemuTools, out: string, resources: {[name: string]: Uint8Array}, config: {[key: string]: string | number | boolean}, say: Say): Build {
+export function buildQemuFirmware(tools: QemuTools, out: string, resources: {[name: string]: Uint8Array}, config: {[key: string]: string | number | boolean}, say: Say, kind: "release" | "instrument" = "release"): Build {
 	const dir = join(out, "manifest");
 	mkdirSync(dir, {recursive: true});
 	for (const [name, bytes] of Object.entries(resources))
@@ -115,7 +115,7 @@ export function buildQemuFirmware(tools: QemuTools, out: string, resources: {[na
 		ESP_ROM_ELF_DIR: process.env.ESP_ROM_ELF_DIR ?? "/nonexistent",
 		PATH: [join(REPOSITORY, "node_modules", ".bin"), join(tools.moddable, "build", "bin", "lin", "release"), process.env.PATH ?? ""].join(delimiter),
 	};
-	const args = ["-i", "-p", "esp32/esp32c3", "-o", out, "-t", "build", join(dir, "manifest.json"), ...Object.entries(config).map(([key, value]) => `${key}=${value}`)];
+	const args = [...(kind === "instrument" ? ["-i"] : []), "-p", "esp32/esp32c3", "-o", out, "-t", "build", join(dir, "manifest.json"), ...Object.entries(config).map(([key, value]) => `${key}=${value}`)];
 	say(`mcconfig ${args.join(" ")}`);
 	// RMX_MCCONFIG_LOCK: a lock file for machines where several users share one SDK (flock around mcconfig only)
 	const mcconfig = join(tools.moddable, "build", "bin", "lin", "release", "mcconfig");
@@ -123,7 +123,7 @@ export function buildQemuFirmware(tools: QemuTools, out: string, resources: {[na
 		run("flock", [process.env.RMX_MCCONFIG_LOCK, mcconfig, ...args], dir, env, "mcconfig");
 	else
 		run(mcconfig, args, dir, env, "mcconfig");
-	const tmp = join(out, "tmp", "esp32", "esp32c3", "instrument", "rainmaker-ota-xs");	// manifest.json build.NAME
+	const tmp = join(out, "tmp", "esp32", "esp32c3", kind, "rainmaker-ota-xs");	// manifest.json build.NAME
 	const sdkconfig = join(tmp, "xsProj-esp32c3", "sdkconfig.mc");
 	if (!existsSync(sdkconfig))
 		throw new QemuError(`mcconfig succeeded but ${sdkconfig} is missing`);
@@ -261,13 +261,16 @@ function demoPki() {
  */
 function buildDemo(tools: QemuTools, unreachable: boolean, say: Say): {build: Build; offered: Uint8Array} {
 	const caDer = derOf(demoPki().caCert);
-	const common = {caResource: "local-ca.der", sntp: GUEST_HOST, startupFetchDelaySeconds: 1, requestFetchDelaySeconds: 1, rebootDelaySeconds: 2, rollbackWaitSeconds: 60, memoryReport: true};
+	// RMX_QEMU_KIND=instrument: an instrumented build (-i, memoryReport=true) with its console on the
+	// UART; release (default) has no console output from XS (see docs/device.md section 9 on why).
+	const kind = process.env.RMX_QEMU_KIND === "instrument" ? "instrument" : "release";
+	const common = {caResource: "local-ca.der", sntp: GUEST_HOST, startupFetchDelaySeconds: 1, requestFetchDelaySeconds: 1, rebootDelaySeconds: 2, rollbackWaitSeconds: 60, ...(kind === "instrument" ? {memoryReport: true} : {})};
 	const builds = join(STATE, "builds");
-	const build = buildQemuFirmware(tools, join(STATE, "out"), {"local-ca.der": caDer}, {...common, mqttPort: QEMU_DEMO_MQTTS_PORT}, line => say(`[build] ${line}`));
+	const build = buildQemuFirmware(tools, join(STATE, "out"), {"local-ca.der": caDer}, {...common, mqttPort: QEMU_DEMO_MQTTS_PORT}, line => say(`[build] ${line}`), kind);
 	saveBuild(build, join(builds, "good"));
 	if (!unreachable)
 		return {build, offered: build.app};
-	const other = buildQemuFirmware(tools, join(STATE, "out"), {"local-ca.der": caDer}, {...common, mqttPort: 1}, line => say(`[build] ${line}`));
+	const other = buildQemuFirmware(tools, join(STATE, "out"), {"local-ca.der": caDer}, {...common, mqttPort: 1}, line => say(`[build] ${line}`), kind);
 	saveBuild(other, join(builds, "unreachable"));
 	return {build, offered: other.app};
 }
