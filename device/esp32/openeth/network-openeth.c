@@ -28,7 +28,6 @@
 #endif
 
 int openeth_wifi_absent(void);	/* wifi-absent.c: linked with this object */
-int openeth_console_polled(void);	/* console-polled.c: linked with this object */
 
 static esp_netif_t *gOpenethNetif;
 static esp_eth_handle_t gOpenethHandle;
@@ -54,7 +53,6 @@ void xs_openeth_start(xsMachine *the)
 	if (gOpenethNetif)
 		return;
 	(void)openeth_wifi_absent();
-	(void)openeth_console_polled();
 	OPENETH_CHECK(esp_netif_init());
 	err = esp_event_loop_create_default();
 	if ((ESP_OK != err) && (ESP_ERR_INVALID_STATE != err))	/* INVALID_STATE: the loop exists already */
