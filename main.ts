@@ -4,9 +4,10 @@
  * credentials, builds the device adapters and starts the platform-neutral firmware
  * (ota/firmware.ts), then opens the console: the platform's local console (lin: standard input;
  * esp32: the serial Console with serialConsole=true) and telnet only when configured.
- * On esp32, setup/network has already joined Wi-Fi (config ssid/password) and set the clock; the
- * platform was opened and the rollback clock of a new image started before that, by the setup step
- * of device/rollback-clock.ts (a new image that never joins Wi-Fi still rolls back).
+ * On esp32, setup/network has already brought the network up and set the clock: Wi-Fi (config
+ * ssid/password) on the device, QEMU's OpenCores Ethernet in the QEMU build (docs/device.md, section 11).
+ * The platform was opened and the rollback clock of a new image started before that, by the setup step
+ * of device/rollback-clock.ts (a new image that never gets a network still rolls back).
  */
 import config from "mc/config";
 import Resource from "Resource";

@@ -37,6 +37,12 @@ export interface TestPkiOptions {
 	nodeId?: string;
 	/** Validity in days. Default 30. */
 	days?: number;
+	/**
+	 * More DNS names for the server certificate's subjectAltName, besides localhost. The QEMU demo adds
+	 * "10.0.2.2" (the host as seen from the guest): Moddable's TLS matches the server name it connects
+	 * to against DNS names only, so an IP address it connects to must be written as a DNS name.
+	 */
+	serverNames?: string[];
 }
 
 function openssl(args: string[], cwd: string): void {
@@ -76,7 +82,7 @@ export function makeTestPki(dir: string, nodeIdOrOptions?: string | TestPkiOptio
 	}
 	if (!existsSync(paths.serverCert) || !existsSync(paths.serverKey))
 		issue(dir, paths, paths.serverKey, paths.serverCert, "/CN=localhost",
-			"subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n", days, "server");
+			`subjectAltName=IP:127.0.0.1,DNS:localhost${(options.serverNames ?? []).map(name => `,DNS:${name}`).join("")}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`, days, "server");
 	if (!existsSync(paths.clientCert) || !existsSync(paths.clientKey))
 		issue(dir, paths, paths.clientKey, paths.clientCert, `/CN=${nodeId}`,
 			"extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n", days, `client-${nodeId}`);

@@ -90,7 +90,19 @@ describe("manifest.json", () => {
 		if (!moddable || !existsSync(moddable))
 			this.skip();
 		const includes = [...manifest.include, ...Object.values(manifest.platforms).flatMap(platform => platform.include ?? [])];
-		for (const include of includes)
+		for (const include of includes.filter(include => !include.includes("$(RMX_NETWORK)")))
 			assert.ok(existsSync(include.replace("$(MODDABLE)", moddable as string)), include);
+	});
+
+	it("has a network manifest for each RMX_NETWORK value, wifi the default (docs/device.md, section 11)", () => {
+		assert.equal(manifest.build["RMX_NETWORK ?="], "wifi");
+		const include = manifest.include[0];
+		assert.equal(include, "./device/esp32/$(RMX_NETWORK)/manifest.json", "first: the first mapping of setup/network is the one mcconfig builds");
+		for (const network of ["wifi", "openeth"])
+			assert.ok(existsSync(new URL(include!.replace("$(RMX_NETWORK)", network), root)), network);
+		const openeth = JSON.parse(readFileSync(new URL("device/esp32/openeth/manifest.json", root), "utf8")) as {platforms: {esp32: {modules: {[name: string]: string}}}};
+		const setup = openeth.platforms.esp32.modules["setup/network"];
+		for (const extension of [".js", ".c"])
+			assert.ok(existsSync(new URL(`device/esp32/openeth/${setup.slice(2)}${extension}`, root)), `setup/network${extension}`);
 	});
 });

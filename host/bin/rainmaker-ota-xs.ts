@@ -9,6 +9,7 @@ import {cloudCommand} from "../cloud/main";
 import {demoCommand} from "../sim/demo";
 import {nodeCommand} from "../sim/supervisor";
 import {linCommand} from "../sim/lin";
+import {qemuCommand} from "../sim/qemu";
 
 interface SubCommand {
 	summary: string;
@@ -21,6 +22,7 @@ const commands: {[name: string]: SubCommand} = {
 	app: {summary: "app <login|nodes|show|watch|check|approve|logout>   the approval client (the phone app's role)", run: appCommand},
 	node: {summary: "node --broker <url> [options]   the simulated node (console on stdin)", run: nodeCommand},
 	lin: {summary: "lin <run|demo> [options]        the Moddable lin build in mcsim, rebooted by a supervisor; demo = approval OTA", run: linCommand},
+	qemu: {summary: "qemu demo [options]             the firmware built with ESP-IDF for the ESP32-C3 in QEMU; demo = approval OTA", run: qemuCommand},
 	demo: {summary: "demo [--manual] [--keep]        cloud + node + approval, the whole flow (npm start)", run: demoCommand},
 };
 

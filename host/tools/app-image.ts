@@ -276,3 +276,39 @@ export const FIXTURE_SPECS: {readonly [name: string]: IdfImageSpec} = {
 	"app-other-project": {version: "9.9.9", projectName: "some-other-app", identity: false},
 	"app-3.0.0-secure2": {version: "3.0.0", secureVersion: 2, identity: false},
 };
+
+/**
+ * A copy of a real ESP-IDF app image (a build's `<project>.bin`) whose esp_app_desc_t says `version`,
+ * with the image checksum and the appended SHA-256 made valid again, so that ESP-IDF's bootloader
+ * and esp_ota_end accept it. The QEMU demo (host/sim/qemu.ts) offers the very binary it booted as
+ * 2.0.0 this way: one build, two versions. Throws on an image without the app descriptor at
+ * APP_DESC_OFFSET or without an appended hash.
+ */
+export function restampAppVersion(source: Uint8Array, version: string): Uint8Array {
+	const image = new Uint8Array(source);
+	const view = new DataView(image.buffer, image.byteOffset, image.byteLength);
+	if (image.length < 64 || image[0] !== IMAGE_MAGIC || view.getUint32(32, true) !== APP_DESC_MAGIC)
+		throw new RangeError("restampAppVersion: not an ESP-IDF app image with esp_app_desc_t at offset 32");
+	if (image[23] !== 1)
+		throw new RangeError("restampAppVersion: the image has no appended SHA-256 (hash_appended = 0)");
+	let at = 24;
+	let checksum = 0xef;
+	for (let segment = 0; segment < image[1]; segment++) {
+		const length = view.getUint32(at + 4, true);
+		if (at + 8 + length > image.length)
+			throw new RangeError(`restampAppVersion: segment ${segment} runs past the end of the image`);
+		if (segment === 0) {
+			image.fill(0, 48, 80);
+			putString(image, 48, 32, version);
+		}
+		for (let i = at + 8; i < at + 8 + length; i++)
+			checksum ^= image[i];
+		at += 8 + length;
+	}
+	const padded = (at + 1 + 15) & ~15;
+	if (padded + 32 > image.length)
+		throw new RangeError("restampAppVersion: the image is shorter than its segments, checksum and hash");
+	image[padded - 1] = checksum;
+	image.set(createHash("sha256").update(image.subarray(0, padded)).digest(), padded);
+	return image;
+}
