@@ -24,8 +24,7 @@ import {readSettings} from "./device/settings";
 import {MemoryMeter} from "./device/memory-meter";
 
 function resource(name: string, what: string): ArrayBuffer {
-	if (!Resource.exists(name))
-		throw new Error(`${what} resource "${name}" is missing (see certs/README.md)`);
+	if (!Resource.exists(name)) throw new Error(`${what} resource "${name}" is missing (see certs/README.md)`);
 	const bytes = new Resource(name).slice(0);
 	// certs/ ships placeholders: a DER certificate or key starts with a SEQUENCE (0x30)
 	if (bytes.byteLength < 64 || new Uint8Array(bytes)[0] !== 0x30)
@@ -35,8 +34,7 @@ function resource(name: string, what: string): ArrayBuffer {
 
 /** A DER resource left in flash (not copied into the chunk heap), after the same checks as resource(). */
 function inFlash(name: string, what: string): ArrayBuffer {
-	if (!Resource.exists(name))
-		throw new Error(`${what} resource "${name}" is missing (see certs/README.md)`);
+	if (!Resource.exists(name)) throw new Error(`${what} resource "${name}" is missing (see certs/README.md)`);
 	const bytes = new Resource(name);
 	if (bytes.byteLength < 64 || new Uint8Array(bytes.slice(0, 1))[0] !== 0x30)
 		throw new Error(`${what} resource "${name}" is not DER (see certs/README.md)`);
@@ -47,41 +45,52 @@ function main(): void {
 	const {log, timers, platform, clock: rollbackClock} = startEarly();
 	// A claimed node's identity is in its fctry partition; config/resources are the development fallback.
 	const claim = platform.readClaim();
-	const settings = readSettings(claim ? {...config, nodeId: claim.nodeId, mqttHost: config.mqttHost || claim.mqttHost} : config);
-	if (claim)
-		log.info(`fctry: claimed node ${claim.nodeId}, MQTT host ${settings.mqttHost}`);
+	const settings = readSettings(
+		claim ? {...config, nodeId: claim.nodeId, mqttHost: config.mqttHost || claim.mqttHost} : config,
+	);
+	if (claim) log.info(`fctry: claimed node ${claim.nodeId}, MQTT host ${settings.mqttHost}`);
 	const mqttCa = settings.mqttTls ? resource(settings.caResource, "CA certificate") : undefined;
-	const tls: MqttTlsConfig | undefined = mqttCa ? {
-		ca: mqttCa,
-		certificate: claim ? tlsCertificate(claim.clientCert, "fctry client_cert") : resource(settings.certificateResource, "node certificate"),
-		key: claim ? tlsPrivateKey(claim.clientKey, "fctry client_key") : tlsPrivateKey(new Uint8Array(resource(settings.keyResource, "node key")), `key resource "${settings.keyResource}"`),
-		alpn: settings.mqttAlpn || undefined,
-	} : undefined;
-	const session = new DeviceMqttSession({
-		host: settings.mqttHost,
-		port: settings.mqttPort,
-		clientId: settings.nodeId,
-		username: settings.mqttUser,
-		keepAliveSeconds: settings.mqttKeepAliveSeconds,
-		tls,	// back-off, connect timeout and packet limit: the core's MQTT_DEFAULTS
-	}, timers, log);
+	const tls: MqttTlsConfig | undefined = mqttCa
+		? {
+				ca: mqttCa,
+				certificate: claim
+					? tlsCertificate(claim.clientCert, "fctry client_cert")
+					: resource(settings.certificateResource, "node certificate"),
+				key: claim
+					? tlsPrivateKey(claim.clientKey, "fctry client_key")
+					: tlsPrivateKey(
+							new Uint8Array(resource(settings.keyResource, "node key")),
+							`key resource "${settings.keyResource}"`,
+						),
+				alpn: settings.mqttAlpn || undefined,
+			}
+		: undefined;
+	const session = new DeviceMqttSession(
+		{
+			host: settings.mqttHost,
+			port: settings.mqttPort,
+			clientId: settings.nodeId,
+			username: settings.mqttUser,
+			keepAliveSeconds: settings.mqttKeepAliveSeconds,
+			tls, // back-off, connect timeout and packet limit: the core's MQTT_DEFAULTS
+		},
+		timers,
+		log,
+	);
 	// HTTPS downloads trust the MQTT endpoint's CA for the MQTT host and the download roots (default:
 	// the Amazon roots of ESP-IDF's certificate bundle, docs/device.md section 5) for every other
 	// host. The roots stay in flash: a Resource is a host buffer the TLS client reads in place.
 	const trust: TrustRule[] = [];
-	if (mqttCa)
-		trust.push({host: settings.mqttHost, certificates: [mqttCa]});
+	if (mqttCa) trust.push({host: settings.mqttHost, certificates: [mqttCa]});
 	const roots: ArrayBuffer[] = [];
 	for (const name of settings.downloadCaResources) {
 		try {
 			roots.push(inFlash(name, "download CA certificate"));
-		}
-		catch (error) {
+		} catch (error) {
 			log.warn(`${error instanceof Error ? error.message : String(error)}; not trusted for HTTPS downloads`);
 		}
 	}
-	if (roots.length)
-		trust.push({certificates: roots});
+	if (roots.length) trust.push({certificates: roots});
 	else if (settings.downloadCaResources.length)
 		log.warn(`no download CA could be read: HTTPS downloads from other hosts than ${settings.mqttHost} will fail`);
 	// config memoryReport=true in an instrumented build: peak XS memory during the update (docs/device.md)
@@ -106,27 +115,33 @@ function main(): void {
 			},
 		};
 	}
-	const firmware = startFirmware({
-		session,
-		timers,
-		log,
-		store: platform.store,
-		http,
-		partition: platform.partition,
-		boot,
-		createDigest: createCryptDigest,
-		rollbackClock,
-	}, {
-		nodeId: settings.nodeId,
-		nodeName: settings.nodeName,
-		nodeType: settings.nodeType,
-		platform: platform.target,
-		topicForm: settings.topicForm,
-		ota: settings.ota,
-	});
-	const command = (name: string, args: readonly string[], print: (line: string) => void) => firmware.command(name, args, print);
+	const firmware = startFirmware(
+		{
+			session,
+			timers,
+			log,
+			store: platform.store,
+			http,
+			partition: platform.partition,
+			boot,
+			createDigest: createCryptDigest,
+			rollbackClock,
+		},
+		{
+			nodeId: settings.nodeId,
+			nodeName: settings.nodeName,
+			nodeType: settings.nodeType,
+			platform: platform.target,
+			topicForm: settings.topicForm,
+			ota: settings.ota,
+		},
+	);
+	const command = (name: string, args: readonly string[], print: (line: string) => void) =>
+		firmware.command(name, args, print);
 	if (settings.telnetPort && !platform.telnetAllowed)
-		log.warn(`telnetPort ${settings.telnetPort} ignored: on this platform a listener binds every interface; use the console on standard input`);
+		log.warn(
+			`telnetPort ${settings.telnetPort} ignored: on this platform a listener binds every interface; use the console on standard input`,
+		);
 	installConsole(command, {
 		telnetPort: platform.telnetAllowed ? settings.telnetPort : 0,
 		telnetAddress: settings.telnetAddress || undefined,
@@ -141,8 +156,7 @@ function main(): void {
 
 try {
 	main();
-}
-catch (error) {
+} catch (error) {
 	// A configuration error must not reboot-loop the device (an uncaught exception restarts an
 	// esp32): report it and stay idle, still running the old, valid image.
 	trace(`rainmaker-ota-xs: not started: ${error instanceof Error ? error.message : String(error)}\n`);

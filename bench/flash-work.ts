@@ -30,18 +30,14 @@ class CountingFlash extends FileFlash {
 	otherOperations = 0;
 
 	override erase(offset: number, length: number): void {
-		if (this.#inside(offset, length))
-			this.sectorsErased += length / SECTOR;
-		else
-			this.otherOperations++;
+		if (this.#inside(offset, length)) this.sectorsErased += length / SECTOR;
+		else this.otherOperations++;
 		super.erase(offset, length);
 	}
 
 	override write(offset: number, data: Uint8Array): void {
-		if (this.#inside(offset, data.length))
-			this.bytesProgrammed += data.length;
-		else
-			this.otherOperations++;
+		if (this.#inside(offset, data.length)) this.bytesProgrammed += data.length;
+		else this.otherOperations++;
 		super.write(offset, data);
 	}
 
@@ -66,31 +62,37 @@ function install(image: Uint8Array, cutAt?: number): FlashWork {
 	const flashes: CountingFlash[] = [];
 	const totals = {sectorsErased: 0, bytesProgrammed: 0};
 	let watch: Range | undefined;
-	const node = new SimNode({nodeId: "bench-flash", openDevice: flashFile => {
-		const flash = new CountingFlash(flashFile, {sync: false});
-		flashes.push(flash);
-		flash.watch = watch;
-		return new HostDevice(flash, readPartitionTable(), readEfuse(flashFile));
-	}});
+	const node = new SimNode({
+		nodeId: "bench-flash",
+		openDevice: flashFile => {
+			const flash = new CountingFlash(flashFile, {sync: false});
+			flashes.push(flash);
+			flash.watch = watch;
+			return new HostDevice(flash, readPartitionTable(), readEfuse(flashFile));
+		},
+	});
 	try {
 		node.powerOn();
-		const target = node.device!.slots[1].partition;	// the update slot of a node running ota_0
+		const target = node.device!.slots[1].partition; // the update slot of a node running ota_0
 		watch = {start: target.offset, end: target.offset + target.size};
 		const flash = flashes.at(-1)!;
 		flash.watch = watch;
 		const job = jobFor(node, "bench-job", image, "2.0.0");
-		if (cutAt !== undefined)
-			node.http.serve(job.url, {body: image, cutAfter: cutAt});
+		if (cutAt !== undefined) node.http.serve(job.url, {body: image, cutAfter: cutAt});
 		node.offerAndApprove(job);
-		node.until(() => node.firmware!.ota.state === "rebooting" || node.firmware!.ota.state === "idle", "the end of the install");
+		node.until(
+			() => node.firmware!.ota.state === "rebooting" || node.firmware!.ota.state === "idle",
+			"the end of the install",
+		);
 		if (node.firmware!.ota.state !== "rebooting")
 			throw new Error(`the install failed: ${node.texts("bench-job").join(" / ")}`);
 		totals.sectorsErased = flash.sectorsErased;
 		totals.bytesProgrammed = flash.bytesProgrammed;
-		const attempts = node.texts("bench-job").filter(text => text.startsWith("in-progress: Starting OTA Upgrade")).length;
+		const attempts = node
+			.texts("bench-job")
+			.filter(text => text.startsWith("in-progress: Starting OTA Upgrade")).length;
 		return {imageBytes: image.length, minimumSectors: Math.ceil(image.length / SECTOR), ...totals, cutAt, attempts};
-	}
-	finally {
+	} finally {
 		node.close();
 	}
 }
@@ -98,6 +100,6 @@ function install(image: Uint8Array, cutAt?: number): FlashWork {
 export function measureFlashWork(quick: boolean): {clean: FlashWork; resumed: FlashWork} {
 	const image = buildAppImage({version: "2.0.0", payloadSize: quick ? 300_000 : 1_500_000});
 	// Cut the first transfer in the middle of a sector, well past a checkpoint.
-	const cutAt = Math.floor(image.length * 0.4 / SECTOR) * SECTOR + 3000;
+	const cutAt = Math.floor((image.length * 0.4) / SECTOR) * SECTOR + 3000;
 	return {clean: install(image), resumed: install(image, cutAt)};
 }

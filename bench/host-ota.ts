@@ -29,37 +29,61 @@ export interface HostBenchResult {
 
 async function plainDownload(url: string, file: string): Promise<number> {
 	const started = performance.now();
-	await new Promise<void>((resolve, reject) => get(url, response => pipeline(response, createWriteStream(file)).then(resolve, reject)).on("error", reject));
+	await new Promise<void>((resolve, reject) =>
+		get(url, response => void pipeline(response, createWriteStream(file)).then(resolve, reject)).on("error", reject),
+	);
 	return (performance.now() - started) / 1000;
 }
 
 /** Boots a node, waits for the offer, approves at its console; returns seconds to the first byte requested and to the reboot. */
-async function approvalRun(cloud: Cloud, dir: string, nodeId: string, imageId: string, requestDelay: string): Promise<{firstByte: number; reboot: number}> {
+async function approvalRun(
+	cloud: Cloud,
+	dir: string,
+	nodeId: string,
+	imageId: string,
+	requestDelay: string,
+): Promise<{firstByte: number; reboot: number}> {
 	const job = await cloud.createJob({imageId, nodes: [nodeId]});
-	let approvedAt = 0, firstByteAt = 0, rebootAt = 0;
-	cloud.events.on("download", () => firstByteAt ||= performance.now());
-	const node = superviseNode(["--broker", cloud.mqttUrl, "--node-id", nodeId, "--flash-dir", join(dir, nodeId), "--image", running,
-		"--fetch-delay", "0", "--request-delay", requestDelay, "--reboot-delay", "0"], line => {
-		if (line === "-- reset: booting again --")
-			rebootAt ||= performance.now();
-	});
+	let approvedAt = 0,
+		firstByteAt = 0,
+		rebootAt = 0;
+	cloud.events.on("download", () => (firstByteAt ||= performance.now()));
+	const node = superviseNode(
+		[
+			"--broker",
+			cloud.mqttUrl,
+			"--node-id",
+			nodeId,
+			"--flash-dir",
+			join(dir, nodeId),
+			"--image",
+			running,
+			"--fetch-delay",
+			"0",
+			"--request-delay",
+			requestDelay,
+			"--reboot-delay",
+			"0",
+		],
+		line => {
+			if (line === "-- reset: booting again --") rebootAt ||= performance.now();
+		},
+	);
 	try {
 		await cloud.waitForStatus(nodeId, job.id, "delayed", 30_000);
 		approvedAt = performance.now();
 		node.send("ota start");
 		await cloud.waitForStatus(nodeId, job.id, "success", 120_000);
-	}
-	finally {
+	} finally {
 		node.stop();
 		await node.stopped;
 	}
-	if (!firstByteAt || !rebootAt)
-		throw new Error("the update did not run");
+	if (!firstByteAt || !rebootAt) throw new Error("the update did not run");
 	return {firstByte: (firstByteAt - approvedAt) / 1000, reboot: (rebootAt - approvedAt) / 1000};
 }
 
 export async function measureHostOta(quick: boolean): Promise<HostBenchResult> {
-	const linkBytesPerSecond = 500 * 1024;	// ESP32 plain HTTP on a LAN, docs/decisions.md §F4.2
+	const linkBytesPerSecond = 500 * 1024; // ESP32 plain HTTP on a LAN, docs/decisions.md §F4.2
 	const dir = mkdtempSync(join(tmpdir(), "rmx-bench-"));
 	const cloud = await startCloud({downloadBytesPerSecond: quick ? 4 * linkBytesPerSecond : linkBytesPerSecond});
 	try {
@@ -75,8 +99,7 @@ export async function measureHostOta(quick: boolean): Promise<HostBenchResult> {
 			approvalToRebootSeconds: pipelineRun.reboot,
 			approvalToFirstByteSeconds: delayRun.firstByte,
 		};
-	}
-	finally {
+	} finally {
 		await cloud.close();
 		rmSync(dir, {recursive: true, force: true});
 	}

@@ -15,7 +15,16 @@
  * rows in bench/lin-figures.ts.
  */
 import {spawn, spawnSync, type ChildProcess} from "node:child_process";
-import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from "node:fs";
+import {
+	copyFileSync,
+	existsSync,
+	mkdirSync,
+	mkdtempSync,
+	readdirSync,
+	readFileSync,
+	rmSync,
+	writeFileSync,
+} from "node:fs";
 import {createServer} from "node:net";
 import {tmpdir} from "node:os";
 import {delimiter, dirname, join} from "node:path";
@@ -29,7 +38,15 @@ import {makeTestPki} from "../host/pki";
 import {LIN_DEMO_MQTTS_PORT, LinError, mcsimCommand, provisionLinFlash, superviseLin} from "../host/sim/lin";
 import {buildAppImage} from "../host/tools/app-image";
 import {buildFctryImage} from "../host/tools/nvs-partition";
-import {HOST_COREMARK, parseProcStat, parseSchedstat, parseStageLine, type LinDownloadFigures, type Stage, type Transfer} from "./lin-figures";
+import {
+	HOST_COREMARK,
+	parseProcStat,
+	parseSchedstat,
+	parseStageLine,
+	type LinDownloadFigures,
+	type Stage,
+	type Transfer,
+} from "./lin-figures";
 
 const REPOSITORY = fileURLToPath(new URL("..", import.meta.url));
 const LOCK = "/tmp/moddable.lock";
@@ -41,9 +58,11 @@ const NODE_ID = "lin-node";
 /** Why benchmark 9 cannot run here, or undefined. */
 export function linDownloadSkipReason(): string | undefined {
 	const root = process.env.MODDABLE;
-	if (!root)
-		return "MODDABLE is not set (the Moddable SDK built for Linux, docs/device.md)";
-	if (!existsSync(join(root, "build", "bin", "lin", "release", "mcconfig")) || !existsSync(join(root, "build", "bin", "lin", "release", "mcsim")))
+	if (!root) return "MODDABLE is not set (the Moddable SDK built for Linux, docs/device.md)";
+	if (
+		!existsSync(join(root, "build", "bin", "lin", "release", "mcconfig")) ||
+		!existsSync(join(root, "build", "bin", "lin", "release", "mcsim"))
+	)
 		return `no Linux tools in ${root}/build/bin/lin/release (mcconfig, mcsim)`;
 	if (spawnSync("sh", ["-c", "command -v flock"], {stdio: "ignore"}).status !== 0)
 		return "no flock (util-linux) to take /tmp/moddable.lock";
@@ -52,7 +71,9 @@ export function linDownloadSkipReason(): string | undefined {
 
 /** Holds /tmp/moddable.lock until the returned function is called. */
 async function holdLock(log: (line: string) => void): Promise<() => void> {
-	const child = spawn("flock", [LOCK, "sh", "-c", "echo locked; exec cat >/dev/null"], {stdio: ["pipe", "pipe", "inherit"]});
+	const child = spawn("flock", [LOCK, "sh", "-c", "echo locked; exec cat >/dev/null"], {
+		stdio: ["pipe", "pipe", "inherit"],
+	});
 	log(`9. waiting for ${LOCK}`);
 	await new Promise<void>((locked, failed) => {
 		child.stdout!.once("data", () => locked());
@@ -66,22 +87,18 @@ function descendantNamed(root: number, name: string): number | undefined {
 	const parents = new Map<number, number>();
 	const named: number[] = [];
 	for (const entry of readdirSync("/proc")) {
-		if (!/^\d+$/.test(entry))
-			continue;
+		if (!/^\d+$/.test(entry)) continue;
 		try {
 			const [comm, parent] = parseProcStat(readFileSync(`/proc/${entry}/stat`, "utf8"));
 			parents.set(Number(entry), parent);
-			if (comm === name)
-				named.push(Number(entry));
-		}
-		catch {
+			if (comm === name) named.push(Number(entry));
+		} catch {
 			// the process ended while being read
 		}
 	}
 	return named.find(pid => {
 		for (let at: number | undefined = pid; at !== undefined && at > 1; at = parents.get(at)) {
-			if (at === root)
-				return true;
+			if (at === root) return true;
 		}
 		return false;
 	});
@@ -93,8 +110,7 @@ function cpuSeconds(pid: number): number {
 	for (const task of readdirSync(`/proc/${pid}/task`)) {
 		try {
 			ns += parseSchedstat(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8"));
-		}
-		catch {
+		} catch {
 			// a thread that ended
 		}
 	}
@@ -117,10 +133,8 @@ class Meter {
 	mark(): Mark {
 		const wall = performance.now();
 		const root = this.#child()?.pid;
-		if (this.#pid === undefined && root !== undefined)
-			this.#pid = descendantNamed(root, "mcsim");
-		if (this.#pid === undefined)
-			throw new LinError("cannot find the mcsim process");
+		if (this.#pid === undefined && root !== undefined) this.#pid = descendantNamed(root, "mcsim");
+		if (this.#pid === undefined) throw new LinError("cannot find the mcsim process");
 		return {wall, cpu: cpuSeconds(this.#pid)};
 	}
 }
@@ -130,43 +144,52 @@ function transfer(bytes: number, first: Mark, done: Mark): Transfer {
 }
 
 function endGroup(child: ChildProcess): void {
-	if (child.pid === undefined || child.exitCode !== null)
-		return;
+	if (child.pid === undefined || child.exitCode !== null) return;
 	try {
 		process.kill(-child.pid, "SIGTERM");
-	}
-	catch {
+	} catch {
 		child.kill("SIGTERM");
 	}
 }
 
 /** Runs the probe in mcsim with `env`; `onLine` returns true when the probe is done. */
-function runProbe(root: string, mc: string, env: {[name: string]: string}, timeoutMs: number, log: (line: string) => void,
-	onLine: (line: string, meter: Meter) => boolean | Promise<boolean>): Promise<void> {
+function runProbe(
+	root: string,
+	mc: string,
+	env: {[name: string]: string},
+	timeoutMs: number,
+	log: (line: string) => void,
+	onLine: (line: string, meter: Meter) => boolean | Promise<boolean>,
+): Promise<void> {
 	const command = mcsimCommand(root, mc);
-	const child = spawn(command[0], command.slice(1), {stdio: ["ignore", "pipe", "pipe"], env: {...process.env, ...env}, detached: true});
+	const child = spawn(command[0], command.slice(1), {
+		stdio: ["ignore", "pipe", "pipe"],
+		env: {...process.env, ...env},
+		detached: true,
+	});
 	const meter = new Meter(() => child);
 	return new Promise<void>((done, failed) => {
 		let finished = false;
 		const end = (error?: Error) => {
-			if (finished)
-				return;
+			if (finished) return;
 			finished = true;
 			clearTimeout(timer);
 			endGroup(child);
-			if (error)
-				failed(error);
-			else
-				done();
+			if (error) failed(error);
+			else done();
 		};
-		const timer = setTimeout(() => end(new LinError(`probe ${env.RMX_PROBE_MODE} not done within ${timeoutMs / 1000} s`)), timeoutMs);
+		const timer = setTimeout(
+			() => end(new LinError(`probe ${env.RMX_PROBE_MODE} not done within ${timeoutMs / 1000} s`)),
+			timeoutMs,
+		);
 		const lines = (line: string) => {
-			if (!line.startsWith("probe:"))
-				return;
+			if (!line.startsWith("probe:")) return;
 			log(`   [probe] ${line}`);
-			if (/^probe: (error|unknown)/.test(line))
-				return end(new LinError(`probe ${env.RMX_PROBE_MODE}: ${line}`));
-			new Promise<boolean>(resolve => resolve(onLine(line, meter))).then(finishedNow => finishedNow && end(), end);
+			if (/^probe: (error|unknown)/.test(line)) return end(new LinError(`probe ${env.RMX_PROBE_MODE}: ${line}`));
+			new Promise<boolean>(resolve => resolve(onLine(line, meter))).then(
+				finishedNow => finishedNow && end(),
+				end,
+			);
 		};
 		createInterface({input: child.stdout!}).on("line", lines);
 		createInterface({input: child.stderr!}).on("line", lines);
@@ -175,12 +198,17 @@ function runProbe(root: string, mc: string, env: {[name: string]: string}, timeo
 }
 
 /** The first-byte-to-end transfer of a socket or request probe. */
-async function transferProbe(root: string, mc: string, env: {[name: string]: string}, bytes: number, log: (line: string) => void): Promise<Transfer> {
+async function transferProbe(
+	root: string,
+	mc: string,
+	env: {[name: string]: string},
+	bytes: number,
+	log: (line: string) => void,
+): Promise<Transfer> {
 	let first: Mark | undefined;
 	let result: Transfer | undefined;
 	await runProbe(root, mc, env, 240_000, log, (line, meter) => {
-		if (line === "probe: first byte")
-			first = meter.mark();
+		if (line === "probe: first byte") first = meter.mark();
 		const done = /^probe: done (\d+) bytes/.exec(line);
 		if (done) {
 			const end = meter.mark();
@@ -194,27 +222,38 @@ async function transferProbe(root: string, mc: string, env: {[name: string]: str
 	return result!;
 }
 
-async function stagesProbe(root: string, mc: string, flashDir: string, bytes: number, log: (line: string) => void): Promise<{stages: Stage[]; idleCpuPerSecond: number}> {
+async function stagesProbe(
+	root: string,
+	mc: string,
+	flashDir: string,
+	bytes: number,
+	log: (line: string) => void,
+): Promise<{stages: Stage[]; idleCpuPerSecond: number}> {
 	const stages: Stage[] = [];
 	let idleCpuPerSecond = 0;
-	await runProbe(root, mc, {RMX_PROBE_MODE: "stages", RMX_PROBE_BYTES: String(bytes), RMX_FLASH_DIR: flashDir}, 240_000, log, async (line, meter) => {
-		const stage = parseStageLine(line);
-		if (stage)
-			stages.push(stage);
-		if (line !== "probe: stages done")
-			return false;
-		const start = meter.mark();
-		await new Promise(resolve => setTimeout(resolve, IDLE_SECONDS * 1000));
-		const end = meter.mark();
-		idleCpuPerSecond = (end.cpu - start.cpu) / ((end.wall - start.wall) / 1000);
-		return true;
-	});
+	await runProbe(
+		root,
+		mc,
+		{RMX_PROBE_MODE: "stages", RMX_PROBE_BYTES: String(bytes), RMX_FLASH_DIR: flashDir},
+		240_000,
+		log,
+		async (line, meter) => {
+			const stage = parseStageLine(line);
+			if (stage) stages.push(stage);
+			if (line !== "probe: stages done") return false;
+			const start = meter.mark();
+			await new Promise(resolve => setTimeout(resolve, IDLE_SECONDS * 1000));
+			const end = meter.mark();
+			idleCpuPerSecond = (end.cpu - start.cpu) / ((end.wall - start.wall) / 1000);
+			return true;
+		},
+	);
 	return {stages, idleCpuPerSecond};
 }
 
 /** A TCP server that sends `bytes` bytes to each client, then closes. */
 async function byteServer(bytes: number): Promise<{port: number; close(): void}> {
-	const body = Buffer.alloc(bytes, 0x5A);
+	const body = Buffer.alloc(bytes, 0x5a);
 	const server = createServer(socket => socket.end(body));
 	await new Promise<void>(listening => server.listen(0, "127.0.0.1", listening));
 	const address = server.address();
@@ -230,16 +269,51 @@ function derOf(pem: string): Uint8Array {
  * .sim/bench-lin/<name>, kept between runs so a rebuild is incremental): the SDK's shared build
  * directory may hold another worktree's modules. Returns a copy of the mc.so in `work`.
  */
-function build(root: string, work: string, name: string, manifest: string, config: {[key: string]: string | number | boolean}, log: (line: string) => void): string {
+function build(
+	root: string,
+	work: string,
+	name: string,
+	manifest: string,
+	config: {[key: string]: string | number | boolean},
+	log: (line: string) => void,
+): string {
 	const out = join(REPOSITORY, ".sim", "bench-lin", name);
 	mkdirSync(out, {recursive: true});
-	const args = ["-m", "-p", "lin", "-t", "build", "-o", out, manifest, ...Object.entries(config).map(([key, value]) => `${key}=${value}`)];
+	const args = [
+		"-m",
+		"-p",
+		"lin",
+		"-t",
+		"build",
+		"-o",
+		out,
+		manifest,
+		...Object.entries(config).map(([key, value]) => `${key}=${value}`),
+	];
 	log(`9. mcconfig ${args.join(" ")}`);
-	const env = {...process.env, MODDABLE: root, PATH: [join(REPOSITORY, "node_modules", ".bin"), process.env.PATH ?? "", join(root, "build", "bin", "lin", "release")].join(delimiter)};
-	const result = spawnSync(join(root, "build", "bin", "lin", "release", "mcconfig"), args, {cwd: dirname(manifest), env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024});
+	const env = {
+		...process.env,
+		MODDABLE: root,
+		PATH: [
+			join(REPOSITORY, "node_modules", ".bin"),
+			process.env.PATH ?? "",
+			join(root, "build", "bin", "lin", "release"),
+		].join(delimiter),
+	};
+	const result = spawnSync(join(root, "build", "bin", "lin", "release", "mcconfig"), args, {
+		cwd: dirname(manifest),
+		env,
+		encoding: "utf8",
+		maxBuffer: 64 * 1024 * 1024,
+	});
 	if (result.status !== 0)
-		throw new LinError(`mcconfig of ${manifest} failed (exit ${result.status}):\n${`${result.stdout}${result.stderr}`.split("\n").slice(-30).join("\n")}`);
-	const found = spawnSync("find", [join(out, "bin"), "-name", "mc.so"], {encoding: "utf8"}).stdout.trim().split("\n").filter(Boolean);
+		throw new LinError(
+			`mcconfig of ${manifest} failed (exit ${result.status}):\n${`${result.stdout}${result.stderr}`.split("\n").slice(-30).join("\n")}`,
+		);
+	const found = spawnSync("find", [join(out, "bin"), "-name", "mc.so"], {encoding: "utf8"})
+		.stdout.trim()
+		.split("\n")
+		.filter(Boolean);
 	if (found.length !== 1)
 		throw new LinError(`mcconfig of ${manifest} succeeded but left ${found.length} mc.so files in ${out}/bin`);
 	const mc = join(work, `${name}.so`);
@@ -253,14 +327,43 @@ function buildFirmware(root: string, work: string, caDer: Uint8Array, log: (line
 	mkdirSync(dir, {recursive: true});
 	writeFileSync(join(dir, "local-ca.der"), caDer);
 	const manifest = join(dir, "manifest.json");
-	writeFileSync(manifest, JSON.stringify({include: [join(REPOSITORY, "manifest.json")], resources: {"*": ["./local-ca"]}}, null, "\t"));
-	return build(root, work, "firmware", manifest, {mqttPort: LIN_DEMO_MQTTS_PORT, caResource: "local-ca.der", startupFetchDelaySeconds: 1, requestFetchDelaySeconds: 1, allowHttp: true}, log);
+	writeFileSync(
+		manifest,
+		JSON.stringify({include: [join(REPOSITORY, "manifest.json")], resources: {"*": ["./local-ca"]}}, null, "\t"),
+	);
+	return build(
+		root,
+		work,
+		"firmware",
+		manifest,
+		{
+			mqttPort: LIN_DEMO_MQTTS_PORT,
+			caResource: "local-ca.der",
+			startupFetchDelaySeconds: 1,
+			requestFetchDelaySeconds: 1,
+			allowHttp: true,
+		},
+		log,
+	);
 }
 
 /** The firmware's approval flow against `cloud`; the transfer from the first image byte to "download complete". */
-async function installRun(root: string, mc: string, probe: string, work: string, scheme: "https" | "http", image: Uint8Array, pki: ReturnType<typeof makeTestPki>,
-	log: (line: string) => void): Promise<{install: Transfer; request: Transfer; reports: number}> {
-	const cloud = await startCloud({tls: {key: pki.serverKey, cert: pki.serverCert + pki.caCert, ca: pki.caCert}, mqttsPort: LIN_DEMO_MQTTS_PORT, advertisedHost: "localhost", otaUrlScheme: scheme});
+async function installRun(
+	root: string,
+	mc: string,
+	probe: string,
+	work: string,
+	scheme: "https" | "http",
+	image: Uint8Array,
+	pki: ReturnType<typeof makeTestPki>,
+	log: (line: string) => void,
+): Promise<{install: Transfer; request: Transfer; reports: number}> {
+	const cloud = await startCloud({
+		tls: {key: pki.serverKey, cert: pki.serverCert + pki.caCert, ca: pki.caCert},
+		mqttsPort: LIN_DEMO_MQTTS_PORT,
+		advertisedHost: "localhost",
+		otaUrlScheme: scheme,
+	});
 	let node: ReturnType<typeof superviseLin> | undefined;
 	try {
 		const published = await cloud.addImage(image, `bench-2.0.0-${scheme}`);
@@ -269,67 +372,82 @@ async function installRun(root: string, mc: string, probe: string, work: string,
 		const probeDir = join(work, `request-${scheme}`);
 		mkdirSync(probeDir, {recursive: true});
 		writeFileSync(join(probeDir, "ca.der"), derOf(pki.caCert));
-		const request = await transferProbe(root, probe, {RMX_PROBE_MODE: "request", RMX_PROBE_URL: url, RMX_FLASH_DIR: probeDir}, image.length, log);
+		const request = await transferProbe(
+			root,
+			probe,
+			{RMX_PROBE_MODE: "request", RMX_PROBE_URL: url, RMX_FLASH_DIR: probeDir},
+			image.length,
+			log,
+		);
 		const flashDir = join(work, `flash-${scheme}`);
 		provisionLinFlash(flashDir, {
 			image: buildAppImage({version: "1.0.0", payloadSize: 256 * 1024}),
-			fctry: buildFctryImage({nodeId: NODE_ID, mqttHost: "localhost", clientCert: pki.clientCert, clientKey: pki.clientKey, random: "0123456789abcdef0123456789abcdef"}),
+			fctry: buildFctryImage({
+				nodeId: NODE_ID,
+				mqttHost: "localhost",
+				clientCert: pki.clientCert,
+				clientKey: pki.clientKey,
+				random: "0123456789abcdef0123456789abcdef",
+			}),
 		});
 		const job = await cloud.createJob({imageId: published.id, nodes: [NODE_ID], name: `bench ${scheme}`});
 		log(`9. ${scheme}: the firmware installs job ${job.id} (${url})`);
 		let first: Mark | undefined;
 		let reports = 0;
 		let settle: (result: Transfer | Error) => void = () => {};
-		const measured = new Promise<Transfer | Error>(resolve => settle = resolve);
+		const measured = new Promise<Transfer | Error>(resolve => (settle = resolve));
 		const recent: string[] = [];
 		const running = superviseLin(mcsimCommand(root, mc), flashDir, line => {
 			recent.push(line);
-			if (recent.length > 40)
-				recent.shift();
+			if (recent.length > 40) recent.shift();
 			try {
 				if (!first && /New image:/.test(line)) {
 					first = meter.mark();
 					log(`   [mcsim] ${line}`);
-				}
-				else if (first && /OTA status in-progress/.test(line))
-					reports++;
+				} else if (first && /OTA status in-progress/.test(line)) reports++;
 				if (/OTA status (failed|rejected)/.test(line))
 					settle(new LinError(`the firmware's install over ${scheme} failed: ${line}`));
 				if (first && /download complete/.test(line)) {
 					log(`   [mcsim] ${line}`);
 					settle(transfer(image.length, first, meter.mark()));
 				}
-			}
-			catch (error) {
+			} catch (error) {
 				settle(error as Error);
 			}
 		});
 		node = running;
 		const meter = new Meter(() => running.child);
-		running.stopped.then(code => settle(new LinError(`mcsim ended with exit code ${code} before the download completed`)));
-		const offered = await Promise.race([cloud.waitForStatus(NODE_ID, job.id, "delayed", 180_000).then(() => undefined), measured]);
+		void running.stopped.then(code =>
+			settle(new LinError(`mcsim ended with exit code ${code} before the download completed`)),
+		);
+		const offered = await Promise.race([
+			cloud.waitForStatus(NODE_ID, job.id, "delayed", 180_000).then(() => undefined),
+			measured,
+		]);
 		if (offered instanceof Error) {
-			for (const line of recent)
-				log(`   [mcsim] ${line}`);
+			for (const line of recent) log(`   [mcsim] ${line}`);
 			throw offered;
 		}
 		const appIo = {out: () => undefined, err: (line: string) => log(`   [app] ${line}`)};
 		const state = ["--base-url", cloud.httpUrl, "--state-file", join(work, `app-state-${scheme}.json`)];
-		if (await appCommand(["login", ...state, "--user", DEFAULT_USER.userName, "--password", DEFAULT_USER.password], appIo) !== 0
-			|| await appCommand(["approve", "--node", NODE_ID, ...state, "--timeout", "60"], appIo) !== 0)
+		if (
+			(await appCommand(
+				["login", ...state, "--user", DEFAULT_USER.userName, "--password", DEFAULT_USER.password],
+				appIo,
+			)) !== 0 ||
+			(await appCommand(["approve", "--node", NODE_ID, ...state, "--timeout", "60"], appIo)) !== 0
+		)
 			throw new LinError("the approval failed");
-		const timeout = setTimeout(() => settle(new LinError("no \"download complete\" within 300 s")), 300_000);
+		const timeout = setTimeout(() => settle(new LinError('no "download complete" within 300 s')), 300_000);
 		const result = await measured;
 		clearTimeout(timeout);
 		if (result instanceof Error) {
-			for (const line of recent)
-				log(`   [mcsim] ${line}`);
+			for (const line of recent) log(`   [mcsim] ${line}`);
 			throw result;
 		}
 		// reports counted: the status lines between the first byte and "download complete", that one included
 		return {install: result, request, reports};
-	}
-	finally {
+	} finally {
 		node?.stop();
 		await node?.stopped;
 		await cloud.close();
@@ -353,9 +471,14 @@ export async function measureLinDownload(log: (line: string) => void): Promise<L
 		let socket: Transfer;
 		try {
 			log(`9. a plain Socket reads ${image.length} bytes from 127.0.0.1:${server.port}`);
-			socket = await transferProbe(root, probe, {RMX_PROBE_MODE: "socket", RMX_PROBE_HOST: "127.0.0.1", RMX_PROBE_PORT: String(server.port)}, image.length, log);
-		}
-		finally {
+			socket = await transferProbe(
+				root,
+				probe,
+				{RMX_PROBE_MODE: "socket", RMX_PROBE_HOST: "127.0.0.1", RMX_PROBE_PORT: String(server.port)},
+				image.length,
+				log,
+			);
+		} finally {
 			server.close();
 		}
 		const stagesDir = join(work, "flash-stages");
@@ -363,10 +486,17 @@ export async function measureLinDownload(log: (line: string) => void): Promise<L
 		log("9. the stages probe: the firmware's per-chunk work, then mcsim idle");
 		const {stages, idleCpuPerSecond} = await stagesProbe(root, probe, stagesDir, image.length, log);
 		const hostCoremark = Number(process.env.RMX_HOST_COREMARK) || HOST_COREMARK;
-		return {imageBytes: image.length, https: {install: https.install, request: https.request}, http: {install: http.install, request: http.request},
-			socket, stages, idleCpuPerSecond, reports: https.reports, hostCoremark};
-	}
-	finally {
+		return {
+			imageBytes: image.length,
+			https: {install: https.install, request: https.request},
+			http: {install: http.install, request: http.request},
+			socket,
+			stages,
+			idleCpuPerSecond,
+			reports: https.reports,
+			hostCoremark,
+		};
+	} finally {
 		release();
 		rmSync(work, {recursive: true, force: true});
 	}

@@ -17,46 +17,50 @@ import {linDownloadSkipReason, measureLinDownload} from "./lin-download";
 import {linDownloadRows} from "./lin-figures";
 
 const quick = process.argv.includes("--quick");
-const chosen = process.argv.slice(2).filter(arg => /^\d+$/.test(arg)).map(Number);
+const chosen = process.argv
+	.slice(2)
+	.filter(arg => /^\d+$/.test(arg))
+	.map(Number);
 /** Whether benchmark `n` runs (all when no number is given). */
 const selected = (n: number) => chosen.length === 0 || chosen.includes(n);
 const MB = 1024 * 1024;
 const sizes = quick ? [128 * 1024, 256 * 1024] : [1 * MB, 4 * MB];
-const label = (size: number) => size >= MB ? `${Number((size / MB).toFixed(2))} MB` : `${Number((size / 1024).toFixed(1))} KB`;
+const label = (size: number) =>
+	size >= MB ? `${Number((size / MB).toFixed(2))} MB` : `${Number((size / 1024).toFixed(1))} KB`;
 const HEAP_LIMIT = 12 * 1024;
 
 async function main(): Promise<void> {
 	const rows: BenchRow[] = [];
 	const notes: string[] = [];
 	const sha = selected(1) || selected(2) ? await xsRows(rows) : undefined;
-	if (selected(3) || selected(4))
-		await hostRows(rows);
+	if (selected(3) || selected(4)) await hostRows(rows);
 	const enforcedInQuick = new Set<BenchRow>();
-	if (selected(5))
-		flashRows(rows, enforcedInQuick);
-	if (selected(6))
-		await junkRows(rows);
-	if (selected(7) || selected(8))
-		await soakRows(rows);
+	if (selected(5)) flashRows(rows, enforcedInQuick);
+	if (selected(6)) await junkRows(rows);
+	if (selected(7) || selected(8)) await soakRows(rows);
 	if (selected(9)) {
 		const skip = quick ? "a quick run (it takes minutes: run `npm run bench -- 9`)" : linDownloadSkipReason();
-		if (skip)
-			notes.push(`benchmark 9 (download cost on the lin runtime) skipped: ${skip}`);
-		else
-			rows.push(...linDownloadRows(await measureLinDownload(line => console.log(line))));
+		if (skip) notes.push(`benchmark 9 (download cost on the lin runtime) skipped: ${skip}`);
+		else rows.push(...linDownloadRows(await measureLinDownload(line => console.log(line))));
 	}
-	const xsnapVersion = JSON.parse(readFileSync(new URL("../node_modules/@agoric/xsnap/package.json", import.meta.url), "utf8")).version as string;
-	console.log(`${quick ? "quick run (CI: proves the benchmarks run; sizes reduced)" : "full run"}; @agoric/xsnap ${xsnapVersion} (device-heap worker), Node ${process.version}, ${cpus()[0]?.model ?? "?"} x${cpus().length}`);
-	for (const note of notes)
-		console.log(note);
+	const xsnapVersion = JSON.parse(
+		readFileSync(new URL("../node_modules/@agoric/xsnap/package.json", import.meta.url), "utf8"),
+	).version as string;
+	console.log(
+		`${quick ? "quick run (CI: proves the benchmarks run; sizes reduced)" : "full run"}; @agoric/xsnap ${xsnapVersion} (device-heap worker), Node ${process.version}, ${cpus()[0]?.model ?? "?"} x${cpus().length}`,
+	);
+	for (const note of notes) console.log(note);
 	console.log(formatTable(rows));
 	const over = rows.filter(row => row.verdict === "over" && (!quick || enforcedInQuick.has(row)));
 	if (sha?.correct === false || rows.some(row => row.result.includes("NaN")) || over.length > 0) {
-		console.log(`criteria over: ${over.map(row => row.benchmark.trim()).join("; ") || "none (a wrong digest or NaN)"}`);
+		console.log(
+			`criteria over: ${over.map(row => row.benchmark.trim()).join("; ") || "none (a wrong digest or NaN)"}`,
+		);
 		process.exitCode = 1;
-	}
-	else if (quick && rows.some(row => row.verdict === "over"))
-		console.log("quick run: the size-dependent criteria (1-4) are not enforced at reduced sizes; a full run enforces every criterion");
+	} else if (quick && rows.some(row => row.verdict === "over"))
+		console.log(
+			"quick run: the size-dependent criteria (1-4) are not enforced at reduced sizes; a full run enforces every criterion",
+		);
 }
 
 /** Benchmarks 1 and 2, in XS. */
@@ -73,27 +77,68 @@ async function xsRows(rows: BenchRow[]): Promise<{correct: boolean}> {
 	const heap = (bytes: HeapBytes) => `${kib(bytes.here)} (ESP32 slots: ${kib(bytes.device)})`;
 	const peaks = sampled.map(s => s.peakLive!);
 	for (const [i, s] of sampled.entries()) {
-		rows.push({benchmark: `1. XS heap, live peak above idle, ${label(s.size)} image (after ${s.peakEvent})`, result: heap(peaks[i]), criterion: "flat, <= 12 KB",
-			verdict: flat(peaks.map(p => p.here)) && peaks[i].device <= HEAP_LIMIT ? "ok" : "over"});
-		rows.push({benchmark: `   of which the install's state + 1st chunk, ${label(s.size)} image`, result: heap(s.firstChunkLive!), criterion: "-", verdict: "-"});
+		rows.push({
+			benchmark: `1. XS heap, live peak above idle, ${label(s.size)} image (after ${s.peakEvent})`,
+			result: heap(peaks[i]),
+			criterion: "flat, <= 12 KB",
+			verdict: flat(peaks.map(p => p.here)) && peaks[i].device <= HEAP_LIMIT ? "ok" : "over",
+		});
+		rows.push({
+			benchmark: `   of which the install's state + 1st chunk, ${label(s.size)} image`,
+			result: heap(s.firstChunkLive!),
+			criterion: "-",
+			verdict: "-",
+		});
 	}
 	const tlsPeak = tlsSampled.peakLive!;
-	rows.push({benchmark: `1. XS heap, live peak above idle, ${label(tlsSampled.size)} image in 16 KB TLS records (after ${tlsSampled.peakEvent})`, result: heap(tlsPeak), criterion: "<= 12 KB + one 16 KB record",
-		verdict: tlsPeak.device <= HEAP_LIMIT + TLS_RECORD ? "ok" : "over"});
+	rows.push({
+		benchmark: `1. XS heap, live peak above idle, ${label(tlsSampled.size)} image in 16 KB TLS records (after ${tlsSampled.peakEvent})`,
+		result: heap(tlsPeak),
+		criterion: "<= 12 KB + one 16 KB record",
+		verdict: tlsPeak.device <= HEAP_LIMIT + TLS_RECORD ? "ok" : "over",
+	});
 	for (const s of streams) {
-		rows.push({benchmark: `1. XS heap growth above idle (allocated), ${label(s.size)} image`, result: kib(s.growth), criterion: "flat in size",
-			verdict: flat(streams.map(x => x.growth)) ? "ok" : "over"});
-		rows.push({benchmark: `1. XS heap retained after the install, ${label(s.size)} image`, result: heap(s.retained), criterion: "flat in size (no leak)",
-			verdict: flat(streams.map(x => x.retained.here)) ? "ok" : "over"});
+		rows.push({
+			benchmark: `1. XS heap growth above idle (allocated), ${label(s.size)} image`,
+			result: kib(s.growth),
+			criterion: "flat in size",
+			verdict: flat(streams.map(x => x.growth)) ? "ok" : "over",
+		});
+		rows.push({
+			benchmark: `1. XS heap retained after the install, ${label(s.size)} image`,
+			result: heap(s.retained),
+			criterion: "flat in size (no leak)",
+			verdict: flat(streams.map(x => x.retained.here)) ? "ok" : "over",
+		});
 	}
 	const sha = await measureJsSha256(quick ? 64 * 1024 : MB);
 	for (const s of streams) {
-		rows.push({benchmark: `2. XS compute per MB, pipeline, ${label(s.size)} image (${s.chunks} chunks)`, result: thousands(s.pipelinePerMB), criterion: "<< JS SHA-256", verdict: s.pipelinePerMB * 20 < sha.perMB ? "ok" : "over"});
-		rows.push({benchmark: `2. XS compute per MB, bridge stand-ins (native on device), ${label(s.size)}`, result: thousands(s.bridgePerMB), criterion: "-", verdict: "-"});
+		rows.push({
+			benchmark: `2. XS compute per MB, pipeline, ${label(s.size)} image (${s.chunks} chunks)`,
+			result: thousands(s.pipelinePerMB),
+			criterion: "<< JS SHA-256",
+			verdict: s.pipelinePerMB * 20 < sha.perMB ? "ok" : "over",
+		});
+		rows.push({
+			benchmark: `2. XS compute per MB, bridge stand-ins (native on device), ${label(s.size)}`,
+			result: thousands(s.bridgePerMB),
+			criterion: "-",
+			verdict: "-",
+		});
 	}
-	rows.push({benchmark: `2. XS compute per MB, SHA-256 in JS (yardstick${sha.correct ? "" : ", WRONG DIGEST"})`, result: thousands(sha.perMB), criterion: "-", verdict: sha.correct ? "-" : "over"});
+	rows.push({
+		benchmark: `2. XS compute per MB, SHA-256 in JS (yardstick${sha.correct ? "" : ", WRONG DIGEST"})`,
+		result: thousands(sha.perMB),
+		criterion: "-",
+		verdict: sha.correct ? "-" : "over",
+	});
 	for (const s of streams)
-		rows.push({benchmark: `   wall time of the ${label(s.size)} stream through XS (not a criterion)`, result: `${s.seconds.toFixed(2)} s`, criterion: "-", verdict: "-"});
+		rows.push({
+			benchmark: `   wall time of the ${label(s.size)} stream through XS (not a criterion)`,
+			result: `${s.seconds.toFixed(2)} s`,
+			criterion: "-",
+			verdict: "-",
+		});
 	return sha;
 }
 
@@ -101,22 +146,55 @@ async function xsRows(rows: BenchRow[]): Promise<{correct: boolean}> {
 async function hostRows(rows: BenchRow[]): Promise<void> {
 	const host = await measureHostOta(quick);
 	const ratio = host.approvalToRebootSeconds / host.plainSeconds;
-	rows.push({benchmark: `3. host sim: approval to reboot, ${label(host.imageBytes)} image over a ${kib(host.linkBytesPerSecond)}/s link`, result: `${host.approvalToRebootSeconds.toFixed(2)} s`, criterion: "-", verdict: "-"});
-	rows.push({benchmark: "3. host sim: plain HTTP download of the same file to disk, same link", result: `${host.plainSeconds.toFixed(2)} s`, criterion: "-", verdict: "-"});
-	rows.push({benchmark: "3. ratio approval-to-reboot / plain download", result: ratio.toFixed(3), criterion: "<= 1.15", verdict: ratio <= 1.15 ? "ok" : "over"});
-	rows.push({benchmark: "4. host sim: approval to first firmware byte requested (1 s fetch delay)", result: `${host.approvalToFirstByteSeconds.toFixed(3)} s`, criterion: "<= 1.5 s", verdict: host.approvalToFirstByteSeconds <= 1.5 ? "ok" : "over"});
+	rows.push({
+		benchmark: `3. host sim: approval to reboot, ${label(host.imageBytes)} image over a ${kib(host.linkBytesPerSecond)}/s link`,
+		result: `${host.approvalToRebootSeconds.toFixed(2)} s`,
+		criterion: "-",
+		verdict: "-",
+	});
+	rows.push({
+		benchmark: "3. host sim: plain HTTP download of the same file to disk, same link",
+		result: `${host.plainSeconds.toFixed(2)} s`,
+		criterion: "-",
+		verdict: "-",
+	});
+	rows.push({
+		benchmark: "3. ratio approval-to-reboot / plain download",
+		result: ratio.toFixed(3),
+		criterion: "<= 1.15",
+		verdict: ratio <= 1.15 ? "ok" : "over",
+	});
+	rows.push({
+		benchmark: "4. host sim: approval to first firmware byte requested (1 s fetch delay)",
+		result: `${host.approvalToFirstByteSeconds.toFixed(3)} s`,
+		criterion: "<= 1.5 s",
+		verdict: host.approvalToFirstByteSeconds <= 1.5 ? "ok" : "over",
+	});
 }
 
 /** Benchmark 5: independent of the image size, so it is enforced in quick runs too; the others only in full runs. */
 function flashRows(rows: BenchRow[], enforcedInQuick: Set<BenchRow>): void {
 	const flash = measureFlashWork(quick);
-	for (const [name, work, limit] of [["clean install", flash.clean, 1.0], ["one resumed transfer", flash.resumed, 1.05]] as const) {
+	for (const [name, work, limit] of [
+		["clean install", flash.clean, 1.0],
+		["one resumed transfer", flash.resumed, 1.05],
+	] as const) {
 		const erased = work.sectorsErased / work.minimumSectors;
 		const programmed = work.bytesProgrammed / work.imageBytes;
 		const what = `${label(work.imageBytes)} image, ${name}${work.cutAt !== undefined ? ` (cut at byte ${work.cutAt}, ${work.attempts} attempts)` : ""}`;
 		const criterion = limit === 1 ? "1.00" : `<= ${limit.toFixed(2)}`;
-		const erasedRow: BenchRow = {benchmark: `5. host flash: sectors erased / minimum (${work.sectorsErased} / ${work.minimumSectors}), ${what}`, result: erased.toFixed(3), criterion, verdict: erased <= limit ? "ok" : "over"};
-		const programmedRow: BenchRow = {benchmark: `5. host flash: bytes programmed / image size (${work.bytesProgrammed} / ${work.imageBytes}), ${what}`, result: programmed.toFixed(3), criterion, verdict: programmed <= limit ? "ok" : "over"};
+		const erasedRow: BenchRow = {
+			benchmark: `5. host flash: sectors erased / minimum (${work.sectorsErased} / ${work.minimumSectors}), ${what}`,
+			result: erased.toFixed(3),
+			criterion,
+			verdict: erased <= limit ? "ok" : "over",
+		};
+		const programmedRow: BenchRow = {
+			benchmark: `5. host flash: bytes programmed / image size (${work.bytesProgrammed} / ${work.imageBytes}), ${what}`,
+			result: programmed.toFixed(3),
+			criterion,
+			verdict: programmed <= limit ? "ok" : "over",
+		};
 		rows.push(erasedRow, programmedRow);
 		enforcedInQuick.add(erasedRow).add(programmedRow);
 	}
@@ -126,18 +204,36 @@ function flashRows(rows: BenchRow[], enforcedInQuick: Set<BenchRow>): void {
 async function junkRows(rows: BenchRow[]): Promise<void> {
 	const junk = await measureCloudJunk(quick);
 	const junkMiB = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
-	rows.push({benchmark: `6. cloud RSS after ${junk.bigMessages} junk 4 MiB otastatus (refused; before: ${junkMiB(junk.rssBefore)})`, result: junkMiB(junk.rssAfterBig), criterion: "-", verdict: "-"});
-	rows.push({benchmark: `6. cloud V8 heap after ${junk.smallMessages} junk 120 KiB otastatus (kept: bounded; before: ${junkMiB(junk.heapBefore / 1024)})`, result: kib(junk.heapAfterSmall), criterion: "bounded, < 64 MiB", verdict: junk.heapAfterSmall < 64 * 1024 * 1024 ? "ok" : "over"});
+	rows.push({
+		benchmark: `6. cloud RSS after ${junk.bigMessages} junk 4 MiB otastatus (refused; before: ${junkMiB(junk.rssBefore)})`,
+		result: junkMiB(junk.rssAfterBig),
+		criterion: "-",
+		verdict: "-",
+	});
+	rows.push({
+		benchmark: `6. cloud V8 heap after ${junk.smallMessages} junk 120 KiB otastatus (kept: bounded; before: ${junkMiB(junk.heapBefore / 1024)})`,
+		result: kib(junk.heapAfterSmall),
+		criterion: "bounded, < 64 MiB",
+		verdict: junk.heapAfterSmall < 64 * 1024 * 1024 ? "ok" : "over",
+	});
 }
 
 /** Benchmarks 7 and 8: the cloud under the floods of issue 20 (its memory bound; its REST latency during a login flood). */
 async function soakRows(rows: BenchRow[]): Promise<void> {
 	const soak = await measureCloudSoak(quick);
 	const junkMiB = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
-	rows.push({benchmark: `7. cloud RSS after ${soak.paramsMessages} params/local with new keys + ${soak.clientIds} client ids with a 31 KiB config (before: ${junkMiB(soak.rssBefore)}; peak ${junkMiB(soak.peak)})`,
-		result: junkMiB(soak.rssAfter), criterion: `< ${SOAK_RSS_BOUND_KIB / 1024} MiB`, verdict: soak.rssAfter < SOAK_RSS_BOUND_KIB && soak.peak < SOAK_RSS_BOUND_KIB ? "ok" : "over"});
-	rows.push({benchmark: `8. cloud REST median (GET user/nodes) during a login2 flood of ${soak.logins} tries (alone: ${soak.restAloneMedian.toFixed(1)} ms; max ${soak.restFloodMax.toFixed(0)} ms)`,
-		result: `${soak.restFloodMedian.toFixed(1)} ms`, criterion: `<= ${FLOOD_MEDIAN_BOUND_MS} ms`, verdict: soak.restFloodMedian <= FLOOD_MEDIAN_BOUND_MS ? "ok" : "over"});
+	rows.push({
+		benchmark: `7. cloud RSS after ${soak.paramsMessages} params/local with new keys + ${soak.clientIds} client ids with a 31 KiB config (before: ${junkMiB(soak.rssBefore)}; peak ${junkMiB(soak.peak)})`,
+		result: junkMiB(soak.rssAfter),
+		criterion: `< ${SOAK_RSS_BOUND_KIB / 1024} MiB`,
+		verdict: soak.rssAfter < SOAK_RSS_BOUND_KIB && soak.peak < SOAK_RSS_BOUND_KIB ? "ok" : "over",
+	});
+	rows.push({
+		benchmark: `8. cloud REST median (GET user/nodes) during a login2 flood of ${soak.logins} tries (alone: ${soak.restAloneMedian.toFixed(1)} ms; max ${soak.restFloodMax.toFixed(0)} ms)`,
+		result: `${soak.restFloodMedian.toFixed(1)} ms`,
+		criterion: `<= ${FLOOD_MEDIAN_BOUND_MS} ms`,
+		verdict: soak.restFloodMedian <= FLOOD_MEDIAN_BOUND_MS ? "ok" : "over",
+	});
 }
 
 await main();

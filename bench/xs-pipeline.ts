@@ -63,8 +63,7 @@ const zero: MeterTotal = {count: 0, compute: 0, bridge: 0};
 /** The MD5 (hex) of a served image, streamed. */
 async function md5Of(image: ServedImage): Promise<string> {
 	const hash = createHash("md5");
-	for await (const chunk of image.open())
-		hash.update(chunk as Buffer);
+	for await (const chunk of image.open()) hash.update(chunk as Buffer);
 	return hash.digest("hex");
 }
 
@@ -77,14 +76,19 @@ export const TLS_RECORD = 16 * 1024;
  */
 export async function measureStream(size: number, sampleLive = false, fragment = CHUNK): Promise<StreamMeasure> {
 	const image = syntheticImage(HEADER_FROM, size);
-	const rig = await startXsOtaRig({nodeId: `xs-bench-${size}`, images: {"bench.bin": image}, partitionCapacity: 8 * MB, verifyImage: false, httpChunk: fragment});
+	const rig = await startXsOtaRig({
+		nodeId: `xs-bench-${size}`,
+		images: {"bench.bin": image},
+		partitionCapacity: 8 * MB,
+		verifyImage: false,
+		httpChunk: fragment,
+	});
 	try {
 		const {guest} = rig;
 		const job = offerFor(rig, `bench-${size}`, "bench.bin", image, "2.0.0-large", await md5Of(image));
 		await offerJob(rig, job);
 		// Calibration: an event that does nothing, with a chunk-sized frame, costs this much besides the bridge.
-		for (let i = 0; i < 32; i++)
-			await guest.request("bench.noop", {id: 1}, new Uint8Array(CHUNK));
+		for (let i = 0; i < 32; i++) await guest.request("bench.noop", {id: 1}, new Uint8Array(CHUNK));
 		const noop = guest.meters.get("bench.noop")!;
 		const perEvent = (noop.compute - noop.bridge) / noop.count;
 		const idle = await guest.memory({collect: true, reset: true});
@@ -93,19 +97,26 @@ export async function measureStream(size: number, sampleLive = false, fragment =
 		let peakLive: HeapBytes | undefined;
 		let firstChunkLive: HeapBytes | undefined;
 		let peakEvent: string | undefined;
-		if (sampleLive)
-			await guest.request("memory.sample", {on: true});
+		if (sampleLive) await guest.request("memory.sample", {on: true});
 		await approve(rig);
 		await rig.until(() => guest.partition.calls.includes("end"), `the end of the ${size}-byte stream`, 120000);
 		await guest.settle();
 		const seconds = (performance.now() - started) / 1000;
 		if (sampleLive) {
 			type Sample = {chunks: number; slots: number; event: string};
-			const sampled = await guest.request("memory.sample", {on: false}) as {peak: Sample; firstData: Sample; samples: number};
+			const sampled = (await guest.request("memory.sample", {on: false})) as {
+				peak: Sample;
+				firstData: Sample;
+				samples: number;
+			};
 			if (sampled.samples < size / fragment)
 				throw new Error(`only ${sampled.samples} live-heap samples for ${size} bytes`);
 			peakLive = heapBytes(sampled.peak.chunks - idle.chunks, sampled.peak.slots - idle.slots, idle.slotSize);
-			firstChunkLive = heapBytes(sampled.firstData.chunks - idle.chunks, sampled.firstData.slots - idle.slots, idle.slotSize);
+			firstChunkLive = heapBytes(
+				sampled.firstData.chunks - idle.chunks,
+				sampled.firstData.slots - idle.slots,
+				idle.slotSize,
+			);
 			peakEvent = sampled.peak.event;
 		}
 		const grown = await guest.memory();
@@ -128,8 +139,7 @@ export async function measureStream(size: number, sampleLive = false, fragment =
 			bridgePerMB: bridge / mb,
 			seconds,
 		};
-	}
-	finally {
+	} finally {
 		await rig.close();
 	}
 }
@@ -146,11 +156,10 @@ export async function measureJsSha256(bytes: number): Promise<YardstickMeasure> 
 	const {XsGuest} = await import("../tests/xs/harness/xs-guest");
 	const guest = await XsGuest.start({nodeId: "xs-bench-sha"});
 	try {
-		const result = await guest.request("bench.sha256", {bytes, chunk: CHUNK}) as {hex: string; compute: number};
+		const result = (await guest.request("bench.sha256", {bytes, chunk: CHUNK})) as {hex: string; compute: number};
 		const expected = createHash("sha256").update(Buffer.alloc(bytes, 0x5a)).digest("hex");
 		return {bytes, perMB: result.compute / (bytes / MB), correct: result.hex === expected};
-	}
-	finally {
+	} finally {
 		await guest.close();
 	}
 }

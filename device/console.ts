@@ -35,7 +35,13 @@ export function cliHandler(command: CommandHandler): (this: CLIOutput, name: str
 
 export function installConsole(command: CommandHandler, options: ConsoleOptions): ConsoleHandles {
 	CLI.install(cliHandler(command));
-	const telnet = options.telnetPort ? new Telnet(options.telnetAddress ? {port: options.telnetPort, address: options.telnetAddress} as {port: number} : {port: options.telnetPort}) : undefined;
+	const telnet = options.telnetPort
+		? new Telnet(
+				options.telnetAddress
+					? ({port: options.telnetPort, address: options.telnetAddress} as {port: number})
+					: {port: options.telnetPort},
+			)
+		: undefined;
 	const serial = options.openSerial?.();
 	return {telnet, serial};
 }

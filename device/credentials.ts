@@ -15,11 +15,13 @@ export class CredentialError extends Error {
 	override name = "CredentialError";
 }
 
-const RSA_ENCRYPTION_OID: readonly number[] = Object.freeze([0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01]);
-const EC_PUBLIC_KEY_OID: readonly number[] = Object.freeze([0x06, 0x07, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01]);
+const RSA_ENCRYPTION_OID: readonly number[] = Object.freeze([
+	0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01,
+]);
+const EC_PUBLIC_KEY_OID: readonly number[] = Object.freeze([0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]);
 
 /** secp256r1 (P-256), the one curve device/tls/ signs with. */
-const P256_OID: readonly number[] = Object.freeze([0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07]);
+const P256_OID: readonly number[] = Object.freeze([0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]);
 const CURVE_NAMES: {readonly [oid: string]: string} = Object.freeze({
 	"06052b81040022": "P-384",
 	"06052b81040023": "P-521",
@@ -27,7 +29,8 @@ const CURVE_NAMES: {readonly [oid: string]: string} = Object.freeze({
 	"06052b8104000a": "secp256k1",
 });
 
-export const KEY_ADVICE = "the node signs with EC P-256 or RSA keys only: claim it again with `esp-rainmaker-cli claim` (its default EC P-256 key) or `esp-rainmaker-cli claim --key_type rsa`";
+export const KEY_ADVICE =
+	"the node signs with EC P-256 or RSA keys only: claim it again with `esp-rainmaker-cli claim` (its default EC P-256 key) or `esp-rainmaker-cli claim --key_type rsa`";
 
 type Base64Decoder = (text: string) => Uint8Array;
 
@@ -47,22 +50,20 @@ export interface PemBlock {
 /** The first PEM block of a text. */
 export function pemBlock(pem: string, what: string): PemBlock {
 	const begin = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(pem);
-	if (!begin)
-		throw new CredentialError(`${what}: no PEM block (-----BEGIN ...-----)`);
+	if (!begin) throw new CredentialError(`${what}: no PEM block (-----BEGIN ...-----)`);
 	const label = begin[1];
 	const endMarker = `-----END ${label}-----`;
 	const end = pem.indexOf(endMarker, begin.index);
-	if (end < 0)
-		throw new CredentialError(`${what}: PEM block ${label} has no ${endMarker}`);
+	if (end < 0) throw new CredentialError(`${what}: PEM block ${label} has no ${endMarker}`);
 	const body = pem.slice(begin.index + begin[0].length, end).replace(/[\r\n\t ]/g, "");
-	if (/^Proc-Type:/i.test(body))
-		throw new CredentialError(`${what}: encrypted PEM is not supported`);
+	if (/^Proc-Type:/i.test(body)) throw new CredentialError(`${what}: encrypted PEM is not supported`);
 	let der: Uint8Array;
 	try {
 		der = base64Decoder()(body);
-	}
-	catch (error) {
-		throw new CredentialError(`${what}: bad base64 in PEM block ${label}: ${error instanceof Error ? error.message : String(error)}`);
+	} catch (error) {
+		throw new CredentialError(
+			`${what}: bad base64 in PEM block ${label}: ${error instanceof Error ? error.message : String(error)}`,
+		);
 	}
 	if (der.length < 2 || der[0] !== 0x30)
 		throw new CredentialError(`${what}: PEM block ${label} is not DER (no SEQUENCE)`);
@@ -70,13 +71,10 @@ export function pemBlock(pem: string, what: string): PemBlock {
 }
 
 function derLength(length: number): number[] {
-	if (length < 0x80)
-		return [length];
-	if (length < 0x100)
-		return [0x81, length];
-	if (length < 0x10000)
-		return [0x82, length >> 8, length & 0xFF];
-	return [0x83, length >> 16, (length >> 8) & 0xFF, length & 0xFF];
+	if (length < 0x80) return [length];
+	if (length < 0x100) return [0x81, length];
+	if (length < 0x10000) return [0x82, length >> 8, length & 0xff];
+	return [0x83, length >> 16, (length >> 8) & 0xff, length & 0xff];
 }
 
 /** Offset and length of the contents of the TLV at `at`. */
@@ -85,30 +83,26 @@ function tlv(der: Uint8Array, at: number): {tag: number; start: number; length: 
 	let length = der[at + 1];
 	let start = at + 2;
 	if (length & 0x80) {
-		const bytes = length & 0x7F;
-		if (bytes < 1 || bytes > 3)
-			throw new CredentialError("bad DER length");
+		const bytes = length & 0x7f;
+		if (bytes < 1 || bytes > 3) throw new CredentialError("bad DER length");
 		length = 0;
-		for (let i = 0; i < bytes; i++)
-			length = (length << 8) | der[start + i];
+		for (let i = 0; i < bytes; i++) length = (length << 8) | der[start + i];
 		start += bytes;
 	}
-	if (start + length > der.length)
-		throw new CredentialError("truncated DER");
+	if (start + length > der.length) throw new CredentialError("truncated DER");
 	return {tag, start, length};
 }
 
 function startsWith(der: Uint8Array, at: number, bytes: readonly number[]): boolean {
 	for (let i = 0; i < bytes.length; i++) {
-		if (der[at + i] !== bytes[i])
-			return false;
+		if (der[at + i] !== bytes[i]) return false;
 	}
 	return true;
 }
 
 /** Wraps a PKCS#1 RSAPrivateKey into a PKCS#8 PrivateKeyInfo (version 0, rsaEncryption, NULL). */
 export function wrapPkcs1(pkcs1: Uint8Array): Uint8Array {
-	const algorithm = [0x30, 0x0D, ...RSA_ENCRYPTION_OID, 0x05, 0x00];
+	const algorithm = [0x30, 0x0d, ...RSA_ENCRYPTION_OID, 0x05, 0x00];
 	const octets = [0x04, ...derLength(pkcs1.length)];
 	const bodyLength = 3 + algorithm.length + octets.length + pkcs1.length;
 	const head = [0x30, ...derLength(bodyLength), 0x02, 0x01, 0x00, ...algorithm, ...octets];
@@ -123,21 +117,15 @@ export type KeyKind = "pkcs8-rsa" | "pkcs8-ec" | "pkcs8-other" | "pkcs1-rsa" | "
 /** What a DER private key is: PKCS#8 (by its algorithm OID) or PKCS#1 RSA. */
 export function keyKind(der: Uint8Array): KeyKind {
 	const outer = tlv(der, 0);
-	if (outer.tag !== 0x30)
-		throw new CredentialError("private key is not a DER SEQUENCE");
+	if (outer.tag !== 0x30) throw new CredentialError("private key is not a DER SEQUENCE");
 	const version = tlv(der, outer.start);
 	const next = version.start + version.length;
-	if (der[next] === 0x02)
-		return "pkcs1-rsa";	// RSAPrivateKey: version, modulus, ...
-	if (der[next] === 0x04 && version.length === 1 && der[version.start] === 1)
-		return "sec1-ec";	// ECPrivateKey: version 1, privateKey OCTET STRING, ...
-	if (der[next] !== 0x30)
-		throw new CredentialError("private key is neither PKCS#8 nor PKCS#1");
+	if (der[next] === 0x02) return "pkcs1-rsa"; // RSAPrivateKey: version, modulus, ...
+	if (der[next] === 0x04 && version.length === 1 && der[version.start] === 1) return "sec1-ec"; // ECPrivateKey: version 1, privateKey OCTET STRING, ...
+	if (der[next] !== 0x30) throw new CredentialError("private key is neither PKCS#8 nor PKCS#1");
 	const algorithm = tlv(der, next);
-	if (startsWith(der, algorithm.start, RSA_ENCRYPTION_OID))
-		return "pkcs8-rsa";
-	if (startsWith(der, algorithm.start, EC_PUBLIC_KEY_OID))
-		return "pkcs8-ec";
+	if (startsWith(der, algorithm.start, RSA_ENCRYPTION_OID)) return "pkcs8-rsa";
+	if (startsWith(der, algorithm.start, EC_PUBLIC_KEY_OID)) return "pkcs8-ec";
 	return "pkcs8-other";
 }
 
@@ -152,8 +140,7 @@ function sec1CurveOid(der: Uint8Array): Uint8Array | undefined {
 	const version = tlv(der, outer.start);
 	const secret = tlv(der, version.start + version.length);
 	const at = secret.start + secret.length;
-	if (at >= outer.start + outer.length || der[at] !== 0xA0)
-		return undefined;
+	if (at >= outer.start + outer.length || der[at] !== 0xa0) return undefined;
 	const parameters = tlv(der, at);
 	const oid = tlv(der, parameters.start);
 	return der.subarray(parameters.start, oid.start + oid.length);
@@ -163,7 +150,9 @@ function sec1CurveOid(der: Uint8Array): Uint8Array | undefined {
 export function wrapSec1(sec1: Uint8Array, what = "client key"): Uint8Array {
 	const curve = sec1CurveOid(sec1);
 	if (!curve)
-		throw new CredentialError(`${what} is a SEC1 EC key without its curve: convert it with \`openssl pkcs8 -topk8 -nocrypt\``);
+		throw new CredentialError(
+			`${what} is a SEC1 EC key without its curve: convert it with \`openssl pkcs8 -topk8 -nocrypt\``,
+		);
 	const algorithm = [0x30, ...derLength(EC_PUBLIC_KEY_OID.length + curve.length), ...EC_PUBLIC_KEY_OID, ...curve];
 	const octets = [0x04, ...derLength(sec1.length)];
 	const bodyLength = 3 + algorithm.length + octets.length + sec1.length;
@@ -197,8 +186,7 @@ export function ecPrivateKey(pkcs8: Uint8Array, what = "client key"): EcPrivateK
 		throw new CredentialError(`${what} is an EC ${name} key: ${KEY_ADVICE}`);
 	}
 	const octets = tlv(pkcs8, algorithm.start + algorithm.length);
-	if (octets.tag !== 0x04)
-		throw new CredentialError(`${what}: PKCS#8 EC key without its private key OCTET STRING`);
+	if (octets.tag !== 0x04) throw new CredentialError(`${what}: PKCS#8 EC key without its private key OCTET STRING`);
 	const sec1 = tlv(pkcs8, octets.start);
 	const sec1Version = tlv(pkcs8, sec1.start);
 	const secret = tlv(pkcs8, sec1Version.start + sec1Version.length);
@@ -222,22 +210,18 @@ export function tlsPrivateKey(key: string | Uint8Array, what = "client key"): Ar
 		if (block.label !== "PRIVATE KEY" && block.label !== "RSA PRIVATE KEY" && block.label !== "EC PRIVATE KEY")
 			throw new CredentialError(`${what}: unexpected PEM block ${block.label}`);
 		der = block.der;
-	}
-	else
-		der = key;
+	} else der = key;
 	const kind = keyKind(der);
 	if (kind === "pkcs8-other")
 		throw new CredentialError(`${what}: unsupported key algorithm (not RSA or EC); ${KEY_ADVICE}`);
 	const pkcs8 = kind === "pkcs1-rsa" ? wrapPkcs1(der) : kind === "sec1-ec" ? wrapSec1(der, what) : der;
-	if (kind === "pkcs8-ec" || kind === "sec1-ec")
-		ecPrivateKey(pkcs8, what);	// refuses other curves now, at start-up, not in the TLS handshake
+	if (kind === "pkcs8-ec" || kind === "sec1-ec") ecPrivateKey(pkcs8, what); // refuses other curves now, at start-up, not in the TLS handshake
 	return pkcs8.slice().buffer as ArrayBuffer;
 }
 
 /** A certificate (PEM, or DER bytes) as DER. */
 export function tlsCertificate(certificate: string | Uint8Array, what = "client certificate"): ArrayBuffer {
-	if (typeof certificate !== "string")
-		return certificate.slice().buffer as ArrayBuffer;
+	if (typeof certificate !== "string") return certificate.slice().buffer as ArrayBuffer;
 	const block = pemBlock(certificate, what);
 	if (block.label !== "CERTIFICATE")
 		throw new CredentialError(`${what}: expected a CERTIFICATE PEM block, found ${block.label}`);

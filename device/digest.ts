@@ -11,26 +11,26 @@ class CryptDigestAdapter implements Digest {
 
 	write(chunk: Uint8Array): void {
 		const digest = this.#digest;
-		if (!digest)
-			throw new Error("digest already closed");
+		if (!digest) throw new Error("digest already closed");
 		// crypt's write takes an ArrayBuffer: pass the chunk's own buffer when it is exactly the chunk (no copy)
-		if (chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer)
+		if (
+			chunk.byteOffset === 0 &&
+			chunk.byteLength === chunk.buffer.byteLength &&
+			chunk.buffer instanceof ArrayBuffer
+		)
 			digest.write(chunk.buffer);
-		else
-			digest.write(chunk.slice().buffer as ArrayBuffer);
+		else digest.write(chunk.slice().buffer as ArrayBuffer);
 	}
 
 	close(): Uint8Array {
 		const digest = this.#digest;
-		if (!digest)
-			throw new Error("digest already closed");
+		if (!digest) throw new Error("digest already closed");
 		this.#digest = undefined;
 		return new Uint8Array(digest.close());
 	}
 }
 
 export const createCryptDigest: DigestFactory = algorithm => {
-	if (algorithm !== "MD5" && algorithm !== "SHA256")
-		throw new Error(`unsupported digest ${String(algorithm)}`);
+	if (algorithm !== "MD5" && algorithm !== "SHA256") throw new Error(`unsupported digest ${String(algorithm)}`);
 	return new CryptDigestAdapter(algorithm);
 };

@@ -32,32 +32,26 @@ export interface ParsedUrl {
 /** Parses an absolute http(s) URL; throws a clear Error for anything else. */
 export function parseHttpUrl(url: string): ParsedUrl {
 	const match = /^(https?):\/\/([^/?#]*)([^#]*)/i.exec(url);
-	if (!match)
-		throw new Error(`not an http(s) URL: ${JSON.stringify(url)}`);
+	if (!match) throw new Error(`not an http(s) URL: ${JSON.stringify(url)}`);
 	const secure = match[1].toLowerCase() === "https";
 	let authority = match[2];
 	const at = authority.lastIndexOf("@");
-	if (at >= 0)
-		throw new Error("URLs with credentials are not supported");
+	if (at >= 0) throw new Error("URLs with credentials are not supported");
 	let host: string;
 	let portText: string | undefined;
 	if (authority.startsWith("[")) {
 		const close = authority.indexOf("]");
-		if (close < 0)
-			throw new Error(`bad IPv6 host in URL: ${JSON.stringify(url)}`);
+		if (close < 0) throw new Error(`bad IPv6 host in URL: ${JSON.stringify(url)}`);
 		host = authority.slice(1, close);
 		authority = authority.slice(close + 1);
-		if (authority && !authority.startsWith(":"))
-			throw new Error(`bad host in URL: ${JSON.stringify(url)}`);
+		if (authority && !authority.startsWith(":")) throw new Error(`bad host in URL: ${JSON.stringify(url)}`);
 		portText = authority ? authority.slice(1) : undefined;
-	}
-	else {
+	} else {
 		const colon = authority.indexOf(":");
 		host = colon < 0 ? authority : authority.slice(0, colon);
 		portText = colon < 0 ? undefined : authority.slice(colon + 1);
 	}
-	if (!host)
-		throw new Error(`no host in URL: ${JSON.stringify(url)}`);
+	if (!host) throw new Error(`no host in URL: ${JSON.stringify(url)}`);
 	let port = secure ? 443 : 80;
 	if (portText !== undefined && portText !== "") {
 		if (!/^[0-9]{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535)
@@ -117,29 +111,25 @@ export class DeviceHttpClient implements HttpClient {
 		let finished = false;
 		let request: StreamingRequest | undefined;
 		const finish = (error?: Error) => {
-			if (finished)
-				return;
+			if (finished) return;
 			finished = true;
 			const current = request;
 			request = undefined;
 			try {
 				current?.close();
-			}
-			catch {
+			} catch {
 				// already closed by http.js
 			}
 			handlers.onDone(error);
 		};
 		const handle: HttpRequest = {
 			abort: (reason: string) => {
-				if (finished)
-					return;
+				if (finished) return;
 				const current = request;
 				request = undefined;
 				try {
 					current?.close();
-				}
-				catch {
+				} catch {
 					// already closed
 				}
 				// onDone runs asynchronously, never inside the caller's abort()
@@ -154,8 +144,7 @@ export class DeviceHttpClient implements HttpClient {
 				if (/[\r\n:]/.test(name) || /[\r\n]/.test(value))
 					throw new Error(`bad HTTP header ${JSON.stringify(name)}`);
 			}
-		}
-		catch (error) {
+		} catch (error) {
 			this.#timers.set(() => finish(toError(error)), 0);
 			return handle;
 		}
@@ -183,28 +172,26 @@ export class DeviceHttpClient implements HttpClient {
 			}
 			try {
 				// The typings lack Socket/secure (docs/moddable.md §4.1), hence the cast of the dictionary
-				request = new Request(dictionary as ConstructorParameters<typeof Request>[0]) as unknown as StreamingRequest;
-			}
-			catch (error) {
+				request = new Request(
+					dictionary as ConstructorParameters<typeof Request>[0],
+				) as unknown as StreamingRequest;
+			} catch (error) {
 				this.#timers.set(() => finish(new Error(`cannot connect to ${where}: ${toError(error).message}`)), 0);
 				return;
 			}
 			listen(request);
 		};
 		const retryWithNextRoot = (): boolean => {
-			if (tries + 1 >= roots.length)
-				return false;
+			if (tries + 1 >= roots.length) return false;
 			tries++;
 			try {
 				request?.close();
-			}
-			catch {
+			} catch {
 				// already closed by http.js
 			}
 			request = undefined;
 			this.#timers.set(() => {
-				if (!finished)
-					open();
+				if (!finished) open();
 			}, 0);
 			return true;
 		};
@@ -214,44 +201,41 @@ export class DeviceHttpClient implements HttpClient {
 		const received = new Map<string, string>();
 		const listen = (own: StreamingRequest): void => {
 			own.callback = function (this: StreamingRequest, message: number, value1?: unknown, value2?: unknown) {
-				if (finished || request !== own)
-					return;
+				if (finished || request !== own) return;
 				try {
 					if (message === STATUS) {
 						status = Number(value1);
-						if (roots.length > 1)
-							preferred.set(hostKey, (first + tries) % roots.length);
-					}
-					else if (message === HEADER) {
+						if (roots.length > 1) preferred.set(hostKey, (first + tries) % roots.length);
+					} else if (message === HEADER) {
 						const name = String(value1).toLowerCase();
 						const previous = received.get(name);
 						received.set(name, previous === undefined ? String(value2) : `${previous}, ${String(value2)}`);
-					}
-					else if (message === HEADERS_COMPLETE) {
+					} else if (message === HEADERS_COMPLETE) {
 						if (!handlers.onHeaders(status, name => received.get(name.toLowerCase())))
 							finish(new Error(`transfer stopped by the receiver (HTTP ${status})`));
-					}
-					else if (message === RESPONSE_FRAGMENT) {
+					} else if (message === RESPONSE_FRAGMENT) {
 						for (let left = Number(value1); left > 0 && !finished && request === own;) {
 							const bytes = this.read(ArrayBuffer, Math.min(left, READ_PIECE_BYTES));
-							if (!bytes || !bytes.byteLength)
-								break;
+							if (!bytes || !bytes.byteLength) break;
 							left -= bytes.byteLength;
 							handlers.onData(new Uint8Array(bytes));
 						}
-					}
-					else if (message === RESPONSE_COMPLETE) {
+					} else if (message === RESPONSE_COMPLETE) {
 						finish();
-					}
-					else if (message < 0) {
+					} else if (message < 0) {
 						// before any status the TLS handshake may have failed on this root: the next one is tried
-						if (status === 0 && retryWithNextRoot())
-							return;
-						const tried = roots.length > 1 && status === 0 ? `; tried ${tries + 1} of ${roots.length} trusted roots` : "";
-						finish(new Error(`HTTP transfer from ${where} failed (Request error ${message}${value1 === undefined ? "" : `: ${String(value1)}`}${tried})`));
+						if (status === 0 && retryWithNextRoot()) return;
+						const tried =
+							roots.length > 1 && status === 0
+								? `; tried ${tries + 1} of ${roots.length} trusted roots`
+								: "";
+						finish(
+							new Error(
+								`HTTP transfer from ${where} failed (Request error ${message}${value1 === undefined ? "" : `: ${String(value1)}`}${tried})`,
+							),
+						);
 					}
-				}
-				catch (error) {
+				} catch (error) {
 					finish(toError(error));
 				}
 			};

@@ -28,7 +28,14 @@ export interface MemoryPeaks {
 }
 
 export class MemoryMeter {
-	readonly peaks: MemoryPeaks = {liveChunkBytes: 0, liveSlotBytes: 0, chunkBytes: 0, slotBytes: 0, stackBytes: 0, samples: 0};
+	readonly peaks: MemoryPeaks = {
+		liveChunkBytes: 0,
+		liveSlotBytes: 0,
+		chunkBytes: 0,
+		slotBytes: 0,
+		stackBytes: 0,
+		samples: 0,
+	};
 	readonly #chunk = Instrumentation.map("XS Chunk Heap Used");
 	readonly #slot = Instrumentation.map("XS Slot Heap Used");
 	readonly #stack = Instrumentation.map("XS Stack Used");
@@ -40,8 +47,7 @@ export class MemoryMeter {
 
 	sample(): void {
 		const chunk = Instrumentation.get(this.#chunk);
-		if (chunk === undefined)
-			return;
+		if (chunk === undefined) return;
 		const peaks = this.peaks;
 		peaks.samples++;
 		peaks.chunkBytes = Math.max(peaks.chunkBytes, chunk);

@@ -26,14 +26,16 @@ export function utf8Encode(text: string): Uint8Array {
 	const bytes: number[] = [];
 	for (const character of text) {
 		const code = character.codePointAt(0) ?? 0;
-		if (code < 0x80)
-			bytes.push(code);
-		else if (code < 0x800)
-			bytes.push(0xC0 | (code >> 6), 0x80 | (code & 0x3F));
-		else if (code < 0x10000)
-			bytes.push(0xE0 | (code >> 12), 0x80 | ((code >> 6) & 0x3F), 0x80 | (code & 0x3F));
+		if (code < 0x80) bytes.push(code);
+		else if (code < 0x800) bytes.push(0xc0 | (code >> 6), 0x80 | (code & 0x3f));
+		else if (code < 0x10000) bytes.push(0xe0 | (code >> 12), 0x80 | ((code >> 6) & 0x3f), 0x80 | (code & 0x3f));
 		else
-			bytes.push(0xF0 | (code >> 18), 0x80 | ((code >> 12) & 0x3F), 0x80 | ((code >> 6) & 0x3F), 0x80 | (code & 0x3F));
+			bytes.push(
+				0xf0 | (code >> 18),
+				0x80 | ((code >> 12) & 0x3f),
+				0x80 | ((code >> 6) & 0x3f),
+				0x80 | (code & 0x3f),
+			);
 	}
 	return Uint8Array.from(bytes);
 }
@@ -44,60 +46,53 @@ export function utf8Decode(bytes: Uint8Array): string {
 	let index = 0;
 	while (index < bytes.length) {
 		const first = bytes[index++];
-		let code = 0xFFFD;
+		let code = 0xfffd;
 		let extra = 0;
 		if (first < 0x80) {
 			code = first;
-		}
-		else if ((first & 0xE0) === 0xC0) {
-			code = first & 0x1F;
+		} else if ((first & 0xe0) === 0xc0) {
+			code = first & 0x1f;
 			extra = 1;
-		}
-		else if ((first & 0xF0) === 0xE0) {
-			code = first & 0x0F;
+		} else if ((first & 0xf0) === 0xe0) {
+			code = first & 0x0f;
 			extra = 2;
-		}
-		else if ((first & 0xF8) === 0xF0) {
+		} else if ((first & 0xf8) === 0xf0) {
 			code = first & 0x07;
 			extra = 3;
 		}
 		for (let i = 0; i < extra; i++) {
 			const next = bytes[index];
-			if (next === undefined || (next & 0xC0) !== 0x80) {
-				code = 0xFFFD;
+			if (next === undefined || (next & 0xc0) !== 0x80) {
+				code = 0xfffd;
 				break;
 			}
-			code = (code << 6) | (next & 0x3F);
+			code = (code << 6) | (next & 0x3f);
 			index++;
 		}
-		text += String.fromCodePoint(code > 0x10FFFF ? 0xFFFD : code);
+		text += String.fromCodePoint(code > 0x10ffff ? 0xfffd : code);
 	}
 	return text;
 }
 
 function lengthPrefixed(bytes: Uint8Array): Uint8Array {
-	if (bytes.length > 0xFFFF)
-		throw new MqttProtocolError("string longer than 65535 bytes");
+	if (bytes.length > 0xffff) throw new MqttProtocolError("string longer than 65535 bytes");
 	const out = new Uint8Array(bytes.length + 2);
 	out[0] = bytes.length >> 8;
-	out[1] = bytes.length & 0xFF;
+	out[1] = bytes.length & 0xff;
 	out.set(bytes, 2);
 	return out;
 }
 
 function packet(typeAndFlags: number, ...parts: Uint8Array[]): Uint8Array {
 	let length = 0;
-	for (const part of parts)
-		length += part.length;
-	if (length > 268435455)
-		throw new MqttProtocolError("packet too large");
+	for (const part of parts) length += part.length;
+	if (length > 268435455) throw new MqttProtocolError("packet too large");
 	const header: number[] = [typeAndFlags];
 	let remaining = length;
 	do {
-		let digit = remaining & 0x7F;
+		let digit = remaining & 0x7f;
 		remaining >>= 7;
-		if (remaining)
-			digit |= 0x80;
+		if (remaining) digit |= 0x80;
 		header.push(digit);
 	} while (remaining);
 	const out = new Uint8Array(header.length + length);
@@ -111,9 +106,8 @@ function packet(typeAndFlags: number, ...parts: Uint8Array[]): Uint8Array {
 }
 
 function packetId(id: number): Uint8Array {
-	if (!(id >= 1 && id <= 0xFFFF))
-		throw new MqttProtocolError(`packet id ${id} out of range`);
-	return Uint8Array.of(id >> 8, id & 0xFF);
+	if (!(id >= 1 && id <= 0xffff)) throw new MqttProtocolError(`packet id ${id} out of range`);
+	return Uint8Array.of(id >> 8, id & 0xff);
 }
 
 export interface ConnectOptions {
@@ -135,8 +129,8 @@ export function encodeConnect(options: ConnectOptions): Uint8Array {
 		flags |= 0x40;
 		payload.push(lengthPrefixed(utf8Encode(options.password)));
 	}
-	const keepAlive = Math.max(0, Math.min(0xFFFF, Math.round(options.keepAliveSeconds)));
-	const variableHeader = Uint8Array.of(0, 4, 0x4D, 0x51, 0x54, 0x54, 4, flags, keepAlive >> 8, keepAlive & 0xFF);
+	const keepAlive = Math.max(0, Math.min(0xffff, Math.round(options.keepAliveSeconds)));
+	const variableHeader = Uint8Array.of(0, 4, 0x4d, 0x51, 0x54, 0x54, 4, flags, keepAlive >> 8, keepAlive & 0xff);
 	return packet(CONNECT << 4, variableHeader, ...payload);
 }
 
@@ -144,7 +138,9 @@ export function encodeConnect(options: ConnectOptions): Uint8Array {
 export function encodePublish(topic: string, payload: Uint8Array, qos: 0 | 1, id = 0, duplicate = false): Uint8Array {
 	const flags = (duplicate ? 0x08 : 0) | (qos << 1);
 	const topicBytes = lengthPrefixed(utf8Encode(topic));
-	return qos ? packet((PUBLISH << 4) | flags, topicBytes, packetId(id), payload) : packet((PUBLISH << 4) | flags, topicBytes, payload);
+	return qos
+		? packet((PUBLISH << 4) | flags, topicBytes, packetId(id), payload)
+		: packet((PUBLISH << 4) | flags, topicBytes, payload);
 }
 
 export function encodePuback(id: number): Uint8Array {
@@ -192,21 +188,17 @@ export type IncomingPacket =
 export function decodePacket(raw: RawPacket): IncomingPacket {
 	const body = raw.body;
 	const id = () => {
-		if (body.length < 2)
-			throw new MqttProtocolError(`packet type ${raw.type} too short`);
+		if (body.length < 2) throw new MqttProtocolError(`packet type ${raw.type} too short`);
 		return (body[0] << 8) | body[1];
 	};
 	switch (raw.type) {
 		case CONNACK:
-			if (body.length !== 2)
-				throw new MqttProtocolError("bad CONNACK length");
+			if (body.length !== 2) throw new MqttProtocolError("bad CONNACK length");
 			return {type: CONNACK, sessionPresent: (body[0] & 1) === 1, returnCode: body[1]};
 		case PUBLISH: {
 			const qos = (raw.flags >> 1) & 3;
-			if (qos > 2)
-				throw new MqttProtocolError("PUBLISH with QoS 3");
-			if (body.length < 2)
-				throw new MqttProtocolError("PUBLISH too short");
+			if (qos > 2) throw new MqttProtocolError("PUBLISH with QoS 3");
+			if (body.length < 2) throw new MqttProtocolError("PUBLISH too short");
 			const topicLength = (body[0] << 8) | body[1];
 			let position = 2 + topicLength;
 			if (position + (qos ? 2 : 0) > body.length)
@@ -217,7 +209,14 @@ export function decodePacket(raw: RawPacket): IncomingPacket {
 				packetIdentifier = (body[position] << 8) | body[position + 1];
 				position += 2;
 			}
-			return {type: PUBLISH, topic, payload: body.subarray(position), qos, id: packetIdentifier, retain: (raw.flags & 1) === 1};
+			return {
+				type: PUBLISH,
+				topic,
+				payload: body.subarray(position),
+				qos,
+				id: packetIdentifier,
+				retain: (raw.flags & 1) === 1,
+			};
 		}
 		case PUBACK:
 			return {type: PUBACK, id: id()};
@@ -254,19 +253,18 @@ export class PacketReader {
 			if (!this.#body) {
 				this.#header.push(bytes[position++]);
 				const header = this.#header;
-				if (header.length === 1)
-					continue;
+				if (header.length === 1) continue;
 				const last = header[header.length - 1];
 				if (last & 0x80) {
-					if (header.length === 5)
-						throw new MqttProtocolError("malformed remaining length");
+					if (header.length === 5) throw new MqttProtocolError("malformed remaining length");
 					continue;
 				}
 				let length = 0;
-				for (let i = header.length - 1; i >= 1; i--)
-					length = length * 128 + (header[i] & 0x7F);
+				for (let i = header.length - 1; i >= 1; i--) length = length * 128 + (header[i] & 0x7f);
 				if (length > this.#maxPacketBytes)
-					throw new MqttProtocolError(`incoming packet of ${length} bytes exceeds the limit of ${this.#maxPacketBytes}`);
+					throw new MqttProtocolError(
+						`incoming packet of ${length} bytes exceeds the limit of ${this.#maxPacketBytes}`,
+					);
 				this.#body = new Uint8Array(length);
 				this.#filled = 0;
 			}
@@ -276,7 +274,7 @@ export class PacketReader {
 			this.#filled += count;
 			position += count;
 			if (this.#filled === body.length) {
-				packets.push({type: this.#header[0] >> 4, flags: this.#header[0] & 0x0F, body});
+				packets.push({type: this.#header[0] >> 4, flags: this.#header[0] & 0x0f, body});
 				this.#header = [];
 				this.#body = undefined;
 			}

@@ -24,13 +24,33 @@
  */
 import {Socket} from "socket";
 import SecureSocket from "securesocket";
-import {MQTT_DEFAULTS, ReconnectingMqttSession, type MqttTransport, type MqttTransportEvents} from "../rainmaker/mqtt-session";
+import {
+	MQTT_DEFAULTS,
+	ReconnectingMqttSession,
+	type MqttTransport,
+	type MqttTransportEvents,
+} from "../rainmaker/mqtt-session";
 import {errorText as describe} from "../rainmaker/error-text";
 import type {Log, TimerHandle, Timers} from "../rainmaker/ports";
 import {
-	CONNACK, PINGRESP, PUBACK, PUBLISH, SUBACK, UNSUBACK, MqttProtocolError, PacketReader, decodePacket,
-	encodeConnect, encodeDisconnect, encodePingreq, encodePuback, encodePublish, encodeSubscribe, encodeUnsubscribe,
-	utf8Decode, utf8Encode,
+	CONNACK,
+	PINGRESP,
+	PUBACK,
+	PUBLISH,
+	SUBACK,
+	UNSUBACK,
+	MqttProtocolError,
+	PacketReader,
+	decodePacket,
+	encodeConnect,
+	encodeDisconnect,
+	encodePingreq,
+	encodePuback,
+	encodePublish,
+	encodeSubscribe,
+	encodeUnsubscribe,
+	utf8Decode,
+	utf8Encode,
 } from "./mqtt-packets";
 
 export interface MqttTlsConfig {
@@ -116,9 +136,7 @@ class SocketTransport implements MqttTransport {
 				...(config.tls.alpn ? {applicationLayerProtocolNegotiation: config.tls.alpn} : {}),
 			};
 			socket = new SecureSocket({host: config.host, port: config.port, secure}) as unknown as StreamSocket;
-		}
-		else
-			socket = new Socket({host: config.host, port: config.port}) as unknown as StreamSocket;
+		} else socket = new Socket({host: config.host, port: config.port}) as unknown as StreamSocket;
 		this.#socket = socket;
 		socket.callback = (message, value) => this.#onSocket(socket, message, value ?? 0);
 	}
@@ -128,8 +146,7 @@ class SocketTransport implements MqttTransport {
 		if (socket && this.#connected) {
 			try {
 				socket.write(toArrayBuffer(encodeDisconnect()));
-			}
-			catch {
+			} catch {
 				// the link is going away anyway
 			}
 		}
@@ -152,27 +169,22 @@ class SocketTransport implements MqttTransport {
 	}
 
 	#onSocket(socket: StreamSocket, message: number, _value: number): void {
-		if (socket !== this.#socket)
-			return;
+		if (socket !== this.#socket) return;
 		try {
 			if (message === SOCKET_CONNECTED) {
-				this.#send(encodeConnect({
-					clientId: this.#config.clientId,
-					keepAliveSeconds: this.#keepAliveMs / 1000,
-					username: this.#config.username,
-				}));
-			}
-			else if (message === SOCKET_READABLE) {
+				this.#send(
+					encodeConnect({
+						clientId: this.#config.clientId,
+						keepAliveSeconds: this.#keepAliveMs / 1000,
+						username: this.#config.username,
+					}),
+				);
+			} else if (message === SOCKET_READABLE) {
 				const bytes = socket.read(ArrayBuffer);
-				if (bytes && bytes.byteLength)
-					this.#receive(new Uint8Array(bytes));
-			}
-			else if (message === SOCKET_WRITABLE)
-				this.#flush();
-			else if (message < 0)
-				this.#fail(message === -1 ? "disconnected by peer" : `socket error ${message}`);
-		}
-		catch (error) {
+				if (bytes && bytes.byteLength) this.#receive(new Uint8Array(bytes));
+			} else if (message === SOCKET_WRITABLE) this.#flush();
+			else if (message < 0) this.#fail(message === -1 ? "disconnected by peer" : `socket error ${message}`);
+		} catch (error) {
 			this.#fail(describe(error));
 		}
 	}
@@ -180,20 +192,19 @@ class SocketTransport implements MqttTransport {
 	#receive(bytes: Uint8Array): void {
 		this.#lastRead = this.#timers.now();
 		const reader = this.#reader;
-		if (!reader)
-			return;
+		if (!reader) return;
 		for (const raw of reader.push(bytes)) {
-			if (this.#socket === undefined)
-				return;
+			if (this.#socket === undefined) return;
 			const incoming = decodePacket(raw);
 			if (!this.#connected && incoming.type !== CONNACK)
 				throw new MqttProtocolError(`packet type ${incoming.type} before CONNACK`);
 			switch (incoming.type) {
 				case CONNACK:
-					if (this.#connected)
-						throw new MqttProtocolError("second CONNACK");
+					if (this.#connected) throw new MqttProtocolError("second CONNACK");
 					if (incoming.returnCode !== 0)
-						throw new MqttProtocolError(`broker refused the connection (CONNACK code ${incoming.returnCode})`);
+						throw new MqttProtocolError(
+							`broker refused the connection (CONNACK code ${incoming.returnCode})`,
+						);
 					this.#connected = true;
 					this.#schedulePing();
 					this.#events?.connected();
@@ -201,8 +212,7 @@ class SocketTransport implements MqttTransport {
 				case PUBLISH: {
 					if (incoming.qos === 2)
 						throw new MqttProtocolError("QoS 2 PUBLISH not supported (subscriptions are QoS 1)");
-					if (incoming.qos === 1)
-						this.#send(encodePuback(incoming.id));
+					if (incoming.qos === 1) this.#send(encodePuback(incoming.id));
 					this.#events?.message(incoming.topic, utf8Decode(incoming.payload), incoming.retain);
 					break;
 				}
@@ -225,45 +235,38 @@ class SocketTransport implements MqttTransport {
 
 	#schedulePing(): void {
 		const keepAliveMs = this.#keepAliveMs;
-		if (!keepAliveMs)
-			return;
+		if (!keepAliveMs) return;
 		this.#pingTimer = this.#timers.set(() => {
 			this.#pingTimer = undefined;
-			if (!this.#connected)
-				return;
+			if (!this.#connected) return;
 			const now = this.#timers.now();
 			if (now - this.#lastRead > keepAliveMs * 1.5) {
 				this.#fail("keep-alive timeout");
 				return;
 			}
-			if (now - this.#lastWrite >= keepAliveMs * 0.75)
-				this.#send(encodePingreq());
+			if (now - this.#lastWrite >= keepAliveMs * 0.75) this.#send(encodePingreq());
 			this.#schedulePing();
 		}, keepAliveMs / 4);
 	}
 
 	/** Queues a packet and writes what fits (Moddable's write throws when a buffer does not fit its room). */
 	#send(packet: Uint8Array): void {
-		if (!this.#socket)
-			throw new Error("not connected");
+		if (!this.#socket) throw new Error("not connected");
 		this.#outbound.push(packet);
 		this.#flush();
 	}
 
 	#flush(): void {
 		const socket = this.#socket;
-		if (!socket)
-			return;
+		if (!socket) return;
 		while (this.#outbound.length) {
 			const room = socket.write();
-			if (typeof room !== "number" || room <= 0)
-				return;
+			if (typeof room !== "number" || room <= 0) return;
 			const head = this.#outbound[0];
 			if (head.length <= room) {
 				socket.write(toArrayBuffer(head));
 				this.#outbound.shift();
-			}
-			else {
+			} else {
 				socket.write(toArrayBuffer(head.subarray(0, room)));
 				this.#outbound[0] = head.subarray(room);
 			}
@@ -291,19 +294,17 @@ class SocketTransport implements MqttTransport {
 		if (socket) {
 			try {
 				socket.close();
-			}
-			catch {
+			} catch {
 				// already closed by the peer
 			}
 		}
 	}
 
 	#allocateId(): number {
-		for (let tries = 0; tries < 0xFFFF; tries++) {
+		for (let tries = 0; tries < 0xffff; tries++) {
 			const id = this.#nextId;
-			this.#nextId = id === 0xFFFF ? 1 : id + 1;
-			if (!this.#acks.has(id))
-				return id;
+			this.#nextId = id === 0xffff ? 1 : id + 1;
+			if (!this.#acks.has(id)) return id;
 		}
 		throw new Error("no free MQTT packet id");
 	}
@@ -311,12 +312,9 @@ class SocketTransport implements MqttTransport {
 
 export class DeviceMqttSession extends ReconnectingMqttSession {
 	constructor(config: MqttSessionConfig, timers: Timers, log: Log) {
-		if (!config.host)
-			throw new Error("MQTT host is not configured");
-		if (!(config.port > 0 && config.port < 65536))
-			throw new Error(`MQTT port ${config.port} is not a port number`);
-		if (!config.clientId)
-			throw new Error("MQTT client id (node id) is not configured");
+		if (!config.host) throw new Error("MQTT host is not configured");
+		if (!(config.port > 0 && config.port < 65536)) throw new Error(`MQTT port ${config.port} is not a port number`);
+		if (!config.clientId) throw new Error("MQTT client id (node id) is not configured");
 		super(new SocketTransport(config, timers, log), timers, log, config);
 	}
 }

@@ -28,17 +28,18 @@ let started: EarlyStart | undefined;
 
 /** Opens the platform and starts the rollback clock, once; later calls return the same objects. */
 export function startEarly(): EarlyStart {
-	if (started)
-		return started;
+	if (started) return started;
 	const log = new TraceLog();
 	const timers = new DeviceTimers();
 	const platform = openPlatform(log) as DevicePlatform;
 	let rollbackWaitSeconds = defaultOtaOptions.rollbackWaitSeconds;
 	try {
 		rollbackWaitSeconds = resolveOtaOptions(readOtaSettings(config)).rollbackWaitSeconds;
-	}
-	catch (error) {	// main() reports the bad setting; the clock keeps the default wait
-		log.warn(`rollback clock: ${error instanceof Error ? error.message : String(error)}; waiting the default ${rollbackWaitSeconds} s`);
+	} catch (error) {
+		// main() reports the bad setting; the clock keeps the default wait
+		log.warn(
+			`rollback clock: ${error instanceof Error ? error.message : String(error)}; waiting the default ${rollbackWaitSeconds} s`,
+		);
 	}
 	const clock = new RollbackClock({boot: platform.boot, timers, log, rollbackWaitSeconds});
 	started = {log, timers, platform, clock};
@@ -49,8 +50,8 @@ export function startEarly(): EarlyStart {
 export default function setup(done: () => void): void {
 	try {
 		startEarly();
-	}
-	catch (error) {	// main() opens the platform again and reports why it cannot start
+	} catch (error) {
+		// main() opens the platform again and reports why it cannot start
 		trace(`rainmaker-ota-xs: early start failed: ${error instanceof Error ? error.message : String(error)}\n`);
 	}
 	done();

@@ -18,7 +18,13 @@ export const DEFAULT_CA_RESOURCE = "amazon-root-ca-1.der";
  * cross-signing root of all four; docs/device.md section 5). The most common one first: each
  * connection tries one root (device/http-client.ts).
  */
-export const DEFAULT_DOWNLOAD_CA_RESOURCES: readonly string[] = Object.freeze(["amazon-root-ca-1.der", "amazon-root-ca-3.der", "amazon-root-ca-2.der", "amazon-root-ca-4.der", "starfield-services-root-g2.der"]);
+export const DEFAULT_DOWNLOAD_CA_RESOURCES: readonly string[] = Object.freeze([
+	"amazon-root-ca-1.der",
+	"amazon-root-ca-3.der",
+	"amazon-root-ca-2.der",
+	"amazon-root-ca-4.der",
+	"starfield-services-root-g2.der",
+]);
 
 export class SettingsError extends Error {
 	override name = "SettingsError";
@@ -55,8 +61,7 @@ export interface DeviceSettings {
 
 function text(source: ConfigSource, key: string, fallback: string): string {
 	const value = source[key];
-	if (value === undefined || value === null)
-		return fallback;
+	if (value === undefined || value === null) return fallback;
 	if (typeof value !== "string" && typeof value !== "number")
 		throw new SettingsError(`config ${key} must be a string`);
 	return String(value);
@@ -64,9 +69,13 @@ function text(source: ConfigSource, key: string, fallback: string): string {
 
 function integer(source: ConfigSource, key: string, fallback: number, min: number, max: number): number {
 	const value = source[key];
-	if (value === undefined || value === null || value === "")
-		return fallback;
-	const number = typeof value === "number" ? value : typeof value === "string" && /^-?[0-9]+$/.test(value.trim()) ? Number(value) : NaN;
+	if (value === undefined || value === null || value === "") return fallback;
+	const number =
+		typeof value === "number"
+			? value
+			: typeof value === "string" && /^-?[0-9]+$/.test(value.trim())
+				? Number(value)
+				: NaN;
 	if (!Number.isInteger(number) || number < min || number > max)
 		throw new SettingsError(`config ${key} must be an integer within ${min}..${max}, got ${JSON.stringify(value)}`);
 	return number;
@@ -74,14 +83,10 @@ function integer(source: ConfigSource, key: string, fallback: number, min: numbe
 
 function flag(source: ConfigSource, key: string, fallback: boolean): boolean {
 	const value = source[key];
-	if (value === undefined || value === null || value === "")
-		return fallback;
-	if (typeof value === "boolean")
-		return value;
-	if (value === 1 || value === "1" || value === "true" || value === "yes")
-		return true;
-	if (value === 0 || value === "0" || value === "false" || value === "no")
-		return false;
+	if (value === undefined || value === null || value === "") return fallback;
+	if (typeof value === "boolean") return value;
+	if (value === 1 || value === "1" || value === "true" || value === "yes") return true;
+	if (value === 0 || value === "0" || value === "false" || value === "no") return false;
 	throw new SettingsError(`config ${key} must be true or false, got ${JSON.stringify(value)}`);
 }
 
@@ -90,22 +95,20 @@ export function readOtaSettings(source: ConfigSource): Partial<OtaOptions> {
 	const options: {[key: string]: number | boolean | string} = {};
 	for (const spec of OTA_OPTION_TABLE) {
 		const key = spec.manifestKey;
-		if (source[key] === undefined || source[key] === "")
-			continue;
+		if (source[key] === undefined || source[key] === "") continue;
 		if (spec.type === "string") {
 			const value = text(source, key, String(spec.default));
 			try {
 				spec.check?.(value);
-			}
-			catch (error) {
+			} catch (error) {
 				throw new SettingsError(`config ${key}: ${error instanceof Error ? error.message : String(error)}`);
 			}
 			options[spec.name] = value;
-		}
-		else
-			options[spec.name] = spec.type === "boolean"
-				? flag(source, key, spec.default === true)
-				: integer(source, key, Number(spec.default), spec.min ?? -0x80000000, spec.max ?? 0x7FFFFFFF);
+		} else
+			options[spec.name] =
+				spec.type === "boolean"
+					? flag(source, key, spec.default === true)
+					: integer(source, key, Number(spec.default), spec.min ?? -0x80000000, spec.max ?? 0x7fffffff);
 	}
 	return options as Partial<OtaOptions>;
 }
@@ -113,10 +116,11 @@ export function readOtaSettings(source: ConfigSource): Partial<OtaOptions> {
 export function readSettings(source: ConfigSource): DeviceSettings {
 	const nodeId = text(source, "nodeId", "");
 	if (!/^[A-Za-z0-9_-]{1,64}$/.test(nodeId))
-		throw new SettingsError(`config nodeId must be 1 to 64 letters, digits, "_" or "-" (pass nodeId=... to mcconfig), got ${JSON.stringify(nodeId)}`);
+		throw new SettingsError(
+			`config nodeId must be 1 to 64 letters, digits, "_" or "-" (pass nodeId=... to mcconfig), got ${JSON.stringify(nodeId)}`,
+		);
 	const mqttHost = text(source, "mqttHost", "");
-	if (!mqttHost)
-		throw new SettingsError("config mqttHost is empty (pass mqttHost=... to mcconfig)");
+	if (!mqttHost) throw new SettingsError("config mqttHost is empty (pass mqttHost=... to mcconfig)");
 	const topicForm = text(source, "topicForm", "basic-ingest");
 	if (topicForm !== "plain" && topicForm !== "basic-ingest")
 		throw new SettingsError(`config topicForm must be "plain" or "basic-ingest", got ${JSON.stringify(topicForm)}`);
@@ -140,7 +144,10 @@ export function readSettings(source: ConfigSource): DeviceSettings {
 		caResource: text(source, "caResource", DEFAULT_CA_RESOURCE),
 		certificateResource: text(source, "certificateResource", "node-cert.der"),
 		keyResource: text(source, "keyResource", "node-key.der"),
-		downloadCaResources: text(source, "downloadCaResources", DEFAULT_DOWNLOAD_CA_RESOURCES.join(",")).split(",").map(name => name.trim()).filter(name => name.length > 0),
+		downloadCaResources: text(source, "downloadCaResources", DEFAULT_DOWNLOAD_CA_RESOURCES.join(","))
+			.split(",")
+			.map(name => name.trim())
+			.filter(name => name.length > 0),
 		telnetPort: integer(source, "telnetPort", 0, 0, 65535),
 		telnetAddress: text(source, "telnetAddress", ""),
 		serialConsole: flag(source, "serialConsole", false),

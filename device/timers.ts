@@ -26,8 +26,7 @@ export class DeviceTimers implements Timers {
 	/** Monotonic across the tick counter's wrap, provided now() is called at least once per 49 days (the MQTT keep-alive does). */
 	now(): number {
 		const ticks = Time.ticks >>> 0;
-		if (ticks < this.#lastTicks)
-			this.#wraps++;
+		if (ticks < this.#lastTicks) this.#wraps++;
 		this.#lastTicks = ticks;
 		return this.#wraps * TICKS_RANGE + ticks;
 	}

@@ -50,7 +50,7 @@ function openssl(args: string[], cwd: string): void {
 		execFileSync("openssl", args, {cwd, stdio: ["ignore", "pipe", "pipe"]});
 	} catch (error) {
 		const stderr = (error as {stderr?: Buffer}).stderr?.toString() ?? "";
-		throw new Error(`openssl ${args[0]} failed: ${stderr.trim() || String(error)}`);
+		throw new Error(`openssl ${args[0]} failed: ${stderr.trim() || String(error)}`, {cause: error});
 	}
 }
 
@@ -60,7 +60,8 @@ function openssl(args: string[], cwd: string): void {
  * see one PKI.
  */
 export function makeTestPki(dir: string, nodeIdOrOptions?: string | TestPkiOptions): TestPki {
-	const options: TestPkiOptions = typeof nodeIdOrOptions === "string" ? {nodeId: nodeIdOrOptions} : nodeIdOrOptions ?? {};
+	const options: TestPkiOptions =
+		typeof nodeIdOrOptions === "string" ? {nodeId: nodeIdOrOptions} : (nodeIdOrOptions ?? {});
 	const nodeId = options.nodeId ?? "test-node";
 	if (!/^[A-Za-z0-9._-]{1,64}$/.test(nodeId))
 		throw new Error(`makeTestPki: node id ${JSON.stringify(nodeId)} must be 1..64 characters of A-Z a-z 0-9 . _ -`);
@@ -76,18 +77,56 @@ export function makeTestPki(dir: string, nodeIdOrOptions?: string | TestPkiOptio
 		clientKeyPkcs8Der: join(dir, `client-${nodeId}.key.der`),
 	};
 	if (!existsSync(paths.caCert) || !existsSync(paths.caKey)) {
-		openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", paths.caKey, "-out", paths.caCert,
-			"-days", days, "-subj", "/CN=rainmaker-ota-xs test CA",
-			"-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"], dir);
+		openssl(
+			[
+				"req",
+				"-x509",
+				"-newkey",
+				"rsa:2048",
+				"-nodes",
+				"-keyout",
+				paths.caKey,
+				"-out",
+				paths.caCert,
+				"-days",
+				days,
+				"-subj",
+				"/CN=rainmaker-ota-xs test CA",
+				"-addext",
+				"basicConstraints=critical,CA:TRUE",
+				"-addext",
+				"keyUsage=critical,keyCertSign,cRLSign",
+			],
+			dir,
+		);
 	}
 	if (!existsSync(paths.serverCert) || !existsSync(paths.serverKey))
-		issue(dir, paths, paths.serverKey, paths.serverCert, "/CN=localhost",
-			`subjectAltName=IP:127.0.0.1,DNS:localhost${(options.serverNames ?? []).map(name => `,DNS:${name}`).join("")}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`, days, "server");
+		issue(
+			dir,
+			paths,
+			paths.serverKey,
+			paths.serverCert,
+			"/CN=localhost",
+			`subjectAltName=IP:127.0.0.1,DNS:localhost${(options.serverNames ?? []).map(name => `,DNS:${name}`).join("")}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`,
+			days,
+			"server",
+		);
 	if (!existsSync(paths.clientCert) || !existsSync(paths.clientKey))
-		issue(dir, paths, paths.clientKey, paths.clientCert, `/CN=${nodeId}`,
-			"extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n", days, `client-${nodeId}`);
+		issue(
+			dir,
+			paths,
+			paths.clientKey,
+			paths.clientCert,
+			`/CN=${nodeId}`,
+			"extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n",
+			days,
+			`client-${nodeId}`,
+		);
 	if (!existsSync(paths.clientKeyPkcs8Der))
-		openssl(["pkcs8", "-topk8", "-nocrypt", "-in", paths.clientKey, "-outform", "DER", "-out", paths.clientKeyPkcs8Der], dir);
+		openssl(
+			["pkcs8", "-topk8", "-nocrypt", "-in", paths.clientKey, "-outform", "DER", "-out", paths.clientKeyPkcs8Der],
+			dir,
+		);
 	return {
 		caCert: readFileSync(paths.caCert, "utf8"),
 		serverCert: readFileSync(paths.serverCert, "utf8"),
@@ -101,13 +140,41 @@ export function makeTestPki(dir: string, nodeIdOrOptions?: string | TestPkiOptio
 }
 
 /** Key + CSR + certificate signed by the CA, with the given X.509 v3 extensions. */
-function issue(dir: string, paths: TestPkiPaths, keyPath: string, certPath: string, subject: string, extensions: string, days: string, stem: string): void {
+function issue(
+	dir: string,
+	paths: TestPkiPaths,
+	keyPath: string,
+	certPath: string,
+	subject: string,
+	extensions: string,
+	days: string,
+	stem: string,
+): void {
 	const csrPath = join(dir, `${stem}.csr`);
 	const extPath = join(dir, `${stem}.ext`);
 	writeFileSync(extPath, extensions);
 	openssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", keyPath, "-out", csrPath, "-subj", subject], dir);
-	openssl(["x509", "-req", "-in", csrPath, "-CA", paths.caCert, "-CAkey", paths.caKey, "-CAcreateserial",
-		"-out", certPath, "-days", days, "-sha256", "-extfile", extPath], dir);
+	openssl(
+		[
+			"x509",
+			"-req",
+			"-in",
+			csrPath,
+			"-CA",
+			paths.caCert,
+			"-CAkey",
+			paths.caKey,
+			"-CAcreateserial",
+			"-out",
+			certPath,
+			"-days",
+			days,
+			"-sha256",
+			"-extfile",
+			extPath,
+		],
+		dir,
+	);
 }
 
 /**
@@ -115,14 +182,36 @@ function issue(dir: string, paths: TestPkiPaths, keyPath: string, certPath: stri
  * in PKCS#8 PEM (`openssl genpkey`), with a certificate for `/CN=<nodeId>` signed by the PKI's CA.
  * Written into `dir` (ec-client.key, ec-client.crt); an existing key is reused.
  */
-export function issueEcClient(dir: string, paths: TestPkiPaths, nodeId: string, days = 30): {key: string; cert: string} {
+export function issueEcClient(
+	dir: string,
+	paths: TestPkiPaths,
+	nodeId: string,
+	days = 30,
+): {key: string; cert: string} {
 	mkdirSync(dir, {recursive: true});
 	const keyPath = join(dir, "ec-client.key");
 	const certPath = join(dir, "ec-client.crt");
 	if (!existsSync(keyPath))
 		openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", keyPath], dir);
 	openssl(["req", "-new", "-key", keyPath, "-subj", `/CN=${nodeId}`, "-out", join(dir, "ec-client.csr")], dir);
-	openssl(["x509", "-req", "-in", join(dir, "ec-client.csr"), "-CA", paths.caCert, "-CAkey", paths.caKey, "-CAcreateserial",
-		"-out", certPath, "-days", String(days), "-sha256"], dir);
+	openssl(
+		[
+			"x509",
+			"-req",
+			"-in",
+			join(dir, "ec-client.csr"),
+			"-CA",
+			paths.caCert,
+			"-CAkey",
+			paths.caKey,
+			"-CAcreateserial",
+			"-out",
+			certPath,
+			"-days",
+			String(days),
+			"-sha256",
+		],
+		dir,
+	);
 	return {key: readFileSync(keyPath, "utf8"), cert: readFileSync(certPath, "utf8")};
 }

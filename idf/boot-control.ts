@@ -54,15 +54,18 @@ export class FlashBootControl implements BootControl {
 		const entries = otadata.read();
 		const active = activeOtadata(entries);
 		if (active === -1)
-			throw new Error("esp_ota_mark_app_valid_cancel_rollback: no active otadata entry (running firmware is factory)");
-		if (entries[active].state !== OtaImgState.VALID)
-			otadata.setActiveState(OtaImgState.VALID);
+			throw new Error(
+				"esp_ota_mark_app_valid_cancel_rollback: no active otadata entry (running firmware is factory)",
+			);
+		if (entries[active].state !== OtaImgState.VALID) otadata.setActiveState(OtaImgState.VALID);
 	}
 
 	rollback(): void {
 		const otadata = this.#device.otadata;
 		if (activeOtadata(otadata.read()) === -1)
-			throw new Error("esp_ota_mark_app_invalid_rollback_and_reboot: no active otadata entry (running firmware is factory)");
+			throw new Error(
+				"esp_ota_mark_app_invalid_rollback_and_reboot: no active otadata entry (running firmware is factory)",
+			);
 		if (!this.rollbackPossible())
 			throw new Error("Rollback is not possible, do not have any suitable apps in slots");
 		otadata.setActiveState(OtaImgState.INVALID);
@@ -90,11 +93,9 @@ export class FlashBootControl implements BootControl {
 		const entries = this.#device.otadata.read();
 		const valid = [entryValid(entries[0]), entryValid(entries[1])];
 		const active = selectOtadata(entries, valid, true);
-		if (active === -1)
-			return false;
+		if (active === -1) return false;
 		const last = active === 0 ? 1 : 0;
-		if (!valid[last])
-			return false;
+		if (!valid[last]) return false;
 		const slot = slotOfSeq(entries[last].seq, this.#device.slots.length);
 		return verifySlotImage(this.#device.slot(slot), this.#createDigest, this.#device.efuse.chipId).valid;
 	}

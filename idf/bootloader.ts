@@ -60,8 +60,7 @@ export function boot(device: FlashDevice, createDigest: DigestFactory): BootResu
 		log.push("No factory image, trying OTA 0");
 		start = 0;
 		initialContents = !entryIntact(entries[0]) && !entryIntact(entries[1]);
-	}
-	else {
+	} else {
 		const active = activeOtadata(entries);
 		if (active !== -1) {
 			start = slotOfSeq(entries[active].seq, slotCount);
@@ -70,8 +69,7 @@ export function boot(device: FlashDevice, createDigest: DigestFactory): BootResu
 				log.push("otadata[" + active + "] is selected as new and marked PENDING_VERIFY state");
 				otadata.writeSector(active as 0 | 1, {...entries[active], state: OtaImgState.PENDING_VERIFY});
 			}
-		}
-		else {
+		} else {
 			// Only reachable with entries that are not "invalid" yet fail the crc: ESP-IDF then tries every slot from the first.
 			log.push("ota data partition invalid and no factory, will try all partitions");
 			start = -1;
@@ -79,10 +77,8 @@ export function boot(device: FlashDevice, createDigest: DigestFactory): BootResu
 	}
 
 	const order: number[] = [];
-	for (let i = start; i >= 0; i--)
-		order.push(i);
-	for (let i = start + 1; i < slotCount; i++)
-		order.push(i);
+	for (let i = start; i >= 0; i--) order.push(i);
+	for (let i = start + 1; i < slotCount; i++) order.push(i);
 	for (const index of order) {
 		const slot = device.slots[index];
 		const verdict = verifySlotImage(slot, createDigest, device.efuse.chipId);
@@ -93,8 +89,7 @@ export function boot(device: FlashDevice, createDigest: DigestFactory): BootResu
 		let info: AppImageInfo;
 		try {
 			info = parseImageHeader(readSlotHeader(slot));
-		}
-		catch (error) {
+		} catch (error) {
 			// A valid image without an app descriptor boots on a chip, but this host cannot run it as our firmware.
 			log.push("OTA app partition slot " + index + " has no app descriptor: " + (error as Error).message);
 			continue;
@@ -126,7 +121,9 @@ export function boot(device: FlashDevice, createDigest: DigestFactory): BootResu
 export function provision(device: FlashDevice, image: Uint8Array): void {
 	const slot = device.slot(0);
 	if (image.length > slot.size)
-		throw new RangeError("Image of " + image.length + " bytes does not fit " + slot.partition.name + " (" + slot.size + " bytes)");
+		throw new RangeError(
+			"Image of " + image.length + " bytes does not fit " + slot.partition.name + " (" + slot.size + " bytes)",
+		);
 	slot.erase(0, slot.size);
 	slot.write(0, image);
 	device.otadata.erase();

@@ -25,17 +25,25 @@ export interface ClaimedCredentials {
  * unclaimed node); throws naming the keys when it is present but incomplete.
  */
 export function readClaimedCredentials(nvs: NvsPartition): ClaimedCredentials | undefined {
-	if (!nvs.namespaces().includes(FCTRY_NAMESPACE))
-		return undefined;
+	if (!nvs.namespaces().includes(FCTRY_NAMESPACE)) return undefined;
 	const text = (key: string) => nvs.text(FCTRY_NAMESPACE, key);
 	const nodeId = text("node_id");
 	const mqttHost = text("mqtt_host");
 	const clientCert = text("client_cert");
 	const clientKey = text("client_key");
-	const missing = [["node_id", nodeId], ["mqtt_host", mqttHost], ["client_cert", clientCert], ["client_key", clientKey]]
-		.filter(([, value]) => !value).map(([key]) => key);
+	const missing = [
+		["node_id", nodeId],
+		["mqtt_host", mqttHost],
+		["client_cert", clientCert],
+		["client_key", clientKey],
+	]
+		.filter(([, value]) => !value)
+		.map(([key]) => key);
 	if (missing.length)
-		throw new Error(`fctry partition: namespace ${FCTRY_NAMESPACE} lacks ${missing.join(", ")}` + (nvs.skipped.length ? ` (${nvs.skipped.join("; ")})` : ""));
+		throw new Error(
+			`fctry partition: namespace ${FCTRY_NAMESPACE} lacks ${missing.join(", ")}` +
+				(nvs.skipped.length ? ` (${nvs.skipped.join("; ")})` : ""),
+		);
 	const random = nvs.get(FCTRY_NAMESPACE, "random");
 	return {
 		nodeId: nodeId!,

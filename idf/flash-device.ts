@@ -25,24 +25,27 @@ export class FlashDevice {
 
 	constructor(flash: NorFlash, table: PartitionTable, efuse: Efuse) {
 		const otadata = table.otadata();
-		if (!otadata)
-			throw new Error("The partition table has no otadata partition (data, ota)");
+		if (!otadata) throw new Error("The partition table has no otadata partition (data, ota)");
 		const slots = table.otaSlots();
-		if (slots.length === 0)
-			throw new Error("The partition table has no OTA app partitions (app, ota_0…)");
+		if (slots.length === 0) throw new Error("The partition table has no OTA app partitions (app, ota_0…)");
 		if (table.end > flash.size)
-			throw new Error("The partition table ends at 0x" + table.end.toString(16) + ", past the 0x" + flash.size.toString(16) + "-byte flash");
+			throw new Error(
+				"The partition table ends at 0x" +
+					table.end.toString(16) +
+					", past the 0x" +
+					flash.size.toString(16) +
+					"-byte flash",
+			);
 		this.flash = flash;
 		this.table = table;
 		this.otadata = new Otadata(new FlashPartition(flash, otadata));
-		this.slots = slots.map((p) => new FlashPartition(flash, p));
+		this.slots = slots.map(p => new FlashPartition(flash, p));
 		this.efuse = efuse;
 	}
 
 	slot(index: number): FlashPartition {
 		const slot = this.slots[index];
-		if (!slot)
-			throw new RangeError("OTA slot " + index + " does not exist (" + this.slots.length + " slots)");
+		if (!slot) throw new RangeError("OTA slot " + index + " does not exist (" + this.slots.length + " slots)");
 		return slot;
 	}
 

@@ -6,7 +6,17 @@
  * esp_ota_end stand-in), the simulated bootloader, the lin build's flash and the `image` command use
  * it. No Node imports (bounded memory, plain TypeScript), so it runs in XS on the lin build too.
  */
-import {type AppImageInfo, APP_DESC_END, chipName, hex, IMAGE_HEADER_LENGTH, IMAGE_MAGIC, MAX_SEGMENTS, parseImageHeader, toHex} from "../ota/image";
+import {
+	type AppImageInfo,
+	APP_DESC_END,
+	chipName,
+	hex,
+	IMAGE_HEADER_LENGTH,
+	IMAGE_MAGIC,
+	MAX_SEGMENTS,
+	parseImageHeader,
+	toHex,
+} from "../ota/image";
 import type {Digest, DigestFactory} from "../ota/ports";
 
 const SEGMENT_HEADER_LENGTH = 8;
@@ -55,19 +65,26 @@ const MAPPED_RANGES: {readonly [chipId: number]: readonly number[]} = Object.fre
  */
 function flashMapped(chipId: number, loadAddr: number): boolean {
 	const ranges = MAPPED_RANGES[chipId];
-	if (ranges === undefined)
-		return false;
+	if (ranges === undefined) return false;
 	for (let i = 0; i < ranges.length; i += 2) {
-		if (loadAddr >= ranges[i] && loadAddr < ranges[i + 1])
-			return true;
+		if (loadAddr >= ranges[i] && loadAddr < ranges[i + 1]) return true;
 	}
 	return false;
 }
 
 // Plain numbers rather than an enum: a TypeScript enum compiles to a mutable object, which a
 // preloaded module would have to copy into RAM on the device.
-const Stage = Object.freeze({Header: 0, SegmentHeader: 1, SegmentData: 2, Padding: 3, Checksum: 4, Hash: 5, Trailing: 6, Failed: 7} as const);
-type Stage = typeof Stage[keyof typeof Stage];
+const Stage = Object.freeze({
+	Header: 0,
+	SegmentHeader: 1,
+	SegmentData: 2,
+	Padding: 3,
+	Checksum: 4,
+	Hash: 5,
+	Trailing: 6,
+	Failed: 7,
+} as const);
+type Stage = (typeof Stage)[keyof typeof Stage];
 
 /**
  * Verifies an application image as it streams by, with bounded memory (it keeps the first 288
@@ -120,31 +137,27 @@ export class ImageVerifier {
 			switch (this.#stage) {
 				case Stage.Header:
 					i = this.#takeProbe(chunk, i, IMAGE_HEADER_LENGTH);
-					if (this.#probeLength === IMAGE_HEADER_LENGTH)
-						this.#checkHeader();
+					if (this.#probeLength === IMAGE_HEADER_LENGTH) this.#checkHeader();
 					break;
 				case Stage.SegmentHeader: {
 					const take = Math.min(n - i, SEGMENT_HEADER_LENGTH - this.#segmentHeaderLength);
 					this.#segmentHeader.set(chunk.subarray(i, i + take), this.#segmentHeaderLength);
 					this.#segmentHeaderLength += take;
 					i = this.#consumeHashed(chunk, i, take);
-					if (this.#segmentHeaderLength === SEGMENT_HEADER_LENGTH)
-						this.#checkSegmentHeader();
+					if (this.#segmentHeaderLength === SEGMENT_HEADER_LENGTH) this.#checkSegmentHeader();
 					break;
 				}
 				case Stage.SegmentData: {
 					const take = Math.min(n - i, this.#segmentEnd - this.#position);
 					this.#xor(chunk, i, i + take);
 					i = this.#consumeHashed(chunk, i, take);
-					if (this.#position === this.#segmentEnd)
-						this.#nextSegment();
+					if (this.#position === this.#segmentEnd) this.#nextSegment();
 					break;
 				}
 				case Stage.Padding: {
 					const take = Math.min(n - i, this.#checksumOffset - this.#position);
 					i = this.#consumeHashed(chunk, i, take);
-					if (this.#position === this.#checksumOffset)
-						this.#stage = Stage.Checksum;
+					if (this.#position === this.#checksumOffset) this.#stage = Stage.Checksum;
 					break;
 				}
 				case Stage.Checksum:
@@ -159,8 +172,7 @@ export class ImageVerifier {
 					this.#storedHashLength += take;
 					this.#position += take;
 					i += take;
-					if (this.#storedHashLength === HASH_LENGTH)
-						this.#stage = Stage.Trailing;
+					if (this.#storedHashLength === HASH_LENGTH) this.#stage = Stage.Trailing;
 					break;
 				}
 				case Stage.Trailing:
@@ -169,8 +181,7 @@ export class ImageVerifier {
 					break;
 			}
 		}
-		if (this.#stage === Stage.Failed)
-			this.#position += n - i;
+		if (this.#stage === Stage.Failed) this.#position += n - i;
 	}
 
 	/** True once the image's last byte (or an error) has been seen: more bytes cannot change the verdict. */
@@ -184,27 +195,44 @@ export class ImageVerifier {
 		if (this.#probeLength === APP_DESC_END) {
 			try {
 				info = parseImageHeader(this.#probe);
-			}
-			catch {
+			} catch {
 				info = undefined;
 			}
 		}
 		const complete = this.#stage === Stage.Trailing;
-		const checksum = ((this.#xorBytes ^ this.#xorWords ^ (this.#xorWords >>> 8) ^ (this.#xorWords >>> 16) ^ (this.#xorWords >>> 24)) & 0xff);
+		const checksum =
+			(this.#xorBytes ^
+				this.#xorWords ^
+				(this.#xorWords >>> 8) ^
+				(this.#xorWords >>> 16) ^
+				(this.#xorWords >>> 24)) &
+			0xff;
 		const checksumValid = this.#storedChecksum >= 0 && checksum === this.#storedChecksum;
-		const hashValid = complete && this.#hashAppended && this.#computedHash !== undefined && equalBytes(this.#computedHash, this.#storedHash);
+		const hashValid =
+			complete &&
+			this.#hashAppended &&
+			this.#computedHash !== undefined &&
+			equalBytes(this.#computedHash, this.#storedHash);
 		let reason = this.#reason;
 		if (reason === undefined && !complete) {
-			reason = "truncated image: " + length + " bytes, " + (this.#expectedLength > 0
-				? "the image has " + this.#expectedLength
-				: this.#stage === Stage.Header
-					? "the image header has " + IMAGE_HEADER_LENGTH
-					: "it ends inside segment " + this.#segmentIndex + " of " + this.#segmentCount);
+			reason =
+				"truncated image: " +
+				length +
+				" bytes, " +
+				(this.#expectedLength > 0
+					? "the image has " + this.#expectedLength
+					: this.#stage === Stage.Header
+						? "the image header has " + IMAGE_HEADER_LENGTH
+						: "it ends inside segment " + this.#segmentIndex + " of " + this.#segmentCount);
 		}
 		if (reason === undefined && !checksumValid)
 			reason = "checksum mismatch: stored 0x" + hex(this.#storedChecksum, 2) + ", computed 0x" + hex(checksum, 2);
 		if (reason === undefined && this.#hashAppended && !hashValid)
-			reason = "SHA-256 mismatch: appended " + toHex(this.#storedHash) + ", computed " + toHex(this.#computedHash ?? new Uint8Array(0));
+			reason =
+				"SHA-256 mismatch: appended " +
+				toHex(this.#storedHash) +
+				", computed " +
+				toHex(this.#computedHash ?? new Uint8Array(0));
 		const verdict: ImageVerdict = {
 			valid: reason === undefined,
 			length,
@@ -213,12 +241,9 @@ export class ImageVerifier {
 			checksumValid,
 			hashValid,
 		};
-		if (reason !== undefined)
-			verdict.reason = reason;
-		if (info)
-			verdict.info = info;
-		if (this.#computedHash)
-			verdict.sha256 = toHex(this.#computedHash);
+		if (reason !== undefined) verdict.reason = reason;
+		if (info) verdict.info = info;
+		if (this.#computedHash) verdict.sha256 = toHex(this.#computedHash);
 		return verdict;
 	}
 
@@ -256,7 +281,9 @@ export class ImageVerifier {
 			return this.#fail("invalid magic byte 0x" + hex(header[0], 2) + " (expected 0xE9)");
 		const chipId = header[12] | (header[13] << 8);
 		if (this.#options.chipId !== undefined && chipId !== this.#options.chipId)
-			return this.#fail("image is for chip " + chipName(chipId) + ", this chip is " + chipName(this.#options.chipId));
+			return this.#fail(
+				"image is for chip " + chipName(chipId) + ", this chip is " + chipName(this.#options.chipId),
+			);
 		this.#chipId = chipId;
 		this.#segmentCount = header[1];
 		if (this.#segmentCount === 0 || this.#segmentCount > MAX_SEGMENTS)
@@ -278,14 +305,25 @@ export class ImageVerifier {
 			return this.#fail(label + ": length 0x" + hex(dataLength, 1) + " is 16 MiB or more");
 		// The flash cache maps 64 KiB pages: a mapped segment must sit at a file offset congruent to its address.
 		if (flashMapped(this.#chipId, loadAddr) && this.#position % MMU_PAGE_SIZE !== loadAddr % MMU_PAGE_SIZE)
-			return this.#fail(label + ": data at offset 0x" + hex(this.#position, 1) + " does not match its address modulo the 64 KiB MMU page");
+			return this.#fail(
+				label +
+					": data at offset 0x" +
+					hex(this.#position, 1) +
+					" does not match its address modulo the 64 KiB MMU page",
+			);
 		this.#segmentEnd = this.#position + dataLength;
 		const capacity = this.#options.capacity;
 		if (capacity !== undefined && this.#segmentEnd > capacity)
-			return this.#fail(label + " ends at 0x" + hex(this.#segmentEnd, 1) + ", past the partition's 0x" + hex(capacity, 1) + " bytes");
+			return this.#fail(
+				label +
+					" ends at 0x" +
+					hex(this.#segmentEnd, 1) +
+					", past the partition's 0x" +
+					hex(capacity, 1) +
+					" bytes",
+			);
 		this.#stage = Stage.SegmentData;
-		if (dataLength === 0)
-			this.#nextSegment();
+		if (dataLength === 0) this.#nextSegment();
 	}
 
 	#nextSegment(): void {
@@ -300,7 +338,13 @@ export class ImageVerifier {
 		this.#expectedLength = padded + (this.#hashAppended ? HASH_LENGTH : 0);
 		const capacity = this.#options.capacity;
 		if (capacity !== undefined && this.#expectedLength > capacity)
-			return this.#fail("image length 0x" + hex(this.#expectedLength, 1) + " doesn't fit in the partition's 0x" + hex(capacity, 1) + " bytes");
+			return this.#fail(
+				"image length 0x" +
+					hex(this.#expectedLength, 1) +
+					" doesn't fit in the partition's 0x" +
+					hex(capacity, 1) +
+					" bytes",
+			);
 		this.#stage = this.#position === this.#checksumOffset ? Stage.Checksum : Stage.Padding;
 	}
 
@@ -308,19 +352,16 @@ export class ImageVerifier {
 	#xor(chunk: Uint8Array, from: number, to: number): void {
 		let i = from;
 		let bytes = this.#xorBytes;
-		while (i < to && ((chunk.byteOffset + i) & 3) !== 0)
-			bytes ^= chunk[i++];
+		while (i < to && ((chunk.byteOffset + i) & 3) !== 0) bytes ^= chunk[i++];
 		const words = (to - i) >>> 2;
 		if (words > 0) {
 			const view = new Uint32Array(chunk.buffer, chunk.byteOffset + i, words);
 			let acc = this.#xorWords;
-			for (let w = 0; w < words; w++)
-				acc ^= view[w];
+			for (let w = 0; w < words; w++) acc ^= view[w];
 			this.#xorWords = acc;
 			i += words << 2;
 		}
-		while (i < to)
-			bytes ^= chunk[i++];
+		while (i < to) bytes ^= chunk[i++];
 		this.#xorBytes = bytes;
 	}
 }
@@ -333,11 +374,9 @@ export function verifyImage(bytes: Uint8Array, createDigest: DigestFactory, opti
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-	if (a.length !== b.length)
-		return false;
+	if (a.length !== b.length) return false;
 	for (let i = 0; i < a.length; i++) {
-		if (a[i] !== b[i])
-			return false;
+		if (a[i] !== b[i]) return false;
 	}
 	return true;
 }

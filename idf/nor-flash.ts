@@ -26,7 +26,9 @@ export class FlashPartition {
 
 	constructor(flash: NorFlash, partition: Partition) {
 		if (partition.offset + partition.size > flash.size)
-			throw new RangeError("Partition " + partition.name + " ends past the flash (0x" + flash.size.toString(16) + " bytes)");
+			throw new RangeError(
+				"Partition " + partition.name + " ends past the flash (0x" + flash.size.toString(16) + " bytes)",
+			);
 		this.flash = flash;
 		this.partition = partition;
 	}
@@ -52,6 +54,18 @@ export class FlashPartition {
 
 	#check(offset: number, length: number, what: string): void {
 		if (offset < 0 || length < 0 || offset + length > this.partition.size)
-			throw new RangeError("Partition " + this.partition.name + ": " + what + " 0x" + offset.toString(16) + "+0x" + length.toString(16) + " outside its 0x" + this.partition.size.toString(16) + " bytes");
+			throw new RangeError(
+				"Partition " +
+					this.partition.name +
+					": " +
+					what +
+					" 0x" +
+					offset.toString(16) +
+					"+0x" +
+					length.toString(16) +
+					" outside its 0x" +
+					this.partition.size.toString(16) +
+					" bytes",
+			);
 	}
 }

@@ -26,21 +26,31 @@ export const NVS_ENTRIES_PER_PAGE = 126;
 export const NVS_FIRST_ENTRY_OFFSET = 64;
 
 export const NvsPageState = Object.freeze({
-	UNINITIALIZED: 0xFFFFFFFF,
-	ACTIVE: 0xFFFFFFFE,
-	FULL: 0xFFFFFFFC,
-	FREEING: 0xFFFFFFF8,
-	CORRUPT: 0xFFFFFFF0,
+	UNINITIALIZED: 0xffffffff,
+	ACTIVE: 0xfffffffe,
+	FULL: 0xfffffffc,
+	FREEING: 0xfffffff8,
+	CORRUPT: 0xfffffff0,
 });
 
 export const NvsType = Object.freeze({
-	U8: 0x01, I8: 0x11, U16: 0x02, I16: 0x12, U32: 0x04, I32: 0x14, U64: 0x08, I64: 0x18,
-	SZ: 0x21, BLOB: 0x41, BLOB_DATA: 0x42, BLOB_IDX: 0x48,
+	U8: 0x01,
+	I8: 0x11,
+	U16: 0x02,
+	I16: 0x12,
+	U32: 0x04,
+	I32: 0x14,
+	U64: 0x08,
+	I64: 0x18,
+	SZ: 0x21,
+	BLOB: 0x41,
+	BLOB_DATA: 0x42,
+	BLOB_IDX: 0x48,
 });
 
-export const NVS_VERSION_1 = 0xFF;
-export const NVS_VERSION_2 = 0xFE;
-export const NVS_CHUNK_ANY = 0xFF;
+export const NVS_VERSION_1 = 0xff;
+export const NVS_VERSION_2 = 0xfe;
+export const NVS_CHUNK_ANY = 0xff;
 
 export type NvsValue = number | bigint | string | Uint8Array;
 
@@ -53,11 +63,11 @@ export function nvsEntryCrc(entry: Uint8Array): number {
 	const bytes = new Uint8Array(28);
 	bytes.set(entry.subarray(0, 4), 0);
 	bytes.set(entry.subarray(8, 32), 4);
-	return romCrc32Le(0xFFFFFFFF, bytes);
+	return romCrc32Le(0xffffffff, bytes);
 }
 
 export function nvsDataCrc(data: Uint8Array): number {
-	return romCrc32Le(0xFFFFFFFF, data);
+	return romCrc32Le(0xffffffff, data);
 }
 
 interface Item {
@@ -75,11 +85,9 @@ interface Item {
 
 function keyOf(entry: Uint8Array): string {
 	let end = 8;
-	while (end < 24 && entry[end] !== 0)
-		end++;
+	while (end < 24 && entry[end] !== 0) end++;
 	let key = "";
-	for (let i = 8; i < end; i++)
-		key += String.fromCharCode(entry[i]);
+	for (let i = 8; i < end; i++) key += String.fromCharCode(entry[i]);
 	return key;
 }
 
@@ -92,15 +100,24 @@ const ENTRY_WRITTEN = 2;
 
 function primitive(type: number, view: DataView): NvsValue | undefined {
 	switch (type) {
-		case NvsType.U8: return view.getUint8(24);
-		case NvsType.I8: return view.getInt8(24);
-		case NvsType.U16: return view.getUint16(24, true);
-		case NvsType.I16: return view.getInt16(24, true);
-		case NvsType.U32: return view.getUint32(24, true);
-		case NvsType.I32: return view.getInt32(24, true);
-		case NvsType.U64: return view.getBigUint64(24, true);
-		case NvsType.I64: return view.getBigInt64(24, true);
-		default: return undefined;
+		case NvsType.U8:
+			return view.getUint8(24);
+		case NvsType.I8:
+			return view.getInt8(24);
+		case NvsType.U16:
+			return view.getUint16(24, true);
+		case NvsType.I16:
+			return view.getInt16(24, true);
+		case NvsType.U32:
+			return view.getUint32(24, true);
+		case NvsType.I32:
+			return view.getInt32(24, true);
+		case NvsType.U64:
+			return view.getBigUint64(24, true);
+		case NvsType.I64:
+			return view.getBigInt64(24, true);
+		default:
+			return undefined;
 	}
 }
 
@@ -109,14 +126,12 @@ function decodeUtf8(bytes: Uint8Array): string {
 	for (let i = 0; i < bytes.length;) {
 		const b = bytes[i++];
 		let code = b;
-		if (b >= 0xF0) {
-			code = ((b & 0x07) << 18) | ((bytes[i++] & 0x3F) << 12) | ((bytes[i++] & 0x3F) << 6) | (bytes[i++] & 0x3F);
-		}
-		else if (b >= 0xE0) {
-			code = ((b & 0x0F) << 12) | ((bytes[i++] & 0x3F) << 6) | (bytes[i++] & 0x3F);
-		}
-		else if (b >= 0xC0) {
-			code = ((b & 0x1F) << 6) | (bytes[i++] & 0x3F);
+		if (b >= 0xf0) {
+			code = ((b & 0x07) << 18) | ((bytes[i++] & 0x3f) << 12) | ((bytes[i++] & 0x3f) << 6) | (bytes[i++] & 0x3f);
+		} else if (b >= 0xe0) {
+			code = ((b & 0x0f) << 12) | ((bytes[i++] & 0x3f) << 6) | (bytes[i++] & 0x3f);
+		} else if (b >= 0xc0) {
+			code = ((b & 0x1f) << 6) | (bytes[i++] & 0x3f);
 		}
 		text += String.fromCodePoint(code);
 	}
@@ -151,8 +166,7 @@ function readPage(page: Uint8Array, skipped: string[], pageNumber: number): Item
 			const size = entryView.getUint16(24, true);
 			const dataAt = at + NVS_ENTRY_SIZE;
 			let written = true;
-			for (let i = 1; i < span; i++)
-				written &&= entryState(page, index + i) === ENTRY_WRITTEN;
+			for (let i = 1; i < span; i++) written &&= entryState(page, index + i) === ENTRY_WRITTEN;
 			if (!written || size > (span - 1) * NVS_ENTRY_SIZE) {
 				skipped.push(`page ${pageNumber} entry ${index} (${item.key}): data entries missing`);
 				index += span;
@@ -165,13 +179,11 @@ function readPage(page: Uint8Array, skipped: string[], pageNumber: number): Item
 				continue;
 			}
 			item.value = data;
-		}
-		else if (type === NvsType.BLOB_IDX) {
+		} else if (type === NvsType.BLOB_IDX) {
 			item.blobSize = entryView.getUint32(24, true);
 			item.chunkCount = entry[28];
 			item.chunkStart = entry[29];
-		}
-		else {
+		} else {
 			const value = primitive(type, entryView);
 			if (value === undefined) {
 				skipped.push(`page ${pageNumber} entry ${index} (${item.key}): unknown type 0x${type.toString(16)}`);
@@ -202,13 +214,12 @@ export class NvsPartition {
 			const page = read(n * NVS_PAGE_SIZE, NVS_PAGE_SIZE);
 			const header = new DataView(page.buffer, page.byteOffset, 32);
 			const state = header.getUint32(0, true);
-			if (state === NvsPageState.UNINITIALIZED)
-				continue;
+			if (state === NvsPageState.UNINITIALIZED) continue;
 			if (state !== NvsPageState.ACTIVE && state !== NvsPageState.FULL && state !== NvsPageState.FREEING) {
 				this.skipped.push(`page ${n}: state 0x${state.toString(16)}`);
 				continue;
 			}
-			if (header.getUint32(28, true) !== romCrc32Le(0xFFFFFFFF, page.subarray(4, 28))) {
+			if (header.getUint32(28, true) !== romCrc32Le(0xffffffff, page.subarray(4, 28))) {
 				this.skipped.push(`page ${n}: bad header CRC`);
 				continue;
 			}
@@ -222,34 +233,34 @@ export class NvsPartition {
 		pages.sort((a, b) => a.seq - b.seq);
 		const items = pages.flatMap(page => page.items);
 		for (const item of items) {
-			if (item.ns === 0 && item.type === NvsType.U8)
-				this.#namespaces.set(item.key, item.value as number);
+			if (item.ns === 0 && item.type === NvsType.U8) this.#namespaces.set(item.key, item.value as number);
 		}
 		const chunks = new Map<string, Uint8Array>();
 		for (const item of items) {
-			if (item.ns === 0)
-				continue;
+			if (item.ns === 0) continue;
 			const name = item.ns + "/" + item.key;
-			if (item.type === NvsType.BLOB_DATA)
-				chunks.set(name + "#" + item.chunkIndex, item.value as Uint8Array);
+			if (item.type === NvsType.BLOB_DATA) chunks.set(name + "#" + item.chunkIndex, item.value as Uint8Array);
 			else if (item.type !== NvsType.BLOB_IDX)
-				this.#values.set(name, item.type === NvsType.SZ ? decodeUtf8(trimNul(item.value as Uint8Array)) : item.value);
+				this.#values.set(
+					name,
+					item.type === NvsType.SZ ? decodeUtf8(trimNul(item.value as Uint8Array)) : item.value,
+				);
 		}
 		for (const item of items) {
-			if (item.type !== NvsType.BLOB_IDX || item.ns === 0)
-				continue;
+			if (item.type !== NvsType.BLOB_IDX || item.ns === 0) continue;
 			const name = item.ns + "/" + item.key;
 			const parts: Uint8Array[] = [];
 			let total = 0;
 			for (let i = 0; i < item.chunkCount!; i++) {
-				const chunk = chunks.get(name + "#" + ((item.chunkStart! + i) & 0xFF));
-				if (!chunk)
-					break;
+				const chunk = chunks.get(name + "#" + ((item.chunkStart! + i) & 0xff));
+				if (!chunk) break;
 				parts.push(chunk);
 				total += chunk.length;
 			}
 			if (parts.length !== item.chunkCount || total !== item.blobSize) {
-				this.skipped.push(`blob ${item.key}: chunks missing or of the wrong size (${total} of ${item.blobSize} bytes)`);
+				this.skipped.push(
+					`blob ${item.key}: chunks missing or of the wrong size (${total} of ${item.blobSize} bytes)`,
+				);
 				continue;
 			}
 			const blob = new Uint8Array(total);
@@ -275,18 +286,15 @@ export class NvsPartition {
 	/** A string or a blob as text (RainMaker stores its credentials as blobs, without a NUL). */
 	text(namespace: string, key: string): string | undefined {
 		const value = this.get(namespace, key);
-		if (typeof value === "string")
-			return value;
-		if (value instanceof Uint8Array)
-			return decodeUtf8(trimNul(value));
+		if (typeof value === "string") return value;
+		if (value instanceof Uint8Array) return decodeUtf8(trimNul(value));
 		return undefined;
 	}
 
 	/** The keys present in a namespace. */
 	keys(namespace: string): string[] {
 		const index = this.#namespaces.get(namespace);
-		if (index === undefined)
-			return [];
+		if (index === undefined) return [];
 		const prefix = index + "/";
 		return [...this.#values.keys()].filter(name => name.startsWith(prefix)).map(name => name.slice(prefix.length));
 	}
@@ -294,7 +302,6 @@ export class NvsPartition {
 
 function trimNul(bytes: Uint8Array): Uint8Array {
 	let end = bytes.length;
-	while (end > 0 && bytes[end - 1] === 0)
-		end--;
+	while (end > 0 && bytes[end - 1] === 0) end--;
 	return bytes.subarray(0, end);
 }

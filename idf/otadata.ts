@@ -34,8 +34,7 @@ const crcTable = (() => {
 	const table = new Uint32Array(256);
 	for (let n = 0; n < 256; n++) {
 		let c = n;
-		for (let k = 0; k < 8; k++)
-			c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+		for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
 		table[n] = c >>> 0;
 	}
 	return table;
@@ -49,8 +48,7 @@ const crcTable = (() => {
  */
 export function romCrc32Le(crc: number, bytes: Uint8Array): number {
 	let c = ~crc >>> 0;
-	for (let i = 0; i < bytes.length; i++)
-		c = crcTable[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+	for (let i = 0; i < bytes.length; i++) c = crcTable[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
 	return ~c >>> 0;
 }
 
@@ -106,10 +104,8 @@ export function selectOtadata(entries: readonly OtaSelectEntry[], valid: readonl
 		const pick = max ? Math.max(entries[0].seq, entries[1].seq) : Math.min(entries[0].seq, entries[1].seq);
 		return pick === entries[0].seq ? 0 : 1;
 	}
-	if (valid[0])
-		return 0;
-	if (valid[1])
-		return 1;
+	if (valid[0]) return 0;
+	if (valid[1]) return 1;
 	return -1;
 }
 
@@ -125,12 +121,18 @@ export function slotOfSeq(seq: number, slotCount: number): number {
 
 export function imageStateName(state: number): ImageState {
 	switch (state) {
-		case OtaImgState.NEW: return "new";
-		case OtaImgState.PENDING_VERIFY: return "pending-verify";
-		case OtaImgState.VALID: return "valid";
-		case OtaImgState.INVALID: return "invalid";
-		case OtaImgState.ABORTED: return "aborted";
-		default: return "undefined";
+		case OtaImgState.NEW:
+			return "new";
+		case OtaImgState.PENDING_VERIFY:
+			return "pending-verify";
+		case OtaImgState.VALID:
+			return "valid";
+		case OtaImgState.INVALID:
+			return "invalid";
+		case OtaImgState.ABORTED:
+			return "aborted";
+		default:
+			return "undefined";
 	}
 }
 
@@ -181,8 +183,7 @@ export class Otadata {
 		}
 		const seq = entries[active].seq;
 		let i = 0;
-		while (seq > base + i * slotCount)
-			i++;
+		while (seq > base + i * slotCount) i++;
 		const next = active === 0 ? 1 : 0;
 		const newSeq = base + i * slotCount;
 		this.writeSector(next, {...entries[next], seq: newSeq, state, crc: otaSelectCrc(newSeq)});
@@ -191,8 +192,7 @@ export class Otadata {
 	/** The slot the bootloader would start with (esp_ota_get_boot_partition), or undefined when otadata selects none. */
 	bootSlot(slotCount: number): number | undefined {
 		const entries = this.read();
-		if (slotCount === 0 || (entryInvalid(entries[0]) && entryInvalid(entries[1])))
-			return undefined;
+		if (slotCount === 0 || (entryInvalid(entries[0]) && entryInvalid(entries[1]))) return undefined;
 		const active = activeOtadata(entries);
 		return active === -1 ? undefined : slotOfSeq(entries[active].seq, slotCount);
 	}
@@ -201,8 +201,7 @@ export class Otadata {
 	stateOfSlot(slot: number, slotCount: number): number | undefined {
 		const entries = this.read();
 		for (const entry of entries) {
-			if (slotOfSeq(entry.seq, slotCount) === slot && entry.crc === otaSelectCrc(entry.seq))
-				return entry.state;
+			if (slotOfSeq(entry.seq, slotCount) === slot && entry.crc === otaSelectCrc(entry.seq)) return entry.state;
 		}
 		return undefined;
 	}
@@ -211,8 +210,7 @@ export class Otadata {
 	setActiveState(state: number): number {
 		const entries = this.read();
 		const active = activeOtadata(entries);
-		if (active === -1)
-			return -1;
+		if (active === -1) return -1;
 		this.writeSector(active as 0 | 1, {...entries[active], state});
 		return active;
 	}

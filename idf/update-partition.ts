@@ -57,8 +57,14 @@ export class FlashUpdatePartition implements UpdatePartition {
 			throw new Error("OTA begin failed: ESP_ERR_OTA_PARTITION_CONFLICT (the only OTA slot is the running one)");
 		const otadata = this.#device.otadata;
 		if (otadata.stateOfSlot(this.#runningSlot, this.#device.slots.length) === OtaImgState.PENDING_VERIFY)
-			throw new Error("OTA begin failed: ESP_ERR_OTA_ROLLBACK_INVALID_STATE (running app has not confirmed state, ESP_OTA_IMG_PENDING_VERIFY)");
-		const keep = Number.isInteger(resumeAt) && resumeAt > 0 && resumeAt % SECTOR_SIZE === 0 && resumeAt < this.capacity &&
+			throw new Error(
+				"OTA begin failed: ESP_ERR_OTA_ROLLBACK_INVALID_STATE (running app has not confirmed state, ESP_OTA_IMG_PENDING_VERIFY)",
+			);
+		const keep =
+			Number.isInteger(resumeAt) &&
+			resumeAt > 0 &&
+			resumeAt % SECTOR_SIZE === 0 &&
+			resumeAt < this.capacity &&
 			(this.#recorded === undefined || resumeAt <= this.#recorded);
 		this.#written = keep ? resumeAt : 0;
 		this.#recorded = this.#written;
@@ -67,16 +73,26 @@ export class FlashUpdatePartition implements UpdatePartition {
 	}
 
 	write(chunk: Uint8Array): void {
-		if (!this.#open)
-			throw new Error("OTA write without begin");
-		if (chunk.length === 0)
-			return;
+		if (!this.#open) throw new Error("OTA write without begin");
+		if (chunk.length === 0) return;
 		const slot = this.#slot();
 		const at = this.#written;
 		if (at + chunk.length > slot.size)
-			throw new Error("OTA write past the end of " + slot.partition.name + ": " + (at + chunk.length) + " > " + slot.size + " bytes");
+			throw new Error(
+				"OTA write past the end of " +
+					slot.partition.name +
+					": " +
+					(at + chunk.length) +
+					" > " +
+					slot.size +
+					" bytes",
+			);
 		if (at === 0 && chunk[0] !== IMAGE_MAGIC)
-			throw new Error("OTA image has invalid magic byte (expected 0xE9, saw 0x" + chunk[0].toString(16).padStart(2, "0") + ")");
+			throw new Error(
+				"OTA image has invalid magic byte (expected 0xE9, saw 0x" +
+					chunk[0].toString(16).padStart(2, "0") +
+					")",
+			);
 		// esp_ota_write's erase-as-you-go: a write starting on a sector boundary erases the sectors it
 		// touches; one starting inside a sector erases the following ones it reaches.
 		// The last sector is the one holding the chunk's last byte (ESP-IDF: (wrote_size + size - 1) / sector).
@@ -87,8 +103,7 @@ export class FlashUpdatePartition implements UpdatePartition {
 		if (at % SECTOR_SIZE === 0) {
 			eraseFrom = at;
 			eraseSectors = last - first + 1;
-		}
-		else if (first !== last) {
+		} else if (first !== last) {
 			eraseFrom = (first + 1) * SECTOR_SIZE;
 			eraseSectors = last - first;
 		}
@@ -100,14 +115,11 @@ export class FlashUpdatePartition implements UpdatePartition {
 	}
 
 	end(): void {
-		if (!this.#open)
-			throw new Error("OTA end without begin");
+		if (!this.#open) throw new Error("OTA end without begin");
 		this.#open = false;
-		if (this.#written === 0)
-			throw new Error("OTA end failed: nothing was written");
+		if (this.#written === 0) throw new Error("OTA end failed: nothing was written");
 		const verdict = verifySlotImage(this.#slot(), this.#createDigest, this.#device.efuse.chipId);
-		if (!verdict.valid)
-			throw new ImageInvalidError(verdict.reason ?? "invalid image");
+		if (!verdict.valid) throw new ImageInvalidError(verdict.reason ?? "invalid image");
 		this.#device.otadata.select(this.#target, this.#device.slots.length, OtaImgState.NEW);
 		this.#recorded = undefined;
 	}
@@ -115,7 +127,15 @@ export class FlashUpdatePartition implements UpdatePartition {
 	/** esp_partition_read of the slot's bytes written so far (the MD5 of a resumed image). */
 	read(offset: number, into: Uint8Array): void {
 		if (offset < 0 || offset + into.length > this.#written)
-			throw new RangeError("OTA read of " + into.length + " bytes at " + offset + " outside the " + this.#written + " bytes written");
+			throw new RangeError(
+				"OTA read of " +
+					into.length +
+					" bytes at " +
+					offset +
+					" outside the " +
+					this.#written +
+					" bytes written",
+			);
 		into.set(this.#slot().read(offset, into.length));
 	}
 

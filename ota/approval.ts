@@ -50,9 +50,12 @@ export interface CommandResult {
 
 /** True when `served` is exactly the job the user approved (`shown`). */
 export function sameOffer(shown: OtaJob, served: OtaJob): boolean {
-	return served.jobId === shown.jobId && served.fwVersion === shown.fwVersion &&
+	return (
+		served.jobId === shown.jobId &&
+		served.fwVersion === shown.fwVersion &&
 		(shown.fileSize === 0 || served.fileSize === shown.fileSize) &&
-		(shown.fileMd5 === undefined || served.fileMd5 === shown.fileMd5);
+		(shown.fileMd5 === undefined || served.fileMd5 === shown.fileMd5)
+	);
 }
 
 function describe(job: OtaJob): string {
@@ -65,7 +68,7 @@ export class UserApprovalOta {
 	/** The job shown in Info (states offered and approved). */
 	#offer: OtaJob | undefined;
 	#approvalExpiry: TimerHandle | undefined;
-	#userAsked = false;	// the next served job answers a person's check/start (see the loop breaker in onOtaUrl)
+	#userAsked = false; // the next served job answers a person's check/start (see the loop breaker in onOtaUrl)
 	#lastOutcome: string | undefined;
 	/** timers.now() when Info last stopped showing another offer (replaced by the current one, or cleared). */
 	#otherOfferGoneAt = -Infinity;
@@ -77,8 +80,7 @@ export class UserApprovalOta {
 		this.#timezone = parsePosixTimezone(context.options.timezone);
 		this.#lifecycle = new OtaLifecycle(context.guard.firstBoot ? "pending-verify" : "idle");
 		this.#lifecycle.onTransition((from, event, to) => context.log.info(`OTA state ${from} -> ${to} (${event})`));
-		if (context.guard.firstBoot)
-			context.guard.armRollback();
+		if (context.guard.firstBoot) context.guard.armRollback();
 	}
 
 	get state(): OtaState {
@@ -105,23 +107,20 @@ export class UserApprovalOta {
 
 	/** On every MQTT connection: the first one confirms a pending image. Returns true when it did. */
 	connected(): boolean {
-		if (this.state !== "pending-verify" || !this.#context.guard.confirm())
-			return false;
+		if (this.state !== "pending-verify" || !this.#context.guard.confirm()) return false;
 		this.#lifecycle.fire("confirm");
 		return true;
 	}
 
 	/** The node's own check (at start-up and every autofetchPeriodHours). */
 	autoCheck(delaySeconds: number): void {
-		if (this.busy)
-			return;
+		if (this.busy) return;
 		this.#context.fetcher.fetchWithDelay(delaySeconds);
 	}
 
 	check(): CommandResult {
 		const refusal = this.#lifecycle.refusal("check");
-		if (refusal)
-			return {ok: false, message: refusal};
+		if (refusal) return {ok: false, message: refusal};
 		this.#userAsked = true;
 		this.#context.fetcher.fetchWithDelay(this.#context.options.requestFetchDelaySeconds);
 		return {ok: true, message: "Checking for OTA updates."};
@@ -137,13 +136,14 @@ export class UserApprovalOta {
 	 */
 	start(remote = false): CommandResult {
 		const refusal = this.#lifecycle.refusal("start");
-		if (refusal)
-			return {ok: false, message: refusal};
+		if (refusal) return {ok: false, message: refusal};
 		const offer = this.#offer;
-		if (!offer)
-			return {ok: false, message: "No OTA update is offered, nothing to approve. Use 'ota check' first."};
+		if (!offer) return {ok: false, message: "No OTA update is offered, nothing to approve. Use 'ota check' first."};
 		if (this.state === "approved")
-			return {ok: true, message: `OTA ${describe(offer)} is approved already; waiting for the cloud to serve it.`};
+			return {
+				ok: true,
+				message: `OTA ${describe(offer)} is approved already; waiting for the cloud to serve it.`,
+			};
 		const {timers, fetcher, options, log} = this.#context;
 		const age = timers.now() - this.#otherOfferGoneAt;
 		if (remote && age < options.approvalSettleMs) {
@@ -155,9 +155,10 @@ export class UserApprovalOta {
 		timers.clear(this.#approvalExpiry);
 		this.#approvalExpiry = timers.set(() => {
 			this.#approvalExpiry = undefined;
-			if (this.state !== "approved")
-				return;
-			log.warn(`Approval of ${describe(offer)} lapsed: the cloud did not serve it within ${APPROVAL_VALIDITY_SECONDS} s`);
+			if (this.state !== "approved") return;
+			log.warn(
+				`Approval of ${describe(offer)} lapsed: the cloud did not serve it within ${APPROVAL_VALIDITY_SECONDS} s`,
+			);
 			this.#lifecycle.fire("lapse");
 		}, APPROVAL_VALIDITY_SECONDS * 1000);
 		this.#userAsked = true;
@@ -168,13 +169,10 @@ export class UserApprovalOta {
 	/** The OTA service's write callback: `Operation` carries a command. */
 	onOperationWrite(writes: ReadonlyArray<ParamWrite>): boolean {
 		for (const write of writes) {
-			if (write.param.name !== OPERATION_PARAM)
-				continue;
+			if (write.param.name !== OPERATION_PARAM) continue;
 			const result = write.value === "start" ? this.start(true) : this.check();
-			if (result.ok)
-				this.#context.log.info(`Operation=${String(write.value)}: ${result.message}`);
-			else
-				this.#context.log.warn(`Operation=${String(write.value)} refused: ${result.message}`);
+			if (result.ok) this.#context.log.info(`Operation=${String(write.value)}: ${result.message}`);
+			else this.#context.log.warn(`Operation=${String(write.value)} refused: ${result.message}`);
 		}
 		return true;
 	}
@@ -192,14 +190,13 @@ export class UserApprovalOta {
 			return;
 		}
 		if ("error" in result) {
-			if (result.jobId !== undefined)
-				reporter.report("failed", result.error, result.jobId);
-			else	// The reference falls back to an earlier job's stored id here; that would fail a job this message is not about.
+			if (result.jobId !== undefined) reporter.report("failed", result.error, result.jobId);
+			else
+				// The reference falls back to an earlier job's stored id here; that would fail a job this message is not about.
 				log.warn(`otaurl refused (${result.error}); not reported: the message names no job`);
 			return;
 		}
-		for (const warning of result.warnings)
-			log.warn(`otaurl: ${warning}`);
+		for (const warning of result.warnings) log.warn(`otaurl: ${warning}`);
 		const job = result.job;
 		let userAsked = this.#userAsked;
 		this.#userAsked = false;
@@ -208,20 +205,22 @@ export class UserApprovalOta {
 			this.#context.timers.clear(this.#approvalExpiry);
 			this.#approvalExpiry = undefined;
 			if (sameOffer(approved, job)) {
-				if (this.#timeAllows(job))
-					this.#install(job);
+				if (this.#timeAllows(job)) this.#install(job);
 				return;
 			}
-			log.warn(`${describe(approved)} was approved, but the cloud now serves ${describe(job)}${job.jobId === approved.jobId ? " with other contents" : ""}: offering it for approval instead`);
+			log.warn(
+				`${describe(approved)} was approved, but the cloud now serves ${describe(job)}${job.jobId === approved.jobId ? " with other contents" : ""}: offering it for approval instead`,
+			);
 			userAsked = true;
 		}
 		const rolledBack = this.#context.guard.rolledBackVersion;
 		if (!userAsked && rolledBack !== undefined && job.fwVersion === rolledBack) {
-			log.warn(`Not offering version ${rolledBack} (job ${job.jobId}) on the node's own check: it was rolled back. 'ota check' shows it.`);
+			log.warn(
+				`Not offering version ${rolledBack} (job ${job.jobId}) on the node's own check: it was rolled back. 'ota check' shows it.`,
+			);
 			return;
 		}
-		if (this.#timeAllows(job))
-			this.#present(job);
+		if (this.#timeAllows(job)) this.#present(job);
 	}
 
 	/** Lines for `ota status`, derived from the lifecycle state. */
@@ -229,35 +228,39 @@ export class UserApprovalOta {
 		const {engine, reporter, guard} = this.#context;
 		const lines: string[] = [`state: ${this.state}`];
 		const offer = this.#offer;
-		lines.push(offer ? `offered: job ${offer.jobId}, version ${offer.fwVersion ?? "?"}${offer.fileSize ? `, ${offer.fileSize} bytes` : ""}` : "offered: nothing");
+		lines.push(
+			offer
+				? `offered: job ${offer.jobId}, version ${offer.fwVersion ?? "?"}${offer.fileSize ? `, ${offer.fileSize} bytes` : ""}`
+				: "offered: nothing",
+		);
 		switch (this.state) {
-		case "approved":
-			lines.push(`approved: job ${offer?.jobId}, waiting for the cloud to serve it`);
-			lines.push("running: nothing");
-			break;
-		case "installing": {
-			const progress = engine.progress;
-			if (progress) {
-				const percent = progress.total > 0 ? ` (${Math.floor((progress.received * 100) / progress.total)}%)` : "";
-				lines.push(`running: job ${progress.jobId}, attempt ${progress.attempt}, ${progress.received} of ${progress.total || "?"} bytes${percent}`);
+			case "approved":
+				lines.push(`approved: job ${offer?.jobId}, waiting for the cloud to serve it`);
+				lines.push("running: nothing");
+				break;
+			case "installing": {
+				const progress = engine.progress;
+				if (progress) {
+					const percent =
+						progress.total > 0 ? ` (${Math.floor((progress.received * 100) / progress.total)}%)` : "";
+					lines.push(
+						`running: job ${progress.jobId}, attempt ${progress.attempt}, ${progress.received} of ${progress.total || "?"} bytes${percent}`,
+					);
+				} else lines.push("running: starting the update");
+				break;
 			}
-			else
-				lines.push("running: starting the update");
-			break;
-		}
-		case "rebooting":
-			lines.push("running: installed, rebooting into the new firmware");
-			break;
-		case "pending-verify":
-			lines.push("running: new firmware waiting for its first MQTT connection to be confirmed");
-			break;
-		default:
-			lines.push("running: nothing");
+			case "rebooting":
+				lines.push("running: installed, rebooting into the new firmware");
+				break;
+			case "pending-verify":
+				lines.push("running: new firmware waiting for its first MQTT connection to be confirmed");
+				break;
+			default:
+				lines.push("running: nothing");
 		}
 		const last = reporter.last;
 		lines.push(last ? `last status: ${last.status} "${last.info}" (job ${last.jobId})` : "last status: none");
-		if (this.#lastOutcome)
-			lines.push(`last update: ${this.#lastOutcome}`);
+		if (this.#lastOutcome) lines.push(`last update: ${this.#lastOutcome}`);
 		if (guard.rolledBackVersion !== undefined)
 			lines.push(`rolled back: version ${guard.rolledBackVersion} (not offered on the node's own checks)`);
 		return lines;
@@ -275,12 +278,12 @@ export class UserApprovalOta {
 	#timeAllows(job: OtaJob): boolean {
 		const {timers, reporter, fetcher, log} = this.#context;
 		const verdict = checkTimeMetadata(job.metadata, timers.epoch(), this.#timezone);
-		if (!verdict)
-			return true;
+		if (!verdict) return true;
 		reporter.report(verdict.status, verdict.text, job.jobId);
-		if (verdict.fetchAfterSeconds !== undefined)
-			fetcher.fetchWithDelay(verdict.fetchAfterSeconds);
-		log.info(`OTA ${describe(job)}: ${verdict.text}${verdict.fetchAfterSeconds !== undefined ? ` Fetching again in ${verdict.fetchAfterSeconds} s.` : ""}`);
+		if (verdict.fetchAfterSeconds !== undefined) fetcher.fetchWithDelay(verdict.fetchAfterSeconds);
+		log.info(
+			`OTA ${describe(job)}: ${verdict.text}${verdict.fetchAfterSeconds !== undefined ? ` Fetching again in ${verdict.fetchAfterSeconds} s.` : ""}`,
+		);
 		this.#withdraw();
 		return false;
 	}
@@ -289,7 +292,9 @@ export class UserApprovalOta {
 	#cancelled(jobId: string): void {
 		const {log, reporter, timers} = this.#context;
 		if (this.#offer?.jobId !== jobId) {
-			log.info(`OTA job ${jobId} cancelled by the cloud; it is not the one shown (${this.#offer ? describe(this.#offer) : "nothing"})`);
+			log.info(
+				`OTA job ${jobId} cancelled by the cloud; it is not the one shown (${this.#offer ? describe(this.#offer) : "nothing"})`,
+			);
 			return;
 		}
 		timers.clear(this.#approvalExpiry);
@@ -316,9 +321,10 @@ export class UserApprovalOta {
 		this.#lifecycle.fire("offer");
 		this.#offer = job;
 		if (!same) {
-			if (shown !== undefined)
-				this.#otherOfferGoneAt = this.#context.timers.now();
-			this.#context.log.info(`OTA update ${job.fwVersion ?? "?"} available (job ${job.jobId}), waiting for approval`);
+			if (shown !== undefined) this.#otherOfferGoneAt = this.#context.timers.now();
+			this.#context.log.info(
+				`OTA update ${job.fwVersion ?? "?"} available (job ${job.jobId}), waiting for approval`,
+			);
 			this.#context.params.updateParams(OTA_SERVICE_NAME, {[INFO_PARAM]: offerInfo(job)});
 		}
 		this.#context.reporter.report("delayed", StatusText.waitingForApproval, job.jobId);
@@ -338,8 +344,11 @@ export class UserApprovalOta {
 				return;
 			}
 			this.#lifecycle.fire("end");
-			if (outcome.kind === "failed") {	// as the reference: fetch again later; the job, if served again, needs a new approval
-				log.warn(`OTA ${describe(job)} failed (${outcome.text}); fetching again in ${options.retryDelayMinutes} min`);
+			if (outcome.kind === "failed") {
+				// as the reference: fetch again later; the job, if served again, needs a new approval
+				log.warn(
+					`OTA ${describe(job)} failed (${outcome.text}); fetching again in ${options.retryDelayMinutes} min`,
+				);
 				fetcher.fetchWithDelay(options.retryDelayMinutes * 60);
 			}
 		});

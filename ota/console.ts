@@ -14,21 +14,20 @@ export const OTA_HELP: readonly string[] = Object.freeze([
 export function otaCommand(ota: UserApprovalOta, args: readonly string[], print: (line: string) => void): boolean {
 	const argument = args[0]?.toLowerCase();
 	switch (argument) {
-	case "check":
-	case "start": {
-		const result = argument === "check" ? ota.check() : ota.start();
-		print(result.ok ? result.message : `Error: ${result.message}`);
-		return result.ok;
-	}
-	case "status":
-		for (const line of ota.statusLines())
-			print(line);
-		return true;
-	case undefined:
-		print("Error: Invalid arguments. Use 'ota check', 'ota start' or 'ota status'.");
-		break;
-	default:
-		print(`Error: Unknown argument: ${args[0]}. Use 'check', 'start' or 'status'.`);
+		case "check":
+		case "start": {
+			const result = argument === "check" ? ota.check() : ota.start();
+			print(result.ok ? result.message : `Error: ${result.message}`);
+			return result.ok;
+		}
+		case "status":
+			for (const line of ota.statusLines()) print(line);
+			return true;
+		case undefined:
+			print("Error: Invalid arguments. Use 'ota check', 'ota start' or 'ota status'.");
+			break;
+		default:
+			print(`Error: Unknown argument: ${args[0]}. Use 'check', 'start' or 'status'.`);
 	}
 	print(OTA_USAGE);
 	return false;

@@ -37,35 +37,31 @@ export interface DownloadOptions {
 /** "host:port" of an http(s) URL (default ports filled in), for error texts; "" when it has none. */
 export function hostAndPort(url: string): string {
 	const match = /^(https?):\/\/(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)(?::(\d*))?/i.exec(url);
-	if (!match)
-		return "";
+	if (!match) return "";
 	const port = match[3] ? match[3] : match[1].toLowerCase() === "https" ? "443" : "80";
 	return match[2] + ":" + port;
 }
 
 /** Why `url` may not be fetched (scheme), or undefined. */
 export function urlRefusal(url: string, allowHttp: boolean, from?: string): string | undefined {
-	if (/^https:\/\//i.test(url))
-		return undefined;
+	if (/^https:\/\//i.test(url)) return undefined;
 	if (/^http:\/\//i.test(url)) {
 		if (from !== undefined && /^https:/i.test(from))
 			return `refusing the redirect from https to http (${JSON.stringify(url.slice(0, 60))})`;
-		return allowHttp ? undefined : `refusing the plain HTTP firmware URL (allowHttp is off) ${JSON.stringify(url.slice(0, 60))}`;
+		return allowHttp
+			? undefined
+			: `refusing the plain HTTP firmware URL (allowHttp is off) ${JSON.stringify(url.slice(0, 60))}`;
 	}
 	return `unsupported URL ${JSON.stringify(url.slice(0, 40))}`;
 }
 
 /** Resolves a redirect target against the URL that answered with it. */
 export function resolveLocation(base: string, location: string): string {
-	if (/^[a-z][a-z0-9+.-]*:/i.test(location))
-		return location;
+	if (/^[a-z][a-z0-9+.-]*:/i.test(location)) return location;
 	const origin = /^([a-z][a-z0-9+.-]*:\/\/[^/?#]*)/i.exec(base);
-	if (!origin)
-		return location;
-	if (location.startsWith("//"))
-		return base.slice(0, base.indexOf(":") + 1) + location;
-	if (location.startsWith("/"))
-		return origin[1] + withoutDotSegments(location);
+	if (!origin) return location;
+	if (location.startsWith("//")) return base.slice(0, base.indexOf(":") + 1) + location;
+	if (location.startsWith("/")) return origin[1] + withoutDotSegments(location);
 	const path = base.slice(origin[1].length).replace(/[?#].*$/, "");
 	return origin[1] + withoutDotSegments(path.slice(0, path.lastIndexOf("/") + 1) + location);
 }
@@ -79,13 +75,9 @@ function withoutDotSegments(target: string): string {
 	for (let i = 0; i < parts.length; i++) {
 		const part = parts[i];
 		if (part === "..") {
-			if (segments.length > 1)
-				segments.pop();
-		}
-		else if (part !== ".")
-			segments.push(part);
-		if ((part === "." || part === "..") && i === parts.length - 1)
-			segments.push("");
+			if (segments.length > 1) segments.pop();
+		} else if (part !== ".") segments.push(part);
+		if ((part === "." || part === "..") && i === parts.length - 1) segments.push("");
 	}
 	return segments.join("/") + (query < 0 ? "" : target.slice(query));
 }
@@ -93,8 +85,7 @@ function withoutDotSegments(target: string): string {
 /** `bytes first-last/total` → [first, total] (total 0 when "*"), or undefined. */
 function parseContentRange(value: string | undefined): [number, number] | undefined {
 	const match = value ? /^bytes\s+(\d+)-(\d+)\/(\d+|\*)$/.exec(value.trim()) : null;
-	if (!match)
-		return undefined;
+	if (!match) return undefined;
 	return [Number(match[1]), match[3] === "*" ? 0 : Number(match[3])];
 }
 
@@ -112,19 +103,19 @@ export class Download implements HttpHandlers {
 	#failure: Failure | undefined;
 	#redirecting = false;
 	#redirects = 0;
-	#expected = -1;	// body bytes announced by content-length, -1 when not announced
+	#expected = -1; // body bytes announced by content-length, -1 when not announced
 	#received = 0;
 	#lastActivity = 0;
 	/** One watchdog callback for the whole transfer (not a timer per chunk). */
 	#watch = () => {
 		this.#stall = undefined;
-		if (this.#finished)
-			return;
+		if (this.#finished) return;
 		const quiet = this.#timers.now() - this.#lastActivity;
 		if (quiet >= this.#options.stallMs)
-			this.abort(failed(`no data for ${Math.round(this.#options.stallMs / 1000)} s from ${hostAndPort(this.#url)}`));
-		else
-			this.#stall = this.#timers.set(this.#watch, this.#options.stallMs - quiet);
+			this.abort(
+				failed(`no data for ${Math.round(this.#options.stallMs / 1000)} s from ${hostAndPort(this.#url)}`),
+			);
+		else this.#stall = this.#timers.set(this.#watch, this.#options.stallMs - quiet);
 	};
 
 	/** Starts downloading `url` into `sink`; `sink.onEnd` tells how it ended. */
@@ -138,37 +129,33 @@ export class Download implements HttpHandlers {
 		if (options.deadlineMs > 0) {
 			this.#deadline = timers.set(() => {
 				this.#deadline = undefined;
-				this.abort(failed(`download not complete within ${Math.round(options.deadlineMs / 1000)} s (too slow)`));
+				this.abort(
+					failed(`download not complete within ${Math.round(options.deadlineMs / 1000)} s (too slow)`),
+				);
 			}, options.deadlineMs);
 		}
 		const refusal = urlRefusal(url, options.allowHttp);
-		if (refusal)
-			this.#finish(failed(refusal));
-		else
-			this.#get();
+		if (refusal) this.#finish(failed(refusal));
+		else this.#get();
 	}
 
 	/** Stops the transfer; the sink's onEnd follows with `failure`. */
 	abort(failure: Failure): void {
 		this.#failure ??= failure;
-		if (this.#request)
-			this.#request.abort(failure.text);
-		else
-			this.#finish(failure);
+		if (this.#request) this.#request.abort(failure.text);
+		else this.#finish(failure);
 	}
 
 	onHeaders(status: number, header: (name: string) => string | undefined): boolean {
 		try {
 			return this.#headers(status, header);
-		}
-		catch (error) {
+		} catch (error) {
 			return this.#refuse(failed(`OTA failed: ${errorText(error)}`));
 		}
 	}
 
 	onData(chunk: Uint8Array): void {
-		if (this.#failure !== undefined || this.#finished)
-			return;
+		if (this.#failure !== undefined || this.#finished) return;
 		this.#armStall();
 		this.#received += chunk.length;
 		if (this.#expected >= 0 && this.#received > this.#expected)
@@ -176,12 +163,10 @@ export class Download implements HttpHandlers {
 		let refusal: Failure | undefined;
 		try {
 			refusal = this.#sink.onData(chunk);
-		}
-		catch (error) {
+		} catch (error) {
 			refusal = failed(`OTA failed: ${errorText(error)}`);
 		}
-		if (refusal)
-			this.abort(refusal);
+		if (refusal) this.abort(refusal);
 	}
 
 	onDone(error?: Error): void {
@@ -191,15 +176,11 @@ export class Download implements HttpHandlers {
 		if (this.#redirecting && this.#failure === undefined) {
 			this.#redirecting = false;
 			this.#get();
-		}
-		else if (this.#failure !== undefined)
-			this.#finish(this.#failure);
-		else if (error)
-			this.#finish(failed(this.#withPlace(errorText(error))));
+		} else if (this.#failure !== undefined) this.#finish(this.#failure);
+		else if (error) this.#finish(failed(this.#withPlace(errorText(error))));
 		else if (this.#expected >= 0 && this.#received !== this.#expected)
 			this.#finish(failed(`Complete data was not received (${this.#received} of ${this.#expected} bytes)`));
-		else
-			this.#finish();
+		else this.#finish();
 	}
 
 	#headers(status: number, header: (name: string) => string | undefined): boolean {
@@ -208,12 +189,10 @@ export class Download implements HttpHandlers {
 			const location = header("location");
 			if (!location)
 				return this.#refuse(failed(`HTTP ${status} without location from ${hostAndPort(this.#url)}`));
-			if (++this.#redirects > MAX_REDIRECTS)
-				return this.#refuse(failed(`more than ${MAX_REDIRECTS} redirects`));
+			if (++this.#redirects > MAX_REDIRECTS) return this.#refuse(failed(`more than ${MAX_REDIRECTS} redirects`));
 			const target = resolveLocation(this.#url, location);
 			const refusal = urlRefusal(target, this.#options.allowHttp, this.#url);
-			if (refusal)
-				return this.#refuse(failed(refusal));
+			if (refusal) return this.#refuse(failed(refusal));
 			this.#redirecting = true;
 			this.#url = target;
 			return false;
@@ -224,20 +203,17 @@ export class Download implements HttpHandlers {
 			this.#redirecting = true;
 			return false;
 		}
-		let start = 0, total = 0;
+		let start = 0,
+			total = 0;
 		this.#received = 0;
 		const length = header("content-length");
 		this.#expected = length !== undefined && /^\d+$/.test(length.trim()) ? Number(length) : -1;
 		if (status === 206) {
 			const range = parseContentRange(header("content-range"));
-			if (!range)
-				return this.#refuse(failed("HTTP 206 without a valid content-range"));
+			if (!range) return this.#refuse(failed("HTTP 206 without a valid content-range"));
 			[start, total] = range;
-		}
-		else if (status === 200)
-			total = this.#expected >= 0 ? this.#expected : 0;
-		else
-			return this.#refuse(failed(`HTTP status ${status} from ${hostAndPort(this.#url)}`));
+		} else if (status === 200) total = this.#expected >= 0 ? this.#expected : 0;
+		else return this.#refuse(failed(`HTTP status ${status} from ${hostAndPort(this.#url)}`));
 		const refusal = this.#sink.onStart(start, total);
 		return refusal ? this.#refuse(refusal) : true;
 	}
@@ -253,10 +229,14 @@ export class Download implements HttpHandlers {
 		this.#armStall();
 		try {
 			this.#request = this.#http.get(this.#url, offset > 0 ? [["Range", `bytes=${offset}-`]] : [], this);
-		}
-		catch (error) {	// a URL the client cannot parse (bad port, bad host) throws at once
+		} catch (error) {
+			// a URL the client cannot parse (bad port, bad host) throws at once
 			this.#request = undefined;
-			this.#finish(failed(this.#withPlace(`cannot request ${JSON.stringify(this.#url.slice(0, 60))}: ${errorText(error)}`)));
+			this.#finish(
+				failed(
+					this.#withPlace(`cannot request ${JSON.stringify(this.#url.slice(0, 60))}: ${errorText(error)}`),
+				),
+			);
 		}
 	}
 
@@ -272,8 +252,7 @@ export class Download implements HttpHandlers {
 	}
 
 	#finish(failure?: Failure): void {
-		if (this.#finished)
-			return;
+		if (this.#finished) return;
 		this.#finished = true;
 		this.#timers.clear(this.#stall);
 		this.#timers.clear(this.#deadline);

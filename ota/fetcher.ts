@@ -23,8 +23,8 @@ export class OtaFetcher {
 	#payload: string;
 	#pending: TimerHandle | undefined;
 	#pendingAt = 0;
-	#waiting: TimerHandle | undefined;	// PUBACK timeout of the fetch in flight
-	#attempt = 0;	// identifies the fetch in flight, so a late PUBACK of an abandoned one is ignored
+	#waiting: TimerHandle | undefined; // PUBACK timeout of the fetch in flight
+	#attempt = 0; // identifies the fetch in flight, so a late PUBACK of an abandoned one is ignored
 	#retries = 0;
 
 	constructor(publisher: Publisher, timers: Timers, log: Log, nodeId: string, fwVersion: string) {
@@ -48,8 +48,7 @@ export class OtaFetcher {
 	fetchWithDelay(seconds: number): void {
 		const due = this.#timers.now() + seconds * 1000;
 		if (this.#pending !== undefined) {
-			if (this.#pendingAt <= due)
-				return;
+			if (this.#pendingAt <= due) return;
 			this.#timers.clear(this.#pending);
 		}
 		this.#pendingAt = due;
@@ -65,7 +64,10 @@ export class OtaFetcher {
 			return;
 		}
 		const attempt = ++this.#attempt;
-		this.#waiting = this.#timers.set(() => this.#settle(attempt, new Error(`no PUBACK within ${FETCH_PUBACK_TIMEOUT_SECONDS} s`)), FETCH_PUBACK_TIMEOUT_SECONDS * 1000);
+		this.#waiting = this.#timers.set(
+			() => this.#settle(attempt, new Error(`no PUBACK within ${FETCH_PUBACK_TIMEOUT_SECONDS} s`)),
+			FETCH_PUBACK_TIMEOUT_SECONDS * 1000,
+		);
 		this.#log.info("Fetching OTA job (otafetch)");
 		this.#publisher.publish(SUFFIX_OTA_FETCH, RULE_OTA_FETCH, this.#payload, error => this.#settle(attempt, error));
 	}
@@ -78,8 +80,7 @@ export class OtaFetcher {
 	}
 
 	#settle(attempt: number, error: Error | undefined): void {
-		if (attempt !== this.#attempt || this.#waiting === undefined)
-			return;
+		if (attempt !== this.#attempt || this.#waiting === undefined) return;
 		this.#timers.clear(this.#waiting);
 		this.#waiting = undefined;
 		if (!error) {

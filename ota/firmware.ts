@@ -97,8 +97,18 @@ export function startFirmware(ports: FirmwarePorts, config: FirmwareConfig, inst
 	const journal = new OtaJournal(store, log);
 	const reporter = new StatusReporter(agent, timers, log, journal);
 	const fetcher = new OtaFetcher(agent, timers, log, node.id, running.version);
-	const guard = new RollbackGuard({boot, journal, timers, log, reporter, rollbackWaitSeconds: options.rollbackWaitSeconds, clock: ports.rollbackClock});
-	const engine = installer ?? new UpdateEngine({http, timers, log, journal, partition, boot, createDigest, reporter, options, running});
+	const guard = new RollbackGuard({
+		boot,
+		journal,
+		timers,
+		log,
+		reporter,
+		rollbackWaitSeconds: options.rollbackWaitSeconds,
+		clock: ports.rollbackClock,
+	});
+	const engine =
+		installer ??
+		new UpdateEngine({http, timers, log, journal, partition, boot, createDigest, reporter, options, running});
 	const ota = new UserApprovalOta({params: agent, fetcher, engine, guard, reporter, timers, log, options});
 	service.onWrite = writes => ota.onOperationWrite(writes);
 
@@ -110,35 +120,40 @@ export function startFirmware(ports: FirmwarePorts, config: FirmwareConfig, inst
 		}, options.autofetchPeriodHours * HOUR_MS);
 	};
 	agent.onConnected(() => {
-		if (ota.connected())	// the reference fetches 5 s after confirming a new image
+		if (ota.connected())
+			// the reference fetches 5 s after confirming a new image
 			fetcher.fetchWithDelay(options.startupFetchDelaySeconds);
 		reporter.resend();
 	});
 	agent.onStarted(() => {
 		guard.reportBootFinding();
 		agent.subscribe(SUFFIX_OTA_URL, payload => ota.onOtaUrl(payload));
-		if (options.autofetch)
-			ota.autoCheck(options.startupFetchDelaySeconds);
-		if (options.autofetchPeriodHours > 0)
-			armPeriodicCheck();
+		if (options.autofetch) ota.autoCheck(options.startupFetchDelaySeconds);
+		if (options.autofetchPeriodHours > 0) armPeriodicCheck();
 	});
 	log.info(`${running.projectName} ${running.version} starting as node ${node.id}`);
 	agent.start();
 
 	return {
-		agent, ota, reporter, fetcher, guard, engine, journal, running, options,
+		agent,
+		ota,
+		reporter,
+		fetcher,
+		guard,
+		engine,
+		journal,
+		running,
+		options,
 		command(name, args, print) {
-			if (name === "ota")
-				return otaCommand(ota, args, print), true;
-			if (name === "help")
-				OTA_HELP.forEach(line => print(line));
+			if (name === "ota") return (otaCommand(ota, args, print), true);
+			if (name === "help") OTA_HELP.forEach(line => print(line));
 			return false;
 		},
 		stop() {
 			timers.clear(periodic);
 			periodic = undefined;
 			fetcher.stop();
-			ota.stop();	// the download, the reboot timer, the approval and rollback timers
+			ota.stop(); // the download, the reboot timer, the approval and rollback timers
 			agent.stop();
 		},
 	};

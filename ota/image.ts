@@ -20,7 +20,7 @@ export const APP_DESC_END = 288;
  * (native/app_identity_esp32.c); other ESP-IDF and Moddable apps have unrelated read-only data there.
  */
 export const IDENTITY_OFFSET = APP_DESC_END;
-export const IDENTITY_MAGIC = 0x49584d52;	// "RMXI" in flash byte order
+export const IDENTITY_MAGIC = 0x49584d52; // "RMXI" in flash byte order
 export const IDENTITY_NAME_LENGTH = 32;
 /** magic (4) + name (32, NUL-padded) + reserved (4, zero). */
 export const IDENTITY_LENGTH = 40;
@@ -48,8 +48,7 @@ export const CHIP_IDS: {readonly [chip: string]: number} = Object.freeze({
 /** The chip's name ("esp32s3"), or "unknown (0x00NN)" for an id this table lacks. */
 export function chipName(id: number): string {
 	for (const name in CHIP_IDS) {
-		if (CHIP_IDS[name] === id)
-			return name;
+		if (CHIP_IDS[name] === id) return name;
 	}
 	return "unknown (0x" + hex(id, 4) + ")";
 }
@@ -100,16 +99,25 @@ export class ImageError extends Error {
  */
 export function parseImageHeader(bytes: Uint8Array): AppImageInfo {
 	if (bytes.length > 0 && bytes[0] !== IMAGE_MAGIC)
-		throw new ImageError("magic", "Not an ESP32 application image: magic byte 0x" + hex(bytes[0], 2) + " (expected 0xE9)");
+		throw new ImageError(
+			"magic",
+			"Not an ESP32 application image: magic byte 0x" + hex(bytes[0], 2) + " (expected 0xE9)",
+		);
 	if (bytes.length < APP_DESC_END)
-		throw new ImageError("truncated", "Image too short: " + bytes.length + " bytes, the header and app descriptor need " + APP_DESC_END);
+		throw new ImageError(
+			"truncated",
+			"Image too short: " + bytes.length + " bytes, the header and app descriptor need " + APP_DESC_END,
+		);
 	const view = new DataView(bytes.buffer, bytes.byteOffset, APP_DESC_END);
 	const segmentCount = bytes[1];
 	if (segmentCount === 0 || segmentCount > MAX_SEGMENTS)
 		throw new ImageError("segments", "Invalid segment count " + segmentCount + " (1.." + MAX_SEGMENTS + ")");
 	const descMagic = view.getUint32(APP_DESC_OFFSET, true);
 	if (descMagic !== APP_DESC_MAGIC)
-		throw new ImageError("app-desc-magic", "No app descriptor: magic 0x" + hex(descMagic, 8) + " at offset 0x20 (expected 0xABCD5432)");
+		throw new ImageError(
+			"app-desc-magic",
+			"No app descriptor: magic 0x" + hex(descMagic, 8) + " at offset 0x20 (expected 0xABCD5432)",
+		);
 	const d = APP_DESC_OFFSET;
 	return {
 		chipId: view.getUint16(12, true),
@@ -132,11 +140,9 @@ export function parseImageHeader(bytes: Uint8Array): AppImageInfo {
 
 /** The name in the identity block at offset 288, or undefined when there is none (docs/protocol.md §7.5). */
 export function parseIdentity(bytes: Uint8Array): string | undefined {
-	if (bytes.length < IDENTITY_END)
-		return undefined;
+	if (bytes.length < IDENTITY_END) return undefined;
 	const view = new DataView(bytes.buffer, bytes.byteOffset + IDENTITY_OFFSET, IDENTITY_LENGTH);
-	if (view.getUint32(0, true) !== IDENTITY_MAGIC)
-		return undefined;
+	if (view.getUint32(0, true) !== IDENTITY_MAGIC) return undefined;
 	const name = fieldString(bytes, IDENTITY_OFFSET + 4, IDENTITY_NAME_LENGTH);
 	return name === "" ? undefined : name;
 }
@@ -174,10 +180,15 @@ export interface NodeFacts {
  * up to the first NUL, so comparing them equals the 32-byte memcmp for the NUL-padded fields
  * ESP-IDF writes.
  */
-export function checkUpgrade(candidate: AppImageInfo, running: AppImageInfo, minSecureVersion: number, node: NodeFacts, checks: UpgradeChecks = {}): string | undefined {
+export function checkUpgrade(
+	candidate: AppImageInfo,
+	running: AppImageInfo,
+	minSecureVersion: number,
+	node: NodeFacts,
+	checks: UpgradeChecks = {},
+): string | undefined {
 	if (!checks.skipProjectCheck) {
-		if (candidate.projectName !== running.projectName)
-			return StatusText.projectMismatch;
+		if (candidate.projectName !== running.projectName) return StatusText.projectMismatch;
 		const own = running.identity;
 		if (own !== undefined && candidate.identity !== own) {
 			return candidate.identity === undefined
@@ -185,8 +196,7 @@ export function checkUpgrade(candidate: AppImageInfo, running: AppImageInfo, min
 				: `${StatusText.projectMismatch}: the image is firmware ${candidate.identity}, this node runs ${own}`;
 		}
 	}
-	if (!checks.skipVersionCheck && candidate.version === running.version)
-		return StatusText.sameVersion;
+	if (!checks.skipVersionCheck && candidate.version === running.version) return StatusText.sameVersion;
 	if (node.approvedVersion !== undefined && candidate.version !== node.approvedVersion)
 		return `Version mismatch: the image is ${candidate.version}, the approved job is ${node.approvedVersion}`;
 	if (!checks.skipSecureVersionCheck && candidate.secureVersion < minSecureVersion)
@@ -206,8 +216,7 @@ export function checkUpgrade(candidate: AppImageInfo, running: AppImageInfo, min
 function fieldString(bytes: Uint8Array, offset: number, size: number): string {
 	let end = offset;
 	const limit = offset + size;
-	while (end < limit && bytes[end] !== 0)
-		end++;
+	while (end < limit && bytes[end] !== 0) end++;
 	return decodeUtf8(bytes, offset, end);
 }
 
@@ -250,15 +259,13 @@ export function decodeUtf8(bytes: Uint8Array, from: number, to: number): string 
 /** Lower-case hex of the bytes. */
 export function toHex(bytes: Uint8Array): string {
 	let out = "";
-	for (let i = 0; i < bytes.length; i++)
-		out += (bytes[i] < 16 ? "0" : "") + bytes[i].toString(16);
+	for (let i = 0; i < bytes.length; i++) out += (bytes[i] < 16 ? "0" : "") + bytes[i].toString(16);
 	return out;
 }
 
 /** Upper-case hex of `value`, at least `digits` digits. */
 export function hex(value: number, digits: number): string {
 	let s = (value >>> 0).toString(16).toUpperCase();
-	while (s.length < digits)
-		s = "0" + s;
+	while (s.length < digits) s = "0" + s;
 	return s;
 }

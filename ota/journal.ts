@@ -50,7 +50,7 @@ export interface ResumeKey {
 
 /** The unit of the reference's `ota_written` (u16 KiB). */
 const RESUME_UNIT = 1024;
-const MAX_RESUME_KIB = 0xFFFF;
+const MAX_RESUME_KIB = 0xffff;
 const UPDATE_FLAG = Object.freeze({type: "blob", value: Uint8Array.of(1)} as const);
 
 export class OtaJournal {
@@ -71,8 +71,7 @@ export class OtaJournal {
 	/** Reads and erases the saved job id (the reference's post-reboot report rule, docs/protocol.md §5.15). */
 	takeJobId(): string | undefined {
 		const jobId = this.jobId;
-		if (jobId !== undefined)
-			this.#erase(OtaKeys.jobId);
+		if (jobId !== undefined) this.#erase(OtaKeys.jobId);
 		return jobId;
 	}
 
@@ -101,16 +100,14 @@ export class OtaJournal {
 			return offset;
 		this.clearResume();
 		this.#write(OtaKeys.resumeJob, {type: "str", value: job.jobId});
-		if (job.fileMd5 !== undefined)
-			this.#write(OtaKeys.resumeMd5, {type: "str", value: job.fileMd5});
+		if (job.fileMd5 !== undefined) this.#write(OtaKeys.resumeMd5, {type: "str", value: job.fileMd5});
 		return 0;
 	}
 
 	/** Saves a resume point (already sector-aligned and within the image), in KiB as the reference's u16; one beyond 64 MiB is not saved. */
 	checkpoint(offset: number): void {
 		const kib = Math.floor(offset / RESUME_UNIT);
-		if (kib > 0 && kib <= MAX_RESUME_KIB)
-			this.#write(OtaKeys.resumeOffset, {type: "u16", value: kib});
+		if (kib > 0 && kib <= MAX_RESUME_KIB) this.#write(OtaKeys.resumeOffset, {type: "u16", value: kib});
 	}
 
 	/** Only the checkpoint goes (a 416, or bytes that cannot be trusted); the resume key stays for this job. */
@@ -153,8 +150,7 @@ export class OtaJournal {
 	 */
 	takeRollbackFailure(): {jobId: string; reason: string} | undefined {
 		const jobId = this.#string(OtaKeys.failJobId, true);
-		if (jobId === undefined)
-			return undefined;
+		if (jobId === undefined) return undefined;
 		const reason = this.#string(OtaKeys.failReason, true) ?? "Firmware verification failed";
 		this.#erase(OtaKeys.failJobId);
 		this.#erase(OtaKeys.failReason);
@@ -174,8 +170,7 @@ export class OtaJournal {
 		}
 		try {
 			this.#store.set(OtaKeys.rolledBackVersion, {type: "str", value: version});
-		}
-		catch (error) {
+		} catch (error) {
 			this.#log.warn(`Cannot save the rolled-back version ${version}: ${errorText(error)}`);
 		}
 	}
@@ -183,26 +178,21 @@ export class OtaJournal {
 	/** A str (or, where the reference writes one, a blob of UTF-8) value; another type reads as absent. */
 	#string(key: string, blob = false): string | undefined {
 		const entry = this.#read(key);
-		if (entry?.type === "str")
-			return entry.value.length > 0 ? entry.value : undefined;
+		if (entry?.type === "str") return entry.value.length > 0 ? entry.value : undefined;
 		if (entry?.type === "blob" && blob) {
 			const text = utf8Text(entry.value);
 			return text.length > 0 ? text : undefined;
 		}
-		if (entry)
-			this.#mismatch(key, entry);
+		if (entry) this.#mismatch(key, entry);
 		return undefined;
 	}
 
 	/** The resume offset in bytes: the reference's u16 KiB, or the i32 bytes of earlier versions of this firmware. */
 	#resumeOffset(): number | undefined {
 		const entry = this.#read(OtaKeys.resumeOffset);
-		if (entry?.type === "u16")
-			return entry.value * RESUME_UNIT;
-		if (entry?.type === "i32")
-			return entry.value;
-		if (entry)
-			this.#mismatch(OtaKeys.resumeOffset, entry);
+		if (entry?.type === "u16") return entry.value * RESUME_UNIT;
+		if (entry?.type === "i32") return entry.value;
+		if (entry) this.#mismatch(OtaKeys.resumeOffset, entry);
 		return undefined;
 	}
 
@@ -210,16 +200,14 @@ export class OtaJournal {
 	#read(key: string): StoredValue | undefined {
 		try {
 			return this.#store.get(key);
-		}
-		catch (error) {
+		} catch (error) {
 			this.#log.warn(`Cannot read the OTA state key ${key}: ${errorText(error)}`);
 			return undefined;
 		}
 	}
 
 	#mismatch(key: string, entry: StoredValue): void {
-		if (this.#mismatches.has(key))
-			return;
+		if (this.#mismatches.has(key)) return;
 		this.#mismatches.add(key);
 		this.#log.warn(`OTA state key ${key} holds an NVS ${entry.type}, not a type it takes: read as absent`);
 	}
@@ -227,8 +215,7 @@ export class OtaJournal {
 	#write(key: string, value: StoredValue): void {
 		try {
 			this.#store.set(key, value);
-		}
-		catch (error) {
+		} catch (error) {
 			throw new OtaFailure(failed(`Cannot save the OTA state (${key}): ${errorText(error)}`));
 		}
 	}
@@ -236,8 +223,7 @@ export class OtaJournal {
 	#erase(key: string): void {
 		try {
 			this.#store.delete(key);
-		}
-		catch (error) {
+		} catch (error) {
 			this.#log.warn(`Cannot erase the OTA state key ${key}: ${errorText(error)}`);
 		}
 	}

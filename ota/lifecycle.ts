@@ -36,11 +36,11 @@ type Table = {readonly [S in OtaState]: {readonly [E in OtaEvent]?: OtaState}};
 
 /** Every allowed transition; an event not listed for a state is a programming error (LifecycleError). */
 export const TRANSITIONS: Table = Object.freeze({
-	"idle": Object.freeze({offer: "offered"}),
-	"offered": Object.freeze({offer: "offered", approve: "approved", withdraw: "idle"}),
-	"approved": Object.freeze({offer: "offered", lapse: "offered", install: "installing", withdraw: "idle"}),
-	"installing": Object.freeze({end: "idle", installed: "rebooting"}),
-	"rebooting": Object.freeze({}),
+	idle: Object.freeze({offer: "offered"}),
+	offered: Object.freeze({offer: "offered", approve: "approved", withdraw: "idle"}),
+	approved: Object.freeze({offer: "offered", lapse: "offered", install: "installing", withdraw: "idle"}),
+	installing: Object.freeze({end: "idle", installed: "rebooting"}),
+	rebooting: Object.freeze({}),
 	"pending-verify": Object.freeze({confirm: "idle"}),
 } as const);
 
@@ -79,8 +79,7 @@ export class OtaLifecycle {
 	fire(event: OtaEvent): OtaState {
 		const from = this.#state;
 		const to = TRANSITIONS[from][event];
-		if (to === undefined)
-			throw new LifecycleError(`OTA lifecycle: no transition "${event}" from "${from}"`);
+		if (to === undefined) throw new LifecycleError(`OTA lifecycle: no transition "${event}" from "${from}"`);
 		this.#state = to;
 		this.#listener?.(from, event, to);
 		return to;
@@ -89,14 +88,14 @@ export class OtaLifecycle {
 	/** Why `command` (check or start) is refused now, or undefined. */
 	refusal(command: string): string | undefined {
 		switch (this.#state) {
-		case "pending-verify":
-			return `'${command}' refused: the new firmware is not confirmed yet (it is on its first MQTT connection).`;
-		case "installing":
-			return `'${command}' refused: an OTA update is in progress.`;
-		case "rebooting":
-			return `'${command}' refused: the new firmware is installed; the node is rebooting into it.`;
-		default:
-			return undefined;
+			case "pending-verify":
+				return `'${command}' refused: the new firmware is not confirmed yet (it is on its first MQTT connection).`;
+			case "installing":
+				return `'${command}' refused: an OTA update is in progress.`;
+			case "rebooting":
+				return `'${command}' refused: the new firmware is installed; the node is rebooting into it.`;
+			default:
+				return undefined;
 		}
 	}
 }

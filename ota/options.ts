@@ -53,40 +53,167 @@ function option(spec: OptionSpec): OptionSpec {
 }
 
 export const OTA_OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
-	option({name: "autofetch", type: "boolean", default: true, flag: "autofetch", manifestKey: "autofetch",
-		help: "send otafetch once after start-up (CONFIG_ESP_RMAKER_OTA_AUTOFETCH)"}),
-	option({name: "autofetchPeriodHours", type: "integer", default: 0, min: 0, max: 168, flag: "autofetch-period", manifestKey: "autofetchPeriodHours",
-		help: "fetch again every h hours, 0 = at start-up only (CONFIG_ESP_RMAKER_OTA_AUTOFETCH_PERIOD)"}),
-	option({name: "startupFetchDelaySeconds", type: "integer", default: 5, min: 0, max: 3600, flag: "fetch-delay", manifestKey: "startupFetchDelaySeconds",
-		help: "delay of the start-up otafetch, s (RMAKER_OTA_FETCH_DELAY)"}),
-	option({name: "requestFetchDelaySeconds", type: "integer", default: 1, min: 0, max: 3600, flag: "request-delay", manifestKey: "requestFetchDelaySeconds",
-		help: "delay of the otafetch of check/start, s"}),
-	option({name: "maxAttempts", type: "integer", default: 3, min: 1, max: 10, flag: "max-attempts", manifestKey: "maxAttempts",
-		help: "download attempts per approved job (CONFIG_ESP_RMAKER_OTA_MAX_RETRIES)"}),
-	option({name: "retryDelayMinutes", type: "integer", default: 5, min: 1, max: 60, flag: "retry-delay", manifestKey: "retryDelayMinutes",
-		help: "fetch again this long after all attempts failed, min (CONFIG_ESP_RMAKER_OTA_RETRY_DELAY_MINUTES)"}),
-	option({name: "progressIntervalPercent", type: "integer", default: 10, min: 0, max: 50, flag: "progress-interval", manifestKey: "progressIntervalPercent",
-		help: "report progress every n percent, 0 = none (CONFIG_ESP_RMAKER_OTA_PROGRESS_INTERVAL)"}),
-	option({name: "downloadStallSeconds", type: "integer", default: 30, min: 1, max: 600, flag: "stall-timeout", manifestKey: "downloadStallSeconds",
-		help: "abort a transfer that receives nothing this long, s"}),
-	option({name: "minDownloadRate", type: "integer", default: 512, min: 1, max: 10_000_000, flag: "min-rate", manifestKey: "minDownloadRate",
-		help: "an attempt must finish within stall-timeout + size / this rate, bytes/s"}),
-	option({name: "rebootDelaySeconds", type: "integer", default: 10, min: 0, max: 600, flag: "reboot-delay", manifestKey: "rebootDelaySeconds",
-		help: "reboot this long after an install, s (OTA_REBOOT_TIMER_SEC)"}),
-	option({name: "rollbackWaitSeconds", type: "integer", default: 90, min: 1, max: 600, flag: "rollback-wait", manifestKey: "rollbackWaitSeconds",
-		help: "a new image that has not reached MQTT by then is rolled back, s (CONFIG_ESP_RMAKER_OTA_ROLLBACK_WAIT_PERIOD)"}),
-	option({name: "approvalSettleMs", type: "integer", default: 2000, min: 0, max: 60000, flag: "approval-settle", manifestKey: "approvalSettleMs",
-		help: "a remote start within this long after Info stopped showing another offer is refused (it answers that one), ms"}),
-	option({name: "allowHttp", type: "boolean", default: false, hostDefault: true, flag: "allow-http", manifestKey: "allowHttp",
-		help: "accept http:// firmware URLs (ESP-IDF refuses them unless CONFIG_ESP_HTTPS_OTA_ALLOW_HTTP)"}),
-	option({name: "skipProjectCheck", type: "boolean", default: false, flag: "skip-project-check", manifestKey: "skipProjectCheck",
-		help: "skip the project-name and firmware-identity checks (CONFIG_ESP_RMAKER_SKIP_PROJECT_NAME_CHECK)"}),
-	option({name: "skipVersionCheck", type: "boolean", default: false, flag: "skip-version-check", manifestKey: "skipVersionCheck",
-		help: "skip the same-version check (CONFIG_ESP_RMAKER_SKIP_VERSION_CHECK)"}),
-	option({name: "skipSecureVersionCheck", type: "boolean", default: false, flag: "skip-secure-version-check", manifestKey: "skipSecureVersionCheck",
-		help: "skip the secure-version check (CONFIG_ESP_RMAKER_SKIP_SECURE_VERSION_CHECK)"}),
-	option({name: "timezone", type: "string", default: "UTC0", form: "POSIX TZ", check: text => void parsePosixTimezone(text), flag: "timezone", manifestKey: "timezone",
-		help: "the node's timezone, a POSIX TZ string such as CST6CDT,M3.2.0,M11.1.0 (esp-rainmaker's tz_posix); download windows are in its local time"}),
+	option({
+		name: "autofetch",
+		type: "boolean",
+		default: true,
+		flag: "autofetch",
+		manifestKey: "autofetch",
+		help: "send otafetch once after start-up (CONFIG_ESP_RMAKER_OTA_AUTOFETCH)",
+	}),
+	option({
+		name: "autofetchPeriodHours",
+		type: "integer",
+		default: 0,
+		min: 0,
+		max: 168,
+		flag: "autofetch-period",
+		manifestKey: "autofetchPeriodHours",
+		help: "fetch again every h hours, 0 = at start-up only (CONFIG_ESP_RMAKER_OTA_AUTOFETCH_PERIOD)",
+	}),
+	option({
+		name: "startupFetchDelaySeconds",
+		type: "integer",
+		default: 5,
+		min: 0,
+		max: 3600,
+		flag: "fetch-delay",
+		manifestKey: "startupFetchDelaySeconds",
+		help: "delay of the start-up otafetch, s (RMAKER_OTA_FETCH_DELAY)",
+	}),
+	option({
+		name: "requestFetchDelaySeconds",
+		type: "integer",
+		default: 1,
+		min: 0,
+		max: 3600,
+		flag: "request-delay",
+		manifestKey: "requestFetchDelaySeconds",
+		help: "delay of the otafetch of check/start, s",
+	}),
+	option({
+		name: "maxAttempts",
+		type: "integer",
+		default: 3,
+		min: 1,
+		max: 10,
+		flag: "max-attempts",
+		manifestKey: "maxAttempts",
+		help: "download attempts per approved job (CONFIG_ESP_RMAKER_OTA_MAX_RETRIES)",
+	}),
+	option({
+		name: "retryDelayMinutes",
+		type: "integer",
+		default: 5,
+		min: 1,
+		max: 60,
+		flag: "retry-delay",
+		manifestKey: "retryDelayMinutes",
+		help: "fetch again this long after all attempts failed, min (CONFIG_ESP_RMAKER_OTA_RETRY_DELAY_MINUTES)",
+	}),
+	option({
+		name: "progressIntervalPercent",
+		type: "integer",
+		default: 10,
+		min: 0,
+		max: 50,
+		flag: "progress-interval",
+		manifestKey: "progressIntervalPercent",
+		help: "report progress every n percent, 0 = none (CONFIG_ESP_RMAKER_OTA_PROGRESS_INTERVAL)",
+	}),
+	option({
+		name: "downloadStallSeconds",
+		type: "integer",
+		default: 30,
+		min: 1,
+		max: 600,
+		flag: "stall-timeout",
+		manifestKey: "downloadStallSeconds",
+		help: "abort a transfer that receives nothing this long, s",
+	}),
+	option({
+		name: "minDownloadRate",
+		type: "integer",
+		default: 512,
+		min: 1,
+		max: 10_000_000,
+		flag: "min-rate",
+		manifestKey: "minDownloadRate",
+		help: "an attempt must finish within stall-timeout + size / this rate, bytes/s",
+	}),
+	option({
+		name: "rebootDelaySeconds",
+		type: "integer",
+		default: 10,
+		min: 0,
+		max: 600,
+		flag: "reboot-delay",
+		manifestKey: "rebootDelaySeconds",
+		help: "reboot this long after an install, s (OTA_REBOOT_TIMER_SEC)",
+	}),
+	option({
+		name: "rollbackWaitSeconds",
+		type: "integer",
+		default: 90,
+		min: 1,
+		max: 600,
+		flag: "rollback-wait",
+		manifestKey: "rollbackWaitSeconds",
+		help: "a new image that has not reached MQTT by then is rolled back, s (CONFIG_ESP_RMAKER_OTA_ROLLBACK_WAIT_PERIOD)",
+	}),
+	option({
+		name: "approvalSettleMs",
+		type: "integer",
+		default: 2000,
+		min: 0,
+		max: 60000,
+		flag: "approval-settle",
+		manifestKey: "approvalSettleMs",
+		help: "a remote start within this long after Info stopped showing another offer is refused (it answers that one), ms",
+	}),
+	option({
+		name: "allowHttp",
+		type: "boolean",
+		default: false,
+		hostDefault: true,
+		flag: "allow-http",
+		manifestKey: "allowHttp",
+		help: "accept http:// firmware URLs (ESP-IDF refuses them unless CONFIG_ESP_HTTPS_OTA_ALLOW_HTTP)",
+	}),
+	option({
+		name: "skipProjectCheck",
+		type: "boolean",
+		default: false,
+		flag: "skip-project-check",
+		manifestKey: "skipProjectCheck",
+		help: "skip the project-name and firmware-identity checks (CONFIG_ESP_RMAKER_SKIP_PROJECT_NAME_CHECK)",
+	}),
+	option({
+		name: "skipVersionCheck",
+		type: "boolean",
+		default: false,
+		flag: "skip-version-check",
+		manifestKey: "skipVersionCheck",
+		help: "skip the same-version check (CONFIG_ESP_RMAKER_SKIP_VERSION_CHECK)",
+	}),
+	option({
+		name: "skipSecureVersionCheck",
+		type: "boolean",
+		default: false,
+		flag: "skip-secure-version-check",
+		manifestKey: "skipSecureVersionCheck",
+		help: "skip the secure-version check (CONFIG_ESP_RMAKER_SKIP_SECURE_VERSION_CHECK)",
+	}),
+	option({
+		name: "timezone",
+		type: "string",
+		default: "UTC0",
+		form: "POSIX TZ",
+		check: text => void parsePosixTimezone(text),
+		flag: "timezone",
+		manifestKey: "timezone",
+		help: "the node's timezone, a POSIX TZ string such as CST6CDT,M3.2.0,M11.1.0 (esp-rainmaker's tz_posix); download windows are in its local time",
+	}),
 ]);
 
 function defaultsFrom(host: boolean): Readonly<OtaOptions> {
@@ -107,35 +234,42 @@ export class OptionError extends Error {
 
 export function optionSpec(name: string): OptionSpec | undefined {
 	for (const spec of OTA_OPTION_TABLE) {
-		if (spec.name === name)
-			return spec;
+		if (spec.name === name) return spec;
 	}
 	return undefined;
 }
 
 /** Merges `overrides` over `base` (default: the device's defaults) and checks every value; throws OptionError naming the option. */
-export function resolveOtaOptions(overrides: Partial<OtaOptions> = {}, base: Readonly<OtaOptions> = defaultOtaOptions): OtaOptions {
+export function resolveOtaOptions(
+	overrides: Partial<OtaOptions> = {},
+	base: Readonly<OtaOptions> = defaultOtaOptions,
+): OtaOptions {
 	const options: OtaOptions = {...base};
 	for (const key of Object.keys(overrides) as (keyof OtaOptions)[]) {
 		const spec = optionSpec(key);
-		if (!spec)
-			throw new OptionError(`unknown OTA option "${key}"`);
+		if (!spec) throw new OptionError(`unknown OTA option "${key}"`);
 		const value = overrides[key];
-		if (value === undefined)
-			continue;
+		if (value === undefined) continue;
 		const expected = spec.type === "integer" ? "number" : spec.type;
 		if (typeof value !== expected)
 			throw new OptionError(`OTA option ${key} must be a ${expected}, got ${JSON.stringify(value)}`);
 		if (spec.type === "string" && spec.check) {
 			try {
 				spec.check(value as string);
-			}
-			catch (error) {
+			} catch (error) {
 				throw new OptionError(`OTA option ${key}: ${error instanceof Error ? error.message : String(error)}`);
 			}
 		}
-		if (spec.type === "integer" && (typeof value !== "number" || !Number.isFinite(value) || (spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max)))
-			throw new OptionError(`OTA option ${key} must be within ${spec.min}..${spec.max}, got ${JSON.stringify(value)}`);
+		if (
+			spec.type === "integer" &&
+			(typeof value !== "number" ||
+				!Number.isFinite(value) ||
+				(spec.min !== undefined && value < spec.min) ||
+				(spec.max !== undefined && value > spec.max))
+		)
+			throw new OptionError(
+				`OTA option ${key} must be within ${spec.min}..${spec.max}, got ${JSON.stringify(value)}`,
+			);
 		(options as unknown as {[k: string]: unknown})[key] = value;
 	}
 	return options;
@@ -143,12 +277,22 @@ export function resolveOtaOptions(overrides: Partial<OtaOptions> = {}, base: Rea
 
 /** The options table of docs/ota-lifecycle.md (Markdown). */
 export function optionsMarkdown(): string {
-	const rows = ["| Option (manifest key) | Type | Device default | Host default | Range | Simulator flag | Meaning |", "|---|---|---|---|---|---|---|"];
+	const rows = [
+		"| Option (manifest key) | Type | Device default | Host default | Range | Simulator flag | Meaning |",
+		"|---|---|---|---|---|---|---|",
+	];
 	for (const spec of OTA_OPTION_TABLE) {
-		const range = spec.type === "integer" ? `${spec.min}..${spec.max}` : spec.form ?? "";
-		const flag = spec.type === "boolean" ? `--${spec.flag}, --no-${spec.flag}` : spec.type === "string" ? `--${spec.flag} <text>` : `--${spec.flag} <n>`;
+		const range = spec.type === "integer" ? `${spec.min}..${spec.max}` : (spec.form ?? "");
+		const flag =
+			spec.type === "boolean"
+				? `--${spec.flag}, --no-${spec.flag}`
+				: spec.type === "string"
+					? `--${spec.flag} <text>`
+					: `--${spec.flag} <n>`;
 		const host = spec.hostDefault !== undefined ? String(spec.hostDefault) : String(spec.default);
-		rows.push(`| \`${spec.manifestKey}\` | ${spec.type} | ${String(spec.default)} | ${host} | ${range} | \`${flag}\` | ${spec.help} |`);
+		rows.push(
+			`| \`${spec.manifestKey}\` | ${spec.type} | ${String(spec.default)} | ${host} | ${range} | \`${flag}\` | ${spec.help} |`,
+		);
 	}
 	return rows.join("\n");
 }

@@ -29,13 +29,11 @@ export const MAX_OTAURL_PAYLOAD = 4096;
 export const MAX_JOB_ID_LENGTH = 63;
 
 export function parseOtaUrl(payload: string): OtaUrlResult {
-	if (payload.length > MAX_OTAURL_PAYLOAD)
-		return {error: StatusText.jsonPayloadError};
+	if (payload.length > MAX_OTAURL_PAYLOAD) return {error: StatusText.jsonPayloadError};
 	let message: unknown;
 	try {
 		message = JSON.parse(payload);
-	}
-	catch {
+	} catch {
 		return {error: StatusText.jsonPayloadError};
 	}
 	if (typeof message !== "object" || message === null || Array.isArray(message))
@@ -46,32 +44,24 @@ export function parseOtaUrl(payload: string): OtaUrlResult {
 		return {error: StatusText.jobIdNotFound};
 	const url = fields.url;
 	// The local cloud's withdrawal of a cancelled job (docs/local-cloud.md, "OTA jobs"): no URL, `cancelled: true`.
-	if (url === undefined && fields.cancelled === true)
-		return {cancelled: jobId};
-	if (typeof url !== "string" || url.length === 0)
-		return {error: StatusText.urlNotFound, jobId};
+	if (url === undefined && fields.cancelled === true) return {cancelled: jobId};
+	if (typeof url !== "string" || url.length === 0) return {error: StatusText.urlNotFound, jobId};
 
 	const warnings: string[] = [];
 	let fileSize = 0;
 	if (fields.file_size !== undefined) {
 		const size = fields.file_size;
-		if (typeof size === "number" && Number.isSafeInteger(size) && size >= 0)
-			fileSize = size;
-		else
-			warnings.push(`ignoring file_size ${JSON.stringify(size)}: not a byte count`);
+		if (typeof size === "number" && Number.isSafeInteger(size) && size >= 0) fileSize = size;
+		else warnings.push(`ignoring file_size ${JSON.stringify(size)}: not a byte count`);
 	}
 	const job: {-readonly [K in keyof OtaJob]: OtaJob[K]} = {jobId, url, fileSize};
-	if (typeof fields.fw_version === "string")
-		job.fwVersion = fields.fw_version;
-	else if (fields.fw_version !== undefined)
-		warnings.push("ignoring fw_version: not a string");
+	if (typeof fields.fw_version === "string") job.fwVersion = fields.fw_version;
+	else if (fields.fw_version !== undefined) warnings.push("ignoring fw_version: not a string");
 	if (typeof fields.file_md5 === "string" && /^[0-9a-fA-F]{32}$/.test(fields.file_md5))
 		job.fileMd5 = fields.file_md5.toLowerCase();
-	else if (fields.file_md5 !== undefined)
-		warnings.push("ignoring file_md5: not 32 hex digits");
+	else if (fields.file_md5 !== undefined) warnings.push("ignoring file_md5: not 32 hex digits");
 	if (typeof fields.metadata === "object" && fields.metadata !== null && !Array.isArray(fields.metadata))
 		job.metadata = JSON.stringify(fields.metadata);
-	else if (fields.metadata !== undefined)
-		warnings.push("ignoring metadata: not an object");
+	else if (fields.metadata !== undefined) warnings.push("ignoring metadata: not an object");
 	return {job, warnings};
 }

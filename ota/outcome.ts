@@ -49,7 +49,6 @@ export {errorText};
 
 /** The Failure a thrown value stands for: its own when it carries one, else `failed` "<prefix><message>". */
 export function failureOf(error: unknown, prefix = ""): Failure {
-	if (error instanceof OtaFailure)
-		return error.failure;
+	if (error instanceof OtaFailure) return error.failure;
 	return failed(prefix + errorText(error));
 }

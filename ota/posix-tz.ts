@@ -57,17 +57,16 @@ class Reader {
 		return this.text[this.at] ?? "";
 	}
 	fail(what: string): never {
-		throw new TimezoneError(`timezone ${JSON.stringify(this.text)}: ${what} at position ${this.at + 1}; expected a POSIX TZ string such as "CST6CDT,M3.2.0,M11.1.0" or "UTC0"`);
+		throw new TimezoneError(
+			`timezone ${JSON.stringify(this.text)}: ${what} at position ${this.at + 1}; expected a POSIX TZ string such as "CST6CDT,M3.2.0,M11.1.0" or "UTC0"`,
+		);
 	}
 	number(max: number, what: string): number {
 		const start = this.at;
-		while (/[0-9]/.test(this.peek()))
-			this.at++;
-		if (this.at === start)
-			this.fail(`${what} is missing`);
+		while (/[0-9]/.test(this.peek())) this.at++;
+		if (this.at === start) this.fail(`${what} is missing`);
 		const value = Number(this.text.slice(start, this.at));
-		if (value > max)
-			this.fail(`${what} ${value} is above ${max}`);
+		if (value > max) this.fail(`${what} ${value} is above ${max}`);
 		return value;
 	}
 }
@@ -75,8 +74,7 @@ class Reader {
 function name(reader: Reader, what: string): string {
 	if (reader.peek() === "<") {
 		const end = reader.text.indexOf(">", reader.at);
-		if (end < 0)
-			reader.fail(`${what} name "<" is not closed by ">"`);
+		if (end < 0) reader.fail(`${what} name "<" is not closed by ">"`);
 		const text = reader.text.slice(reader.at + 1, end);
 		if (text.length < 3 || !/^[A-Za-z0-9+-]+$/.test(text))
 			reader.fail(`${what} name <${text}> must have three or more letters, digits, "+" or "-"`);
@@ -84,18 +82,15 @@ function name(reader: Reader, what: string): string {
 		return text;
 	}
 	const start = reader.at;
-	while (/[A-Za-z]/.test(reader.peek()))
-		reader.at++;
-	if (reader.at - start < 3)
-		reader.fail(`${what} name must have three or more letters`);
+	while (/[A-Za-z]/.test(reader.peek())) reader.at++;
+	if (reader.at - start < 3) reader.fail(`${what} name must have three or more letters`);
 	return reader.text.slice(start, reader.at);
 }
 
 /** [+|-]hh[:mm[:ss]] in seconds. */
 function clock(reader: Reader, maxHours: number, what: string): number {
 	let sign = 1;
-	if (reader.peek() === "+" || reader.peek() === "-")
-		sign = reader.text[reader.at++] === "-" ? -1 : 1;
+	if (reader.peek() === "+" || reader.peek() === "-") sign = reader.text[reader.at++] === "-" ? -1 : 1;
 	let seconds = reader.number(maxHours, `${what} hours`) * 3600;
 	if (reader.peek() === ":") {
 		reader.at++;
@@ -113,28 +108,20 @@ function transition(reader: Reader, what: string): Transition {
 	if (reader.peek() === "J") {
 		reader.at++;
 		const value = reader.number(365, `${what} day`);
-		if (value < 1)
-			reader.fail(`${what} day J${value} must be 1..365`);
+		if (value < 1) reader.fail(`${what} day J${value} must be 1..365`);
 		day = {kind: "J", day: value};
-	}
-	else if (reader.peek() === "M") {
+	} else if (reader.peek() === "M") {
 		reader.at++;
 		const month = reader.number(12, `${what} month`);
-		if (month < 1)
-			reader.fail(`${what} month must be 1..12`);
-		if (reader.peek() !== ".")
-			reader.fail(`${what} rule Mm.w.d needs "." after the month`);
+		if (month < 1) reader.fail(`${what} month must be 1..12`);
+		if (reader.peek() !== ".") reader.fail(`${what} rule Mm.w.d needs "." after the month`);
 		reader.at++;
 		const week = reader.number(5, `${what} week`);
-		if (week < 1)
-			reader.fail(`${what} week must be 1..5`);
-		if (reader.peek() !== ".")
-			reader.fail(`${what} rule Mm.w.d needs "." after the week`);
+		if (week < 1) reader.fail(`${what} week must be 1..5`);
+		if (reader.peek() !== ".") reader.fail(`${what} rule Mm.w.d needs "." after the week`);
 		reader.at++;
 		day = {kind: "M", month, week, weekday: reader.number(6, `${what} weekday`)};
-	}
-	else
-		day = {kind: "n", day: reader.number(365, `${what} day`)};
+	} else day = {kind: "n", day: reader.number(365, `${what} day`)};
 	let time = 7200;
 	if (reader.peek() === "/") {
 		reader.at++;
@@ -147,30 +134,23 @@ function transition(reader: Reader, what: string): Transition {
 export function parsePosixTimezone(text: string): PosixTimezone {
 	const reader = new Reader(text);
 	const stdName = name(reader, "standard time");
-	if (reader.done)
-		reader.fail("the offset of standard time is missing");
-	const stdOffset = -clock(reader, 24, "standard offset") || 0;	// never -0
-	if (reader.done)
-		return {text, stdName, stdOffset};
+	if (reader.done) reader.fail("the offset of standard time is missing");
+	const stdOffset = -clock(reader, 24, "standard offset") || 0; // never -0
+	if (reader.done) return {text, stdName, stdOffset};
 	const dstName = name(reader, "daylight time");
 	let dstOffset = stdOffset + 3600;
-	if (!reader.done && reader.peek() !== ",")
-		dstOffset = -clock(reader, 24, "daylight offset") || 0;
+	if (!reader.done && reader.peek() !== ",") dstOffset = -clock(reader, 24, "daylight offset") || 0;
 	let rules = reader;
-	if (reader.done)
-		rules = new Reader(DEFAULT_RULE);
+	if (reader.done) rules = new Reader(DEFAULT_RULE);
 	else {
-		if (reader.peek() !== ",")
-			reader.fail("\",\" before the start rule is missing");
+		if (reader.peek() !== ",") reader.fail('"," before the start rule is missing');
 		reader.at++;
 	}
 	const start = transition(rules, "start");
-	if (rules.peek() !== ",")
-		rules.fail("\",\" before the end rule is missing");
+	if (rules.peek() !== ",") rules.fail('"," before the end rule is missing');
 	rules.at++;
 	const end = transition(rules, "end");
-	if (!rules.done)
-		rules.fail(`unexpected ${JSON.stringify(rules.peek())}`);
+	if (!rules.done) rules.fail(`unexpected ${JSON.stringify(rules.peek())}`);
 	return {text, stdName, stdOffset, dstName, dstOffset, start, end};
 }
 
@@ -194,33 +174,27 @@ const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 /** The civil year of a day count. */
 function yearOf(days: number): number {
 	let year = 1970 + Math.floor(days / 365.2425);
-	while (daysFromCivil(year, 1, 1) > days)
-		year--;
-	while (daysFromCivil(year + 1, 1, 1) <= days)
-		year++;
+	while (daysFromCivil(year, 1, 1) > days) year--;
+	while (daysFromCivil(year + 1, 1, 1) <= days) year++;
 	return year;
 }
 
 /** Day (since 1970) on which a rule falls in `year`. */
 function ruleDay(rule: DayRule, year: number): number {
 	const first = daysFromCivil(year, 1, 1);
-	if (rule.kind === "J")
-		return first + rule.day - 1 + (isLeap(year) && rule.day >= 60 ? 1 : 0);
-	if (rule.kind === "n")
-		return first + rule.day;
+	if (rule.kind === "J") return first + rule.day - 1 + (isLeap(year) && rule.day >= 60 ? 1 : 0);
+	if (rule.kind === "n") return first + rule.day;
 	const monthStart = daysFromCivil(year, rule.month, 1);
 	const length = rule.month === 2 && isLeap(year) ? 29 : MONTH_DAYS[rule.month - 1];
-	const weekday = (monthStart + 4) % 7;	// 1970-01-01 was a Thursday (4)
-	let day = 1 + (rule.weekday - weekday + 7) % 7 + (rule.week - 1) * 7;
-	while (day > length)
-		day -= 7;
+	const weekday = (monthStart + 4) % 7; // 1970-01-01 was a Thursday (4)
+	let day = 1 + ((rule.weekday - weekday + 7) % 7) + (rule.week - 1) * 7;
+	while (day > length) day -= 7;
 	return monthStart + day - 1;
 }
 
 /** Seconds east of UTC in force at `epoch` (seconds since 1970, UTC). */
 export function utcOffsetAt(zone: PosixTimezone, epoch: number): number {
-	if (zone.dstOffset === undefined || !zone.start || !zone.end)
-		return zone.stdOffset;
+	if (zone.dstOffset === undefined || !zone.start || !zone.end) return zone.stdOffset;
 	const year = yearOf(Math.floor((epoch + zone.stdOffset) / DAY));
 	// start is given in standard time, end in daylight time (the local time in force before each)
 	const start = ruleDay(zone.start.day, year) * DAY + zone.start.time - zone.stdOffset;

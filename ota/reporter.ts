@@ -50,8 +50,7 @@ export class StatusReporter {
 		this.last = report;
 		this.#log.info(`OTA status ${status}: ${info} (job ${jobId})`);
 		this.#send(report);
-		for (const listener of this.#listeners)
-			listener(report);
+		for (const listener of this.#listeners) listener(report);
 	}
 
 	/** After a reconnect: sends again the final report (success, rejected) whose publish failed. */
@@ -65,13 +64,16 @@ export class StatusReporter {
 	}
 
 	#send(report: StatusReport): void {
-		this.#publisher.publish(SUFFIX_OTA_STATUS, RULE_OTA_STATUS, statusPayload(report.jobId, report.status, report.info, report.ts), error => {
-			if (!error)
-				return;
-			this.#log.warn(`otastatus "${report.status}" not delivered: ${error.message}`);
-			// A lost progress report is superseded by the next one; a final one would leave the job open for ever.
-			if (report.status === "success" || report.status === "rejected")
-				this.#unsent = report;
-		});
+		this.#publisher.publish(
+			SUFFIX_OTA_STATUS,
+			RULE_OTA_STATUS,
+			statusPayload(report.jobId, report.status, report.info, report.ts),
+			error => {
+				if (!error) return;
+				this.#log.warn(`otastatus "${report.status}" not delivered: ${error.message}`);
+				// A lost progress report is superseded by the next one; a final one would leave the job open for ever.
+				if (report.status === "success" || report.status === "rejected") this.#unsent = report;
+			},
+		);
 	}
 }

@@ -26,9 +26,10 @@ export class RollbackClock {
 	constructor(context: RollbackClockContext) {
 		this.#context = context;
 		this.#startedAt = context.timers.now();
-		if (context.boot.runningState() !== "pending-verify")
-			return;
-		context.log.info(`First boot after an OTA: the image is confirmed on the first MQTT connection, or rolled back ${context.rollbackWaitSeconds} s after start-up`);
+		if (context.boot.runningState() !== "pending-verify") return;
+		context.log.info(
+			`First boot after an OTA: the image is confirmed on the first MQTT connection, or rolled back ${context.rollbackWaitSeconds} s after start-up`,
+		);
 		this.#timer = context.timers.set(() => this.#expire(), context.rollbackWaitSeconds * 1000);
 	}
 
@@ -39,8 +40,7 @@ export class RollbackClock {
 
 	/** Seconds left before the rollback (0 when the clock does not run). */
 	get remainingSeconds(): number {
-		if (!this.running)
-			return 0;
+		if (!this.running) return 0;
 		const elapsed = this.#context.timers.now() - this.#startedAt;
 		return Math.max(0, Math.ceil((this.#context.rollbackWaitSeconds * 1000 - elapsed) / 1000));
 	}
@@ -57,8 +57,8 @@ export class RollbackClock {
 		log.error(`Could not verify firmware even after ${rollbackWaitSeconds} seconds since boot-up. Rolling back.`);
 		try {
 			boot.rollback();
-		}
-		catch (error) {	// no valid image to go back to (esp_ota_mark_app_invalid_rollback_and_reboot fails): keep running this one
+		} catch (error) {
+			// no valid image to go back to (esp_ota_mark_app_invalid_rollback_and_reboot fails): keep running this one
 			log.error(`Rollback impossible: ${errorText(error)}`);
 		}
 	}

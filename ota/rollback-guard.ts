@@ -44,8 +44,7 @@ export class RollbackGuard {
 		this.#context = context;
 		const {boot, journal, log} = context;
 		this.#firstBoot = boot.runningState() === "pending-verify";
-		if (this.#firstBoot || !journal.updatePending)
-			return;
+		if (this.#firstBoot || !journal.updatePending) return;
 		const version = journal.pendingVersion;
 		const slot = boot.updateSlotState?.();
 		this.#finding = slot === undefined || slot === "invalid" || slot === "aborted" ? "rolled-back" : "interrupted";
@@ -54,9 +53,10 @@ export class RollbackGuard {
 		if (this.#finding === "rolled-back") {
 			journal.rolledBackVersion = version;
 			log.warn(`Booted the previous firmware again: version ${version || "(unknown)"} was rolled back`);
-		}
-		else
-			log.warn(`Booted the previous firmware again: the switch to ${version || "the new firmware"} was interrupted before it ever ran (update slot: ${slot})`);
+		} else
+			log.warn(
+				`Booted the previous firmware again: the switch to ${version || "the new firmware"} was interrupted before it ever ran (update slot: ${slot})`,
+			);
 	}
 
 	/** The running image is new and not confirmed yet (esp_ota_begin would refuse an update). */
@@ -78,7 +78,9 @@ export class RollbackGuard {
 		const {clock, log} = this.#context;
 		if (clock?.running) {
 			this.#clock = clock;
-			log.info(`Waiting for the first MQTT connection to confirm the image: rollback in ${clock.remainingSeconds} s`);
+			log.info(
+				`Waiting for the first MQTT connection to confirm the image: rollback in ${clock.remainingSeconds} s`,
+			);
 			return;
 		}
 		this.#clock = new RollbackClock(this.#context);
@@ -89,8 +91,7 @@ export class RollbackGuard {
 		const {boot, journal, log, reporter} = this.#context;
 		try {
 			boot.markValid();
-		}
-		catch (error) {
+		} catch (error) {
 			log.error(`Could not mark the image valid: ${errorText(error)}`);
 			return false;
 		}
@@ -108,10 +109,10 @@ export class RollbackGuard {
 		const finding = this.#finding;
 		this.#finding = undefined;
 		const failure = finding === "rolled-back" ? this.#context.journal.takeRollbackFailure() : undefined;
-		if (failure)	// the new image was a C firmware built with ROLLBACK_REPORT_FAILED
+		if (failure)
+			// the new image was a C firmware built with ROLLBACK_REPORT_FAILED
 			this.#context.reporter.report("failed", failure.reason, failure.jobId);
-		else if (finding === "rolled-back")
-			this.#context.reporter.report("rejected", StatusText.rolledBack);
+		else if (finding === "rolled-back") this.#context.reporter.report("rejected", StatusText.rolledBack);
 		else if (finding === "interrupted")
 			this.#context.reporter.report("failed", StatusText.interrupted(this.#findingVersion));
 	}

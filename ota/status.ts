@@ -13,7 +13,8 @@ export const MAX_STATUS_PAYLOAD = 200;
 export const StatusText = Object.freeze({
 	waitingForApproval: "Waiting for Approval",
 	cancelled: "Job cancelled by the cloud: offer withdrawn",
-	startTooSoon: (ms: number) => `Start refused: the offer changed ${ms} ms before it, too soon for a user to have seen it; read Info again and approve`,
+	startTooSoon: (ms: number) =>
+		`Start refused: the offer changed ${ms} ms before it, too soon for a user to have seen it; read Info again and approve`,
 	jsonPayloadError: "Aborted. JSON Payload error",
 	jobIdNotFound: "Aborted. OTA Updated ID not found in JSON",
 	urlNotFound: "Aborted. URL not found in JSON",
@@ -27,7 +28,8 @@ export const StatusText = Object.freeze({
 	downloaded: (percent: number) => `Downloaded ${percent}% Firmware Image`,
 	downloadComplete: "Firmware Image download complete",
 	attemptFailed: (attempt: number, max: number, reason: string) => `OTA Attempt ${attempt}/${max} failed: ${reason}`,
-	rebooting: (attempts: number) => `Rebooting into new firmware (after ${attempts} HTTPS attempt${attempts === 1 ? "" : "s"})`,
+	rebooting: (attempts: number) =>
+		`Rebooting into new firmware (after ${attempts} HTTPS attempt${attempts === 1 ? "" : "s"})`,
 	verified: "OTA Upgrade finished and verified successfully",
 	rolledBack: "Firmware rolled back",
 	projectMismatch: "Project Name mismatch",
@@ -36,7 +38,8 @@ export const StatusText = Object.freeze({
 	chipMismatch: "Chip revision mismatch",
 	incompleteData: "Complete data was not received",
 	/** This project's: a power loss before the new image ever ran (docs/ota-lifecycle.md). */
-	interrupted: (version: string) => `Update to ${version || "the new firmware"} interrupted: the new firmware never started (power loss during its first boot?); the previous firmware runs`,
+	interrupted: (version: string) =>
+		`Update to ${version || "the new firmware"} interrupted: the new firmware never started (power loss during its first boot?); the previous firmware runs`,
 } as const);
 
 function build(jobId: string, status: OtaStatus, info: string, ts: number): string {
@@ -49,15 +52,13 @@ function build(jobId: string, status: OtaStatus, info: string, ts: number): stri
  */
 export function statusPayload(jobId: string, status: OtaStatus, info: string, ts: number): string {
 	let payload = build(jobId, status, info, ts);
-	if (utf8Length(payload) <= MAX_STATUS_PAYLOAD)
-		return payload;
-	let low = 0, high = info.length;	// the longest prefix that fits lies in [low, high)
+	if (utf8Length(payload) <= MAX_STATUS_PAYLOAD) return payload;
+	let low = 0,
+		high = info.length; // the longest prefix that fits lies in [low, high)
 	while (low < high) {
 		const middle = (low + high + 1) >> 1;
-		if (utf8Length(build(jobId, status, cut(info, middle), ts)) <= MAX_STATUS_PAYLOAD)
-			low = middle;
-		else
-			high = middle - 1;
+		if (utf8Length(build(jobId, status, cut(info, middle), ts)) <= MAX_STATUS_PAYLOAD) low = middle;
+		else high = middle - 1;
 	}
 	payload = build(jobId, status, cut(info, low), ts);
 	return payload;
@@ -65,7 +66,6 @@ export function statusPayload(jobId: string, status: OtaStatus, info: string, ts
 
 function cut(text: string, length: number): string {
 	const code = text.charCodeAt(length - 1);
-	if (code >= 0xD800 && code <= 0xDBFF)
-		length--;
+	if (code >= 0xd800 && code <= 0xdbff) length--;
 	return text.slice(0, length);
 }

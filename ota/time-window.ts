@@ -29,8 +29,7 @@ export interface TimeVerdict {
 }
 
 function bounds(value: unknown): {start?: number; end?: number} | undefined {
-	if (typeof value !== "object" || value === null || Array.isArray(value))
-		return undefined;
+	if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
 	const fields = value as {[key: string]: unknown};
 	const result: {start?: number; end?: number} = {};
 	// json_obj_get_int: an integer; the reference's "not given" is -1
@@ -42,40 +41,43 @@ function bounds(value: unknown): {start?: number; end?: number} | undefined {
 }
 
 /** undefined when the job may run now (or has no time metadata), else what to report. `zone`: the node's timezone (default UTC). */
-export function checkTimeMetadata(metadata: string | undefined, now: number, zone: PosixTimezone = UTC): TimeVerdict | undefined {
-	if (metadata === undefined)
-		return undefined;
+export function checkTimeMetadata(
+	metadata: string | undefined,
+	now: number,
+	zone: PosixTimezone = UTC,
+): TimeVerdict | undefined {
+	if (metadata === undefined) return undefined;
 	let parsed: unknown;
 	try {
 		parsed = JSON.parse(metadata);
-	}
-	catch {
+	} catch {
 		return undefined;
 	}
-	if (typeof parsed !== "object" || parsed === null)
-		return undefined;
+	if (typeof parsed !== "object" || parsed === null) return undefined;
 	const fields = parsed as {[key: string]: unknown};
 	const validity = bounds(fields.validity);
 	const window = bounds(fields.download_window);
-	if (!validity && !window)
-		return undefined;
+	if (!validity && !window) return undefined;
 	now = Math.floor(now);
 	if (now < MIN_SYNCED_EPOCH)
 		return {status: "delayed", text: StatusText.noTime, fetchAfterSeconds: NO_TIME_RETRY_SECONDS};
 	if (validity) {
 		if (validity.start !== undefined && now < validity.start)
-			return {status: "delayed", text: StatusText.notWithinValidity, fetchAfterSeconds: validity.start - now + DELAY_BUFFER_SECONDS};
-		if (validity.end !== undefined && now > validity.end)
-			return {status: "failed", text: StatusText.windowLapsed};
+			return {
+				status: "delayed",
+				text: StatusText.notWithinValidity,
+				fetchAfterSeconds: validity.start - now + DELAY_BUFFER_SECONDS,
+			};
+		if (validity.end !== undefined && now > validity.end) return {status: "failed", text: StatusText.windowLapsed};
 	}
 	if (window) {
-		if (window.start === undefined)
-			return undefined;
-		if (window.end === undefined)
-			return {status: "failed", text: StatusText.invalidWindow};
-		let start = window.start, end = window.end;
+		if (window.start === undefined) return undefined;
+		if (window.end === undefined) return {status: "failed", text: StatusText.invalidWindow};
+		let start = window.start,
+			end = window.end;
 		let minute = localMinuteOfDay(zone, now);
-		if (start > end) {	// across midnight: shifted so that the window starts at 0
+		if (start > end) {
+			// across midnight: shifted so that the window starts at 0
 			const shift = MINUTES_IN_DAY - start;
 			start = 0;
 			end += shift;
@@ -83,9 +85,12 @@ export function checkTimeMetadata(metadata: string | undefined, now: number, zon
 		}
 		if (minute < start || minute > end) {
 			let delay = start - minute;
-			if (delay < 0)
-				delay += MINUTES_IN_DAY;
-			return {status: "delayed", text: StatusText.notWithinWindow, fetchAfterSeconds: delay * 60 + DELAY_BUFFER_SECONDS};
+			if (delay < 0) delay += MINUTES_IN_DAY;
+			return {
+				status: "delayed",
+				text: StatusText.notWithinWindow,
+				fetchAfterSeconds: delay * 60 + DELAY_BUFFER_SECONDS,
+			};
 		}
 	}
 	return undefined;

@@ -69,7 +69,7 @@ export class UpdateEngine implements Installer {
 	#sink: ImageSink | undefined;
 	#download: Download | undefined;
 	#reboot: TimerHandle | undefined;
-	#run = 0;	// identifies the current run, so callbacks of a stopped one are ignored
+	#run = 0; // identifies the current run, so callbacks of a stopped one are ignored
 
 	constructor(context: UpdateEngineContext) {
 		this.#context = context;
@@ -77,9 +77,13 @@ export class UpdateEngine implements Installer {
 
 	get progress(): UpdateProgress | undefined {
 		const job = this.#job;
-		if (!job)
-			return undefined;
-		return {jobId: job.jobId, attempt: this.#attemptNumber, received: this.#sink?.offset ?? 0, total: this.#sink?.total ?? job.fileSize};
+		if (!job) return undefined;
+		return {
+			jobId: job.jobId,
+			attempt: this.#attemptNumber,
+			received: this.#sink?.offset ?? 0,
+			total: this.#sink?.total ?? job.fileSize,
+		};
 	}
 
 	run(job: OtaJob, done: (outcome: InstallOutcome) => void): void {
@@ -87,18 +91,15 @@ export class UpdateEngine implements Installer {
 		const run = ++this.#run;
 		this.#job = job;
 		const finish = (outcome: InstallOutcome) => {
-			if (run !== this.#run)
-				return;
+			if (run !== this.#run) return;
 			this.#job = undefined;
 			this.#sink = this.#download = undefined;
-			if (outcome.kind !== "rebooting")
-				journal.endInstall();
+			if (outcome.kind !== "rebooting") journal.endInstall();
 			done(outcome);
 		};
 		try {
 			journal.beginInstall(job.jobId);
-		}
-		catch (error) {
+		} catch (error) {
 			const failure = failureOf(error);
 			reporter.report("failed", failure.text, job.jobId);
 			finish(failure);
@@ -108,8 +109,7 @@ export class UpdateEngine implements Installer {
 			this.#attemptNumber = n;
 			reporter.report("in-progress", StatusText.starting(n, options.maxAttempts), job.jobId);
 			this.#attempt(job, run, outcome => {
-				if (run !== this.#run)
-					return;
+				if (run !== this.#run) return;
 				this.#sink = this.#download = undefined;
 				if (outcome === undefined) {
 					this.#rebootInto(job, n);
@@ -161,9 +161,12 @@ export class UpdateEngine implements Installer {
 			const resumeAt = journal.resumePoint(job, SECTOR_SIZE);
 			offset = partition.begin(job.fileMd5 !== undefined && partition.read === undefined ? 0 : resumeAt);
 			if (resumeAt > 0)
-				log.info(offset === resumeAt ? `Resuming the download at byte ${offset}` : `Cannot resume at byte ${resumeAt}; starting from 0`);
-		}
-		catch (error) {
+				log.info(
+					offset === resumeAt
+						? `Resuming the download at byte ${offset}`
+						: `Cannot resume at byte ${resumeAt}; starting from 0`,
+				);
+		} catch (error) {
 			done(failureOf(error, "OTA Begin failed: "));
 			return;
 		}
@@ -171,9 +174,14 @@ export class UpdateEngine implements Installer {
 		const deadlineMs = (options.downloadStallSeconds + Math.ceil(size / options.minDownloadRate)) * 1000;
 		const sink = new ImageSink(context, job, offset, done);
 		this.#sink = sink;
-		const download = new Download(context.http, context.timers, job.url, {offset, stallMs: options.downloadStallSeconds * 1000, deadlineMs, allowHttp: options.allowHttp}, sink);
-		if (run === this.#run && this.#sink === sink)
-			this.#download = download;
+		const download = new Download(
+			context.http,
+			context.timers,
+			job.url,
+			{offset, stallMs: options.downloadStallSeconds * 1000, deadlineMs, allowHttp: options.allowHttp},
+			sink,
+		);
+		if (run === this.#run && this.#sink === sink) this.#download = download;
 	}
 }
 
@@ -185,9 +193,9 @@ export class UpdateEngine implements Installer {
 class ImageSink implements DownloadSink {
 	#context: UpdateEngineContext;
 	#job: OtaJob;
-	#offset: number;	// file offset of the next byte to write
+	#offset: number; // file offset of the next byte to write
 	#total: number;
-	#header: Uint8Array | undefined;	// bytes before the header was checked (offset 0 only)
+	#header: Uint8Array | undefined; // bytes before the header was checked (offset 0 only)
 	#headerLength = 0;
 	#md5: Digest | undefined;
 	#lastPercent = 0;
@@ -195,7 +203,12 @@ class ImageSink implements DownloadSink {
 	#failure: Failure | undefined;
 	#done: (failure: Failure | undefined) => void;
 
-	constructor(context: UpdateEngineContext, job: OtaJob, offset: number, done: (failure: Failure | undefined) => void) {
+	constructor(
+		context: UpdateEngineContext,
+		job: OtaJob,
+		offset: number,
+		done: (failure: Failure | undefined) => void,
+	) {
 		this.#context = context;
 		this.#job = job;
 		this.#offset = offset;
@@ -219,8 +232,7 @@ class ImageSink implements DownloadSink {
 		let result: Failure | undefined;
 		try {
 			result = this.#conclude(failure);
-		}
-		catch (error) {
+		} catch (error) {
 			this.#abandon();
 			result = failureOf(error, "OTA failed: ");
 		}
@@ -242,8 +254,7 @@ class ImageSink implements DownloadSink {
 	#readBack(length: number): void {
 		const md5 = this.#md5;
 		const read = this.#context.partition.read;
-		if (!md5 || !read)
-			return;
+		if (!md5 || !read) return;
 		const piece = new Uint8Array(READ_BACK_BYTES);
 		for (let at = 0; at < length; at += READ_BACK_BYTES) {
 			const view = length - at < READ_BACK_BYTES ? piece.subarray(0, length - at) : piece;
@@ -256,16 +267,16 @@ class ImageSink implements DownloadSink {
 		const {partition, log, journal} = this.#context;
 		try {
 			if (start !== this.#offset) {
-				if (start !== 0)
-					return failed(`server sent bytes from ${start}, expected ${this.#offset}`);
-				log.info("The server sends the image from byte 0 (Range ignored or refused); downloading from the start");
+				if (start !== 0) return failed(`server sent bytes from ${start}, expected ${this.#offset}`);
+				log.info(
+					"The server sends the image from byte 0 (Range ignored or refused); downloading from the start",
+				);
 				journal.dropCheckpoint();
 				partition.abort();
 				this.#restart(partition.begin(0));
 				this.#checkpoint = CHECKPOINT_BYTES;
 			}
-		}
-		catch (error) {
+		} catch (error) {
 			return failureOf(error, "OTA Begin failed: ");
 		}
 		if (total > 0) {
@@ -274,38 +285,35 @@ class ImageSink implements DownloadSink {
 			this.#total = total;
 		}
 		if (this.#total > partition.capacity)
-			return this.#failure = rejected(`Image too large for the OTA partition (${this.#total} > ${partition.capacity} bytes)`);
+			return (this.#failure = rejected(
+				`Image too large for the OTA partition (${this.#total} > ${partition.capacity} bytes)`,
+			));
 		return undefined;
 	}
 
 	onData(chunk: Uint8Array): Failure | undefined {
-		if (this.#failure)
-			return this.#failure;
+		if (this.#failure) return this.#failure;
 		try {
 			if (this.#total > 0 && this.#offset + chunk.length > this.#total)
-				return this.#failure = failed(`more data than file_size (${this.#total} bytes)`);
+				return (this.#failure = failed(`more data than file_size (${this.#total} bytes)`));
 			if (this.#header !== undefined) {
 				const take = Math.min(chunk.length, this.#header.length - this.#headerLength);
 				this.#header.set(chunk.subarray(0, take), this.#headerLength);
 				this.#headerLength += take;
-				if (this.#headerLength < this.#header.length)
-					return undefined;
+				if (this.#headerLength < this.#header.length) return undefined;
 				const header = this.#header;
 				this.#header = undefined;
 				const verdict = this.#judge(header);
-				if (verdict)
-					return this.#failure = verdict;
+				if (verdict) return (this.#failure = verdict);
 				this.#context.reporter.report("in-progress", StatusText.downloading, this.#job.jobId);
 				this.#write(header);
 				chunk = chunk.subarray(take);
-				if (chunk.length === 0)
-					return undefined;
+				if (chunk.length === 0) return undefined;
 			}
 			this.#write(chunk);
 			return undefined;
-		}
-		catch (error) {
-			return this.#failure = failureOf(error, "OTA failed: ");
+		} catch (error) {
+			return (this.#failure = failureOf(error, "OTA failed: "));
 		}
 	}
 
@@ -314,12 +322,19 @@ class ImageSink implements DownloadSink {
 		let candidate: AppImageInfo;
 		try {
 			candidate = parseImageHeader(header);
-		}
-		catch (error) {
+		} catch (error) {
 			return rejected(`Invalid firmware image: ${errorText(error)}`);
 		}
-		const verdict = checkUpgrade(candidate, running, boot.minSecureVersion(), {chipRevision: boot.chipRevision(), approvedVersion: this.#job.fwVersion || undefined}, options);
-		log.info(`New image: ${candidate.projectName} ${candidate.version}${candidate.identity !== undefined ? ` (firmware ${candidate.identity})` : ""}, secure version ${candidate.secureVersion}, chip ${candidate.chipId}${verdict ? ": " + verdict : ""}`);
+		const verdict = checkUpgrade(
+			candidate,
+			running,
+			boot.minSecureVersion(),
+			{chipRevision: boot.chipRevision(), approvedVersion: this.#job.fwVersion || undefined},
+			options,
+		);
+		log.info(
+			`New image: ${candidate.projectName} ${candidate.version}${candidate.identity !== undefined ? ` (firmware ${candidate.identity})` : ""}, secure version ${candidate.secureVersion}, chip ${candidate.chipId}${verdict ? ": " + verdict : ""}`,
+		);
 		return verdict ? rejected(verdict) : undefined;
 	}
 
@@ -335,14 +350,14 @@ class ImageSink implements DownloadSink {
 		if (this.#total > 0) {
 			const percent = Math.floor((this.#offset * 100) / this.#total);
 			const last = this.#lastPercent;
-			if (percent <= last)
-				return;
+			if (percent <= last) return;
 			this.#lastPercent = percent;
 			// Report each multiple of the interval crossed (a chunk may jump over one), never 0 % or 100 %.
 			const step = options.progressIntervalPercent;
 			if (step > 0 && percent < 100 && Math.floor(percent / step) > Math.floor(last / step))
 				reporter.report("in-progress", StatusText.downloaded(percent - (percent % step)), this.#job.jobId);
-			else if (Math.floor(percent / 10) > Math.floor(last / 10))	// the console's progress line when no report says it
+			else if (Math.floor(percent / 10) > Math.floor(last / 10))
+				// the console's progress line when no report says it
 				log.info(`OTA download ${percent}% (${this.#offset} of ${this.#total} bytes)`);
 		}
 	}
@@ -367,10 +382,8 @@ class ImageSink implements DownloadSink {
 			const kept = Math.min(this.#offset, this.#total > 0 ? this.#total : this.#offset);
 			const aligned = kept - (kept % SECTOR_SIZE);
 			try {
-				if (aligned > 0)
-					journal.checkpoint(aligned);
-			}
-			catch (error) {
+				if (aligned > 0) journal.checkpoint(aligned);
+			} catch (error) {
 				log.warn(`No resume point saved: ${errorText(error)}`);
 			}
 			return own ?? failure;
@@ -394,19 +407,19 @@ class ImageSink implements DownloadSink {
 		// Written before the boot switch: a new image never boots without the journal knowing.
 		try {
 			journal.markRebooting(this.#job.fwVersion ?? "");
-		}
-		catch (error) {
+		} catch (error) {
 			journal.clearUpdatePending();
 			this.#abandon();
 			return failureOf(error);
 		}
 		try {
 			partition.end();
-		}
-		catch (error) {
+		} catch (error) {
 			journal.clearUpdatePending();
 			this.#abandon();
-			return error instanceof ImageInvalidError ? failed(error.message) : failed(`OTA finish failed: ${errorText(error)}`);
+			return error instanceof ImageInvalidError
+				? failed(error.message)
+				: failed(`OTA finish failed: ${errorText(error)}`);
 		}
 		journal.clearResume();
 		return undefined;

@@ -2,7 +2,6 @@
 
 /** The message of a thrown value, for logs and reports. */
 export function errorText(error: unknown): string {
-	if (error instanceof Error)
-		return error.message || error.name;
+	if (error instanceof Error) return error.message || error.name;
 	return String(error);
 }

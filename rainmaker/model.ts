@@ -37,31 +37,27 @@ export function isJsonObject(value: unknown): value is {[key: string]: JsonValue
 
 /** The RainMaker data type a JSON value has, for error messages ("got string"). */
 export function describeJsonType(value: unknown): string {
-	if (value === null)
-		return "null";
-	if (Array.isArray(value))
-		return "array";
-	if (typeof value === "boolean")
-		return "bool";
-	if (typeof value === "number")
-		return Number.isInteger(value) ? "int" : "float";
+	if (value === null) return "null";
+	if (Array.isArray(value)) return "array";
+	if (typeof value === "boolean") return "bool";
+	if (typeof value === "number") return Number.isInteger(value) ? "int" : "float";
 	return typeof value;
 }
 
 function matchesDataType(dataType: DataType, value: unknown): boolean {
 	switch (dataType) {
-	case "bool":
-		return typeof value === "boolean";
-	case "int":
-		return typeof value === "number" && Number.isInteger(value);
-	case "float":
-		return typeof value === "number" && Number.isFinite(value);
-	case "string":
-		return typeof value === "string";
-	case "object":
-		return isJsonObject(value);
-	case "array":
-		return Array.isArray(value);
+		case "bool":
+			return typeof value === "boolean";
+		case "int":
+			return typeof value === "number" && Number.isInteger(value);
+		case "float":
+			return typeof value === "number" && Number.isFinite(value);
+		case "string":
+			return typeof value === "string";
+		case "object":
+			return isJsonObject(value);
+		case "array":
+			return Array.isArray(value);
 	}
 }
 
@@ -87,10 +83,9 @@ export class Param {
 				throw new Error(`param ${spec.name}: unknown property ${String(property)}`);
 		}
 		this.name = spec.name;
-		if (spec.type !== undefined)
-			this.type = spec.type;
+		if (spec.type !== undefined) this.type = spec.type;
 		this.dataType = spec.dataType;
-		this.properties = propertyOrder.filter((property) => spec.properties.includes(property));
+		this.properties = propertyOrder.filter(property => spec.properties.includes(property));
 		if (spec.bounds) {
 			if (spec.dataType !== "int" && spec.dataType !== "float")
 				throw new Error(`param ${spec.name}: bounds need data type int or float, not ${spec.dataType}`);
@@ -103,11 +98,9 @@ export class Param {
 				throw new Error(`param ${spec.name}: valid_strs need data type string, not ${spec.dataType}`);
 			this.validStrs = spec.validStrs.slice();
 		}
-		if (spec.uiType !== undefined)
-			this.uiType = spec.uiType;
+		if (spec.uiType !== undefined) this.uiType = spec.uiType;
 		const reason = this.checkType(spec.value);
-		if (reason !== undefined)
-			throw new Error(`param ${spec.name}: initial value: ${reason}`);
+		if (reason !== undefined) throw new Error(`param ${spec.name}: initial value: ${reason}`);
 		this.value = spec.value;
 	}
 
@@ -117,16 +110,14 @@ export class Param {
 
 	/** Data type only: undefined when `value` has the param's data type, else the reason. */
 	checkType(value: unknown): string | undefined {
-		if (matchesDataType(this.dataType, value))
-			return undefined;
+		if (matchesDataType(this.dataType, value)) return undefined;
 		return `expected ${this.dataType}, got ${describeJsonType(value)}`;
 	}
 
 	/** A value written from outside: undefined when acceptable (data type, bounds, valid strings), else the reason. */
 	check(value: unknown): string | undefined {
 		const typeReason = this.checkType(value);
-		if (typeReason !== undefined)
-			return typeReason;
+		if (typeReason !== undefined) return typeReason;
 		if (this.bounds && typeof value === "number" && (value < this.bounds.min || value > this.bounds.max))
 			return `value ${value} outside bounds ${this.bounds.min}..${this.bounds.max}`;
 		if (this.validStrs && this.validStrs.length > 0 && typeof value === "string" && !this.validStrs.includes(value))
@@ -137,20 +128,16 @@ export class Param {
 	/** The param object of the node config; optional keys only when set. */
 	configJson(): object {
 		const json: {[key: string]: unknown} = {name: this.name};
-		if (this.type !== undefined)
-			json.type = this.type;
+		if (this.type !== undefined) json.type = this.type;
 		json.data_type = this.dataType;
 		json.properties = this.properties.slice();
 		if (this.bounds) {
 			const bounds: {[key: string]: number} = {min: this.bounds.min, max: this.bounds.max};
-			if (this.bounds.step)
-				bounds.step = this.bounds.step;
+			if (this.bounds.step) bounds.step = this.bounds.step;
 			json.bounds = bounds;
 		}
-		if (this.validStrs)
-			json.valid_strs = this.validStrs.slice();
-		if (this.uiType !== undefined)
-			json.ui_type = this.uiType;
+		if (this.validStrs) json.valid_strs = this.validStrs.slice();
+		if (this.uiType !== undefined) json.ui_type = this.uiType;
 		return json;
 	}
 }
@@ -192,60 +179,51 @@ export class Device {
 	readonly attributes: Attribute[];
 	/** Called with the validated writes of one message for this device. */
 	onWrite?: WriteCallback;
-	private readonly paramList: Param[] = [];
+	readonly #paramList: Param[] = [];
 
 	constructor(name: string, type: string, options: DeviceOptions = {}) {
-		if (typeof name !== "string" || name.length === 0)
-			throw new Error("device: name must be a non-empty string");
+		if (typeof name !== "string" || name.length === 0) throw new Error("device: name must be a non-empty string");
 		this.name = name;
 		this.type = type;
 		this.isService = options.service === true;
-		if (options.subtype !== undefined)
-			this.subtype = options.subtype;
-		if (options.model !== undefined)
-			this.model = options.model;
-		if (options.primary !== undefined)
-			this.primary = options.primary;
-		this.attributes = (options.attributes ?? []).map((attribute) => ({name: attribute.name, value: attribute.value}));
+		if (options.subtype !== undefined) this.subtype = options.subtype;
+		if (options.model !== undefined) this.model = options.model;
+		if (options.primary !== undefined) this.primary = options.primary;
+		this.attributes = (options.attributes ?? []).map(attribute => ({name: attribute.name, value: attribute.value}));
 	}
 
 	/** Adds a param; throws on a duplicate name or an invalid spec. */
 	addParam(spec: ParamSpec): Param {
-		if (this.param(spec.name))
-			throw new Error(`device ${this.name}: param ${spec.name} exists already`);
+		if (this.param(spec.name)) throw new Error(`device ${this.name}: param ${spec.name} exists already`);
 		const param = new Param(spec);
-		this.paramList.push(param);
+		this.#paramList.push(param);
 		return param;
 	}
 
 	param(name: string): Param | undefined {
-		return this.paramList.find((param) => param.name === name);
+		return this.#paramList.find(param => param.name === name);
 	}
 
 	get params(): ReadonlyArray<Param> {
-		return this.paramList;
+		return this.#paramList;
 	}
 
 	/** The device object of the node config, keys in the reference's order. */
 	configJson(): object {
 		const json: {[key: string]: unknown} = {name: this.name, type: this.type};
-		if (this.subtype !== undefined)
-			json.subtype = this.subtype;
-		if (this.model !== undefined)
-			json.model = this.model;
+		if (this.subtype !== undefined) json.subtype = this.subtype;
+		if (this.model !== undefined) json.model = this.model;
 		if (this.attributes.length > 0)
-			json.attributes = this.attributes.map((attribute) => ({name: attribute.name, value: attribute.value}));
-		if (this.primary !== undefined)
-			json.primary = this.primary;
-		json.params = this.paramList.map((param) => param.configJson());
+			json.attributes = this.attributes.map(attribute => ({name: attribute.name, value: attribute.value}));
+		if (this.primary !== undefined) json.primary = this.primary;
+		json.params = this.#paramList.map(param => param.configJson());
 		return json;
 	}
 
 	/** Every param's value (the init report carries write-only params too, as the seed's `"Operation":""`). */
 	paramsJson(): {[param: string]: JsonValue} {
 		const json: {[param: string]: JsonValue} = {};
-		for (const param of this.paramList)
-			json[param.name] = param.value;
+		for (const param of this.#paramList) json[param.name] = param.value;
 		return json;
 	}
 }
@@ -265,11 +243,12 @@ export interface NodeInfo {
 export class Node {
 	readonly id: string;
 	info: NodeInfo;
-	private readonly attributeList: Attribute[] = [];
-	private readonly deviceList: Device[] = [];
+	readonly #attributeList: Attribute[] = [];
+	readonly #deviceList: Device[] = [];
 
 	/** Throws for an id that cannot be part of an MQTT topic level. */
 	constructor(id: string, info: NodeInfo) {
+		// eslint-disable-next-line no-control-regex -- NUL is what the rule refuses
 		if (typeof id !== "string" || id.length === 0 || /[/+#\u0000]/.test(id))
 			throw new Error(`node: id ${JSON.stringify(id)} must be non-empty and free of / + # NUL`);
 		this.id = id;
@@ -278,48 +257,49 @@ export class Node {
 
 	/** Adds a node attribute (for example "cmd-resp"); throws on a duplicate name, as the reference refuses it. */
 	addAttribute(name: string, value: string): void {
-		if (this.attributeList.some((attribute) => attribute.name === name))
+		if (this.#attributeList.some(attribute => attribute.name === name))
 			throw new Error(`node: attribute ${name} exists already`);
-		this.attributeList.push({name, value});
+		this.#attributeList.push({name, value});
 	}
 
 	get attributes(): ReadonlyArray<Attribute> {
-		return this.attributeList;
+		return this.#attributeList;
 	}
 
 	/** Adds a device or service; throws on a duplicate name (both share one name space in params JSON). */
 	addDevice(device: Device): Device {
-		if (this.device(device.name))
-			throw new Error(`node: device or service ${device.name} exists already`);
-		this.deviceList.push(device);
+		if (this.device(device.name)) throw new Error(`node: device or service ${device.name} exists already`);
+		this.#deviceList.push(device);
 		return device;
 	}
 
 	device(name: string): Device | undefined {
-		return this.deviceList.find((device) => device.name === name);
+		return this.#deviceList.find(device => device.name === name);
 	}
 
 	get devices(): ReadonlyArray<Device> {
-		return this.deviceList;
+		return this.#deviceList;
 	}
 
 	/** The node config JSON (docs/protocol.md §6.4), keys in the order esp_rmaker_node_config.c generates them. */
 	configJson(): object {
-		const info: {[key: string]: string} = {name: this.info.name, fw_version: this.info.fw_version, type: this.info.type};
-		if (this.info.subtype !== undefined)
-			info.subtype = this.info.subtype;
-		if (this.info.readme !== undefined)
-			info.readme = this.info.readme;
+		const info: {[key: string]: string} = {
+			name: this.info.name,
+			fw_version: this.info.fw_version,
+			type: this.info.type,
+		};
+		if (this.info.subtype !== undefined) info.subtype = this.info.subtype;
+		if (this.info.readme !== undefined) info.readme = this.info.readme;
 		info.model = this.info.model ?? this.info.project_name;
 		info.project_name = this.info.project_name;
 		info.platform = this.info.platform;
 		const json: {[key: string]: unknown} = {node_id: this.id, config_version: CONFIG_VERSION, info};
-		if (this.attributeList.length > 0)
-			json.attributes = this.attributeList.map((attribute) => ({name: attribute.name, value: attribute.value}));
+		if (this.#attributeList.length > 0)
+			json.attributes = this.#attributeList.map(attribute => ({name: attribute.name, value: attribute.value}));
 		// One list split by is_service: both keys when anything exists, so a services-only node sends "devices":[].
-		if (this.deviceList.length > 0) {
-			json.devices = this.deviceList.filter((device) => !device.isService).map((device) => device.configJson());
-			json.services = this.deviceList.filter((device) => device.isService).map((device) => device.configJson());
+		if (this.#deviceList.length > 0) {
+			json.devices = this.#deviceList.filter(device => !device.isService).map(device => device.configJson());
+			json.services = this.#deviceList.filter(device => device.isService).map(device => device.configJson());
 		}
 		return json;
 	}
@@ -327,8 +307,7 @@ export class Node {
 	/** All params of all devices and services (the params/local/init report). */
 	paramsJson(): {[device: string]: {[param: string]: JsonValue}} {
 		const json: {[device: string]: {[param: string]: JsonValue}} = {};
-		for (const device of this.deviceList)
-			json[device.name] = device.paramsJson();
+		for (const device of this.#deviceList) json[device.name] = device.paramsJson();
 		return json;
 	}
 }

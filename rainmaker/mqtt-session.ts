@@ -76,7 +76,7 @@ export class ReconnectingMqttSession implements MqttSession {
 	#closed = false;
 	#connections = 0;
 	#failures = 0;
-	#generation = 0;	// identifies the current attempt, so late events of an old one are ignored
+	#generation = 0; // identifies the current attempt, so late events of an old one are ignored
 	#retryTimer: TimerHandle | undefined;
 	#retryDelay: number | undefined;
 	#connectTimer: TimerHandle | undefined;
@@ -111,17 +111,14 @@ export class ReconnectingMqttSession implements MqttSession {
 	}
 
 	connect(): void {
-		if (this.#closed)
-			throw new Error("MQTT session closed: it cannot connect again");
-		if (this.#started)
-			return;
+		if (this.#closed) throw new Error("MQTT session closed: it cannot connect again");
+		if (this.#started) return;
 		this.#started = true;
 		this.#open();
 	}
 
 	close(): void {
-		if (this.#closed)
-			return;
+		if (this.#closed) return;
 		this.#closed = true;
 		this.#generation++;
 		this.#timers.clear(this.#retryTimer);
@@ -130,8 +127,7 @@ export class ReconnectingMqttSession implements MqttSession {
 		this.#linkUp = false;
 		try {
 			this.#transport.close();
-		}
-		catch (error) {
+		} catch (error) {
 			this.#log.warn(`mqtt ${this.#transport.endpoint}: close failed: ${describe(error)}`);
 		}
 		this.#failInFlight("session closed");
@@ -139,38 +135,30 @@ export class ReconnectingMqttSession implements MqttSession {
 
 	publish(topic: string, payload: string, done?: PublishDone): void {
 		if (!this.#linkUp) {
-			if (done)
-				later(() => done(new Error("not connected")));
+			if (done) later(() => done(new Error("not connected")));
 			return;
 		}
 		const entry: {done?: PublishDone} = {done};
 		this.#inFlight.add(entry);
 		try {
 			this.#transport.publish(topic, payload, () => {
-				if (this.#inFlight.delete(entry))
-					entry.done?.();
+				if (this.#inFlight.delete(entry)) entry.done?.();
 			});
-		}
-		catch (error) {
+		} catch (error) {
 			this.#inFlight.delete(entry);
-			if (done)
-				later(() => done(error instanceof Error ? error : new Error(String(error))));
+			if (done) later(() => done(error instanceof Error ? error : new Error(String(error))));
 		}
 	}
 
 	subscribe(topic: string): void {
-		if (this.#topics.has(topic))
-			return;
+		if (this.#topics.has(topic)) return;
 		this.#topics.add(topic);
-		if (this.#linkUp)
-			this.#send(() => this.#transport.subscribe([topic]));
+		if (this.#linkUp) this.#send(() => this.#transport.subscribe([topic]));
 	}
 
 	unsubscribe(topic: string): void {
-		if (!this.#topics.delete(topic))
-			return;
-		if (this.#linkUp)
-			this.#send(() => this.#transport.unsubscribe([topic]));
+		if (!this.#topics.delete(topic)) return;
+		if (this.#linkUp) this.#send(() => this.#transport.unsubscribe([topic]));
 	}
 
 	#open(): void {
@@ -178,32 +166,26 @@ export class ReconnectingMqttSession implements MqttSession {
 		const current = () => generation === this.#generation && !this.#closed;
 		this.#connectTimer = this.#timers.set(() => {
 			this.#connectTimer = undefined;
-			if (current() && !this.#linkUp)
-				this.#lost(`no CONNACK within ${this.#connectTimeoutMs} ms`, true);
+			if (current() && !this.#linkUp) this.#lost(`no CONNACK within ${this.#connectTimeoutMs} ms`, true);
 		}, this.#connectTimeoutMs);
 		try {
 			this.#transport.open({
 				connected: () => {
-					if (current())
-						this.#up();
+					if (current()) this.#up();
 				},
 				lost: reason => {
-					if (current())
-						this.#lost(reason, false);
+					if (current()) this.#lost(reason, false);
 				},
 				message: (topic, payload, retained) => {
-					if (!current())
-						return;
+					if (!current()) return;
 					try {
 						this.onMessage?.(topic, payload, retained);
-					}
-					catch (error) {
+					} catch (error) {
 						this.#log.error(`mqtt: message handler for ${topic} failed: ${describe(error)}`);
 					}
 				},
 			});
-		}
-		catch (error) {
+		} catch (error) {
 			this.#lost(`cannot open a connection: ${describe(error)}`, true);
 		}
 	}
@@ -214,17 +196,16 @@ export class ReconnectingMqttSession implements MqttSession {
 		this.#linkUp = true;
 		this.#failures = 0;
 		this.#lastError = undefined;
-		if (this.#topics.size > 0)
-			this.#send(() => this.#transport.subscribe(Array.from(this.#topics)));
-		if (!this.#linkUp)	// the subscribe could not be sent: the link is gone again
+		if (this.#topics.size > 0) this.#send(() => this.#transport.subscribe(Array.from(this.#topics)));
+		if (!this.#linkUp)
+			// the subscribe could not be sent: the link is gone again
 			return;
 		const first = this.#connections === 0;
 		this.#connections++;
 		this.#log.info(`mqtt: connected to ${this.#transport.endpoint}`);
 		try {
 			this.onConnect?.(first);
-		}
-		catch (error) {
+		} catch (error) {
 			this.#log.error(`mqtt: connect handler failed: ${describe(error)}`);
 		}
 	}
@@ -239,8 +220,7 @@ export class ReconnectingMqttSession implements MqttSession {
 		if (closeTransport) {
 			try {
 				this.#transport.close();
-			}
-			catch {
+			} catch {
 				// going away anyway
 			}
 		}
@@ -250,21 +230,18 @@ export class ReconnectingMqttSession implements MqttSession {
 		if (wasUp) {
 			try {
 				this.onDisconnect?.(reason);
-			}
-			catch (error) {
+			} catch (error) {
 				this.#log.error(`mqtt: disconnect handler failed: ${describe(error)}`);
 			}
 		}
-		if (this.#closed)
-			return;
+		if (this.#closed) return;
 		const delay = Math.min(this.#maxBackoffMs, this.#minBackoffMs * 2 ** Math.min(this.#failures, 30));
 		this.#failures++;
 		this.#retryDelay = delay;
 		this.#log.info(`mqtt ${this.#transport.endpoint}: reconnecting in ${delay} ms`);
 		this.#retryTimer = this.#timers.set(() => {
 			this.#retryTimer = undefined;
-			if (!this.#closed)
-				this.#open();
+			if (!this.#closed) this.#open();
 		}, delay);
 	}
 
@@ -272,8 +249,7 @@ export class ReconnectingMqttSession implements MqttSession {
 	#send(send: () => void): void {
 		try {
 			send();
-		}
-		catch (error) {
+		} catch (error) {
 			this.#lost(`write failed: ${describe(error)}`, true);
 		}
 	}
@@ -284,8 +260,7 @@ export class ReconnectingMqttSession implements MqttSession {
 		const error = new Error(`MQTT link lost before PUBACK (${this.#transport.endpoint}): ${reason}`);
 		for (const entry of entries) {
 			const done = entry.done;
-			if (done)
-				later(() => done(error));
+			if (done) later(() => done(error));
 		}
 	}
 }

@@ -13,7 +13,12 @@ export const MAX_KEY_LENGTH = 15;
 export const MAX_VALUE_BYTES = 4000;
 
 const RANGES: {readonly [type in NvsIntegerType]: readonly [number, number]} = {
-	u8: [0, 0xFF], i8: [-0x80, 0x7F], u16: [0, 0xFFFF], i16: [-0x8000, 0x7FFF], u32: [0, 0xFFFFFFFF], i32: [-0x80000000, 0x7FFFFFFF],
+	u8: [0, 0xff],
+	i8: [-0x80, 0x7f],
+	u16: [0, 0xffff],
+	i16: [-0x8000, 0x7fff],
+	u32: [0, 0xffffffff],
+	i32: [-0x80000000, 0x7fffffff],
 };
 
 export class StoredValueError extends Error {
@@ -22,7 +27,9 @@ export class StoredValueError extends Error {
 
 export function checkKey(key: string): void {
 	if (typeof key !== "string" || key.length === 0 || key.length > MAX_KEY_LENGTH)
-		throw new StoredValueError(`key-value store: key "${String(key)}" must be 1..${MAX_KEY_LENGTH} characters (NVS limit)`);
+		throw new StoredValueError(
+			`key-value store: key "${String(key)}" must be 1..${MAX_KEY_LENGTH} characters (NVS limit)`,
+		);
 }
 
 export function isIntegerType(type: string): type is NvsIntegerType {
@@ -35,18 +42,23 @@ export function checkValue(key: string, value: StoredValue): void {
 		const [min, max] = RANGES[value.type];
 		const number = value.value as number;
 		if (!Number.isInteger(number) || number < min || number > max)
-			throw new StoredValueError(`key-value store: ${key}: ${number} does not fit NVS type ${value.type} (${min}..${max})`);
-	}
-	else if (value.type === "str") {
+			throw new StoredValueError(
+				`key-value store: ${key}: ${number} does not fit NVS type ${value.type} (${min}..${max})`,
+			);
+	} else if (value.type === "str") {
 		if (typeof value.value !== "string" || utf8Length(value.value) > MAX_VALUE_BYTES)
-			throw new StoredValueError(`key-value store: ${key}: a str value must be a string of at most ${MAX_VALUE_BYTES} bytes`);
-	}
-	else if (value.type === "blob") {
+			throw new StoredValueError(
+				`key-value store: ${key}: a str value must be a string of at most ${MAX_VALUE_BYTES} bytes`,
+			);
+	} else if (value.type === "blob") {
 		if (!(value.value instanceof Uint8Array) || value.value.length > MAX_VALUE_BYTES)
-			throw new StoredValueError(`key-value store: ${key}: a blob value must be at most ${MAX_VALUE_BYTES} bytes`);
-	}
-	else
-		throw new StoredValueError(`key-value store: ${key}: unknown NVS type ${String((value as {type: unknown}).type)}`);
+			throw new StoredValueError(
+				`key-value store: ${key}: a blob value must be at most ${MAX_VALUE_BYTES} bytes`,
+			);
+	} else
+		throw new StoredValueError(
+			`key-value store: ${key}: unknown NVS type ${String((value as {type: unknown}).type)}`,
+		);
 }
 
 function hex(bytes: Uint8Array): string {
@@ -63,34 +75,24 @@ export function toJson(value: StoredValue): {t: string; v: string | number} {
 
 /** A value of the JSON form (or a plain value of an earlier file); undefined for anything else (skipped, as NVS skips a bad entry). */
 export function fromJson(data: unknown): StoredValue | undefined {
-	if (typeof data === "string")
-		return {type: "str", value: data};
-	if (typeof data === "number")
-		return Number.isInteger(data) ? {type: "i32", value: data} : undefined;
-	if (typeof data === "boolean")
-		return {type: "u8", value: data ? 1 : 0};
-	if (typeof data !== "object" || data === null)
-		return undefined;
+	if (typeof data === "string") return {type: "str", value: data};
+	if (typeof data === "number") return Number.isInteger(data) ? {type: "i32", value: data} : undefined;
+	if (typeof data === "boolean") return {type: "u8", value: data ? 1 : 0};
+	if (typeof data !== "object" || data === null) return undefined;
 	const {t, v} = data as {t?: unknown; v?: unknown};
-	if (typeof t !== "string")
-		return undefined;
+	if (typeof t !== "string") return undefined;
 	let value: StoredValue;
-	if (isIntegerType(t) && typeof v === "number")
-		value = {type: t, value: v};
-	else if (t === "str" && typeof v === "string")
-		value = {type: "str", value: v};
+	if (isIntegerType(t) && typeof v === "number") value = {type: t, value: v};
+	else if (t === "str" && typeof v === "string") value = {type: "str", value: v};
 	else if (t === "blob" && typeof v === "string" && /^(?:[0-9a-f]{2})*$/i.test(v)) {
 		const bytes = new Uint8Array(v.length / 2);
 		for (let index = 0; index < bytes.length; index++)
 			bytes[index] = parseInt(v.slice(index * 2, index * 2 + 2), 16);
 		value = {type: "blob", value: bytes};
-	}
-	else
-		return undefined;
+	} else return undefined;
 	try {
 		checkValue("", value);
-	}
-	catch {
+	} catch {
 		return undefined;
 	}
 	return value;

@@ -8,19 +8,15 @@ export function utf8Length(text: string): number {
 	let length = 0;
 	for (let index = 0; index < text.length; index++) {
 		const code = text.charCodeAt(index);
-		if (code < 0x80)
-			length += 1;
-		else if (code < 0x800)
-			length += 2;
+		if (code < 0x80) length += 1;
+		else if (code < 0x800) length += 2;
 		else if (code >= 0xd800 && code <= 0xdbff && index + 1 < text.length) {
 			const next = text.charCodeAt(index + 1);
 			if (next >= 0xdc00 && next <= 0xdfff) {
 				length += 4;
 				index++;
-			} else
-				length += 3;
-		} else
-			length += 3;
+			} else length += 3;
+		} else length += 3;
 	}
 	return length;
 }
@@ -31,26 +27,21 @@ export function utf8Bytes(text: string): Uint8Array {
 	let at = 0;
 	for (let index = 0; index < text.length; index++) {
 		let code = text.codePointAt(index)!;
-		if (code > 0xFFFF)
-			index++;
-		else if (code >= 0xD800 && code <= 0xDFFF)
-			code = 0xFFFD;	// a lone surrogate (utf8Length counted 3 bytes)
-		if (code < 0x80)
-			bytes[at++] = code;
+		if (code > 0xffff) index++;
+		else if (code >= 0xd800 && code <= 0xdfff) code = 0xfffd; // a lone surrogate (utf8Length counted 3 bytes)
+		if (code < 0x80) bytes[at++] = code;
 		else if (code < 0x800) {
-			bytes[at++] = 0xC0 | code >> 6;
-			bytes[at++] = 0x80 | code & 0x3F;
-		}
-		else if (code < 0x10000) {
-			bytes[at++] = 0xE0 | code >> 12;
-			bytes[at++] = 0x80 | code >> 6 & 0x3F;
-			bytes[at++] = 0x80 | code & 0x3F;
-		}
-		else {
-			bytes[at++] = 0xF0 | code >> 18;
-			bytes[at++] = 0x80 | code >> 12 & 0x3F;
-			bytes[at++] = 0x80 | code >> 6 & 0x3F;
-			bytes[at++] = 0x80 | code & 0x3F;
+			bytes[at++] = 0xc0 | (code >> 6);
+			bytes[at++] = 0x80 | (code & 0x3f);
+		} else if (code < 0x10000) {
+			bytes[at++] = 0xe0 | (code >> 12);
+			bytes[at++] = 0x80 | ((code >> 6) & 0x3f);
+			bytes[at++] = 0x80 | (code & 0x3f);
+		} else {
+			bytes[at++] = 0xf0 | (code >> 18);
+			bytes[at++] = 0x80 | ((code >> 12) & 0x3f);
+			bytes[at++] = 0x80 | ((code >> 6) & 0x3f);
+			bytes[at++] = 0x80 | (code & 0x3f);
 		}
 	}
 	return bytes;
@@ -59,26 +50,25 @@ export function utf8Bytes(text: string): Uint8Array {
 /** The text of short UTF-8 bytes (a blob written by C, which may end in NULs); a bad sequence reads as U+FFFD. */
 export function utf8Text(bytes: Uint8Array): string {
 	let end = bytes.length;
-	while (end > 0 && bytes[end - 1] === 0)
-		end--;
+	while (end > 0 && bytes[end - 1] === 0) end--;
 	let text = "";
 	for (let index = 0; index < end;) {
 		const lead = bytes[index];
-		const count = lead < 0x80 ? 0 : lead >= 0xF0 && lead < 0xF8 ? 3 : lead >= 0xE0 ? 2 : lead >= 0xC0 ? 1 : -1;
+		const count = lead < 0x80 ? 0 : lead >= 0xf0 && lead < 0xf8 ? 3 : lead >= 0xe0 ? 2 : lead >= 0xc0 ? 1 : -1;
 		if (count < 0 || index + count >= end) {
 			text += "\uFFFD";
 			index++;
 			continue;
 		}
-		let code = count === 0 ? lead : lead & (0x3F >> count);
+		let code = count === 0 ? lead : lead & (0x3f >> count);
 		let good = true;
 		for (let k = 1; k <= count; k++) {
 			const next = bytes[index + k];
-			if ((next & 0xC0) !== 0x80) {
+			if ((next & 0xc0) !== 0x80) {
 				good = false;
 				break;
 			}
-			code = code << 6 | next & 0x3F;
+			code = (code << 6) | (next & 0x3f);
 		}
 		if (!good) {
 			text += "\uFFFD";

@@ -7,7 +7,15 @@
  */
 import {readFileSync, writeFileSync} from "node:fs";
 import {fileURLToPath} from "node:url";
-import {FIRMWARE_NAME, FIRMWARE_VERSION, SDKCONFIG_BEGIN, SDKCONFIG_END, identityProblem, manifestDefines, sdkconfigBlock} from "../host/tools/firmware-identity";
+import {
+	FIRMWARE_NAME,
+	FIRMWARE_VERSION,
+	SDKCONFIG_BEGIN,
+	SDKCONFIG_END,
+	identityProblem,
+	manifestDefines,
+	sdkconfigBlock,
+} from "../host/tools/firmware-identity";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const SDKCONFIG = root + "sdkconfig/sdkconfig.defaults";
@@ -17,8 +25,7 @@ const MANIFEST = root + "manifest.json";
 export function syncedSdkconfig(text: string): string {
 	const begin = text.indexOf(SDKCONFIG_BEGIN);
 	const end = text.indexOf(SDKCONFIG_END);
-	if (begin < 0 || end < begin)
-		return text.replace(/\n*$/, "\n") + sdkconfigBlock() + "\n";
+	if (begin < 0 || end < begin) return text.replace(/\n*$/, "\n") + sdkconfigBlock() + "\n";
 	return text.slice(0, begin) + sdkconfigBlock() + text.slice(end + SDKCONFIG_END.length);
 }
 
@@ -37,13 +44,17 @@ function main(argv: string[]): number {
 	}
 	const check = argv.includes("--check");
 	let differs = false;
-	for (const [file, sync] of [[SDKCONFIG, syncedSdkconfig], [MANIFEST, syncedManifest]] as const) {
+	for (const [file, sync] of [
+		[SDKCONFIG, syncedSdkconfig],
+		[MANIFEST, syncedManifest],
+	] as const) {
 		const text = readFileSync(file, "utf8");
 		const synced = sync(text);
-		if (synced === text)
-			continue;
+		if (synced === text) continue;
 		if (check) {
-			process.stderr.write(`firmware-identity: ${file} does not carry ${FIRMWARE_NAME} ${FIRMWARE_VERSION} of package.json; run npx tsx scripts/firmware-identity.ts\n`);
+			process.stderr.write(
+				`firmware-identity: ${file} does not carry ${FIRMWARE_NAME} ${FIRMWARE_VERSION} of package.json; run npx tsx scripts/firmware-identity.ts\n`,
+			);
 			differs = true;
 		} else {
 			writeFileSync(file, synced);

@@ -23,11 +23,11 @@
  * Prints the CONFIG_ names it could not resolve to stderr (they are left undefined, as kconfgen
  * leaves a bool that is n).
  */
-import { readFileSync, readdirSync, statSync, writeFileSync, existsSync } from "node:fs";
-import { join, relative, sep } from "node:path";
+import {readFileSync, readdirSync, statSync, writeFileSync, existsSync} from "node:fs";
+import {join, relative, sep} from "node:path";
 
 const args = process.argv.slice(2);
-const opts = { defaults: [], scan: [] };
+const opts = {defaults: [], scan: []};
 for (let i = 0; i < args.length; i += 2) {
 	const name = args[i].replace(/^--/, "");
 	const value = args[i + 1];
@@ -36,7 +36,9 @@ for (let i = 0; i < args.length; i += 2) {
 	else opts[name] = value;
 }
 if (!opts.idf || !opts.target || !opts.out)
-	fail("idf-sdkconfig: usage: idf-sdkconfig.mjs --idf IDF_PATH --target TARGET --out sdkconfig.h [--defaults FILE]... [--scan FILE]...");
+	fail(
+		"idf-sdkconfig: usage: idf-sdkconfig.mjs --idf IDF_PATH --target TARGET --out sdkconfig.h [--defaults FILE]... [--scan FILE]...",
+	);
 
 function fail(message) {
 	process.stderr.write(message + "\n");
@@ -44,7 +46,9 @@ function fail(message) {
 }
 
 const target = opts.target;
-const targets = new Set(readdirSync(join(opts.idf, "components", "soc")).filter((name) => /^esp32/.test(name) || name === "linux"));
+const targets = new Set(
+	readdirSync(join(opts.idf, "components", "soc")).filter(name => /^esp32/.test(name) || name === "linux"),
+);
 if (!targets.has(target)) fail(`idf-sdkconfig: ${target} is not a target of ${opts.idf} (no components/soc/${target})`);
 
 /* 1. Kconfig files */
@@ -53,25 +57,30 @@ function kconfigFiles(dir, out) {
 		const path = join(dir, name);
 		const st = statSync(path);
 		if (st.isDirectory()) {
-			if (name === "test_apps" || name === "test" || name === "host_test" || (targets.has(name) && name !== target)) continue;
+			if (
+				name === "test_apps" ||
+				name === "test" ||
+				name === "host_test" ||
+				(targets.has(name) && name !== target)
+			)
+				continue;
 			kconfigFiles(path, out);
-		}
-		else if (/^Kconfig/.test(name))
-			out.push(path);
+		} else if (/^Kconfig/.test(name)) out.push(path);
 	}
 	return out;
 }
 const files = [join(opts.idf, "Kconfig"), ...kconfigFiles(join(opts.idf, "components"), [])];
 
 /* 2. Parse: config entries with type, defaults, depends, selects; choices. */
-const entries = new Map();	// name -> { type, defaults: [{value, cond}], depends: [expr], choice }
-const selectedBy = new Map();	// name -> [{by, cond}]
+const entries = new Map(); // name -> { type, defaults: [{value, cond}], depends: [expr], choice }
+const selectedBy = new Map(); // name -> [{by, cond}]
 const choices = [];
 for (const file of files) {
 	const lines = readFileSync(file, "utf8").split(/\r?\n/);
-	const blocks = [];	// stack of { kind: "if"|"menu"|"choice", cond: [expr], choice }
-	let current = null;	// the config, menu or choice whose attributes follow
-	let inHelp = false, helpIndent = 0;
+	const blocks = []; // stack of { kind: "if"|"menu"|"choice", cond: [expr], choice }
+	let current = null; // the config, menu or choice whose attributes follow
+	let inHelp = false,
+		helpIndent = 0;
 	for (const raw of lines) {
 		const line = raw.replace(/\t/g, "        ");
 		const text = line.trim();
@@ -83,65 +92,62 @@ for (const file of files) {
 		if (!text || text.startsWith("#")) continue;
 		const [word] = text.split(/\s+/, 1);
 		const rest = text.slice(word.length).trim();
-		const enclosing = () => blocks.flatMap((block) => block.cond);
+		const enclosing = () => blocks.flatMap(block => block.cond);
 		if (word === "config" || word === "menuconfig") {
-			const choice = blocks.findLast((block) => block.kind === "choice")?.choice ?? null;
+			const choice = blocks.findLast(block => block.kind === "choice")?.choice ?? null;
 			const inChoice = blocks.length && blocks[blocks.length - 1].kind === "choice";
-			let entry = { name: rest, type: null, defaults: [], depends: enclosing(), choice: inChoice ? choice : null, file };
+			let entry = {
+				name: rest,
+				type: null,
+				defaults: [],
+				depends: enclosing(),
+				choice: inChoice ? choice : null,
+				file,
+			};
 			if (!entries.has(rest)) entries.set(rest, []);
 			entries.get(rest).push(entry);
 			if (inChoice) choice.members.push(rest);
 			current = entry;
-		}
-		else if (word === "choice") {
-			const choice = { members: [], defaults: [], depends: enclosing() };
+		} else if (word === "choice") {
+			const choice = {members: [], defaults: [], depends: enclosing()};
 			choices.push(choice);
-			blocks.push({ kind: "choice", cond: [], choice });
+			blocks.push({kind: "choice", cond: [], choice});
 			current = choice;
-		}
-		else if (word === "endchoice" || word === "endif" || word === "endmenu") {
+		} else if (word === "endchoice" || word === "endif" || word === "endmenu") {
 			blocks.pop();
 			current = null;
-		}
-		else if (word === "if") {
-			blocks.push({ kind: "if", cond: [rest] });
+		} else if (word === "if") {
+			blocks.push({kind: "if", cond: [rest]});
 			current = null;
-		}
-		else if (word === "menu") {
-			const block = { kind: "menu", cond: [] };
+		} else if (word === "menu") {
+			const block = {kind: "menu", cond: []};
 			blocks.push(block);
 			current = block;
-		}
-		else if (word === "help" || word === "---help---") {
+		} else if (word === "help" || word === "---help---") {
 			inHelp = true;
 			helpIndent = line.length - line.trimStart().length;
-		}
-		else if (!current) continue;
+		} else if (!current) continue;
 		else if (["bool", "tristate", "int", "hex", "string"].includes(word)) {
-			current.type = word;	// a prompt's "if" only hides the prompt
-		}
-		else if (word === "def_bool" || word === "def_tristate") {
+			current.type = word; // a prompt's "if" only hides the prompt
+		} else if (word === "def_bool" || word === "def_tristate") {
 			current.type = "bool";
 			current.defaults.push(splitIf(rest));
-		}
-		else if (word === "default") {
+		} else if (word === "default") {
 			current.defaults.push(splitIf(rest));
-		}
-		else if (word === "depends" && rest.startsWith("on ")) {
+		} else if (word === "depends" && rest.startsWith("on ")) {
 			if (current.kind === "menu") current.cond.push(rest.slice(3));
 			else current.depends = [...current.depends, rest.slice(3)];
-		}
-		else if (word === "select" && current.name) {
-			const { value, cond } = splitIf(rest);
+		} else if (word === "select" && current.name) {
+			const {value, cond} = splitIf(rest);
 			if (!selectedBy.has(value)) selectedBy.set(value, []);
-			selectedBy.get(value).push({ by: current.name, cond, depends: current.depends });
+			selectedBy.get(value).push({by: current.name, cond, depends: current.depends});
 		}
 	}
 }
 
 function splitIf(text) {
 	const m = /^(.*?)\s+if\s+(.*)$/.exec(text);
-	return m ? { value: m[1].trim(), cond: m[2].trim() } : { value: text.trim(), cond: null };
+	return m ? {value: m[1].trim(), cond: m[2].trim()} : {value: text.trim(), cond: null};
 }
 
 /* 3. The merged defaults (mcconfig's merge: later files win; "n" is off). */
@@ -155,7 +161,7 @@ for (const file of opts.defaults) {
 }
 
 /* 4. Evaluation: values are "y", "n", numbers and strings as text; "" is n. */
-const env = { IDF_TARGET: target };
+const env = {IDF_TARGET: target};
 function expand(text) {
 	return text.replace(/\$\((\w+)\)|\$(\w+)/g, (_, a, b) => env[a ?? b] ?? "");
 }
@@ -177,18 +183,21 @@ function resolve(name) {
 	}
 	const defs = entries.get(name);
 	if (!defs) return undefined;
-	const type = defs.find((entry) => entry.type)?.type ?? "bool";
+	const type = defs.find(entry => entry.type)?.type ?? "bool";
 	for (const select of selectedBy.get(name) ?? [])
-		if (truthy(value(select.by)) && (!select.cond || truthy(evaluate(select.cond))))
-			return "y";
+		if (truthy(value(select.by)) && (!select.cond || truthy(evaluate(select.cond)))) return "y";
 	for (const entry of defs) {
-		if (!entry.depends.every((expr) => truthy(evaluate(expr)))) continue;
+		if (!entry.depends.every(expr => truthy(evaluate(expr)))) continue;
 		if (entry.choice && type === "bool") {
 			const choice = entry.choice;
-			if (!choice.depends.every((expr) => truthy(evaluate(expr)))) return "";
-			const setMember = choice.members.find((member) => explicit.has(member) && truthy(explicit.get(member)));
+			if (!choice.depends.every(expr => truthy(evaluate(expr)))) return "";
+			const setMember = choice.members.find(member => explicit.has(member) && truthy(explicit.get(member)));
 			if (setMember) return setMember === name ? "y" : "";
-			const chosen = choice.defaults.find((d) => !d.cond || truthy(evaluate(d.cond)))?.value ?? choice.members.find((member) => entries.get(member).some((e) => e.depends.every((expr) => truthy(evaluate(expr)))));
+			const chosen =
+				choice.defaults.find(d => !d.cond || truthy(evaluate(d.cond)))?.value ??
+				choice.members.find(member =>
+					entries.get(member).some(e => e.depends.every(expr => truthy(evaluate(expr)))),
+				);
 			return chosen === name ? "y" : "";
 		}
 		for (const d of entry.defaults) {
@@ -245,9 +254,23 @@ function evaluate(text) {
 		if (["=", "!=", "<", ">", "<=", ">="].includes(op)) {
 			next();
 			const right = primary();
-			const l = norm(left), r = norm(right);
+			const l = norm(left),
+				r = norm(right);
 			const numeric = typeof l === "number" && typeof r === "number";
-			const result = op === "=" ? l === r : op === "!=" ? l !== r : numeric ? (op === "<" ? l < r : op === ">" ? l > r : op === "<=" ? l <= r : l >= r) : false;
+			const result =
+				op === "="
+					? l === r
+					: op === "!="
+						? l !== r
+						: numeric
+							? op === "<"
+								? l < r
+								: op === ">"
+									? l > r
+									: op === "<="
+										? l <= r
+										: l >= r
+							: false;
 			return result ? "y" : "";
 		}
 		return left;
@@ -285,7 +308,7 @@ for (const file of opts.scan)
 const out = [
 	"/* Generated by scripts/idf-sdkconfig.mjs for scripts/check-idf.sh (not by kconfgen): only the",
 	` * options the compiled files mention, resolved for ${target} from ESP-IDF's Kconfig defaults and`,
-	` * ${opts.defaults.map((file) => relative(process.cwd(), file).split(sep).join("/")).join(", ") || "no sdkconfig.defaults"}. */`,
+	` * ${opts.defaults.map(file => relative(process.cwd(), file).split(sep).join("/")).join(", ") || "no sdkconfig.defaults"}. */`,
 	"#pragma once",
 ];
 const unresolved = [];
@@ -296,11 +319,15 @@ for (const name of [...wanted].sort()) {
 		continue;
 	}
 	if (v === "" || v === "n") continue;
-	const type = entries.get(name)?.find((entry) => entry.type)?.type ?? (v === "y" ? "bool" : /^-?(0x[0-9a-fA-F]+|\d+)$/.test(v) ? "int" : "string");
+	const type =
+		entries.get(name)?.find(entry => entry.type)?.type ??
+		(v === "y" ? "bool" : /^-?(0x[0-9a-fA-F]+|\d+)$/.test(v) ? "int" : "string");
 	if (type === "bool" || type === "tristate") out.push(`#define CONFIG_${name} 1`);
 	else if (type === "string") out.push(`#define CONFIG_${name} ${JSON.stringify(v)}`);
 	else out.push(`#define CONFIG_${name} ${v}`);
 }
 writeFileSync(opts.out, out.join("\n") + "\n");
 if (unresolved.length)
-	process.stderr.write(`idf-sdkconfig: no Kconfig entry for ${target} (left undefined): ${unresolved.map((name) => "CONFIG_" + name).join(" ")}\n`);
+	process.stderr.write(
+		`idf-sdkconfig: no Kconfig entry for ${target} (left undefined): ${unresolved.map(name => "CONFIG_" + name).join(" ")}\n`,
+	);

@@ -16,12 +16,12 @@
  * When the package's own build is present its object files are reused (only the two patched
  * files recompile: a few seconds); otherwise XS is compiled in full (release only, ~1 min).
  */
-import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { cpus, type as osType } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import {spawnSync} from "node:child_process";
+import {cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from "node:fs";
+import {createRequire} from "node:module";
+import {cpus, type as osType} from "node:os";
+import {dirname, join} from "node:path";
+import {fileURLToPath} from "node:url";
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const variantRoot = join(repoRoot, "node_modules", ".xsnap-device");
@@ -40,7 +40,9 @@ function packageDir() {
 function replaceOnce(text, anchor, replacement, file) {
 	const at = text.indexOf(anchor);
 	if (at < 0 || text.indexOf(anchor, at + anchor.length) >= 0) {
-		throw new Error(`xsnap-setup: anchor not found exactly once in ${file}: ${JSON.stringify(anchor.slice(0, 60))}`);
+		throw new Error(
+			`xsnap-setup: anchor not found exactly once in ${file}: ${JSON.stringify(anchor.slice(0, 60))}`,
+		);
 	}
 	return text.slice(0, at) + replacement + text.slice(at + anchor.length);
 }
@@ -74,14 +76,27 @@ void fxDeviceSetAllocationLimit(txMachine* the, double limit)
 
 function patchWorker(text, file) {
 	if (text.includes(MARK)) return text;
-	text = replaceOnce(text, "#define mxSnapshotCallbackCount 18", `${MARK}
+	text = replaceOnce(
+		text,
+		"#define mxSnapshotCallbackCount 18",
+		`${MARK}
 static void xs_memoryStats(xsMachine* the);
 static void xs_setAllocationLimit(xsMachine* the);
 extern void fxDeviceMemoryStats(xsMachine* the, double* values, int resetPeaks);
 extern void fxDeviceSetAllocationLimit(xsMachine* the, double limit);
-#define mxSnapshotCallbackCount 20`, file);
-	text = replaceOnce(text, "\tfx_harden, // 17\n", "\tfx_harden, // 17\n\txs_memoryStats, // 18\n\txs_setAllocationLimit, // 19\n", file);
-	text = replaceOnce(text, "\txsCreation* creation = &_creation;\n", `\txsCreation* creation = &_creation;
+#define mxSnapshotCallbackCount 20`,
+		file,
+	);
+	text = replaceOnce(
+		text,
+		"\tfx_harden, // 17\n",
+		"\tfx_harden, // 17\n\txs_memoryStats, // 18\n\txs_setAllocationLimit, // 19\n",
+		file,
+	);
+	text = replaceOnce(
+		text,
+		"\txsCreation* creation = &_creation;\n",
+		`\txsCreation* creation = &_creation;
 	{
 		/* XSNAP_CREATION="chunk,chunkIncrement,heap,heapIncrement,stack": the device's creation sizes. */
 		char* sizes = getenv("XSNAP_CREATION");
@@ -109,22 +124,34 @@ extern void fxDeviceSetAllocationLimit(xsMachine* the, double limit);
 			_creation.stackCount = values[4];
 		}
 	}
-`, file);
-	text = replaceOnce(text, "\t\tmachine = xsCreateMachine(creation, \"xsnap\", NULL);\n\t\txsBuildAgent(machine);\n", `\t\tmachine = xsCreateMachine(creation, "xsnap", NULL);
+`,
+		file,
+	);
+	text = replaceOnce(
+		text,
+		'\t\tmachine = xsCreateMachine(creation, "xsnap", NULL);\n\t\txsBuildAgent(machine);\n',
+		`\t\tmachine = xsCreateMachine(creation, "xsnap", NULL);
 		xsBuildAgent(machine);
 		{
 			char* limit = getenv("XSNAP_ALLOCATION_LIMIT");
 			if (limit)
 				fxDeviceSetAllocationLimit(machine, strtod(limit, NULL));
 		}
-`, file);
-	text = replaceOnce(text, "\tmodInstallTextDecoder(the);\n", `\txsResult = xsNewHostFunction(xs_memoryStats, 1);
+`,
+		file,
+	);
+	text = replaceOnce(
+		text,
+		"\tmodInstallTextDecoder(the);\n",
+		`\txsResult = xsNewHostFunction(xs_memoryStats, 1);
 	xsDefine(xsGlobal, xsID("memoryStats"), xsResult, xsDontEnum);
 	xsResult = xsNewHostFunction(xs_setAllocationLimit, 1);
 	xsDefine(xsGlobal, xsID("setAllocationLimit"), xsResult, xsDontEnum);
 
 	modInstallTextDecoder(the);
-`, file);
+`,
+		file,
+	);
 	text += `
 ${MARK}
 static void xs_memoryStats(xsMachine* the)
@@ -163,20 +190,20 @@ function main() {
 	const version = JSON.parse(readFileSync(join(pkg, "package.json"), "utf8")).version;
 	const stock = join(pkg, "xsnap-native", "xsnap");
 	const copy = join(variantRoot, "xsnap");
-	rmSync(variantRoot, { recursive: true, force: true });
-	mkdirSync(variantRoot, { recursive: true });
+	rmSync(variantRoot, {recursive: true, force: true});
+	mkdirSync(variantRoot, {recursive: true});
 	// preserveTimestamps: make then sees only the patched files as newer than the reused objects.
-	cpSync(join(stock, "sources"), join(copy, "sources"), { recursive: true, preserveTimestamps: true });
-	cpSync(join(stock, "makefiles"), join(copy, "makefiles"), { recursive: true, preserveTimestamps: true });
+	cpSync(join(stock, "sources"), join(copy, "sources"), {recursive: true, preserveTimestamps: true});
+	cpSync(join(stock, "makefiles"), join(copy, "makefiles"), {recursive: true, preserveTimestamps: true});
 	const stockObjects = join(stock, "build", "tmp", "lin", "release");
 	const reused = existsSync(stockObjects);
 	if (reused) {
-		cpSync(stockObjects, join(copy, "build", "tmp", "lin", "release"), { recursive: true, preserveTimestamps: true });
+		cpSync(stockObjects, join(copy, "build", "tmp", "lin", "release"), {recursive: true, preserveTimestamps: true});
 	}
 	const configEnvs = [`XSNAP_VERSION=${version}`, `CC=cc "-D__has_builtin(x)=1"`];
 	const configFile = join(variantRoot, "build.config.env");
 	const stockConfig = join(pkg, "build.config.env");
-	if (existsSync(stockConfig)) cpSync(stockConfig, configFile, { preserveTimestamps: true });
+	if (existsSync(stockConfig)) cpSync(stockConfig, configFile, {preserveTimestamps: true});
 	else writeFileSync(configFile, configEnvs.concat("").join("\n"));
 
 	const workerFile = join(copy, "sources", "xsnap-worker.c");
@@ -187,19 +214,26 @@ function main() {
 
 	const started = Date.now();
 	const jobs = Math.max(1, Math.min(2, cpus().length));
-	const result = spawnSync("make", [
-		`-j${jobs}`,
-		`MODDABLE=${join(pkg, "moddable")}`,
-		"GOAL=release",
-		...configEnvs,
-		`EXTRA_DEPS=${configFile}`,
-		"-f", "xsnap-worker.mk",
-	], { cwd: join(copy, "makefiles", "lin"), stdio: ["ignore", "inherit", "inherit"] });
+	const result = spawnSync(
+		"make",
+		[
+			`-j${jobs}`,
+			`MODDABLE=${join(pkg, "moddable")}`,
+			"GOAL=release",
+			...configEnvs,
+			`EXTRA_DEPS=${configFile}`,
+			"-f",
+			"xsnap-worker.mk",
+		],
+		{cwd: join(copy, "makefiles", "lin"), stdio: ["ignore", "inherit", "inherit"]},
+	);
 	if (result.status !== 0 || !existsSync(variantWorker)) {
 		throw new Error(`xsnap-setup: make failed (status ${result.status ?? result.signal})`);
 	}
-	console.log(`xsnap-setup: device-heap xsnap-worker ${version} built in ${((Date.now() - started) / 1000).toFixed(1)} s`
-		+ ` (${reused ? "reusing the package's XS objects" : "full XS compile"}): ${variantWorker}`);
+	console.log(
+		`xsnap-setup: device-heap xsnap-worker ${version} built in ${((Date.now() - started) / 1000).toFixed(1)} s` +
+			` (${reused ? "reusing the package's XS objects" : "full XS compile"}): ${variantWorker}`,
+	);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

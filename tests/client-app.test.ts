@@ -49,9 +49,31 @@ describe("approval client (app command)", function () {
 		const err: string[] = [];
 		if (!loggedIn) {
 			loggedIn = true;
-			assert.equal(await appCommand(["login", "--base-url", cloud.httpUrl, "--state-file", stateFile, "--user", DEFAULT_USER.userName, "--password", DEFAULT_USER.password], {out: () => {}, err: (line) => err.push(line)}), 0, err.join("\n"));
+			assert.equal(
+				await appCommand(
+					[
+						"login",
+						"--base-url",
+						cloud.httpUrl,
+						"--state-file",
+						stateFile,
+						"--user",
+						DEFAULT_USER.userName,
+						"--password",
+						DEFAULT_USER.password,
+					],
+					{out: () => {}, err: line => err.push(line)},
+				),
+				0,
+				err.join("\n"),
+			);
 		}
-		const io: AppIo = {out: (line) => out.push(line), err: (line) => err.push(line), ...(clock ? {clock} : {}), ...(signal ? {signal} : {})};
+		const io: AppIo = {
+			out: line => out.push(line),
+			err: line => err.push(line),
+			...(clock ? {clock} : {}),
+			...(signal ? {signal} : {}),
+		};
 		const code = await appCommand([...args, "--base-url", cloud.httpUrl, "--state-file", stateFile], io);
 		return {code, out, err};
 	}
@@ -68,7 +90,7 @@ describe("approval client (app command)", function () {
 
 	/** Output lines without the time prefix. */
 	function lines(result: Run): string[] {
-		return result.out.map((line) => line.replace(/^\d\d:\d\d:\d\d /, ""));
+		return result.out.map(line => line.replace(/^\d\d:\d\d:\d\d /, ""));
 	}
 
 	beforeEach(async function () {
@@ -94,7 +116,10 @@ describe("approval client (app command)", function () {
 			["in-progress", "Rebooting into new firmware (after 1 HTTPS attempt)"],
 			["success", "OTA Upgrade finished and verified successfully"],
 		]);
-		const result = await run(["approve", "--node", "app-a", "--poll-interval", "1"], gatedClock(() => approvalNode.advance()));
+		const result = await run(
+			["approve", "--node", "app-a", "--poll-interval", "1"],
+			gatedClock(() => approvalNode.advance()),
+		);
 		assert.deepEqual(result.err, []);
 		assert.equal(result.code, 0);
 		assert.deepEqual(lines(result), [
@@ -111,21 +136,45 @@ describe("approval client (app command)", function () {
 		assert.equal(result.out[0]!.slice(0, 8), "10:00:00");
 		assert.equal(approvalNode.remaining, 0);
 		assert.equal(approvalNode.runningJobId, job.id);
-		const saved = JSON.parse(readFileSync(stateFile, "utf8")) as {nodes: Record<string, {jobId: string; fwVersion: string; approvedAt: string}>};
-		assert.deepEqual(saved.nodes["app-a"], {jobId: job.id, fwVersion: "2.0.0", approvedAt: new Date(start).toISOString()});
-		assert.deepEqual(JSON.parse(approvalNode.node.on("params/remote").at(-1)!.payload), {OTA: {Operation: "start"}});
+		const saved = JSON.parse(readFileSync(stateFile, "utf8")) as {
+			nodes: Record<string, {jobId: string; fwVersion: string; approvedAt: string}>;
+		};
+		assert.deepEqual(saved.nodes["app-a"], {
+			jobId: job.id,
+			fwVersion: "2.0.0",
+			approvedAt: new Date(start).toISOString(),
+		});
+		assert.deepEqual(JSON.parse(approvalNode.node.on("params/remote").at(-1)!.payload), {
+			OTA: {Operation: "start"},
+		});
 	});
 
 	it("finding 6: approve --job approves only the job the user saw; another offer is refused and nothing is written", async function () {
 		const approvalNode = await offered("app-j", []);
-		const result = await run(["approve", "--node", "app-j", "--job", "job_seen_earlier"], gatedClock(() => approvalNode.advance()));
+		const result = await run(
+			["approve", "--node", "app-j", "--job", "job_seen_earlier"],
+			gatedClock(() => approvalNode.advance()),
+		);
 		assert.equal(result.code, 1);
-		assert.match(result.err[0] ?? "", new RegExp(`^node app-j now offers job ${job.id} \\(firmware 2\\.0\\.0\\), not job_seen_earlier; look at it with "show" and approve again$`));
+		assert.match(
+			result.err[0] ?? "",
+			new RegExp(
+				`^node app-j now offers job ${job.id} \\(firmware 2\\.0\\.0\\), not job_seen_earlier; look at it with "show" and approve again$`,
+			),
+		);
 		await drain(cloud, approvalNode.node);
-		assert.deepEqual(approvalNode.node.on("params/remote").filter((message) => message.payload.includes("start")), []);
-		const same = await run(["approve", "--node", "app-j", "--job", job.id, "--timeout", "1"], gatedClock(() => approvalNode.advance()));
+		assert.deepEqual(
+			approvalNode.node.on("params/remote").filter(message => message.payload.includes("start")),
+			[],
+		);
+		const same = await run(
+			["approve", "--node", "app-j", "--job", job.id, "--timeout", "1"],
+			gatedClock(() => approvalNode.advance()),
+		);
 		assert.deepEqual(same.err, []);
-		assert.deepEqual(JSON.parse(approvalNode.node.on("params/remote").at(-1)!.payload), {OTA: {Operation: "start"}});
+		assert.deepEqual(JSON.parse(approvalNode.node.on("params/remote").at(-1)!.payload), {
+			OTA: {Operation: "start"},
+		});
 	});
 
 	it("approve: a rejection ends with exit 1", async function () {
@@ -133,7 +182,10 @@ describe("approval client (app command)", function () {
 			["in-progress", "Starting OTA Upgrade (HTTPS attempt 1/3)"],
 			["rejected", "Project Name mismatch"],
 		]);
-		const result = await run(["approve", "--node", "app-b"], gatedClock(() => approvalNode.advance()));
+		const result = await run(
+			["approve", "--node", "app-b"],
+			gatedClock(() => approvalNode.advance()),
+		);
 		assert.equal(result.code, 1);
 		assert.deepEqual(lines(result).slice(-2), ["rejected: Project Name mismatch", "the node rejected the update"]);
 	});
@@ -145,7 +197,10 @@ describe("approval client (app command)", function () {
 			["in-progress", "Starting OTA Upgrade (HTTPS attempt 2/3)"],
 			["success", "HTTPS OTA Upgrade finished successfully (after 2 attempts)"],
 		]);
-		const result = await run(["approve", "--node", "app-c", "--failed-grace", "5"], gatedClock(() => approvalNode.advance()));
+		const result = await run(
+			["approve", "--node", "app-c", "--failed-grace", "5"],
+			gatedClock(() => approvalNode.advance()),
+		);
 		assert.equal(result.code, 0);
 		assert.deepEqual(lines(result).slice(2, 5), [
 			"in-progress: Starting OTA Upgrade (HTTPS attempt 1/3)",
@@ -177,7 +232,10 @@ describe("approval client (app command)", function () {
 			["in-progress", "Starting OTA Upgrade (HTTPS attempt 1/3)"],
 			["delayed", "Waiting for Approval"],
 		]);
-		const result = await run(["approve", "--node", "app-r"], gatedClock(() => approvalNode.advance()));
+		const result = await run(
+			["approve", "--node", "app-r"],
+			gatedClock(() => approvalNode.advance()),
+		);
 		assert.equal(result.code, 1);
 		assert.deepEqual(lines(result).slice(-2), [
 			"delayed: Waiting for Approval  (the node offers the update again: it needs a new approval)",
@@ -187,7 +245,10 @@ describe("approval client (app command)", function () {
 
 	it("approve: gives up at the timeout (exit 1)", async function () {
 		const approvalNode = await offered("app-e", []);
-		const result = await run(["approve", "--node", "app-e", "--timeout", "10"], gatedClock(() => approvalNode.advance()));
+		const result = await run(
+			["approve", "--node", "app-e", "--timeout", "10"],
+			gatedClock(() => approvalNode.advance()),
+		);
 		assert.equal(result.code, 1);
 		assert.equal(lines(result).at(-1), "no final state within 10 s");
 	});
@@ -198,12 +259,15 @@ describe("approval client (app command)", function () {
 		assert.equal(result.code, 1);
 		assert.match(result.err.join("\n"), /offers no update \(OTA\.Info is \{\}\); run "check" first/);
 		await drain(cloud, node.node);
-		assert.deepEqual(node.node.on("params/remote").map((message) => JSON.parse(message.payload).OTA), [undefined]);
+		assert.deepEqual(
+			node.node.on("params/remote").map(message => JSON.parse(message.payload).OTA),
+			[undefined],
+		);
 	});
 
 	it("check: writes Operation check, and the node fetches", async function () {
 		node = await startApprovalNode(cloud, "app-g", []);
-		const fetched = cloud.waitFor("otafetch", (event) => event.nodeId === "app-g");
+		const fetched = cloud.waitFor("otafetch", event => event.nodeId === "app-g");
 		const result = await run(["check", "--node", "app-g"]);
 		assert.equal(result.code, 0);
 		assert.deepEqual(result.out, ['asked node app-g to check for an update (OTA.Operation = "check")']);
@@ -219,7 +283,10 @@ describe("approval client (app command)", function () {
 			`node app-h OTA.Info: {"job_id":"${job.id}","fw_version":"2.0.0"}`,
 			`job ${job.id}: delayed: Waiting for Approval`,
 		]);
-		const approved = await run(["approve", "--node", "app-h", "--timeout", "0"], gatedClock(() => approvalNode.advance()));
+		const approved = await run(
+			["approve", "--node", "app-h", "--timeout", "0"],
+			gatedClock(() => approvalNode.advance()),
+		);
 		assert.equal(approved.code, 1);
 		await approvalNode.advance();
 		const after = await run(["show", "--node", "app-h"]);
@@ -228,8 +295,24 @@ describe("approval client (app command)", function () {
 			`job ${job.id} (remembered): in-progress: Downloaded 20% Firmware Image  [####................] 20%`,
 		]);
 		const elsewhere: string[] = [];
-		await appCommand(["login", "--base-url", cloud.httpUrl, "--state-file", join(dir, "other.json"), "--user", DEFAULT_USER.userName, "--password", DEFAULT_USER.password], {out: () => {}, err: () => {}});
-		await appCommand(["show", "--node", "app-h", "--base-url", cloud.httpUrl, "--state-file", join(dir, "other.json")], {out: (line) => elsewhere.push(line), err: () => {}});
+		await appCommand(
+			[
+				"login",
+				"--base-url",
+				cloud.httpUrl,
+				"--state-file",
+				join(dir, "other.json"),
+				"--user",
+				DEFAULT_USER.userName,
+				"--password",
+				DEFAULT_USER.password,
+			],
+			{out: () => {}, err: () => {}},
+		);
+		await appCommand(
+			["show", "--node", "app-h", "--base-url", cloud.httpUrl, "--state-file", join(dir, "other.json")],
+			{out: line => elsewhere.push(line), err: () => {}},
+		);
 		assert.deepEqual(elsewhere.slice(-1), ["no update offered and no approved job remembered"]);
 	});
 
@@ -242,10 +325,10 @@ describe("approval client (app command)", function () {
 		const clock = gatedClock(async () => {
 			// First sleep: the user approves elsewhere (start written through the cloud); later: the node reports.
 			if (step++ === 0) {
-				const started = cloud.waitFor("otaurl", (event) => event.nodeId === "app-i");
+				const started = cloud.waitFor("otaurl", event => event.nodeId === "app-i");
 				await cloud.setParams("app-i", {OTA: {Operation: "start"}});
 				await started;
-				await cloud.waitFor("params", (event) => event.nodeId === "app-i" && !event.init);
+				await cloud.waitFor("params", event => event.nodeId === "app-i" && !event.init);
 			} else {
 				await approvalNode.advance();
 			}
@@ -264,7 +347,11 @@ describe("approval client (app command)", function () {
 	it("watch: stops on the signal (Ctrl-C) with exit 130", async function () {
 		node = await startApprovalNode(cloud, "app-j", []);
 		const stop = new AbortController();
-		const result = await run(["watch", "--node", "app-j"], gatedClock(async () => stop.abort()), stop.signal);
+		const result = await run(
+			["watch", "--node", "app-j"],
+			gatedClock(async () => stop.abort()),
+			stop.signal,
+		);
 		assert.equal(result.code, 130);
 		assert.deepEqual(lines(result), ["OTA.Info: {}"]);
 	});
@@ -277,13 +364,22 @@ describe("approval client (app command)", function () {
 		assert.match(denied.err[0]!, /HTTP 401: Unauthorized/);
 		const fresh = join(dir, "fresh.json");
 		const err: string[] = [];
-		assert.equal(await appCommand(["show", "--node", "x", "--base-url", cloud.httpUrl, "--state-file", fresh], {out: () => {}, err: (line) => err.push(line)}), 1);
+		assert.equal(
+			await appCommand(["show", "--node", "x", "--base-url", cloud.httpUrl, "--state-file", fresh], {
+				out: () => {},
+				err: line => err.push(line),
+			}),
+			1,
+		);
 		assert.match(err[0]!, /not logged in: run "rainmaker-ota-xs app login/);
 		const url = cloud.httpUrl;
 		await cloud.close();
 		const out: string[] = [];
 		err.length = 0;
-		const code = await appCommand(["show", "--node", "x", "--base-url", url, "--state-file", stateFile], {out: (line) => out.push(line), err: (line) => err.push(line)});
+		const code = await appCommand(["show", "--node", "x", "--base-url", url, "--state-file", stateFile], {
+			out: line => out.push(line),
+			err: line => err.push(line),
+		});
 		assert.equal(code, 1);
 		assert.match(err[0]!, /cannot reach http:\/\/127\.0\.0\.1:\d+\/v1\/: ECONNREFUSED/);
 		cloud = await startCloud();
@@ -293,18 +389,31 @@ describe("approval client (app command)", function () {
 		const approvalNode = await offered("app-k", []);
 		await run(["nodes"]);
 		writeFileSync(stateFile, "{broken");
-		const result = await run(["approve", "--node", "app-k"], gatedClock(() => approvalNode.advance()));
+		const result = await run(
+			["approve", "--node", "app-k"],
+			gatedClock(() => approvalNode.advance()),
+		);
 		assert.equal(result.code, 1);
 		assert.match(result.err[0]!, /is not valid JSON; fix or delete it/);
 		assert.equal(readFileSync(stateFile, "utf8"), "{broken");
 	});
 
 	it("exits 2 with a usage message on bad arguments", async function () {
-		for (const args of [[], ["frobnicate", "--node", "x"], ["show"], ["show", "--node", "x", "--timeout", "soon"], ["show", "--node", "x", "--bogus"],
-			["show", "--node", "x", "--poll-interval", "0"], ["show", "check", "--node", "x"]]) {
+		for (const args of [
+			[],
+			["frobnicate", "--node", "x"],
+			["show"],
+			["show", "--node", "x", "--timeout", "soon"],
+			["show", "--node", "x", "--bogus"],
+			["show", "--node", "x", "--poll-interval", "0"],
+			["show", "check", "--node", "x"],
+		]) {
 			const out: string[] = [];
 			const err: string[] = [];
-			const code = await appCommand([...args, "--base-url", "http://127.0.0.1:1/v1/"], {out: (line) => out.push(line), err: (line) => err.push(line)});
+			const code = await appCommand([...args, "--base-url", "http://127.0.0.1:1/v1/"], {
+				out: line => out.push(line),
+				err: line => err.push(line),
+			});
 			assert.equal(code, 2, args.join(" "));
 			assert.match(err[0]!, /^rainmaker-ota-xs app: /);
 			assert.match(err[1]!, /^usage: rainmaker-ota-xs app/);
@@ -312,7 +421,7 @@ describe("approval client (app command)", function () {
 		const bad = await appCommand(["show", "--node", "x", "--base-url", "ftp://x/"], {out: () => {}, err: () => {}});
 		assert.equal(bad, 2);
 		const help: string[] = [];
-		assert.equal(await appCommand(["--help"], {out: (line) => help.push(line), err: () => {}}), 0);
+		assert.equal(await appCommand(["--help"], {out: line => help.push(line), err: () => {}}), 0);
 		assert.match(help[0]!, /^usage:/);
 	});
 });

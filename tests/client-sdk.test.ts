@@ -44,7 +44,9 @@ interface SdkNode {
 	connectivityStatus?: {isConnected: boolean};
 	nodeConfig?: {info: {firmwareVersion?: string}; services: {name: string; type: string; params: SdkParam[]}[]};
 	getNodeConfig(): Promise<{info: {firmwareVersion?: string}}>;
-	getOTAUpdateStatus(jobId: string): Promise<{nodeId: string; status: string; additionalInfo: string; timestamp: number}>;
+	getOTAUpdateStatus(
+		jobId: string,
+	): Promise<{nodeId: string; status: string; additionalInfo: string; timestamp: number}>;
 	checkOTAUpdate(): Promise<{otaAvailable: boolean; otaJobId?: string; fwVersion?: string; status: string}>;
 	pushOTAUpdate(jobId: string): Promise<{status: string}>;
 }
@@ -55,24 +57,33 @@ interface SdkUser {
 }
 
 /** Polls an async condition (each poll is a real request) until it holds; fails after `timeoutMs`. */
-async function waitUntil(condition: () => Promise<boolean>, what: string, timeoutMs: number, intervalMs = 200): Promise<void> {
+async function waitUntil(
+	condition: () => Promise<boolean>,
+	what: string,
+	timeoutMs: number,
+	intervalMs = 200,
+): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
-	while (!await condition()) {
-		if (Date.now() > deadline)
-			throw new Error(`no ${what} within ${timeoutMs} ms`);
-		await new Promise((resolve) => setTimeout(resolve, intervalMs));
+	while (!(await condition())) {
+		if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs} ms`);
+		await new Promise(resolve => setTimeout(resolve, intervalMs));
 	}
 }
 
 /** Resolves when the node reports `jobId` in its OTA Info (a params/local message the cloud received). */
 function infoReported(cloud: Cloud, nodeId: string, jobId: string): Promise<unknown> {
-	return cloud.waitFor("params", (event) => event.nodeId === nodeId &&
-		(event.params.OTA as {Info?: {job_id?: string}} | undefined)?.Info?.job_id === jobId, 20_000);
+	return cloud.waitFor(
+		"params",
+		event =>
+			event.nodeId === nodeId &&
+			(event.params.OTA as {Info?: {job_id?: string}} | undefined)?.Info?.job_id === jobId,
+		20_000,
+	);
 }
 
 function otaParam(node: SdkNode, type: string): SdkParam {
-	const service = node.nodeConfig?.services.find((candidate) => candidate.type === "esp.service.ota");
-	const param = service?.params.find((candidate) => candidate.type === type);
+	const service = node.nodeConfig?.services.find(candidate => candidate.type === "esp.service.ota");
+	const param = service?.params.find(candidate => candidate.type === type);
 	assert.ok(param, `node ${node.id} has no ${type} param`);
 	return param;
 }
@@ -105,8 +116,16 @@ describe("Espressif app SDK (rainmaker-base-sdk) against the local cloud", funct
 	async function startNodeOn(target: Cloud, nodeId: string): Promise<void> {
 		const v1 = join(dir, "app-1.0.0.bin");
 		writeFileSync(v1, buildAppImage({version: "1.0.0", payloadSize: 64 * 1024}));
-		const reported = target.waitFor("params", (event) => event.nodeId === nodeId && event.init, 20_000);
-		node = new NodeProcess(nodeId, target.mqttUrl, v1, ["--fetch-delay", "0", "--request-delay", "0", "--reboot-delay", "0", "--no-autofetch"]);
+		const reported = target.waitFor("params", event => event.nodeId === nodeId && event.init, 20_000);
+		node = new NodeProcess(nodeId, target.mqttUrl, v1, [
+			"--fetch-delay",
+			"0",
+			"--request-delay",
+			"0",
+			"--reboot-delay",
+			"0",
+			"--no-autofetch",
+		]);
 		await reported;
 	}
 
@@ -119,7 +138,9 @@ describe("Espressif app SDK (rainmaker-base-sdk) against the local cloud", funct
 	function configureSdk(trailingSlash = false): MemoryStorage {
 		const storage = new MemoryStorage();
 		const baseUrl = cloud.httpUrl.replace(/\/v1\/$/, trailingSlash ? "/" : "");
-		ESPRMBase.configure({baseUrl, version: "v1", customStorageAdapter: storage} as Parameters<typeof ESPRMBase.configure>[0]);
+		ESPRMBase.configure({baseUrl, version: "v1", customStorageAdapter: storage} as Parameters<
+			typeof ESPRMBase.configure
+		>[0]);
 		return storage;
 	}
 
@@ -130,9 +151,25 @@ describe("Espressif app SDK (rainmaker-base-sdk) against the local cloud", funct
 		writeFileSync(v2Path, buildAppImage({version: "2.0.0", payloadSize: 64 * 1024}));
 		const stop = new AbortController();
 		stopCommand = stop;
-		const ready = new Promise<Cloud>((resolve) => {
-			command = cloudCommand(["--mqtt-port", "0", "--http-port", "0", "--quiet", "--user", "owner@example.com", "--password", "s3cret-owner",
-				"--image", v2Path, "--job-node", nodeId], {out: () => {}, err: (line) => console.error(line), signal: stop.signal, onReady: resolve});
+		const ready = new Promise<Cloud>(resolve => {
+			command = cloudCommand(
+				[
+					"--mqtt-port",
+					"0",
+					"--http-port",
+					"0",
+					"--quiet",
+					"--user",
+					"owner@example.com",
+					"--password",
+					"s3cret-owner",
+					"--image",
+					v2Path,
+					"--job-node",
+					nodeId,
+				],
+				{out: () => {}, err: line => console.error(line), signal: stop.signal, onReady: resolve},
+			);
 		});
 		const commandCloud = await ready;
 		await startNodeOn(commandCloud, nodeId);
@@ -140,11 +177,17 @@ describe("Espressif app SDK (rainmaker-base-sdk) against the local cloud", funct
 		cloud = commandCloud;
 
 		const storage = configureSdk();
-		const user = await ESPRMBase.getAuthInstance().login("owner@example.com", "s3cret-owner") as unknown as SdkUser;
+		const user = (await ESPRMBase.getAuthInstance().login(
+			"owner@example.com",
+			"s3cret-owner",
+		)) as unknown as SdkUser;
 		assert.equal((await user.getUserInfo()).username, "owner@example.com");
 
 		const listed = await user.getUserNodes();
-		assert.deepEqual(listed.nodes.map((entry) => entry.id), [nodeId]);
+		assert.deepEqual(
+			listed.nodes.map(entry => entry.id),
+			[nodeId],
+		);
 		const sdkNode = listed.nodes[0]!;
 		assert.equal(sdkNode.connectivityStatus?.isConnected, true);
 		assert.equal((await sdkNode.getNodeConfig()).info.firmwareVersion, "1.0.0");
@@ -154,26 +197,35 @@ describe("Espressif app SDK (rainmaker-base-sdk) against the local cloud", funct
 		await otaParam(sdkNode, "esp.param.ota_operation").setValue("check");
 		await cloud.waitForStatus(nodeId, job.id, "delayed", 20_000);
 		await offerReported;
-		const again = (await user.getUserNodes()).nodes.find((entry) => entry.id === nodeId)!;
+		const again = (await user.getUserNodes()).nodes.find(entry => entry.id === nodeId)!;
 		const offer = otaParam(again, "esp.param.ota_info").value as {job_id?: string; fw_version?: string};
 		assert.deepEqual([offer?.job_id, offer?.fw_version], [job.id, "2.0.0"]);
 
-		const fresh = (await user.getUserNodes()).nodes.find((entry) => entry.id === nodeId)!;
-		const newConfig = cloud.waitFor("config", (event) => event.nodeId === nodeId &&
-			(event.config.info as {fw_version?: string} | undefined)?.fw_version === "2.0.0", 60_000);
+		const fresh = (await user.getUserNodes()).nodes.find(entry => entry.id === nodeId)!;
+		const newConfig = cloud.waitFor(
+			"config",
+			event =>
+				event.nodeId === nodeId &&
+				(event.config.info as {fw_version?: string} | undefined)?.fw_version === "2.0.0",
+			60_000,
+		);
 		await otaParam(fresh, "esp.param.ota_operation").setValue("start");
 		const seen: string[] = [];
-		await waitUntil(async () => {
-			const status = await fresh.getOTAUpdateStatus(offer.job_id!);
-			assert.equal(status.nodeId, nodeId);
-			if (seen.at(-1) !== status.status)
-				seen.push(status.status);
-			assert.notEqual(status.status, "rejected", status.additionalInfo);
-			return status.status === "success";
-		}, "getOTAUpdateStatus success", 60_000, 100);
+		await waitUntil(
+			async () => {
+				const status = await fresh.getOTAUpdateStatus(offer.job_id!);
+				assert.equal(status.nodeId, nodeId);
+				if (seen.at(-1) !== status.status) seen.push(status.status);
+				assert.notEqual(status.status, "rejected", status.additionalInfo);
+				return status.status === "success";
+			},
+			"getOTAUpdateStatus success",
+			60_000,
+			100,
+		);
 		assert.equal(seen.at(-1), "success");
 		await newConfig;
-		const after = (await user.getUserNodes()).nodes.find((entry) => entry.id === nodeId)!;
+		const after = (await user.getUserNodes()).nodes.find(entry => entry.id === nodeId)!;
 		assert.equal(after.nodeConfig?.info.firmwareVersion, "2.0.0");
 
 		const accessToken = storage.items.get("com.esprmbase.accessToken")!;
@@ -184,24 +236,53 @@ describe("Espressif app SDK (rainmaker-base-sdk) against the local cloud", funct
 	});
 
 	it("another user sees none of the node and cannot write its params; a wrong password is refused", async function () {
-		cloud = await startCloud({users: [{userName: "owner@example.com", password: "s3cret-owner"}, {userName: "guest@example.com", password: "s3cret-guest"}]});
+		cloud = await startCloud({
+			users: [
+				{userName: "owner@example.com", password: "s3cret-owner"},
+				{userName: "guest@example.com", password: "s3cret-guest"},
+			],
+		});
 		await startNode("sdk-node-2");
 		configureSdk(true);
 		const auth = ESPRMBase.getAuthInstance();
-		await assert.rejects(auth.login("owner@example.com", "wrong"), (error: {statusCode?: number; description?: string; errorCode?: unknown}) =>
-			error.statusCode === 401 && /Incorrect user name or password/.test(error.description ?? "") && typeof error.errorCode === "number");
-		const guest = await auth.login("guest@example.com", "s3cret-guest") as unknown as SdkUser;
+		await assert.rejects(
+			auth.login("owner@example.com", "wrong"),
+			(error: {statusCode?: number; description?: string; errorCode?: unknown}) =>
+				error.statusCode === 401 &&
+				/Incorrect user name or password/.test(error.description ?? "") &&
+				typeof error.errorCode === "number",
+		);
+		const guest = (await auth.login("guest@example.com", "s3cret-guest")) as unknown as SdkUser;
 		assert.deepEqual((await guest.getUserNodes()).nodes, []);
-		const token = (await (await fetch(new URL("login2", cloud.httpUrl), {method: "POST", body: JSON.stringify({user_name: "guest@example.com", password: "s3cret-guest"})})).json() as {accesstoken: string}).accesstoken;
-		const write = await fetch(new URL("user/nodes/params", cloud.httpUrl), {method: "PUT", headers: {Authorization: token},
-			body: JSON.stringify([{node_id: "sdk-node-2", payload: {OTA: {Operation: "start"}}}])});
-		assert.deepEqual(await write.json(), [{node_id: "sdk-node-2", status: "failure", description: "node sdk-node-2 not found"}]);
-		const read = await fetch(new URL("user/nodes/params?node_id=sdk-node-2", cloud.httpUrl), {headers: {Authorization: token}});
+		const token = (
+			(await (
+				await fetch(new URL("login2", cloud.httpUrl), {
+					method: "POST",
+					body: JSON.stringify({user_name: "guest@example.com", password: "s3cret-guest"}),
+				})
+			).json()) as {accesstoken: string}
+		).accesstoken;
+		const write = await fetch(new URL("user/nodes/params", cloud.httpUrl), {
+			method: "PUT",
+			headers: {Authorization: token},
+			body: JSON.stringify([{node_id: "sdk-node-2", payload: {OTA: {Operation: "start"}}}]),
+		});
+		assert.deepEqual(await write.json(), [
+			{node_id: "sdk-node-2", status: "failure", description: "node sdk-node-2 not found"},
+		]);
+		const read = await fetch(new URL("user/nodes/params?node_id=sdk-node-2", cloud.httpUrl), {
+			headers: {Authorization: token},
+		});
 		assert.equal(read.status, 404);
 	});
 
 	it("cloud-side approval of a user-approval job: checkOTAUpdate offers it, pushOTAUpdate serves it, the node still waits for its own start", async function () {
-		cloud = await startCloud({users: [{userName: "owner@example.com", password: "s3cret-owner"}, {userName: "guest@example.com", password: "s3cret-guest"}]});
+		cloud = await startCloud({
+			users: [
+				{userName: "owner@example.com", password: "s3cret-owner"},
+				{userName: "guest@example.com", password: "s3cret-guest"},
+			],
+		});
 		const nodeId = "sdk-node-3";
 		const {v2} = await startNode(nodeId);
 		const image = await cloud.addImage(v2);
@@ -210,38 +291,65 @@ describe("Espressif app SDK (rainmaker-base-sdk) against the local cloud", funct
 		const auth = ESPRMBase.getAuthInstance();
 
 		// Before the cloud-side approval the job is not served: the node's own check finds nothing.
-		const fetched = cloud.waitFor("otafetch", (event) => event.nodeId === nodeId, 20_000);
-		const owner = await auth.login("owner@example.com", "s3cret-owner") as unknown as SdkUser;
+		const fetched = cloud.waitFor("otafetch", event => event.nodeId === nodeId, 20_000);
+		const owner = (await auth.login("owner@example.com", "s3cret-owner")) as unknown as SdkUser;
 		const sdkNode = (await owner.getUserNodes()).nodes[0]!;
 		await otaParam(sdkNode, "esp.param.ota_operation").setValue("check");
 		assert.equal((await fetched).servedJobId, undefined);
 
 		const offer = await sdkNode.checkOTAUpdate();
-		assert.deepEqual([offer.status, offer.otaAvailable, offer.otaJobId, offer.fwVersion], ["success", true, job.id, "2.0.0"]);
+		assert.deepEqual(
+			[offer.status, offer.otaAvailable, offer.otaJobId, offer.fwVersion],
+			["success", true, job.id, "2.0.0"],
+		);
 
 		// Another user can neither see nor push it.
-		const guest = await auth.login("guest@example.com", "s3cret-guest") as unknown as SdkUser;
+		const guest = (await auth.login("guest@example.com", "s3cret-guest")) as unknown as SdkUser;
 		assert.deepEqual((await guest.getUserNodes()).nodes, []);
-		const guestToken = (await (await fetch(new URL("login2", cloud.httpUrl), {method: "POST", body: JSON.stringify({user_name: "guest@example.com", password: "s3cret-guest"})})).json() as {accesstoken: string}).accesstoken;
-		const pushedByGuest = await fetch(new URL("user/nodes/ota_update", cloud.httpUrl), {method: "POST", headers: {Authorization: guestToken}, body: JSON.stringify({ota_job_id: job.id, node_id: nodeId})});
+		const guestToken = (
+			(await (
+				await fetch(new URL("login2", cloud.httpUrl), {
+					method: "POST",
+					body: JSON.stringify({user_name: "guest@example.com", password: "s3cret-guest"}),
+				})
+			).json()) as {accesstoken: string}
+		).accesstoken;
+		const pushedByGuest = await fetch(new URL("user/nodes/ota_update", cloud.httpUrl), {
+			method: "POST",
+			headers: {Authorization: guestToken},
+			body: JSON.stringify({ota_job_id: job.id, node_id: nodeId}),
+		});
 		assert.equal(pushedByGuest.status, 404);
 		assert.equal(cloud.jobState(nodeId, job.id)?.approved, false);
 
 		// The owner approves on the cloud side: the cloud pushes otaurl; the node offers it and waits for its own approval.
 		await auth.login("owner@example.com", "s3cret-owner");
-		const pushed = cloud.waitFor("otaurl", (event) => event.nodeId === nodeId && event.reason === "approval", 20_000);
+		const pushed = cloud.waitFor("otaurl", event => event.nodeId === nodeId && event.reason === "approval", 20_000);
 		const pushedReported = infoReported(cloud, nodeId, job.id);
 		assert.equal((await sdkNode.pushOTAUpdate(job.id)).status, "success");
 		await pushed;
 		await cloud.waitForStatus(nodeId, job.id, "delayed", 20_000);
-		assert.equal(cloud.statuses(nodeId, job.id).some((report) => report.status === "in-progress"), false, "nothing installed before the node's own approval");
+		assert.equal(
+			cloud.statuses(nodeId, job.id).some(report => report.status === "in-progress"),
+			false,
+			"nothing installed before the node's own approval",
+		);
 		await pushedReported;
 		const again = (await owner.getUserNodes()).nodes[0]!;
-		assert.equal((otaParam(again, "esp.param.ota_info").value as {job_id?: string})?.job_id, job.id, "the pushed job in Info");
+		assert.equal(
+			(otaParam(again, "esp.param.ota_info").value as {job_id?: string})?.job_id,
+			job.id,
+			"the pushed job in Info",
+		);
 
 		const fresh = (await owner.getUserNodes()).nodes[0]!;
 		await otaParam(fresh, "esp.param.ota_operation").setValue("start");
-		await waitUntil(async () => (await fresh.getOTAUpdateStatus(job.id)).status === "success", "success", 60_000, 100);
+		await waitUntil(
+			async () => (await fresh.getOTAUpdateStatus(job.id)).status === "success",
+			"success",
+			60_000,
+			100,
+		);
 		const after = await fresh.checkOTAUpdate();
 		assert.equal(after.otaAvailable, false);
 	});

@@ -19,7 +19,7 @@ import {connectMqttNode} from "./support/mqtt-node";
 function capture(): CommandIo & {lines: string[]; errors: string[]} {
 	const lines: string[] = [];
 	const errors: string[] = [];
-	return {lines, errors, out: (line) => lines.push(line), err: (line) => errors.push(line)};
+	return {lines, errors, out: line => lines.push(line), err: line => errors.push(line)};
 }
 
 describe("cloud command", function () {
@@ -27,55 +27,134 @@ describe("cloud command", function () {
 		const io = capture();
 		const stop = new AbortController();
 		let ready!: (cloud: Cloud) => void;
-		const started = new Promise<Cloud>((resolve) => ready = resolve);
-		const running = cloudCommand(["--mqtt-port", "0", "--http-port", "0", "--image", fixtureImage("synthetic/app-1.1.0.bin"),
-			"--image", fixtureImage("synthetic/app-2.0.0.bin"), "--job-node", "cli-node", "--user-approval", "--failed-terminal", "--quiet",
-			"--user", "owner@example.com", "--password", "pw-1", "--user", "other@example.com", "--password", "pw-2"],
-		{...io, signal: stop.signal, onReady: ready});
+		const started = new Promise<Cloud>(resolve => (ready = resolve));
+		const running = cloudCommand(
+			[
+				"--mqtt-port",
+				"0",
+				"--http-port",
+				"0",
+				"--image",
+				fixtureImage("synthetic/app-1.1.0.bin"),
+				"--image",
+				fixtureImage("synthetic/app-2.0.0.bin"),
+				"--job-node",
+				"cli-node",
+				"--user-approval",
+				"--failed-terminal",
+				"--quiet",
+				"--user",
+				"owner@example.com",
+				"--password",
+				"pw-1",
+				"--user",
+				"other@example.com",
+				"--password",
+				"pw-2",
+			],
+			{...io, signal: stop.signal, onReady: ready},
+		);
 		const cloud = await started;
 		assert.equal(cloud.failedIsTerminal, true);
 		const jobs = cloud.jobs();
 		assert.equal(jobs.length, 1);
-		assert.deepEqual([jobs[0]!.nodes, jobs[0]!.userApproval, jobs[0]!.forcePush, cloud.image(jobs[0]!.imageId)?.fwVersion], [["cli-node"], true, false, "2.0.0"]);
-		assert.match(io.lines[0]!, /^image img_[0-9a-f]+: app-1\.1\.0\.bin 1\.1\.0 \(rainmaker-ota-xs, 69712 bytes\) at http:\/\/127\.0\.0\.1:\d+\/ota\/img_[0-9a-f]+\.bin$/);
-		assert.ok(io.lines.some((line) => /^MQTT mqtt:\/\/127\.0\.0\.1:\d+; REST http:\/\/127\.0\.0\.1:\d+\/v1\/; downloads http:\/\/127\.0\.0\.1:\d+\/ota\/$/.test(line)), io.lines.join("\n"));
-		assert.ok(io.lines.includes("users: owner@example.com, other@example.com (owner@example.com owns the nodes and is the admin)"), io.lines.join("\n"));
+		assert.deepEqual(
+			[jobs[0]!.nodes, jobs[0]!.userApproval, jobs[0]!.forcePush, cloud.image(jobs[0]!.imageId)?.fwVersion],
+			[["cli-node"], true, false, "2.0.0"],
+		);
+		assert.match(
+			io.lines[0]!,
+			/^image img_[0-9a-f]+: app-1\.1\.0\.bin 1\.1\.0 \(rainmaker-ota-xs, 69712 bytes\) at http:\/\/127\.0\.0\.1:\d+\/ota\/img_[0-9a-f]+\.bin$/,
+		);
+		assert.ok(
+			io.lines.some(line =>
+				/^MQTT mqtt:\/\/127\.0\.0\.1:\d+; REST http:\/\/127\.0\.0\.1:\d+\/v1\/; downloads http:\/\/127\.0\.0\.1:\d+\/ota\/$/.test(
+					line,
+				),
+			),
+			io.lines.join("\n"),
+		);
+		assert.ok(
+			io.lines.includes(
+				"users: owner@example.com, other@example.com (owner@example.com owns the nodes and is the admin)",
+			),
+			io.lines.join("\n"),
+		);
 		const node = await connectMqttNode(cloud.mqttUrl, "cli-node");
 		await announce(node);
 		const owner = await authorization(cloud, {userName: "owner@example.com", password: "pw-1"});
-		const offer = await (await fetch(new URL("user/nodes/ota_update?node_id=cli-node", cloud.httpUrl), {headers: owner})).json() as {ota_available: boolean};
+		const offer = (await (
+			await fetch(new URL("user/nodes/ota_update?node_id=cli-node", cloud.httpUrl), {headers: owner})
+		).json()) as {ota_available: boolean};
 		assert.equal(offer.ota_available, true);
 		// The --job-node node belongs to the first user: the second one does not see it.
 		const other = await authorization(cloud, {userName: "other@example.com", password: "pw-2"});
-		assert.equal((await fetch(new URL("user/nodes/ota_update?node_id=cli-node", cloud.httpUrl), {headers: other})).status, 404);
+		assert.equal(
+			(await fetch(new URL("user/nodes/ota_update?node_id=cli-node", cloud.httpUrl), {headers: other})).status,
+			404,
+		);
 		await node.close();
 		stop.abort();
 		assert.equal(await running, 0);
-		assert.deepEqual(io.errors, ["rainmaker-ota-xs cloud: --password shows in ps to every user of this machine; --password-file or $RAINMAKER_OTA_XS_CLOUD_PASSWORDS do not"]);
+		assert.deepEqual(io.errors, [
+			"rainmaker-ota-xs cloud: --password shows in ps to every user of this machine; --password-file or $RAINMAKER_OTA_XS_CLOUD_PASSWORDS do not",
+		]);
 	});
 
 	it("finding 8: takes the passwords from a file or the environment; refuses a non-loopback --host with the plain listener unless told; advertises a reachable address", async function () {
 		const dir = mkdtempSync(join(tmpdir(), "rmx-cloud-cli-"));
 		const file = join(dir, "passwords");
 		writeFileSync(file, "pw-file-1\npw-file-2\n", {mode: 0o600});
-		for (const [args, env] of [[["--user", "a@example.com", "--user", "b@example.com", "--password-file", file], {}],
-			[["--user", "a@example.com", "--user", "b@example.com"], {RAINMAKER_OTA_XS_CLOUD_PASSWORDS: "pw-file-1\npw-file-2"}]] as const) {
+		for (const [args, env] of [
+			[["--user", "a@example.com", "--user", "b@example.com", "--password-file", file], {}],
+			[
+				["--user", "a@example.com", "--user", "b@example.com"],
+				{RAINMAKER_OTA_XS_CLOUD_PASSWORDS: "pw-file-1\npw-file-2"},
+			],
+		] as const) {
 			const io = capture();
 			const stop = new AbortController();
 			let ready!: (cloud: Cloud) => void;
-			const started = new Promise<Cloud>((resolve) => ready = resolve);
-			const running = cloudCommand(["--mqtt-port", "0", "--http-port", "0", "--quiet", ...args], {...io, env, signal: stop.signal, onReady: ready});
+			const started = new Promise<Cloud>(resolve => (ready = resolve));
+			const running = cloudCommand(["--mqtt-port", "0", "--http-port", "0", "--quiet", ...args], {
+				...io,
+				env,
+				signal: stop.signal,
+				onReady: ready,
+			});
 			const cloud = await started;
 			await login(cloud, {userName: "b@example.com", password: "pw-file-2"});
 			stop.abort();
 			assert.equal(await running, 0);
 			assert.deepEqual(io.errors, [], args.join(" "));
-			assert.ok(!io.lines.some((line) => line.includes("pw-file")), "a given password is never printed");
+			assert.ok(!io.lines.some(line => line.includes("pw-file")), "a given password is never printed");
 		}
-		for (const [args, error] of [[["--host", "0.0.0.0"], /--host 0\.0\.0\.0: the plain MQTT listener checks no identity.*--allow-plain-on-network/],
+		for (const [args, error] of [
+			[
+				["--host", "0.0.0.0"],
+				/--host 0\.0\.0\.0: the plain MQTT listener checks no identity.*--allow-plain-on-network/,
+			],
 			[["--host", "192.0.2.1"], /--host 192\.0\.2\.1: the plain MQTT listener/],
-			[["--user", "a@example.com", "--password-file", join(dir, "missing")], /--password-file: cannot read .*missing: ENOENT/],
-			[["--user", "a@example.com", "--user", "b@example.com", "--password-file", file, "--password", "x", "--password", "y"], /either with --password or with --password-file/]] as const) {
+			[
+				["--user", "a@example.com", "--password-file", join(dir, "missing")],
+				/--password-file: cannot read .*missing: ENOENT/,
+			],
+			[
+				[
+					"--user",
+					"a@example.com",
+					"--user",
+					"b@example.com",
+					"--password-file",
+					file,
+					"--password",
+					"x",
+					"--password",
+					"y",
+				],
+				/either with --password or with --password-file/,
+			],
+		] as const) {
 			const io = capture();
 			assert.equal(await cloudCommand([...args], io), 2, args.join(" "));
 			assert.match(io.errors[0]!, error);
@@ -83,9 +162,22 @@ describe("cloud command", function () {
 		const io = capture();
 		const stop = new AbortController();
 		let ready!: (cloud: Cloud) => void;
-		const started = new Promise<Cloud>((resolve) => ready = resolve);
-		const running = cloudCommand(["--host", "0.0.0.0", "--allow-plain-on-network", "--advertise-host", "cloud.example", "--mqtt-port", "0", "--http-port", "0", "--quiet"],
-			{...io, signal: stop.signal, onReady: ready});
+		const started = new Promise<Cloud>(resolve => (ready = resolve));
+		const running = cloudCommand(
+			[
+				"--host",
+				"0.0.0.0",
+				"--allow-plain-on-network",
+				"--advertise-host",
+				"cloud.example",
+				"--mqtt-port",
+				"0",
+				"--http-port",
+				"0",
+				"--quiet",
+			],
+			{...io, signal: stop.signal, onReady: ready},
+		);
 		const cloud = await started;
 		assert.match(cloud.mqttUrl, /^mqtt:\/\/cloud\.example:\d+$/);
 		assert.match(cloud.httpUrl, /^http:\/\/cloud\.example:\d+\/v1\/$/);
@@ -93,7 +185,10 @@ describe("cloud command", function () {
 		assert.equal(await running, 0);
 		const addresses = listenAddresses("0.0.0.0", true, true, undefined);
 		assert.notEqual(addresses.advertisedHost, "0.0.0.0", "a wildcard is never advertised");
-		assert.deepEqual(listenAddresses("127.0.0.1", true, false, undefined), {host: "127.0.0.1", advertisedHost: "127.0.0.1"});
+		assert.deepEqual(listenAddresses("127.0.0.1", true, false, undefined), {
+			host: "127.0.0.1",
+			advertisedHost: "127.0.0.1",
+		});
 		rmSync(dir, {recursive: true, force: true});
 	});
 
@@ -101,11 +196,17 @@ describe("cloud command", function () {
 		const io = capture();
 		const stop = new AbortController();
 		let ready!: (cloud: Cloud) => void;
-		const started = new Promise<Cloud>((resolve) => ready = resolve);
-		const running = cloudCommand(["--mqtt-port", "0", "--http-port", "0", "--quiet"], {...io, signal: stop.signal, onReady: ready});
+		const started = new Promise<Cloud>(resolve => (ready = resolve));
+		const running = cloudCommand(["--mqtt-port", "0", "--http-port", "0", "--quiet"], {
+			...io,
+			signal: stop.signal,
+			onReady: ready,
+		});
 		const cloud = await started;
-		const hint = io.lines.find((line) => line.startsWith("log in: "));
-		const match = /^log in: rainmaker-ota-xs app login --base-url (\S+) --user (\S+) --password (\S+)$/.exec(hint ?? "");
+		const hint = io.lines.find(line => line.startsWith("log in: "));
+		const match = /^log in: rainmaker-ota-xs app login --base-url (\S+) --user (\S+) --password (\S+)$/.exec(
+			hint ?? "",
+		);
 		assert.ok(match, io.lines.join("\n"));
 		assert.equal(match[1], cloud.httpUrl);
 		await login(cloud, {userName: match[2]!, password: match[3]!});
@@ -122,14 +223,32 @@ describe("cloud command", function () {
 				const io = capture();
 				const stop = new AbortController();
 				let ready!: (cloud: Cloud) => void;
-				const started = new Promise<Cloud>((resolve) => ready = resolve);
+				const started = new Promise<Cloud>(resolve => (ready = resolve));
 				const mqttPort = await freePort();
-				const running = cloudCommand(["--mqtt-port", String(mqttPort), "--http-port", "0", "--mqtts-port", "0", "--https-port", "0", "--quiet",
-					"--tls-key", pki.paths.serverKey, "--tls-cert", pki.paths.serverCert, "--tls-ca", pki.paths.caCert, ...(plain ? ["--plain-mqtt"] : [])],
-				{...io, signal: stop.signal, onReady: ready});
+				const running = cloudCommand(
+					[
+						"--mqtt-port",
+						String(mqttPort),
+						"--http-port",
+						"0",
+						"--mqtts-port",
+						"0",
+						"--https-port",
+						"0",
+						"--quiet",
+						"--tls-key",
+						pki.paths.serverKey,
+						"--tls-cert",
+						pki.paths.serverCert,
+						"--tls-ca",
+						pki.paths.caCert,
+						...(plain ? ["--plain-mqtt"] : []),
+					],
+					{...io, signal: stop.signal, onReady: ready},
+				);
 				const cloud = await started;
-				const banner = io.lines.find((line) => line.startsWith("MQTT "))!;
-				const reached = await new Promise<string>((resolve) => {
+				const banner = io.lines.find(line => line.startsWith("MQTT "))!;
+				const reached = await new Promise<string>(resolve => {
 					const socket = connect(mqttPort, "127.0.0.1", () => {
 						socket.destroy();
 						resolve("connected");
@@ -156,8 +275,12 @@ describe("cloud command", function () {
 		const io = capture();
 		const stop = new AbortController();
 		let ready!: (cloud: Cloud) => void;
-		const started = new Promise<Cloud>((resolve) => ready = resolve);
-		const running = cloudCommand(["--mqtt-port", "0", "--http-port", "0"], {...io, signal: stop.signal, onReady: ready});
+		const started = new Promise<Cloud>(resolve => (ready = resolve));
+		const running = cloudCommand(["--mqtt-port", "0", "--http-port", "0"], {
+			...io,
+			signal: stop.signal,
+			onReady: ready,
+		});
 		const cloud = await started;
 		const node = await connectMqttNode(cloud.mqttUrl, "loud-node");
 		const fetched = cloud.waitFor("otafetch");
@@ -166,14 +289,35 @@ describe("cloud command", function () {
 		await node.close();
 		stop.abort();
 		assert.equal(await running, 0);
-		assert.ok(io.lines.some((line) => /^\d{4}-\d\d-\d\dT\S+ loud-node → otafetch \(fw 1\.0\.0\): nothing to serve$/.test(line)), io.lines.join("\n"));
+		assert.ok(
+			io.lines.some(line =>
+				/^\d{4}-\d\d-\d\dT\S+ loud-node → otafetch \(fw 1\.0\.0\): nothing to serve$/.test(line),
+			),
+			io.lines.join("\n"),
+		);
 	});
 
 	it("exits 2 with the usage on bad options", async function () {
-		for (const args of [["--mqtt-port", "x"], ["--http-port", "70000"], ["--tls-key", "k.pem"], ["--tls-ca", "ca.pem"], ["--job-node", "n"],
-			["--user-approval"], ["--ota-url-scheme", "ftp"], ["--ota-url-scheme", "https"], ["--unknown"], ["positional"],
-			["--tls-key", "/nonexistent/k.pem", "--tls-cert", "/nonexistent/c.pem"], ["--user", "a@b"], ["--password", "p"],
-			["--user", "a@b", "--password", "p", "--user", "a@b", "--password", "q"], ["--user", "", "--password", "p"], ["--plain-mqtt"], ["--token-lifetime", "0"], ["--token-lifetime", "1h"]]) {
+		for (const args of [
+			["--mqtt-port", "x"],
+			["--http-port", "70000"],
+			["--tls-key", "k.pem"],
+			["--tls-ca", "ca.pem"],
+			["--job-node", "n"],
+			["--user-approval"],
+			["--ota-url-scheme", "ftp"],
+			["--ota-url-scheme", "https"],
+			["--unknown"],
+			["positional"],
+			["--tls-key", "/nonexistent/k.pem", "--tls-cert", "/nonexistent/c.pem"],
+			["--user", "a@b"],
+			["--password", "p"],
+			["--user", "a@b", "--password", "p", "--user", "a@b", "--password", "q"],
+			["--user", "", "--password", "p"],
+			["--plain-mqtt"],
+			["--token-lifetime", "0"],
+			["--token-lifetime", "1h"],
+		]) {
 			const io = capture();
 			assert.equal(await cloudCommand(args, io), 2, args.join(" "));
 			assert.match(io.errors[0]!, /^rainmaker-ota-xs cloud: /);
@@ -186,7 +330,7 @@ describe("cloud command", function () {
 
 	it("exits 1 with a clear message when a port is taken or an image is not an image", async function () {
 		const blocker = createServer();
-		await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+		await new Promise<void>(resolve => blocker.listen(0, "127.0.0.1", resolve));
 		const port = (blocker.address() as AddressInfo).port;
 		try {
 			const io = capture();
@@ -194,15 +338,27 @@ describe("cloud command", function () {
 			assert.equal(io.errors[0], `rainmaker-ota-xs cloud: MQTT: cannot listen on 127.0.0.1:${port}: EADDRINUSE`);
 			const http = capture();
 			assert.equal(await cloudCommand(["--mqtt-port", "0", "--http-port", String(port)], http), 1);
-			assert.equal(http.errors[0], `rainmaker-ota-xs cloud: HTTP: cannot listen on 127.0.0.1:${port}: EADDRINUSE`);
+			assert.equal(
+				http.errors[0],
+				`rainmaker-ota-xs cloud: HTTP: cannot listen on 127.0.0.1:${port}: EADDRINUSE`,
+			);
 		} finally {
-			await new Promise<void>((resolve) => blocker.close(() => resolve()));
+			await new Promise<void>(resolve => blocker.close(() => resolve()));
 		}
 		const io = capture();
-		assert.equal(await cloudCommand(["--mqtt-port", "0", "--http-port", "0", "--image", new URL("../README.md", import.meta.url).pathname], io), 1);
+		assert.equal(
+			await cloudCommand(
+				["--mqtt-port", "0", "--http-port", "0", "--image", new URL("../README.md", import.meta.url).pathname],
+				io,
+			),
+			1,
+		);
 		assert.match(io.errors[0]!, /invalid firmware image: Not an ESP32 application image/);
 		const missing = capture();
-		assert.equal(await cloudCommand(["--mqtt-port", "0", "--http-port", "0", "--image", "/nonexistent.bin"], missing), 1);
+		assert.equal(
+			await cloudCommand(["--mqtt-port", "0", "--http-port", "0", "--image", "/nonexistent.bin"], missing),
+			1,
+		);
 		assert.match(missing.errors[0]!, /ENOENT/);
 	});
 });

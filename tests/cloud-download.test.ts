@@ -20,11 +20,18 @@ interface Download {
 /** GET with node:http (no redirect following); resolves when the response closes, complete or not. */
 function download(url: string, headers: Record<string, string> = {}): Promise<Download> {
 	return new Promise((resolve, reject) => {
-		httpGet(url, {headers}, (response) => {
+		httpGet(url, {headers}, response => {
 			const chunks: Buffer[] = [];
 			response.on("data", (chunk: Buffer) => chunks.push(chunk));
 			response.on("error", () => {});
-			response.on("close", () => resolve({status: response.statusCode!, headers: response.headers, body: Buffer.concat(chunks), complete: response.complete}));
+			response.on("close", () =>
+				resolve({
+					status: response.statusCode!,
+					headers: response.headers,
+					body: Buffer.concat(chunks),
+					complete: response.complete,
+				}),
+			);
 		}).on("error", reject);
 	});
 }
@@ -118,10 +125,10 @@ describe("local cloud: firmware download", function () {
 		cloud.faults.inject({kind: "stall", afterBytes: 3000});
 		const received: Buffer[] = [];
 		let closed = false;
-		const request = httpGet(cloud.imageUrl(image), (response) => {
+		const request = httpGet(cloud.imageUrl(image), response => {
 			response.on("data", (chunk: Buffer) => received.push(chunk));
 			response.on("error", () => {});
-			response.on("close", () => closed = true);
+			response.on("close", () => (closed = true));
 		});
 		request.on("error", () => {});
 		await waitUntil(() => Buffer.concat(received).length >= 3000, "3000 bytes");
@@ -129,7 +136,7 @@ describe("local cloud: firmware download", function () {
 		// wrote the 3000 bytes; any further bytes, or the FIN of a cut, were sent before that answer and seen first.
 		const probe = await download(cloud.imageUrl(image), {Range: "bytes=0-0"});
 		assert.deepEqual([probe.status, probe.body], [206, bytes.subarray(0, 1)]);
-		await new Promise((resolve) => setImmediate(resolve));
+		await new Promise(resolve => setImmediate(resolve));
 		assert.deepEqual(Buffer.concat(received), bytes.subarray(0, 3000));
 		assert.equal(closed, false);
 		request.destroy();
@@ -170,7 +177,11 @@ describe("local cloud: firmware download", function () {
 		const other = await cloud.addImage(fixtureImage("synthetic/app-1.1.0.bin"));
 		cloud.faults.inject({kind: "status", status: 500}, {imageId: other.id, times: 2});
 		const events: string[] = [];
-		cloud.events.on("download", (event) => events.push(`${event.imageId === other.id ? "other" : "image"} ${event.httpStatus} ${event.start}${event.fault ? ` ${event.fault.kind}` : ""}`));
+		cloud.events.on("download", event =>
+			events.push(
+				`${event.imageId === other.id ? "other" : "image"} ${event.httpStatus} ${event.start}${event.fault ? ` ${event.fault.kind}` : ""}`,
+			),
+		);
 		assert.equal((await download(cloud.imageUrl(image))).status, 200);
 		assert.equal((await download(cloud.imageUrl(other))).status, 500);
 		assert.equal((await download(cloud.imageUrl(other), {Range: "bytes=7-"})).status, 500);

@@ -31,26 +31,48 @@ describe("local cloud: OTA jobs over MQTT", function () {
 
 	/** Publishes an otafetch and resolves with the cloud's handling of it. */
 	async function otafetch(mqttNode: MqttNode, rule = false): Promise<OtafetchEvent> {
-		const handled = cloud.waitFor("otafetch", (event) => event.nodeId === mqttNode.nodeId);
-		await mqttNode.publish("otafetch", {node_id: mqttNode.nodeId, fw_version: "1.0.0"}, rule ? "esp_node_otafetch" : undefined);
+		const handled = cloud.waitFor("otafetch", event => event.nodeId === mqttNode.nodeId);
+		await mqttNode.publish(
+			"otafetch",
+			{node_id: mqttNode.nodeId, fw_version: "1.0.0"},
+			rule ? "esp_node_otafetch" : undefined,
+		);
 		return handled;
 	}
 
-	async function report(mqttNode: MqttNode, jobId: string, status: string, additionalInfo: string, rule = false): Promise<void> {
-		const recorded = cloud.waitFor("status", (event) => event.nodeId === mqttNode.nodeId && event.jobId === jobId && event.additionalInfo === additionalInfo);
-		await mqttNode.publish("otastatus", {ota_job_id: jobId, status, additional_info: additionalInfo, ts: 1700000000}, rule ? "esp_node_otastatus" : undefined);
+	async function report(
+		mqttNode: MqttNode,
+		jobId: string,
+		status: string,
+		additionalInfo: string,
+		rule = false,
+	): Promise<void> {
+		const recorded = cloud.waitFor(
+			"status",
+			event =>
+				event.nodeId === mqttNode.nodeId && event.jobId === jobId && event.additionalInfo === additionalInfo,
+		);
+		await mqttNode.publish(
+			"otastatus",
+			{ota_job_id: jobId, status, additional_info: additionalInfo, ts: 1700000000},
+			rule ? "esp_node_otastatus" : undefined,
+		);
 		await recorded;
 	}
 
 	afterEach(async function () {
-		await Promise.all(nodes.splice(0).map((mqttNode) => mqttNode.close()));
+		await Promise.all(nodes.splice(0).map(mqttNode => mqttNode.close()));
 		await cloud?.close();
 	});
 
 	it("answers an otafetch with the docs/protocol.md §4.2 otaurl of a default job, QoS 1 and not retained", async function () {
 		await start();
 		const n1 = await node("node-a");
-		const job = await cloud.createJob({imageId: image.id, nodes: ["node-a"], metadata: {"esp.ota.target": "esp32"}});
+		const job = await cloud.createJob({
+			imageId: image.id,
+			nodes: ["node-a"],
+			metadata: {"esp.ota.target": "esp32"},
+		});
 		const fetched = await otafetch(n1);
 		assert.equal(fetched.servedJobId, job.id);
 		assert.equal(fetched.fwVersion, "1.0.0");
@@ -78,7 +100,7 @@ describe("local cloud: OTA jobs over MQTT", function () {
 		const n1 = await node("node-b", true);
 		assert.equal((cloud.node("node-b")?.config as {node_id?: string})?.node_id, "node-b");
 		assert.deepEqual(cloud.node("node-b")?.params, {OTA: {Operation: "", Info: {}}});
-		const merged = cloud.waitFor("params", (event) => !event.init);
+		const merged = cloud.waitFor("params", event => !event.init);
 		await n1.publish("params/local", {OTA: {Info: {job_id: "x"}}}, "esp_set_params");
 		await merged;
 		assert.deepEqual(cloud.node("node-b")?.params, {OTA: {Operation: "", Info: {job_id: "x"}}});
@@ -112,12 +134,15 @@ describe("local cloud: OTA jobs over MQTT", function () {
 		await report(n1, job.id, "success", "OTA Upgrade finished and verified successfully");
 		assert.equal((await otafetch(n1)).servedJobId, undefined, "success ends the job");
 		assert.equal(cloud.jobState("node-d", job.id)?.closed, true);
-		assert.deepEqual(cloud.statuses("node-d", job.id).map((entry) => [entry.status, entry.additionalInfo, entry.ts]), [
-			["delayed", "Waiting for Approval", 1700000000],
-			["in-progress", "Starting OTA Upgrade (HTTPS attempt 1/3)", 1700000000],
-			["in-progress", "Rebooting into new firmware (after 1 HTTPS attempt)", 1700000000],
-			["success", "OTA Upgrade finished and verified successfully", 1700000000],
-		]);
+		assert.deepEqual(
+			cloud.statuses("node-d", job.id).map(entry => [entry.status, entry.additionalInfo, entry.ts]),
+			[
+				["delayed", "Waiting for Approval", 1700000000],
+				["in-progress", "Starting OTA Upgrade (HTTPS attempt 1/3)", 1700000000],
+				["in-progress", "Rebooting into new firmware (after 1 HTTPS attempt)", 1700000000],
+				["success", "OTA Upgrade finished and verified successfully", 1700000000],
+			],
+		);
 		const waited = await cloud.waitForStatus("node-d", job.id, "success");
 		assert.equal(waited.additionalInfo, "OTA Upgrade finished and verified successfully");
 	});
@@ -158,7 +183,10 @@ describe("local cloud: OTA jobs over MQTT", function () {
 	it("serves the newest of several open jobs, then the older one once the newer is finished", async function () {
 		await start();
 		const older = await cloud.createJob({imageId: image.id, nodes: ["node-h"]});
-		const newer = await cloud.createJob({imageId: (await cloud.addImage(fixtureImage("synthetic/app-1.1.0.bin"))).id, nodes: ["node-h"]});
+		const newer = await cloud.createJob({
+			imageId: (await cloud.addImage(fixtureImage("synthetic/app-1.1.0.bin"))).id,
+			nodes: ["node-h"],
+		});
 		const n1 = await node("node-h");
 		assert.equal((await otafetch(n1)).servedJobId, newer.id);
 		assert.equal(JSON.parse((await n1.next("otaurl")).payload).fw_version, "1.1.0");
@@ -171,7 +199,7 @@ describe("local cloud: OTA jobs over MQTT", function () {
 	it("pushes a force-push job at once to online nodes and to the others on their otafetch", async function () {
 		await start();
 		const online = await node("node-i");
-		const pushed = cloud.waitFor("otaurl", (event) => event.nodeId === "node-i");
+		const pushed = cloud.waitFor("otaurl", event => event.nodeId === "node-i");
 		const job = await cloud.createJob({imageId: image.id, nodes: ["node-i", "node-j"], forcePush: true});
 		assert.equal((await pushed).reason, "force-push");
 		assert.equal(JSON.parse((await online.next("otaurl")).payload).ota_job_id, job.id);
@@ -186,19 +214,28 @@ describe("local cloud: OTA jobs over MQTT", function () {
 		const n1 = await node("node-k");
 		const job = await cloud.createJob({imageId: image.id, nodes: ["node-k"], userApproval: true, forcePush: true});
 		assert.equal((await otafetch(n1)).servedJobId, undefined, "not before approval");
-		const offer = await (await userFetch(cloud, "user/nodes/ota_update?node_id=node-k")).json() as Record<string, unknown>;
+		const offer = (await (await userFetch(cloud, "user/nodes/ota_update?node_id=node-k")).json()) as Record<
+			string,
+			unknown
+		>;
 		assert.equal(offer.ota_available, true);
 		assert.equal(offer.ota_job_id, job.id);
 		assert.equal(offer.fw_version, "2.0.0");
 		assert.equal(offer.file_size, image.fileSize);
-		const pushed = cloud.waitFor("otaurl", (event) => event.nodeId === "node-k");
-		const answer = await userFetch(cloud, "user/nodes/ota_update", {method: "POST", body: JSON.stringify({ota_job_id: job.id, node_id: "node-k"})});
+		const pushed = cloud.waitFor("otaurl", event => event.nodeId === "node-k");
+		const answer = await userFetch(cloud, "user/nodes/ota_update", {
+			method: "POST",
+			body: JSON.stringify({ota_job_id: job.id, node_id: "node-k"}),
+		});
 		assert.equal(answer.status, 200);
 		assert.deepEqual(await answer.json(), {status: "success", description: "OTA update pushed to the node"});
 		assert.equal((await pushed).reason, "approval");
 		assert.equal(JSON.parse((await n1.next("otaurl")).payload).ota_job_id, job.id);
 		assert.equal((await otafetch(n1)).servedJobId, job.id, "served on later fetches once approved");
-		const after = await (await userFetch(cloud, "user/nodes/ota_update?node_id=node-k")).json() as Record<string, unknown>;
+		const after = (await (await userFetch(cloud, "user/nodes/ota_update?node_id=node-k")).json()) as Record<
+			string,
+			unknown
+		>;
 		assert.equal(after.ota_available, false);
 	});
 
@@ -206,16 +243,23 @@ describe("local cloud: OTA jobs over MQTT", function () {
 		await start();
 		const n1 = await node("node-l");
 		const job = await cloud.createJob({imageId: image.id, nodes: ["node-l"], userApproval: true});
-		const offline = cloud.waitFor("offline", (nodeId) => nodeId === "node-l");
+		const offline = cloud.waitFor("offline", nodeId => nodeId === "node-l");
 		await n1.close();
 		nodes.splice(nodes.indexOf(n1), 1);
 		await offline;
 		assert.equal(cloud.node("node-l")?.online, false);
-		const answer = await userFetch(cloud, "user/nodes/ota_update", {method: "POST", body: JSON.stringify({ota_job_id: job.id, node_id: "node-l"})});
+		const answer = await userFetch(cloud, "user/nodes/ota_update", {
+			method: "POST",
+			body: JSON.stringify({ota_job_id: job.id, node_id: "node-l"}),
+		});
 		assert.equal(answer.status, 400);
-		assert.deepEqual(await answer.json(), {status: "failure", description: "Node is offline", error_code: ErrorCode.nodeOffline});
+		assert.deepEqual(await answer.json(), {
+			status: "failure",
+			description: "Node is offline",
+			error_code: ErrorCode.nodeOffline,
+		});
 		// Back online from its CONNECT alone (a reconnecting node publishes nothing, docs/protocol.md §3.4).
-		const online = cloud.waitFor("online", (nodeId) => nodeId === "node-l");
+		const online = cloud.waitFor("online", nodeId => nodeId === "node-l");
 		nodes.push(await connectMqttNode(cloud.mqttUrl, "node-l"));
 		await online;
 		assert.equal(cloud.node("node-l")?.online, true);
@@ -224,12 +268,12 @@ describe("local cloud: OTA jobs over MQTT", function () {
 	it("dropMqttClients cuts the nodes off (offline), and a reconnecting node is online again", async function () {
 		await start();
 		const n1 = await node("node-n");
-		const closed = new Promise<void>((resolve) => n1.client.once("close", () => resolve()));
-		const offline = cloud.waitFor("offline", (nodeId) => nodeId === "node-n");
+		const closed = new Promise<void>(resolve => n1.client.once("close", () => resolve()));
+		const offline = cloud.waitFor("offline", nodeId => nodeId === "node-n");
 		cloud.dropMqttClients();
 		await Promise.all([closed, offline]);
 		assert.equal(cloud.node("node-n")?.online, false);
-		const online = cloud.waitFor("online", (nodeId) => nodeId === "node-n");
+		const online = cloud.waitFor("online", nodeId => nodeId === "node-n");
 		nodes.push(await connectMqttNode(cloud.mqttUrl, "node-n"));
 		await online;
 		assert.equal(cloud.node("node-n")?.online, true);
@@ -239,10 +283,18 @@ describe("local cloud: OTA jobs over MQTT", function () {
 		await start();
 		const n1 = await node("node-m");
 		const job = await cloud.createJob({imageId: image.id, nodes: ["node-m"]});
-		const unknown = cloud.waitFor("status", (event) => !event.known);
-		await n1.publish("otastatus", {ota_job_id: "job_nonexistent", status: "success", additional_info: "late report", ts: 5});
+		const unknown = cloud.waitFor("status", event => !event.known);
+		await n1.publish("otastatus", {
+			ota_job_id: "job_nonexistent",
+			status: "success",
+			additional_info: "late report",
+			ts: 5,
+		});
 		assert.equal((await unknown).jobId, "job_nonexistent");
-		assert.deepEqual(cloud.unknownReports.map((entry) => [entry.nodeId, entry.jobId, entry.status]), [["node-m", "job_nonexistent", "success"]]);
+		assert.deepEqual(
+			cloud.unknownReports.map(entry => [entry.nodeId, entry.jobId, entry.status]),
+			[["node-m", "job_nonexistent", "success"]],
+		);
 		const malformed = cloud.waitFor("malformed-status");
 		await n1.publish("otastatus", "{not json");
 		assert.equal((await malformed).problem, "payload is not JSON");

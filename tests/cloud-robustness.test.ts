@@ -9,16 +9,14 @@ import {connectMqttNode} from "./support/mqtt-node";
 /** Sends bytes on a raw TCP connection and resolves once the server closed it (or after `end`). */
 function sendRaw(url: string, bytes: Buffer | string, end = true): Promise<string> {
 	const {hostname, port} = new URL(url);
-	return new Promise((resolve) => {
+	return new Promise(resolve => {
 		const socket = connect(Number(port), hostname, () => {
 			socket.write(bytes);
-			if (end)
-				socket.end();
-			else
-				setImmediate(() => socket.destroy());
+			if (end) socket.end();
+			else setImmediate(() => socket.destroy());
 		});
 		let answer = "";
-		socket.on("data", (chunk) => answer += chunk.toString());
+		socket.on("data", chunk => (answer += chunk.toString()));
 		socket.on("error", () => {});
 		socket.on("close", () => resolve(answer));
 	});
@@ -30,7 +28,7 @@ describe("local cloud: robustness", function () {
 
 	beforeEach(async function () {
 		cloud = await startCloud();
-		cloud.events.on("warning", (message) => warnings.push(message));
+		cloud.events.on("warning", message => warnings.push(message));
 	});
 
 	afterEach(async function () {
@@ -45,7 +43,11 @@ describe("local cloud: robustness", function () {
 		const badHttp = await sendRaw(cloud.httpUrl, "BLAH\r\n\r\n");
 		assert.match(badHttp, /^HTTP\/1\.1 400/);
 		// A body that never arrives in full.
-		await sendRaw(cloud.httpUrl, "PUT /v1/user/nodes/params HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n[{\"node_id\"", false);
+		await sendRaw(
+			cloud.httpUrl,
+			'PUT /v1/user/nodes/params HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n[{"node_id"',
+			false,
+		);
 		const node = await connectMqttNode(cloud.mqttUrl, "sturdy");
 		await announce(node);
 		assert.equal((await userFetch(cloud, "user/nodes/params?node_id=sturdy")).status, 200);

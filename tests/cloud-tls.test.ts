@@ -16,7 +16,7 @@ import {connectMqttNode, type MqttNode} from "./support/mqtt-node";
 
 function httpsDownload(url: string, ca: string, range?: string): Promise<{status: number; body: Buffer}> {
 	return new Promise((resolve, reject) => {
-		httpsGet(url, {ca, headers: range ? {Range: range} : {}}, (response) => {
+		httpsGet(url, {ca, headers: range ? {Range: range} : {}}, response => {
 			const chunks: Buffer[] = [];
 			response.on("data", (chunk: Buffer) => chunks.push(chunk));
 			response.on("end", () => resolve({status: response.statusCode!, body: Buffer.concat(chunks)}));
@@ -46,14 +46,18 @@ describe("local cloud: TLS", function () {
 	});
 
 	afterEach(async function () {
-		await Promise.all(nodes.splice(0).map((node) => node.close()));
+		await Promise.all(nodes.splice(0).map(node => node.close()));
 		await cloud.close();
 	});
 
 	it("runs otafetch → otaurl over MQTT/TLS with a client certificate, with an https image URL that serves the file", async function () {
 		assert.match(cloud.mqttsUrl ?? "", /^mqtts:\/\/127\.0\.0\.1:\d+$/);
 		assert.match(cloud.downloadBaseUrl, /^https:\/\/127\.0\.0\.1:\d+\/ota\/$/);
-		const node = await connectMqttNode(cloud.mqttsUrl!, "tls-node", {ca: pki.caCert, cert: pki.clientCert, key: pki.clientKey});
+		const node = await connectMqttNode(cloud.mqttsUrl!, "tls-node", {
+			ca: pki.caCert,
+			cert: pki.clientCert,
+			key: pki.clientKey,
+		});
 		nodes.push(node);
 		await announce(node, true);
 		const image = await cloud.addImage(fixtureImage("synthetic/app-2.0.0.bin"));
@@ -71,10 +75,23 @@ describe("local cloud: TLS", function () {
 	});
 
 	it("refuses an MQTT/TLS client without a client certificate, and keeps serving others", async function () {
-		const refused = await mqtt.connectAsync(cloud.mqttsUrl!, {clientId: "intruder", ca: pki.caCert, reconnectPeriod: 0, connectTimeout: 3000})
-			.then((client) => client.endAsync().then(() => "connected"), (error: Error) => error.message);
+		const refused = await mqtt
+			.connectAsync(cloud.mqttsUrl!, {
+				clientId: "intruder",
+				ca: pki.caCert,
+				reconnectPeriod: 0,
+				connectTimeout: 3000,
+			})
+			.then(
+				client => client.endAsync().then(() => "connected"),
+				(error: Error) => error.message,
+			);
 		assert.notEqual(refused, "connected");
-		const node = await connectMqttNode(cloud.mqttsUrl!, "tls-node", {ca: pki.caCert, cert: pki.clientCert, key: pki.clientKey});
+		const node = await connectMqttNode(cloud.mqttsUrl!, "tls-node", {
+			ca: pki.caCert,
+			cert: pki.clientCert,
+			key: pki.clientKey,
+		});
 		nodes.push(node);
 		assert.ok(node.client.connected);
 		assert.equal(cloud.node("intruder"), undefined);
@@ -88,13 +105,32 @@ describe("local cloud: TLS", function () {
 	});
 
 	it("refuses a certificate whose CN is not the client id, and a certificate for one node publishing to another", async function () {
-		const refused = await mqtt.connectAsync(cloud.mqttsUrl!, {clientId: "other-node", ca: pki.caCert, cert: pki.clientCert, key: pki.clientKey, reconnectPeriod: 0, connectTimeout: 3000})
-			.then((client) => client.endAsync().then(() => "connected"), (error: Error) => error.message);
+		const refused = await mqtt
+			.connectAsync(cloud.mqttsUrl!, {
+				clientId: "other-node",
+				ca: pki.caCert,
+				cert: pki.clientCert,
+				key: pki.clientKey,
+				reconnectPeriod: 0,
+				connectTimeout: 3000,
+			})
+			.then(
+				client => client.endAsync().then(() => "connected"),
+				(error: Error) => error.message,
+			);
 		assert.match(refused, /Not authorized|Bad username or password|connack/i);
-		const node = await connectMqttNode(cloud.mqttsUrl!, "tls-node", {ca: pki.caCert, cert: pki.clientCert, key: pki.clientKey});
+		const node = await connectMqttNode(cloud.mqttsUrl!, "tls-node", {
+			ca: pki.caCert,
+			cert: pki.clientCert,
+			key: pki.clientKey,
+		});
 		nodes.push(node);
-		const closed = new Promise<void>((resolve) => node.client.once("close", () => resolve()));
-		node.client.publish("node/other-node/otastatus", JSON.stringify({ota_job_id: "x", status: "success", additional_info: "forged"}), {qos: 0});
+		const closed = new Promise<void>(resolve => node.client.once("close", () => resolve()));
+		node.client.publish(
+			"node/other-node/otastatus",
+			JSON.stringify({ota_job_id: "x", status: "success", additional_info: "forged"}),
+			{qos: 0},
+		);
 		await closed;
 		assert.equal(cloud.node("other-node"), undefined);
 		assert.deepEqual(cloud.unknownReports, []);
@@ -108,11 +144,15 @@ describe("local cloud: TLS", function () {
 		await announce(plain);
 		const headers = await authorization(cloud);
 		const answer = await new Promise<{status: number; body: string}>((resolve, reject) => {
-			httpsGet(new URL("user/nodes/params?node_id=plain-node", cloud.httpsUrl!), {ca: pki.caCert, headers}, (response) => {
-				let body = "";
-				response.on("data", (chunk: Buffer) => body += chunk.toString());
-				response.on("end", () => resolve({status: response.statusCode!, body}));
-			}).on("error", reject);
+			httpsGet(
+				new URL("user/nodes/params?node_id=plain-node", cloud.httpsUrl!),
+				{ca: pki.caCert, headers},
+				response => {
+					let body = "";
+					response.on("data", (chunk: Buffer) => (body += chunk.toString()));
+					response.on("end", () => resolve({status: response.statusCode!, body}));
+				},
+			).on("error", reject);
 		});
 		assert.equal(answer.status, 200);
 		assert.deepEqual(JSON.parse(answer.body), {OTA: {Operation: "", Info: {}}});

@@ -6,10 +6,12 @@ describe("npm start (the demo)", function () {
 	this.timeout(120_000);
 
 	it("runs cloud, node and approval client to a confirmed 2.0.0 and exits 0", async () => {
-		const child = spawn(process.execPath, ["--import", "tsx", "host/bin/rainmaker-ota-xs.ts", "demo"], {stdio: ["ignore", "pipe", "pipe"]});
+		const child = spawn(process.execPath, ["--import", "tsx", "host/bin/rainmaker-ota-xs.ts", "demo"], {
+			stdio: ["ignore", "pipe", "pipe"],
+		});
 		let output = "";
-		child.stdout.on("data", data => output += data);
-		child.stderr.on("data", data => output += data);
+		child.stdout.on("data", data => (output += data));
+		child.stderr.on("data", data => (output += data));
 		const code = await new Promise<number | null>(resolve => child.on("exit", resolve));
 		assert.equal(code, 0, output);
 		const order = [

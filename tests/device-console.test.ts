@@ -12,9 +12,11 @@ import {freePort} from "./support/free-port";
 
 type CommandHandler = (name: string, args: readonly string[], print: (line: string) => void) => boolean;
 type ConsoleModule = {
-	installConsole(command: CommandHandler, options: {telnetPort: number; openSerial?: () => unknown}): {telnet?: {close(): void}; serial?: unknown};
+	installConsole(
+		command: CommandHandler,
+		options: {telnetPort: number; openSerial?: () => unknown},
+	): {telnet?: {close(): void}; serial?: unknown};
 };
-
 
 function telnetSession(port: number, lines: string[]): Promise<string> {
 	return new Promise((resolve, reject) => {
@@ -41,10 +43,8 @@ describe("device console (CLI registry, telnet over real TCP)", () => {
 			print("ota check|approve|reject - user-approval OTA");
 			return false;
 		}
-		if (name !== "ota")
-			return false;
-		if (args[0] === "boom")
-			throw new Error("bad input");
+		if (name !== "ota") return false;
+		if (args[0] === "boom") throw new Error("bad input");
 		print(`ota ${args.join(",")} done`);
 		return true;
 	};
@@ -59,11 +59,14 @@ describe("device console (CLI registry, telnet over real TCP)", () => {
 	it("runs commands typed over telnet: arguments split with quotes, output as lines", async () => {
 		const server = telnetServers[telnetServers.length - 1] as unknown as {ready: Promise<number>};
 		const port = await server.ready;
-		const output = await telnetSession(port, ["OTA approve \"job 1\"", "frobnicate", "ota boom"]);
+		const output = await telnetSession(port, ['OTA approve "job 1"', "frobnicate", "ota boom"]);
 		assert.match(output, /ota approve,job 1 done\r\n/);
 		assert.match(output, /Unknown command: frobnicate/);
 		assert.match(output, /Error: bad input/, "an exception is printed, the console keeps running");
-		assert.deepEqual(calls.filter(([name]) => name === "ota").map(([, args]) => args), [["approve", "job 1"], ["boom"]]);
+		assert.deepEqual(
+			calls.filter(([name]) => name === "ota").map(([, args]) => args),
+			[["approve", "job 1"], ["boom"]],
+		);
 	});
 
 	it("adds its lines to help, alongside the built-in ones", async () => {

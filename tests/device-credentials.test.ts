@@ -26,7 +26,7 @@ describe("device credentials (PEM claim data to Moddable TLS form)", () => {
 	let pki: TestPki;
 
 	before(async function () {
-		this.timeout(180_000);	// openssl RSA key generation on a busy machine
+		this.timeout(180_000); // openssl RSA key generation on a busy machine
 		credentials = await loadDevice<CredentialsModule>("credentials");
 		dir = mkdtempSync(join(tmpdir(), "credentials-"));
 		pki = makeTestPki(dir, "cred-node");
@@ -42,7 +42,10 @@ describe("device credentials (PEM claim data to Moddable TLS form)", () => {
 		assert.equal(credentials.keyKind(der), "pkcs8-rsa");
 		const expected = privateKey.export({type: "pkcs8", format: "der"});
 		assert.deepEqual(Buffer.from(der), expected, "the same bytes openssl pkcs8 -topk8 makes");
-		assert.equal(createPrivateKey({key: Buffer.from(der), format: "der", type: "pkcs8"}).asymmetricKeyDetails?.modulusLength, 2048);
+		assert.equal(
+			createPrivateKey({key: Buffer.from(der), format: "der", type: "pkcs8"}).asymmetricKeyDetails?.modulusLength,
+			2048,
+		);
 	});
 
 	it("passes an RSA PKCS#8 PEM key and DER keys of either form", () => {
@@ -64,7 +67,11 @@ describe("device credentials (PEM claim data to Moddable TLS form)", () => {
 		const sec1 = privateKey.export({type: "sec1", format: "pem"}) as string;
 		assert.match(sec1, /BEGIN EC PRIVATE KEY/);
 		const wrapped = Buffer.from(credentials.tlsPrivateKey(sec1));
-		assert.deepEqual(createPrivateKey({key: wrapped, format: "der", type: "pkcs8"}).export({format: "jwk"}), privateKey.export({format: "jwk"}), "the same key");
+		assert.deepEqual(
+			createPrivateKey({key: wrapped, format: "der", type: "pkcs8"}).export({format: "jwk"}),
+			privateKey.export({format: "jwk"}),
+			"the same key",
+		);
 		assert.equal(credentials.keyKind(new Uint8Array(privateKey.export({type: "sec1", format: "der"}))), "sec1-ec");
 	});
 
@@ -78,21 +85,48 @@ describe("device credentials (PEM claim data to Moddable TLS form)", () => {
 	});
 
 	it("refuses EC P-384 and Ed25519 keys at start-up, saying what to claim with", () => {
-		const p384 = generateKeyPairSync("ec", {namedCurve: "P-384"}).privateKey.export({type: "pkcs8", format: "pem"}) as string;
-		assert.throws(() => credentials.tlsPrivateKey(p384, "fctry client_key"), /fctry client_key is an EC P-384 key: the node signs with EC P-256 or RSA keys only: claim it again with `esp-rainmaker-cli claim` \(its default EC P-256 key\) or `esp-rainmaker-cli claim --key_type rsa`/);
-		const p384Sec1 = generateKeyPairSync("ec", {namedCurve: "P-384"}).privateKey.export({type: "sec1", format: "pem"}) as string;
+		const p384 = generateKeyPairSync("ec", {namedCurve: "P-384"}).privateKey.export({
+			type: "pkcs8",
+			format: "pem",
+		}) as string;
+		assert.throws(
+			() => credentials.tlsPrivateKey(p384, "fctry client_key"),
+			/fctry client_key is an EC P-384 key: the node signs with EC P-256 or RSA keys only: claim it again with `esp-rainmaker-cli claim` \(its default EC P-256 key\) or `esp-rainmaker-cli claim --key_type rsa`/,
+		);
+		const p384Sec1 = generateKeyPairSync("ec", {namedCurve: "P-384"}).privateKey.export({
+			type: "sec1",
+			format: "pem",
+		}) as string;
 		assert.throws(() => credentials.tlsPrivateKey(p384Sec1), /EC P-384 key: .*--key_type rsa/);
 		const ed25519 = generateKeyPairSync("ed25519").privateKey.export({type: "pkcs8", format: "pem"}) as string;
-		assert.throws(() => credentials.tlsPrivateKey(ed25519, "fctry client_key"), /fctry client_key: unsupported key algorithm \(not RSA or EC\); .*EC P-256 key.*--key_type rsa/);
+		assert.throws(
+			() => credentials.tlsPrivateKey(ed25519, "fctry client_key"),
+			/fctry client_key: unsupported key algorithm \(not RSA or EC\); .*EC P-256 key.*--key_type rsa/,
+		);
 	});
 
 	it("converts the PEM certificate to its DER and refuses what is not one", () => {
 		const der = Buffer.from(credentials.tlsCertificate(pki.clientCert));
 		assert.deepEqual(der, new X509Certificate(pki.clientCert).raw);
-		assert.throws(() => credentials.tlsCertificate(pki.clientKey), /expected a CERTIFICATE PEM block, found PRIVATE KEY/);
+		assert.throws(
+			() => credentials.tlsCertificate(pki.clientKey),
+			/expected a CERTIFICATE PEM block, found PRIVATE KEY/,
+		);
 		assert.throws(() => credentials.tlsCertificate("node.crt contents"), /no PEM block/);
-		assert.throws(() => credentials.tlsCertificate("-----BEGIN CERTIFICATE-----\nAAAA"), /has no -----END CERTIFICATE-----/);
-		assert.throws(() => credentials.tlsCertificate("-----BEGIN CERTIFICATE-----\n#!?*\n-----END CERTIFICATE-----\n"), /bad base64/);
-		assert.throws(() => credentials.tlsPrivateKey("-----BEGIN ENCRYPTED PRIVATE KEY-----\nMAA=\n-----END ENCRYPTED PRIVATE KEY-----\n"), /encrypted/);
+		assert.throws(
+			() => credentials.tlsCertificate("-----BEGIN CERTIFICATE-----\nAAAA"),
+			/has no -----END CERTIFICATE-----/,
+		);
+		assert.throws(
+			() => credentials.tlsCertificate("-----BEGIN CERTIFICATE-----\n#!?*\n-----END CERTIFICATE-----\n"),
+			/bad base64/,
+		);
+		assert.throws(
+			() =>
+				credentials.tlsPrivateKey(
+					"-----BEGIN ENCRYPTED PRIVATE KEY-----\nMAA=\n-----END ENCRYPTED PRIVATE KEY-----\n",
+				),
+			/encrypted/,
+		);
 	});
 });

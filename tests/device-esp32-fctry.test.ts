@@ -13,7 +13,10 @@ import {chip, resetChip} from "./support/moddable/esp32-chip";
 import {ESP_ERR_NVS_INVALID_LENGTH, ESP_ERR_NVS_NOT_FOUND, ESP_OK, nvsGetBlob, nvsGetStr} from "./support/moddable/nvs";
 
 /** The two FFI functions the reader calls (a stand-in of native/otaplat_esp32.c's answers). */
-type FctryNative = {otaplat_fctry_size(key: string): number; otaplat_fctry_read(key: string, buffer: ArrayBuffer, offset: number, length: number): number};
+type FctryNative = {
+	otaplat_fctry_size(key: string): number;
+	otaplat_fctry_read(key: string, buffer: ArrayBuffer, offset: number, length: number): number;
+};
 type FctryModule = {readFctryCredentials: (native?: FctryNative) => ClaimedCredentials | undefined};
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -31,7 +34,10 @@ describe("ESP32 fctry reader: string-typed values", () => {
 	});
 
 	it("the NVS stand-in answers as ESP-IDF v6.0: a blob read of a string key is NOT_FOUND, a string's size counts its NUL", () => {
-		const ns = new Map<string, Uint8Array | string>([["s", "abc"], ["b", bytes("xyz")]]);
+		const ns = new Map<string, Uint8Array | string>([
+			["s", "abc"],
+			["b", bytes("xyz")],
+		]);
 		const size = {value: 0};
 		assert.equal(nvsGetBlob(ns, "s", undefined, size), ESP_ERR_NVS_NOT_FOUND);
 		assert.equal(nvsGetStr(ns, "b", undefined, size), ESP_ERR_NVS_NOT_FOUND);
@@ -46,7 +52,7 @@ describe("ESP32 fctry reader: string-typed values", () => {
 		assert.deepEqual([...out], [0x61, 0x62, 0x63, 0]);
 	});
 
-	it("reads a claim whose values are strings (nvs_set_str / \"data,string\"), without their NUL", () => {
+	it('reads a claim whose values are strings (nvs_set_str / "data,string"), without their NUL', () => {
 		chip.fctry.set("node_id", "string-node-7");
 		chip.fctry.set("mqtt_host", "a1b2c3-ats.iot.us-east-1.amazonaws.com");
 		chip.fctry.set("client_cert", CERT);
@@ -85,10 +91,16 @@ describe("ESP32 fctry reader: string-typed values", () => {
 	});
 
 	it("reads an absent fctry partition (ESP_ERR_NOT_FOUND, ESP_ERR_NVS_PART_NOT_FOUND 0x110f) as unclaimed, and names any other esp_err_t", () => {
-		const failing = (code: number): FctryNative => ({otaplat_fctry_size: () => -code, otaplat_fctry_read: () => -code});
+		const failing = (code: number): FctryNative => ({
+			otaplat_fctry_size: () => -code,
+			otaplat_fctry_read: () => -code,
+		});
 		assert.equal(fctry.readFctryCredentials(failing(0x105)), undefined);
 		assert.equal(fctry.readFctryCredentials(failing(0x110f)), undefined);
-		assert.throws(() => fctry.readFctryCredentials(failing(0x1108)), /fctry partition: cannot read rmaker_creds\/node_id \(esp_err_t 0x1108\)/);
+		assert.throws(
+			() => fctry.readFctryCredentials(failing(0x1108)),
+			/fctry partition: cannot read rmaker_creds\/node_id \(esp_err_t 0x1108\)/,
+		);
 		assert.throws(() => fctry.readFctryCredentials(failing(0x1101)), /esp_err_t 0x1101/);
 	});
 });

@@ -28,7 +28,7 @@ import {FlakyStore, type Status} from "./unit/support/sim-node";
 type PartitionModule = {OtaUpdatePartition: new () => UpdatePartition};
 type BootModule = {FfiBootControl: new () => BootControl};
 
-const SLOT = 0x1E0000;
+const SLOT = 0x1e0000;
 /** The HTTP server cuts the first answer after this many bytes... */
 const CUT = 100_000;
 /** ...and the next attempt resumes at the last whole sector written (the failure saves it). */
@@ -64,30 +64,43 @@ class Esp32Node {
 
 	powerOn(): void {
 		this.firmware?.stop();
-		this.firmware = startFirmware({
-			session: this.broker.session(NODE),
-			timers: this.timers,
-			log: this.log,
-			store: this.store,
-			http: this.http,
-			partition: new this.#modules.partition.OtaUpdatePartition(),
-			boot: new this.#modules.boot.FfiBootControl(),
-			createDigest,
-		}, {nodeId: NODE, topicForm: "plain", ota: {startupFetchDelaySeconds: 0, requestFetchDelaySeconds: 0, rebootDelaySeconds: 0}, otaDefaults: hostOtaOptions});
+		this.firmware = startFirmware(
+			{
+				session: this.broker.session(NODE),
+				timers: this.timers,
+				log: this.log,
+				store: this.store,
+				http: this.http,
+				partition: new this.#modules.partition.OtaUpdatePartition(),
+				boot: new this.#modules.boot.FfiBootControl(),
+				createDigest,
+			},
+			{
+				nodeId: NODE,
+				topicForm: "plain",
+				ota: {startupFetchDelaySeconds: 0, requestFetchDelaySeconds: 0, rebootDelaySeconds: 0},
+				otaDefaults: hostOtaOptions,
+			},
+		);
 		this.timers.advance(0);
 	}
 
 	until(condition: () => boolean, what: string, limit = 3_600_000): void {
 		for (let spent = 0; !condition(); spent += 100) {
 			if (spent >= limit)
-				throw new Error(`not reached within ${limit} ms of virtual time: ${what}\n${this.log.messages().slice(-15).join("\n")}`);
+				throw new Error(
+					`not reached within ${limit} ms of virtual time: ${what}\n${this.log.messages().slice(-15).join("\n")}`,
+				);
 			this.timers.advance(100);
 		}
 	}
 
 	texts(jobId: string): string[] {
-		return this.broker.on(`node/${NODE}/otastatus`).map(message => JSON.parse(message.payload) as Status)
-			.filter(status => status.ota_job_id === jobId).map(status => `${status.status}: ${status.additional_info}`);
+		return this.broker
+			.on(`node/${NODE}/otastatus`)
+			.map(message => JSON.parse(message.payload) as Status)
+			.filter(status => status.ota_job_id === jobId)
+			.map(status => `${status.status}: ${status.additional_info}`);
 	}
 
 	command(...args: string[]): string[] {
@@ -114,7 +127,10 @@ describe("OTA core on the ESP32 adapters (FFI stand-in of native/otaplat_esp32.c
 	let node: Esp32Node | undefined;
 
 	before(async () => {
-		modules = {partition: await loadDevice<PartitionModule>("esp32/update-partition"), boot: await loadDevice<BootModule>("esp32/boot-control")};
+		modules = {
+			partition: await loadDevice<PartitionModule>("esp32/update-partition"),
+			boot: await loadDevice<BootModule>("esp32/boot-control"),
+		};
 	});
 	beforeEach(() => {
 		resetChip({running: V1, slotBytes: SLOT});
@@ -129,13 +145,23 @@ describe("OTA core on the ESP32 adapters (FFI stand-in of native/otaplat_esp32.c
 			node!.powerOn();
 			node!.approve("job-resume", url);
 			node!.until(() => chip.events.includes("restart"), "the reboot into the new image");
-			assert.deepEqual(chip.otaCalls, ["begin", `resume ${RESUME}`], "the second attempt kept the whole sectors of the first");
+			assert.deepEqual(
+				chip.otaCalls,
+				["begin", `resume ${RESUME}`],
+				"the second attempt kept the whole sectors of the first",
+			);
 			assert.ok(node!.log.messages().some(line => line.includes(`Resuming the download at byte ${RESUME}`)));
-			assert.deepEqual(node!.http.requests.map(request => request.range), [undefined, `bytes=${RESUME}-`]);
+			assert.deepEqual(
+				node!.http.requests.map(request => request.range),
+				[undefined, `bytes=${RESUME}-`],
+			);
 			assert.equal(chip.bootPartition, "next");
 			assert.deepEqual(chip.slot.subarray(0, V2.length), V2);
 			const texts = node!.texts("job-resume");
-			assert.match(texts.find(text => text.startsWith("failed"))!, /^failed: OTA Attempt 1\/3 failed/);
+			assert.match(
+				texts.find(text => text.startsWith("failed"))!,
+				/^failed: OTA Attempt 1\/3 failed/,
+			);
 			assert.equal(texts.filter(text => text.startsWith("failed")).length, 1, texts.join("\n"));
 		});
 
@@ -144,11 +170,20 @@ describe("OTA core on the ESP32 adapters (FFI stand-in of native/otaplat_esp32.c
 			node!.http.serve(url, {body: OTHER, cutAfter: CUT});
 			node!.powerOn();
 			node!.approve("job-mixed", url);
-			node!.until(() => node!.texts("job-mixed").some(text => text.startsWith("failed: OTA Attempt 1/3")), "the cut attempt");
-			node!.http.serve(url, {body: V2});	// the rest comes from the job's image
-			node!.until(() => node!.texts("job-mixed").some(text => text.startsWith("failed: OTA Attempt 2/3")), "the resumed attempt");
+			node!.until(
+				() => node!.texts("job-mixed").some(text => text.startsWith("failed: OTA Attempt 1/3")),
+				"the cut attempt",
+			);
+			node!.http.serve(url, {body: V2}); // the rest comes from the job's image
+			node!.until(
+				() => node!.texts("job-mixed").some(text => text.startsWith("failed: OTA Attempt 2/3")),
+				"the resumed attempt",
+			);
 			assert.deepEqual(chip.otaCalls.slice(0, 2), ["begin", `resume ${RESUME}`]);
-			assert.match(node!.texts("job-mixed").find(text => text.startsWith("failed: OTA Attempt 2/3"))!, /MD5 mismatch/);
+			assert.match(
+				node!.texts("job-mixed").find(text => text.startsWith("failed: OTA Attempt 2/3"))!,
+				/MD5 mismatch/,
+			);
 			assert.equal(chip.bootPartition, "running", "the boot choice is unchanged");
 			assert.ok(!chip.events.includes("restart"));
 		});
@@ -170,7 +205,10 @@ describe("OTA core on the ESP32 adapters (FFI stand-in of native/otaplat_esp32.c
 			node!.powerOn();
 		}
 
-		for (const [name, code] of [["ESP_OTA_IMG_ABORTED (the bootloader gave up on it)", 4], ["ESP_OTA_IMG_INVALID (the new image rolled itself back)", 3]] as const) {
+		for (const [name, code] of [
+			["ESP_OTA_IMG_ABORTED (the bootloader gave up on it)", 4],
+			["ESP_OTA_IMG_INVALID (the new image rolled itself back)", 3],
+		] as const) {
 			it(`update slot ${name}: rejected 'Firmware rolled back', the version is remembered as rolled back`, () => {
 				installThenBootOld("job-rb", code);
 				node!.until(() => node!.texts("job-rb").some(text => text.startsWith("rejected")), "the report");
@@ -182,7 +220,10 @@ describe("OTA core on the ESP32 adapters (FFI stand-in of native/otaplat_esp32.c
 		it("no otadata entry selects the update slot (the switch was cut short): failed 'interrupted', the version stays eligible", () => {
 			installThenBootOld("job-cut", -2);
 			node!.until(() => node!.texts("job-cut").some(text => text.startsWith("failed")), "the report");
-			assert.match(node!.texts("job-cut").find(text => text.startsWith("failed"))!, /^failed: Update to 2\.0\.0 interrupted: the new firmware never started/);
+			assert.match(
+				node!.texts("job-cut").find(text => text.startsWith("failed"))!,
+				/^failed: Update to 2\.0\.0 interrupted: the new firmware never started/,
+			);
 			assert.ok(!node!.texts("job-cut").some(text => text.startsWith("rejected")));
 			assert.equal(node!.firmware!.guard.rolledBackVersion, undefined);
 			assert.ok(node!.log.messages().some(line => line.includes("(update slot: undefined)")));

@@ -20,7 +20,10 @@ import {fragmentSetting, requestLog, requestsMade} from "./support/moddable/http
 import {waitUntil} from "./support/wait";
 
 type HttpModule = {
-	DeviceHttpClient: new (timers: Timers, config?: {trust?: {host?: string; certificates: ArrayBuffer[]}[]}) => HttpClient;
+	DeviceHttpClient: new (
+		timers: Timers,
+		config?: {trust?: {host?: string; certificates: ArrayBuffer[]}[]},
+	) => HttpClient;
 	READ_PIECE_BYTES: number;
 	parseHttpUrl(url: string): {secure: boolean; host: string; port: number; path: string};
 };
@@ -41,8 +44,7 @@ class CountingTimers extends HostTimers {
 
 	override set(callback: () => void, ms: number): TimerHandle {
 		const handle: TimerHandle = super.set(() => {
-			if (this.#live.delete(handle))
-				this.pending--;
+			if (this.#live.delete(handle)) this.pending--;
 			callback();
 		}, ms);
 		this.#live.add(handle);
@@ -51,8 +53,7 @@ class CountingTimers extends HostTimers {
 	}
 
 	override clear(handle: TimerHandle | undefined): void {
-		if (handle && this.#live.delete(handle))
-			this.pending--;
+		if (handle && this.#live.delete(handle)) this.pending--;
 		super.clear(handle);
 	}
 }
@@ -68,7 +69,11 @@ async function quiescent(made: {readonly settled: Promise<void>} | undefined): P
 	await waitUntil(() => timers.pending === 0, "the client's timers to run");
 }
 
-function fetchWith(client: HttpClient, url: string, options: {headers?: [string, string][]; stopAtHeaders?: boolean; watch?: string[]} = {}): {outcome: Promise<Outcome>; abort: (reason: string) => void; received: () => number; doneCalls: () => number} {
+function fetchWith(
+	client: HttpClient,
+	url: string,
+	options: {headers?: [string, string][]; stopAtHeaders?: boolean; watch?: string[]} = {},
+): {outcome: Promise<Outcome>; abort: (reason: string) => void; received: () => number; doneCalls: () => number} {
 	const result: Outcome = {headers: {}, chunks: [], body: Buffer.alloc(0), doneCalls: 0};
 	const parts: Buffer[] = [];
 	let request: {abort(reason: string): void} | undefined;
@@ -77,8 +82,7 @@ function fetchWith(client: HttpClient, url: string, options: {headers?: [string,
 		const handlers: HttpHandlers = {
 			onHeaders(status, header) {
 				result.status = status;
-				for (const name of options.watch ?? ["content-length", "location"])
-					result.headers[name] = header(name);
+				for (const name of options.watch ?? ["content-length", "location"]) result.headers[name] = header(name);
 				return !options.stopAtHeaders;
 			},
 			onData(chunk) {
@@ -89,12 +93,17 @@ function fetchWith(client: HttpClient, url: string, options: {headers?: [string,
 				result.doneCalls++;
 				result.error = error;
 				result.body = Buffer.concat(parts);
-				void quiescent(requestsMade[made]).then(() => resolve(result));	// catch a second onDone
+				void quiescent(requestsMade[made]).then(() => resolve(result)); // catch a second onDone
 			},
 		};
 		request = client.get(url, options.headers ?? [], handlers);
 	});
-	return {outcome, abort: reason => request?.abort(reason), received: () => parts.reduce((sum, part) => sum + part.length, 0), doneCalls: () => result.doneCalls};
+	return {
+		outcome,
+		abort: reason => request?.abort(reason),
+		received: () => parts.reduce((sum, part) => sum + part.length, 0),
+		doneCalls: () => result.doneCalls,
+	};
 }
 
 describe("device HTTP client (Moddable Request stand-in, real servers on 127.0.0.1)", () => {
@@ -130,7 +139,10 @@ describe("device HTTP client (Moddable Request stand-in, real servers on 127.0.0
 		assert.equal(seenRange, "bytes=0-");
 		assert.ok(result.chunks.length >= Math.ceil(body.length / 1024));
 		assert.ok(Math.max(...result.chunks) <= 1024);
-		assert.equal(createHash("sha256").update(result.body).digest("hex"), createHash("sha256").update(body).digest("hex"));
+		assert.equal(
+			createHash("sha256").update(result.body).digest("hex"),
+			createHash("sha256").update(body).digest("hex"),
+		);
 		const sent = requestLog[requestLog.length - 1];
 		assert.equal(sent.path, "/fw.bin?sig=a%20b");
 		assert.equal(sent.response, undefined, "response must stay undefined (streaming)");
@@ -176,14 +188,14 @@ describe("device HTTP client (Moddable Request stand-in, real servers on 127.0.0
 		let stalled: ServerResponse | undefined;
 		handler = (_request, response) => {
 			response.writeHead(200, {"Content-Length": String(body.length)});
-			response.write(body.subarray(0, 2048));	// then stall, and send more once the client gave up
+			response.write(body.subarray(0, 2048)); // then stall, and send more once the client gave up
 			stalled = response;
 		};
 		const {outcome, abort, received, doneCalls} = fetchWith(client, `${base}/stall`);
 		await waitUntil(() => received() === 2048, "the first 2048 bytes");
 		abort("stalled");
 		assert.equal(doneCalls(), 0, "onDone does not run inside abort()");
-		stalled!.end(body.subarray(2048, 4096));	// more data, now that the client gave up
+		stalled!.end(body.subarray(2048, 4096)); // more data, now that the client gave up
 		const result = await outcome;
 		assert.equal(result.body.length, 2048, "nothing after the abort");
 		assert.match(String(result.error?.message), /aborted: stalled/);
@@ -191,7 +203,11 @@ describe("device HTTP client (Moddable Request stand-in, real servers on 127.0.0
 	});
 
 	it("refuses bad URLs and header injection with a clear error through onDone", async () => {
-		for (const [url, pattern] of [["ftp://x/y", /not an http\(s\) URL/], ["http://:80/", /no host/], ["http://h:99999/", /bad port/]] as const) {
+		for (const [url, pattern] of [
+			["ftp://x/y", /not an http\(s\) URL/],
+			["http://:80/", /no host/],
+			["http://h:99999/", /bad port/],
+		] as const) {
 			const result = await fetchWith(client, url).outcome;
 			assert.match(String(result.error?.message), pattern);
 		}
@@ -200,8 +216,18 @@ describe("device HTTP client (Moddable Request stand-in, real servers on 127.0.0
 	});
 
 	it("parses URLs itself (XS has no URL class)", () => {
-		assert.deepEqual(mod.parseHttpUrl("https://example.com/a/b?c=d#frag"), {secure: true, host: "example.com", port: 443, path: "/a/b?c=d"});
-		assert.deepEqual(mod.parseHttpUrl("HTTP://10.0.0.1:8080"), {secure: false, host: "10.0.0.1", port: 8080, path: "/"});
+		assert.deepEqual(mod.parseHttpUrl("https://example.com/a/b?c=d#frag"), {
+			secure: true,
+			host: "example.com",
+			port: 443,
+			path: "/a/b?c=d",
+		});
+		assert.deepEqual(mod.parseHttpUrl("HTTP://10.0.0.1:8080"), {
+			secure: false,
+			host: "10.0.0.1",
+			port: 8080,
+			path: "/",
+		});
 		assert.deepEqual(mod.parseHttpUrl("http://[::1]:81/x"), {secure: false, host: "::1", port: 81, path: "/x"});
 		assert.throws(() => mod.parseHttpUrl("http://user:pw@host/"), /credentials/);
 	});
@@ -217,15 +243,20 @@ describe("device HTTP client (Moddable Request stand-in, real servers on 127.0.0
 		const dir = mkdtempSync(join(tmpdir(), "device-https-"));
 		try {
 			const pki = makeTestPki(dir);
-			const https = createHttpsServer({key: pki.serverKey, cert: pki.serverCert + pki.caCert}, (_request, response) => {
-				response.writeHead(200, {"Content-Length": "5000"});
-				response.end(body.subarray(0, 5000));
-			});
+			const https = createHttpsServer(
+				{key: pki.serverKey, cert: pki.serverCert + pki.caCert},
+				(_request, response) => {
+					response.writeHead(200, {"Content-Length": "5000"});
+					response.end(body.subarray(0, 5000));
+				},
+			);
 			await new Promise<void>(resolve => https.listen(0, "127.0.0.1", () => resolve()));
 			try {
 				const raw = new X509Certificate(pki.caCert).raw;
 				const ca = raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength) as ArrayBuffer;
-				const secureClient = new mod.DeviceHttpClient(timers, {trust: [{host: "127.0.0.1", certificates: [ca]}]});
+				const secureClient = new mod.DeviceHttpClient(timers, {
+					trust: [{host: "127.0.0.1", certificates: [ca]}],
+				});
 				const url = `https://127.0.0.1:${(https.address() as AddressInfo).port}/fw.bin`;
 				const result = await fetchWith(secureClient, url).outcome;
 				assert.equal(result.error, undefined);
@@ -237,7 +268,12 @@ describe("device HTTP client (Moddable Request stand-in, real servers on 127.0.0
 				assert.ok(untrusted.error instanceof Error);
 				// a rule for another host does not apply: the download CA (the catch-all rule) does
 				const other = new ArrayBuffer(8);
-				await fetchWith(new mod.DeviceHttpClient(timers, {trust: [{host: "mqtt.example.com", certificates: [other]}, {certificates: [ca]}]}), url).outcome;
+				await fetchWith(
+					new mod.DeviceHttpClient(timers, {
+						trust: [{host: "mqtt.example.com", certificates: [other]}, {certificates: [ca]}],
+					}),
+					url,
+				).outcome;
 				assert.equal((requestLog[requestLog.length - 1].secure as {certificate?: ArrayBuffer}).certificate, ca);
 				// several roots: one per connection; a handshake that fails is made again with the next root,
 				// and the root that worked comes first for that host afterwards
@@ -246,18 +282,29 @@ describe("device HTTP client (Moddable Request stand-in, real servers on 127.0.0
 				const before = requestLog.length;
 				const second = await fetchWith(several, url).outcome;
 				assert.equal(second.error, undefined);
-				assert.deepEqual(requestLog.slice(before).map(sent => (sent.secure as {certificate?: ArrayBuffer}).certificate), [wrong, ca]);
+				assert.deepEqual(
+					requestLog.slice(before).map(sent => (sent.secure as {certificate?: ArrayBuffer}).certificate),
+					[wrong, ca],
+				);
 				const again = requestLog.length;
 				assert.equal((await fetchWith(several, url).outcome).error, undefined);
-				assert.deepEqual(requestLog.slice(again).map(sent => (sent.secure as {certificate?: ArrayBuffer}).certificate), [ca], "the root that worked is tried first");
-				const none = await fetchWith(new mod.DeviceHttpClient(timers, {trust: [{certificates: [wrong, wrong]}]}), url).outcome;
-				assert.match(String(none.error?.message), /failed \(Request error -?\d+.*; tried 2 of 2 trusted roots\)/);
-			}
-			finally {
+				assert.deepEqual(
+					requestLog.slice(again).map(sent => (sent.secure as {certificate?: ArrayBuffer}).certificate),
+					[ca],
+					"the root that worked is tried first",
+				);
+				const none = await fetchWith(
+					new mod.DeviceHttpClient(timers, {trust: [{certificates: [wrong, wrong]}]}),
+					url,
+				).outcome;
+				assert.match(
+					String(none.error?.message),
+					/failed \(Request error -?\d+.*; tried 2 of 2 trusted roots\)/,
+				);
+			} finally {
 				await new Promise<void>(resolve => https.close(() => resolve()));
 			}
-		}
-		finally {
+		} finally {
 			rmSync(dir, {recursive: true, force: true});
 		}
 	});
@@ -275,8 +322,7 @@ describe("device HTTP client (Moddable Request stand-in, real servers on 127.0.0
 			assert.equal(mod.READ_PIECE_BYTES, 1460);
 			assert.ok(Math.max(...result.chunks) <= 1460, `largest piece ${Math.max(...result.chunks)}`);
 			assert.ok(result.chunks.length >= Math.ceil(body.length / 1460));
-		}
-		finally {
+		} finally {
 			fragmentSetting.bytes = 1024;
 		}
 	});
@@ -288,6 +334,9 @@ describe("device HTTP client (Moddable Request stand-in, real servers on 127.0.0
 		};
 		const port = (server.address() as AddressInfo).port;
 		const result = await fetchWith(client, `${base}/cut.bin`).outcome;
-		assert.match(String(result.error?.message), new RegExp(`HTTP transfer from http://127\\.0\\.0\\.1:${port} failed`));
+		assert.match(
+			String(result.error?.message),
+			new RegExp(`HTTP transfer from http://127\\.0\\.0\\.1:${port} failed`),
+		);
 	});
 });

@@ -30,17 +30,35 @@ describe("device key-value store (Preference stand-in with NVS limits)", () => {
 		store.delete("flag");
 		store.delete("never_set");
 		assert.equal(store.get("flag"), undefined);
-		assert.ok(preferenceStorage.get("rmaker_ota")!.get("rmaker_ota_id") instanceof ArrayBuffer, "a blob is an ArrayBuffer for Preference (nvs_set_blob)");
-		assert.deepEqual(new mod.PreferenceStore("rmaker_ota").get("ota_written"), {type: "u16", value: 8}, "a second store of the domain sees the value");
-		assert.throws(() => Preference.get("rmaker_ota", "ota_written"), /nvs get fail/, "what modPreference.c does with a u16: the store catches it");
+		assert.ok(
+			preferenceStorage.get("rmaker_ota")!.get("rmaker_ota_id") instanceof ArrayBuffer,
+			"a blob is an ArrayBuffer for Preference (nvs_set_blob)",
+		);
+		assert.deepEqual(
+			new mod.PreferenceStore("rmaker_ota").get("ota_written"),
+			{type: "u16", value: 8},
+			"a second store of the domain sees the value",
+		);
+		assert.throws(
+			() => Preference.get("rmaker_ota", "ota_written"),
+			/nvs get fail/,
+			"what modPreference.c does with a u16: the store catches it",
+		);
 		store.set("ota_written", {type: "i32", value: 4096});
-		assert.deepEqual(store.get("ota_written"), {type: "i32", value: 4096}, "a write of another type replaces the entry");
+		assert.deepEqual(
+			store.get("ota_written"),
+			{type: "i32", value: 4096},
+			"a write of another type replaces the entry",
+		);
 	});
 
 	it("refuses keys and domains over 15 characters with a clear error, before touching the store", () => {
 		assert.equal(mod.MAX_KEY_LENGTH, 15);
 		const store = new mod.PreferenceStore("rmaker_ota");
-		assert.throws(() => store.set("a_key_of_16_char", {type: "str", value: "x"}), /must have 1 to 15 characters \(NVS limit\)/);
+		assert.throws(
+			() => store.set("a_key_of_16_char", {type: "str", value: "x"}),
+			/must have 1 to 15 characters \(NVS limit\)/,
+		);
 		assert.throws(() => store.get(""), /must have 1 to 15 characters/);
 		assert.throws(() => new mod.PreferenceStore("a_domain_16_char"), /preference domain/);
 		store.set("key_of_15_chars", {type: "str", value: "ok"});
@@ -61,7 +79,13 @@ describe("device key-value store (Preference stand-in with NVS limits)", () => {
 	});
 
 	it("reads entries another firmware wrote (esp-rainmaker's blob job id and flag) with their types, never throwing", () => {
-		preferenceStorage.set("rmaker_ota", new Map([["ota_update", Uint8Array.of(1).buffer], ["rmaker_ota_id", new TextEncoder().encode("job-c").buffer]]));
+		preferenceStorage.set(
+			"rmaker_ota",
+			new Map([
+				["ota_update", Uint8Array.of(1).buffer],
+				["rmaker_ota_id", new TextEncoder().encode("job-c").buffer],
+			]),
+		);
 		const store = new mod.PreferenceStore("rmaker_ota");
 		assert.deepEqual(store.get("ota_update"), {type: "blob", value: Uint8Array.of(1)});
 		assert.deepEqual(store.get("rmaker_ota_id"), {type: "blob", value: new TextEncoder().encode("job-c")});

@@ -24,7 +24,11 @@ import type {Log} from "../rainmaker/ports";
 
 type PlatformModule = {openPlatform(log: Log): DevicePlatform};
 
-const log = (lines: string[]): Log => ({info: line => lines.push(line), warn: line => lines.push(line), error: line => lines.push(line)});
+const log = (lines: string[]): Log => ({
+	info: line => lines.push(line),
+	warn: line => lines.push(line),
+	error: line => lines.push(line),
+});
 
 describe("lin platform (flash file through FFI, idf/ rules)", function () {
 	this.timeout(60_000);
@@ -49,7 +53,10 @@ describe("lin platform (flash file through FFI, idf/ rules)", function () {
 
 	it("refuses to start without RMX_FLASH_DIR, naming the command that sets it", () => {
 		delete process.env.RMX_FLASH_DIR;
-		assert.throws(() => openPlatform(log([])), /RMX_FLASH_DIR is not set: run the lin build with `rainmaker-ota-xs lin`/);
+		assert.throws(
+			() => openPlatform(log([])),
+			/RMX_FLASH_DIR is not set: run the lin build with `rainmaker-ota-xs lin`/,
+		);
 	});
 
 	it("boots ota_0, installs 2.0.0 into ota_1, boots it pending verification after the restart and confirms it", () => {
@@ -59,11 +66,13 @@ describe("lin platform (flash file through FFI, idf/ rules)", function () {
 		assert.equal(first.target, "esp32");
 		assert.equal(parseImageHeader(first.boot.runningHeader()).version, "1.0.0");
 		assert.equal(first.boot.runningState(), "valid", "a freshly flashed device records ota_0 as VALID");
-		assert.ok(lines.some(line => /Set actual ota_seq=1/.test(line)), lines.join("\n"));
-		assert.equal(first.partition.capacity, 0x1E0000, "the slot of partitions.csv");
+		assert.ok(
+			lines.some(line => /Set actual ota_seq=1/.test(line)),
+			lines.join("\n"),
+		);
+		assert.equal(first.partition.capacity, 0x1e0000, "the slot of partitions.csv");
 		assert.equal(first.partition.begin(0), 0);
-		for (let at = 0; at < v2.length; at += 1460)
-			first.partition.write(v2.subarray(at, at + 1460));
+		for (let at = 0; at < v2.length; at += 1460) first.partition.write(v2.subarray(at, at + 1460));
 		first.partition.end();
 		first.boot.restart();
 		assert.deepEqual(chip.events, ["restart"], "otaplat_restart (exit 3 in C)");
@@ -71,7 +80,11 @@ describe("lin platform (flash file through FFI, idf/ rules)", function () {
 		const second = openPlatform(log(lines));
 		assert.equal(parseImageHeader(second.boot.runningHeader()).version, "2.0.0");
 		assert.equal(second.boot.runningState(), "pending-verify");
-		assert.throws(() => second.partition.begin(0), /ESP_ERR_OTA_ROLLBACK_INVALID_STATE/, "no update before the new image confirms itself");
+		assert.throws(
+			() => second.partition.begin(0),
+			/ESP_ERR_OTA_ROLLBACK_INVALID_STATE/,
+			"no update before the new image confirms itself",
+		);
 		second.boot.markValid();
 		assert.equal(second.boot.runningState(), "valid");
 		const third = openPlatform(log(lines));
@@ -85,11 +98,14 @@ describe("lin platform (flash file through FFI, idf/ rules)", function () {
 		first.partition.begin(0);
 		first.partition.write(v2);
 		first.partition.end();
-		openPlatform(log([]));	// boots 2.0.0 PENDING_VERIFY, then "power cut" before it confirms
+		openPlatform(log([])); // boots 2.0.0 PENDING_VERIFY, then "power cut" before it confirms
 		const lines: string[] = [];
 		const third = openPlatform(log(lines));
 		assert.equal(parseImageHeader(third.boot.runningHeader()).version, "1.0.0");
-		assert.ok(lines.some(line => /marking as ABORTED/.test(line)), lines.join("\n"));
+		assert.ok(
+			lines.some(line => /marking as ABORTED/.test(line)),
+			lines.join("\n"),
+		);
 	});
 
 	it("keeps the OTA state in nvs.json of the flash directory across restarts, with NVS limits", () => {
@@ -100,7 +116,10 @@ describe("lin platform (flash file through FFI, idf/ rules)", function () {
 		assert.throws(() => store.set("a_key_too_long_for_nvs", {type: "i32", value: 1}), /1\.\.15 characters/);
 		assert.throws(() => store.set("float", {type: "i32", value: 1.5}), /does not fit NVS type i32/);
 		assert.throws(() => store.set("big", {type: "u16", value: 65536}), /does not fit NVS type u16 \(0\.\.65535\)/);
-		assert.deepEqual(JSON.parse(readFileSync(join(dir, "nvs.json"), "utf8")), {job_id: {t: "blob", v: "6a31"}, offset: {t: "u16", v: 8}});
+		assert.deepEqual(JSON.parse(readFileSync(join(dir, "nvs.json"), "utf8")), {
+			job_id: {t: "blob", v: "6a31"},
+			offset: {t: "u16", v: 8},
+		});
 		const again = openPlatform(log([])).store;
 		assert.deepEqual(again.get("job_id"), {type: "blob", value: Uint8Array.of(0x6a, 0x31)});
 		assert.deepEqual(again.get("offset"), {type: "u16", value: 8}, "the type survives a restart");
@@ -111,7 +130,14 @@ describe("lin platform (flash file through FFI, idf/ rules)", function () {
 	it("reads the claim data of the fctry partition, and none from an unclaimed flash", () => {
 		provisionLinFlash(dir, {image: v1});
 		assert.equal(openPlatform(log([])).readClaim(), undefined);
-		provisionLinFlash(dir, {fctry: buildFctryImage({nodeId: "lin-7", mqttHost: "mqtt.example.com", clientCert: "CERT", clientKey: "KEY"})});
+		provisionLinFlash(dir, {
+			fctry: buildFctryImage({
+				nodeId: "lin-7",
+				mqttHost: "mqtt.example.com",
+				clientCert: "CERT",
+				clientKey: "KEY",
+			}),
+		});
 		const claim = openPlatform(log([])).readClaim();
 		assert.equal(claim?.nodeId, "lin-7");
 		assert.equal(claim?.mqttHost, "mqtt.example.com");
@@ -126,14 +152,15 @@ describe("lin platform (flash file through FFI, idf/ rules)", function () {
 		traceLines.length = 0;
 		const timersBefore = new Set(liveTimers);
 		// Each wait below is for a read of the poll (an event of the FFI stand-in), not for time.
-		const nextRead = (accept: (result: number) => boolean) => new Promise<number>(resolve => {
-			consoleInput.onRead = result => {
-				if (accept(result)) {
-					consoleInput.onRead = undefined;
-					resolve(result);
-				}
-			};
-		});
+		const nextRead = (accept: (result: number) => boolean) =>
+			new Promise<number>(resolve => {
+				consoleInput.onRead = result => {
+					if (accept(result)) {
+						consoleInput.onRead = undefined;
+						resolve(result);
+					}
+				};
+			});
 		try {
 			platform.openLocalConsole!((line, print) => {
 				seen.push(line);
@@ -148,11 +175,10 @@ describe("lin platform (flash file through FFI, idf/ rules)", function () {
 			await nextRead(result => result > 0 && consoleInput.text === "");
 			assert.deepEqual(seen, ["ota status", "ota check"]);
 			assert.ok(traceLines.includes("ran ota status\n"));
-			consoleInput.ended = true;	// end of input: the poll stops
+			consoleInput.ended = true; // end of input: the poll stops
 			assert.equal(await nextRead(() => true), -1);
 			assert.equal(liveTimers.has(poll[0]), false, "the poll timer is cleared at the end of input");
-		}
-		finally {
+		} finally {
 			consoleInput.onRead = undefined;
 			consoleInput.ended = false;
 		}

@@ -24,13 +24,10 @@ import {chip} from "./support/moddable/esp32-chip";
 import {telnetServers} from "./support/moddable/telnet";
 import {issueEcClient, makeTestPki, type TestPki} from "../host/pki";
 
-
 const until = (condition: () => boolean, what: string, timeoutMs = 10_000) => waitUntil(condition, what, timeoutMs);
 
 function setConfig(values: {[key: string]: unknown}): void {
-	for (const key of Object.keys(config))
-		if (key !== "file")
-			delete config[key];
+	for (const key of Object.keys(config)) if (key !== "file") delete config[key];
 	Object.assign(config, values);
 }
 
@@ -47,15 +44,24 @@ describe("main.ts on the Moddable stand-ins with a real broker", () => {
 
 	it("starts the node: config on the basic-ingest topic, otaurl subscription, otafetch, telnet console", async () => {
 		const image = "synthetic/app-1.0.0.bin";
-		resetChip({running: new Uint8Array(fixtureBytes(image)), slotBytes: 0x1E0000});
+		resetChip({running: new Uint8Array(fixtureBytes(image)), slotBytes: 0x1e0000});
 		preferenceStorage.clear();
 		const telnetPort = await freePort();
 		// values as the mcconfig command line gives them: strings
-		setConfig({nodeId: "main-node", mqttHost: "127.0.0.1", mqttPort: String(broker.port), mqttTls: "false",
-			telnetPort: String(telnetPort), startupFetchDelaySeconds: "0"});
+		setConfig({
+			nodeId: "main-node",
+			mqttHost: "127.0.0.1",
+			mqttPort: String(broker.port),
+			mqttTls: "false",
+			telnetPort: String(telnetPort),
+			startupFetchDelaySeconds: "0",
+		});
 		await loadDevice("main", "start");
 
-		const nodeConfig = await broker.waitFor(m => m.topic === "$aws/rules/esp_node_config/node/main-node/config", 10_000);
+		const nodeConfig = await broker.waitFor(
+			m => m.topic === "$aws/rules/esp_node_config/node/main-node/config",
+			10_000,
+		);
 		const info = (JSON.parse(nodeConfig.payload) as {info: {fw_version: string; project_name?: string}}).info;
 		assert.equal(info.fw_version, fixture(image).version);
 		assert.equal(nodeConfig.clientId, "main-node");
@@ -83,23 +89,38 @@ describe("main.ts on the Moddable stand-ins with a real broker", () => {
 		setConfig({nodeId: "", mqttHost: "127.0.0.1"});
 		await loadDevice("main", "bad-config");
 		await until(() => traceLines.some(line => line.includes("not started")), "the start-up error");
-		assert.match(traceLines.find(line => line.includes("not started"))!, /config nodeId/);
+		assert.match(
+			traceLines.find(line => line.includes("not started"))!,
+			/config nodeId/,
+		);
 	});
 
 	it("refuses the placeholder certificates with a pointer to certs/README.md", async () => {
 		traceLines.length = 0;
 		const {resources} = await import("./support/moddable/Resource");
-		resources.set("ca.der", new TextEncoder().encode("PLACEHOLDER: replace with the DER file described in certs/README.md\n"));
+		resources.set(
+			"ca.der",
+			new TextEncoder().encode("PLACEHOLDER: replace with the DER file described in certs/README.md\n"),
+		);
 		setConfig({nodeId: "tls-node", mqttHost: "127.0.0.1", caResource: "ca.der"});
 		await loadDevice("main", "placeholder");
 		await until(() => traceLines.some(line => line.includes("not started")), "the start-up error");
-		assert.match(traceLines.find(line => line.includes("not started"))!, /"ca.der" is a placeholder.*certs\/README\.md/);
+		assert.match(
+			traceLines.find(line => line.includes("not started"))!,
+			/"ca.der" is a placeholder.*certs\/README\.md/,
+		);
 	});
 
 	it("opens no telnet console unless telnetPort is configured", async () => {
-		resetChip({running: new Uint8Array(fixtureBytes("synthetic/app-1.0.0.bin")), slotBytes: 0x1E0000});
+		resetChip({running: new Uint8Array(fixtureBytes("synthetic/app-1.0.0.bin")), slotBytes: 0x1e0000});
 		const before = telnetServers.length;
-		setConfig({nodeId: "quiet-node", mqttHost: "127.0.0.1", mqttPort: String(broker.port), mqttTls: "false", startupFetchDelaySeconds: "0"});
+		setConfig({
+			nodeId: "quiet-node",
+			mqttHost: "127.0.0.1",
+			mqttPort: String(broker.port),
+			mqttTls: "false",
+			startupFetchDelaySeconds: "0",
+		});
 		await loadDevice("main", "no-telnet");
 		await broker.waitFor(m => m.topic === "$aws/rules/esp_node_config/node/quiet-node/config", 10_000);
 		assert.equal(telnetServers.length, before, "no listener was created");
@@ -114,7 +135,9 @@ describe("main.ts on the Moddable stand-ins with a real broker", () => {
 			this.timeout(180_000);
 			dir = mkdtempSync(join(tmpdir(), "main-fctry-"));
 			pki = makeTestPki(dir, "fctry-node-1");
-			tlsBroker = await startBroker({tls: {key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert, requestCert: true}});
+			tlsBroker = await startBroker({
+				tls: {key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert, requestCert: true},
+			});
 		});
 		after(async () => {
 			tlsBroker.dropClients();
@@ -123,7 +146,7 @@ describe("main.ts on the Moddable stand-ins with a real broker", () => {
 		});
 
 		function claim(key: string): void {
-			resetChip({running: new Uint8Array(fixtureBytes("synthetic/app-1.0.0.bin")), slotBytes: 0x1E0000});
+			resetChip({running: new Uint8Array(fixtureBytes("synthetic/app-1.0.0.bin")), slotBytes: 0x1e0000});
 			const text = (value: string) => new TextEncoder().encode(value);
 			chip.fctry.set("node_id", text("fctry-node-1"));
 			chip.fctry.set("mqtt_host", text("127.0.0.1"));
@@ -136,9 +159,18 @@ describe("main.ts on the Moddable stand-ins with a real broker", () => {
 			const {resources} = await import("./support/moddable/Resource");
 			resources.set("local-ca.der", new X509Certificate(pki.caCert).raw);
 			// nodeId in the config is the development fallback: the claim wins
-			setConfig({nodeId: "config-node", mqttHost: "", mqttPort: String(tlsBroker.port), caResource: "local-ca.der", startupFetchDelaySeconds: "0"});
+			setConfig({
+				nodeId: "config-node",
+				mqttHost: "",
+				mqttPort: String(tlsBroker.port),
+				caResource: "local-ca.der",
+				startupFetchDelaySeconds: "0",
+			});
 			await loadDevice("main", "fctry-rsa");
-			const published = await tlsBroker.waitFor(m => m.topic === "$aws/rules/esp_node_config/node/fctry-node-1/config", 20_000);
+			const published = await tlsBroker.waitFor(
+				m => m.topic === "$aws/rules/esp_node_config/node/fctry-node-1/config",
+				20_000,
+			);
 			assert.equal(published.clientId, "fctry-node-1");
 		});
 
@@ -147,9 +179,18 @@ describe("main.ts on the Moddable stand-ins with a real broker", () => {
 			assert.match(ec.key, /BEGIN PRIVATE KEY/);
 			claim(ec.key);
 			chip.fctry.set("client_cert", new TextEncoder().encode(ec.cert));
-			setConfig({nodeId: "config-node", mqttHost: "", mqttPort: String(tlsBroker.port), caResource: "local-ca.der", startupFetchDelaySeconds: "0"});
+			setConfig({
+				nodeId: "config-node",
+				mqttHost: "",
+				mqttPort: String(tlsBroker.port),
+				caResource: "local-ca.der",
+				startupFetchDelaySeconds: "0",
+			});
 			await loadDevice("main", "fctry-ec");
-			const published = await tlsBroker.waitFor(m => m.topic === "$aws/rules/esp_node_config/node/fctry-node-1/config" && m.clientId === "fctry-node-1", 20_000);
+			const published = await tlsBroker.waitFor(
+				m => m.topic === "$aws/rules/esp_node_config/node/fctry-node-1/config" && m.clientId === "fctry-node-1",
+				20_000,
+			);
 			assert.equal(published.clientId, "fctry-node-1");
 		});
 
@@ -160,7 +201,10 @@ describe("main.ts on the Moddable stand-ins with a real broker", () => {
 			setConfig({mqttPort: String(tlsBroker.port), caResource: "local-ca.der"});
 			await loadDevice("main", "fctry-p384");
 			await until(() => traceLines.some(line => line.includes("not started")), "the start-up error");
-			assert.match(traceLines.find(line => line.includes("not started"))!, /fctry client_key is an EC P-384 key: .*esp-rainmaker-cli claim.*--key_type rsa/);
+			assert.match(
+				traceLines.find(line => line.includes("not started"))!,
+				/fctry client_key is an EC P-384 key: .*esp-rainmaker-cli claim.*--key_type rsa/,
+			);
 		});
 	});
 });

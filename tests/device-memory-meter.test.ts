@@ -8,13 +8,22 @@ import {loadDevice} from "./support/moddable-loader";
 import {instrumentationValues} from "./support/moddable/instrumentation";
 import type {HttpClient, HttpHandlers} from "../ota/ports";
 
-type MeterModule = {MemoryMeter: new () => {
-	readonly available: boolean;
-	readonly peaks: {liveChunkBytes: number; liveSlotBytes: number; chunkBytes: number; slotBytes: number; stackBytes: number; samples: number};
-	sample(): void;
-	describe(): string;
-	metered(inner: HttpClient): HttpClient;
-}};
+type MeterModule = {
+	MemoryMeter: new () => {
+		readonly available: boolean;
+		readonly peaks: {
+			liveChunkBytes: number;
+			liveSlotBytes: number;
+			chunkBytes: number;
+			slotBytes: number;
+			stackBytes: number;
+			samples: number;
+		};
+		sample(): void;
+		describe(): string;
+		metered(inner: HttpClient): HttpClient;
+	};
+};
 
 describe("device memory meter (instrumentation stand-in)", () => {
 	let MemoryMeter: MeterModule["MemoryMeter"];
@@ -40,12 +49,16 @@ describe("device memory meter (instrumentation stand-in)", () => {
 		set(1000, 2000, 300);
 		assert.equal(meter.available, true);
 		let handlers: HttpHandlers | undefined;
-		const inner: HttpClient = {get: (_url, _headers, h) => {
-			handlers = h;
-			return {abort() {}};
-		}};
+		const inner: HttpClient = {
+			get: (_url, _headers, h) => {
+				handlers = h;
+				return {abort() {}};
+			},
+		};
 		const seen: number[] = [];
-		meter.metered(inner).get("http://x/", [], {onHeaders: () => true, onData: chunk => seen.push(chunk.length), onDone: () => {}});
+		meter
+			.metered(inner)
+			.get("http://x/", [], {onHeaders: () => true, onData: chunk => seen.push(chunk.length), onDone: () => {}});
 		handlers!.onData(new Uint8Array(10));
 		set(5000, 1500, 900);
 		handlers!.onData(new Uint8Array(20));
@@ -56,6 +69,9 @@ describe("device memory meter (instrumentation stand-in)", () => {
 		assert.equal(meter.peaks.chunkBytes, 5000);
 		assert.equal(meter.peaks.slotBytes, 7000);
 		assert.equal(meter.peaks.stackBytes, 900);
-		assert.match(meter.describe(), /used chunk heap 5000 bytes, used slot heap 7000 bytes; stack 900 bytes \(3 samples\)/);
+		assert.match(
+			meter.describe(),
+			/used chunk heap 5000 bytes, used slot heap 7000 bytes; stack 900 bytes \(3 samples\)/,
+		);
 	});
 });

@@ -52,8 +52,15 @@ describe("device MQTT session (Moddable socket stand-in, real aedes broker)", fu
 	const timers = new HostTimers();
 
 	const config = (overrides: Partial<SessionConfig> = {}): SessionConfig => ({
-		host: "127.0.0.1", port: broker.port, clientId: "node-a", keepAliveSeconds: 60,
-		minBackoffMs: 20, maxBackoffMs: 200, connectTimeoutMs: 2000, maxPacketBytes: 4096, ...overrides,
+		host: "127.0.0.1",
+		port: broker.port,
+		clientId: "node-a",
+		keepAliveSeconds: 60,
+		minBackoffMs: 20,
+		maxBackoffMs: 200,
+		connectTimeoutMs: 2000,
+		maxPacketBytes: 4096,
+		...overrides,
 	});
 
 	before(async () => {
@@ -75,10 +82,10 @@ describe("device MQTT session (Moddable socket stand-in, real aedes broker)", fu
 		session.connect();
 		await until(() => session!.connected, "CONNACK");
 		assert.deepEqual(firsts, [true]);
-		const error = await published(session, "node/node-a/params/local", "{\"x\":\"é ✓\"}");
+		const error = await published(session, "node/node-a/params/local", '{"x":"é ✓"}');
 		assert.equal(error, undefined);
 		const message = await broker.waitFor(m => m.topic === "node/node-a/params/local");
-		assert.equal(message.payload, "{\"x\":\"é ✓\"}");
+		assert.equal(message.payload, '{"x":"é ✓"}');
 		assert.equal(message.clientId, "node-a");
 	});
 
@@ -94,7 +101,7 @@ describe("device MQTT session (Moddable socket stand-in, real aedes broker)", fu
 		session.connect();
 		await broker.waitForSubscription("node/node-a/otaurl", 1);
 		assert.equal(broker.subscriptions.find(s => s.topic === "node/node-a/otaurl")?.qos, 1);
-		await broker.publish("node/node-a/otaurl", "{\"url\":\"first\"}");
+		await broker.publish("node/node-a/otaurl", '{"url":"first"}');
 		await until(() => received.length === 1, "first message");
 
 		broker.dropClients();
@@ -103,22 +110,29 @@ describe("device MQTT session (Moddable socket stand-in, real aedes broker)", fu
 		await broker.waitForSubscription("node/node-a/otaurl", 2);
 		await until(() => session!.connected, "reconnect");
 		assert.deepEqual(connects, [true, false]);
-		await broker.publish("node/node-a/otaurl", "{\"url\":\"second\"}");
+		await broker.publish("node/node-a/otaurl", '{"url":"second"}');
 		await until(() => received.length === 2, "second message");
-		assert.deepEqual(received.map(([, payload]) => payload), ["{\"url\":\"first\"}", "{\"url\":\"second\"}"]);
+		assert.deepEqual(
+			received.map(([, payload]) => payload),
+			['{"url":"first"}', '{"url":"second"}'],
+		);
 	});
 
 	it("fails a publish whose PUBACK can no longer come, and a publish while offline, asynchronously", async () => {
 		session = new DeviceMqttSession(config(), timers, quietLog);
 		let syncError: Error | undefined | "pending" = "pending";
-		session.publish("t", "early", error => { syncError = error; });
+		session.publish("t", "early", error => {
+			syncError = error;
+		});
 		assert.equal(syncError, "pending", "done must not run inside publish()");
 		await until(() => syncError !== "pending", "offline publish failure");
 		assert.match(String((syncError as unknown as Error).message), /not connected/);
 
 		// a broker that never acknowledges: aedes' authorizePublish callback withheld
 		let arrived = false;
-		broker.aedes.authorizePublish = () => { arrived = true; };
+		broker.aedes.authorizePublish = () => {
+			arrived = true;
+		};
 		session.connect();
 		await until(() => session!.connected, "CONNACK");
 		const outcome = published(session, "node/node-a/otastatus", "{}");
@@ -133,7 +147,7 @@ describe("device MQTT session (Moddable socket stand-in, real aedes broker)", fu
 		session = new DeviceMqttSession(config(), timers, quietLog);
 		session.connect();
 		await until(() => session!.connected, "CONNACK");
-		const big = "x".repeat(5000);	// > 1024-byte write buffer of the socket stand-in
+		const big = "x".repeat(5000); // > 1024-byte write buffer of the socket stand-in
 		assert.equal(await published(session, "big/topic", big), undefined);
 		assert.equal((await broker.waitFor(m => m.topic === "big/topic")).payload.length, 5000);
 	});
@@ -155,7 +169,14 @@ describe("device MQTT session (Moddable socket stand-in, real aedes broker)", fu
 		const port = broker.port;
 		await broker.close();
 		const delays: number[] = [];
-		const log: Log = {info: m => { const match = /reconnecting in (\d+) ms/.exec(m); if (match) delays.push(Number(match[1])); }, warn() {}, error() {}};
+		const log: Log = {
+			info: m => {
+				const match = /reconnecting in (\d+) ms/.exec(m);
+				if (match) delays.push(Number(match[1]));
+			},
+			warn() {},
+			error() {},
+		};
 		session = new DeviceMqttSession(config({port}), timers, log);
 		session.connect();
 		await until(() => delays.length >= 4, "four failed attempts");
@@ -167,8 +188,7 @@ describe("device MQTT session (Moddable socket stand-in, real aedes broker)", fu
 		await new Promise<void>(resolve => server.listen(port, "127.0.0.1", () => resolve()));
 		try {
 			await until(() => session!.connected, "reconnect to the returning broker");
-		}
-		finally {
+		} finally {
 			session.close();
 			session = undefined;
 			await new Promise<void>(resolve => aedes.close(() => resolve()));
@@ -191,8 +211,7 @@ describe("device MQTT session (Moddable socket stand-in, real aedes broker)", fu
 		try {
 			await until(() => session!.connected, "CONNACK");
 			await until(() => pings >= 4, "four PINGREQs");
-		}
-		finally {
+		} finally {
 			broker.aedes.off("ping", onPing);
 		}
 		assert.equal(disconnects.length, 0, "aedes answers the pings");
@@ -206,13 +225,16 @@ describe("device MQTT session (Moddable socket stand-in, real aedes broker)", fu
 		});
 		await new Promise<void>(resolve => silent.listen(0, "127.0.0.1", () => resolve()));
 		try {
-			session = new DeviceMqttSession(config({port: (silent.address() as AddressInfo).port, keepAliveSeconds: 0.2}), timers, quietLog);
+			session = new DeviceMqttSession(
+				config({port: (silent.address() as AddressInfo).port, keepAliveSeconds: 0.2}),
+				timers,
+				quietLog,
+			);
 			session.onDisconnect = reason => disconnects.push(reason);
 			session.connect();
 			await until(() => disconnects.length === 1, "keep-alive timeout");
 			assert.equal(disconnects[0], "keep-alive timeout");
-		}
-		finally {
+		} finally {
 			session?.close();
 			session = undefined;
 			silent.close();
@@ -224,12 +246,18 @@ describe("device MQTT session (Moddable socket stand-in, real aedes broker)", fu
 		await new Promise<void>(resolve => mute.listen(0, "127.0.0.1", () => resolve()));
 		const warnings: string[] = [];
 		try {
-			session = new DeviceMqttSession(config({port: (mute.address() as AddressInfo).port, connectTimeoutMs: 100}), timers, {info() {}, warn: m => warnings.push(m), error() {}});
+			session = new DeviceMqttSession(
+				config({port: (mute.address() as AddressInfo).port, connectTimeoutMs: 100}),
+				timers,
+				{info() {}, warn: m => warnings.push(m), error() {}},
+			);
 			session.connect();
-			await until(() => warnings.filter(w => /no CONNACK within 100 ms/.test(w)).length >= 2, "two timed-out attempts");
+			await until(
+				() => warnings.filter(w => /no CONNACK within 100 ms/.test(w)).length >= 2,
+				"two timed-out attempts",
+			);
 			assert.equal(session.connected, false);
-		}
-		finally {
+		} finally {
 			session?.close();
 			session = undefined;
 			mute.close();
@@ -253,7 +281,9 @@ describe("device MQTT session (Moddable socket stand-in, real aedes broker)", fu
 		});
 		after(() => rmSync(dir, {recursive: true, force: true}));
 		beforeEach(async () => {
-			tlsBroker = await startBroker({tls: {key: pki.serverKey, cert: pki.serverCert + pki.caCert, ca: pki.caCert, requestCert: true}});
+			tlsBroker = await startBroker({
+				tls: {key: pki.serverKey, cert: pki.serverCert + pki.caCert, ca: pki.caCert, requestCert: true},
+			});
 		});
 		afterEach(async () => {
 			session?.close();
@@ -261,14 +291,20 @@ describe("device MQTT session (Moddable socket stand-in, real aedes broker)", fu
 			await tlsBroker.close();
 		});
 
-		const tlsConfig = (key: ArrayBuffer) => config({
-			port: tlsBroker.port, clientId: "node-tls",
-			tls: {ca: derOf(pki.caCert), certificate: derOf(pki.clientCert), key, alpn: "x-amzn-mqtt-ca"},
-		});
+		const tlsConfig = (key: ArrayBuffer) =>
+			config({
+				port: tlsBroker.port,
+				clientId: "node-tls",
+				tls: {ca: derOf(pki.caCert), certificate: derOf(pki.clientCert), key, alpn: "x-amzn-mqtt-ca"},
+			});
 
 		it("connects with the CA, certificate and PKCS#8 key in DER and asks for the ALPN protocol", async () => {
 			const key = pki.clientKeyPkcs8Der;
-			session = new DeviceMqttSession(tlsConfig(key.buffer.slice(key.byteOffset, key.byteOffset + key.byteLength) as ArrayBuffer), timers, quietLog);
+			session = new DeviceMqttSession(
+				tlsConfig(key.buffer.slice(key.byteOffset, key.byteOffset + key.byteLength) as ArrayBuffer),
+				timers,
+				quietLog,
+			);
 			session.connect();
 			await until(() => session!.connected, "TLS CONNACK");
 			assert.equal(await published(session, "node/node-tls/config", "{}"), undefined);
@@ -282,7 +318,11 @@ describe("device MQTT session (Moddable socket stand-in, real aedes broker)", fu
 			const pkcs1 = createPrivateKey(pki.clientKey).export({type: "pkcs1", format: "der"});
 			const bad = pkcs1.buffer.slice(pkcs1.byteOffset, pkcs1.byteOffset + pkcs1.byteLength) as ArrayBuffer;
 			const warnings: string[] = [];
-			session = new DeviceMqttSession(tlsConfig(bad), timers, {info() {}, warn: m => warnings.push(m), error() {}});
+			session = new DeviceMqttSession(tlsConfig(bad), timers, {
+				info() {},
+				warn: m => warnings.push(m),
+				error() {},
+			});
 			session.connect();
 			await until(() => warnings.filter(w => /cannot open/.test(w)).length >= 2, "two failed attempts");
 			assert.equal(session.connected, false);

@@ -22,19 +22,40 @@ describe("device settings (mc/config)", () => {
 		assert.equal(settings.telnetPort, 0, "telnet only when configured");
 		assert.equal(settings.telnetAddress, "");
 		assert.equal(settings.caResource, "amazon-root-ca-1.der");
-		assert.deepEqual(settings.downloadCaResources, ["amazon-root-ca-1.der", "amazon-root-ca-3.der", "amazon-root-ca-2.der", "amazon-root-ca-4.der", "starfield-services-root-g2.der"]);
+		assert.deepEqual(settings.downloadCaResources, [
+			"amazon-root-ca-1.der",
+			"amazon-root-ca-3.der",
+			"amazon-root-ca-2.der",
+			"amazon-root-ca-4.der",
+			"starfield-services-root-g2.der",
+		]);
 		assert.equal(settings.serialConsole, false);
 		assert.deepEqual(settings.ota, {});
 	});
 
 	it("parses command-line strings into numbers and booleans, OTA options under their OtaOptions names", () => {
-		const settings = readSettings({...minimal, mqttPort: "443", mqttAlpn: "x-amzn-mqtt-ca", mqttTls: "true", serialConsole: "1",
-			autofetch: "false", autofetchPeriodHours: "24", rollbackWaitSeconds: 120, skipVersionCheck: true, topicForm: "plain"});
+		const settings = readSettings({
+			...minimal,
+			mqttPort: "443",
+			mqttAlpn: "x-amzn-mqtt-ca",
+			mqttTls: "true",
+			serialConsole: "1",
+			autofetch: "false",
+			autofetchPeriodHours: "24",
+			rollbackWaitSeconds: 120,
+			skipVersionCheck: true,
+			topicForm: "plain",
+		});
 		assert.equal(settings.mqttPort, 443);
 		assert.equal(settings.mqttAlpn, "x-amzn-mqtt-ca");
 		assert.equal(settings.serialConsole, true);
 		assert.equal(settings.topicForm, "plain");
-		assert.deepEqual(settings.ota, {autofetch: false, autofetchPeriodHours: 24, rollbackWaitSeconds: 120, skipVersionCheck: true});
+		assert.deepEqual(settings.ota, {
+			autofetch: false,
+			autofetchPeriodHours: 24,
+			rollbackWaitSeconds: 120,
+			skipVersionCheck: true,
+		});
 	});
 
 	it("knows every OTA option of ota/options.ts", () => {
@@ -48,7 +69,10 @@ describe("device settings (mc/config)", () => {
 	it("names the key of a bad or missing value", () => {
 		assert.throws(() => readSettings({mqttHost: "h"}), /config nodeId/);
 		assert.throws(() => readSettings({nodeId: "n"}), /config mqttHost is empty/);
-		assert.throws(() => readSettings({...minimal, mqttPort: "80a"}), /config mqttPort must be an integer within 0\.\.65535/);
+		assert.throws(
+			() => readSettings({...minimal, mqttPort: "80a"}),
+			/config mqttPort must be an integer within 0\.\.65535/,
+		);
 		assert.throws(() => readSettings({...minimal, mqttTls: "maybe"}), /config mqttTls must be true or false/);
 		assert.throws(() => readSettings({...minimal, topicForm: "aws"}), /config topicForm/);
 		assert.throws(() => readSettings({...minimal, maxAttempts: "three"}), /config maxAttempts/);

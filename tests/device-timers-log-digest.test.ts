@@ -40,11 +40,10 @@ describe("device timers, log and digest", () => {
 		const fresh = new DeviceTimers();
 		try {
 			const readings: number[] = [];
-			for (const raw of [0x7FFFFFF0, 0x80000010, 0xFFFFFFF0, 0x100000005, 0x17FFFFFFF])
-				readings.push((tickSource.override = raw % 0x100000000, fresh.now()));
-			assert.deepEqual(readings, [0x7FFFFFF0, 0x80000010, 0xFFFFFFF0, 0x100000005, 0x17FFFFFFF]);
-		}
-		finally {
+			for (const raw of [0x7ffffff0, 0x80000010, 0xfffffff0, 0x100000005, 0x17fffffff])
+				readings.push(((tickSource.override = raw % 0x100000000), fresh.now()));
+			assert.deepEqual(readings, [0x7ffffff0, 0x80000010, 0xfffffff0, 0x100000005, 0x17fffffff]);
+		} finally {
 			delete tickSource.override;
 		}
 	});
@@ -64,8 +63,11 @@ describe("device timers, log and digest", () => {
 	});
 
 	it("computes SHA-256 and MD5 incrementally over views into larger buffers", () => {
-		const data = new Uint8Array(5000).map((_, i) => (i * 7) & 0xFF);
-		for (const [algorithm, node] of [["SHA256", "sha256"], ["MD5", "md5"]] as const) {
+		const data = new Uint8Array(5000).map((_, i) => (i * 7) & 0xff);
+		for (const [algorithm, node] of [
+			["SHA256", "sha256"],
+			["MD5", "md5"],
+		] as const) {
 			const digest = createCryptDigest(algorithm);
 			digest.write(data.subarray(0, 1000));
 			digest.write(data.subarray(1000, 1001));
@@ -73,7 +75,10 @@ describe("device timers, log and digest", () => {
 			assert.equal(Buffer.from(digest.close()).toString("hex"), createHash(node).update(data).digest("hex"));
 			assert.throws(() => digest.write(data), /already closed/);
 		}
-		assert.equal(Buffer.from(createCryptDigest("SHA256").close()).toString("hex"), createHash("sha256").digest("hex"));
+		assert.equal(
+			Buffer.from(createCryptDigest("SHA256").close()).toString("hex"),
+			createHash("sha256").digest("hex"),
+		);
 		assert.throws(() => createCryptDigest("SHA1" as "MD5"), /unsupported digest SHA1/);
 	});
 });

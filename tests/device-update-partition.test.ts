@@ -13,11 +13,10 @@ import {parseImageHeader} from "../ota/image";
 type PartitionModule = {OtaUpdatePartition: new () => UpdatePartition};
 type BootModule = {FfiBootControl: new () => BootControl; RUNNING_HEADER_BYTES: number};
 
-const SLOT = 0x1E0000;
+const SLOT = 0x1e0000;
 
 function writeInChunks(partition: UpdatePartition, image: Uint8Array, size = 1024): void {
-	for (let offset = 0; offset < image.length; offset += size)
-		partition.write(image.subarray(offset, offset + size));
+	for (let offset = 0; offset < image.length; offset += size) partition.write(image.subarray(offset, offset + size));
 }
 
 describe("device update partition (esp_ota_* through FFI, stand-in with esp_ota semantics)", () => {
@@ -71,7 +70,7 @@ describe("device update partition (esp_ota_* through FFI, stand-in with esp_ota 
 		partition.begin(0);
 		writeInChunks(partition, next.subarray(0, 4096));
 		partition.abort();
-		partition.begin(8192);	// claims more than was written: bytes 4096..8191 are erased
+		partition.begin(8192); // claims more than was written: bytes 4096..8191 are erased
 		writeInChunks(partition, next.subarray(8192));
 		assert.throws(() => partition.end(), /ESP_ERR_OTA_VALIDATE_FAILED/);
 		assert.equal(chip.bootPartition, "running");
@@ -80,11 +79,14 @@ describe("device update partition (esp_ota_* through FFI, stand-in with esp_ota 
 	it("keeps the boot choice when esp_ota_end rejects a corrupted image, with a clear error", () => {
 		const partition = new OtaUpdatePartition();
 		partition.begin(0);
-		writeInChunks(partition, withByte(next, 600, next[600] ^ 0xFF));
-		assert.throws(() => partition.end(), /image rejected by esp_ota_end \/ set_boot_partition \(ESP_ERR_OTA_VALIDATE_FAILED\)/);
+		writeInChunks(partition, withByte(next, 600, next[600] ^ 0xff));
+		assert.throws(
+			() => partition.end(),
+			/image rejected by esp_ota_end \/ set_boot_partition \(ESP_ERR_OTA_VALIDATE_FAILED\)/,
+		);
 		assert.equal(chip.bootPartition, "running");
 		assert.equal(chip.otaOpen, false);
-		partition.begin(0);	// a new attempt is possible
+		partition.begin(0); // a new attempt is possible
 		writeInChunks(partition, next);
 		partition.end();
 		assert.equal(chip.bootPartition, "next");
@@ -101,7 +103,10 @@ describe("device update partition (esp_ota_* through FFI, stand-in with esp_ota 
 
 	it("cannot begin while the running image is pending verification (esp_ota_begin fails)", () => {
 		resetChip({running, slotBytes: SLOT, runningState: 1});
-		assert.throws(() => new OtaUpdatePartition().begin(0), /cannot open the update partition \(esp_ota_begin: ESP_ERR_OTA_ROLLBACK_INVALID_STATE\)/);
+		assert.throws(
+			() => new OtaUpdatePartition().begin(0),
+			/cannot open the update partition \(esp_ota_begin: ESP_ERR_OTA_ROLLBACK_INVALID_STATE\)/,
+		);
 	});
 
 	it("reads back the bytes written so far (esp_partition_read), after a resume too; nothing beyond them, nothing while closed", () => {
@@ -119,7 +124,7 @@ describe("device update partition (esp_ota_* through FFI, stand-in with esp_ota 
 		const piece = new Uint8Array(4096);
 		partition.read!(12288, piece);
 		assert.deepEqual(piece, next.subarray(12288, 16384));
-		const view = new Uint8Array(8192).subarray(100, 200);	// a view: the FFI call gets buffer + byteOffset
+		const view = new Uint8Array(8192).subarray(100, 200); // a view: the FFI call gets buffer + byteOffset
 		partition.read!(300, view);
 		assert.deepEqual(view, next.subarray(300, 400));
 	});
@@ -157,7 +162,15 @@ describe("device boot control (FFI stand-in of native/otaplat_esp32.c, flash 'ru
 
 	it("maps esp_ota_img_states_t to the port's states", () => {
 		const boot = new FfiBootControl();
-		const expected: [number, string][] = [[0, "new"], [1, "pending-verify"], [2, "valid"], [3, "invalid"], [4, "aborted"], [-1, "undefined"], [-2, "undefined"]];
+		const expected: [number, string][] = [
+			[0, "new"],
+			[1, "pending-verify"],
+			[2, "valid"],
+			[3, "invalid"],
+			[4, "aborted"],
+			[-1, "undefined"],
+			[-2, "undefined"],
+		];
 		for (const [code, state] of expected) {
 			chip.runningState = code;
 			assert.equal(boot.runningState(), state);
@@ -169,7 +182,14 @@ describe("device boot control (FFI stand-in of native/otaplat_esp32.c, flash 'ru
 	it("reads the update slot's otadata state (esp_ota_get_state_partition of the next update partition)", () => {
 		const boot = new FfiBootControl();
 		assert.equal(boot.updateSlotState!(), "undefined", "no otadata entry selects it (ESP_ERR_NOT_FOUND)");
-		const expected: [number, string][] = [[0, "new"], [1, "pending-verify"], [2, "valid"], [3, "invalid"], [4, "aborted"], [-1, "undefined"]];
+		const expected: [number, string][] = [
+			[0, "new"],
+			[1, "pending-verify"],
+			[2, "valid"],
+			[3, "invalid"],
+			[4, "aborted"],
+			[-1, "undefined"],
+		];
 		for (const [code, state] of expected) {
 			chip.updateSlotState = code;
 			assert.equal(boot.updateSlotState!(), state);
@@ -188,7 +208,11 @@ describe("device boot control (FFI stand-in of native/otaplat_esp32.c, flash 'ru
 	it("rolls back (the device reboots) and reports a refused rollback as an error", () => {
 		chip.runningState = 1;
 		const boot = new FfiBootControl();
-		assert.throws(() => boot.rollback(), /refused/, "on the stand-in the call returns; the adapter must not pretend it worked");
+		assert.throws(
+			() => boot.rollback(),
+			/refused/,
+			"on the stand-in the call returns; the adapter must not pretend it worked",
+		);
 		assert.deepEqual(chip.events, ["rollback"]);
 		resetChip({running, slotBytes: SLOT, runningState: 1, otherImageValid: false});
 		assert.throws(() => boot.rollback(), /refused \(ESP_ERR_OTA_ROLLBACK_FAILED\)/);

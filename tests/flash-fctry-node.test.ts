@@ -37,17 +37,44 @@ describe("host simulator: claim data from the fctry partition (--fctry)", functi
 
 	it("connects over mutual TLS as the claimed node id with the fctry certificate and key", async function () {
 		const nvs = join(dir, "claimed.bin");
-		writeFileSync(nvs, buildFctryImage({nodeId: "claimed-node-7", mqttHost: "127.0.0.1", clientCert: pki.clientCert, clientKey: pki.clientKey, random: "0a0b0c"}));
+		writeFileSync(
+			nvs,
+			buildFctryImage({
+				nodeId: "claimed-node-7",
+				mqttHost: "127.0.0.1",
+				clientCert: pki.clientCert,
+				clientKey: pki.clientKey,
+				random: "0a0b0c",
+			}),
+		);
 		const image = join(dir, "fw.bin");
 		writeFileSync(image, buildAppImage({version: "1.0.0"}));
 		const lines: string[] = [];
 		const config = cloud.waitFor("config", event => event.nodeId === "claimed-node-7", 30_000);
-		node = superviseNode(["--broker", cloud.mqttsUrl!, "--ca", pki.paths.caCert, "--fctry", nvs, "--flash-dir", join(dir, "flash"), "--image", image, "--no-autofetch"], line => lines.push(line));
+		node = superviseNode(
+			[
+				"--broker",
+				cloud.mqttsUrl!,
+				"--ca",
+				pki.paths.caCert,
+				"--fctry",
+				nvs,
+				"--flash-dir",
+				join(dir, "flash"),
+				"--image",
+				image,
+				"--no-autofetch",
+			],
+			line => lines.push(line),
+		);
 		const event = await config.catch(error => {
 			throw new Error(`${(error as Error).message}\n${lines.join("\n")}`);
 		});
-		assert.equal((event.config.node_id as string), "claimed-node-7");
-		assert.ok(lines.some(line => /fctry partition provisioned/.test(line)), lines.join("\n"));
+		assert.equal(event.config.node_id as string, "claimed-node-7");
+		assert.ok(
+			lines.some(line => /fctry partition provisioned/.test(line)),
+			lines.join("\n"),
+		);
 		node.stop();
 		await node.stopped;
 		node = undefined;
@@ -57,8 +84,7 @@ describe("host simulator: claim data from the fctry partition (--fctry)", functi
 			const claimed = readFctry(device);
 			assert.equal(claimed?.nodeId, "claimed-node-7");
 			assert.equal(claimed?.clientKey, readFileSync(pki.paths.clientKey, "utf8"));
-		}
-		finally {
+		} finally {
 			device.close();
 		}
 	});

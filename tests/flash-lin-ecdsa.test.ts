@@ -28,8 +28,19 @@ describe("ECDSA P-256 signatures of the lin build (needs the Moddable SDK)", fun
 		const tool = fileURLToPath(new URL("../tools/ecdsa-sign-check/", import.meta.url));
 		const {privateKey, publicKey} = generateKeyPairSync("ec", {namedCurve: "P-256"});
 		const keyHex = privateKey.export({type: "pkcs8", format: "der"}).toString("hex");
-		const env = {...process.env, PATH: [join(tool, "..", "..", "node_modules", ".bin"), process.env.PATH, join(root!, "build", "bin", "lin", "release")].join(":")};
-		const build = spawnSync(join(root!, "build", "bin", "lin", "release", "mcconfig"), ["-m", "-p", "lin", "-t", "build", `keyHex=${keyHex}`, "count=5"], {cwd: tool, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024});
+		const env = {
+			...process.env,
+			PATH: [
+				join(tool, "..", "..", "node_modules", ".bin"),
+				process.env.PATH,
+				join(root!, "build", "bin", "lin", "release"),
+			].join(":"),
+		};
+		const build = spawnSync(
+			join(root!, "build", "bin", "lin", "release", "mcconfig"),
+			["-m", "-p", "lin", "-t", "build", `keyHex=${keyHex}`, "count=5"],
+			{cwd: tool, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024},
+		);
 		assert.equal(build.status, 0, `${build.stdout}${build.stderr}`.split("\n").slice(-30).join("\n"));
 		const mc = join(root!, "build", "bin", "lin", "mc", "release", "ecdsa-sign-check", "mc.so");
 		const command = mcsimCommand(root!, mc);
@@ -43,29 +54,34 @@ describe("ECDSA P-256 signatures of the lin build (needs the Moddable SDK)", fun
 					const parts = buffered.split("\n");
 					buffered = parts.pop()!;
 					lines.push(...parts);
-					if (parts.some(line => line.startsWith("done:")))
-						done();
+					if (parts.some(line => line.startsWith("done:"))) done();
 				};
 				child.stdout!.on("data", take);
 				child.stderr!.on("data", take);
 				child.on("exit", code => fail(new Error(`mcsim exited (${code}) before "done":\n${lines.join("\n")}`)));
 			});
-		}
-		finally {
+		} finally {
 			try {
 				process.kill(-child.pid!, "SIGTERM");
-			}
-			catch {
+			} catch {
 				child.kill("SIGTERM");
 			}
 		}
-		const signs = lines.map(line => /^sign ([0-9a-f]+) ([0-9a-f]+) (\d+)$/.exec(line)).filter(match => match !== null);
+		const signs = lines
+			.map(line => /^sign ([0-9a-f]+) ([0-9a-f]+) (\d+)$/.exec(line))
+			.filter(match => match !== null);
 		assert.equal(signs.length, 5, lines.join("\n"));
 		for (const [, message, signature] of signs) {
 			const sig = Buffer.from(signature, "hex");
 			assert.equal(sig[0], 0x30, "a DER SEQUENCE");
-			assert.ok(verify("sha256", Buffer.from(message, "hex"), {key: publicKey, dsaEncoding: "der"}, sig), `signature of ${message} verifies`);
-			assert.ok(!verify("sha256", Buffer.from(message + "00", "hex"), {key: publicKey, dsaEncoding: "der"}, sig), "not for another message");
+			assert.ok(
+				verify("sha256", Buffer.from(message, "hex"), {key: publicKey, dsaEncoding: "der"}, sig),
+				`signature of ${message} verifies`,
+			);
+			assert.ok(
+				!verify("sha256", Buffer.from(message + "00", "hex"), {key: publicKey, dsaEncoding: "der"}, sig),
+				"not for another message",
+			);
 		}
 		assert.equal(new Set(signs.map(match => match[2])).size, 5, "a fresh nonce per signature");
 		console.log(`      ${lines.find(line => line.startsWith("done:"))} (mcsim on this machine)`);

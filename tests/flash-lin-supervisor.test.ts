@@ -35,7 +35,10 @@ function freePort(): Promise<number> {
 }
 
 /** A plain-TCP MQTT broker (aedes) that records the otastatus payloads. */
-function startPlainBroker(port: number, onStatus: (payload: string) => void): {close(): Promise<void>; statuses: string[]} {
+function startPlainBroker(
+	port: number,
+	onStatus: (payload: string) => void,
+): {close(): Promise<void>; statuses: string[]} {
 	const aedes = new Aedes();
 	const statuses: string[] = [];
 	aedes.on("publish", packet => {
@@ -60,7 +63,9 @@ describe("lin supervisor (rainmaker-ota-xs lin)", function () {
 
 	it("boots the simulator again after each exit with the reboot code, with RMX_FLASH_DIR set and stdin forwarded", async () => {
 		const script = join(dir, "fake-mcsim.mjs");
-		writeFileSync(script, `
+		writeFileSync(
+			script,
+			`
 import {appendFileSync, readFileSync, existsSync} from "node:fs";
 const log = process.env.RMX_FLASH_DIR + "/boots.txt";
 const boots = existsSync(log) ? readFileSync(log, "utf8").split("\\n").filter(Boolean).length : 0;
@@ -68,14 +73,14 @@ appendFileSync(log, "boot " + (boots + 1) + "\\n");
 console.log("fake mcsim boot " + (boots + 1));
 if (boots < 2) process.exit(${LIN_REBOOT_EXIT_CODE});
 process.stdin.on("data", data => { console.log("console: " + data.toString().trim()); process.exit(0); });
-`);
+`,
+		);
 		const lines: string[] = [];
 		let thirdBoot!: () => void;
-		const booted = new Promise<void>(resolve => thirdBoot = resolve);
+		const booted = new Promise<void>(resolve => (thirdBoot = resolve));
 		const node = superviseLin([process.execPath, script], dir, line => {
 			lines.push(line);
-			if (line === "fake mcsim boot 3")
-				thirdBoot();
+			if (line === "fake mcsim boot 3") thirdBoot();
 		});
 		await booted;
 		node.send("ota status");
@@ -94,15 +99,24 @@ process.stdin.on("data", data => { console.log("console: " + data.toString().tri
 
 	it("provisions the flash directory: the image into ota_0 of an empty flash only, the fctry image every time", () => {
 		const v1 = buildAppImage({version: "1.0.0"});
-		provisionLinFlash(dir, {image: v1, fctry: buildFctryImage({nodeId: "n1", mqttHost: "h", clientCert: "C", clientKey: "K"})});
-		provisionLinFlash(dir, {image: buildAppImage({version: "9.0.0"}), fctry: buildFctryImage({nodeId: "n2", mqttHost: "h", clientCert: "C", clientKey: "K"})});
+		provisionLinFlash(dir, {
+			image: v1,
+			fctry: buildFctryImage({nodeId: "n1", mqttHost: "h", clientCert: "C", clientKey: "K"}),
+		});
+		provisionLinFlash(dir, {
+			image: buildAppImage({version: "9.0.0"}),
+			fctry: buildFctryImage({nodeId: "n2", mqttHost: "h", clientCert: "C", clientKey: "K"}),
+		});
 		const device = HostDevice.open({flashFile: join(dir, "flash.bin")});
 		try {
-			assert.equal(boot(device).info.version, "1.0.0", "a flash with an image keeps it (a reset is not a reflash)");
+			assert.equal(
+				boot(device).info.version,
+				"1.0.0",
+				"a flash with an image keeps it (a reset is not a reflash)",
+			);
 			assert.equal(parseImageHeader(device.slot(0).read(0, 289)).version, "1.0.0");
 			assert.equal(readFctry(device)?.nodeId, "n2");
-		}
-		finally {
+		} finally {
 			device.close();
 		}
 	});
@@ -111,20 +125,35 @@ process.stdin.on("data", data => { console.log("console: " + data.toString().tri
 		before(function () {
 			const root = process.env.MODDABLE;
 			if (!root || !existsSync(join(root, "build", "bin", "lin", "release", "mcconfig"))) {
-				console.log("      skipped: MODDABLE does not point at a Moddable SDK built for Linux (docs/device.md)");
+				console.log(
+					"      skipped: MODDABLE does not point at a Moddable SDK built for Linux (docs/device.md)",
+				);
 				this.skip();
 			}
 		});
 
 		it("rolls a new image back after rollbackWaitSeconds with no broker, and the old image reports rejected once the broker is back", async function () {
-			this.timeout(15 * 60_000);	// builds the firmware with mcconfig first
+			this.timeout(15 * 60_000); // builds the firmware with mcconfig first
 			const root = process.env.MODDABLE!;
 			const port = await freePort();
 			const lines: string[] = [];
 			// a build whose rollback wait is 4 s, for a plain-TCP broker on a port nobody listens on yet
-			const built = buildLin(root, dir, {}, {nodeId: "lin-rb", mqttHost: "localhost", mqttPort: port, mqttTls: false, rollbackWaitSeconds: 4, autofetch: false}, line => lines.push(line));
+			const built = buildLin(
+				root,
+				dir,
+				{},
+				{
+					nodeId: "lin-rb",
+					mqttHost: "localhost",
+					mqttPort: port,
+					mqttTls: false,
+					rollbackWaitSeconds: 4,
+					autofetch: false,
+				},
+				line => lines.push(line),
+			);
 			const mc = join(dir, "mc.so");
-			copyFileSync(built, mc);	// the build directory is shared: run this build's copy
+			copyFileSync(built, mc); // the build directory is shared: run this build's copy
 			// The flash after an install of 2.0.0 by 1.0.0: 2.0.0 in ota_1 selected as NEW, the journal's job id and flag.
 			const flashDir = join(dir, "flash");
 			provisionLinFlash(flashDir, {image: buildAppImage({version: "1.0.0", payloadSize: 20_000})});
@@ -136,30 +165,31 @@ process.stdin.on("data", data => { console.log("console: " + data.toString().tri
 				update.begin(0);
 				update.write(v2);
 				update.end();
-			}
-			finally {
+			} finally {
 				device.close();
 			}
-			const journal = new OtaJournal(new JsonFileStore(join(flashDir, "nvs.json")), {info() {}, warn() {}, error() {}});
+			const journal = new OtaJournal(new JsonFileStore(join(flashDir, "nvs.json")), {
+				info() {},
+				warn() {},
+				error() {},
+			});
 			journal.beginInstall("job-lin-rb");
 			journal.markRebooting("2.0.0");
 
 			let broker: {close(): Promise<void>; statuses: string[]} | undefined;
 			let reported!: () => void;
-			const rejected = new Promise<void>(resolve => reported = resolve);
+			const rejected = new Promise<void>(resolve => (reported = resolve));
 			const node = superviseLin(mcsimCommand(root, mc), flashDir, line => {
 				lines.push(line);
 				if (/Booted the previous firmware again: version 2\.0\.0 was rolled back/.test(line) && !broker)
 					broker = startPlainBroker(port, payload => {
-						if (/"status":"rejected"/.test(payload))
-							reported();
+						if (/"status":"rejected"/.test(payload)) reported();
 					});
 			});
 			const timeout = setTimeout(() => reported(), 120_000);
 			try {
 				await rejected;
-			}
-			finally {
+			} finally {
 				clearTimeout(timeout);
 				node.stop();
 				await node.stopped.catch(() => undefined);
@@ -167,34 +197,62 @@ process.stdin.on("data", data => { console.log("console: " + data.toString().tri
 			}
 			const log = lines.join("\n");
 			assert.match(log, /boot: running ota_1 \(rainmaker-ota-xs 2\.0\.0\), state pending-verify/);
-			assert.match(log, /First boot after an OTA: the image is confirmed on the first MQTT connection, or rolled back 4 s after start-up/);
-			assert.ok(log.indexOf("rolled back 4 s after start-up") < log.indexOf("rainmaker-ota-xs 2.0.0 starting as node"), "the clock starts in the setup step, before main()");
+			assert.match(
+				log,
+				/First boot after an OTA: the image is confirmed on the first MQTT connection, or rolled back 4 s after start-up/,
+			);
+			assert.ok(
+				log.indexOf("rolled back 4 s after start-up") < log.indexOf("rainmaker-ota-xs 2.0.0 starting as node"),
+				"the clock starts in the setup step, before main()",
+			);
 			assert.match(log, /Could not verify firmware even after 4 seconds since boot-up\. Rolling back\./);
 			assert.match(log, /boot: running ota_0 \(rainmaker-ota-xs 1\.0\.0\)/);
 			assert.ok(broker, `the old image booted again:\n${lines.slice(-30).join("\n")}`);
-			assert.ok(broker.statuses.some(payload => /"ota_job_id":"job-lin-rb"/.test(payload) && /"status":"rejected"/.test(payload) && /Firmware rolled back/.test(payload)), `otastatus: ${broker.statuses.join(" | ")}\n${lines.slice(-30).join("\n")}`);
+			assert.ok(
+				broker.statuses.some(
+					payload =>
+						/"ota_job_id":"job-lin-rb"/.test(payload) &&
+						/"status":"rejected"/.test(payload) &&
+						/Firmware rolled back/.test(payload),
+				),
+				`otastatus: ${broker.statuses.join(" | ")}\n${lines.slice(-30).join("\n")}`,
+			);
 		});
 
 		it("runs the approval OTA against the local cloud to success (rainmaker-ota-xs lin demo)", function () {
-			this.timeout(40 * 60_000);	// builds the firmware with mcconfig first
+			this.timeout(40 * 60_000); // builds the firmware with mcconfig first
 			const repository = fileURLToPath(new URL("..", import.meta.url));
-			const result = spawnSync(process.execPath, ["--import", "tsx", "host/bin/rainmaker-ota-xs.ts", "lin", "demo"], {cwd: repository, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: 39 * 60_000});
+			const result = spawnSync(
+				process.execPath,
+				["--import", "tsx", "host/bin/rainmaker-ota-xs.ts", "lin", "demo"],
+				{cwd: repository, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: 39 * 60_000},
+			);
 			const output = `${result.stdout}${result.stderr}`;
 			assert.equal(result.status, 0, output.split("\n").slice(-40).join("\n"));
-			assert.match(output, /\[lin\] done: lin-node runs firmware 2\.0\.0 after 2 mcsim boots; job \S+ ended with success/);
+			assert.match(
+				output,
+				/\[lin\] done: lin-node runs firmware 2\.0\.0 after 2 mcsim boots; job \S+ ended with success/,
+			);
 			assert.match(output, /boot: running ota_1 \(rainmaker-ota-xs 2\.0\.0\), state pending-verify/);
 			assert.match(output, /New firmware confirmed: marked valid/);
 		});
 
 		it("runs it with an EC P-256 key, esp-rainmaker-cli claim's default (lin demo --key-type ec)", function () {
-			this.timeout(40 * 60_000);	// builds the firmware with mcconfig first
+			this.timeout(40 * 60_000); // builds the firmware with mcconfig first
 			const repository = fileURLToPath(new URL("..", import.meta.url));
-			const result = spawnSync(process.execPath, ["--import", "tsx", "host/bin/rainmaker-ota-xs.ts", "lin", "demo", "--key-type", "ec"], {cwd: repository, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: 39 * 60_000});
+			const result = spawnSync(
+				process.execPath,
+				["--import", "tsx", "host/bin/rainmaker-ota-xs.ts", "lin", "demo", "--key-type", "ec"],
+				{cwd: repository, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: 39 * 60_000},
+			);
 			const output = `${result.stdout}${result.stderr}`;
 			assert.equal(result.status, 0, output.split("\n").slice(-40).join("\n"));
 			assert.match(output, /claim data of lin-node \(ec key\) in fctry/);
 			assert.match(output, /mqtt: connected to localhost:18883/);
-			assert.match(output, /\[lin\] done: lin-node runs firmware 2\.0\.0 after 2 mcsim boots; job \S+ ended with success/);
+			assert.match(
+				output,
+				/\[lin\] done: lin-node runs firmware 2\.0\.0 after 2 mcsim boots; job \S+ ended with success/,
+			);
 		});
 	});
 });

@@ -21,7 +21,7 @@ interface Run {
 function run(argv: string[]): Run {
 	const out: string[] = [];
 	const err: string[] = [];
-	const code = imageCommand(argv, {out: (line) => out.push(line), err: (line) => err.push(line)});
+	const code = imageCommand(argv, {out: line => out.push(line), err: line => err.push(line)});
 	return {code, out: out.join("\n"), err: err.join("\n")};
 }
 
@@ -30,10 +30,8 @@ const running = fixture(runningPath);
 
 /** The node's verdict from the facts alone (docs/protocol.md §5.12 order), for a running app-1.0.0 on an esp32 with eFuse secure version 0. */
 function expectedRefusal(facts: FixtureFacts): string | undefined {
-	if (facts.project_name !== running.project_name)
-		return "Project Name mismatch";
-	if (facts.version === running.version)
-		return "Same version received";
+	if (facts.project_name !== running.project_name) return "Project Name mismatch";
+	if (facts.version === running.version) return "Same version received";
 	if (facts.chip_id !== running.chip_id)
 		return `Chip revision mismatch (the image is for ${facts.chip}, this chip is ${running.chip})`;
 	return undefined;
@@ -96,16 +94,45 @@ describe("image command", () => {
 		const refused = run([secure2, "--running", fixtureImage(runningPath), "--min-secure-version", "3", "--json"]);
 		assert.equal(refused.code, 1);
 		assert.equal(JSON.parse(refused.out).verdict.reason, "Lower secure version received");
-		assert.equal(run([secure2, "--running", fixtureImage(runningPath), "--min-secure-version", "3", "--skip-secure-version-check"]).code, 0);
-		assert.equal(run([fixtureImage("synthetic/app-other-project.bin"), "--running", fixtureImage(runningPath), "--skip-project-check"]).code, 0);
-		assert.equal(run([fixtureImage(runningPath), "--running", fixtureImage(runningPath), "--skip-version-check"]).code, 0);
+		assert.equal(
+			run([
+				secure2,
+				"--running",
+				fixtureImage(runningPath),
+				"--min-secure-version",
+				"3",
+				"--skip-secure-version-check",
+			]).code,
+			0,
+		);
+		assert.equal(
+			run([
+				fixtureImage("synthetic/app-other-project.bin"),
+				"--running",
+				fixtureImage(runningPath),
+				"--skip-project-check",
+			]).code,
+			0,
+		);
+		assert.equal(
+			run([fixtureImage(runningPath), "--running", fixtureImage(runningPath), "--skip-version-check"]).code,
+			0,
+		);
 	});
 
 	it("refuses corrupt and truncated files with the reason, exit code 1", () => {
 		const image = fixtureCopy("synthetic/app-2.0.0.bin");
 		const cases: [string, Uint8Array, RegExp][] = [
-			["bad-hash.bin", withByte(image, image.length - 1, image[image.length - 1] ^ 1), /Image validation failed: SHA-256 mismatch/],
-			["bad-checksum.bin", withByte(image, image.length - 33, image[image.length - 33] ^ 1), /Image validation failed: checksum mismatch/],
+			[
+				"bad-hash.bin",
+				withByte(image, image.length - 1, image[image.length - 1] ^ 1),
+				/Image validation failed: SHA-256 mismatch/,
+			],
+			[
+				"bad-checksum.bin",
+				withByte(image, image.length - 33, image[image.length - 33] ^ 1),
+				/Image validation failed: checksum mismatch/,
+			],
 			["truncated.bin", image.subarray(0, image.length - 1), /Image validation failed: truncated image/],
 			["short.bin", image.subarray(0, 100), /Failed to read image description: Image too short/],
 			["magic.bin", withByte(image, 0, 0), /Failed to read image description: Not an ESP32 application image/],
@@ -130,7 +157,8 @@ describe("image command", () => {
 	});
 
 	it("refuses an image larger than the OTA slot of the partition table", () => {
-		const csv = "nvs,data,nvs,0x9000,0x5000\notadata,data,ota,0xe000,0x2000\nota_0,app,ota_0,0x10000,0x10000\nota_1,app,ota_1,0x20000,0x10000\n";
+		const csv =
+			"nvs,data,nvs,0x9000,0x5000\notadata,data,ota,0xe000,0x2000\nota_0,app,ota_0,0x10000,0x10000\nota_1,app,ota_1,0x20000,0x10000\n";
 		const table = join(dir, "small.csv");
 		writeFileSync(table, csv);
 		const result = run([fixtureImage("synthetic/app-2.0.0.bin"), "--partitions", table, "--json"]);
@@ -139,8 +167,15 @@ describe("image command", () => {
 	});
 
 	it("exits 2 on usage errors and unreadable files, with a message", () => {
-		for (const argv of [[], ["a", "b"], ["--bogus", fixtureImage(runningPath)], [fixtureImage(runningPath), "--min-secure-version", "x"], [join(dir, "missing.bin")],
-			[fixtureImage(runningPath), "--running", join(dir, "missing.bin")], [fixtureImage(runningPath), "--partitions", join(dir, "missing.csv")]]) {
+		for (const argv of [
+			[],
+			["a", "b"],
+			["--bogus", fixtureImage(runningPath)],
+			[fixtureImage(runningPath), "--min-secure-version", "x"],
+			[join(dir, "missing.bin")],
+			[fixtureImage(runningPath), "--running", join(dir, "missing.bin")],
+			[fixtureImage(runningPath), "--partitions", join(dir, "missing.csv")],
+		]) {
 			const result = run(argv);
 			assert.equal(result.code, 2, JSON.stringify(argv));
 			assert.match(result.err, /rainmaker-ota-xs image: /);
@@ -148,7 +183,11 @@ describe("image command", () => {
 	});
 
 	it("exits 2 when the running image has no app descriptor", () => {
-		const result = run([fixtureImage("synthetic/app-2.0.0.bin"), "--running", write("running-magic.bin", withByte(fixtureCopy(runningPath), 0x20, 0))]);
+		const result = run([
+			fixtureImage("synthetic/app-2.0.0.bin"),
+			"--running",
+			write("running-magic.bin", withByte(fixtureCopy(runningPath), 0x20, 0)),
+		]);
 		assert.equal(result.code, 2);
 		assert.match(result.err, /running image/);
 	});
@@ -158,7 +197,12 @@ describe("image command", () => {
 		const v2 = join(dir, "identity", "v2.bin");
 		const otherApp = join(dir, "identity", "other-app.bin");
 		const newChip = join(dir, "identity", "new-chip.bin");
-		for (const [file, args] of [[v1, ["--version", "1.0.0"]], [v2, ["--version", "2.0.0"]], [otherApp, ["--version", "8.0.0", "--identity", "none"]], [newChip, ["--version", "3.0.0"]]] as const) {
+		for (const [file, args] of [
+			[v1, ["--version", "1.0.0"]],
+			[v2, ["--version", "2.0.0"]],
+			[otherApp, ["--version", "8.0.0", "--identity", "none"]],
+			[newChip, ["--version", "3.0.0"]],
+		] as const) {
 			const made = run(["make", file, ...args]);
 			assert.equal(made.code, 0, made.err);
 			assert.match(made.out, file === otherApp ? /no identity/ : new RegExp(`identity ${FIRMWARE_NAME}`));
@@ -171,15 +215,24 @@ describe("image command", () => {
 		assert.match(run([fixtureImage(runningPath)]).out, /identity:\s+none/);
 		const foreign = run([otherApp, "--running", v1, "--json"]);
 		assert.equal(foreign.code, 1);
-		assert.equal(JSON.parse(foreign.out).verdict.reason, `Project Name mismatch: rainmaker-ota-xs 8.0.0 is another app (no ${FIRMWARE_NAME} identity at offset 288)`);
+		assert.equal(
+			JSON.parse(foreign.out).verdict.reason,
+			`Project Name mismatch: rainmaker-ota-xs 8.0.0 is another app (no ${FIRMWARE_NAME} identity at offset 288)`,
+		);
 		const labelled = run([v2, "--running", v1, "--fw-version", "1.0.1-security", "--json"]);
 		assert.equal(labelled.code, 1);
-		assert.equal(JSON.parse(labelled.out).verdict.reason, "Version mismatch: the image is 2.0.0, the approved job is 1.0.1-security");
+		assert.equal(
+			JSON.parse(labelled.out).verdict.reason,
+			"Version mismatch: the image is 2.0.0, the approved job is 1.0.1-security",
+		);
 		assert.equal(run([v2, "--running", v1, "--fw-version", "2.0.0"]).code, 0);
 		// made images claim chip revisions v0.0 .. v3.99 (an ESP-IDF v5 esp32 build's)
 		const tooNew = run([newChip, "--running", v1, "--chip-revision", "v4.0", "--json"]);
 		assert.equal(tooNew.code, 1);
-		assert.equal(JSON.parse(tooNew.out).verdict.reason, "Chip revision mismatch (the image supports up to v3.99, this chip is v4.0)");
+		assert.equal(
+			JSON.parse(tooNew.out).verdict.reason,
+			"Chip revision mismatch (the image supports up to v3.99, this chip is v4.0)",
+		);
 		assert.equal(run([newChip, "--running", v1, "--chip-revision", "v3.1"]).code, 0);
 		assert.equal(run([v2, "--running", v1, "--chip-revision", "3"]).code, 2);
 	});
@@ -187,15 +240,27 @@ describe("image command", () => {
 	it("image make writes the fixture images byte for byte, and an image of any version the node judges", () => {
 		const made = run(["make", "--fixtures", join(dir, "made")]);
 		assert.equal(made.code, 0, made.err);
-		for (const facts of fixtures.filter((f) => f.path.startsWith("synthetic/")))
-			assert.ok(readFileSync(join(dir, "made", facts.path)).equals(readFileSync(fixtureImage(facts.path))), facts.path);
+		for (const facts of fixtures.filter(f => f.path.startsWith("synthetic/")))
+			assert.ok(
+				readFileSync(join(dir, "made", facts.path)).equals(readFileSync(fixtureImage(facts.path))),
+				facts.path,
+			);
 		const one = join(dir, "new-folder", "app-7.0.0.bin");
 		assert.equal(run(["make", one, "--version", "7.0.0", "--secure-version", "1", "--size", "8192"]).code, 0);
 		const report = run([one, "--running", fixtureImage(runningPath), "--json"]);
 		assert.equal(report.code, 0, report.err);
 		const json = JSON.parse(report.out);
-		assert.deepEqual([json.valid, json.info.version, json.info.secureVersion, json.info.segmentCount], [true, "7.0.0", 1, 5]);
-		for (const argv of [["make"], ["make", one], ["make", one, "--version", "1", "--chip", "esp8266"], ["make", one, "--version", "1", "--size", "3"], ["make", "--fixtures", dir, one]]) {
+		assert.deepEqual(
+			[json.valid, json.info.version, json.info.secureVersion, json.info.segmentCount],
+			[true, "7.0.0", 1, 5],
+		);
+		for (const argv of [
+			["make"],
+			["make", one],
+			["make", one, "--version", "1", "--chip", "esp8266"],
+			["make", one, "--version", "1", "--size", "3"],
+			["make", "--fixtures", dir, one],
+		]) {
 			const refused = run(argv);
 			assert.equal(refused.code, 2, argv.join(" "));
 			assert.match(refused.err, /^rainmaker-ota-xs image make: /);
@@ -205,11 +270,23 @@ describe("image command", () => {
 	it("runs through the package bin as a child process", function () {
 		this.timeout(60000);
 		const bin = fileURLToPath(new URL("../host/bin/rainmaker-ota-xs.ts", import.meta.url));
-		const node = (args: string[]) => spawnSync(process.execPath, ["--import", "tsx", bin, ...args], {encoding: "utf8"});
-		const ok = node(["image", fixtureImage("synthetic/app-1.1.0.bin"), "--running", fixtureImage(runningPath), "--json"]);
+		const node = (args: string[]) =>
+			spawnSync(process.execPath, ["--import", "tsx", bin, ...args], {encoding: "utf8"});
+		const ok = node([
+			"image",
+			fixtureImage("synthetic/app-1.1.0.bin"),
+			"--running",
+			fixtureImage(runningPath),
+			"--json",
+		]);
 		assert.equal(ok.status, 0, ok.stderr);
 		assert.equal(JSON.parse(ok.stdout).info.version, "1.1.0");
-		const refused = node(["image", fixtureImage("synthetic/app-2.0.0-esp32s3.bin"), "--running", fixtureImage(runningPath)]);
+		const refused = node([
+			"image",
+			fixtureImage("synthetic/app-2.0.0-esp32s3.bin"),
+			"--running",
+			fixtureImage(runningPath),
+		]);
 		assert.equal(refused.status, 1);
 		assert.match(refused.stdout, /Chip revision mismatch/);
 		const unknown = node(["bogus"]);

@@ -3,7 +3,13 @@ import {startOtaRig, type OtaRig, FixtureBoot} from "./support/ota-rig";
 import {MemoryStore} from "../host/adapters/key-value-store";
 import {OtaKeys} from "../ota/journal";
 
-const jobA = {ota_job_id: "job-A", url: "http://127.0.0.1:9/a.bin", fw_version: "2.0.0", file_size: 69712, file_md5: "0123456789abcdef0123456789abcdef"};
+const jobA = {
+	ota_job_id: "job-A",
+	url: "http://127.0.0.1:9/a.bin",
+	fw_version: "2.0.0",
+	file_size: 69712,
+	file_md5: "0123456789abcdef0123456789abcdef",
+};
 const jobB = {ota_job_id: "job-B", url: "http://127.0.0.1:9/b.bin", fw_version: "2.1.0", file_size: 69712};
 
 let rig: OtaRig;
@@ -17,7 +23,10 @@ function lastStatus(r: OtaRig) {
 
 /** Lets the node's own start-up fetch (5 s) happen and waits for the offer of `job`. */
 async function offered(r: OtaRig, job: {ota_job_id: string}) {
-	await r.until(() => r.statuses().some(s => s.ota_job_id === job.ota_job_id && s.status === "delayed"), `delayed for ${job.ota_job_id}`);
+	await r.until(
+		() => r.statuses().some(s => s.ota_job_id === job.ota_job_id && s.status === "delayed"),
+		`delayed for ${job.ota_job_id}`,
+	);
 }
 
 describe("user-approval OTA over a real broker", () => {
@@ -31,7 +40,12 @@ describe("user-approval OTA over a real broker", () => {
 		await offered(rig, jobA);
 		const fetch = JSON.parse(rig.broker.messages.find(m => m.topic === "node/ota-node-1/otafetch")!.payload);
 		assert.deepEqual(fetch, {node_id: "ota-node-1", fw_version: "1.0.0"});
-		assert.deepEqual(lastStatus(rig), {ota_job_id: "job-A", status: "delayed", additional_info: "Waiting for Approval", ts: lastStatus(rig)!.ts});
+		assert.deepEqual(lastStatus(rig), {
+			ota_job_id: "job-A",
+			status: "delayed",
+			additional_info: "Waiting for Approval",
+			ts: lastStatus(rig)!.ts,
+		});
 		await rig.until(() => rig.infos().length > 0, "Info report");
 		assert.deepEqual(rig.infos(), [{job_id: "job-A", fw_version: "2.0.0", file_size: 69712}]);
 		assert.equal(rig.installer.jobs.length, 0);
@@ -51,9 +65,15 @@ describe("user-approval OTA over a real broker", () => {
 		await rig.write(JSON.stringify({OTA: {Operation: "check"}}));
 		await rig.until(() => rig.log.messages("info").some(m => m.includes("Operation=check")), "the write");
 		rig.timers.advance(1000);
-		await rig.until(() => rig.fetches() === 1 && !rig.firmware.fetcher.inFlight, "fetch after Operation=check, and its PUBACK");
+		await rig.until(
+			() => rig.fetches() === 1 && !rig.firmware.fetcher.inFlight,
+			"fetch after Operation=check, and its PUBACK",
+		);
 		const printed: string[] = [];
-		assert.equal(rig.firmware.command("ota", ["check"], line => printed.push(line)), true);
+		assert.equal(
+			rig.firmware.command("ota", ["check"], line => printed.push(line)),
+			true,
+		);
 		assert.deepEqual(printed, ["Checking for OTA updates."]);
 		rig.timers.advance(1000);
 		await rig.until(() => rig.fetches() === 2, "fetch after ota check");
@@ -75,11 +95,17 @@ describe("user-approval OTA over a real broker", () => {
 		assert.equal(rig.installer.jobs[0].url, jobA.url);
 		// While it runs: otaurl dropped, check and start refused.
 		await rig.broker.publish("node/ota-node-1/otaurl", JSON.stringify(jobB));
-		await rig.until(() => rig.log.messages("warn").includes("OTA already in progress (installing). Please try later."), "drop while busy");
+		await rig.until(
+			() => rig.log.messages("warn").includes("OTA already in progress (installing). Please try later."),
+			"drop while busy",
+		);
 		const printed: string[] = [];
 		rig.firmware.command("ota", ["start"], line => printed.push(line));
 		rig.firmware.command("ota", ["check"], line => printed.push(line));
-		assert.deepEqual(printed, ["Error: 'start' refused: an OTA update is in progress.", "Error: 'check' refused: an OTA update is in progress."]);
+		assert.deepEqual(printed, [
+			"Error: 'start' refused: an OTA update is in progress.",
+			"Error: 'check' refused: an OTA update is in progress.",
+		]);
 		rig.installer.finish("failed");
 		await rig.until(() => rig.infos().length === 2, "Info cleared");
 		assert.deepEqual(rig.infos()[1], {});
@@ -139,12 +165,21 @@ describe("user-approval OTA over a real broker", () => {
 	it("start without an offer is refused; an unknown Operation value is refused by the model", async () => {
 		rig = await startOtaRig({ota: {autofetch: false}});
 		const printed: string[] = [];
-		assert.equal(rig.firmware.command("ota", ["start"], line => printed.push(line)), true);
+		assert.equal(
+			rig.firmware.command("ota", ["start"], line => printed.push(line)),
+			true,
+		);
 		assert.deepEqual(printed, ["Error: No OTA update is offered, nothing to approve. Use 'ota check' first."]);
 		await rig.write(JSON.stringify({OTA: {Operation: "install"}}));
 		await rig.write(JSON.stringify({OTA: {Operation: "start"}}));
-		await rig.until(() => rig.log.messages("warn").some(m => m.startsWith("Operation=start refused")), "refusal of the param write");
-		assert.ok(rig.log.messages("warn").some(m => m.includes("install")), "the invalid value is logged");
+		await rig.until(
+			() => rig.log.messages("warn").some(m => m.startsWith("Operation=start refused")),
+			"refusal of the param write",
+		);
+		assert.ok(
+			rig.log.messages("warn").some(m => m.includes("install")),
+			"the invalid value is logged",
+		);
 		rig.timers.advance(10_000);
 		await rig.settled();
 		assert.equal(rig.fetches(), 0);
@@ -156,17 +191,27 @@ describe("user-approval OTA over a real broker", () => {
 		rig.firmware.command("ota", [], line => printed.push(line));
 		rig.firmware.command("ota", ["frobnicate"], line => printed.push(line));
 		assert.deepEqual(printed, [
-			"Error: Invalid arguments. Use 'ota check', 'ota start' or 'ota status'.", "Usage: ota <check|start|status>",
-			"Error: Unknown argument: frobnicate. Use 'check', 'start' or 'status'.", "Usage: ota <check|start|status>",
+			"Error: Invalid arguments. Use 'ota check', 'ota start' or 'ota status'.",
+			"Usage: ota <check|start|status>",
+			"Error: Unknown argument: frobnicate. Use 'check', 'start' or 'status'.",
+			"Usage: ota <check|start|status>",
 		]);
 		rig.offer = jobA;
 		rig.timers.advance(5000);
 		await offered(rig, jobA);
 		const status: string[] = [];
 		rig.firmware.command("ota", ["status"], line => status.push(line));
-		assert.deepEqual(status, ["state: offered", "offered: job job-A, version 2.0.0, 69712 bytes", "running: nothing", 'last status: delayed "Waiting for Approval" (job job-A)']);
+		assert.deepEqual(status, [
+			"state: offered",
+			"offered: job job-A, version 2.0.0, 69712 bytes",
+			"running: nothing",
+			'last status: delayed "Waiting for Approval" (job job-A)',
+		]);
 		const help: string[] = [];
-		assert.equal(rig.firmware.command("help", [], line => help.push(line)), false);
+		assert.equal(
+			rig.firmware.command("help", [], line => help.push(line)),
+			false,
+		);
 		assert.equal(help.length, 3);
 	});
 
@@ -178,7 +223,12 @@ describe("user-approval OTA over a real broker", () => {
 		store.set(OtaKeys.updatePending, {type: "blob", value: Uint8Array.of(1)});
 		rig = await startOtaRig({boot, store});
 		await rig.until(() => rig.statuses().some(s => s.status === "success"), "success");
-		assert.deepEqual(rig.statuses()[0], {ota_job_id: "job-0", status: "success", additional_info: "OTA Upgrade finished and verified successfully", ts: rig.statuses()[0].ts});
+		assert.deepEqual(rig.statuses()[0], {
+			ota_job_id: "job-0",
+			status: "success",
+			additional_info: "OTA Upgrade finished and verified successfully",
+			ts: rig.statuses()[0].ts,
+		});
 		assert.deepEqual(boot.calls, ["markValid"]);
 		assert.equal(store.get(OtaKeys.jobId), undefined);
 	});
@@ -192,17 +242,23 @@ describe("final reports", () => {
 		store.set(OtaKeys.jobId, {type: "str", value: "job-9"});
 		store.set(OtaKeys.updatePending, {type: "blob", value: Uint8Array.of(1)});
 		let refused = 0;
-		rig = await startOtaRig({boot, store, prepare: broker => {
-			// The broker refuses the first otastatus and, as MQTT 3.1.1 brokers do, closes the connection.
-			broker.aedes.authorizePublish = (client, packet, callback) => {
-				if (packet.topic.endsWith("/otastatus") && refused++ === 0)
-					return callback(new Error("not now"));
-				callback(null);
-			};
-		}});
+		rig = await startOtaRig({
+			boot,
+			store,
+			prepare: broker => {
+				// The broker refuses the first otastatus and, as MQTT 3.1.1 brokers do, closes the connection.
+				broker.aedes.authorizePublish = (client, packet, callback) => {
+					if (packet.topic.endsWith("/otastatus") && refused++ === 0) return callback(new Error("not now"));
+					callback(null);
+				};
+			},
+		});
 		await rig.until(() => rig.statuses().length === 1, "the success report, sent again");
 		assert.equal(refused, 2);
-		assert.deepEqual(rig.statuses().map(s => [s.ota_job_id, s.status]), [["job-9", "success"]]);
+		assert.deepEqual(
+			rig.statuses().map(s => [s.ota_job_id, s.status]),
+			[["job-9", "success"]],
+		);
 		assert.ok(rig.log.messages("info").includes('Sending otastatus "success" of job job-9 again'));
 	});
 });
@@ -236,8 +292,7 @@ describe("malformed otaurl messages", () => {
 				assert.equal(report.status, "failed");
 				assert.equal(report.additional_info, failure);
 				assert.equal(report.ota_job_id, JSON.parse(payload).ota_job_id);
-			}
-			else {
+			} else {
 				await rig.until(() => rig.log.messages("warn").some(m => m.startsWith("otaurl refused")), "refusal");
 				assert.equal(rig.statuses().length, 0);
 			}
@@ -253,7 +308,17 @@ describe("malformed otaurl messages", () => {
 
 	it("optional fields of the wrong type are ignored with a warning, as the reference ignores them", async () => {
 		rig = await startOtaRig({ota: {autofetch: false}});
-		await rig.broker.publish("node/ota-node-1/otaurl", JSON.stringify({ota_job_id: "job-W", url: "http://x/y", file_size: "big", fw_version: 3, file_md5: "nothex", metadata: [1]}));
+		await rig.broker.publish(
+			"node/ota-node-1/otaurl",
+			JSON.stringify({
+				ota_job_id: "job-W",
+				url: "http://x/y",
+				file_size: "big",
+				fw_version: 3,
+				file_md5: "nothex",
+				metadata: [1],
+			}),
+		);
 		await offered(rig, {ota_job_id: "job-W"});
 		assert.equal(rig.log.messages("warn").filter(m => m.startsWith("otaurl: ignoring")).length, 4);
 		await rig.until(() => rig.infos().length === 1, "Info");
@@ -271,12 +336,18 @@ describe("periodic checks (virtual clock, real broker)", () => {
 			await rig.settled();
 			assert.equal(rig.fetches(), hour, `no fetch before hour ${hour}`);
 			rig.timers.advance(1);
-			await rig.until(() => rig.fetches() === hour + 1 && !rig.firmware.fetcher.inFlight, `fetch of hour ${hour}`);
+			await rig.until(
+				() => rig.fetches() === hour + 1 && !rig.firmware.fetcher.inFlight,
+				`fetch of hour ${hour}`,
+			);
 		}
 	});
 
 	it("an autofetchPeriodHours outside 0..168 is a start-up error", async () => {
-		await assert.rejects(startOtaRig({ota: {autofetchPeriodHours: 169}}), /autofetchPeriodHours must be within 0\.\.168, got 169/);
+		await assert.rejects(
+			startOtaRig({ota: {autofetchPeriodHours: 169}}),
+			/autofetchPeriodHours must be within 0\.\.168, got 169/,
+		);
 		await assert.rejects(startOtaRig({ota: {autofetchPeriodHours: -1}}), /within 0\.\.168/);
 		rig = undefined as unknown as OtaRig;
 	});

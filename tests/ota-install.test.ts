@@ -40,7 +40,13 @@ describe("firmware update engine against a real HTTP(S) server and the simulated
 		await device.approveWhenOffered(job.id);
 		await cloud.waitForStatus(device.nodeId, job.id, "success", 20_000);
 		assert.equal(device.version, "2.0.0");
-		assert.deepEqual(device.boots.map(b => [b.label, b.info.version, b.state]), [["ota_0", "1.0.0", "valid"], ["ota_1", "2.0.0", "pending-verify"]]);
+		assert.deepEqual(
+			device.boots.map(b => [b.label, b.info.version, b.state]),
+			[
+				["ota_0", "1.0.0", "valid"],
+				["ota_1", "2.0.0", "pending-verify"],
+			],
+		);
 		assert.deepEqual(texts(device.nodeId, job.id), SUCCESSFUL_INSTALL);
 		await waitUntil(() => device!.firmware?.ota.state === "idle", "confirmation");
 		assert.equal(device.firmware!.ota.state, "idle");
@@ -62,8 +68,7 @@ describe("firmware update engine against a real HTTP(S) server and the simulated
 			await cloud.waitForStatus(device.nodeId, job.id, "success", 20_000);
 			assert.equal(device.version, "2.0.0");
 			assert.match(cloud.job(job.id) ? cloud.imageUrl(cloud.image(job.imageId)!) : "", /^https:/);
-		}
-		finally {
+		} finally {
 			rmSync(pkiDir, {recursive: true, force: true});
 		}
 	});
@@ -71,9 +76,21 @@ describe("firmware update engine against a real HTTP(S) server and the simulated
 	const refusals: [string, string | Uint8Array, string, number?][] = [
 		["another project", fixturePath("synthetic/app-other-project.bin"), "Project Name mismatch"],
 		["the running version", v1, "Same version received"],
-		["another chip", fixturePath("synthetic/app-2.0.0-esp32s3.bin"), "Chip revision mismatch (the image is for esp32s3, this chip is esp32)"],
+		[
+			"another chip",
+			fixturePath("synthetic/app-2.0.0-esp32s3.bin"),
+			"Chip revision mismatch (the image is for esp32s3, this chip is esp32)",
+		],
 		// cross-check lane (tests/support/shared-fixtures.ts): a real ESP-IDF image of another chip
-		...(sharedFixturesPresent ? [["a real image of another project and chip", fixturePath("real/esp32s3-hello_world.bin"), "Project Name mismatch"] as [string, string, string]] : []),
+		...(sharedFixturesPresent
+			? [
+					[
+						"a real image of another project and chip",
+						fixturePath("real/esp32s3-hello_world.bin"),
+						"Project Name mismatch",
+					] as [string, string, string],
+				]
+			: []),
 		["a lower secure version", fixturePath("synthetic/app-3.0.0-secure2.bin"), "Lower secure version received", 3],
 	];
 	for (const [what, image, text, secureVersion] of refusals) {
@@ -84,7 +101,11 @@ describe("firmware update engine against a real HTTP(S) server and the simulated
 			device.powerOn();
 			await device.approveWhenOffered(job.id);
 			await cloud.waitForStatus(device.nodeId, job.id, "rejected", 10_000);
-			assert.deepEqual(texts(device.nodeId, job.id), ["delayed: Waiting for Approval", "in-progress: Starting OTA Upgrade (HTTPS attempt 1/3)", `rejected: ${text}`]);
+			assert.deepEqual(texts(device.nodeId, job.id), [
+				"delayed: Waiting for Approval",
+				"in-progress: Starting OTA Upgrade (HTTPS attempt 1/3)",
+				`rejected: ${text}`,
+			]);
 			await waitUntil(() => device!.firmware?.ota.busy === false, "the end of the job");
 			assert.equal(device.boots.length, 1, "no reboot");
 			device.powerOff();
@@ -100,7 +121,12 @@ describe("firmware update engine against a real HTTP(S) server and the simulated
 		const job = await publish(bytes, device.nodeId);
 		device.powerOn();
 		await device.approveWhenOffered(job.id);
-		await cloud.waitForStatus(device.nodeId, job.id, r => r.additionalInfo.startsWith("OTA Attempt 3/3 failed"), 15_000);
+		await cloud.waitForStatus(
+			device.nodeId,
+			job.id,
+			r => r.additionalInfo.startsWith("OTA Attempt 3/3 failed"),
+			15_000,
+		);
 		const failures = texts(device.nodeId, job.id).filter(t => t.startsWith("failed"));
 		assert.equal(failures.length, 3);
 		for (const failure of failures)
@@ -129,7 +155,11 @@ describe("firmware update engine against a real HTTP(S) server and the simulated
 			assert.equal(failed.length, 1, `one failed attempt for the cut at ${offset}`);
 			assert.equal(downloads.length, 2);
 			assert.equal(downloads[0], 0);
-			assert.equal(downloads[1], offset - (offset % 4096), `the second attempt resumes at the last full sector before ${offset}`);
+			assert.equal(
+				downloads[1],
+				offset - (offset % 4096),
+				`the second attempt resumes at the last full sector before ${offset}`,
+			);
 			device.close();
 			device = undefined;
 		}
@@ -144,7 +174,13 @@ describe("firmware update engine against a real HTTP(S) server and the simulated
 		device.powerOn();
 		await device.approveWhenOffered(job.id);
 		await cloud.waitForStatus(device.nodeId, job.id, "success", 20_000);
-		assert.ok(device.log.messages("info").includes("The server sends the image from byte 0 (Range ignored or refused); downloading from the start"));
+		assert.ok(
+			device.log
+				.messages("info")
+				.includes(
+					"The server sends the image from byte 0 (Range ignored or refused); downloading from the start",
+				),
+		);
 	});
 
 	it("aborts a stalled transfer after the stall timeout and retries", async () => {
@@ -155,7 +191,12 @@ describe("firmware update engine against a real HTTP(S) server and the simulated
 		device.powerOn();
 		await device.approveWhenOffered(job.id);
 		await cloud.waitForStatus(device.nodeId, job.id, "success", 20_000);
-		assert.ok(texts(device.nodeId, job.id).some(text => /^failed: OTA Attempt 1\/3 failed: no data for 1 s from 127\.0\.0\.1:\d+$/.test(text)), texts(device.nodeId, job.id).join("\n"));
+		assert.ok(
+			texts(device.nodeId, job.id).some(text =>
+				/^failed: OTA Attempt 1\/3 failed: no data for 1 s from 127\.0\.0\.1:\d+$/.test(text),
+			),
+			texts(device.nodeId, job.id).join("\n"),
+		);
 	});
 
 	it("reports HTTP errors as failed attempts and fetches again after all attempts failed", async () => {
@@ -166,8 +207,16 @@ describe("firmware update engine against a real HTTP(S) server and the simulated
 		device.powerOn();
 		await device.approveWhenOffered(job.id);
 		const place = new URL(cloud.httpUrl).host;
-		await cloud.waitForStatus(device.nodeId, job.id, r => r.additionalInfo === `OTA Attempt 3/3 failed: HTTP status 404 from ${place}`, 10_000);
-		assert.deepEqual(texts(device.nodeId, job.id).filter(t => t.startsWith("failed")), [1, 2, 3].map(n => `failed: OTA Attempt ${n}/3 failed: HTTP status 404 from ${place}`));
+		await cloud.waitForStatus(
+			device.nodeId,
+			job.id,
+			r => r.additionalInfo === `OTA Attempt 3/3 failed: HTTP status 404 from ${place}`,
+			10_000,
+		);
+		assert.deepEqual(
+			texts(device.nodeId, job.id).filter(t => t.startsWith("failed")),
+			[1, 2, 3].map(n => `failed: OTA Attempt ${n}/3 failed: HTTP status 404 from ${place}`),
+		);
 		await waitUntil(() => device!.firmware?.ota.busy === false, "the end of the job");
 		assert.ok(device.log.messages("warn").some(m => m.includes("fetching again in 5 min")));
 	});
@@ -175,7 +224,7 @@ describe("firmware update engine against a real HTTP(S) server and the simulated
 	it("refuses an image larger than the OTA slot before writing", async () => {
 		cloud = await startCloud();
 		device = new SimDevice(cloud, {nodeId: "big-1", image: v1});
-		const job = await publish(buildAppImage({version: "9.0.0", payloadSize: 0x1E0000}), device.nodeId);
+		const job = await publish(buildAppImage({version: "9.0.0", payloadSize: 0x1e0000}), device.nodeId);
 		device.powerOn();
 		await device.approveWhenOffered(job.id);
 		const report = await cloud.waitForStatus(device.nodeId, job.id, "rejected", 10_000);

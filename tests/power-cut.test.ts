@@ -56,15 +56,14 @@ interface FlashOperation {
 }
 
 function regionOf(device: HostDevice, offset: number): string {
-	const partition = device.table.partitions.find((p) => offset >= p.offset && offset < p.offset + p.size);
+	const partition = device.table.partitions.find(p => offset >= p.offset && offset < p.offset + p.size);
 	return partition?.name ?? "0x" + offset.toString(16);
 }
 
 function readOrUndefined(path: string): string | undefined {
 	try {
 		return readFileSync(path, "utf8");
-	}
-	catch {
+	} catch {
 		return undefined;
 	}
 }
@@ -78,7 +77,12 @@ class Node {
 	phase = "provision";
 	#restarted = false;
 
-	constructor(readonly cloud: Cloud, readonly nodeId: string, readonly dir: string, readonly record?: FlashOperation[]) {}
+	constructor(
+		readonly cloud: Cloud,
+		readonly nodeId: string,
+		readonly dir: string,
+		readonly record?: FlashOperation[],
+	) {}
 
 	get flashFile(): string {
 		return join(this.dir, "flash.bin");
@@ -90,15 +94,12 @@ class Node {
 	powerOn(): BootResult {
 		const device = HostDevice.open({flashFile: this.flashFile, sync: false});
 		this.device = device;
-		if (this.record)
-			this.#recordOperations(device, this.record);
+		if (this.record) this.#recordOperations(device, this.record);
 		let booted: BootResult;
 		try {
 			booted = boot(device, createDigest);
-		}
-		catch (error) {
-			if (!(error instanceof NoBootableImageError))
-				throw error;
+		} catch (error) {
+			if (!(error instanceof NoBootableImageError)) throw error;
 			this.phase = "provision";
 			provision(device, new Uint8Array(readFileSync(V1)));
 			this.phase = "install";
@@ -106,8 +107,7 @@ class Node {
 		}
 		this.booted = booted;
 		const restart = () => {
-			if (this.#restarted)
-				return;
+			if (this.#restarted) return;
 			this.#restarted = true;
 			setImmediate(() => {
 				this.powerOff();
@@ -115,18 +115,20 @@ class Node {
 				this.powerOn();
 			});
 		};
-		this.firmware = startFirmware({
-			session: new HostMqttSession({url: this.cloud.mqttUrl, clientId: this.nodeId, log: this.log}),
-			timers: new HostTimers(),
-			log: this.log,
-			store: new JsonFileStore(this.nvsFile),
-			http: new HostHttpClient({}),
-			partition: new HostUpdatePartition(device, booted.slot, createDigest),
-			boot: new HostBootControl(device, booted, {restart}, createDigest),
-			createDigest,
-		}, {nodeId: this.nodeId, ota: FAST_OTA, otaDefaults: hostOtaOptions});
-		if (this.phase === "first boot")
-			this.phase = "confirm";
+		this.firmware = startFirmware(
+			{
+				session: new HostMqttSession({url: this.cloud.mqttUrl, clientId: this.nodeId, log: this.log}),
+				timers: new HostTimers(),
+				log: this.log,
+				store: new JsonFileStore(this.nvsFile),
+				http: new HostHttpClient({}),
+				partition: new HostUpdatePartition(device, booted.slot, createDigest),
+				boot: new HostBootControl(device, booted, {restart}, createDigest),
+				createDigest,
+			},
+			{nodeId: this.nodeId, ota: FAST_OTA, otaDefaults: hostOtaOptions},
+		);
+		if (this.phase === "first boot") this.phase = "confirm";
 		return booted;
 	}
 
@@ -138,7 +140,10 @@ class Node {
 	}
 
 	async started(): Promise<void> {
-		await waitUntil(() => this.log.messages("info").some((m) => m === `rainmaker: node ${this.nodeId} started`), `node ${this.nodeId} started`);
+		await waitUntil(
+			() => this.log.messages("info").some(m => m === `rainmaker: node ${this.nodeId} started`),
+			`node ${this.nodeId} started`,
+		);
 	}
 
 	#recordOperations(device: HostDevice, record: FlashOperation[]): void {
@@ -146,30 +151,48 @@ class Node {
 		const erase = flash.erase.bind(flash);
 		const write = flash.write.bind(flash);
 		flash.erase = (offset: number, length: number) => {
-			record.push({kind: "erase", offset, length, phase: this.phase, region: regionOf(device, offset), nvs: readOrUndefined(this.nvsFile)});
+			record.push({
+				kind: "erase",
+				offset,
+				length,
+				phase: this.phase,
+				region: regionOf(device, offset),
+				nvs: readOrUndefined(this.nvsFile),
+			});
 			erase(offset, length);
 		};
 		flash.write = (offset: number, data: Uint8Array) => {
-			record.push({kind: "write", offset, length: data.length, data: data.slice(), phase: this.phase, region: regionOf(device, offset), nvs: readOrUndefined(this.nvsFile)});
+			record.push({
+				kind: "write",
+				offset,
+				length: data.length,
+				data: data.slice(),
+				phase: this.phase,
+				region: regionOf(device, offset),
+				nvs: readOrUndefined(this.nvsFile),
+			});
 			write(offset, data);
 		};
 	}
 }
 
 /** Rebuilds a flash file and NVS as they were when the power went at operation `cut` (lost, or torn half-way). */
-function rebuild(dir: string, operations: readonly FlashOperation[], cut: number, torn: boolean, finalNvs: string | undefined): void {
+function rebuild(
+	dir: string,
+	operations: readonly FlashOperation[],
+	cut: number,
+	torn: boolean,
+	finalNvs: string | undefined,
+): void {
 	const device = HostDevice.open({flashFile: join(dir, "flash.bin"), sync: false});
 	try {
 		for (const operation of operations.slice(0, cut)) {
-			if (operation.kind === "erase")
-				device.flash.erase(operation.offset, operation.length);
-			else
-				device.flash.write(operation.offset, operation.data!);
+			if (operation.kind === "erase") device.flash.erase(operation.offset, operation.length);
+			else device.flash.write(operation.offset, operation.data!);
 		}
 		const last = operations[cut];
 		if (torn && last) {
-			if (last.kind === "write")
-				device.flash.write(last.offset, last.data!.subarray(0, last.data!.length >> 1));
+			if (last.kind === "write") device.flash.write(last.offset, last.data!.subarray(0, last.data!.length >> 1));
 			else if (last.length > SECTOR_SIZE)
 				device.flash.erase(last.offset, Math.floor(last.length / SECTOR_SIZE / 2) * SECTOR_SIZE || SECTOR_SIZE);
 			else {
@@ -180,13 +203,11 @@ function rebuild(dir: string, operations: readonly FlashOperation[], cut: number
 				device.flash.write(last.offset + half, old);
 			}
 		}
-	}
-	finally {
+	} finally {
 		device.close();
 	}
 	const nvs = cut < operations.length ? operations[cut].nvs : finalNvs;
-	if (nvs !== undefined)
-		writeFileSync(join(dir, "nvs.json"), nvs);
+	if (nvs !== undefined) writeFileSync(join(dir, "nvs.json"), nvs);
 }
 
 interface BootRun {
@@ -196,33 +217,54 @@ interface BootRun {
 }
 
 /** One boot of the node process; approves the offer when `approve`; ends at exit, or with "quit" once `until` printed. */
-function runBoot(cloud: Cloud, nodeId: string, dir: string, options: {powerCutAt?: number; approve?: boolean; until?: RegExp}): Promise<BootRun> {
-	const args = ["--broker", cloud.mqttUrl, "--node-id", nodeId, "--flash-dir", dir, "--image", V1,
-		"--fetch-delay", "0", "--request-delay", "0", "--reboot-delay", "0", "--rollback-wait", "30",
-		"--power-cut-at", String(options.powerCutAt ?? 1_000_000)];
+function runBoot(
+	cloud: Cloud,
+	nodeId: string,
+	dir: string,
+	options: {powerCutAt?: number; approve?: boolean; until?: RegExp},
+): Promise<BootRun> {
+	const args = [
+		"--broker",
+		cloud.mqttUrl,
+		"--node-id",
+		nodeId,
+		"--flash-dir",
+		dir,
+		"--image",
+		V1,
+		"--fetch-delay",
+		"0",
+		"--request-delay",
+		"0",
+		"--reboot-delay",
+		"0",
+		"--rollback-wait",
+		"30",
+		"--power-cut-at",
+		String(options.powerCutAt ?? 1_000_000),
+	];
 	const child = spawn(process.execPath, [...tsxArgs(BOOT_SCRIPT), ...args], {stdio: ["pipe", "pipe", "pipe"]});
 	const lines: string[] = [];
 	const onLine = (line: string) => {
 		lines.push(line);
-		if (options.approve && / waiting for approval$/.test(line))
-			child.stdin.write("ota start\n");
-		if (options.until?.test(line))
-			child.stdin.write("quit\n");
+		if (options.approve && / waiting for approval$/.test(line)) child.stdin.write("ota start\n");
+		if (options.until?.test(line)) child.stdin.write("quit\n");
 	};
 	createInterface({input: child.stdout}).on("line", onLine);
 	createInterface({input: child.stderr}).on("line", onLine);
 	const guard = setTimeout(() => child.kill("SIGKILL"), 30_000);
-	return new Promise((resolve) => child.on("exit", (code, signal) => {
-		clearTimeout(guard);
-		resolve({code, signal, lines});
-	}));
+	return new Promise(resolve =>
+		child.on("exit", (code, signal) => {
+			clearTimeout(guard);
+			resolve({code, signal, lines});
+		}),
+	);
 }
 
 function bootedVersion(run: BootRun): string | undefined {
 	for (const line of run.lines) {
 		const match = /boot: running ota_\d \(rainmaker-ota-xs ([^)]+)\), state (\S+)/.exec(line);
-		if (match)
-			return match[1];
+		if (match) return match[1];
 	}
 	return undefined;
 }
@@ -249,15 +291,14 @@ describe("power cuts during the update and the first boot", function () {
 	};
 	after(async () => {
 		await cloud.close();
-		for (const dir of dirs)
-			rmSync(dir, {recursive: true, force: true});
+		for (const dir of dirs) rmSync(dir, {recursive: true, force: true});
 	});
 	const flashDir = () => {
 		const dir = mkdtempSync(join(tmpdir(), "rmx-cut-"));
 		dirs.push(dir);
 		return dir;
 	};
-	const count = (phase: string) => operations.filter((o) => o.phase === phase).length;
+	const count = (phase: string) => operations.filter(o => o.phase === phase).length;
 
 	it("records every flash operation of an update: provisioning, download, switch, first boot, confirmation", async () => {
 		const nodeId = await newNode();
@@ -269,25 +310,34 @@ describe("power cuts during the update and the first boot", function () {
 			node.firmware!.command("ota", ["start"], () => {});
 			await cloud.waitForStatus(nodeId, job, "success", 20_000);
 			assert.equal(node.booted?.info.version, "2.0.0");
-		}
-		finally {
+		} finally {
 			node.powerOff();
 			finalNvs = readOrUndefined(node.nvsFile);
 		}
 		for (const phase of ["provision", "install", "first boot", "confirm"])
 			assert.ok(count(phase) > 0, `${phase}: ${count(phase)} flash operations`);
-		const writes = (region: string, phase: string) => operations.filter((o) => o.region === region && o.phase === phase && o.kind === "write").length;
-		assert.ok(writes("ota_1", "install") >= 1 && writes("otadata", "install") >= 1, "the download writes ota_1, the switch writes otadata");
-		assert.ok(writes("otadata", "first boot") >= 1 && writes("otadata", "confirm") >= 1, "the bootloader and the confirmation write otadata");
+		const writes = (region: string, phase: string) =>
+			operations.filter(o => o.region === region && o.phase === phase && o.kind === "write").length;
+		assert.ok(
+			writes("ota_1", "install") >= 1 && writes("otadata", "install") >= 1,
+			"the download writes ota_1, the switch writes otadata",
+		);
+		assert.ok(
+			writes("otadata", "first boot") >= 1 && writes("otadata", "confirm") >= 1,
+			"the bootloader and the confirmation write otadata",
+		);
 	});
 
 	it("after a cut at any of them, lost or torn, boots a valid image, old or new, and the firmware reaches the cloud", async () => {
 		assert.ok(operations.length > 20, "the recording ran");
-		const switchAt = operations.findIndex((o) => o.phase === "install" && o.region === "otadata");
+		const switchAt = operations.findIndex(o => o.phase === "install" && o.region === "otadata");
 		const outcomes = new Map<string, number>();
 		for (let cut = 0; cut <= operations.length; cut++) {
 			for (const torn of cut < operations.length ? [false, true] : [false]) {
-				const what = cut < operations.length ? `${torn ? "torn" : "lost"} ${operations[cut].kind} #${cut} (${operations[cut].phase}, ${operations[cut].region})` : "no cut";
+				const what =
+					cut < operations.length
+						? `${torn ? "torn" : "lost"} ${operations[cut].kind} #${cut} (${operations[cut].phase}, ${operations[cut].region})`
+						: "no cut";
 				const dir = flashDir();
 				rebuild(dir, operations, cut, torn, finalNvs);
 				const node = new Node(cloud, `cut-node-${++nodes}`, dir);
@@ -297,16 +347,16 @@ describe("power cuts during the update and the first boot", function () {
 					assert.ok(version === "1.0.0" || version === "2.0.0", `${what}: booted ${version}`);
 					if (switchAt >= 0 && cut < switchAt)
 						assert.equal(version, "1.0.0", `${what}: a cut before the switch keeps the old image`);
-					if (cut === operations.length)
-						assert.deepEqual([version, booted.state], ["2.0.0", "valid"]);
+					if (cut === operations.length) assert.deepEqual([version, booted.state], ["2.0.0", "valid"]);
 					await node.started();
 					const key = `${cut < operations.length ? operations[cut].phase : "done"} → ${version}`;
 					outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
-				}
-				catch (error) {
-					throw new Error(`${what}: ${(error as Error).message}\n${node.log.messages().slice(-10).join("\n")}`);
-				}
-				finally {
+				} catch (error) {
+					throw new Error(
+						`${what}: ${(error as Error).message}\n${node.log.messages().slice(-10).join("\n")}`,
+						{cause: error},
+					);
+				} finally {
 					node.powerOff();
 					rmSync(dir, {recursive: true, force: true});
 				}
@@ -324,17 +374,23 @@ describe("power cuts during the update and the first boot", function () {
 	it("a sample of real cuts: the node process killed in the download and in the first boot", async () => {
 		// The process counts the same operations from its first boot (provisioning included).
 		const install = count("provision") + count("install");
-		const moments: [string, number][] = [["install", Math.round(install / 2)], ["first boot", 1]];
+		const moments: [string, number][] = [
+			["install", Math.round(install / 2)],
+			["first boot", 1],
+		];
 		const versions: string[] = [];
 		for (const [phase, n] of moments) {
 			const dir = flashDir();
 			const nodeId = await newNode();
 			if (phase === "install") {
 				const cut = await runBoot(cloud, nodeId, dir, {approve: true, powerCutAt: n});
-				assert.equal(cut.signal, "SIGKILL", `install cut at ${n}: the process ended ${cut.code}\n${cut.lines.join("\n")}`);
+				assert.equal(
+					cut.signal,
+					"SIGKILL",
+					`install cut at ${n}: the process ended ${cut.code}\n${cut.lines.join("\n")}`,
+				);
 				assert.ok(cut.lines.includes(`power cut at flash operation ${n}`), cut.lines.join("\n"));
-			}
-			else {
+			} else {
 				const before = await runBoot(cloud, nodeId, dir, {approve: true});
 				assert.equal(before.code, REBOOT_EXIT_CODE, before.lines.join("\n"));
 				const cut = await runBoot(cloud, nodeId, dir, {powerCutAt: n});

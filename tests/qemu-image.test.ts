@@ -20,13 +20,18 @@ describe("restampAppVersion", () => {
 		assert.equal(verdict.info?.version, "2.0.0");
 		assert.equal(verifyImage(source, createDigest).info?.version, "1.0.0");
 		let differing = 0;
-		for (let i = 0; i < source.length; i++)
-			differing += source[i] === stamped[i] ? 0 : 1;
-		assert.ok(differing <= 1 + 1 + 32, `only the version byte, the checksum and the hash differ (${differing} bytes)`);
+		for (let i = 0; i < source.length; i++) differing += source[i] === stamped[i] ? 0 : 1;
+		assert.ok(
+			differing <= 1 + 1 + 32,
+			`only the version byte, the checksum and the hash differ (${differing} bytes)`,
+		);
 	});
 
 	it("refuses bytes that are not an app image, saying why", () => {
 		assert.throws(() => restampAppVersion(new Uint8Array(1024), "2.0.0"), /not an ESP-IDF app image/);
-		assert.throws(() => restampAppVersion(buildIdfImage({version: "1.0.0"}), "a-version-longer-than-thirty-one-bytes"), /does not fit/);
+		assert.throws(
+			() => restampAppVersion(buildIdfImage({version: "1.0.0"}), "a-version-longer-than-thirty-one-bytes"),
+			/does not fit/,
+		);
 	});
 });

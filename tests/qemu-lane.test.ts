@@ -14,12 +14,20 @@ import {encodeEntry, newEntry, OtaImgState} from "../idf/otadata";
 describe("QEMU lane", () => {
 	it("lays out the 4 MB flash: bootloader at 0, partition table, blank otadata, fctry at 0x11000, the app in ota_0", () => {
 		const app = buildIdfImage({version: "1.0.0"});
-		const build = {bootloader: new Uint8Array(100).fill(1), partitionTable: new Uint8Array(0xc00).fill(2), app, offsets: {bootloader: 0, partitionTable: 0x8000, app: 0x20000}};
+		const build = {
+			bootloader: new Uint8Array(100).fill(1),
+			partitionTable: new Uint8Array(0xc00).fill(2),
+			app,
+			offsets: {bootloader: 0, partitionTable: 0x8000, app: 0x20000},
+		};
 		const flash = qemuFlashImage(build, app, new Uint8Array(0x6000).fill(3));
 		assert.equal(flash.length, 4 * 1024 * 1024);
 		assert.equal(flash[0], 1);
 		assert.equal(flash[0x8000], 2);
-		assert.ok(flash.subarray(0xe000, 0x10000).every(byte => byte === 0xff), "otadata blank: ESP-IDF's bootloader boots ota_0");
+		assert.ok(
+			flash.subarray(0xe000, 0x10000).every(byte => byte === 0xff),
+			"otadata blank: ESP-IDF's bootloader boots ota_0",
+		);
 		assert.equal(flash[0x11000], 3);
 		assert.deepEqual(flash.subarray(0x20000, 0x20000 + app.length), app);
 		assert.equal(otadataOf(flash), undefined);
@@ -47,12 +55,19 @@ describe("QEMU lane", () => {
 		});
 
 		it("updates 1.0.0 to 2.0.0 with approval and reports success from ota_1 (rainmaker-ota-xs qemu demo)", function () {
-			this.timeout(60 * 60_000);	// builds the firmware with ESP-IDF first
+			this.timeout(60 * 60_000); // builds the firmware with ESP-IDF first
 			const repository = fileURLToPath(new URL("..", import.meta.url));
-			const result = spawnSync(process.execPath, ["--import", "tsx", "host/bin/rainmaker-ota-xs.ts", "qemu", "demo"], {cwd: repository, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, timeout: 59 * 60_000});
+			const result = spawnSync(
+				process.execPath,
+				["--import", "tsx", "host/bin/rainmaker-ota-xs.ts", "qemu", "demo"],
+				{cwd: repository, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, timeout: 59 * 60_000},
+			);
 			const output = `${result.stdout}${result.stderr}`;
 			assert.equal(result.status, 0, output.split("\n").slice(-60).join("\n"));
-			assert.match(output, /\[qemu\] done: qemu-node reported success .*; it runs 2\.0\.0; otadata selects ota_1 \(valid\)/);
+			assert.match(
+				output,
+				/\[qemu\] done: qemu-node reported success .*; it runs 2\.0\.0; otadata selects ota_1 \(valid\)/,
+			);
 		});
 	});
 });

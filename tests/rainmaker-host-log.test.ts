@@ -2,10 +2,14 @@ import assert from "node:assert/strict";
 import {HostLog} from "../host/adapters/log";
 
 describe("host log adapter", () => {
-	function sinks(): {out: string[]; err: string[]; options: {out: {write(text: string): void}; err: {write(text: string): void}}} {
+	function sinks(): {
+		out: string[];
+		err: string[];
+		options: {out: {write(text: string): void}; err: {write(text: string): void}};
+	} {
 		const out: string[] = [];
 		const err: string[] = [];
-		return {out, err, options: {out: {write: (text) => out.push(text)}, err: {write: (text) => err.push(text)}}};
+		return {out, err, options: {out: {write: text => out.push(text)}, err: {write: text => err.push(text)}}};
 	}
 
 	it("writes prefixed lines: info to the out stream, warnings and errors to the error stream", () => {

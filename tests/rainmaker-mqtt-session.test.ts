@@ -33,8 +33,7 @@ describe("host MQTT session (mqtt.js) against a real broker", () => {
 	after(() => rmSync(pkiDir, {recursive: true, force: true}));
 
 	afterEach(async () => {
-		for (const cleanup of cleanups.splice(0).reverse())
-			await cleanup();
+		for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 	});
 
 	async function broker(options?: Parameters<typeof startBroker>[0]): Promise<TestBroker> {
@@ -43,7 +42,11 @@ describe("host MQTT session (mqtt.js) against a real broker", () => {
 		return started;
 	}
 
-	function session(options: Partial<HostMqttSessionOptions> & {url: string}): {session: HostMqttSession; timers: VirtualTimers; log: RecordingLog} {
+	function session(options: Partial<HostMqttSessionOptions> & {url: string}): {
+		session: HostMqttSession;
+		timers: VirtualTimers;
+		log: RecordingLog;
+	} {
 		const timers = new VirtualTimers();
 		const log = new RecordingLog();
 		const created = new HostMqttSession({clientId: nodeId, timers, log, ...options});
@@ -59,14 +62,19 @@ describe("host MQTT session (mqtt.js) against a real broker", () => {
 		const server = await tlsBroker();
 		assert.ok(server.url.startsWith("mqtts://127.0.0.1:"));
 		const peers: string[] = [];
-		server.aedes.on("clientReady", (client) => {
+		server.aedes.on("clientReady", client => {
 			const certificate = (client.conn as TLSSocket).getPeerCertificate();
 			peers.push(`${client.id} CN=${certificate.subject.CN}`);
 		});
-		const {session: tlsSession, log} = session({url: server.url, ca: pki.caCert, cert: pki.clientCert, key: pki.clientKey});
+		const {session: tlsSession, log} = session({
+			url: server.url,
+			ca: pki.caCert,
+			cert: pki.clientCert,
+			key: pki.clientKey,
+		});
 		const agent = new NodeAgent({node: testNode(nodeId), session: tlsSession, log});
 		agent.start();
-		const init = await server.waitFor((message) => message.topic === `node/${nodeId}/params/local/init`);
+		const init = await server.waitFor(message => message.topic === `node/${nodeId}/params/local/init`);
 		assert.deepEqual(JSON.parse(init.payload), agent.node.paramsJson());
 		assert.equal(server.messages[0].topic, `node/${nodeId}/config`);
 		assert.deepEqual(peers, [`${nodeId} CN=${nodeId}`]);
@@ -74,9 +82,15 @@ describe("host MQTT session (mqtt.js) against a real broker", () => {
 	});
 
 	const refusals: Array<[string, (good: TestPki, foreign: TestPki) => Partial<HostMqttSessionOptions>]> = [
-		["a client certificate from a foreign CA", (good, foreign) => ({ca: good.caCert, cert: foreign.clientCert, key: foreign.clientKey})],
-		["no client certificate", (good) => ({ca: good.caCert})],
-		["a server the client does not trust", (_good, foreign) => ({ca: foreign.caCert, cert: foreign.clientCert, key: foreign.clientKey})],
+		[
+			"a client certificate from a foreign CA",
+			(good, foreign) => ({ca: good.caCert, cert: foreign.clientCert, key: foreign.clientKey}),
+		],
+		["no client certificate", good => ({ca: good.caCert})],
+		[
+			"a server the client does not trust",
+			(_good, foreign) => ({ca: foreign.caCert, cert: foreign.clientCert, key: foreign.clientKey}),
+		],
 	];
 	for (const [title, credentials] of refusals) {
 		it(`never connects with ${title}, and retries with back-off`, async () => {
@@ -107,10 +121,8 @@ describe("host MQTT session (mqtt.js) against a real broker", () => {
 		let allow = false;
 		server.aedes.authenticate = (_client, _username, _password, done) => {
 			attempts++;
-			if (allow)
-				done(null, true);
-			else
-				done(Object.assign(new Error("not authorized"), {returnCode: 5 as const}), false);
+			if (allow) done(null, true);
+			else done(Object.assign(new Error("not authorized"), {returnCode: 5 as const}), false);
 		};
 		const {session: backingOff, timers} = session({url: server.url, reconnectMinMs: 1000, reconnectMaxMs: 30000});
 		backingOff.connect();
@@ -122,8 +134,7 @@ describe("host MQTT session (mqtt.js) against a real broker", () => {
 			const delay = backingOff.nextRetryDelayMs!;
 			delays.push(delay);
 			assert.deepEqual(timers.pending(), [delay]);
-			if (attempt === 7)
-				allow = true;
+			if (attempt === 7) allow = true;
 			// Nothing happens a millisecond early.
 			timers.advance(delay - 1);
 			assert.equal(backingOff.nextRetryDelayMs, delay);
@@ -141,7 +152,7 @@ describe("host MQTT session (mqtt.js) against a real broker", () => {
 		const server = await broker();
 		const {session: offline} = session({url: server.url});
 		const results: Array<Error | undefined> = [];
-		offline.publish("node/x/a", "1", (error) => results.push(error));
+		offline.publish("node/x/a", "1", error => results.push(error));
 		assert.equal(results.length, 0, "not called synchronously");
 		await Promise.resolve();
 		assert.equal(results.length, 1);
@@ -151,7 +162,7 @@ describe("host MQTT session (mqtt.js) against a real broker", () => {
 		await waitUntil(() => offline.connected, "the connect");
 		server.dropClients();
 		await waitUntil(() => !offline.connected, "the link loss");
-		offline.publish("node/x/b", "2", (error) => results.push(error));
+		offline.publish("node/x/b", "2", error => results.push(error));
 		await Promise.resolve();
 		assert.equal(results[1]?.message, "not connected");
 		assert.deepEqual(server.messages, []);
@@ -162,19 +173,22 @@ describe("host MQTT session (mqtt.js) against a real broker", () => {
 		let heldAtBroker = false;
 		server.aedes.authorizePublish = (_client, packet, callback) => {
 			// Hold this one: the broker never acknowledges it.
-			if (packet.topic !== "hold/me")
-				callback(null);
-			else
-				heldAtBroker = true;
+			if (packet.topic !== "hold/me") callback(null);
+			else heldAtBroker = true;
 		};
 		const {session: publisher, timers} = session({url: server.url});
 		publisher.connect();
 		await waitUntil(() => publisher.connected, "the connect");
-		const acked = await new Promise<Error | undefined>((resolve) => publisher.publish("node/x/config", "{}", resolve));
+		const acked = await new Promise<Error | undefined>(resolve =>
+			publisher.publish("node/x/config", "{}", resolve),
+		);
 		assert.equal(acked, undefined);
-		assert.deepEqual(server.messages.map((message) => message.topic), ["node/x/config"]);
+		assert.deepEqual(
+			server.messages.map(message => message.topic),
+			["node/x/config"],
+		);
 		const held: Array<Error | undefined> = [];
-		publisher.publish("hold/me", "x", (error) => held.push(error));
+		publisher.publish("hold/me", "x", error => held.push(error));
 		await waitUntil(() => heldAtBroker, "the held publish at the broker");
 		assert.equal(held.length, 0);
 		server.dropClients();
@@ -189,17 +203,18 @@ describe("host MQTT session (mqtt.js) against a real broker", () => {
 	it("renews its subscriptions on every connect and survives a throwing message handler", async () => {
 		const server = await broker();
 		const subscribes: string[] = [];
-		server.aedes.on("subscribe", (subscriptions) => subscribes.push(...subscriptions.map((subscription) => `${subscription.topic}@${subscription.qos}`)));
+		server.aedes.on("subscribe", subscriptions =>
+			subscribes.push(...subscriptions.map(subscription => `${subscription.topic}@${subscription.qos}`)),
+		);
 		const {session: subscriber, timers, log} = session({url: server.url});
 		const received: string[] = [];
 		subscriber.onMessage = (topic, payload) => {
-			if (payload === "boom")
-				throw new Error("handler bug");
+			if (payload === "boom") throw new Error("handler bug");
 			received.push(`${topic} ${payload}`);
 		};
 		subscriber.subscribe("node/x/otaurl");
 		const firsts: boolean[] = [];
-		subscriber.onConnect = (first) => firsts.push(first);
+		subscriber.onConnect = first => firsts.push(first);
 		subscriber.connect();
 		await waitUntil(() => subscribes.length === 1, "the first subscription");
 		await server.publish("node/x/otaurl", "boom");
@@ -216,7 +231,7 @@ describe("host MQTT session (mqtt.js) against a real broker", () => {
 		assert.deepEqual(subscribes, ["node/x/otaurl@1", "node/x/otaurl@1"]);
 		assert.deepEqual(firsts, [true, false]);
 		const unsubscribes: string[] = [];
-		server.aedes.on("unsubscribe", (topics) => unsubscribes.push(...topics));
+		server.aedes.on("unsubscribe", topics => unsubscribes.push(...topics));
 		subscriber.unsubscribe("node/x/otaurl");
 		await waitUntil(() => unsubscribes.length === 1, "the unsubscribe");
 		assert.deepEqual(unsubscribes, ["node/x/otaurl"]);
@@ -231,7 +246,7 @@ describe("host MQTT session (mqtt.js) against a real broker", () => {
 		assert.equal(closing.connected, false);
 		await waitUntil(() => server.aedes.connectedClients === 0, "the broker to see the client leave");
 		assert.deepEqual(timers.pending(), []);
-		const error = await new Promise<Error | undefined>((resolve) => closing.publish("node/x/a", "1", resolve));
+		const error = await new Promise<Error | undefined>(resolve => closing.publish("node/x/a", "1", resolve));
 		assert.equal(error?.message, "not connected");
 		assert.throws(() => closing.connect(), /closed/);
 	});

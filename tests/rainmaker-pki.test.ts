@@ -22,8 +22,18 @@ describe("test PKI helper", () => {
 		assert.ok(server.checkIP("127.0.0.1") && server.checkHost("localhost"));
 		assert.equal(client.subject, "CN=node-pki-1");
 		assert.equal(createPrivateKey(pki.clientKey).asymmetricKeyDetails?.modulusLength, 2048);
-		assert.ok(client.publicKey.equals(createPublicKey(createPrivateKey({key: pki.clientKeyPkcs8Der, format: "der", type: "pkcs8"}))));
-		const verified = execFileSync("openssl", ["verify", "-CAfile", pki.paths.caCert, pki.paths.serverCert, pki.paths.clientCert]).toString();
+		assert.ok(
+			client.publicKey.equals(
+				createPublicKey(createPrivateKey({key: pki.clientKeyPkcs8Der, format: "der", type: "pkcs8"})),
+			),
+		);
+		const verified = execFileSync("openssl", [
+			"verify",
+			"-CAfile",
+			pki.paths.caCert,
+			pki.paths.serverCert,
+			pki.paths.clientCert,
+		]).toString();
 		assert.match(verified, /server\.crt: OK[\s\S]*client-node-pki-1\.crt: OK/);
 	});
 

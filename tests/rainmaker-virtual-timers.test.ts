@@ -26,8 +26,7 @@ describe("timers adapters", () => {
 		const runs: number[] = [];
 		const tick = () => {
 			runs.push(timers.now());
-			if (runs.length < 5)
-				timers.set(tick, 1000);
+			if (runs.length < 5) timers.set(tick, 1000);
 		};
 		timers.set(tick, 1000);
 		timers.advance(3500);
@@ -45,10 +44,12 @@ describe("timers adapters", () => {
 		const fired: string[] = [];
 		const cancelled = timers.set(() => fired.push("cancelled"), 1);
 		timers.clear(cancelled);
-		await new Promise<void>((resolve) => timers.set(() => {
-			fired.push("fired");
-			resolve();
-		}, 5));
+		await new Promise<void>(resolve =>
+			timers.set(() => {
+				fired.push("fired");
+				resolve();
+			}, 5),
+		);
 		assert.deepEqual(fired, ["fired"]);
 		assert.ok(timers.now() - start >= 4);
 		assert.ok(Math.abs(timers.epoch() - Date.now() / 1000) < 2);

@@ -5,13 +5,36 @@ import {parseNodeOptions} from "../host/sim/node-options";
 
 describe("simulated node options", () => {
 	it("maps the flags to the firmware's OTA options", () => {
-		const options = parseNodeOptions(["--broker", "mqtts://127.0.0.1:8883", "--node-id", "n1", "--fetch-delay", "2", "--no-autofetch",
-			"--autofetch-period", "24", "--skip-version-check", "--topic-form", "basic-ingest", "--unreachable-version", "2.0.0"], false);
+		const options = parseNodeOptions(
+			[
+				"--broker",
+				"mqtts://127.0.0.1:8883",
+				"--node-id",
+				"n1",
+				"--fetch-delay",
+				"2",
+				"--no-autofetch",
+				"--autofetch-period",
+				"24",
+				"--skip-version-check",
+				"--topic-form",
+				"basic-ingest",
+				"--unreachable-version",
+				"2.0.0",
+			],
+			false,
+		);
 		assert.equal(options.broker, "mqtts://127.0.0.1:8883");
 		assert.equal(options.flashDir, ".sim/n1");
 		assert.equal(options.topicForm, "basic-ingest");
 		assert.deepEqual(options.unreachableVersions, ["2.0.0"]);
-		assert.deepEqual(options.ota, {startupFetchDelaySeconds: 2, autofetch: false, autofetchPeriodHours: 24, skipVersionCheck: true, allowHttp: true});
+		assert.deepEqual(options.ota, {
+			startupFetchDelaySeconds: 2,
+			autofetch: false,
+			autofetchPeriodHours: 24,
+			skipVersionCheck: true,
+			allowHttp: true,
+		});
 	});
 
 	it("takes the simulator's defaults from the option table: plain HTTP allowed unless --no-allow-http", () => {
@@ -25,7 +48,10 @@ describe("simulated node options", () => {
 		[["--broker", "http://x"], /--broker must be an mqtt:\/\/ or mqtts:\/\/ URL/],
 		[["--broker", "mqtt://x", "--fetch-delay"], /--fetch-delay needs a value/],
 		[["--broker", "mqtt://x", "--fetch-delay", "soon"], /--fetch-delay needs a number, got "soon"/],
-		[["--broker", "mqtt://x", "--autofetch-period", "169"], /autofetchPeriodHours must be within 0\.\.168, got 169/],
+		[
+			["--broker", "mqtt://x", "--autofetch-period", "169"],
+			/autofetchPeriodHours must be within 0\.\.168, got 169/,
+		],
 		[["--broker", "mqtt://x", "--max-attempts", "0"], /maxAttempts must be within 1\.\.10/],
 		[["--broker", "mqtt://x", "--topic-form", "fancy"], /--topic-form must be plain or basic-ingest/],
 		[["--broker", "mqtt://x", "--cert", "c.pem"], /--cert and --key go together/],
@@ -34,14 +60,33 @@ describe("simulated node options", () => {
 	];
 	for (const [argv, message] of refused) {
 		it(`refuses ${JSON.stringify(argv)}`, () => {
-			assert.throws(() => parseNodeOptions(argv, false), (error: unknown) => error instanceof OptionError && message.test(error.message));
+			assert.throws(
+				() => parseNodeOptions(argv, false),
+				(error: unknown) => error instanceof OptionError && message.test(error.message),
+			);
 		});
 	}
 
 	it("the node command exits 2 with the reason and the usage on a bad option", () => {
-		const run = spawnSync(process.execPath, ["--import", "tsx", "host/bin/rainmaker-ota-xs.ts", "node", "--broker", "mqtt://127.0.0.1:1", "--rollback-wait", "9999"], {encoding: "utf8"});
+		const run = spawnSync(
+			process.execPath,
+			[
+				"--import",
+				"tsx",
+				"host/bin/rainmaker-ota-xs.ts",
+				"node",
+				"--broker",
+				"mqtt://127.0.0.1:1",
+				"--rollback-wait",
+				"9999",
+			],
+			{encoding: "utf8"},
+		);
 		assert.equal(run.status, 2);
-		assert.match(run.stderr, /rainmaker-ota-xs node: OTA option rollbackWaitSeconds must be within 1\.\.600, got 9999/);
+		assert.match(
+			run.stderr,
+			/rainmaker-ota-xs node: OTA option rollbackWaitSeconds must be within 1\.\.600, got 9999/,
+		);
 		assert.match(run.stderr, /Usage: rainmaker-ota-xs node --broker <url>/);
 	});
 });

@@ -82,8 +82,11 @@ async function followProgress(version: string, timeoutMs: number): Promise<{valu
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	const timedOut = new Promise<never>((_resolve, reject) => {
 		timer = setTimeout(() => {
-			page.evaluate("window.rmxProgressSeen").catch(() => undefined).then((seen) =>
-				reject(new Error(`no final result within ${timeoutMs} ms; seen: ${JSON.stringify(seen)}`)));
+			void page.evaluate("window.rmxProgressSeen")
+				.catch(() => undefined)
+				.then(seen =>
+					reject(new Error(`no final result within ${timeoutMs} ms; seen: ${JSON.stringify(seen)}`)),
+				);
 		}, timeoutMs);
 	});
 	try {
@@ -102,17 +105,29 @@ describe("web page in Chromium", function () {
 		writeFileSync(v1, buildAppImage({version: "1.0.0", payloadSize: 64 * 1024}));
 		writeFileSync(join(work, "firmware-2.0.0.bin"), buildAppImage({version: "2.0.0", payloadSize: 384 * 1024}));
 		writeFileSync(join(work, "firmware-2.1.0.bin"), buildAppImage({version: "2.1.0", payloadSize: 16 * 1024}));
-		writeFileSync(join(work, "other-project-3.0.0.bin"), buildAppImage({version: "3.0.0", projectName: "someone-elses-app", payloadSize: 32 * 1024}));
+		writeFileSync(
+			join(work, "other-project-3.0.0.bin"),
+			buildAppImage({version: "3.0.0", projectName: "someone-elses-app", payloadSize: 32 * 1024}),
+		);
 		writeFileSync(join(work, "notes.txt"), "not a firmware image\n".repeat(40));
 		// About 3 s for the 2.0.0 download, so the page sees the download under way.
 		cloud = await startCloud({users: [user, other], tokenLifetimeSeconds, downloadBytesPerSecond: 128 * 1024});
-		node = new NodeProcess(nodeId, cloud.mqttUrl, v1, ["--fetch-delay", "0", "--request-delay", "0", "--reboot-delay", "0", "--no-autofetch", "--progress-interval", "10"]);
-		await cloud.waitFor("params", (event) => event.nodeId === nodeId && event.init, 20_000);
+		node = new NodeProcess(nodeId, cloud.mqttUrl, v1, [
+			"--fetch-delay",
+			"0",
+			"--request-delay",
+			"0",
+			"--reboot-delay",
+			"0",
+			"--no-autofetch",
+			"--progress-interval",
+			"10",
+		]);
+		await cloud.waitFor("params", event => event.nodeId === nodeId && event.init, 20_000);
 		context = await launchChromium(join(work, "profile"));
-		page = context.pages()[0] ?? await context.newPage();
-		page.on("request", (request) => {
-			if (!request.url().startsWith(pageUrl()))
-				foreign.push(request.url());
+		page = context.pages()[0] ?? (await context.newPage());
+		page.on("request", request => {
+			if (!request.url().startsWith(pageUrl())) foreign.push(request.url());
 			if (request.method() === "POST" && request.url().endsWith("/v1/login2"))
 				logins.push(JSON.parse(request.postData() ?? "{}") as Record<string, unknown>);
 		});
@@ -167,7 +182,10 @@ describe("web page in Chromium", function () {
 		const panel = page.locator(".node-panel");
 		await panel.getByRole("heading", {name: new RegExp(`^Node .*${nodeId}`)}).waitFor();
 		// Keyboard only: choosing the node puts the focus on its heading; Tab reaches "Check for update".
-		assert.match(await page.evaluate("document.activeElement.textContent") as string, new RegExp(`^Node .*${nodeId}`));
+		assert.match(
+			(await page.evaluate("document.activeElement.textContent")) as string,
+			new RegExp(`^Node .*${nodeId}`),
+		);
 		await page.keyboard.press("Tab");
 		assert.equal(await page.evaluate("document.activeElement.textContent"), "Check for update");
 		await page.keyboard.press("Enter");
@@ -176,16 +194,25 @@ describe("web page in Chromium", function () {
 		assert.equal(await panel.locator(".offer-version").innerText(), "2.0.0");
 		assert.match(await panel.locator(".offer-size").innerText(), /^384 KiB \(393,\d{3} bytes\)$/);
 		assert.equal(cloud.jobState(nodeId, job.id)?.status, "delayed", "nothing is installed before the approval");
-		if (process.env.RMX_WEB_SCREENSHOT)
-			await panel.screenshot({path: docsOfferScreenshot.pathname});
+		if (process.env.RMX_WEB_SCREENSHOT) await panel.screenshot({path: docsOfferScreenshot.pathname});
 
 		await approve.press("Enter");
 		const {values, final} = await followProgress("2.0.0", 60_000);
 		assert.equal(final, "success", await panel.locator(".result").innerText());
 		assert.equal(values.at(-1), 100, `progress seen: ${values.join(", ")}`);
-		assert.ok(values.some((value) => value > 0 && value < 100), `the bar moved through the download: ${values.join(", ")}`);
-		assert.deepEqual(values, [...values].sort((a, b) => a - b), "the bar never goes back");
-		assert.match(await panel.locator(".result").innerText(), /^Update to 2\.0\.0 succeeded: OTA Upgrade finished and verified successfully\./);
+		assert.ok(
+			values.some(value => value > 0 && value < 100),
+			`the bar moved through the download: ${values.join(", ")}`,
+		);
+		assert.deepEqual(
+			values,
+			[...values].sort((a, b) => a - b),
+			"the bar never goes back",
+		);
+		assert.match(
+			await panel.locator(".result").innerText(),
+			/^Update to 2\.0\.0 succeeded: OTA Upgrade finished and verified successfully\./,
+		);
 		await panel.locator(".fw-version", {hasText: "2.0.0"}).waitFor({timeout: 15_000});
 		const historyRow = panel.locator(`tr[data-job="${job.id}"]`);
 		await historyRow.getByText("Succeeded").waitFor({timeout: 10_000});
@@ -246,9 +273,14 @@ describe("web page in Chromium", function () {
 	it("says in words when the node goes offline, and why it cannot check", async () => {
 		await node.stop();
 		const panel = page.locator(".node-panel");
-		await panel.getByText("The node is offline: it can neither check nor install until it is back.").waitFor({timeout: 10_000});
+		await panel
+			.getByText("The node is offline: it can neither check nor install until it is back.")
+			.waitFor({timeout: 10_000});
 		assert.equal(await panel.getByRole("button", {name: "Check for update"}).isDisabled(), true);
-		await page.locator("tr", {has: page.locator(`button[data-node="${nodeId}"]`)}).getByText(/^Offline since \d{4}-\d\d-\d\d /).waitFor();
+		await page
+			.locator("tr", {has: page.locator(`button[data-node="${nodeId}"]`)})
+			.getByText(/^Offline since \d{4}-\d\d-\d\d /)
+			.waitFor();
 	});
 
 	it("asked nothing of any origin but the cloud's own", () => {
@@ -256,9 +288,13 @@ describe("web page in Chromium", function () {
 	});
 
 	it("renewed the expired access token with the refresh token, without asking again", () => {
-		const renewals = logins.filter((body) => typeof body.refreshtoken === "string");
+		const renewals = logins.filter(body => typeof body.refreshtoken === "string");
 		assert.ok(renewals.length >= 1, `login2 bodies: ${JSON.stringify(logins)}`);
-		assert.equal(logins.filter((body) => typeof body.password === "string").length, 2, "one wrong and one right password, nothing more");
+		assert.equal(
+			logins.filter(body => typeof body.password === "string").length,
+			2,
+			"one wrong and one right password, nothing more",
+		);
 	});
 
 	it("signs out; another user sees none of this user's nodes and no admin side", async () => {
@@ -275,6 +311,8 @@ describe("web page in Chromium", function () {
 
 	it("says in words that the cloud cannot be reached when it stops, and keeps trying", async () => {
 		await cloud.close();
-		await page.getByText("Cannot refresh: cannot reach the cloud (is it still running?). Trying again…").waitFor({timeout: 10_000});
+		await page
+			.getByText("Cannot refresh: cannot reach the cloud (is it still running?). Trying again…")
+			.waitFor({timeout: 10_000});
 	});
 });

@@ -28,7 +28,7 @@ describe("npm start -- --manual, approved in the web page", function () {
 		await context?.close();
 		if (child && child.exitCode === null) {
 			child.kill("SIGKILL");
-			await new Promise((resolve) => child!.once("exit", resolve));
+			await new Promise(resolve => child!.once("exit", resolve));
 		}
 		rmSync(work, {recursive: true, force: true});
 	});
@@ -39,14 +39,19 @@ describe("npm start -- --manual, approved in the web page", function () {
 	};
 
 	it("prints the page's address; a click there installs 2.0.0; Ctrl-C ends the demo with 0", async () => {
-		child = spawn(process.execPath, ["--import", "tsx", "host/bin/rainmaker-ota-xs.ts", "demo", "--manual"], {stdio: ["pipe", "pipe", "pipe"]});
-		child.stdout.on("data", (data) => output += data);
-		child.stderr.on("data", (data) => output += data);
-		const [, url, email, password] = await waitForOutput(/\[demo\] web page: (http:\/\/127\.0\.0\.1:\d+\/) \(sign in as (\S+), password (\S+)\)/, 30_000);
+		child = spawn(process.execPath, ["--import", "tsx", "host/bin/rainmaker-ota-xs.ts", "demo", "--manual"], {
+			stdio: ["pipe", "pipe", "pipe"],
+		});
+		child.stdout.on("data", data => (output += data));
+		child.stderr.on("data", data => (output += data));
+		const [, url, email, password] = await waitForOutput(
+			/\[demo\] web page: (http:\/\/127\.0\.0\.1:\d+\/) \(sign in as (\S+), password (\S+)\)/,
+			30_000,
+		);
 		await waitForOutput(/\[demo\] approve it in the web page/, 60_000);
 
 		context = await launchChromium(join(work, "profile"));
-		const page = context.pages()[0] ?? await context.newPage();
+		const page = context.pages()[0] ?? (await context.newPage());
 		await page.goto(url!);
 		await page.getByLabel("Email").fill(email!);
 		await page.getByLabel("Password").fill(password!);
@@ -61,7 +66,7 @@ describe("npm start -- --manual, approved in the web page", function () {
 		await waitForOutput(/\[demo\] still running; Ctrl-C ends/, 5_000);
 		assert.equal(child.exitCode, null, "the demo stays up for the page");
 
-		const exited = new Promise<number | null>((resolve) => child!.once("exit", resolve));
+		const exited = new Promise<number | null>(resolve => child!.once("exit", resolve));
 		child.kill("SIGINT");
 		assert.equal(await exited, 0, output);
 	});

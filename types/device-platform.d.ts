@@ -5,5 +5,9 @@
  * implementations are checked against DevicePlatform where they are written.
  */
 declare module "device-platform" {
-	export function openPlatform(log: {info(message: string): void; warn(message: string): void; error(message: string): void}): object;
+	export function openPlatform(log: {
+		info(message: string): void;
+		warn(message: string): void;
+		error(message: string): void;
+	}): object;
 }

@@ -29,8 +29,7 @@ export class FfiBootControl implements BootControl {
 	runningState(): ImageState {
 		const code = this.#native.otaplat_running_state();
 		const state = states[code];
-		if (state === undefined)
-			throw new Error(`unknown image state ${code}`);
+		if (state === undefined) throw new Error(`unknown image state ${code}`);
 		return state;
 	}
 
@@ -50,8 +49,7 @@ export class FfiBootControl implements BootControl {
 
 	markValid(): void {
 		const error = this.#native.otaplat_mark_valid();
-		if (error !== 0)
-			throw new Error(`esp_ota_mark_app_valid_cancel_rollback failed (${espErrorName(error)})`);
+		if (error !== 0) throw new Error(`esp_ota_mark_app_valid_cancel_rollback failed (${espErrorName(error)})`);
 	}
 
 	rollback(): void {
@@ -70,8 +68,7 @@ export class FfiBootControl implements BootControl {
 	updateSlotState(): ImageState {
 		const code = this.#native.otaplat_update_slot_state();
 		const state = states[code];
-		if (state === undefined)
-			throw new Error(`unknown image state ${code}`);
+		if (state === undefined) throw new Error(`unknown image state ${code}`);
 		return state;
 	}
 }

@@ -22,8 +22,7 @@ function absent(code: number): boolean {
 function readValue(native: FFI, key: string): ArrayBuffer | undefined {
 	const size = native.otaplat_fctry_size(key);
 	if (size < 0) {
-		if (absent(-size))
-			return undefined;
+		if (absent(-size)) return undefined;
 		throw new Error(`fctry partition: cannot read rmaker_creds/${key} (esp_err_t 0x${(-size).toString(16)})`);
 	}
 	if (size > MAX_VALUE_BYTES)
@@ -31,7 +30,9 @@ function readValue(native: FFI, key: string): ArrayBuffer | undefined {
 	const bytes = new ArrayBuffer(size);
 	const read = native.otaplat_fctry_read(key, bytes, 0, size);
 	if (read !== size)
-		throw new Error(`fctry partition: cannot read rmaker_creds/${key} (${read < 0 ? `esp_err_t 0x${(-read).toString(16)}` : "short read"})`);
+		throw new Error(
+			`fctry partition: cannot read rmaker_creds/${key} (${read < 0 ? `esp_err_t 0x${(-read).toString(16)}` : "short read"})`,
+		);
 	return bytes;
 }
 
@@ -41,14 +42,18 @@ export function readFctryCredentials(native: FFI = new FFI()): ClaimedCredential
 		return bytes === undefined ? undefined : String.fromArrayBuffer(bytes).replace(/\0+$/, "");
 	};
 	const nodeId = text("node_id");
-	if (nodeId === undefined)
-		return undefined;
+	if (nodeId === undefined) return undefined;
 	const mqttHost = text("mqtt_host");
 	const clientCert = text("client_cert");
 	const clientKey = text("client_key");
-	const missing = [["mqtt_host", mqttHost], ["client_cert", clientCert], ["client_key", clientKey]].filter(([, value]) => !value).map(([key]) => key);
-	if (missing.length)
-		throw new Error(`fctry partition: namespace rmaker_creds lacks ${missing.join(", ")}`);
+	const missing = [
+		["mqtt_host", mqttHost],
+		["client_cert", clientCert],
+		["client_key", clientKey],
+	]
+		.filter(([, value]) => !value)
+		.map(([key]) => key);
+	if (missing.length) throw new Error(`fctry partition: namespace rmaker_creds lacks ${missing.join(", ")}`);
 	const random = readValue(native, "random");
 	return {
 		nodeId,

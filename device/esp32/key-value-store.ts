@@ -41,18 +41,13 @@ export class PreferenceStore implements KeyValueStore {
 		let value: ReturnType<typeof Preference.get>;
 		try {
 			value = Preference.get(this.domain, key);
-		}
-		catch {
+		} catch {
 			value = undefined;
 		}
-		if (typeof value === "boolean")
-			return {type: "u8", value: value ? 1 : 0};
-		if (typeof value === "number")
-			return {type: "i32", value};
-		if (typeof value === "string")
-			return {type: "str", value};
-		if (value instanceof ArrayBuffer)
-			return {type: "blob", value: new Uint8Array(value)};
+		if (typeof value === "boolean") return {type: "u8", value: value ? 1 : 0};
+		if (typeof value === "number") return {type: "i32", value};
+		if (typeof value === "string") return {type: "str", value};
+		if (value instanceof ArrayBuffer) return {type: "blob", value: new Uint8Array(value)};
 		const u16 = this.#ffi().otaplat_nvs_get_u16(this.domain, key);
 		return u16 >= 0 ? {type: "u16", value: u16} : undefined;
 	}
@@ -61,23 +56,25 @@ export class PreferenceStore implements KeyValueStore {
 		checkName("preference key", key);
 		try {
 			checkValue(key, value);
+		} catch (error) {
+			throw new KeyValueError(
+				`preference ${this.domain}/${key}: ${error instanceof Error ? error.message : String(error)}`,
+			);
 		}
-		catch (error) {
-			throw new KeyValueError(`preference ${this.domain}/${key}: ${error instanceof Error ? error.message : String(error)}`);
-		}
-		if (value.type === "str" || value.type === "i32")
-			Preference.set(this.domain, key, value.value);
-		else if (value.type === "blob")
-			Preference.set(this.domain, key, value.value.slice().buffer);
+		if (value.type === "str" || value.type === "i32") Preference.set(this.domain, key, value.value);
+		else if (value.type === "blob") Preference.set(this.domain, key, value.value.slice().buffer);
 		else if (value.type === "u8" && (value.value === 0 || value.value === 1))
 			Preference.set(this.domain, key, value.value === 1);
 		else if (value.type === "u16") {
 			const error = this.#ffi().otaplat_nvs_set_u16(this.domain, key, value.value);
 			if (error)
-				throw new KeyValueError(`preference ${this.domain}/${key}: nvs_set_u16 failed (esp_err_t 0x${(-error).toString(16)})`);
-		}
-		else
-			throw new KeyValueError(`preference ${this.domain}/${key}: NVS type ${value.type} ${value.value} is not written on this platform (u8 0/1, u16, i32, str, blob are)`);
+				throw new KeyValueError(
+					`preference ${this.domain}/${key}: nvs_set_u16 failed (esp_err_t 0x${(-error).toString(16)})`,
+				);
+		} else
+			throw new KeyValueError(
+				`preference ${this.domain}/${key}: NVS type ${value.type} ${value.value} is not written on this platform (u8 0/1, u16, i32, str, blob are)`,
+			);
 	}
 
 	delete(key: string): void {
@@ -86,6 +83,6 @@ export class PreferenceStore implements KeyValueStore {
 	}
 
 	#ffi(): FFI {
-		return this.#native ??= new FFI();
+		return (this.#native ??= new FFI());
 	}
 }

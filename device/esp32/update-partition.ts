@@ -47,8 +47,7 @@ export class OtaUpdatePartition implements UpdatePartition {
 
 	constructor() {
 		const capacity = this.#native.otaplat_ota_capacity();
-		if (capacity < 0)
-			throw new Error(`no OTA update partition (${espErrorName(-capacity)})`);
+		if (capacity < 0) throw new Error(`no OTA update partition (${espErrorName(-capacity)})`);
 		this.capacity = capacity;
 	}
 
@@ -57,21 +56,22 @@ export class OtaUpdatePartition implements UpdatePartition {
 	}
 
 	begin(resumeAt: number): number {
-		if (!(resumeAt >= 0))
-			throw new RangeError(`bad resume offset ${resumeAt}`);
+		if (!(resumeAt >= 0)) throw new RangeError(`bad resume offset ${resumeAt}`);
 		this.abort();
-		const keep = Number.isInteger(resumeAt) && resumeAt % SECTOR_SIZE === 0 && resumeAt < this.capacity ? resumeAt : 0;
+		const keep =
+			Number.isInteger(resumeAt) && resumeAt % SECTOR_SIZE === 0 && resumeAt < this.capacity ? resumeAt : 0;
 		const error = this.#native.otaplat_ota_begin(keep);
 		if (error !== 0)
-			throw new Error(`cannot open the update partition (${keep ? "esp_ota_resume" : "esp_ota_begin"}: ${espErrorName(error)})`);
+			throw new Error(
+				`cannot open the update partition (${keep ? "esp_ota_resume" : "esp_ota_begin"}: ${espErrorName(error)})`,
+			);
 		this.#open = true;
 		this.#written = keep;
 		return keep;
 	}
 
 	write(chunk: Uint8Array): void {
-		if (!this.#open)
-			throw new Error("update partition not open");
+		if (!this.#open) throw new Error("update partition not open");
 		if (this.#written + chunk.byteLength > this.capacity)
 			throw new RangeError(`image larger than the update partition (${this.capacity} bytes)`);
 		const error = this.#native.otaplat_ota_write(chunk.buffer as ArrayBuffer, chunk.byteOffset, chunk.byteLength);
@@ -82,27 +82,30 @@ export class OtaUpdatePartition implements UpdatePartition {
 
 	/** esp_partition_read of the slot's bytes written so far: the MD5 of a resumed image covers all of it. */
 	read(offset: number, into: Uint8Array): void {
-		if (!this.#open)
-			throw new Error("update partition not open");
+		if (!this.#open) throw new Error("update partition not open");
 		if (!(offset >= 0) || offset + into.byteLength > this.#written)
-			throw new RangeError(`OTA read of ${into.byteLength} bytes at ${offset} outside the ${this.#written} bytes written`);
-		const error = this.#native.otaplat_ota_read(offset, into.buffer as ArrayBuffer, into.byteOffset, into.byteLength);
+			throw new RangeError(
+				`OTA read of ${into.byteLength} bytes at ${offset} outside the ${this.#written} bytes written`,
+			);
+		const error = this.#native.otaplat_ota_read(
+			offset,
+			into.buffer as ArrayBuffer,
+			into.byteOffset,
+			into.byteLength,
+		);
 		if (error !== 0)
 			throw new Error(`flash read failed at offset ${offset} (esp_partition_read: ${espErrorName(error)})`);
 	}
 
 	end(): void {
-		if (!this.#open)
-			throw new Error("update partition not open");
+		if (!this.#open) throw new Error("update partition not open");
 		this.#open = false;
 		const error = this.#native.otaplat_ota_end();
-		if (error !== 0)
-			throw new Error(`image rejected by esp_ota_end / set_boot_partition (${espErrorName(error)})`);
+		if (error !== 0) throw new Error(`image rejected by esp_ota_end / set_boot_partition (${espErrorName(error)})`);
 	}
 
 	abort(): void {
-		if (!this.#open)
-			return;
+		if (!this.#open) return;
 		this.#open = false;
 		this.#native.otaplat_ota_abort();
 	}

@@ -34,21 +34,18 @@ export class FileStore implements KeyValueStore {
 		this.#files = files;
 		this.#name = name;
 		const text = files.read(name);
-		if (text === undefined)
-			return;
+		if (text === undefined) return;
 		let data: unknown;
 		try {
 			data = JSON.parse(text);
-		}
-		catch (error) {
-			throw new Error(`${name} is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+		} catch (error) {
+			throw new Error(`${name} is not JSON: ${error instanceof Error ? error.message : String(error)}`, {cause: error});
 		}
 		if (typeof data !== "object" || data === null || Array.isArray(data))
 			throw new Error(`${name} must hold an object`);
 		for (const [key, json] of Object.entries(data as {[key: string]: unknown})) {
 			const value = fromJson(json);
-			if (value)
-				this.#values.set(key, value);
+			if (value) this.#values.set(key, value);
 		}
 	}
 
@@ -66,8 +63,7 @@ export class FileStore implements KeyValueStore {
 
 	delete(key: string): void {
 		checkKey(key);
-		if (this.#values.delete(key))
-			this.#save();
+		if (this.#values.delete(key)) this.#save();
 	}
 
 	#save(): void {

@@ -18,9 +18,10 @@ export class LinFlash implements NorFlash {
 		this.#native = native;
 		const size = native.otaplat_flash_open();
 		if (size === -1)
-			throw new LinFlashError("RMX_FLASH_DIR is not set: run the lin build with `rainmaker-ota-xs lin` (it provisions the flash file and restarts mcsim on a reboot)");
-		if (size < 0)
-			throw new LinFlashError(`cannot open $RMX_FLASH_DIR/flash.bin (errno ${-size})`);
+			throw new LinFlashError(
+				"RMX_FLASH_DIR is not set: run the lin build with `rainmaker-ota-xs lin` (it provisions the flash file and restarts mcsim on a reboot)",
+			);
+		if (size < 0) throw new LinFlashError(`cannot open $RMX_FLASH_DIR/flash.bin (errno ${-size})`);
 		this.size = size;
 	}
 
@@ -35,22 +36,29 @@ export class LinFlash implements NorFlash {
 	}
 
 	write(offset: number, data: Uint8Array): void {
-		this.#check(this.#native.otaplat_flash_write(offset, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength), "write", offset, data.byteLength);
+		this.#check(
+			this.#native.otaplat_flash_write(offset, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength),
+			"write",
+			offset,
+			data.byteLength,
+		);
 	}
 
 	#check(result: number, what: string, offset: number, length: number): void {
 		if (result !== 0)
-			throw new LinFlashError(`flash ${what} 0x${offset.toString(16)}+0x${length.toString(16)} failed (errno ${-result})`);
+			throw new LinFlashError(
+				`flash ${what} 0x${offset.toString(16)}+0x${length.toString(16)} failed (errno ${-result})`,
+			);
 	}
 }
 
 /** A small file next to the flash file, as text; undefined when it does not exist. */
 export function readNodeFile(name: string, native: FFI = new FFI()): string | undefined {
 	const size = native.otaplat_file_size(name);
-	if (size === -2)	// ENOENT
+	if (size === -2)
+		// ENOENT
 		return undefined;
-	if (size < 0)
-		throw new LinFlashError(`cannot read $RMX_FLASH_DIR/${name} (errno ${-size})`);
+	if (size < 0) throw new LinFlashError(`cannot read $RMX_FLASH_DIR/${name} (errno ${-size})`);
 	const bytes = new ArrayBuffer(size);
 	const read = native.otaplat_file_read(name, bytes, 0, size);
 	if (read !== size)
@@ -62,6 +70,5 @@ export function readNodeFile(name: string, native: FFI = new FFI()): string | un
 export function writeNodeFile(name: string, text: string, native: FFI = new FFI()): void {
 	const bytes = ArrayBuffer.fromString(text);
 	const result = native.otaplat_file_write(name, bytes, 0, bytes.byteLength);
-	if (result !== 0)
-		throw new LinFlashError(`cannot write $RMX_FLASH_DIR/${name} (errno ${-result})`);
+	if (result !== 0) throw new LinFlashError(`cannot write $RMX_FLASH_DIR/${name} (errno ${-result})`);
 }

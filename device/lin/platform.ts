@@ -40,22 +40,32 @@ export function openPlatform(log: Log): DevicePlatform {
 	const efuse = efuseText === undefined ? {...DEFAULT_EFUSE} : parseEfuse(efuseText, EFUSE_FILE);
 	const device = new FlashDevice(flash, table, efuse);
 	const booted = boot(device, createCryptDigest);
-	for (const line of booted.log)
-		log.info(`boot: ${line}`);
-	log.info(`boot: running ${booted.label} (${booted.info.projectName} ${booted.info.version}), state ${booted.state}`);
+	for (const line of booted.log) log.info(`boot: ${line}`);
+	log.info(
+		`boot: running ${booted.label} (${booted.info.projectName} ${booted.info.version}), state ${booted.state}`,
+	);
 	return {
 		target: chipName(efuse.chipId),
 		store: new FileStore(),
 		partition: new FlashUpdatePartition(device, booted.slot, createCryptDigest),
-		boot: new FlashBootControl(device, booted, {
-			restart: reason => {
-				log.info(reason === "rollback" ? "Rolling back: rebooting into the previous firmware" : "Restarting");
-				native.otaplat_restart();
+		boot: new FlashBootControl(
+			device,
+			booted,
+			{
+				restart: reason => {
+					log.info(
+						reason === "rollback" ? "Rolling back: rebooting into the previous firmware" : "Restarting",
+					);
+					native.otaplat_restart();
+				},
 			},
-		}, createCryptDigest),
+			createCryptDigest,
+		),
 		readClaim: () => {
 			const fctry = device.partition(FCTRY_PARTITION);
-			return fctry ? readClaimedCredentials(new NvsPartition((offset, length) => fctry.read(offset, length), fctry.size)) : undefined;
+			return fctry
+				? readClaimedCredentials(new NvsPartition((offset, length) => fctry.read(offset, length), fctry.size))
+				: undefined;
 		},
 		telnetAllowed: false,
 		openLocalConsole: onLine => {
@@ -68,15 +78,13 @@ export function openPlatform(log: Log): DevicePlatform {
 					Timer.clear(timer);
 					return;
 				}
-				if (count === 0)
-					return;
+				if (count === 0) return;
 				pending += String.fromArrayBuffer(buffer.slice(0, count));
 				let end: number;
 				while ((end = pending.indexOf("\n")) >= 0) {
 					const line = pending.slice(0, end).trim();
 					pending = pending.slice(end + 1);
-					if (line)
-						onLine(line, print);
+					if (line) onLine(line, print);
 				}
 			}, CONSOLE_POLL_MS);
 		},

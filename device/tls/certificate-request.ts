@@ -44,14 +44,12 @@ export class CertificateRequestScan {
 
 	/** One TLS record as received (5-byte header included). */
 	record(record: Uint8Array): void {
-		if (this.#stopped)
-			return;
+		if (this.#stopped) return;
 		if (record[0] === CHANGE_CIPHER_SPEC) {
-			this.#stopped = true;	// what follows is encrypted
+			this.#stopped = true; // what follows is encrypted
 			return;
 		}
-		if (record[0] !== HANDSHAKE || record.length < 5)
-			return;
+		if (record[0] !== HANDSHAKE || record.length < 5) return;
 		let at = 5;
 		while (at < record.length) {
 			if (this.#headerLength < 4) {
@@ -59,8 +57,7 @@ export class CertificateRequestScan {
 				this.#header.set(record.subarray(at, at + count), this.#headerLength);
 				this.#headerLength += count;
 				at += count;
-				if (this.#headerLength === 4)
-					this.#begin();
+				if (this.#headerLength === 4) this.#begin();
 				continue;
 			}
 			const count = Math.min(this.#remaining, record.length - at);
@@ -71,8 +68,7 @@ export class CertificateRequestScan {
 			}
 			at += count;
 			this.#remaining -= count;
-			if (this.#remaining === 0)
-				this.#end();
+			if (this.#remaining === 0) this.#end();
 		}
 	}
 
@@ -80,15 +76,14 @@ export class CertificateRequestScan {
 		const header = this.#header;
 		this.#type = header[0];
 		this.#remaining = (header[1] << 16) | (header[2] << 8) | header[3];
-		this.#body = this.#type === CERTIFICATE_REQUEST ? new Uint8Array(Math.min(this.#remaining, CAPTURE_LIMIT)) : undefined;
+		this.#body =
+			this.#type === CERTIFICATE_REQUEST ? new Uint8Array(Math.min(this.#remaining, CAPTURE_LIMIT)) : undefined;
 		this.#bodyLength = 0;
-		if (this.#remaining === 0)
-			this.#end();
+		if (this.#remaining === 0) this.#end();
 	}
 
 	#end(): void {
-		if (this.#body)
-			this.#offer = parseCertificateRequest(this.#body.subarray(0, this.#bodyLength));
+		if (this.#body) this.#offer = parseCertificateRequest(this.#body.subarray(0, this.#bodyLength));
 		this.#body = undefined;
 		this.#headerLength = 0;
 		this.#type = -1;
@@ -109,8 +104,7 @@ export function parseCertificateRequest(body: Uint8Array): CertificateRequestOff
 
 /** Why the server's CertificateRequest rules out an ECDSA P-256 signature, or undefined if it does not. */
 export function offerProblem(offer: CertificateRequestOffer | undefined): string | undefined {
-	if (!offer)
-		return undefined;
+	if (!offer) return undefined;
 	if (!offer.types.includes(ECDSA_SIGN))
 		return `the server's CertificateRequest takes certificate types [${offer.types.join(", ")}], not ecdsa_sign (64)`;
 	if (!offer.algorithms.includes(ECDSA_SECP256R1_SHA256))

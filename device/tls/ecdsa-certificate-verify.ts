@@ -36,10 +36,14 @@ export const ecdsaCertificateVerify = Object.freeze({
 	packetize(session: HandshakeSession, _cert: unknown, offer?: CertificateRequestOffer): ArrayBuffer {
 		session.traceProtocol(this);
 		if (session.protocolVersion < TLS_1_2)
-			throw new TLSError(`EC client key: the server chose TLS ${session.protocolVersion.toString(16)}, the node signs CertificateVerify with an EC key in TLS 1.2 only`);
+			throw new TLSError(
+				`EC client key: the server chose TLS ${session.protocolVersion.toString(16)}, the node signs CertificateVerify with an EC key in TLS 1.2 only`,
+			);
 		const problem = offerProblem(offer);
 		if (problem)
-			throw new TLSError(`EC client key: ${problem}; the node needs a broker that takes ECDSA P-256 client certificates, or a node claimed with --key_type rsa`);
+			throw new TLSError(
+				`EC client key: ${problem}; the node needs a broker that takes ECDSA P-256 client certificates, or a node claimed with --key_type rsa`,
+			);
 		const key = ecPrivateKey(new Uint8Array(session.options.clientKey as ArrayBuffer), "TLS client key");
 		const signature = signP256(handshakeProtocol.certificateVerify.calculateDigest(session), key.secret);
 		const body = new SSLStream();

@@ -16,14 +16,12 @@ export default class Session extends SSLSession {
 
 	constructor(options: object = {}) {
 		super(options);
-		if (isEcClientKey(this.options.clientKey))
-			this.#scan = new CertificateRequestScan();
+		if (isEcClientKey(this.options.clientKey)) this.#scan = new CertificateRequestScan();
 	}
 
 	override readPacket(s: unknown, available: number): ArrayBuffer | undefined {
 		const packet = super.readPacket(s, available);
-		if (packet && this.#scan)
-			this.#scan.record(new Uint8Array(packet));
+		if (packet && this.#scan) this.#scan.record(new Uint8Array(packet));
 		return packet;
 	}
 
@@ -33,8 +31,7 @@ export default class Session extends SSLSession {
 			this.#scan = undefined;
 			try {
 				super.doProtocol(s, ecdsaCertificateVerify, param1, offer);
-			}
-			catch (error) {
+			} catch (error) {
 				// SecureSocket turns any handshake exception into a bare error callback: say why here
 				trace(`error: TLS: ${error instanceof Error ? error.message : String(error)}\n`);
 				throw error;

@@ -8,7 +8,12 @@ import type {HostDevice} from "./host-device";
 export type {BootControlHooks, RestartReason} from "../../idf/boot-control";
 
 export class HostBootControl extends FlashBootControl {
-	constructor(device: HostDevice, booted: BootResult, hooks: BootControlHooks, createDigest: DigestFactory = nodeDigest) {
+	constructor(
+		device: HostDevice,
+		booted: BootResult,
+		hooks: BootControlHooks,
+		createDigest: DigestFactory = nodeDigest,
+	) {
 		super(device, booted, hooks, createDigest);
 	}
 }

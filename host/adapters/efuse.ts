@@ -18,11 +18,13 @@ export function efusePath(flashPath: string): string {
 /** Reads the eFuse file of a flash file; throws a clear Error when it exists but is malformed. */
 export function readEfuse(flashPath: string): Efuse {
 	const path = efusePath(flashPath);
-	if (!existsSync(path))
-		return {...DEFAULT_EFUSE};
+	if (!existsSync(path)) return {...DEFAULT_EFUSE};
 	return parseEfuse(readFileSync(path, "utf8"), path);
 }
 
-export function writeEfuse(flashPath: string, efuse: {chip?: string; chipRevision?: string; secureVersion?: number}): void {
+export function writeEfuse(
+	flashPath: string,
+	efuse: {chip?: string; chipRevision?: string; secureVersion?: number},
+): void {
 	writeFileSync(efusePath(flashPath), JSON.stringify(efuse) + "\n");
 }

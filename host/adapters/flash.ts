@@ -42,13 +42,14 @@ export class FileFlash implements NorFlash {
 			const erased = new Uint8Array(64 * SECTOR_SIZE).fill(0xff);
 			for (let at = 0; at < size; at += erased.length)
 				writeSync(this.#fd, erased, 0, Math.min(erased.length, size - at), at);
-			if (this.#sync)
-				fdatasyncSync(this.#fd);
+			if (this.#sync) fdatasyncSync(this.#fd);
 		}
 		this.size = fstatSync(this.#fd).size;
 		if (this.size === 0 || this.size % SECTOR_SIZE !== 0) {
 			this.close();
-			throw new RangeError("Flash file " + path + " has size " + this.size + ", not a positive multiple of " + SECTOR_SIZE);
+			throw new RangeError(
+				"Flash file " + path + " has size " + this.size + ", not a positive multiple of " + SECTOR_SIZE,
+			);
 		}
 	}
 
@@ -58,8 +59,7 @@ export class FileFlash implements NorFlash {
 		let done = 0;
 		while (done < length) {
 			const n = readSync(this.#open(), out, done, length - done, offset + done);
-			if (n === 0)
-				throw new Error("Flash file " + this.path + " ended early");
+			if (n === 0) throw new Error("Flash file " + this.path + " ended early");
 			done += n;
 		}
 		return out;
@@ -69,7 +69,9 @@ export class FileFlash implements NorFlash {
 	erase(offset: number, length: number): void {
 		this.#check(offset, length, "erase");
 		if (offset % SECTOR_SIZE !== 0 || length % SECTOR_SIZE !== 0)
-			throw new RangeError("Flash erase 0x" + offset.toString(16) + "+0x" + length.toString(16) + " is not sector aligned");
+			throw new RangeError(
+				"Flash erase 0x" + offset.toString(16) + "+0x" + length.toString(16) + " is not sector aligned",
+			);
 		const erased = new Uint8Array(Math.min(length, 64 * SECTOR_SIZE)).fill(0xff);
 		for (let at = 0; at < length; at += erased.length)
 			writeSync(this.#open(), erased, 0, Math.min(erased.length, length - at), offset + at);
@@ -79,11 +81,9 @@ export class FileFlash implements NorFlash {
 	/** Programs bytes: each byte becomes old AND new (a write can clear bits, never set them). */
 	write(offset: number, data: Uint8Array): void {
 		this.#check(offset, data.length, "write");
-		if (data.length === 0)
-			return;
+		if (data.length === 0) return;
 		const merged = this.read(offset, data.length);
-		for (let i = 0; i < merged.length; i++)
-			merged[i] &= data[i];
+		for (let i = 0; i < merged.length; i++) merged[i] &= data[i];
 		writeSync(this.#open(), merged, 0, merged.length, offset);
 		this.#flush();
 	}
@@ -96,18 +96,32 @@ export class FileFlash implements NorFlash {
 	}
 
 	#open(): number {
-		if (this.#fd === undefined)
-			throw new Error("Flash file " + this.path + " is closed");
+		if (this.#fd === undefined) throw new Error("Flash file " + this.path + " is closed");
 		return this.#fd;
 	}
 
 	#flush(): void {
-		if (this.#sync)
-			fdatasyncSync(this.#open());
+		if (this.#sync) fdatasyncSync(this.#open());
 	}
 
 	#check(offset: number, length: number, what: string): void {
-		if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > this.size)
-			throw new RangeError("Flash " + what + " 0x" + offset.toString(16) + "+0x" + length.toString(16) + " outside the 0x" + this.size.toString(16) + "-byte flash");
+		if (
+			!Number.isInteger(offset) ||
+			!Number.isInteger(length) ||
+			offset < 0 ||
+			length < 0 ||
+			offset + length > this.size
+		)
+			throw new RangeError(
+				"Flash " +
+					what +
+					" 0x" +
+					offset.toString(16) +
+					"+0x" +
+					length.toString(16) +
+					" outside the 0x" +
+					this.size.toString(16) +
+					"-byte flash",
+			);
 	}
 }

@@ -21,9 +21,10 @@ export class HostDevice extends FlashDevice {
 	constructor(flash: FileFlash, table: PartitionTable, efuse: Efuse) {
 		try {
 			super(flash, table, efuse);
-		}
-		catch (error) {
-			throw error instanceof Error && /past the .*flash$/.test(error.message) ? new Error(error.message + " " + flash.path) : error;
+		} catch (error) {
+			throw error instanceof Error && /past the .*flash$/.test(error.message)
+				? new Error(error.message + " " + flash.path)
+				: error;
 		}
 	}
 
@@ -33,8 +34,7 @@ export class HostDevice extends FlashDevice {
 		const flash = new FileFlash(options.flashFile, options);
 		try {
 			return new HostDevice(flash, table, efuse);
-		}
-		catch (error) {
+		} catch (error) {
 			flash.close();
 			throw error;
 		}

@@ -26,50 +26,52 @@ export class HostHttpClient implements HttpClient {
 		let done = false;
 		let response: IncomingMessage | undefined;
 		const finish = (error?: Error) => {
-			if (done)
-				return;
+			if (done) return;
 			done = true;
 			handlers.onDone(error);
 		};
 		const secure = url.startsWith("https:");
 		const send = secure ? httpsRequest : httpRequest;
-		const request = send(url, {method: "GET", headers: Object.fromEntries(headers), ca: secure ? this.#options.ca : undefined}, incoming => {
-			response = incoming;
-			const header = (name: string) => {
-				const value = incoming.headers[name.toLowerCase()];
-				return Array.isArray(value) ? value.join(", ") : value;
-			};
-			let proceed: boolean;
-			try {
-				proceed = handlers.onHeaders(incoming.statusCode ?? 0, header);
-			}
-			catch (error) {
-				proceed = false;
-				queueMicrotask(() => finish(error instanceof Error ? error : new Error(String(error))));
-			}
-			if (!proceed) {
-				incoming.destroy();
-				finish();
-				return;
-			}
-			incoming.on("data", (data: Buffer) => {
-				for (let at = 0; at < data.length && !done; at += maxChunk)
-					handlers.onData(new Uint8Array(data.buffer, data.byteOffset + at, Math.min(maxChunk, data.length - at)));
-			});
-			incoming.on("end", () => finish());
-			incoming.on("aborted", () => finish(new Error("connection closed before the body was complete")));
-			incoming.on("error", error => finish(error));
-			incoming.on("close", () => {
-				if (!incoming.complete)
-					finish(new Error("connection closed before the body was complete"));
-			});
-		});
+		const request = send(
+			url,
+			{method: "GET", headers: Object.fromEntries(headers), ca: secure ? this.#options.ca : undefined},
+			incoming => {
+				response = incoming;
+				const header = (name: string) => {
+					const value = incoming.headers[name.toLowerCase()];
+					return Array.isArray(value) ? value.join(", ") : value;
+				};
+				let proceed: boolean;
+				try {
+					proceed = handlers.onHeaders(incoming.statusCode ?? 0, header);
+				} catch (error) {
+					proceed = false;
+					queueMicrotask(() => finish(error instanceof Error ? error : new Error(String(error))));
+				}
+				if (!proceed) {
+					incoming.destroy();
+					finish();
+					return;
+				}
+				incoming.on("data", (data: Buffer) => {
+					for (let at = 0; at < data.length && !done; at += maxChunk)
+						handlers.onData(
+							new Uint8Array(data.buffer, data.byteOffset + at, Math.min(maxChunk, data.length - at)),
+						);
+				});
+				incoming.on("end", () => finish());
+				incoming.on("aborted", () => finish(new Error("connection closed before the body was complete")));
+				incoming.on("error", error => finish(error));
+				incoming.on("close", () => {
+					if (!incoming.complete) finish(new Error("connection closed before the body was complete"));
+				});
+			},
+		);
 		request.on("error", error => finish(error));
 		request.end();
 		return {
 			abort(reason: string) {
-				if (done)
-					return;
+				if (done) return;
 				response?.destroy();
 				request.destroy();
 				finish(new Error(reason));

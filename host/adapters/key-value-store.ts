@@ -28,8 +28,7 @@ export class MemoryStore implements KeyValueStore {
 
 	delete(key: string): void {
 		checkKey(key);
-		if (this.values.delete(key))
-			this.changed();
+		if (this.values.delete(key)) this.changed();
 	}
 
 	/** A copy of every entry (for tests and the simulator's status). */
@@ -51,8 +50,7 @@ export class JsonFileStore extends MemoryStore {
 			if (typeof data === "object" && data !== null)
 				for (const [key, json] of Object.entries(data)) {
 					const value = fromJson(json);
-					if (value)
-						this.values.set(key, value);
+					if (value) this.values.set(key, value);
 				}
 		}
 	}
@@ -60,8 +58,7 @@ export class JsonFileStore extends MemoryStore {
 	protected override changed(): void {
 		const temporary = this.path + ".tmp";
 		const data: {[key: string]: unknown} = {};
-		for (const [key, value] of this.values)
-			data[key] = toJson(value);
+		for (const [key, value] of this.values) data[key] = toJson(value);
 		writeFileSync(temporary, JSON.stringify(data));
 		renameSync(temporary, this.path);
 	}

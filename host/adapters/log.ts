@@ -18,28 +18,27 @@ export interface HostLogOptions {
 }
 
 export class HostLog implements Log {
-	private readonly prefix: string;
-	private readonly out: LineSink;
-	private readonly err: LineSink;
-	private readonly quiet: boolean;
+	readonly #prefix: string;
+	readonly #out: LineSink;
+	readonly #err: LineSink;
+	readonly #quiet: boolean;
 
 	constructor(prefix: string, options: HostLogOptions = {}) {
-		this.prefix = prefix;
-		this.out = options.out ?? process.stdout;
-		this.err = options.err ?? process.stderr;
-		this.quiet = options.quiet === true;
+		this.#prefix = prefix;
+		this.#out = options.out ?? process.stdout;
+		this.#err = options.err ?? process.stderr;
+		this.#quiet = options.quiet === true;
 	}
 
 	info(message: string): void {
-		if (!this.quiet)
-			this.out.write(`${this.prefix} ${message}\n`);
+		if (!this.#quiet) this.#out.write(`${this.#prefix} ${message}\n`);
 	}
 
 	warn(message: string): void {
-		this.err.write(`${this.prefix} warning: ${message}\n`);
+		this.#err.write(`${this.#prefix} warning: ${message}\n`);
 	}
 
 	error(message: string): void {
-		this.err.write(`${this.prefix} error: ${message}\n`);
+		this.#err.write(`${this.#prefix} error: ${message}\n`);
 	}
 }

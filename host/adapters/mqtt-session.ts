@@ -7,7 +7,12 @@
  */
 import mqtt from "mqtt";
 import type {IClientOptions, MqttClient} from "mqtt";
-import {MQTT_DEFAULTS, ReconnectingMqttSession, type MqttTransport, type MqttTransportEvents} from "../../rainmaker/mqtt-session";
+import {
+	MQTT_DEFAULTS,
+	ReconnectingMqttSession,
+	type MqttTransport,
+	type MqttTransportEvents,
+} from "../../rainmaker/mqtt-session";
 import type {Log, Timers} from "../../rainmaker/ports";
 import {HostTimers} from "./timers";
 
@@ -47,8 +52,7 @@ function endpointOf(url: string): string {
 	try {
 		const parsed = new URL(url);
 		return `${parsed.protocol}//${parsed.host.replace(/:\d+$/, "")}:${parsed.port || (parsed.protocol === "mqtts:" ? "8883" : "1883")}`;
-	}
-	catch {
+	} catch {
 		return url;
 	}
 }
@@ -77,16 +81,11 @@ class MqttJsTransport implements MqttTransport {
 			resubscribe: false,
 			connectTimeout: o.connectTimeoutMs ?? MQTT_DEFAULTS.connectTimeoutMs,
 		};
-		if (o.username !== undefined)
-			options.username = o.username;
-		if (o.ca !== undefined)
-			options.ca = o.ca;
-		if (o.cert !== undefined)
-			options.cert = o.cert;
-		if (o.key !== undefined)
-			options.key = o.key;
-		if (o.alpn !== undefined)
-			options.ALPNProtocols = o.alpn;
+		if (o.username !== undefined) options.username = o.username;
+		if (o.ca !== undefined) options.ca = o.ca;
+		if (o.cert !== undefined) options.cert = o.cert;
+		if (o.key !== undefined) options.key = o.key;
+		if (o.alpn !== undefined) options.ALPNProtocols = o.alpn;
 		const client = mqtt.connect(o.url, options);
 		this.#client = client;
 		let connected = false;
@@ -96,7 +95,9 @@ class MqttJsTransport implements MqttTransport {
 			connected = true;
 			events.connected();
 		});
-		client.on("message", (topic, payload, packet) => events.message(topic, payload.toString("utf8"), packet.retain));
+		client.on("message", (topic, payload, packet) =>
+			events.message(topic, payload.toString("utf8"), packet.retain),
+		);
 		client.on("error", error => {
 			lastError = firstLine(error.message);
 		});
@@ -106,8 +107,7 @@ class MqttJsTransport implements MqttTransport {
 			lastError ??= firstLine(error.message);
 		});
 		client.on("close", () => {
-			if (ended || client !== this.#client)
-				return;
+			if (ended || client !== this.#client) return;
 			ended = true;
 			this.#client = undefined;
 			client.end(true);
@@ -123,11 +123,9 @@ class MqttJsTransport implements MqttTransport {
 
 	publish(topic: string, payload: string, acked: () => void): void {
 		const client = this.#client;
-		if (!client)
-			throw new Error("not connected");
+		if (!client) throw new Error("not connected");
 		client.publish(topic, payload, {qos: 1, retain: false}, error => {
-			if (!error)
-				acked();
+			if (!error) acked();
 		});
 	}
 
@@ -138,16 +136,14 @@ class MqttJsTransport implements MqttTransport {
 				return;
 			}
 			for (const grant of granted ?? []) {
-				if (grant.qos === 128)
-					this.#log.warn(`mqtt: broker refused the subscription to ${grant.topic}`);
+				if (grant.qos === 128) this.#log.warn(`mqtt: broker refused the subscription to ${grant.topic}`);
 			}
 		});
 	}
 
 	unsubscribe(topics: readonly string[]): void {
 		this.#client?.unsubscribe([...topics], error => {
-			if (error)
-				this.#log.warn(`mqtt: unsubscribe ${topics.join(", ")} failed: ${error.message}`);
+			if (error) this.#log.warn(`mqtt: unsubscribe ${topics.join(", ")} failed: ${error.message}`);
 		});
 	}
 }

@@ -15,8 +15,7 @@ export class HostTimers implements Timers {
 	}
 
 	clear(handle: TimerHandle | undefined): void {
-		if (handle)
-			clearTimeout((handle as HostTimerHandle).timeout);
+		if (handle) clearTimeout((handle as HostTimerHandle).timeout);
 	}
 
 	now(): number {

@@ -17,13 +17,34 @@ interface SubCommand {
 }
 
 const commands: {[name: string]: SubCommand} = {
-	image: {summary: "image <file> [--running <file>] [--json]   an app image's facts and the node's verdict; image make … writes one", run: imageCommand},
-	cloud: {summary: "cloud [options]                 the local RainMaker-compatible cloud (MQTT, REST, firmware download)", run: cloudCommand},
-	app: {summary: "app <login|nodes|show|watch|check|approve|logout>   the approval client (the phone app's role)", run: appCommand},
+	image: {
+		summary:
+			"image <file> [--running <file>] [--json]   an app image's facts and the node's verdict; image make … writes one",
+		run: imageCommand,
+	},
+	cloud: {
+		summary: "cloud [options]                 the local RainMaker-compatible cloud (MQTT, REST, firmware download)",
+		run: cloudCommand,
+	},
+	app: {
+		summary: "app <login|nodes|show|watch|check|approve|logout>   the approval client (the phone app's role)",
+		run: appCommand,
+	},
 	node: {summary: "node --broker <url> [options]   the simulated node (console on stdin)", run: nodeCommand},
-	lin: {summary: "lin <run|demo> [options]        the Moddable lin build in mcsim, rebooted by a supervisor; demo = approval OTA", run: linCommand},
-	qemu: {summary: "qemu demo [options]             the firmware built with ESP-IDF for the ESP32-C3 in QEMU; demo = approval OTA", run: qemuCommand},
-	demo: {summary: "demo [--manual] [--keep]        cloud + node + approval, the whole flow (npm start)", run: demoCommand},
+	lin: {
+		summary:
+			"lin <run|demo> [options]        the Moddable lin build in mcsim, rebooted by a supervisor; demo = approval OTA",
+		run: linCommand,
+	},
+	qemu: {
+		summary:
+			"qemu demo [options]             the firmware built with ESP-IDF for the ESP32-C3 in QEMU; demo = approval OTA",
+		run: qemuCommand,
+	},
+	demo: {
+		summary: "demo [--manual] [--keep]        cloud + node + approval, the whole flow (npm start)",
+		run: demoCommand,
+	},
 };
 
 function usage(): void {
@@ -40,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
 	}
 	const command = Object.prototype.hasOwnProperty.call(commands, name) ? commands[name] : undefined;
 	if (!command) {
-		process.stderr.write("rainmaker-ota-xs: unknown command \"" + name + "\"\n");
+		process.stderr.write('rainmaker-ota-xs: unknown command "' + name + '"\n');
 		usage();
 		return 2;
 	}
@@ -48,11 +69,13 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-	(code) => {
+	code => {
 		process.exitCode = code;
 	},
 	(error: unknown) => {
-		process.stderr.write("rainmaker-ota-xs: " + (error instanceof Error ? error.stack ?? error.message : String(error)) + "\n");
+		process.stderr.write(
+			"rainmaker-ota-xs: " + (error instanceof Error ? (error.stack ?? error.message) : String(error)) + "\n",
+		);
 		process.exitCode = 1;
 	},
 );

@@ -10,7 +10,11 @@
 import {closeSync, openSync, readSync} from "node:fs";
 import {parseArgs} from "node:util";
 import {
-	HEADER_PROBE_LENGTH, checkUpgrade, chipName, chipRevisionText, parseImageHeader,
+	HEADER_PROBE_LENGTH,
+	checkUpgrade,
+	chipName,
+	chipRevisionText,
+	parseImageHeader,
 	type AppImageInfo,
 } from "../../ota/image";
 import {ImageVerifier, type ImageVerdict} from "../../idf/image-verifier";
@@ -24,8 +28,8 @@ export interface CommandOutput {
 }
 
 const consoleOutput: CommandOutput = {
-	out: (line) => process.stdout.write(line + "\n"),
-	err: (line) => process.stderr.write(line + "\n"),
+	out: line => process.stdout.write(line + "\n"),
+	err: line => process.stderr.write(line + "\n"),
 };
 
 export const IMAGE_USAGE = [
@@ -61,8 +65,7 @@ interface ImageReport {
 }
 
 export function imageCommand(argv: string[], output: CommandOutput = consoleOutput): number {
-	if (argv[0] === "make")
-		return imageMakeCommand(argv.slice(1), output);
+	if (argv[0] === "make") return imageMakeCommand(argv.slice(1), output);
 	let parsed;
 	try {
 		parsed = parseArgs({
@@ -81,14 +84,12 @@ export function imageCommand(argv: string[], output: CommandOutput = consoleOutp
 				help: {type: "boolean", short: "h", default: false},
 			},
 		});
-	}
-	catch (error) {
+	} catch (error) {
 		return usage(output, (error as Error).message);
 	}
 	const {values, positionals} = parsed;
 	if (values.help) {
-		for (const line of IMAGE_USAGE)
-			output.out(line);
+		for (const line of IMAGE_USAGE) output.out(line);
 		return 0;
 	}
 	if (positionals.length !== 1)
@@ -104,7 +105,10 @@ export function imageCommand(argv: string[], output: CommandOutput = consoleOutp
 	if (values["chip-revision"] !== undefined) {
 		const match = /^v?(\d{1,2})\.(\d{1,2})$/.exec(values["chip-revision"]);
 		if (!match)
-			return usage(output, `--chip-revision must be a revision like v3.1, got ${JSON.stringify(values["chip-revision"])}`);
+			return usage(
+				output,
+				`--chip-revision must be a revision like v3.1, got ${JSON.stringify(values["chip-revision"])}`,
+			);
 		chipRevision = Number(match[1]) * 100 + Number(match[2]);
 	}
 	const approvedVersion = values["fw-version"];
@@ -113,13 +117,11 @@ export function imageCommand(argv: string[], output: CommandOutput = consoleOutp
 	let slotName: string;
 	try {
 		const slots = readPartitionTable(values.partitions ?? DEFAULT_PARTITIONS_FILE).otaSlots();
-		if (slots.length === 0)
-			throw new Error("the partition table has no OTA slots");
+		if (slots.length === 0) throw new Error("the partition table has no OTA slots");
 		const smallest = slots.reduce((a, b) => (b.size < a.size ? b : a));
 		capacity = smallest.size;
 		slotName = smallest.name;
-	}
-	catch (error) {
+	} catch (error) {
 		output.err("rainmaker-ota-xs image: partition table: " + (error as Error).message);
 		return 2;
 	}
@@ -134,51 +136,59 @@ export function imageCommand(argv: string[], output: CommandOutput = consoleOutp
 				throw new Error("running image " + values.running + ": " + (report.headerError ?? "no app descriptor"));
 			running = report.info;
 		}
-	}
-	catch (error) {
+	} catch (error) {
 		output.err("rainmaker-ota-xs image: " + (error as Error).message);
 		return 2;
 	}
 
 	// The node's order: header checks before anything is written, full verification at the end, the slot size while writing.
 	let refusal: string | undefined;
-	if (!image.info)
-		refusal = "Failed to read image description: " + (image.headerError ?? "no app descriptor");
+	if (!image.info) refusal = "Failed to read image description: " + (image.headerError ?? "no app descriptor");
 	else if (running) {
-		refusal = checkUpgrade(image.info, running, minSecureVersion, {chipRevision, approvedVersion}, {
-			skipProjectCheck: values["skip-project-check"],
-			skipVersionCheck: values["skip-version-check"],
-			skipSecureVersionCheck: values["skip-secure-version-check"],
-		});
+		refusal = checkUpgrade(
+			image.info,
+			running,
+			minSecureVersion,
+			{chipRevision, approvedVersion},
+			{
+				skipProjectCheck: values["skip-project-check"],
+				skipVersionCheck: values["skip-version-check"],
+				skipSecureVersionCheck: values["skip-secure-version-check"],
+			},
+		);
 	}
 	if (refusal === undefined && image.size > capacity)
 		refusal = "Image of " + image.size + " bytes does not fit the " + capacity + "-byte OTA slot " + slotName;
-	if (refusal === undefined && !image.valid)
-		refusal = "Image validation failed: " + image.reason;
+	if (refusal === undefined && !image.valid) refusal = "Image validation failed: " + image.reason;
 	const install = refusal === undefined;
-	const judged = running ? `against the running image, on a chip ${chipRevisionText(chipRevision)}` + (approvedVersion !== undefined ? `, for a job of version ${approvedVersion}` : "")
+	const judged = running
+		? `against the running image, on a chip ${chipRevisionText(chipRevision)}` +
+			(approvedVersion !== undefined ? `, for a job of version ${approvedVersion}` : "")
 		: "format and size only (no --running image: project, identity, version, secure version and chip not compared)";
 
 	if (values.json) {
-		output.out(JSON.stringify({
-			...image,
-			slot: {name: slotName, capacity},
-			running: running ? {...running} : null,
-			minSecureVersion,
-			chipRevision: chipRevisionText(chipRevision),
-			...(approvedVersion !== undefined ? {approvedVersion} : {}),
-			verdict: {install, judged, ...(refusal !== undefined ? {reason: refusal} : {})},
-		}, null, 2));
-	}
-	else
-		printReport(output, image, running, slotName, capacity, install, refusal, judged);
+		output.out(
+			JSON.stringify(
+				{
+					...image,
+					slot: {name: slotName, capacity},
+					running: running ? {...running} : null,
+					minSecureVersion,
+					chipRevision: chipRevisionText(chipRevision),
+					...(approvedVersion !== undefined ? {approvedVersion} : {}),
+					verdict: {install, judged, ...(refusal !== undefined ? {reason: refusal} : {})},
+				},
+				null,
+				2,
+			),
+		);
+	} else printReport(output, image, running, slotName, capacity, install, refusal, judged);
 	return install ? 0 : 1;
 }
 
 function usage(output: CommandOutput, problem: string): number {
 	output.err("rainmaker-ota-xs image: " + problem);
-	for (const line of IMAGE_USAGE)
-		output.err(line);
+	for (const line of IMAGE_USAGE) output.err(line);
 	return 2;
 }
 
@@ -187,9 +197,8 @@ function examine(path: string): ImageReport {
 	let fd: number;
 	try {
 		fd = openSync(path, "r");
-	}
-	catch (error) {
-		throw new Error("cannot read " + path + ": " + (error as NodeJS.ErrnoException).code);
+	} catch (error) {
+		throw new Error("cannot read " + path + ": " + (error as NodeJS.ErrnoException).code, {cause: error});
 	}
 	const verifier = new ImageVerifier(createDigest);
 	const probe = new Uint8Array(HEADER_PROBE_LENGTH);
@@ -199,8 +208,7 @@ function examine(path: string): ImageReport {
 		const block = new Uint8Array(64 * 1024);
 		for (;;) {
 			const n = readSync(fd, block, 0, block.length, null);
-			if (n === 0)
-				break;
+			if (n === 0) break;
 			const chunk = block.subarray(0, n);
 			if (probeLength < HEADER_PROBE_LENGTH) {
 				const take = Math.min(n, HEADER_PROBE_LENGTH - probeLength);
@@ -210,8 +218,7 @@ function examine(path: string): ImageReport {
 			verifier.write(chunk);
 			size += n;
 		}
-	}
-	finally {
+	} finally {
 		closeSync(fd);
 	}
 	const verdict: ImageVerdict = verifier.end();
@@ -224,51 +231,80 @@ function examine(path: string): ImageReport {
 		checksumValid: verdict.checksumValid,
 		hashValid: verdict.hashValid,
 	};
-	if (verdict.reason !== undefined)
-		report.reason = verdict.reason;
-	if (verdict.sha256 !== undefined)
-		report.validationHash = verdict.sha256;
+	if (verdict.reason !== undefined) report.reason = verdict.reason;
+	if (verdict.sha256 !== undefined) report.validationHash = verdict.sha256;
 	try {
 		const info = parseImageHeader(probe.subarray(0, probeLength));
 		report.info = {...info, chip: chipName(info.chipId)};
-	}
-	catch (error) {
+	} catch (error) {
 		report.headerError = (error as Error).message;
 	}
 	return report;
 }
 
-function printReport(output: CommandOutput, image: ImageReport, running: (AppImageInfo & {chip: string}) | undefined, slotName: string, capacity: number,
-	install: boolean, refusal: string | undefined, judged: string): void {
+function printReport(
+	output: CommandOutput,
+	image: ImageReport,
+	running: (AppImageInfo & {chip: string}) | undefined,
+	slotName: string,
+	capacity: number,
+	install: boolean,
+	refusal: string | undefined,
+	judged: string,
+): void {
 	const row = (name: string, value: string) => output.out((name + ":").padEnd(18) + value);
 	row("file", image.file);
-	row("size", image.size + " bytes" + (image.expectedLength ? " (image " + image.expectedLength + ", trailing " + image.trailingBytes + ")" : ""));
+	row(
+		"size",
+		image.size +
+			" bytes" +
+			(image.expectedLength ? " (image " + image.expectedLength + ", trailing " + image.trailingBytes + ")" : ""),
+	);
 	const info = image.info;
 	if (info) {
 		row("chip", info.chip + " (chip_id " + info.chipId + ")");
 		row("project", info.projectName);
-		row("identity", info.identity !== undefined ? info.identity + " (at offset 288)" : "none (not an image of this firmware's builds)");
+		row(
+			"identity",
+			info.identity !== undefined
+				? info.identity + " (at offset 288)"
+				: "none (not an image of this firmware's builds)",
+		);
 		row("version", info.version);
 		row("secure version", String(info.secureVersion));
 		row("idf_ver", info.idfVer);
 		row("compiled", info.date + " " + info.time);
 		row("segments", String(info.segmentCount));
 		row("entry", "0x" + info.entryAddr.toString(16));
-		row("chip revisions", chipRevisionText(info.minChipRevFull) + " .. " + (info.maxChipRevFull === 0 || info.maxChipRevFull === 0xffff ? "any" : chipRevisionText(info.maxChipRevFull)));
+		row(
+			"chip revisions",
+			chipRevisionText(info.minChipRevFull) +
+				" .. " +
+				(info.maxChipRevFull === 0 || info.maxChipRevFull === 0xffff
+					? "any"
+					: chipRevisionText(info.maxChipRevFull)),
+		);
 		row("app ELF SHA-256", info.appElfSha256);
-	}
-	else
-		row("app descriptor", "unreadable: " + image.headerError);
+	} else row("app descriptor", "unreadable: " + image.headerError);
 	row("checksum", image.checksumValid ? "valid" : "invalid");
-	row("SHA-256", (info && !info.hashAppended) ? "none appended" : image.hashValid ? "valid" : "invalid");
-	if (image.reason)
-		row("format", image.reason);
+	row("SHA-256", info && !info.hashAppended ? "none appended" : image.hashValid ? "valid" : "invalid");
+	if (image.reason) row("format", image.reason);
 	if (image.trailingBytes > 0)
 		row("note", image.trailingBytes + " bytes after the image (ignored by ESP-IDF's verification)");
 	row("OTA slot", slotName + " (" + capacity + " bytes)");
 	if (running)
-		row("running", running.projectName + " " + running.version + (running.identity !== undefined ? " [" + running.identity + "]" : "") + " (" + running.chip + ", secure version " + running.secureVersion + ")");
+		row(
+			"running",
+			running.projectName +
+				" " +
+				running.version +
+				(running.identity !== undefined ? " [" + running.identity + "]" : "") +
+				" (" +
+				running.chip +
+				", secure version " +
+				running.secureVersion +
+				")",
+		);
 	row("judged", judged);
 	row("verdict", install ? "the node would install it" : "the node would refuse it: " + refusal);
 }
-

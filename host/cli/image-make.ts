@@ -25,8 +25,7 @@ export const IMAGE_MAKE_USAGE = [
 
 function usage(output: CommandOutput, message: string): number {
 	output.err("rainmaker-ota-xs image make: " + message);
-	for (const line of IMAGE_MAKE_USAGE)
-		output.err(line);
+	for (const line of IMAGE_MAKE_USAGE) output.err(line);
 	return 2;
 }
 
@@ -47,14 +46,12 @@ export function imageMakeCommand(argv: string[], output: CommandOutput): number 
 				help: {type: "boolean", short: "h", default: false},
 			},
 		});
-	}
-	catch (error) {
+	} catch (error) {
 		return usage(output, (error as Error).message);
 	}
 	const {values, positionals} = parsed;
 	if (values.help) {
-		for (const line of IMAGE_MAKE_USAGE)
-			output.out(line);
+		for (const line of IMAGE_MAKE_USAGE) output.out(line);
 		return 0;
 	}
 	try {
@@ -72,11 +69,9 @@ export function imageMakeCommand(argv: string[], output: CommandOutput): number 
 		}
 		if (positionals.length !== 1)
 			return usage(output, positionals.length === 0 ? "no output file given" : "one output file at a time");
-		if (values.version === undefined)
-			return usage(output, "--version is required");
+		if (values.version === undefined) return usage(output, "--version is required");
 		const spec: IdfImageSpec = {version: values.version};
-		if (values.project !== undefined)
-			spec.projectName = values.project;
+		if (values.project !== undefined) spec.projectName = values.project;
 		if (values.chip !== undefined) {
 			if (values.chip !== "esp32" && values.chip !== "esp32s3")
 				return usage(output, `--chip must be esp32 or esp32s3, got ${JSON.stringify(values.chip)}`);
@@ -105,8 +100,7 @@ export function imageMakeCommand(argv: string[], output: CommandOutput): number 
 		writeFileSync(positionals[0], image);
 		output.out(`${positionals[0]}: ${describe(spec)}, ${image.length} bytes`);
 		return 0;
-	}
-	catch (error) {
+	} catch (error) {
 		output.err("rainmaker-ota-xs image make: " + (error as Error).message);
 		return 2;
 	}

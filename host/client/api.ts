@@ -16,7 +16,12 @@ export interface OtaStatusResponse {
 
 /** A failed call: the HTTP status (0 when the server could not be reached) and the cloud's description. */
 export class RainMakerApiError extends Error {
-	constructor(readonly httpStatus: number, readonly description: string, readonly method: string, readonly path: string) {
+	constructor(
+		readonly httpStatus: number,
+		readonly description: string,
+		readonly method: string,
+		readonly path: string,
+	) {
 		super(`${method} ${path}: ${httpStatus === 0 ? "" : `HTTP ${httpStatus}: `}${description}`);
 		this.name = "RainMakerApiError";
 	}
@@ -68,7 +73,16 @@ export class RainMakerApi {
 
 	/** `POST login2` with the refresh token → new id and access tokens. */
 	async refresh(refreshToken: string, userName?: string): Promise<LoginAnswer> {
-		return this.#tokensOf(await this.#call("POST", "login2", {}, {refreshtoken: refreshToken, ...(userName !== undefined ? {user_name: userName} : {})}, false), false);
+		return this.#tokensOf(
+			await this.#call(
+				"POST",
+				"login2",
+				{},
+				{refreshtoken: refreshToken, ...(userName !== undefined ? {user_name: userName} : {})},
+				false,
+			),
+			false,
+		);
 	}
 
 	/** `POST logout2`: ends the session of the current access token. */
@@ -81,20 +95,38 @@ export class RainMakerApi {
 		const details: JsonObject[] = [];
 		let startId: string | undefined;
 		for (let page = 0; page < 1000; page++) {
-			const answer = this.#object(await this.#call("GET", "user/nodes", {node_details: "true", ...(startId !== undefined ? {start_id: startId} : {})}), "GET user/nodes");
-			if (Array.isArray(answer.node_details))
-				details.push(...answer.node_details.filter(isJsonObject));
-			if (typeof answer.next_id !== "string" || answer.next_id === "")
-				return details;
+			const answer = this.#object(
+				await this.#call("GET", "user/nodes", {
+					node_details: "true",
+					...(startId !== undefined ? {start_id: startId} : {}),
+				}),
+				"GET user/nodes",
+			);
+			if (Array.isArray(answer.node_details)) details.push(...answer.node_details.filter(isJsonObject));
+			if (typeof answer.next_id !== "string" || answer.next_id === "") return details;
 			startId = answer.next_id;
 		}
 		throw new RainMakerApiError(200, "the node list does not end", "GET", "user/nodes");
 	}
 
 	#tokensOf(value: Json, withRefresh: boolean): LoginAnswer {
-		if (!isJsonObject(value) || typeof value.idtoken !== "string" || typeof value.accesstoken !== "string" || (withRefresh && typeof value.refreshtoken !== "string"))
-			throw new RainMakerApiError(200, `login2 answered without tokens: ${JSON.stringify(value).slice(0, 200)}`, "POST", "login2");
-		return {idtoken: value.idtoken, accesstoken: value.accesstoken, ...(typeof value.refreshtoken === "string" ? {refreshtoken: value.refreshtoken} : {})};
+		if (
+			!isJsonObject(value) ||
+			typeof value.idtoken !== "string" ||
+			typeof value.accesstoken !== "string" ||
+			(withRefresh && typeof value.refreshtoken !== "string")
+		)
+			throw new RainMakerApiError(
+				200,
+				`login2 answered without tokens: ${JSON.stringify(value).slice(0, 200)}`,
+				"POST",
+				"login2",
+			);
+		return {
+			idtoken: value.idtoken,
+			accesstoken: value.accesstoken,
+			...(typeof value.refreshtoken === "string" ? {refreshtoken: value.refreshtoken} : {}),
+		};
 	}
 
 	/** `GET user/nodes/config?node_id=` → the node config (docs/protocol.md §6.4). */
@@ -111,9 +143,14 @@ export class RainMakerApi {
 	async setParams(nodeId: string, payload: JsonObject): Promise<void> {
 		const path = "user/nodes/params";
 		const answer = await this.#call("PUT", path, {}, [{node_id: nodeId, payload}]);
-		const entry = Array.isArray(answer) ? answer.find((item) => isJsonObject(item) && item.node_id === nodeId) ?? answer[0] : answer;
+		const entry = Array.isArray(answer)
+			? (answer.find(item => isJsonObject(item) && item.node_id === nodeId) ?? answer[0])
+			: answer;
 		if (!isJsonObject(entry) || entry.status !== "success") {
-			const description = isJsonObject(entry) && typeof entry.description === "string" ? entry.description : `unexpected answer ${JSON.stringify(answer)}`;
+			const description =
+				isJsonObject(entry) && typeof entry.description === "string"
+					? entry.description
+					: `unexpected answer ${JSON.stringify(answer)}`;
 			throw new RainMakerApiError(200, description, "PUT", path);
 		}
 	}
@@ -134,43 +171,64 @@ export class RainMakerApi {
 
 	#object(value: Json, what: string): JsonObject {
 		if (!isJsonObject(value))
-			throw new RainMakerApiError(200, `expected a JSON object, got ${JSON.stringify(value)}`, ...(what.split(" ", 2) as [string, string]));
+			throw new RainMakerApiError(
+				200,
+				`expected a JSON object, got ${JSON.stringify(value)}`,
+				...(what.split(" ", 2) as [string, string]),
+			);
 		return value;
 	}
 
-	async #call(method: string, path: string, query: Record<string, string>, body?: Json, authorized = true): Promise<Json> {
+	async #call(
+		method: string,
+		path: string,
+		query: Record<string, string>,
+		body?: Json,
+		authorized = true,
+	): Promise<Json> {
 		try {
 			return await this.#callOnce(method, path, query, body, authorized);
 		} catch (error) {
 			// An access token the cloud no longer takes (expired early, session renewed elsewhere): renew once.
-			if (authorized && error instanceof RainMakerApiError && error.httpStatus === 401 && await this.#tokens?.renew?.())
+			if (
+				authorized &&
+				error instanceof RainMakerApiError &&
+				error.httpStatus === 401 &&
+				(await this.#tokens?.renew?.())
+			)
 				return this.#callOnce(method, path, query, body, authorized);
 			throw error;
 		}
 	}
 
-	async #callOnce(method: string, path: string, query: Record<string, string>, body: Json | undefined, authorized: boolean): Promise<Json> {
+	async #callOnce(
+		method: string,
+		path: string,
+		query: Record<string, string>,
+		body: Json | undefined,
+		authorized: boolean,
+	): Promise<Json> {
 		const url = new URL(path, this.baseUrl);
-		for (const [key, value] of Object.entries(query))
-			url.searchParams.set(key, value);
+		for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
 		const headers: Record<string, string> = {Accept: "application/json"};
-		if (authorized && this.#tokens)
-			headers.Authorization = await this.#tokens.accessToken();
-		else if (authorized && this.#token !== undefined)
-			headers.Authorization = this.#token;
-		if (body !== undefined)
-			headers["Content-Type"] = "application/json";
+		if (authorized && this.#tokens) headers.Authorization = await this.#tokens.accessToken();
+		else if (authorized && this.#token !== undefined) headers.Authorization = this.#token;
+		if (body !== undefined) headers["Content-Type"] = "application/json";
 		let response: Response | undefined;
 		// A GET is retried once on a fresh connection: a kept-alive connection may have been closed by
 		// the server in the meantime (a restarted cloud), which is no answer about the server.
 		for (let attempt = 1; !response; attempt++) {
 			try {
-				response = await fetch(url, {method, headers, ...(body !== undefined ? {body: JSON.stringify(body)} : {}), signal: AbortSignal.timeout(this.#timeoutMs)});
+				response = await fetch(url, {
+					method,
+					headers,
+					...(body !== undefined ? {body: JSON.stringify(body)} : {}),
+					signal: AbortSignal.timeout(this.#timeoutMs),
+				});
 			} catch (error) {
 				const cause = (error as {cause?: {code?: string; message?: string}}).cause;
 				const code = cause?.code ?? cause?.message ?? (error as Error).message;
-				if (method === "GET" && attempt === 1 && (code === "UND_ERR_SOCKET" || code === "ECONNRESET"))
-					continue;
+				if (method === "GET" && attempt === 1 && (code === "UND_ERR_SOCKET" || code === "ECONNRESET")) continue;
 				throw new RainMakerApiError(0, `cannot reach ${this.baseUrl}: ${code}`, method, path);
 			}
 		}
@@ -182,7 +240,8 @@ export class RainMakerApi {
 			throw new RainMakerApiError(response.status, `answer is not JSON: ${text.slice(0, 200)}`, method, path);
 		}
 		if (!response.ok) {
-			const description = isJsonObject(value) && typeof value.description === "string" ? value.description : text.slice(0, 200);
+			const description =
+				isJsonObject(value) && typeof value.description === "string" ? value.description : text.slice(0, 200);
 			throw new RainMakerApiError(response.status, description, method, path);
 		}
 		return value;

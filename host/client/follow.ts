@@ -20,7 +20,7 @@ export interface Clock {
 
 export const realClock: Clock = {
 	now: () => Date.now(),
-	sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+	sleep: ms => new Promise(resolve => setTimeout(resolve, ms)),
 };
 
 export type FollowOutcome = "success" | "rejected" | "failed" | "timeout" | "stopped" | "needs-approval";
@@ -52,53 +52,60 @@ export function formatStatus(status: OtaStatusResponse, approved: boolean, reoff
 		line += `  [${"#".repeat(filled)}${".".repeat(20 - filled)}] ${progress}%`;
 	}
 	if (status.status === "delayed" && approved)
-		line += reoffered ? "  (the node offers the update again: it needs a new approval)" : "  (waiting: the node fetches the job again)";
-	if (status.status === "failed")
-		line += "  (the node may retry)";
+		line += reoffered
+			? "  (the node offers the update again: it needs a new approval)"
+			: "  (waiting: the node fetches the job again)";
+	if (status.status === "failed") line += "  (the node may retry)";
 	return line;
 }
 
 function sameStatus(a: OtaStatusResponse | undefined, b: OtaStatusResponse): boolean {
-	return a !== undefined && a.status === b.status && a.additional_info === b.additional_info && a.timestamp === b.timestamp;
+	return (
+		a !== undefined &&
+		a.status === b.status &&
+		a.additional_info === b.additional_info &&
+		a.timestamp === b.timestamp
+	);
 }
 
 /** Polls until a final state, the timeout or the signal. Authentication errors end it with a throw. */
-export async function followOtaJob(api: RainMakerApi, nodeId: string, jobId: string, options: FollowOptions): Promise<FollowOutcome> {
+export async function followOtaJob(
+	api: RainMakerApi,
+	nodeId: string,
+	jobId: string,
+	options: FollowOptions,
+): Promise<FollowOutcome> {
 	const clock = options.clock ?? realClock;
 	const start = clock.now();
 	let last: OtaStatusResponse | undefined;
 	let failedSince: number | undefined;
 	let lastError = "";
 	for (;;) {
-		if (options.signal?.aborted)
-			return "stopped";
+		if (options.signal?.aborted) return "stopped";
 		try {
 			const status = await api.getOtaStatus(nodeId, jobId);
 			lastError = "";
 			if (!sameStatus(last, status)) {
-				const reoffered = last !== undefined && status.status === "delayed" && status.additional_info === WAITING_FOR_APPROVAL;
+				const reoffered =
+					last !== undefined &&
+					status.status === "delayed" &&
+					status.additional_info === WAITING_FOR_APPROVAL;
 				last = status;
 				failedSince = status.status === "failed" ? clock.now() : undefined;
 				options.onStatus(status, reoffered);
-				if (reoffered)
-					return "needs-approval";
+				if (reoffered) return "needs-approval";
 			}
-			if (status.status === "success" || status.status === "rejected")
-				return status.status;
-			if (failedSince !== undefined && clock.now() - failedSince >= options.failedGraceMs)
-				return "failed";
+			if (status.status === "success" || status.status === "rejected") return status.status;
+			if (failedSince !== undefined && clock.now() - failedSince >= options.failedGraceMs) return "failed";
 		} catch (error) {
-			if (!(error instanceof RainMakerApiError))
-				throw error;
-			if (error.httpStatus === 401 || error.httpStatus === 403)
-				throw error;
+			if (!(error instanceof RainMakerApiError)) throw error;
+			if (error.httpStatus === 401 || error.httpStatus === 403) throw error;
 			if (error.message !== lastError) {
 				lastError = error.message;
 				options.onPollError?.(error);
 			}
 		}
-		if (clock.now() - start >= options.timeoutMs)
-			return last?.status === "failed" ? "failed" : "timeout";
+		if (clock.now() - start >= options.timeoutMs) return last?.status === "failed" ? "failed" : "timeout";
 		await clock.sleep(options.pollIntervalMs);
 	}
 }

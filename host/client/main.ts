@@ -45,7 +45,7 @@ export interface AppIo {
 	clock?: Clock;
 }
 
-const consoleIo: AppIo = {out: (line) => console.log(line), err: (line) => console.error(line)};
+const consoleIo: AppIo = {out: line => console.log(line), err: line => console.error(line)};
 
 class UsageError extends Error {}
 
@@ -78,8 +78,7 @@ interface Settings {
 }
 
 function seconds(value: string | undefined, name: string, fallback: number): number {
-	if (value === undefined)
-		return fallback * 1000;
+	if (value === undefined) return fallback * 1000;
 	const number = Number(value);
 	if (value.trim() === "" || !Number.isFinite(number) || number < 0)
 		throw new UsageError(`--${name}: "${value}" is not a number of seconds`);
@@ -92,47 +91,50 @@ function parse(argv: string[]): Settings | "help" {
 		strict: true,
 		allowPositionals: true,
 		options: {
-			"node": {type: "string"},
-			"job": {type: "string"},
+			node: {type: "string"},
+			job: {type: "string"},
 			"base-url": {type: "string"},
-			"token": {type: "string"},
-			"user": {type: "string"},
-			"password": {type: "string"},
+			token: {type: "string"},
+			user: {type: "string"},
+			password: {type: "string"},
 			"state-file": {type: "string"},
-			"timeout": {type: "string"},
+			timeout: {type: "string"},
 			"poll-interval": {type: "string"},
 			"failed-grace": {type: "string"},
-			"help": {type: "boolean", short: "h"},
+			help: {type: "boolean", short: "h"},
 		},
 	});
-	if (values.help)
-		return "help";
+	if (values.help) return "help";
 	if (positionals.length !== 1)
-		throw new UsageError(positionals.length === 0 ? "a command is required" : `one command expected, got: ${positionals.join(" ")}`);
+		throw new UsageError(
+			positionals.length === 0 ? "a command is required" : `one command expected, got: ${positionals.join(" ")}`,
+		);
 	const command = positionals[0] as Command;
-	if (!commands.includes(command))
-		throw new UsageError(`unknown command "${command}"`);
+	if (!commands.includes(command)) throw new UsageError(`unknown command "${command}"`);
 	const needsNode = command !== "login" && command !== "logout" && command !== "nodes";
-	if (needsNode && (values.node === undefined || values.node === ""))
-		throw new UsageError("--node <id> is required");
+	if (needsNode && (values.node === undefined || values.node === "")) throw new UsageError("--node <id> is required");
 	const password = values.password ?? process.env.RAINMAKER_PASSWORD;
-	if (command === "login" && (values.user === undefined || values.user === "" || password === undefined || password === ""))
+	if (
+		command === "login" &&
+		(values.user === undefined || values.user === "" || password === undefined || password === "")
+	)
 		throw new UsageError("login needs --user <email> and --password <secret> (or RAINMAKER_PASSWORD)");
 	if (command !== "login" && (values.user !== undefined || values.password !== undefined))
 		throw new UsageError("--user and --password are for the login command");
 	const state = new AppState(values["state-file"] ?? defaultStatePath());
 	// Without --base-url, a command uses the URL of the login session, and the default before any login.
-	const baseUrl = values["base-url"] ?? (command !== "login" ? storedSession(state)?.baseUrl : undefined) ?? DEFAULT_REST_BASE_URL;
+	const baseUrl =
+		values["base-url"] ??
+		(command !== "login" ? storedSession(state)?.baseUrl : undefined) ??
+		DEFAULT_REST_BASE_URL;
 	try {
 		const url = new URL(baseUrl);
-		if (url.protocol !== "http:" && url.protocol !== "https:")
-			throw new Error();
+		if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error();
 	} catch {
 		throw new UsageError(`--base-url: "${baseUrl}" is not an http(s) URL`);
 	}
 	const pollIntervalMs = seconds(values["poll-interval"], "poll-interval", 1);
-	if (pollIntervalMs === 0)
-		throw new UsageError("--poll-interval must be more than 0");
+	if (pollIntervalMs === 0) throw new UsageError("--poll-interval must be more than 0");
 	let api: RainMakerApi;
 	if (values.token !== undefined || command === "login") {
 		api = new RainMakerApi({baseUrl, ...(values.token !== undefined ? {accessToken: values.token} : {})});
@@ -169,8 +171,7 @@ export async function appCommand(argv: string[], io: AppIo = consoleIo): Promise
 		settings = parsed;
 	} catch (error) {
 		io.err(`rainmaker-ota-xs app: ${(error as Error).message}`);
-		if (error instanceof SetupError)
-			return 1;
+		if (error instanceof SetupError) return 1;
 		io.err(appUsage);
 		return 2;
 	}
@@ -179,17 +180,23 @@ export async function appCommand(argv: string[], io: AppIo = consoleIo): Promise
 	const onSigint = () => stop.abort();
 	process.once("SIGINT", onSigint);
 	io.signal?.addEventListener("abort", onSigint);
-	if (io.signal?.aborted)
-		stop.abort();
+	if (io.signal?.aborted) stop.abort();
 	try {
 		switch (settings.command) {
-		case "login": return await login(settings, io);
-		case "logout": return await logout(settings, io);
-		case "nodes": return await nodes(settings, io);
-		case "show": return await show(settings, io);
-		case "check": return await check(settings, io);
-		case "watch": return await watch(settings, io, stop.signal);
-		default: return await approve(settings, io, stop.signal);
+			case "login":
+				return await login(settings, io);
+			case "logout":
+				return await logout(settings, io);
+			case "nodes":
+				return await nodes(settings, io);
+			case "show":
+				return await show(settings, io);
+			case "check":
+				return await check(settings, io);
+			case "watch":
+				return await watch(settings, io, stop.signal);
+			default:
+				return await approve(settings, io, stop.signal);
 		}
 	} catch (error) {
 		io.err(`rainmaker-ota-xs app ${settings.command}: ${(error as Error).message}`);
@@ -204,8 +211,10 @@ async function login(settings: Settings, io: AppIo): Promise<number> {
 	const answer = await settings.api.login(settings.userName!, settings.password!);
 	settings.state.saveSession(sessionFrom(settings.api.baseUrl, settings.userName!, answer));
 	const exp = jwtClaims(answer.accesstoken)?.exp;
-	io.out(`logged in to ${settings.api.baseUrl} as ${settings.userName}` +
-		`${typeof exp === "number" ? ` (access token valid until ${new Date(exp * 1000).toISOString()}, then renewed)` : ""}; session kept in ${settings.state.path}`);
+	io.out(
+		`logged in to ${settings.api.baseUrl} as ${settings.userName}` +
+			`${typeof exp === "number" ? ` (access token valid until ${new Date(exp * 1000).toISOString()}, then renewed)` : ""}; session kept in ${settings.state.path}`,
+	);
 	return 0;
 }
 
@@ -225,15 +234,16 @@ async function logout(settings: Settings, io: AppIo): Promise<number> {
 
 async function nodes(settings: Settings, io: AppIo): Promise<number> {
 	const listed = await settings.api.listNodes();
-	if (listed.length === 0)
-		io.out("no nodes");
+	if (listed.length === 0) io.out("no nodes");
 	for (const node of listed) {
 		const status = node.status as {connectivity?: {connected?: boolean}} | undefined;
 		const config = node.config as {info?: {fw_version?: string}} | undefined;
 		const names = otaServiceNames(node.config as JsonObject | undefined);
 		const offer = readOffer((node.params ?? {}) as JsonObject, names);
-		io.out(`${String(node.node_id)} ${status?.connectivity?.connected ? "online" : "offline"} fw ${config?.info?.fw_version ?? "?"}` +
-			` ${names.service}.${names.info}: ${infoText(offer.info)}`);
+		io.out(
+			`${String(node.node_id)} ${status?.connectivity?.connected ? "online" : "offline"} fw ${config?.info?.fw_version ?? "?"}` +
+				` ${names.service}.${names.info}: ${infoText(offer.info)}`,
+		);
 	}
 	return 0;
 }
@@ -248,8 +258,7 @@ function infoText(info: unknown): string {
 
 /** The job to look at: the one offered in Info, else the one remembered from an approval. */
 function jobOf(settings: Settings, offeredJobId: string | undefined): {jobId: string; remembered: boolean} | undefined {
-	if (offeredJobId)
-		return {jobId: offeredJobId, remembered: false};
+	if (offeredJobId) return {jobId: offeredJobId, remembered: false};
 	const remembered = settings.state.get(settings.nodeId);
 	return remembered ? {jobId: remembered.jobId, remembered: true} : undefined;
 }
@@ -258,7 +267,12 @@ async function statusOrNote(settings: Settings, jobId: string): Promise<OtaStatu
 	try {
 		return await settings.api.getOtaStatus(settings.nodeId, jobId);
 	} catch (error) {
-		if (error instanceof RainMakerApiError && error.httpStatus !== 401 && error.httpStatus !== 403 && error.httpStatus !== 0)
+		if (
+			error instanceof RainMakerApiError &&
+			error.httpStatus !== 401 &&
+			error.httpStatus !== 403 &&
+			error.httpStatus !== 0
+		)
 			return `no status: ${error.description}`;
 		throw error;
 	}
@@ -274,7 +288,9 @@ async function show(settings: Settings, io: AppIo): Promise<number> {
 		return 0;
 	}
 	const status = await statusOrNote(settings, job.jobId);
-	io.out(`job ${job.jobId}${job.remembered ? " (remembered)" : ""}: ${typeof status === "string" ? status : formatStatus(status, job.remembered)}`);
+	io.out(
+		`job ${job.jobId}${job.remembered ? " (remembered)" : ""}: ${typeof status === "string" ? status : formatStatus(status, job.remembered)}`,
+	);
 	return 0;
 }
 
@@ -294,8 +310,7 @@ async function watch(settings: Settings, io: AppIo, signal: AbortSignal): Promis
 	let jobId: string | undefined;
 	let failedSince: number | undefined;
 	for (;;) {
-		if (signal.aborted)
-			return 130;
+		if (signal.aborted) return 130;
 		const offer = readOffer(await settings.api.getParams(settings.nodeId), names);
 		const info = infoText(offer.info);
 		if (info !== lastInfo) {
@@ -319,12 +334,9 @@ async function watch(settings: Settings, io: AppIo, signal: AbortSignal): Promis
 				io.out(`${time(clock)} ${line}`);
 			}
 			if (typeof status !== "string") {
-				if (status.status === "success")
-					return 0;
-				if (status.status === "rejected")
-					return 1;
-				if (failedSince !== undefined && clock.now() - failedSince >= settings.failedGraceMs)
-					return 1;
+				if (status.status === "success") return 0;
+				if (status.status === "rejected") return 1;
+				if (failedSince !== undefined && clock.now() - failedSince >= settings.failedGraceMs) return 1;
 			}
 		}
 		if (clock.now() - start >= settings.timeoutMs) {
@@ -340,24 +352,36 @@ async function approve(settings: Settings, io: AppIo, signal: AbortSignal): Prom
 	const names = await fetchOtaServiceNames(settings.api, settings.nodeId);
 	const offer = readOffer(await settings.api.getParams(settings.nodeId), names);
 	if (!offer.jobId) {
-		io.err(`node ${settings.nodeId} offers no update (${names.service}.${names.info} is ${infoText(offer.info)}); run "check" first and wait for the offer`);
+		io.err(
+			`node ${settings.nodeId} offers no update (${names.service}.${names.info} is ${infoText(offer.info)}); run "check" first and wait for the offer`,
+		);
 		return 1;
 	}
 	if (settings.jobId !== undefined && offer.jobId !== settings.jobId) {
-		io.err(`node ${settings.nodeId} now offers job ${offer.jobId}${offer.fwVersion ? ` (firmware ${offer.fwVersion})` : ""}, not ${settings.jobId}; look at it with "show" and approve again`);
+		io.err(
+			`node ${settings.nodeId} now offers job ${offer.jobId}${offer.fwVersion ? ` (firmware ${offer.fwVersion})` : ""}, not ${settings.jobId}; look at it with "show" and approve again`,
+		);
 		return 1;
 	}
 	// Info once more just before the write: a start answers exactly the offer this command announced.
 	// (The node refuses a start that comes right after its offer was replaced; docs/ota-lifecycle.md.)
 	const again = readOffer(await settings.api.getParams(settings.nodeId), names);
 	if (again.jobId !== offer.jobId || again.fwVersion !== offer.fwVersion) {
-		io.err(`node ${settings.nodeId}: the offer changed while approving (job ${offer.jobId} → ${again.jobId ?? "none"}); look at it with "show" and approve again`);
+		io.err(
+			`node ${settings.nodeId}: the offer changed while approving (job ${offer.jobId} → ${again.jobId ?? "none"}); look at it with "show" and approve again`,
+		);
 		return 1;
 	}
 	// Remember the job before approving: once the update starts, Info no longer shows it.
-	settings.state.remember(settings.nodeId, {jobId: offer.jobId, ...(offer.fwVersion ? {fwVersion: offer.fwVersion} : {}), approvedAt: new Date(clock.now()).toISOString()});
+	settings.state.remember(settings.nodeId, {
+		jobId: offer.jobId,
+		...(offer.fwVersion ? {fwVersion: offer.fwVersion} : {}),
+		approvedAt: new Date(clock.now()).toISOString(),
+	});
 	await sendOperation(settings.api, settings.nodeId, names, "start");
-	io.out(`${time(clock)} approved job ${offer.jobId}${offer.fwVersion ? ` (firmware ${offer.fwVersion})` : ""} on node ${settings.nodeId}`);
+	io.out(
+		`${time(clock)} approved job ${offer.jobId}${offer.fwVersion ? ` (firmware ${offer.fwVersion})` : ""} on node ${settings.nodeId}`,
+	);
 	const outcome: FollowOutcome = await followOtaJob(settings.api, settings.nodeId, offer.jobId, {
 		pollIntervalMs: settings.pollIntervalMs,
 		timeoutMs: settings.timeoutMs,
@@ -365,26 +389,30 @@ async function approve(settings: Settings, io: AppIo, signal: AbortSignal): Prom
 		clock,
 		signal,
 		onStatus: (status, reoffered) => io.out(`${time(clock)} ${formatStatus(status, true, reoffered)}`),
-		onPollError: (error) => io.out(`${time(clock)} (status not available: ${error.description})`),
+		onPollError: error => io.out(`${time(clock)} (status not available: ${error.description})`),
 	});
 	switch (outcome) {
-	case "success":
-		io.out(`${time(clock)} update of node ${settings.nodeId} to ${offer.fwVersion ?? "the new firmware"} succeeded`);
-		return 0;
-	case "rejected":
-		io.out(`${time(clock)} the node rejected the update`);
-		return 1;
-	case "failed":
-		io.out(`${time(clock)} the update failed (no newer status within ${settings.failedGraceMs / 1000} s)`);
-		return 1;
-	case "timeout":
-		io.out(`${time(clock)} no final state within ${settings.timeoutMs / 1000} s`);
-		return 1;
-	case "stopped":
-		io.out(`${time(clock)} stopped; the job id ${offer.jobId} is remembered for "show" and "watch"`);
-		return 130;
-	case "needs-approval":
-		io.out(`${time(clock)} the node lost the approval (a restart or power cut, or it lapsed) and offers the update again: approve it again`);
-		return 1;
+		case "success":
+			io.out(
+				`${time(clock)} update of node ${settings.nodeId} to ${offer.fwVersion ?? "the new firmware"} succeeded`,
+			);
+			return 0;
+		case "rejected":
+			io.out(`${time(clock)} the node rejected the update`);
+			return 1;
+		case "failed":
+			io.out(`${time(clock)} the update failed (no newer status within ${settings.failedGraceMs / 1000} s)`);
+			return 1;
+		case "timeout":
+			io.out(`${time(clock)} no final state within ${settings.timeoutMs / 1000} s`);
+			return 1;
+		case "stopped":
+			io.out(`${time(clock)} stopped; the job id ${offer.jobId} is remembered for "show" and "watch"`);
+			return 130;
+		case "needs-approval":
+			io.out(
+				`${time(clock)} the node lost the approval (a restart or power cut, or it lapsed) and offers the update again: approve it again`,
+			);
+			return 1;
 	}
 }

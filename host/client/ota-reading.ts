@@ -23,12 +23,11 @@ function isEntry(value: unknown): value is Entry {
 /** The names in a node config; undefined when it has no `esp.service.ota` service. */
 export function findOtaNames(config: unknown): OtaNames | undefined {
 	const services = isEntry(config) && Array.isArray(config.services) ? config.services : [];
-	const service = services.find((entry) => isEntry(entry) && entry.type === "esp.service.ota");
-	if (!isEntry(service))
-		return undefined;
+	const service = services.find(entry => isEntry(entry) && entry.type === "esp.service.ota");
+	if (!isEntry(service)) return undefined;
 	const params = Array.isArray(service.params) ? service.params.filter(isEntry) : [];
 	const named = (type: string, fallback: string) => {
-		const param = params.find((entry) => entry.type === type);
+		const param = params.find(entry => entry.type === type);
 		return param && typeof param.name === "string" ? param.name : fallback;
 	};
 	return {
@@ -40,10 +39,8 @@ export function findOtaNames(config: unknown): OtaNames | undefined {
 
 /** Progress in percent from the node's `in-progress` texts (docs/protocol.md §5.13), if the text carries any. */
 export function progressOf(additionalInfo: string): number | undefined {
-	if (additionalInfo === "Downloading Firmware Image")
-		return 0;
-	if (additionalInfo === "Firmware Image download complete")
-		return 100;
+	if (additionalInfo === "Downloading Firmware Image") return 0;
+	if (additionalInfo === "Firmware Image download complete") return 100;
 	const match = /^Downloaded (\d{1,3})% Firmware Image$/.exec(additionalInfo);
 	return match ? Math.min(100, Number(match[1])) : undefined;
 }

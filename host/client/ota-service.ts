@@ -29,8 +29,7 @@ export async function fetchOtaServiceNames(api: RainMakerApi, nodeId: string): P
 	try {
 		return otaServiceNames(await api.getConfig(nodeId));
 	} catch (error) {
-		if (error instanceof RainMakerApiError && error.httpStatus === 404)
-			return faqNames;
+		if (error instanceof RainMakerApiError && error.httpStatus === 404) return faqNames;
 		throw error;
 	}
 }
@@ -50,15 +49,18 @@ export function readOffer(params: JsonObject, names: OtaServiceNames): OtaOffer 
 	const offer: OtaOffer = {info: raw};
 	if (isObject(info)) {
 		const jobId = info.job_id ?? info.ota_job_id;
-		if (typeof jobId === "string" && jobId !== "")
-			offer.jobId = jobId;
-		if (typeof info.fw_version === "string")
-			offer.fwVersion = info.fw_version;
+		if (typeof jobId === "string" && jobId !== "") offer.jobId = jobId;
+		if (typeof info.fw_version === "string") offer.fwVersion = info.fw_version;
 	}
 	return offer;
 }
 
 /** Writes `check` or `start` to the Operation param. */
-export function sendOperation(api: RainMakerApi, nodeId: string, names: OtaServiceNames, operation: "check" | "start"): Promise<void> {
+export function sendOperation(
+	api: RainMakerApi,
+	nodeId: string,
+	names: OtaServiceNames,
+	operation: "check" | "start",
+): Promise<void> {
 	return api.setParams(nodeId, {[names.service]: {[names.operation]: operation}});
 }

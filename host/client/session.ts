@@ -12,24 +12,35 @@ const renewMarginSeconds = 60;
 /** The claims of a JWT, read without checking it (the cloud checks it); undefined if it is not one. */
 export function jwtClaims(token: string): Record<string, unknown> | undefined {
 	const payload = token.split(".")[1];
-	if (payload === undefined)
-		return undefined;
+	if (payload === undefined) return undefined;
 	try {
 		const claims: unknown = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
-		return typeof claims === "object" && claims !== null ? claims as Record<string, unknown> : undefined;
+		return typeof claims === "object" && claims !== null ? (claims as Record<string, unknown>) : undefined;
 	} catch {
 		return undefined;
 	}
 }
 
 export function sessionFrom(baseUrl: string, userName: string, answer: LoginAnswer): StoredSession {
-	return {baseUrl, userName, idToken: answer.idtoken, accessToken: answer.accesstoken, refreshToken: answer.refreshtoken ?? ""};
+	return {
+		baseUrl,
+		userName,
+		idToken: answer.idtoken,
+		accessToken: answer.accesstoken,
+		refreshToken: answer.refreshtoken ?? "",
+	};
 }
 
 export class ClientSession implements TokenSource {
 	#api: RainMakerApi | undefined;
 
-	constructor(private readonly state: AppState, private readonly now: () => number = Date.now) {}
+	readonly #state: AppState;
+	readonly #now: () => number;
+
+	constructor(state: AppState, now: () => number = Date.now) {
+		this.#state = state;
+		this.#now = now;
+	}
 
 	/** The API the session renews its tokens through (set once the API object exists). */
 	attach(api: RainMakerApi): void {
@@ -37,16 +48,18 @@ export class ClientSession implements TokenSource {
 	}
 
 	#stored(): StoredSession {
-		const session = this.state.session();
+		const session = this.#state.session();
 		if (!session)
-			throw new Error(`not logged in: run "rainmaker-ota-xs app login --user <email> --password <secret>" first (state file ${this.state.path})`);
+			throw new Error(
+				`not logged in: run "rainmaker-ota-xs app login --user <email> --password <secret>" first (state file ${this.#state.path})`,
+			);
 		return session;
 	}
 
 	async accessToken(): Promise<string> {
 		const session = this.#stored();
 		const exp = jwtClaims(session.accessToken)?.exp;
-		if (typeof exp === "number" && this.now() / 1000 >= exp - renewMarginSeconds)
+		if (typeof exp === "number" && this.#now() / 1000 >= exp - renewMarginSeconds)
 			return (await this.#renew(session)).accessToken;
 		return session.accessToken;
 	}
@@ -57,18 +70,18 @@ export class ClientSession implements TokenSource {
 	}
 
 	async #renew(session: StoredSession): Promise<StoredSession> {
-		if (!this.#api)
-			throw new Error("the session has no API to renew its token through");
-		if (session.refreshToken === "")
-			throw new Error("the session has no refresh token; log in again");
+		if (!this.#api) throw new Error("the session has no API to renew its token through");
+		if (session.refreshToken === "") throw new Error("the session has no refresh token; log in again");
 		let answer: LoginAnswer;
 		try {
 			answer = await this.#api.refresh(session.refreshToken);
 		} catch (error) {
-			throw new Error(`the login session could not be renewed (${(error as Error).message}); log in again`);
+			throw new Error(`the login session could not be renewed (${(error as Error).message}); log in again`, {
+				cause: error,
+			});
 		}
 		const renewed = {...session, idToken: answer.idtoken, accessToken: answer.accesstoken};
-		this.state.saveSession(renewed);
+		this.#state.saveSession(renewed);
 		return renewed;
 	}
 }

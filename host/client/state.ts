@@ -74,9 +74,8 @@ export class AppState {
 		try {
 			text = readFileSync(this.path, "utf8");
 		} catch (error) {
-			if ((error as NodeJS.ErrnoException).code === "ENOENT")
-				return {nodes: {}};
-			throw new Error(`cannot read the state file ${this.path}: ${(error as Error).message}`);
+			if ((error as NodeJS.ErrnoException).code === "ENOENT") return {nodes: {}};
+			throw new Error(`cannot read the state file ${this.path}: ${(error as Error).message}`, {cause: error});
 		}
 		let value: unknown;
 		try {
@@ -91,11 +90,15 @@ export class AppState {
 		for (const [nodeId, job] of Object.entries(nodes as Record<string, unknown>)) {
 			const entry = job as Partial<RememberedJob> | null;
 			if (entry && typeof entry.jobId === "string")
-				valid[nodeId] = {jobId: entry.jobId, approvedAt: String(entry.approvedAt ?? ""), ...(typeof entry.fwVersion === "string" ? {fwVersion: entry.fwVersion} : {})};
+				valid[nodeId] = {
+					jobId: entry.jobId,
+					approvedAt: String(entry.approvedAt ?? ""),
+					...(typeof entry.fwVersion === "string" ? {fwVersion: entry.fwVersion} : {}),
+				};
 		}
 		const session = (value as {session?: Partial<StoredSession>}).session;
 		const strings = ["baseUrl", "userName", "idToken", "accessToken", "refreshToken"] as const;
-		if (session && strings.every((key) => typeof session[key] === "string"))
+		if (session && strings.every(key => typeof session[key] === "string"))
 			return {nodes: valid, session: session as StoredSession};
 		return {nodes: valid};
 	}

@@ -153,10 +153,19 @@ export interface Cloud {
 	 * Resolves with the first report of the node for the job that matches (a status string or a
 	 * predicate; default: any), also one that arrived before the call. Rejects after `timeoutMs`.
 	 */
-	waitForStatus(nodeId: string, jobId: string, match?: OtaStatus | ((report: StatusReport) => boolean), timeoutMs?: number): Promise<StatusReport>;
+	waitForStatus(
+		nodeId: string,
+		jobId: string,
+		match?: OtaStatus | ((report: StatusReport) => boolean),
+		timeoutMs?: number,
+	): Promise<StatusReport>;
 	/** Cuts every MQTT connection, as a network loss would; the broker keeps listening (nodes reconnect). */
 	dropMqttClients(): void;
 	/** Resolves with the next event of `name` whose argument matches; rejects after `timeoutMs`. */
-	waitFor<K extends keyof CloudEventMap>(name: K, predicate?: (...args: CloudEventMap[K]) => boolean, timeoutMs?: number): Promise<CloudEventMap[K][0]>;
+	waitFor<K extends keyof CloudEventMap>(
+		name: K,
+		predicate?: (...args: CloudEventMap[K]) => boolean,
+		timeoutMs?: number,
+	): Promise<CloudEventMap[K][0]>;
 	close(): Promise<void>;
 }

@@ -16,7 +16,15 @@ import {DownloadFaults, imagePath} from "./download";
 import {ApiError, ErrorCode, type JsonObject} from "./http-json";
 import {httpEntry} from "./http-entry";
 import {ImageStore, type AddImageOptions, type OtaImage} from "./images";
-import {JobStore, type JobSpec, type MalformedReport, type NodeJobState, type OtaJob, type OtaStatus, type StatusReport} from "./jobs";
+import {
+	JobStore,
+	type JobSpec,
+	type MalformedReport,
+	type NodeJobState,
+	type OtaJob,
+	type OtaStatus,
+	type StatusReport,
+} from "./jobs";
 import {listen, type Listener} from "./listen";
 import {mergedParamsProblem, NodeLimits} from "./limits";
 import {MappingStore} from "./mappings";
@@ -69,17 +77,24 @@ class LocalCloud implements Cloud, CloudServices {
 		this.images = new ImageStore(now);
 		this.jobStore = new JobStore(now, options.failedIsTerminal ?? false);
 		this.registry = new NodeRegistry(now);
-		this.users = new UserDirectory(options.users ?? [DEFAULT_USER], now,
-			options.tokenLifetimeSeconds !== undefined ? {tokenLifetimeSeconds: options.tokenLifetimeSeconds} : {});
+		this.users = new UserDirectory(
+			options.users ?? [DEFAULT_USER],
+			now,
+			options.tokenLifetimeSeconds !== undefined ? {tokenLifetimeSeconds: options.tokenLifetimeSeconds} : {},
+		);
 		const log = (line: string) => this.#log(line);
 		this.#mappings = new MappingStore(this.users, log);
 		this.#ota = new OtaService({
-			images: this.images, jobStore: this.jobStore, registry: this.registry, events: this.events, log,
+			images: this.images,
+			jobStore: this.jobStore,
+			registry: this.registry,
+			events: this.events,
+			log,
 			publish: (topic, payload) => this.#mqtt!.publish(topic, payload),
-			imageUrl: (image) => this.imageUrl(image),
+			imageUrl: image => this.imageUrl(image),
 		});
 		// A warning nobody listens to must not become an unhandled 'error'-like crash; it is only logged.
-		this.events.on("warning", (message) => this.#log(`warning: ${message}`));
+		this.events.on("warning", message => this.#log(`warning: ${message}`));
 	}
 
 	get failedIsTerminal(): boolean {
@@ -106,36 +121,63 @@ class LocalCloud implements Cloud, CloudServices {
 				...(options.maxNodes !== undefined ? {maxNodes: options.maxNodes} : {}),
 				...(options.maxNodesPerAddress !== undefined ? {maxNodesPerAddress: options.maxNodesPerAddress} : {}),
 			});
-			const messageDeps = {registry: this.registry, mappings: this.#mappings, ota: this.#ota, events: this.events, log: (line: string) => this.#log(line)};
-			this.#mqtt = await startMqttServer({
-				host,
-				...(plain ? {port: options.mqttPort ?? 0} : {}),
-				...(tls ? {tls: {key: tls.key, cert: tls.cert, ...(tls.ca ? {ca: tls.ca} : {}), port: options.mqttsPort ?? 0}} : {}),
-			}, {
-				vetNodeMessage: (topic, payload, _clientId, address) => limits.vet(topic, payload, address),
-				onNodeMessage: (topic, payload, clientId) => handleNodeMessage(messageDeps, topic, payload.toString("utf8"), clientId),
-				onClientConnected: (clientId) => {
-					if (this.registry.clientConnected(clientId))
-						this.events.emit("online", clientId);
+			const messageDeps = {
+				registry: this.registry,
+				mappings: this.#mappings,
+				ota: this.#ota,
+				events: this.events,
+				log: (line: string) => this.#log(line),
+			};
+			this.#mqtt = await startMqttServer(
+				{
+					host,
+					...(plain ? {port: options.mqttPort ?? 0} : {}),
+					...(tls
+						? {
+								tls: {
+									key: tls.key,
+									cert: tls.cert,
+									...(tls.ca ? {ca: tls.ca} : {}),
+									port: options.mqttsPort ?? 0,
+								},
+							}
+						: {}),
 				},
-				onClientDisconnected: (clientId) => {
-					for (const nodeId of this.registry.clientDisconnected(clientId))
-						this.events.emit("offline", nodeId);
+				{
+					vetNodeMessage: (topic, payload, _clientId, address) => limits.vet(topic, payload, address),
+					onNodeMessage: (topic, payload, clientId) =>
+						handleNodeMessage(messageDeps, topic, payload.toString("utf8"), clientId),
+					onClientConnected: clientId => {
+						if (this.registry.clientConnected(clientId)) this.events.emit("online", clientId);
+					},
+					onClientDisconnected: clientId => {
+						for (const nodeId of this.registry.clientDisconnected(clientId))
+							this.events.emit("offline", nodeId);
+					},
+					onWarning: message => this.events.emit("warning", message),
 				},
-				onWarning: (message) => this.events.emit("warning", message),
+			);
+			if (this.#mqtt.port !== undefined) this.mqttUrl = `mqtt://${advertised}:${this.#mqtt.port}`;
+			if (this.#mqtt.tlsPort !== undefined) this.mqttsUrl = `mqtts://${advertised}:${this.#mqtt.tlsPort}`;
+			const handler = httpEntry({
+				services: this,
+				faults: this.faults,
+				events: this.events,
+				...(options.downloadBytesPerSecond !== undefined
+					? {downloadBytesPerSecond: options.downloadBytesPerSecond}
+					: {}),
 			});
-			if (this.#mqtt.port !== undefined)
-				this.mqttUrl = `mqtt://${advertised}:${this.#mqtt.port}`;
-			if (this.#mqtt.tlsPort !== undefined)
-				this.mqttsUrl = `mqtts://${advertised}:${this.#mqtt.tlsPort}`;
-			const handler = httpEntry({services: this, faults: this.faults, events: this.events,
-				...(options.downloadBytesPerSecond !== undefined ? {downloadBytesPerSecond: options.downloadBytesPerSecond} : {})});
 			const http = await listen(createHttpServer(handler), host, options.httpPort ?? 0, "HTTP");
 			this.#listeners.push(http);
 			this.httpUrl = `http://${advertised}:${http.port}/v1/`;
 			let downloadBase = `http://${advertised}:${http.port}/ota/`;
 			if (tls) {
-				const https = await listen(createHttpsServer({key: tls.key, cert: tls.cert}, handler), host, options.httpsPort ?? 0, "HTTPS");
+				const https = await listen(
+					createHttpsServer({key: tls.key, cert: tls.cert}, handler),
+					host,
+					options.httpsPort ?? 0,
+					"HTTPS",
+				);
 				this.#listeners.push(https);
 				this.httpsUrl = `https://${advertised}:${https.port}/v1/`;
 				if ((options.otaUrlScheme ?? "https") === "https")
@@ -176,13 +218,10 @@ class LocalCloud implements Cloud, CloudServices {
 
 	async setParams(nodeId: string, payload: JsonObject): Promise<void> {
 		const node = this.registry.get(nodeId);
-		if (!node)
-			throw new ApiError(404, `node ${nodeId} not found`);
-		if (!node.online)
-			throw new ApiError(400, "Node is offline", ErrorCode.nodeOffline);
+		if (!node) throw new ApiError(404, `node ${nodeId} not found`);
+		if (!node.online) throw new ApiError(400, "Node is offline", ErrorCode.nodeOffline);
 		const problem = mergedParamsProblem(node.params, payload);
-		if (problem !== undefined)
-			throw new ApiError(400, `params not written: ${problem}`);
+		if (problem !== undefined) throw new ApiError(400, `params not written: ${problem}`);
 		this.registry.mergeParams(nodeId, payload);
 		await this.#mqtt!.publish(nodeTopic(nodeId, "params/remote"), JSON.stringify(payload));
 		this.#log(`${nodeId} ← params/remote ${JSON.stringify(payload)}`);
@@ -222,14 +261,26 @@ class LocalCloud implements Cloud, CloudServices {
 	}
 
 	statuses(nodeId: string, jobId: string): StatusReport[] {
-		return [...(this.jobStore.state(nodeId, jobId)?.history ?? this.unknownReports.filter((report) => report.nodeId === nodeId && report.jobId === jobId))];
+		return [
+			...(this.jobStore.state(nodeId, jobId)?.history ??
+				this.unknownReports.filter(report => report.nodeId === nodeId && report.jobId === jobId)),
+		];
 	}
 
-	waitForStatus(nodeId: string, jobId: string, match?: OtaStatus | ((report: StatusReport) => boolean), timeoutMs?: number): Promise<StatusReport> {
+	waitForStatus(
+		nodeId: string,
+		jobId: string,
+		match?: OtaStatus | ((report: StatusReport) => boolean),
+		timeoutMs?: number,
+	): Promise<StatusReport> {
 		return waitForStatus(this.events, () => this.statuses(nodeId, jobId), nodeId, jobId, match, timeoutMs);
 	}
 
-	waitFor<K extends keyof CloudEventMap>(name: K, predicate?: (...args: CloudEventMap[K]) => boolean, timeoutMs?: number): Promise<CloudEventMap[K][0]> {
+	waitFor<K extends keyof CloudEventMap>(
+		name: K,
+		predicate?: (...args: CloudEventMap[K]) => boolean,
+		timeoutMs?: number,
+	): Promise<CloudEventMap[K][0]> {
 		return waitForEvent(this.events, name, predicate, timeoutMs);
 	}
 
@@ -238,10 +289,9 @@ class LocalCloud implements Cloud, CloudServices {
 	}
 
 	async close(): Promise<void> {
-		if (this.#closed)
-			return;
+		if (this.#closed) return;
 		this.#closed = true;
-		await Promise.all(this.#listeners.map((listener) => listener.close()));
+		await Promise.all(this.#listeners.map(listener => listener.close()));
 		await this.#mqtt?.close();
 	}
 

@@ -33,8 +33,7 @@ export class DownloadFaults {
 
 	/** Queues a fault for the next matching download; `times` queues it that many times. */
 	inject(fault: DownloadFault, options: {imageId?: string; times?: number} = {}): void {
-		for (let i = 0; i < (options.times ?? 1); i++)
-			this.#queue.push({fault, imageId: options.imageId});
+		for (let i = 0; i < (options.times ?? 1); i++) this.#queue.push({fault, imageId: options.imageId});
 	}
 
 	clear(): void {
@@ -47,7 +46,7 @@ export class DownloadFaults {
 
 	/** Removes and returns the fault for a download of `imageId`, if any. */
 	take(imageId: string): DownloadFault | undefined {
-		const index = this.#queue.findIndex((queued) => queued.imageId === undefined || queued.imageId === imageId);
+		const index = this.#queue.findIndex(queued => queued.imageId === undefined || queued.imageId === imageId);
 		return index < 0 ? undefined : this.#queue.splice(index, 1)[0]!.fault;
 	}
 }
@@ -70,29 +69,24 @@ type ByteRange = {start: number; end: number};
 
 /** Parses a single-range `bytes=` header. `undefined` = no usable range (serve 200); "unsatisfiable" = 416. */
 function parseRange(header: string | undefined, size: number): ByteRange | "unsatisfiable" | undefined {
-	if (header === undefined)
-		return undefined;
+	if (header === undefined) return undefined;
 	const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
 	// Multiple ranges or another unit: RFC 9110 allows ignoring the header.
-	if (!match || (match[1] === "" && match[2] === ""))
-		return undefined;
+	if (!match || (match[1] === "" && match[2] === "")) return undefined;
 	if (match[1] === "") {
 		// Suffix range: the last N bytes.
 		const length = Number(match[2]);
-		if (length === 0)
-			return "unsatisfiable";
+		if (length === 0) return "unsatisfiable";
 		return {start: Math.max(0, size - length), end: size - 1};
 	}
 	const start = Number(match[1]);
 	const end = match[2] === "" ? size - 1 : Math.min(Number(match[2]), size - 1);
-	if (start >= size || end < start)
-		return "unsatisfiable";
+	if (start >= size || end < start) return "unsatisfiable";
 	return {start, end};
 }
 
 function bodyStream(image: OtaImage, range: ByteRange): Readable {
-	if (image.data.kind === "file")
-		return createReadStream(image.data.path, {start: range.start, end: range.end});
+	if (image.data.kind === "file") return createReadStream(image.data.path, {start: range.start, end: range.end});
 	return Readable.from([image.data.bytes.subarray(range.start, range.end + 1)]);
 }
 
@@ -100,14 +94,25 @@ function bodyStream(image: OtaImage, range: ByteRange): Readable {
  * Handles a request if its path is a download path; returns false otherwise. `absoluteUrl` maps
  * the image to the URL the node was given (used for the redirect fault).
  */
-export function handleDownload(request: IncomingMessage, response: ServerResponse, pathname: string, images: ImageStore,
-	faults: DownloadFaults, absoluteUrl: (image: OtaImage) => string, onDownload: (event: DownloadEvent) => void, bytesPerSecond = 0): boolean {
+export function handleDownload(
+	request: IncomingMessage,
+	response: ServerResponse,
+	pathname: string,
+	images: ImageStore,
+	faults: DownloadFaults,
+	absoluteUrl: (image: OtaImage) => string,
+	onDownload: (event: DownloadEvent) => void,
+	bytesPerSecond = 0,
+): boolean {
 	const match = downloadPath.exec(pathname);
-	if (!match)
-		return false;
+	if (!match) return false;
 	const image = images.get(match[1]!);
 	const text = (httpStatus: number, body: string, headers: Record<string, string> = {}) => {
-		response.writeHead(httpStatus, {"Content-Type": "text/plain", "Content-Length": String(Buffer.byteLength(body)), ...headers});
+		response.writeHead(httpStatus, {
+			"Content-Type": "text/plain",
+			"Content-Length": String(Buffer.byteLength(body)),
+			...headers,
+		});
 		response.end(request.method === "HEAD" ? undefined : body);
 	};
 	if (request.method !== "GET" && request.method !== "HEAD") {
@@ -121,7 +126,8 @@ export function handleDownload(request: IncomingMessage, response: ServerRespons
 	const fault = faults.take(image.id);
 	const size = image.fileSize;
 	const range = fault?.kind === "ignore-range" ? undefined : parseRange(request.headers.range, size);
-	const report = (httpStatus: number, start: number) => onDownload({imageId: image.id, start, httpStatus, ...(fault ? {fault} : {})});
+	const report = (httpStatus: number, start: number) =>
+		onDownload({imageId: image.id, start, httpStatus, ...(fault ? {fault} : {})});
 	if (fault?.kind === "redirect") {
 		report(302, 0);
 		text(302, "moved\n", {Location: absoluteUrl(image)});
@@ -144,8 +150,7 @@ export function handleDownload(request: IncomingMessage, response: ServerRespons
 		"Content-Length": String(served.end - served.start + 1),
 		"Accept-Ranges": "bytes",
 	};
-	if (range)
-		headers["Content-Range"] = `bytes ${served.start}-${served.end}/${size}`;
+	if (range) headers["Content-Range"] = `bytes ${served.start}-${served.end}/${size}`;
 	report(httpStatus, served.start);
 	response.writeHead(httpStatus, headers);
 	if (request.method === "HEAD" || size === 0) {
@@ -171,8 +176,7 @@ export function handleDownload(request: IncomingMessage, response: ServerRespons
 		// end(), not destroy(): the bytes already written still reach the client, then the FIN
 		// arrives before Content-Length is reached. A stall leaves the connection open; the
 		// server destroys it on close().
-		if (fault.kind === "cut")
-			response.socket?.end();
+		if (fault.kind === "cut") response.socket?.end();
 	};
 	if (limit === 0) {
 		response.flushHeaders();
@@ -205,12 +209,14 @@ export function throttle(bytesPerSecond: number): Transform {
 	return new Transform({
 		transform(chunk: Buffer, _encoding, callback) {
 			const push = (at: number) => {
-				if (at >= chunk.length)
-					return callback();
+				if (at >= chunk.length) return callback();
 				const part = chunk.subarray(at, at + slice);
 				sent += part.length;
 				this.push(part);
-				setTimeout(() => push(at + part.length), Math.max(0, started + (sent * 1000) / bytesPerSecond - Date.now()));
+				setTimeout(
+					() => push(at + part.length),
+					Math.max(0, started + (sent * 1000) / bytesPerSecond - Date.now()),
+				);
 			};
 			push(0);
 		},

@@ -34,23 +34,37 @@ export function httpEntry(deps: HttpEntryDeps): (request: IncomingMessage, respo
 			return;
 		}
 		// The browser page (docs/web-app.md) at `/`: it calls the REST API below like any app.
-		if (handleWebPage(request, response, pathname))
-			return;
-		if (handleDownload(request, response, pathname, services.images, faults, (image) => services.imageUrl(image),
-			(event) => events.emit("download", event), deps.downloadBytesPerSecond))
+		if (handleWebPage(request, response, pathname)) return;
+		if (
+			handleDownload(
+				request,
+				response,
+				pathname,
+				services.images,
+				faults,
+				image => services.imageUrl(image),
+				event => events.emit("download", event),
+				deps.downloadBytesPerSecond,
+			)
+		)
 			return;
 		handleRest(services, request, response, pathname, query).catch((error: unknown) => {
 			// The details of an internal error go to the log, not to the caller.
-			const apiError = error instanceof ApiError ? error : new ApiError(500, "internal error of the local cloud (details in its log)");
+			const apiError =
+				error instanceof ApiError
+					? error
+					: new ApiError(500, "internal error of the local cloud (details in its log)");
 			if (!(error instanceof ApiError))
-				events.emit("warning", `${request.method} ${request.url}: internal error: ${(error as Error)?.message ?? String(error)}`);
+				events.emit(
+					"warning",
+					`${request.method} ${request.url}: internal error: ${(error as Error)?.message ?? String(error)}`,
+				);
 			if (response.headersSent) {
 				response.destroy();
 				return;
 			}
 			// The rest of an oversized body is not read; close the connection after answering.
-			if (apiError.httpStatus === 413)
-				response.setHeader("Connection", "close");
+			if (apiError.httpStatus === 413) response.setHeader("Connection", "close");
 			sendFailure(response, apiError);
 		});
 	};

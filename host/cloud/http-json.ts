@@ -30,33 +30,59 @@ export const ErrorCode = {
 
 function codeFor(httpStatus: number): number {
 	switch (httpStatus) {
-	case 401: return ErrorCode.unauthorized;
-	case 403: return ErrorCode.forbidden;
-	case 404: return ErrorCode.notFound;
-	case 405: return ErrorCode.methodNotAllowed;
-	case 413: return ErrorCode.tooLarge;
-	case 429: return ErrorCode.tooManyRequests;
-	default: return httpStatus >= 500 ? ErrorCode.internal : ErrorCode.badRequest;
+		case 401:
+			return ErrorCode.unauthorized;
+		case 403:
+			return ErrorCode.forbidden;
+		case 404:
+			return ErrorCode.notFound;
+		case 405:
+			return ErrorCode.methodNotAllowed;
+		case 413:
+			return ErrorCode.tooLarge;
+		case 429:
+			return ErrorCode.tooManyRequests;
+		default:
+			return httpStatus >= 500 ? ErrorCode.internal : ErrorCode.badRequest;
 	}
 }
 
 export class ApiError extends Error {
 	readonly errorCode: number;
 
-	constructor(readonly httpStatus: number, description: string, errorCode?: number, readonly headers: Record<string, string> = {}) {
+	constructor(
+		readonly httpStatus: number,
+		description: string,
+		errorCode?: number,
+		readonly headers: Record<string, string> = {},
+	) {
 		super(description);
 		this.errorCode = errorCode ?? codeFor(httpStatus);
 	}
 }
 
-export function sendJson(response: ServerResponse, httpStatus: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+	response: ServerResponse,
+	httpStatus: number,
+	body: unknown,
+	headers: Record<string, string> = {},
+): void {
 	const text = JSON.stringify(body);
-	response.writeHead(httpStatus, {"Content-Type": "application/json", "Content-Length": String(Buffer.byteLength(text)), ...headers});
+	response.writeHead(httpStatus, {
+		"Content-Type": "application/json",
+		"Content-Length": String(Buffer.byteLength(text)),
+		...headers,
+	});
 	response.end(text);
 }
 
 export function sendFailure(response: ServerResponse, error: ApiError): void {
-	sendJson(response, error.httpStatus, {status: "failure", description: error.message, error_code: error.errorCode}, error.headers);
+	sendJson(
+		response,
+		error.httpStatus,
+		{status: "failure", description: error.message, error_code: error.errorCode},
+		error.headers,
+	);
 }
 
 /** Reads the whole body; a body over `limit` bytes is refused with 413 as soon as it passes the limit. */
@@ -71,8 +97,7 @@ export function readBody(request: IncomingMessage, limit: number): Promise<Buffe
 		let size = 0;
 		let refused = false;
 		request.on("data", (chunk: Buffer) => {
-			if (refused)
-				return;
+			if (refused) return;
 			size += chunk.length;
 			if (size > limit) {
 				refused = true;
@@ -83,12 +108,10 @@ export function readBody(request: IncomingMessage, limit: number): Promise<Buffe
 			chunks.push(chunk);
 		});
 		request.on("end", () => {
-			if (!refused)
-				resolve(Buffer.concat(chunks));
+			if (!refused) resolve(Buffer.concat(chunks));
 		});
-		request.on("error", (error) => {
-			if (!refused)
-				reject(new ApiError(400, `request body could not be read: ${error.message}`));
+		request.on("error", error => {
+			if (!refused) reject(new ApiError(400, `request body could not be read: ${error.message}`));
 		});
 		// A client that goes away mid-body: settle (nobody reads the answer) instead of hanging.
 		request.on("close", () => {
@@ -100,8 +123,7 @@ export function readBody(request: IncomingMessage, limit: number): Promise<Buffe
 
 export async function readJsonBody(request: IncomingMessage, limit: number): Promise<unknown> {
 	const body = await readBody(request, limit);
-	if (body.length === 0)
-		throw new ApiError(400, "request body is empty; a JSON body is required");
+	if (body.length === 0) throw new ApiError(400, "request body is empty; a JSON body is required");
 	const text = body.toString("utf8");
 	const depth = jsonDepth(text);
 	if (depth > REST_BODY_MAX_DEPTH)
@@ -120,8 +142,7 @@ export function isObject(value: unknown): value is JsonObject {
 }
 
 export function expectObject(value: unknown, what: string): JsonObject {
-	if (!isObject(value))
-		throw new ApiError(400, `${what} must be a JSON object`);
+	if (!isObject(value)) throw new ApiError(400, `${what} must be a JSON object`);
 	return value;
 }
 
@@ -134,8 +155,7 @@ export function requiredString(object: JsonObject, key: string, what = "body"): 
 
 export function optionalString(object: JsonObject, key: string, what = "body"): string | undefined {
 	const value = object[key];
-	if (value === undefined || value === null)
-		return undefined;
+	if (value === undefined || value === null) return undefined;
 	if (typeof value !== "string" || value === "")
 		throw new ApiError(400, `${what}: "${key}" must be a non-empty string when given`);
 	return value;
@@ -145,8 +165,7 @@ export function optionalString(object: JsonObject, key: string, what = "body"): 
 export function requiredQuery(query: URLSearchParams, key: string, ...aliases: string[]): string {
 	for (const name of [key, ...aliases]) {
 		const value = query.get(name);
-		if (value !== null && value !== "")
-			return value;
+		if (value !== null && value !== "") return value;
 	}
 	throw new ApiError(400, `query parameter "${key}" is required`);
 }
@@ -154,11 +173,15 @@ export function requiredQuery(query: URLSearchParams, key: string, ...aliases: s
 /** A boolean query parameter: absent → `fallback`; "true"/"false" (any case), "1"/"0"; anything else → 400. */
 export function booleanQuery(query: URLSearchParams, key: string, fallback: boolean): boolean {
 	const value = query.get(key);
-	if (value === null || value === "")
-		return fallback;
+	if (value === null || value === "") return fallback;
 	switch (value.toLowerCase()) {
-	case "true": case "1": return true;
-	case "false": case "0": return false;
-	default: throw new ApiError(400, `query parameter "${key}" must be true or false, not ${JSON.stringify(value)}`);
+		case "true":
+		case "1":
+			return true;
+		case "false":
+		case "0":
+			return false;
+		default:
+			throw new ApiError(400, `query parameter "${key}" must be true or false, not ${JSON.stringify(value)}`);
 	}
 }

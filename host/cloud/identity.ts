@@ -25,8 +25,7 @@ export function isNodeId(id: string): boolean {
 
 /** The levels after `node/<clientId>/` when the id level equals the client id exactly; else undefined. */
 function ownLevels(clientId: string, levels: string[]): string[] | undefined {
-	if (!isNodeId(clientId) || levels.length < 3 || levels[0] !== "node" || levels[1] !== clientId)
-		return undefined;
+	if (!isNodeId(clientId) || levels.length < 3 || levels[0] !== "node" || levels[1] !== clientId) return undefined;
 	return levels.slice(2);
 }
 
@@ -34,16 +33,13 @@ function ownLevels(clientId: string, levels: string[]): string[] | undefined {
 export function publishRefusal(clientId: string, topic: string, retain: boolean): string | undefined {
 	if (retain)
 		return "a client may not retain a message (RainMaker publishes with retain false, docs/protocol.md §3.1)";
-	if (topic.includes("+") || topic.includes("#"))
-		return "a topic name has no wildcards";
+	if (topic.includes("+") || topic.includes("#")) return "a topic name has no wildcards";
 	let levels = topic.split("/");
 	if (levels[0] === "$aws" && levels[1] === "rules" && levels.length > 3 && levels[2] !== "")
 		levels = levels.slice(3);
 	const own = ownLevels(clientId, levels);
-	if (!own || own.some((level) => level === ""))
-		return "not this client's node topic";
-	if (COMMAND_SUFFIXES.includes(own.join("/")))
-		return "a command topic is the cloud's alone";
+	if (!own || own.some(level => level === "")) return "not this client's node topic";
+	if (COMMAND_SUFFIXES.includes(own.join("/"))) return "a command topic is the cloud's alone";
 	return undefined;
 }
 
@@ -60,7 +56,6 @@ export function maySubscribe(clientId: string, topicFilter: string): boolean {
 /** The CN of a client certificate, or undefined. */
 export function certificateIdentity(certificate: PeerCertificate | undefined): string | undefined {
 	const commonName = certificate?.subject?.CN;
-	if (Array.isArray(commonName))
-		return commonName.length === 1 ? commonName[0] : undefined;
+	if (Array.isArray(commonName)) return commonName.length === 1 ? commonName[0] : undefined;
 	return typeof commonName === "string" && commonName !== "" ? commonName : undefined;
 }

@@ -43,11 +43,18 @@ export class InvalidImageError extends Error {}
 export class ImageStore {
 	readonly #images = new Map<string, OtaImage>();
 
-	constructor(private readonly now: () => number) {}
+	readonly #now: () => number;
+
+	constructor(now: () => number) {
+		this.#now = now;
+	}
 
 	/** Adds an image from a file path or from bytes; throws InvalidImageError for a non-image. */
 	async add(source: string | Uint8Array, options: AddImageOptions = {}): Promise<OtaImage> {
-		const bytes = typeof source === "string" ? await readFile(source) : Buffer.from(source.buffer, source.byteOffset, source.byteLength);
+		const bytes =
+			typeof source === "string"
+				? await readFile(source)
+				: Buffer.from(source.buffer, source.byteOffset, source.byteLength);
 		let info: ReturnType<typeof parseImageHeader>;
 		try {
 			info = parseImageHeader(bytes);
@@ -57,7 +64,9 @@ export class ImageStore {
 		const id = `img_${randomBytes(6).toString("hex")}`;
 		const image: OtaImage = {
 			id,
-			name: options.name ?? (typeof source === "string" ? basename(source) : `${info.projectName}-${info.version}.bin`),
+			name:
+				options.name ??
+				(typeof source === "string" ? basename(source) : `${info.projectName}-${info.version}.bin`),
 			fwVersion: options.fwVersion ?? info.version,
 			model: options.model ?? info.projectName,
 			type: options.type ?? info.projectName,
@@ -66,9 +75,10 @@ export class ImageStore {
 			projectName: info.projectName,
 			chipId: info.chipId,
 			secureVersion: info.secureVersion,
-			uploadTimestamp: Math.floor(this.now() / 1000),
+			uploadTimestamp: Math.floor(this.#now() / 1000),
 			// A copy: the caller may reuse its buffer.
-			data: typeof source === "string" ? {kind: "file", path: source} : {kind: "bytes", bytes: Buffer.from(bytes)},
+			data:
+				typeof source === "string" ? {kind: "file", path: source} : {kind: "bytes", bytes: Buffer.from(bytes)},
 		};
 		this.#images.set(id, image);
 		return image;

@@ -22,7 +22,7 @@ import {randomBytes} from "node:crypto";
 import {isObject, type JsonObject} from "./http-json";
 
 export const otaStatuses = ["in-progress", "success", "failed", "delayed", "rejected"] as const;
-export type OtaStatus = typeof otaStatuses[number];
+export type OtaStatus = (typeof otaStatuses)[number];
 /** The cloud's own state before the node reported anything (docs/protocol.md §5.14 summary counter `triggered`). */
 export type NodeJobStatus = OtaStatus | "triggered";
 
@@ -41,8 +41,7 @@ function cut(text: string, max: number): string {
 
 function pushBounded<T>(list: T[], item: T, max: number): void {
 	list.push(item);
-	if (list.length > max)
-		list.splice(0, list.length - max);
+	if (list.length > max) list.splice(0, list.length - max);
 }
 
 export function isOtaStatus(value: unknown): value is OtaStatus {
@@ -120,7 +119,14 @@ export class JobStore {
 	readonly unknownReports: StatusReport[] = [];
 	readonly malformedReports: MalformedReport[] = [];
 
-	constructor(private readonly now: () => number, readonly failedIsTerminal: boolean) {}
+	readonly #now: () => number;
+
+	constructor(
+		now: () => number,
+		readonly failedIsTerminal: boolean,
+	) {
+		this.#now = now;
+	}
 
 	create(spec: JobSpec): OtaJob {
 		const nodes = [...new Set(spec.nodes)];
@@ -132,14 +138,21 @@ export class JobStore {
 			userApproval: spec.userApproval ?? false,
 			forcePush: spec.forcePush ?? false,
 			...(spec.metadata ? {metadata: structuredClone(spec.metadata)} : {}),
-			createdAt: this.now(),
+			createdAt: this.#now(),
 			cancelled: false,
 		};
 		this.#jobs.set(job.id, job);
 		for (const nodeId of nodes) {
 			this.#states.set(key(job.id, nodeId), {
-				nodeId, jobId: job.id, status: "triggered", additionalInfo: "", timestamp: Math.floor(job.createdAt / 1000),
-				closed: false, approved: false, servedCount: 0, history: [],
+				nodeId,
+				jobId: job.id,
+				status: "triggered",
+				additionalInfo: "",
+				timestamp: Math.floor(job.createdAt / 1000),
+				closed: false,
+				approved: false,
+				servedCount: 0,
+				history: [],
 			});
 		}
 		return job;
@@ -156,8 +169,7 @@ export class JobStore {
 	/** Cancelled jobs are never served again. */
 	cancel(jobId: string): boolean {
 		const job = this.#jobs.get(jobId);
-		if (!job)
-			return false;
+		if (!job) return false;
 		job.cancelled = true;
 		return true;
 	}
@@ -169,7 +181,7 @@ export class JobStore {
 	/** The states of one job, in the job's node order. */
 	statesOf(jobId: string): NodeJobState[] {
 		const job = this.#jobs.get(jobId);
-		return job ? job.nodes.map((nodeId) => this.#states.get(key(jobId, nodeId))!) : [];
+		return job ? job.nodes.map(nodeId => this.#states.get(key(jobId, nodeId))!) : [];
 	}
 
 	isOpen(nodeId: string, jobId: string): boolean {
@@ -180,52 +192,71 @@ export class JobStore {
 
 	/** Open jobs for the node, newest first. */
 	openJobs(nodeId: string): OtaJob[] {
-		return this.all().filter((job) => this.isOpen(nodeId, job.id)).reverse();
+		return this.all()
+			.filter(job => this.isOpen(nodeId, job.id))
+			.reverse();
 	}
 
 	/** What an otafetch from the node is answered with: the newest open job it may receive. */
 	jobToServe(nodeId: string): OtaJob | undefined {
-		return this.openJobs(nodeId).find((job) => !job.userApproval || this.state(nodeId, job.id)!.approved);
+		return this.openJobs(nodeId).find(job => !job.userApproval || this.state(nodeId, job.id)!.approved);
 	}
 
 	/** The newest open user-approval job not yet approved (`GET user/nodes/ota_update`). */
 	awaitingApproval(nodeId: string): OtaJob | undefined {
-		return this.openJobs(nodeId).find((job) => job.userApproval && !this.state(nodeId, job.id)!.approved);
+		return this.openJobs(nodeId).find(job => job.userApproval && !this.state(nodeId, job.id)!.approved);
 	}
 
 	approve(nodeId: string, jobId: string): void {
 		const state = this.state(nodeId, jobId);
-		if (state)
-			state.approved = true;
+		if (state) state.approved = true;
 	}
 
 	markServed(nodeId: string, jobId: string): void {
 		const state = this.state(nodeId, jobId);
-		if (state)
-			state.servedCount++;
+		if (state) state.servedCount++;
 	}
 
 	/** Records an otastatus payload from the node; returns the report, or the reason it was unreadable. */
 	report(nodeId: string, payload: string): StatusReport | MalformedReport {
-		const receivedAt = this.now();
+		const receivedAt = this.#now();
 		let message: unknown;
 		try {
 			message = JSON.parse(payload);
 		} catch {
-			return this.#malformed({nodeId, payload: cut(payload, MAX_PAYLOAD_EXCERPT_CHARS), problem: "payload is not JSON", receivedAt});
+			return this.#malformed({
+				nodeId,
+				payload: cut(payload, MAX_PAYLOAD_EXCERPT_CHARS),
+				problem: "payload is not JSON",
+				receivedAt,
+			});
 		}
 		if (!isObject(message) || typeof message.ota_job_id !== "string" || message.ota_job_id === "")
-			return this.#malformed({nodeId, payload: cut(payload, MAX_PAYLOAD_EXCERPT_CHARS), problem: "no ota_job_id string", receivedAt});
+			return this.#malformed({
+				nodeId,
+				payload: cut(payload, MAX_PAYLOAD_EXCERPT_CHARS),
+				problem: "no ota_job_id string",
+				receivedAt,
+			});
 		if (typeof message.status !== "string")
-			return this.#malformed({nodeId, payload: cut(payload, MAX_PAYLOAD_EXCERPT_CHARS), problem: "no status string", receivedAt});
+			return this.#malformed({
+				nodeId,
+				payload: cut(payload, MAX_PAYLOAD_EXCERPT_CHARS),
+				problem: "no status string",
+				receivedAt,
+			});
 		const state = this.state(nodeId, message.ota_job_id);
 		const jobId = cut(message.ota_job_id, MAX_FIELD_CHARS);
 		const report: StatusReport = {
-			nodeId, jobId, status: cut(message.status, MAX_FIELD_CHARS),
-			additionalInfo: typeof message.additional_info === "string" ? cut(message.additional_info, MAX_INFO_CHARS) : "",
+			nodeId,
+			jobId,
+			status: cut(message.status, MAX_FIELD_CHARS),
+			additionalInfo:
+				typeof message.additional_info === "string" ? cut(message.additional_info, MAX_INFO_CHARS) : "",
 			...(typeof message.ts === "number" ? {ts: message.ts} : {}),
 			...(typeof message.network_id === "string" ? {networkId: cut(message.network_id, MAX_FIELD_CHARS)} : {}),
-			receivedAt, known: state !== undefined,
+			receivedAt,
+			known: state !== undefined,
 		};
 		if (!state) {
 			pushBounded(this.unknownReports, report, MAX_STRAY_REPORTS);
@@ -236,7 +267,11 @@ export class JobStore {
 			state.status = report.status;
 			state.additionalInfo = report.additionalInfo;
 			state.timestamp = Math.floor(receivedAt / 1000);
-			if (report.status === "success" || report.status === "rejected" || (report.status === "failed" && this.failedIsTerminal))
+			if (
+				report.status === "success" ||
+				report.status === "rejected" ||
+				(report.status === "failed" && this.failedIsTerminal)
+			)
 				state.closed = true;
 		}
 		return report;

@@ -8,16 +8,15 @@ export function jsonDepth(text: string): number {
 	for (let index = 0; index < text.length; index++) {
 		const code = text.charCodeAt(index);
 		if (inString) {
-			if (code === 0x5C)	// backslash: skip the escaped character
+			if (code === 0x5c)
+				// backslash: skip the escaped character
 				index++;
-			else if (code === 0x22)
-				inString = false;
+			else if (code === 0x22) inString = false;
 		} else if (code === 0x22) {
 			inString = true;
-		} else if (code === 0x7B || code === 0x5B) {
-			if (++depth > deepest)
-				deepest = depth;
-		} else if (code === 0x7D || code === 0x5D) {
+		} else if (code === 0x7b || code === 0x5b) {
+			if (++depth > deepest) deepest = depth;
+		} else if (code === 0x7d || code === 0x5d) {
 			depth--;
 		}
 	}

@@ -20,7 +20,10 @@ function base64url(bytes: Buffer | string): string {
 
 /** JSON text of the claims whose base64url form has neither `-` nor `_` (see above). */
 export function plainBase64Json(value: unknown): string {
-	return JSON.stringify(value).replace(unsafeForPlainBase64, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`);
+	return JSON.stringify(value).replace(
+		unsafeForPlainBase64,
+		character => `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`,
+	);
 }
 
 const header = base64url(JSON.stringify({alg: "HS256", typ: "JWT"}));
@@ -46,8 +49,7 @@ export function verifyJwt(token: string, secret: Buffer, nowSeconds: number): Jw
 		return {ok: false, reason: "malformed"};
 	const expected = createHmac("sha256", secret).update(`${parts[0]}.${parts[1]}`).digest();
 	const given = Buffer.from(parts[2]!, "base64url");
-	if (given.length !== expected.length || !timingSafeEqual(given, expected))
-		return {ok: false, reason: "signature"};
+	if (given.length !== expected.length || !timingSafeEqual(given, expected)) return {ok: false, reason: "signature"};
 	let claims: unknown;
 	try {
 		claims = JSON.parse(Buffer.from(parts[1]!, "base64url").toString("utf8"));
@@ -56,7 +58,6 @@ export function verifyJwt(token: string, secret: Buffer, nowSeconds: number): Jw
 	}
 	if (typeof claims !== "object" || claims === null || typeof (claims as JwtClaims).exp !== "number")
 		return {ok: false, reason: "malformed"};
-	if (nowSeconds >= (claims as JwtClaims).exp)
-		return {ok: false, reason: "expired"};
+	if (nowSeconds >= (claims as JwtClaims).exp) return {ok: false, reason: "expired"};
 	return {ok: true, claims: claims as JwtClaims};
 }

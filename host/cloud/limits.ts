@@ -32,20 +32,17 @@ export const DEFAULT_MAX_NODES_PER_ADDRESS = 200;
 /** Why `text` (a JSON document named `what`) is over `limits`; undefined when it fits. */
 export function documentProblem(text: string, limits: DocumentLimits, what: string): string | undefined {
 	const bytes = Buffer.byteLength(text);
-	if (bytes > limits.maxBytes)
-		return `${what} of ${bytes} bytes exceeds the limit of ${limits.maxBytes}`;
+	if (bytes > limits.maxBytes) return `${what} of ${bytes} bytes exceeds the limit of ${limits.maxBytes}`;
 	const depth = jsonDepth(text);
-	if (depth > limits.maxDepth)
-		return `${what} nests ${depth} levels, more than the limit of ${limits.maxDepth}`;
+	if (depth > limits.maxDepth) return `${what} nests ${depth} levels, more than the limit of ${limits.maxDepth}`;
 	let value: unknown;
 	try {
 		value = JSON.parse(text);
 	} catch {
-		return undefined;	// not JSON: the handler ignores it with its own warning
+		return undefined; // not JSON: the handler ignores it with its own warning
 	}
 	const keys = keyCount(value);
-	if (keys > limits.maxKeys)
-		return `${what} has ${keys} keys, more than the limit of ${limits.maxKeys}`;
+	if (keys > limits.maxKeys) return `${what} has ${keys} keys, more than the limit of ${limits.maxKeys}`;
 	return undefined;
 }
 
@@ -80,14 +77,11 @@ export class NodeLimits {
 			created.add(nodeId);
 			this.#created.set(address, created);
 		}
-		if (suffix === "config")
-			return documentProblem(payload, CONFIG_LIMITS, "config");
-		if (suffix === "params/local/init")
-			return documentProblem(payload, PARAMS_LIMITS, "params");
+		if (suffix === "config") return documentProblem(payload, CONFIG_LIMITS, "config");
+		if (suffix === "params/local/init") return documentProblem(payload, PARAMS_LIMITS, "params");
 		if (suffix === "params/local" || suffix.startsWith("params/local/")) {
 			const problem = documentProblem(payload, PARAMS_LIMITS, "params change");
-			if (problem !== undefined || !node)
-				return problem;
+			if (problem !== undefined || !node) return problem;
 			return mergedParamsProblem(node.params, payload);
 		}
 		// The cloud keeps strings of these two (the mapping's ids, the fetched version); otastatus cuts its own (jobs.ts).
@@ -107,8 +101,7 @@ export function mergedParamsProblem(params: JsonObject, changes: string | JsonOb
 			return undefined;
 		}
 	}
-	if (!isObject(value))
-		return undefined;
+	if (!isObject(value)) return undefined;
 	const merged = structuredClone(params);
 	mergeParams(merged, value);
 	return documentProblem(JSON.stringify(merged), PARAMS_LIMITS, "the node's params with this change");

@@ -17,7 +17,8 @@ export async function listen(server: Server, host: string, port: number, what: s
 		socket.on("close", () => sockets.delete(socket));
 	});
 	await new Promise<void>((resolve, reject) => {
-		const onError = (error: NodeJS.ErrnoException) => reject(new Error(`${what}: cannot listen on ${host}:${port}: ${error.code ?? error.message}`));
+		const onError = (error: NodeJS.ErrnoException) =>
+			reject(new Error(`${what}: cannot listen on ${host}:${port}: ${error.code ?? error.message}`));
 		server.once("error", onError);
 		server.listen(port, host, () => {
 			server.off("error", onError);
@@ -29,13 +30,11 @@ export async function listen(server: Server, host: string, port: number, what: s
 	return {
 		port: (server.address() as AddressInfo).port,
 		dropConnections() {
-			for (const socket of sockets)
-				socket.destroy();
+			for (const socket of sockets) socket.destroy();
 		},
 		close() {
-			for (const socket of sockets)
-				socket.destroy();
-			return new Promise<void>((resolve) => server.close(() => resolve()));
+			for (const socket of sockets) socket.destroy();
+			return new Promise<void>(resolve => server.close(() => resolve()));
 		},
 	};
 }

@@ -32,7 +32,9 @@ const MAX_KEYS = 10_000;
 
 export function tooManyRequests(description: string, waitMs: number): ApiError {
 	const seconds = Math.max(1, Math.ceil(waitMs / 1000));
-	return new ApiError(429, `${description}; try again in ${seconds} s`, ErrorCode.tooManyRequests, {"Retry-After": String(seconds)});
+	return new ApiError(429, `${description}; try again in ${seconds} s`, ErrorCode.tooManyRequests, {
+		"Retry-After": String(seconds),
+	});
 }
 
 export class LoginThrottle {
@@ -58,9 +60,8 @@ export class LoginThrottle {
 	/** Throws 429 when any key must still wait. */
 	check(keys: readonly string[]): void {
 		const now = this.#now();
-		const wait = Math.max(0, ...keys.map((key) => (this.#entries.get(key)?.until ?? 0) - now));
-		if (wait > 0)
-			throw tooManyRequests("Too many failed logins for this user or from this address", wait);
+		const wait = Math.max(0, ...keys.map(key => (this.#entries.get(key)?.until ?? 0) - now));
+		if (wait > 0) throw tooManyRequests("Too many failed logins for this user or from this address", wait);
 	}
 
 	failed(keys: readonly string[]): void {
@@ -72,37 +73,40 @@ export class LoginThrottle {
 				entry.until = now + Math.min(this.#max, this.#base * 2 ** Math.min(30, entry.failures - this.#free));
 			this.#entries.delete(key);
 			this.#entries.set(key, entry);
-			if (this.#entries.size > MAX_KEYS)
-				this.#entries.delete(this.#entries.keys().next().value!);
+			if (this.#entries.size > MAX_KEYS) this.#entries.delete(this.#entries.keys().next().value!);
 		}
 	}
 
 	succeeded(keys: readonly string[]): void {
-		for (const key of keys)
-			this.#entries.delete(key);
+		for (const key of keys) this.#entries.delete(key);
 	}
 
 	/**
 	 * Checks a password: scrypt on the thread pool, at most `maxHashing` at once; 429 when `maxWaiting` already wait.
 	 * The keys are checked again once a login's turn comes, so failures counted meanwhile apply.
 	 */
-	async verify(keys: readonly string[], password: string, salt: Buffer, matches: (hash: Buffer) => boolean): Promise<boolean> {
+	async verify(
+		keys: readonly string[],
+		password: string,
+		salt: Buffer,
+		matches: (hash: Buffer) => boolean,
+	): Promise<boolean> {
 		this.check(keys);
 		if (this.#hashing >= this.#maxHashing) {
 			if (this.#waiting.length >= this.#maxWaiting)
 				throw tooManyRequests("The cloud is busy checking other logins", 1000);
-			await new Promise<void>((resolve) => this.#waiting.push(resolve));
+			await new Promise<void>(resolve => this.#waiting.push(resolve));
 		}
 		this.#hashing++;
 		try {
 			this.check(keys);
-			const hash = await new Promise<Buffer>((resolve, reject) => scrypt(password, salt, 32, (error, key) => error ? reject(error) : resolve(key)));
+			const hash = await new Promise<Buffer>((resolve, reject) =>
+				scrypt(password, salt, 32, (error, key) => (error ? reject(error) : resolve(key))),
+			);
 			// Counted before the next login's turn, so a flood gets no more than the free failures.
 			const ok = matches(hash);
-			if (ok)
-				this.succeeded(keys);
-			else
-				this.failed(keys);
+			if (ok) this.succeeded(keys);
+			else this.failed(keys);
 			return ok;
 		} finally {
 			this.#hashing--;

@@ -53,13 +53,12 @@ export interface CommandIo {
 	onReady?(cloud: Cloud): void;
 }
 
-const consoleIo: CommandIo = {out: (line) => console.log(line), err: (line) => console.error(line)};
+const consoleIo: CommandIo = {out: line => console.log(line), err: line => console.error(line)};
 
 const UsageError = CliUsageError;
 
 function port(value: string | undefined, name: string, fallback: number): number {
-	if (value === undefined)
-		return fallback;
+	if (value === undefined) return fallback;
 	if (!/^\d+$/.test(value) || Number(value) > 65535)
 		throw new UsageError(`--${name}: "${value}" is not a port number (0..65535)`);
 	return Number(value);
@@ -69,7 +68,9 @@ function readText(path: string, name: string): string {
 	try {
 		return readFileSync(path, "utf8");
 	} catch (error) {
-		throw new UsageError(`--${name}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+		throw new UsageError(
+			`--${name}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+		);
 	}
 }
 
@@ -87,7 +88,7 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 			strict: true,
 			allowPositionals: false,
 			options: {
-				"host": {type: "string"},
+				host: {type: "string"},
 				"allow-plain-on-network": {type: "boolean"},
 				"advertise-host": {type: "string"},
 				"password-file": {type: "string"},
@@ -99,17 +100,17 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 				"tls-cert": {type: "string"},
 				"tls-ca": {type: "string"},
 				"ota-url-scheme": {type: "string"},
-				"image": {type: "string", multiple: true},
+				image: {type: "string", multiple: true},
 				"job-node": {type: "string", multiple: true},
 				"user-approval": {type: "boolean"},
 				"force-push": {type: "boolean"},
 				"failed-terminal": {type: "boolean"},
-				"user": {type: "string", multiple: true},
-				"password": {type: "string", multiple: true},
+				user: {type: "string", multiple: true},
+				password: {type: "string", multiple: true},
 				"plain-mqtt": {type: "boolean"},
 				"token-lifetime": {type: "string"},
-				"quiet": {type: "boolean"},
-				"help": {type: "boolean", short: "h"},
+				quiet: {type: "boolean"},
+				help: {type: "boolean", short: "h"},
 			},
 		}));
 		if (values.help) {
@@ -119,10 +120,8 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 		const key = values["tls-key"] as string | undefined;
 		const cert = values["tls-cert"] as string | undefined;
 		const ca = values["tls-ca"] as string | undefined;
-		if ((key === undefined) !== (cert === undefined))
-			throw new UsageError("--tls-key and --tls-cert go together");
-		if (ca !== undefined && key === undefined)
-			throw new UsageError("--tls-ca needs --tls-key and --tls-cert");
+		if ((key === undefined) !== (cert === undefined)) throw new UsageError("--tls-key and --tls-cert go together");
+		if (ca !== undefined && key === undefined) throw new UsageError("--tls-ca needs --tls-key and --tls-cert");
 		const scheme = values["ota-url-scheme"] as string | undefined;
 		if (scheme !== undefined && scheme !== "http" && scheme !== "https")
 			throw new UsageError(`--ota-url-scheme: "${scheme}" is neither http nor https`);
@@ -130,25 +129,31 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 			throw new UsageError("--ota-url-scheme https needs --tls-key and --tls-cert");
 		images = (values.image as string[] | undefined) ?? [];
 		jobNodes = (values["job-node"] as string[] | undefined) ?? [];
-		if (jobNodes.length > 0 && images.length === 0)
-			throw new UsageError("--job-node needs an --image");
+		if (jobNodes.length > 0 && images.length === 0) throw new UsageError("--job-node needs an --image");
 		if ((values["user-approval"] || values["force-push"]) && jobNodes.length === 0)
 			throw new UsageError("--user-approval and --force-push apply to the job of --job-node");
 		if (values["plain-mqtt"] && ca === undefined)
 			throw new UsageError("--plain-mqtt applies only with --tls-ca (without it the plain listener runs anyway)");
 		const passwords = (values.password as string[] | undefined) ?? [];
-		({users, generated: generatedPassword} = cliUsers((values.user as string[] | undefined) ?? [], passwords,
-			values["password-file"] as string | undefined, io.env ?? process.env));
+		({users, generated: generatedPassword} = cliUsers(
+			(values.user as string[] | undefined) ?? [],
+			passwords,
+			values["password-file"] as string | undefined,
+			io.env ?? process.env,
+		));
 		warnPassword = passwords.length > 0;
 		const plainMqtt = ca === undefined || values["plain-mqtt"] === true;
-		const addresses = listenAddresses((values.host as string | undefined) ?? "127.0.0.1", plainMqtt, values["allow-plain-on-network"] === true,
-			values["advertise-host"] as string | undefined);
-		if (users.some((user) => user.userName.trim() === "" || user.password === ""))
+		const addresses = listenAddresses(
+			(values.host as string | undefined) ?? "127.0.0.1",
+			plainMqtt,
+			values["allow-plain-on-network"] === true,
+			values["advertise-host"] as string | undefined,
+		);
+		if (users.some(user => user.userName.trim() === "" || user.password === ""))
 			throw new UsageError("--user and --password must not be empty");
-		const names = users.map((user) => user.userName.toLowerCase());
+		const names = users.map(user => user.userName.toLowerCase());
 		const twice = names.find((name, index) => names.indexOf(name) !== index);
-		if (twice !== undefined)
-			throw new UsageError(`--user ${twice} is given twice`);
+		if (twice !== undefined) throw new UsageError(`--user ${twice} is given twice`);
 		const lifetimeText = values["token-lifetime"] as string | undefined;
 		if (lifetimeText !== undefined && (!/^\d+$/.test(lifetimeText) || Number(lifetimeText) < 1))
 			throw new UsageError(`--token-lifetime: "${lifetimeText}" is not a whole number of seconds (1 or more)`);
@@ -159,11 +164,17 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 			advertisedHost: addresses.advertisedHost,
 			mqttPort: port(values["mqtt-port"] as string | undefined, "mqtt-port", DEFAULT_MQTT_PORT),
 			httpPort: port(values["http-port"] as string | undefined, "http-port", DEFAULT_HTTP_PORT),
-			...(key !== undefined && cert !== undefined ? {
-				tls: {key: readText(key, "tls-key"), cert: readText(cert, "tls-cert"), ...(ca !== undefined ? {ca: readText(ca, "tls-ca")} : {})},
-				mqttsPort: port(values["mqtts-port"] as string | undefined, "mqtts-port", DEFAULT_MQTTS_PORT),
-				httpsPort: port(values["https-port"] as string | undefined, "https-port", DEFAULT_HTTPS_PORT),
-			} : {}),
+			...(key !== undefined && cert !== undefined
+				? {
+						tls: {
+							key: readText(key, "tls-key"),
+							cert: readText(cert, "tls-cert"),
+							...(ca !== undefined ? {ca: readText(ca, "tls-ca")} : {}),
+						},
+						mqttsPort: port(values["mqtts-port"] as string | undefined, "mqtts-port", DEFAULT_MQTTS_PORT),
+						httpsPort: port(values["https-port"] as string | undefined, "https-port", DEFAULT_HTTPS_PORT),
+					}
+				: {}),
 			...(scheme !== undefined ? {otaUrlScheme: scheme} : {}),
 			users,
 			...(values["plain-mqtt"] ? {plainMqtt: true} : {}),
@@ -177,7 +188,9 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 		return 2;
 	}
 	if (warnPassword)
-		io.err(`rainmaker-ota-xs cloud: --password shows in ps to every user of this machine; --password-file or $${PASSWORDS_ENV} do not`);
+		io.err(
+			`rainmaker-ota-xs cloud: --password shows in ps to every user of this machine; --password-file or $${PASSWORDS_ENV} do not`,
+		);
 	let cloud: Cloud;
 	try {
 		cloud = await startCloud(options);
@@ -189,10 +202,17 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 		let last: OtaImage | undefined;
 		for (const path of images) {
 			last = await cloud.addImage(path);
-			io.out(`image ${last.id}: ${last.name} ${last.fwVersion} (${last.model}, ${last.fileSize} bytes) at ${cloud.imageUrl(last)}`);
+			io.out(
+				`image ${last.id}: ${last.name} ${last.fwVersion} (${last.model}, ${last.fileSize} bytes) at ${cloud.imageUrl(last)}`,
+			);
 		}
 		if (last && jobNodes.length > 0) {
-			const job = await cloud.createJob({imageId: last.id, nodes: jobNodes, userApproval: values["user-approval"] === true, forcePush: values["force-push"] === true});
+			const job = await cloud.createJob({
+				imageId: last.id,
+				nodes: jobNodes,
+				userApproval: values["user-approval"] === true,
+				forcePush: values["force-push"] === true,
+			});
 			io.out(`job ${job.id} for ${job.nodes.join(", ")}`);
 		}
 	} catch (error) {
@@ -200,16 +220,24 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 		await cloud.close();
 		return 1;
 	}
-	io.out(`MQTT ${[cloud.mqttUrl, cloud.mqttsUrl].filter(Boolean).join(", ")}; REST ${cloud.httpUrl}${cloud.httpsUrl ? `, ${cloud.httpsUrl}` : ""}; downloads ${cloud.downloadBaseUrl}`);
+	io.out(
+		`MQTT ${[cloud.mqttUrl, cloud.mqttsUrl].filter(Boolean).join(", ")}; REST ${cloud.httpUrl}${cloud.httpsUrl ? `, ${cloud.httpsUrl}` : ""}; downloads ${cloud.downloadBaseUrl}`,
+	);
 	const first = users[0]!;
-	io.out(`users: ${users.map((user) => user.userName).join(", ")} (${first.userName} owns the nodes and is the admin)`);
-	io.out(`log in: rainmaker-ota-xs app login --base-url ${cloud.httpUrl} --user ${first.userName} --password ${generatedPassword ?? "<its --password>"}`);
-	io.out(`  or POST ${cloud.httpUrl}login2 {"user_name":"${first.userName}","password":"${generatedPassword ?? "…"}"}; the app SDK: baseUrl ${cloud.httpUrl.replace(/\/v1\/$/, "")}`);
+	io.out(`users: ${users.map(user => user.userName).join(", ")} (${first.userName} owns the nodes and is the admin)`);
+	io.out(
+		`log in: rainmaker-ota-xs app login --base-url ${cloud.httpUrl} --user ${first.userName} --password ${generatedPassword ?? "<its --password>"}`,
+	);
+	io.out(
+		`  or POST ${cloud.httpUrl}login2 {"user_name":"${first.userName}","password":"${generatedPassword ?? "…"}"}; the app SDK: baseUrl ${cloud.httpUrl.replace(/\/v1\/$/, "")}`,
+	);
 	// The page is bundled now, so the first visitor does not wait and a broken build shows at once.
-	await webAssets().then(() => io.out(`web page ${new URL("/", cloud.httpUrl)} (docs/web-app.md): sign in as ${first.userName}`),
-		(error: Error) => io.err(`rainmaker-ota-xs cloud: the web page is unavailable: ${error.message}`));
+	await webAssets().then(
+		() => io.out(`web page ${new URL("/", cloud.httpUrl)} (docs/web-app.md): sign in as ${first.userName}`),
+		(error: Error) => io.err(`rainmaker-ota-xs cloud: the web page is unavailable: ${error.message}`),
+	);
 	io.onReady?.(cloud);
-	await new Promise<void>((resolve) => {
+	await new Promise<void>(resolve => {
 		const stop = () => {
 			process.off("SIGINT", stop);
 			process.off("SIGTERM", stop);
@@ -218,8 +246,7 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 		};
 		process.on("SIGINT", stop);
 		process.on("SIGTERM", stop);
-		if (io.signal?.aborted)
-			stop();
+		if (io.signal?.aborted) stop();
 		io.signal?.addEventListener("abort", stop);
 	});
 	await cloud.close();

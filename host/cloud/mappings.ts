@@ -25,8 +25,7 @@ export class MappingStore {
 	/** The user's half; returns the request id. */
 	request(nodeId: string, userId: string, secretKey: string): string {
 		const requestId = randomUUID();
-		if (this.#requests.size >= maxMappingRequests)
-			this.#requests.delete(this.#requests.keys().next().value!);
+		if (this.#requests.size >= maxMappingRequests) this.#requests.delete(this.#requests.keys().next().value!);
 		this.#requests.set(requestId, {nodeId, userId, secretKey, status: "requested"});
 		this.#confirm(nodeId);
 		return requestId;
@@ -44,14 +43,20 @@ export class MappingStore {
 
 	#confirm(nodeId: string): void {
 		const reported = this.#nodeReports.get(nodeId);
-		if (!reported)
-			return;
+		if (!reported) return;
 		for (const request of this.#requests.values()) {
-			if (request.nodeId === nodeId && request.status === "requested" && request.userId === reported.userId && request.secretKey === reported.secretKey) {
+			if (
+				request.nodeId === nodeId &&
+				request.status === "requested" &&
+				request.userId === reported.userId &&
+				request.secretKey === reported.secretKey
+			) {
 				request.status = "confirmed";
 				this.#users.map(nodeId, request.userId);
 				this.#nodeReports.delete(nodeId);
-				this.#log(`${nodeId} mapped to user ${this.#users.users.find((user) => user.userId === request.userId)?.userName ?? request.userId}`);
+				this.#log(
+					`${nodeId} mapped to user ${this.#users.users.find(user => user.userId === request.userId)?.userName ?? request.userId}`,
+				);
 			}
 		}
 	}

@@ -54,7 +54,8 @@ export interface MqttServer {
 
 export async function startMqttServer(options: MqttServerOptions, handlers: MqttServerHandlers): Promise<MqttServer> {
 	const aedes = new Aedes();
-	const connectedClients = () => (aedes as unknown as {clients: Record<string, {connected: boolean} | undefined>}).clients;
+	const connectedClients = () =>
+		(aedes as unknown as {clients: Record<string, {connected: boolean} | undefined>}).clients;
 	aedes.authenticate = (client, _username, _password, callback) => {
 		const refuse = (why: string) => {
 			handlers.onWarning(`MQTT client ${JSON.stringify(client.id)} refused: ${why}`);
@@ -64,58 +65,57 @@ export async function startMqttServer(options: MqttServerOptions, handlers: Mqtt
 			handlers.onWarning(`MQTT client ${JSON.stringify(client.id)} refused: ${why}`);
 			callback(Object.assign(new Error(why), {returnCode: 2}), false);
 		};
-		if (!client.id)
-			return refuseId("an empty client id is not a node identity");
+		if (!client.id) return refuseId("an empty client id is not a node identity");
 		if (!isNodeId(client.id))
-			return refuseId("a client id is a node id: 1 to 64 letters, digits, \"_\" or \"-\" (no \"/\", \"+\" or \"#\")");
+			return refuseId('a client id is a node id: 1 to 64 letters, digits, "_" or "-" (no "/", "+" or "#")');
 		const socket = client.conn as unknown as Partial<TLSSocket>;
 		const certified = typeof socket.getPeerCertificate === "function" && options.tls?.ca !== undefined;
 		if (certified) {
 			const identity = certificateIdentity(socket.getPeerCertificate!());
 			if (identity !== client.id)
-				return refuse(`the client certificate is for ${JSON.stringify(identity ?? "(no CN)")}, not for the client id`);
+				return refuse(
+					`the client certificate is for ${JSON.stringify(identity ?? "(no CN)")}, not for the client id`,
+				);
 		} else if (connectedClients()[client.id]?.connected) {
-			return refuseId("this client id is connected already, and without a client certificate nothing proves this is the same node; " +
-				"it can connect once the other connection ends");
+			return refuseId(
+				"this client id is connected already, and without a client certificate nothing proves this is the same node; " +
+					"it can connect once the other connection ends",
+			);
 		}
 		callback(null, true);
 	};
 	aedes.authorizePublish = (client, packet, callback) => {
-		if (!client)
-			return callback(null);
-		let why = packet.payload.length > MAX_MESSAGE_BYTES
-			? `message of ${packet.payload.length} bytes exceeds ${MAX_MESSAGE_BYTES}`
-			: publishRefusal(client.id, packet.topic, packet.retain);
+		if (!client) return callback(null);
+		let why =
+			packet.payload.length > MAX_MESSAGE_BYTES
+				? `message of ${packet.payload.length} bytes exceeds ${MAX_MESSAGE_BYTES}`
+				: publishRefusal(client.id, packet.topic, packet.retain);
 		const topic = why === undefined ? parseNodeTopic(packet.topic) : undefined;
 		if (topic && handlers.vetNodeMessage) {
 			const address = (client.conn as unknown as Partial<Socket>).remoteAddress ?? "unknown";
 			why = handlers.vetNodeMessage(topic, Buffer.from(packet.payload).toString("utf8"), client.id, address);
 		}
-		if (why === undefined)
-			return callback(null);
+		if (why === undefined) return callback(null);
 		handlers.onWarning(`MQTT client ${client.id}: publish on ${packet.topic} refused (${why}); disconnected`);
 		callback(new Error(`publish on ${packet.topic} refused: ${why}`));
 	};
 	aedes.authorizeSubscribe = (client, subscription, callback) => {
-		if (maySubscribe(client.id, subscription.topic))
-			return callback(null, subscription);
+		if (maySubscribe(client.id, subscription.topic)) return callback(null, subscription);
 		handlers.onWarning(`MQTT client ${client.id}: subscription to ${subscription.topic} refused`);
 		callback(null, null);
 	};
 	aedes.on("publish", (packet, client) => {
-		if (!client)
-			return;
+		if (!client) return;
 		const topic = parseNodeTopic(packet.topic);
-		if (!topic)
-			return;
+		if (!topic) return;
 		try {
 			handlers.onNodeMessage(topic, packet.payload as Buffer, client.id);
 		} catch (error) {
 			handlers.onWarning(`handling ${packet.topic} from ${client.id} failed: ${(error as Error).message}`);
 		}
 	});
-	aedes.on("clientReady", (client) => handlers.onClientConnected(client.id));
-	aedes.on("clientDisconnect", (client) => handlers.onClientDisconnected(client.id));
+	aedes.on("clientReady", client => handlers.onClientConnected(client.id));
+	aedes.on("clientDisconnect", client => handlers.onClientDisconnected(client.id));
 	aedes.on("clientError", (client, error) => handlers.onWarning(`MQTT client ${client.id}: ${error.message}`));
 	aedes.on("connectionError", (_client, error) => handlers.onWarning(`MQTT connection: ${error.message}`));
 	const handle = (socket: Socket) => {
@@ -134,8 +134,17 @@ export async function startMqttServer(options: MqttServerOptions, handlers: Mqtt
 		let tlsPort: number | undefined;
 		if (options.tls) {
 			const tls = options.tls;
-			const server = createTlsServer({key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: tls.ca !== undefined, rejectUnauthorized: tls.ca !== undefined}, handle);
-			server.on("tlsClientError", (error) => handlers.onWarning(`MQTT TLS handshake: ${error.message}`));
+			const server = createTlsServer(
+				{
+					key: tls.key,
+					cert: tls.cert,
+					ca: tls.ca,
+					requestCert: tls.ca !== undefined,
+					rejectUnauthorized: tls.ca !== undefined,
+				},
+				handle,
+			);
+			server.on("tlsClientError", error => handlers.onWarning(`MQTT TLS handshake: ${error.message}`));
 			const secure = await listen(server, options.host, tls.port, "MQTT/TLS");
 			listeners.push(secure);
 			tlsPort = secure.port;
@@ -146,21 +155,23 @@ export async function startMqttServer(options: MqttServerOptions, handlers: Mqtt
 			...(tlsPort !== undefined ? {tlsPort} : {}),
 			publish(topic, payload) {
 				return new Promise<void>((resolve, reject) => {
-					aedes.publish({cmd: "publish", topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false}, (error) => error ? reject(error) : resolve());
+					aedes.publish(
+						{cmd: "publish", topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false},
+						error => (error ? reject(error) : resolve()),
+					);
 				});
 			},
 			dropClients() {
-				for (const listener of listeners)
-					listener.dropConnections();
+				for (const listener of listeners) listener.dropConnections();
 			},
 			async close() {
-				await Promise.all(listeners.map((listener) => listener.close()));
-				await new Promise<void>((resolve) => aedes.close(() => resolve()));
+				await Promise.all(listeners.map(listener => listener.close()));
+				await new Promise<void>(resolve => aedes.close(() => resolve()));
 			},
 		};
 	} catch (error) {
-		await Promise.all(listeners.map((listener) => listener.close()));
-		await new Promise<void>((resolve) => aedes.close(() => resolve()));
+		await Promise.all(listeners.map(listener => listener.close()));
+		await new Promise<void>(resolve => aedes.close(() => resolve()));
 		throw error;
 	}
 }

@@ -22,14 +22,18 @@ export interface NodeMessageDeps {
 export function handleNodeMessage(deps: NodeMessageDeps, topic: NodeTopic, payload: string, clientId: string): void {
 	const {registry, events} = deps;
 	const {nodeId, suffix} = topic;
-	if (registry.seen(nodeId, clientId))
-		events.emit("online", nodeId);
-	events.emit("message", {nodeId, suffix, ...(topic.rule !== undefined ? {rule: topic.rule} : {}), payload, clientId});
+	if (registry.seen(nodeId, clientId)) events.emit("online", nodeId);
+	events.emit("message", {
+		nodeId,
+		suffix,
+		...(topic.rule !== undefined ? {rule: topic.rule} : {}),
+		payload,
+		clientId,
+	});
 	const json = (): JsonObject | undefined => {
 		try {
 			const value: unknown = JSON.parse(payload);
-			if (isObject(value))
-				return value;
+			if (isObject(value)) return value;
 		} catch {
 			// reported below
 		}
@@ -47,10 +51,8 @@ export function handleNodeMessage(deps: NodeMessageDeps, topic: NodeTopic, paylo
 		const params = json();
 		if (params) {
 			const init = suffix === "params/local/init";
-			if (init)
-				registry.replaceParams(nodeId, params);
-			else
-				registry.mergeParams(nodeId, params);
+			if (init) registry.replaceParams(nodeId, params);
+			else registry.mergeParams(nodeId, params);
 			deps.log(`${nodeId} → ${suffix} ${payload}`);
 			events.emit("params", {nodeId, params, init});
 		}

@@ -31,17 +31,22 @@ export class OtaService {
 
 	async createJob(spec: JobSpec): Promise<OtaJob> {
 		const {images, jobStore, registry} = this.#deps;
-		if (!images.get(spec.imageId))
-			throw new ApiError(404, `OTA image ${spec.imageId} not found`);
-		if (!Array.isArray(spec.nodes) || spec.nodes.length === 0 || spec.nodes.length > 100 || spec.nodes.some((node) => typeof node !== "string" || node === ""))
+		if (!images.get(spec.imageId)) throw new ApiError(404, `OTA image ${spec.imageId} not found`);
+		if (
+			!Array.isArray(spec.nodes) ||
+			spec.nodes.length === 0 ||
+			spec.nodes.length > 100 ||
+			spec.nodes.some(node => typeof node !== "string" || node === "")
+		)
 			throw new ApiError(400, "nodes must be an array of 1..100 non-empty node id strings");
 		const job = jobStore.create(spec);
-		this.#deps.log(`job ${job.id} (${job.name}) created for ${job.nodes.join(", ")}: image ${spec.imageId}` +
-			`${job.userApproval ? ", user approval" : ""}${job.forcePush ? ", force push" : ""}`);
+		this.#deps.log(
+			`job ${job.id} (${job.name}) created for ${job.nodes.join(", ")}: image ${spec.imageId}` +
+				`${job.userApproval ? ", user approval" : ""}${job.forcePush ? ", force push" : ""}`,
+		);
 		if (job.forcePush && !job.userApproval) {
 			for (const nodeId of job.nodes) {
-				if (registry.get(nodeId)?.online)
-					await this.#serve(nodeId, job, "force-push");
+				if (registry.get(nodeId)?.online) await this.#serve(nodeId, job, "force-push");
 			}
 		}
 		return job;
@@ -54,11 +59,11 @@ export class OtaService {
 	 */
 	cancelJob(jobId: string): void {
 		const {jobStore, registry, events} = this.#deps;
-		const open = jobStore.get(jobId)?.nodes.filter((nodeId) => jobStore.isOpen(nodeId, jobId)) ?? [];
-		if (!jobStore.cancel(jobId))
-			throw new ApiError(404, `OTA job ${jobId} not found`);
-		for (const nodeId of open.filter((id) => registry.get(id)?.online)) {
-			this.#deps.publish(nodeTopic(nodeId, "otaurl"), JSON.stringify({ota_job_id: jobId, cancelled: true}))
+		const open = jobStore.get(jobId)?.nodes.filter(nodeId => jobStore.isOpen(nodeId, jobId)) ?? [];
+		if (!jobStore.cancel(jobId)) throw new ApiError(404, `OTA job ${jobId} not found`);
+		for (const nodeId of open.filter(id => registry.get(id)?.online)) {
+			this.#deps
+				.publish(nodeTopic(nodeId, "otaurl"), JSON.stringify({ota_job_id: jobId, cancelled: true}))
 				.then(() => this.#deps.log(`${nodeId} ← otaurl ${jobId} cancelled`))
 				.catch((error: Error) => events.emit("warning", `cancel of ${jobId} to ${nodeId}: ${error.message}`));
 		}
@@ -67,14 +72,11 @@ export class OtaService {
 	async approve(nodeId: string, jobId: string): Promise<void> {
 		const {jobStore, registry} = this.#deps;
 		const job = jobStore.get(jobId);
-		if (!job)
-			throw new ApiError(404, `OTA job ${jobId} not found`);
-		if (!jobStore.state(nodeId, jobId))
-			throw new ApiError(404, `node ${nodeId} is not part of OTA job ${jobId}`);
+		if (!job) throw new ApiError(404, `OTA job ${jobId} not found`);
+		if (!jobStore.state(nodeId, jobId)) throw new ApiError(404, `node ${nodeId} is not part of OTA job ${jobId}`);
 		if (!jobStore.isOpen(nodeId, jobId))
 			throw new ApiError(400, `OTA job ${jobId} is no longer open for node ${nodeId}`);
-		if (!registry.get(nodeId)?.online)
-			throw new ApiError(400, "Node is offline", ErrorCode.nodeOffline);
+		if (!registry.get(nodeId)?.online) throw new ApiError(400, "Node is offline", ErrorCode.nodeOffline);
 		jobStore.approve(nodeId, jobId);
 		await this.#serve(nodeId, job, "approval");
 	}
@@ -98,26 +100,34 @@ export class OtaService {
 		let fwVersion: string | undefined;
 		try {
 			const message: unknown = JSON.parse(payload);
-			if (isObject(message) && typeof message.fw_version === "string")
-				fwVersion = message.fw_version;
+			if (isObject(message) && typeof message.fw_version === "string") fwVersion = message.fw_version;
 		} catch {
 			events.emit("warning", `${nodeId}/otafetch: payload is not JSON`);
 		}
 		const node = registry.ensure(nodeId);
-		if (fwVersion !== undefined)
-			node.fetchedFwVersion = fwVersion;
+		if (fwVersion !== undefined) node.fetchedFwVersion = fwVersion;
 		const job = jobStore.jobToServe(nodeId);
-		this.#deps.log(`${nodeId} → otafetch (fw ${fwVersion ?? "?"}): ${job ? `serving ${job.id}` : "nothing to serve"}`);
-		events.emit("otafetch", {nodeId, ...(fwVersion !== undefined ? {fwVersion} : {}), ...(job ? {servedJobId: job.id} : {})});
+		this.#deps.log(
+			`${nodeId} → otafetch (fw ${fwVersion ?? "?"}): ${job ? `serving ${job.id}` : "nothing to serve"}`,
+		);
+		events.emit("otafetch", {
+			nodeId,
+			...(fwVersion !== undefined ? {fwVersion} : {}),
+			...(job ? {servedJobId: job.id} : {}),
+		});
 		if (job)
-			this.#serve(nodeId, job, "otafetch").catch((error: Error) => events.emit("warning", `otaurl to ${nodeId}: ${error.message}`));
+			this.#serve(nodeId, job, "otafetch").catch((error: Error) =>
+				events.emit("warning", `otaurl to ${nodeId}: ${error.message}`),
+			);
 	}
 
 	onStatus(nodeId: string, payload: string): void {
 		const {events, jobStore} = this.#deps;
 		const report = jobStore.report(nodeId, payload);
 		if (isStatusReport(report)) {
-			this.#deps.log(`${nodeId} → otastatus ${report.jobId} ${report.status}: ${report.additionalInfo}${report.known ? "" : " (unknown job, ignored)"}`);
+			this.#deps.log(
+				`${nodeId} → otastatus ${report.jobId} ${report.status}: ${report.additionalInfo}${report.known ? "" : " (unknown job, ignored)"}`,
+			);
 			events.emit("status", report);
 		} else {
 			events.emit("warning", `${nodeId}/otastatus: ${report.problem}, ignored`);

@@ -21,10 +21,8 @@ export interface NodeRecord {
 export function mergeParams(params: JsonObject, changes: JsonObject): void {
 	for (const [device, values] of Object.entries(changes)) {
 		const current = params[device];
-		if (isObject(values) && isObject(current))
-			params[device] = {...current, ...values};
-		else
-			params[device] = isObject(values) ? {...values} : values;
+		if (isObject(values) && isObject(current)) params[device] = {...current, ...values};
+		else params[device] = isObject(values) ? {...values} : values;
 	}
 }
 
@@ -33,7 +31,11 @@ export class NodeRegistry {
 	/** MQTT client id → node ids it spoke for, to know which nodes go offline with a connection. */
 	readonly #clients = new Map<string, Set<string>>();
 
-	constructor(private readonly now: () => number) {}
+	readonly #now: () => number;
+
+	constructor(now: () => number) {
+		this.#now = now;
+	}
 
 	/** How many nodes the registry holds. */
 	get size(): number {
@@ -61,11 +63,10 @@ export class NodeRegistry {
 	/** A node message arrived from `clientId`; returns true when this brought the node online. */
 	seen(nodeId: string, clientId: string | undefined): boolean {
 		const node = this.ensure(nodeId);
-		node.lastSeen = this.now();
+		node.lastSeen = this.#now();
 		if (clientId !== undefined) {
 			let nodes = this.#clients.get(clientId);
-			if (!nodes)
-				this.#clients.set(clientId, nodes = new Set());
+			if (!nodes) this.#clients.set(clientId, (nodes = new Set()));
 			nodes.add(nodeId);
 		}
 		const cameOnline = !node.online;
@@ -88,11 +89,11 @@ export class NodeRegistry {
 		this.#clients.delete(clientId);
 		const offline: string[] = [];
 		for (const nodeId of nodes ?? []) {
-			const stillOnline = [...this.#clients.values()].some((others) => others.has(nodeId));
+			const stillOnline = [...this.#clients.values()].some(others => others.has(nodeId));
 			const node = this.#nodes.get(nodeId);
 			if (node && !stillOnline && node.online) {
 				node.online = false;
-				node.lastSeen = this.now();
+				node.lastSeen = this.#now();
 				offline.push(nodeId);
 			}
 		}

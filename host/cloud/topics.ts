@@ -24,11 +24,10 @@ export function parseNodeTopic(topic: string): NodeTopic | undefined {
 		rest = ingest[2]!;
 	}
 	const parts = rest.split("/");
-	if (parts.length < 3 || parts[0] !== "node" || parts[1] === "" || parts.slice(2).some((part) => part === ""))
+	if (parts.length < 3 || parts[0] !== "node" || parts[1] === "" || parts.slice(2).some(part => part === ""))
 		return undefined;
 	const parsed: NodeTopic = {nodeId: parts[1]!, suffix: parts.slice(2).join("/")};
-	if (rule !== undefined)
-		parsed.rule = rule;
+	if (rule !== undefined) parsed.rule = rule;
 	return parsed;
 }
 

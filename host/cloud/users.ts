@@ -73,19 +73,30 @@ export class UserDirectory {
 	readonly #refreshLifetime: number;
 	readonly #throttle: LoginThrottle;
 
-	constructor(users: readonly CloudUser[], private readonly now: () => number, options: UserDirectoryOptions = {}) {
-		if (users.length === 0)
-			throw new Error("the cloud needs at least one user");
+	readonly #now: () => number;
+
+	constructor(
+		users: readonly CloudUser[],
+		now: () => number,
+		options: UserDirectoryOptions = {},
+	) {
+		this.#now = now;
+		if (users.length === 0) throw new Error("the cloud needs at least one user");
 		for (const user of users) {
 			if (typeof user.userName !== "string" || user.userName.trim() === "")
 				throw new Error("a user name must not be empty");
 			if (typeof user.password !== "string" || user.password === "")
 				throw new Error(`user ${user.userName}: the password must not be empty`);
 			const key = user.userName.toLowerCase();
-			if (this.#byName.has(key))
-				throw new Error(`user ${user.userName} is given twice`);
+			if (this.#byName.has(key)) throw new Error(`user ${user.userName} is given twice`);
 			const salt = randomBytes(16);
-			const account: Account = {userId: randomUUID(), userName: user.userName, superAdmin: this.#accounts.length === 0, salt, hash: hashPassword(user.password, salt)};
+			const account: Account = {
+				userId: randomUUID(),
+				userName: user.userName,
+				superAdmin: this.#accounts.length === 0,
+				salt,
+				hash: hashPassword(user.password, salt),
+			};
 			this.#accounts.push(account);
 			this.#byName.set(key, account);
 		}
@@ -108,7 +119,7 @@ export class UserDirectory {
 	}
 
 	#nowSeconds(): number {
-		return Math.floor(this.now() / 1000);
+		return Math.floor(this.#now() / 1000);
 	}
 
 	/**
@@ -119,15 +130,29 @@ export class UserDirectory {
 		const keys = [`user:${userName.toLowerCase()}`, `address:${address}`];
 		const account = this.#byName.get(userName.toLowerCase());
 		// The same answer for an unknown user and a wrong password: a caller learns nothing about the user names.
-		const ok = await this.#throttle.verify(keys, password, account?.salt ?? Buffer.alloc(16), (hash) => account !== undefined && timingSafeEqual(hash, account.hash));
-		if (!ok || !account)
-			throw new ApiError(401, "Incorrect user name or password", ErrorCode.badCredentials);
+		const ok = await this.#throttle.verify(
+			keys,
+			password,
+			account?.salt ?? Buffer.alloc(16),
+			hash => account !== undefined && timingSafeEqual(hash, account.hash),
+		);
+		if (!ok || !account) throw new ApiError(401, "Incorrect user name or password", ErrorCode.badCredentials);
 		const sessionId = randomUUID();
 		const iat = this.#nowSeconds();
 		this.#sessions.set(sessionId, {userId: account.userId, refreshExpires: iat + this.#refreshLifetime});
 		return {
 			...this.#sessionTokens(account, sessionId, iat),
-			refreshtoken: signJwt({sub: account.userId, token_use: "refresh", sid: sessionId, iss: issuer, iat, exp: iat + this.#refreshLifetime}, this.#secret),
+			refreshtoken: signJwt(
+				{
+					sub: account.userId,
+					token_use: "refresh",
+					sid: sessionId,
+					iss: issuer,
+					iat,
+					exp: iat + this.#refreshLifetime,
+				},
+				this.#secret,
+			),
 		};
 	}
 
@@ -136,40 +161,57 @@ export class UserDirectory {
 		const check = verifyJwt(refreshToken, this.#secret, this.#nowSeconds());
 		const claims = check.ok && check.claims.token_use === "refresh" ? check.claims : undefined;
 		const session = claims ? this.#sessions.get(String(claims.sid)) : undefined;
-		const account = session ? this.#accounts.find((candidate) => candidate.userId === session.userId) : undefined;
-		if (!claims || !session || !account || (userName !== undefined && account.userName.toLowerCase() !== userName.toLowerCase()))
-			throw new ApiError(401, check.ok || check.reason !== "expired" ? "Invalid refresh token" : "Refresh token has expired", ErrorCode.badToken);
+		const account = session ? this.#accounts.find(candidate => candidate.userId === session.userId) : undefined;
+		if (
+			!claims ||
+			!session ||
+			!account ||
+			(userName !== undefined && account.userName.toLowerCase() !== userName.toLowerCase())
+		)
+			throw new ApiError(
+				401,
+				check.ok || check.reason !== "expired" ? "Invalid refresh token" : "Refresh token has expired",
+				ErrorCode.badToken,
+			);
 		return this.#sessionTokens(account, String(claims.sid), this.#nowSeconds());
 	}
 
 	/** The caller of a request from its `Authorization` header (the bare access token, as both Espressif clients send it). */
 	authenticate(authorization: string | undefined): Caller {
 		if (authorization === undefined || authorization === "")
-			throw new ApiError(401, "Unauthorized: log in with POST login2 and send the access token in the Authorization header", ErrorCode.unauthorized);
+			throw new ApiError(
+				401,
+				"Unauthorized: log in with POST login2 and send the access token in the Authorization header",
+				ErrorCode.unauthorized,
+			);
 		const token = authorization.replace(/^Bearer\s+/i, "");
 		const check = verifyJwt(token, this.#secret, this.#nowSeconds());
 		if (!check.ok)
-			throw new ApiError(401, check.reason === "expired" ? "Unauthorized: the access token has expired" : "Unauthorized: invalid access token", ErrorCode.unauthorized);
+			throw new ApiError(
+				401,
+				check.reason === "expired"
+					? "Unauthorized: the access token has expired"
+					: "Unauthorized: invalid access token",
+				ErrorCode.unauthorized,
+			);
 		const claims = check.claims;
 		const sessionId = String(claims.sid);
 		const session = this.#sessions.get(sessionId);
 		if (claims.token_use !== "access" || !session || session.userId !== claims.sub)
 			throw new ApiError(401, "Unauthorized: the session has ended; log in again", ErrorCode.unauthorized);
-		return {account: this.#accounts.find((account) => account.userId === session.userId)!, sessionId};
+		return {account: this.#accounts.find(account => account.userId === session.userId)!, sessionId};
 	}
 
 	/** `logout2`: ends the caller's session, or all of the user's sessions. */
 	logout(caller: Caller, all: boolean): void {
 		for (const [id, session] of [...this.#sessions]) {
-			if (id === caller.sessionId || (all && session.userId === caller.account.userId))
-				this.#sessions.delete(id);
+			if (id === caller.sessionId || (all && session.userId === caller.account.userId)) this.#sessions.delete(id);
 		}
 	}
 
 	/** The user a node belongs to; undefined for a node unmapped from everybody. */
 	ownerOf(nodeId: string): string | undefined {
-		if (!this.#owners.has(nodeId))
-			return this.firstUser.userId;
+		if (!this.#owners.has(nodeId)) return this.firstUser.userId;
 		return this.#owners.get(nodeId) ?? undefined;
 	}
 
@@ -189,9 +231,25 @@ export class UserDirectory {
 
 	#sessionTokens(account: Account, sessionId: string, iat: number): LoginTokens {
 		const exp = iat + this.#tokenLifetime;
-		const common: Omit<JwtClaims, "exp" | "iat"> = {sub: account.userId, "custom:user_id": account.userId, sid: sessionId, iss: issuer};
+		const common: Omit<JwtClaims, "exp" | "iat"> = {
+			sub: account.userId,
+			"custom:user_id": account.userId,
+			sid: sessionId,
+			iss: issuer,
+		};
 		return {
-			idtoken: signJwt({...common, token_use: "id", email: account.userName, email_verified: true, "custom:admin": account.superAdmin, iat, exp}, this.#secret),
+			idtoken: signJwt(
+				{
+					...common,
+					token_use: "id",
+					email: account.userName,
+					email_verified: true,
+					"custom:admin": account.superAdmin,
+					iat,
+					exp,
+				},
+				this.#secret,
+			),
 			accesstoken: signJwt({...common, token_use: "access", username: account.userName, iat, exp}, this.#secret),
 		};
 	}

@@ -6,13 +6,16 @@ import type {OtaStatus, StatusReport} from "./jobs";
 export const defaultWaitMs = 10_000;
 
 /** Resolves with the next event of `name` whose argument matches; rejects after `timeoutMs`. */
-export function waitForEvent<K extends keyof CloudEventMap>(events: EventEmitter<CloudEventMap>, name: K,
-	predicate?: (...args: CloudEventMap[K]) => boolean, timeoutMs = defaultWaitMs): Promise<CloudEventMap[K][0]> {
+export function waitForEvent<K extends keyof CloudEventMap>(
+	events: EventEmitter<CloudEventMap>,
+	name: K,
+	predicate?: (...args: CloudEventMap[K]) => boolean,
+	timeoutMs = defaultWaitMs,
+): Promise<CloudEventMap[K][0]> {
 	return new Promise((resolve, reject) => {
 		const emitter = events as EventEmitter;
 		const listener = (...args: unknown[]) => {
-			if (predicate && !(predicate as (...values: unknown[]) => boolean)(...args))
-				return;
+			if (predicate && !(predicate as (...values: unknown[]) => boolean)(...args)) return;
 			clearTimeout(timer);
 			emitter.off(name, listener);
 			resolve(args[0] as CloudEventMap[K][0]);
@@ -26,15 +29,28 @@ export function waitForEvent<K extends keyof CloudEventMap>(events: EventEmitter
 }
 
 /** The first report of the node for the job that matches, also one in `earlier`; rejects after `timeoutMs`. */
-export function waitForStatus(events: EventEmitter<CloudEventMap>, statuses: () => StatusReport[], nodeId: string, jobId: string,
-	match?: OtaStatus | ((report: StatusReport) => boolean), timeoutMs = defaultWaitMs): Promise<StatusReport> {
-	const matches = (report: StatusReport) => report.nodeId === nodeId && report.jobId === jobId &&
+export function waitForStatus(
+	events: EventEmitter<CloudEventMap>,
+	statuses: () => StatusReport[],
+	nodeId: string,
+	jobId: string,
+	match?: OtaStatus | ((report: StatusReport) => boolean),
+	timeoutMs = defaultWaitMs,
+): Promise<StatusReport> {
+	const matches = (report: StatusReport) =>
+		report.nodeId === nodeId &&
+		report.jobId === jobId &&
 		(match === undefined || (typeof match === "string" ? report.status === match : match(report)));
 	const earlier = statuses().find(matches);
-	if (earlier)
-		return Promise.resolve(earlier);
+	if (earlier) return Promise.resolve(earlier);
 	return waitForEvent(events, "status", matches, timeoutMs).catch(() => {
-		throw new Error(`cloud: no ${typeof match === "string" ? `"${match}" ` : ""}status from ${nodeId} for ${jobId} within ${timeoutMs} ms` +
-			` (got: ${statuses().map((report) => report.status).join(", ") || "none"})`);
+		throw new Error(
+			`cloud: no ${typeof match === "string" ? `"${match}" ` : ""}status from ${nodeId} for ${jobId} within ${timeoutMs} ms` +
+				` (got: ${
+					statuses()
+						.map(report => report.status)
+						.join(", ") || "none"
+				})`,
+		);
 	});
 }

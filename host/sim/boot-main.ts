@@ -8,8 +8,7 @@ import {NODE_USAGE, parseNodeOptions} from "./node-options";
 
 try {
 	bootNode(parseNodeOptions(process.argv.slice(2), process.stdin.isTTY === true));
-}
-catch (error) {
+} catch (error) {
 	if (error instanceof OptionError) {
 		process.stderr.write(`rainmaker-ota-xs node: ${error.message}\n${NODE_USAGE}\n`);
 		process.exit(2);

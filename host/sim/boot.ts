@@ -40,7 +40,8 @@ class UnreachableSession implements MqttSession {
 }
 
 function consoleLog(nodeId: string): Log {
-	const line = (level: string, message: string) => process.stdout.write(`${new Date().toISOString().slice(11, 23)} ${nodeId} ${level} ${message}\n`);
+	const line = (level: string, message: string) =>
+		process.stdout.write(`${new Date().toISOString().slice(11, 23)} ${nodeId} ${level} ${message}\n`);
 	return {
 		info: message => line("I", message),
 		warn: message => line("W", message),
@@ -52,13 +53,15 @@ function consoleLog(nodeId: string): Log {
 function cutPowerAt(device: HostDevice, operation: number): void {
 	const flash = device.flash;
 	let count = 0;
-	const guard = <T extends unknown[]>(original: (...args: T) => void) => (...args: T) => {
-		if (++count >= operation) {
-			process.stdout.write(`power cut at flash operation ${count}\n`);
-			process.kill(process.pid, "SIGKILL");
-		}
-		original.apply(flash, args);
-	};
+	const guard =
+		<T extends unknown[]>(original: (...args: T) => void) =>
+		(...args: T) => {
+			if (++count >= operation) {
+				process.stdout.write(`power cut at flash operation ${count}\n`);
+				process.kill(process.pid, "SIGKILL");
+			}
+			original.apply(flash, args);
+		};
 	flash.erase = guard(flash.erase);
 	flash.write = guard(flash.write);
 	process.on("exit", () => process.stdout.write(`flash operations: ${count}\n`));
@@ -68,8 +71,7 @@ export function bootNode(options: NodeOptions): void {
 	const log = consoleLog(options.nodeId);
 	mkdirSync(options.flashDir, {recursive: true});
 	const device = HostDevice.open({flashFile: join(options.flashDir, "flash.bin")});
-	if (options.powerCutAt !== undefined)
-		cutPowerAt(device, options.powerCutAt);
+	if (options.powerCutAt !== undefined) cutPowerAt(device, options.powerCutAt);
 	if (options.fctry) {
 		provisionFctry(device, new Uint8Array(readFileSync(options.fctry)));
 		log.info(`fctry partition provisioned from ${options.fctry}`);
@@ -84,17 +86,16 @@ export function bootNode(options: NodeOptions): void {
 	let booted;
 	try {
 		booted = boot(device, createDigest);
-	}
-	catch (error) {
-		if (!(error instanceof NoBootableImageError) || !options.image)
-			throw error;
+	} catch (error) {
+		if (!(error instanceof NoBootableImageError) || !options.image) throw error;
 		log.info(`Empty flash: provisioning ${options.image} into ota_0`);
 		provision(device, new Uint8Array(readFileSync(options.image)));
 		booted = boot(device, createDigest);
 	}
-	for (const line of booted.log)
-		log.info(`boot: ${line}`);
-	log.info(`boot: running ${booted.label} (${booted.info.projectName} ${booted.info.version}), state ${booted.state}`);
+	for (const line of booted.log) log.info(`boot: ${line}`);
+	log.info(
+		`boot: running ${booted.label} (${booted.info.projectName} ${booted.info.version}), state ${booted.state}`,
+	);
 
 	const restart = (reason: string) => {
 		log.info(reason === "rollback" ? "Rolling back: rebooting into the previous firmware" : "Restarting");
@@ -104,41 +105,53 @@ export function bootNode(options: NodeOptions): void {
 	// As on the device (device/rollback-clock.ts): the new image's rollback clock starts before the network.
 	const timers = new HostTimers();
 	const bootControl = new HostBootControl(device, booted, {restart}, createDigest);
-	const rollbackClock = new RollbackClock({boot: bootControl, timers, log, rollbackWaitSeconds: resolveOtaOptions(options.ota, hostOtaOptions).rollbackWaitSeconds});
-	const read = (path: string | undefined) => path === undefined ? undefined : readFileSync(path);
-	const session: MqttSession = options.unreachableVersions.includes(booted.info.version)
-		? new UnreachableSession()
-		: new HostMqttSession({url: broker, clientId: nodeId, ca: read(options.ca), cert: read(options.cert) ?? claimed?.clientCert, key: read(options.key) ?? claimed?.clientKey, log});
-	if (session instanceof UnreachableSession)
-		log.warn(`simulation: version ${booted.info.version} never reaches MQTT`);
-	const firmware = startFirmware({
-		session,
+	const rollbackClock = new RollbackClock({
+		boot: bootControl,
 		timers,
 		log,
-		store: new JsonFileStore(join(options.flashDir, "nvs.json")),
-		http: new HostHttpClient({ca: read(options.httpCa ?? options.ca)}),
-		partition: new HostUpdatePartition(device, booted.slot, createDigest),
-		boot: bootControl,
-		createDigest,
-		rollbackClock,
-	}, {nodeId, topicForm: options.topicForm, ota: options.ota, platform: chipName(device.efuse.chipId)});
+		rollbackWaitSeconds: resolveOtaOptions(options.ota, hostOtaOptions).rollbackWaitSeconds,
+	});
+	const read = (path: string | undefined) => (path === undefined ? undefined : readFileSync(path));
+	const session: MqttSession = options.unreachableVersions.includes(booted.info.version)
+		? new UnreachableSession()
+		: new HostMqttSession({
+				url: broker,
+				clientId: nodeId,
+				ca: read(options.ca),
+				cert: read(options.cert) ?? claimed?.clientCert,
+				key: read(options.key) ?? claimed?.clientKey,
+				log,
+			});
+	if (session instanceof UnreachableSession)
+		log.warn(`simulation: version ${booted.info.version} never reaches MQTT`);
+	const firmware = startFirmware(
+		{
+			session,
+			timers,
+			log,
+			store: new JsonFileStore(join(options.flashDir, "nvs.json")),
+			http: new HostHttpClient({ca: read(options.httpCa ?? options.ca)}),
+			partition: new HostUpdatePartition(device, booted.slot, createDigest),
+			boot: bootControl,
+			createDigest,
+			rollbackClock,
+		},
+		{nodeId, topicForm: options.topicForm, ota: options.ota, platform: chipName(device.efuse.chipId)},
+	);
 
 	const input = createInterface({input: process.stdin, terminal: false});
 	const print = (line: string) => process.stdout.write(line + "\n");
-	if (options.interactive)
-		print("Console: 'ota check', 'ota start', 'ota status', 'help', 'reboot', 'quit'");
+	if (options.interactive) print("Console: 'ota check', 'ota start', 'ota status', 'help', 'reboot', 'quit'");
 	input.on("line", line => {
 		const [name, ...args] = line.trim().split(/\s+/);
-		if (!name)
-			return;
+		if (!name) return;
 		const command = name.toLowerCase();
 		if (command === "quit" || command === "exit") {
 			firmware.stop();
 			device.close();
 			process.exit(0);
 		}
-		if (command === "reboot")
-			return restart("restart");
+		if (command === "reboot") return restart("restart");
 		if (command === "help") {
 			firmware.command("help", args, print);
 			print("reboot      restart the node (the simulated bootloader runs again)");

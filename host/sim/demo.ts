@@ -44,19 +44,43 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
 	const newImage = buildAppImage({version: "2.0.0", payloadSize: 256 * 1024});
 
 	// A person watching the page sees the download under way: about 4 s at a device's pace.
-	const cloud = await startCloud({...(manual ? {downloadBytesPerSecond: 64 * 1024} : {}), log: line => say(`[cloud] ${line}`)});
+	const cloud = await startCloud({
+		...(manual ? {downloadBytesPerSecond: 64 * 1024} : {}),
+		log: line => say(`[cloud] ${line}`),
+	});
 	say(`[demo] local cloud: MQTT ${cloud.mqttUrl}, REST ${cloud.httpUrl}`);
 	await webAssets().then(
-		() => say(`[demo] web page: ${new URL("/", cloud.httpUrl)} (sign in as ${DEFAULT_USER.userName}, password ${DEFAULT_USER.password})`),
-		(error: Error) => say(`[demo] the web page is unavailable (${error.message}); the node's console still takes 'ota start'`));
+		() =>
+			say(
+				`[demo] web page: ${new URL("/", cloud.httpUrl)} (sign in as ${DEFAULT_USER.userName}, password ${DEFAULT_USER.password})`,
+			),
+		(error: Error) =>
+			say(`[demo] the web page is unavailable (${error.message}); the node's console still takes 'ota start'`),
+	);
 	const image = await cloud.addImage(newImage, "firmware-2.0.0");
 	const job = await cloud.createJob({imageId: image.id, nodes: [nodeId], name: "demo update to 2.0.0"});
 	say(`[demo] published firmware 2.0.0 as OTA job ${job.id} for ${nodeId}`);
 
-	const node = superviseNode([
-		"--broker", cloud.mqttUrl, "--node-id", nodeId, "--flash-dir", join(work, "flash"), "--image", firstImage,
-		"--fetch-delay", "1", "--reboot-delay", "2", "--rollback-wait", "30",
-	], line => say(`[node] ${line}`), manual);
+	const node = superviseNode(
+		[
+			"--broker",
+			cloud.mqttUrl,
+			"--node-id",
+			nodeId,
+			"--flash-dir",
+			join(work, "flash"),
+			"--image",
+			firstImage,
+			"--fetch-delay",
+			"1",
+			"--reboot-delay",
+			"2",
+			"--rollback-wait",
+			"30",
+		],
+		line => say(`[node] ${line}`),
+		manual,
+	);
 	const input = createInterface({input: process.stdin, terminal: false});
 	input.on("line", line => node.send(line));
 
@@ -65,17 +89,35 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
 		await cloud.waitForStatus(nodeId, job.id, "delayed", 60_000);
 		say(`[demo] update 2.0.0 available on ${nodeId}, waiting for approval`);
 		if (manual) {
-			say(`[demo] approve it in the web page (${new URL("/", cloud.httpUrl)}, node ${nodeId}), or type 'ota start' here`);
+			say(
+				`[demo] approve it in the web page (${new URL("/", cloud.httpUrl)}, node ${nodeId}), or type 'ota start' here`,
+			);
 			await cloud.waitForStatus(nodeId, job.id, "success", 3600_000);
 			code = 0;
-		}
-		else {
-			say(`[demo] approving as the phone app would: rainmaker-ota-xs app approve --node ${nodeId} --base-url ${cloud.httpUrl}`);
+		} else {
+			say(
+				`[demo] approving as the phone app would: rainmaker-ota-xs app approve --node ${nodeId} --base-url ${cloud.httpUrl}`,
+			);
 			const appIo = {out: (line: string) => say(`[app] ${line}`), err: (line: string) => say(`[app] ${line}`)};
 			const state = ["--state-file", join(work, "app-state.json")];
-			code = await appCommand(["login", "--base-url", cloud.httpUrl, ...state, "--user", DEFAULT_USER.userName, "--password", DEFAULT_USER.password], appIo);
+			code = await appCommand(
+				[
+					"login",
+					"--base-url",
+					cloud.httpUrl,
+					...state,
+					"--user",
+					DEFAULT_USER.userName,
+					"--password",
+					DEFAULT_USER.password,
+				],
+				appIo,
+			);
 			if (code === 0)
-				code = await appCommand(["approve", "--node", nodeId, "--base-url", cloud.httpUrl, ...state, "--timeout", "120"], appIo);
+				code = await appCommand(
+					["approve", "--node", nodeId, "--base-url", cloud.httpUrl, ...state, "--timeout", "120"],
+					appIo,
+				);
 		}
 		if (code === 0) {
 			// The confirmed image reports success before its node config: wait for the config too.
@@ -83,18 +125,14 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
 			if (runs() !== "2.0.0")
 				await cloud.waitFor("config", event => event.nodeId === nodeId, 10_000).catch(() => undefined);
 			say(`[demo] done: ${nodeId} runs firmware ${runs() ?? "?"}; job ${job.id} ended with success`);
-		}
-		else
-			say(`[demo] the update did not succeed (exit ${code}); see the lines above`);
+		} else say(`[demo] the update did not succeed (exit ${code}); see the lines above`);
 		if (keep) {
 			say("[demo] still running; Ctrl-C ends");
 			await new Promise<void>(resolve => process.once("SIGINT", () => resolve()));
 		}
-	}
-	catch (error) {
+	} catch (error) {
 		say(`[demo] ${error instanceof Error ? error.message : String(error)}`);
-	}
-	finally {
+	} finally {
 		input.close();
 		node.stop();
 		await node.stopped;

@@ -10,8 +10,7 @@ import {NvsPartition} from "../../idf/nvs";
 
 function fctryPartition(device: FlashDevice): FlashPartition {
 	const partition = device.partition(FCTRY_PARTITION);
-	if (!partition)
-		throw new Error(`the partition table has no ${FCTRY_PARTITION} partition`);
+	if (!partition) throw new Error(`the partition table has no ${FCTRY_PARTITION} partition`);
 	return partition;
 }
 
@@ -19,7 +18,9 @@ function fctryPartition(device: FlashDevice): FlashPartition {
 export function provisionFctry(device: FlashDevice, image: Uint8Array): void {
 	const partition = fctryPartition(device);
 	if (image.length === 0 || image.length > partition.size || image.length % 4096 !== 0)
-		throw new Error(`fctry image of ${image.length} bytes: must be a multiple of 4096 bytes and at most the partition's ${partition.size}`);
+		throw new Error(
+			`fctry image of ${image.length} bytes: must be a multiple of 4096 bytes and at most the partition's ${partition.size}`,
+		);
 	partition.erase(0, partition.size);
 	partition.write(0, image);
 }

@@ -57,11 +57,12 @@ Needs MODDABLE (the Moddable SDK built for Linux) and, without a display, xvfb-r
 
 export class LinError extends Error {}
 
-
 export function moddableRoot(): string {
 	const root = process.env.MODDABLE;
 	if (!root || !existsSync(join(root, "build", "bin", "lin", "release", "mcconfig")))
-		throw new LinError("MODDABLE must point at a Moddable SDK with its Linux tools built ($MODDABLE/build/bin/lin/release/mcconfig)");
+		throw new LinError(
+			"MODDABLE must point at a Moddable SDK with its Linux tools built ($MODDABLE/build/bin/lin/release/mcconfig)",
+		);
 	return root;
 }
 
@@ -76,13 +77,10 @@ export function provisionLinFlash(flashDir: string, options: {image?: Uint8Array
 	try {
 		if (options.image) {
 			const slot = device.slot(0);
-			if (slot.read(0, 1)[0] === 0xFF)
-				provision(device, options.image);
+			if (slot.read(0, 1)[0] === 0xff) provision(device, options.image);
 		}
-		if (options.fctry)
-			provisionFctry(device, options.fctry);
-	}
-	finally {
+		if (options.fctry) provisionFctry(device, options.fctry);
+	} finally {
 		device.close();
 	}
 }
@@ -92,8 +90,7 @@ export function mcsimCommand(root: string, mc: string): string[] {
 	const mcsim = join(root, "build", "bin", "lin", "release", "mcsim");
 	const line = hasCommand("stdbuf") ? ["stdbuf", "-oL", "-eL"] : [];
 	const display = process.env.DISPLAY || process.env.WAYLAND_DISPLAY;
-	if (display)
-		return [...line, mcsim, mc];
+	if (display) return [...line, mcsim, mc];
 	if (!hasCommand("xvfb-run"))
 		throw new LinError("no display and no xvfb-run: install xvfb (apt-get install xvfb) or set DISPLAY");
 	return ["xvfb-run", "-a", ...line, mcsim, mc];
@@ -109,18 +106,21 @@ export type LinNode = ResetLoop;
 /** Runs mcsim on `mc` with the flash in `flashDir`, starting it again on every reboot exit. */
 export function superviseLin(command: readonly string[], flashDir: string, onLine: (line: string) => void): LinNode {
 	return runResetLoop({
-		spawnBoot: () => spawn(command[0], command.slice(1), {stdio: ["pipe", "pipe", "pipe"], env: {...process.env, RMX_FLASH_DIR: resolve(flashDir)}, detached: true}),
+		spawnBoot: () =>
+			spawn(command[0], command.slice(1), {
+				stdio: ["pipe", "pipe", "pipe"],
+				env: {...process.env, RMX_FLASH_DIR: resolve(flashDir)},
+				detached: true,
+			}),
 		rebootExitCode: LIN_REBOOT_EXIT_CODE,
 		onLine,
 		rebootNote: `-- mcsim exited with ${LIN_REBOOT_EXIT_CODE} (restart): booting again --`,
 		kill(child) {
 			// xvfb-run starts Xvfb and mcsim in the child's process group: end the whole group
-			if (child.pid === undefined)
-				return;
+			if (child.pid === undefined) return;
 			try {
 				process.kill(-child.pid, "SIGTERM");
-			}
-			catch {
+			} catch {
 				child.kill("SIGTERM");
 			}
 		},
@@ -128,35 +128,70 @@ export function superviseLin(command: readonly string[], flashDir: string, onLin
 }
 
 /** Builds the lin firmware with mcconfig (-m -p lin -t build), with extra resources and config values. */
-export function buildLin(root: string, work: string, resources: {[name: string]: Uint8Array}, config: {[key: string]: string | number | boolean}, onLine: (line: string) => void, kind: "release" | "instrument" = "release"): string {
+export function buildLin(
+	root: string,
+	work: string,
+	resources: {[name: string]: Uint8Array},
+	config: {[key: string]: string | number | boolean},
+	onLine: (line: string) => void,
+	kind: "release" | "instrument" = "release",
+): string {
 	const dir = join(work, "build-manifest");
 	mkdirSync(dir, {recursive: true});
-	for (const [name, bytes] of Object.entries(resources))
-		writeFileSync(join(dir, name), bytes);
+	for (const [name, bytes] of Object.entries(resources)) writeFileSync(join(dir, name), bytes);
 	const manifest = {
 		include: [join(REPOSITORY, "manifest.json")],
 		resources: {"*": Object.keys(resources).map(name => "./" + name.replace(/\.der$/, ""))},
 	};
 	writeFileSync(join(dir, "manifest.json"), JSON.stringify(manifest, null, "\t"));
-	const args = [...(kind === "instrument" ? ["-i"] : []), "-m", "-p", "lin", "-t", "build", join(dir, "manifest.json"), ...Object.entries(config).map(([key, value]) => `${key}=${value}`)];
+	const args = [
+		...(kind === "instrument" ? ["-i"] : []),
+		"-m",
+		"-p",
+		"lin",
+		"-t",
+		"build",
+		join(dir, "manifest.json"),
+		...Object.entries(config).map(([key, value]) => `${key}=${value}`),
+	];
 	onLine(`mcconfig ${args.join(" ")}`);
-	const env = {...process.env, MODDABLE: root, PATH: [join(REPOSITORY, "node_modules", ".bin"), process.env.PATH ?? "", join(root, "build", "bin", "lin", "release")].join(delimiter)};
-	const result = spawnSync(join(root, "build", "bin", "lin", "release", "mcconfig"), args, {cwd: dir, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024});
+	const env = {
+		...process.env,
+		MODDABLE: root,
+		PATH: [
+			join(REPOSITORY, "node_modules", ".bin"),
+			process.env.PATH ?? "",
+			join(root, "build", "bin", "lin", "release"),
+		].join(delimiter),
+	};
+	const result = spawnSync(join(root, "build", "bin", "lin", "release", "mcconfig"), args, {
+		cwd: dir,
+		env,
+		encoding: "utf8",
+		maxBuffer: 64 * 1024 * 1024,
+	});
 	const output = `${result.stdout ?? ""}${result.stderr ?? ""}`;
 	for (const line of output.split("\n").filter(line => /error|warning: (?!wifi|ssl|cli)/i.test(line)))
 		onLine(`mcconfig: ${line}`);
 	if (result.status !== 0)
 		throw new LinError(`mcconfig failed (exit ${result.status}):\n${output.split("\n").slice(-30).join("\n")}`);
 	const mc = defaultMcPath(root, kind);
-	if (!existsSync(mc))
-		throw new LinError(`mcconfig succeeded but ${mc} is missing`);
+	if (!existsSync(mc)) throw new LinError(`mcconfig succeeded but ${mc} is missing`);
 	return mc;
 }
 
 async function runCommand(argv: string[]): Promise<number> {
-	const {values} = parseArgs({args: argv, options: {"flash-dir": {type: "string"}, mc: {type: "string"}, image: {type: "string"}, fctry: {type: "string"}}, strict: true});
-	if (!values["flash-dir"])
-		throw new LinError("--flash-dir <dir> is required");
+	const {values} = parseArgs({
+		args: argv,
+		options: {
+			"flash-dir": {type: "string"},
+			mc: {type: "string"},
+			image: {type: "string"},
+			fctry: {type: "string"},
+		},
+		strict: true,
+	});
+	if (!values["flash-dir"]) throw new LinError("--flash-dir <dir> is required");
 	const root = moddableRoot();
 	const mc = values.mc ?? defaultMcPath(root);
 	if (!existsSync(mc))
@@ -178,7 +213,17 @@ async function runCommand(argv: string[]): Promise<number> {
 }
 
 async function demoCommand(argv: string[]): Promise<number> {
-	const {values} = parseArgs({args: argv, options: {"skip-build": {type: "boolean"}, "keep-work": {type: "boolean"}, "key-type": {type: "string"}, "mqtts-port": {type: "string"}, instrumented: {type: "boolean"}}, strict: true});
+	const {values} = parseArgs({
+		args: argv,
+		options: {
+			"skip-build": {type: "boolean"},
+			"keep-work": {type: "boolean"},
+			"key-type": {type: "string"},
+			"mqtts-port": {type: "string"},
+			instrumented: {type: "boolean"},
+		},
+		strict: true,
+	});
 	const keyType = values["key-type"] ?? "rsa";
 	if (keyType !== "rsa" && keyType !== "ec")
 		throw new LinError(`--key-type must be rsa or ec, got ${JSON.stringify(keyType)}`);
@@ -204,7 +249,12 @@ async function demoCommand(argv: string[]): Promise<number> {
 	// (an IP SAN fails with "subjectAltName match failed"), and the test PKI's server certificate has DNS:localhost.
 	// The server sends its chain (certificate + CA), as real servers send their intermediates:
 	// Moddable's verifier checks subjectAltName only for certificates that come with their issuer.
-	const cloud = await startCloud({tls: {key: pki.serverKey, cert: pki.serverCert + pki.caCert, ca: pki.caCert}, mqttsPort, advertisedHost: "localhost", log: line => say(`[cloud] ${line}`)});
+	const cloud = await startCloud({
+		tls: {key: pki.serverKey, cert: pki.serverCert + pki.caCert, ca: pki.caCert},
+		mqttsPort,
+		advertisedHost: "localhost",
+		log: line => say(`[cloud] ${line}`),
+	});
 	let node: LinNode | undefined;
 	let code = 1;
 	try {
@@ -212,19 +262,46 @@ async function demoCommand(argv: string[]): Promise<number> {
 		say(`[lin] local cloud: MQTT/TLS ${cloud.mqttsUrl}, REST ${cloud.httpUrl}, downloads ${cloud.downloadBaseUrl}`);
 		const caDer = derOf(pki.caCert);
 		const kind = values.instrumented ? "instrument" : "release";
-		const mc = values["skip-build"] ? defaultMcPath(root, kind) : buildLin(root, work, {"local-ca.der": caDer}, {
-			mqttPort, caResource: "local-ca.der", startupFetchDelaySeconds: 1, requestFetchDelaySeconds: 1, rebootDelaySeconds: 2, rollbackWaitSeconds: 60,
-			...(values.instrumented ? {memoryReport: true} : {}),
-		}, line => say(`[build] ${line}`), kind);
+		const mc = values["skip-build"]
+			? defaultMcPath(root, kind)
+			: buildLin(
+					root,
+					work,
+					{"local-ca.der": caDer},
+					{
+						mqttPort,
+						caResource: "local-ca.der",
+						startupFetchDelaySeconds: 1,
+						requestFetchDelaySeconds: 1,
+						rebootDelaySeconds: 2,
+						rollbackWaitSeconds: 60,
+						...(values.instrumented ? {memoryReport: true} : {}),
+					},
+					line => say(`[build] ${line}`),
+					kind,
+				);
 		const flashDir = join(work, "flash");
 		provisionLinFlash(flashDir, {
 			image: buildAppImage({version: "1.0.0", payloadSize: 256 * 1024}),
-			fctry: buildFctryImage({nodeId, mqttHost: "localhost", clientCert, clientKey, random: "0123456789abcdef0123456789abcdef"}),
+			fctry: buildFctryImage({
+				nodeId,
+				mqttHost: "localhost",
+				clientCert,
+				clientKey,
+				random: "0123456789abcdef0123456789abcdef",
+			}),
 		});
-		say(`[lin] flash ${join(flashDir, "flash.bin")}: 1.0.0 in ota_0, claim data of ${nodeId} (${keyType} key) in fctry`);
-		const image = await cloud.addImage(buildAppImage({version: "2.0.0", payloadSize: 256 * 1024}), "firmware-2.0.0");
+		say(
+			`[lin] flash ${join(flashDir, "flash.bin")}: 1.0.0 in ota_0, claim data of ${nodeId} (${keyType} key) in fctry`,
+		);
+		const image = await cloud.addImage(
+			buildAppImage({version: "2.0.0", payloadSize: 256 * 1024}),
+			"firmware-2.0.0",
+		);
 		const job = await cloud.createJob({imageId: image.id, nodes: [nodeId], name: "lin update to 2.0.0"});
-		say(`[lin] published firmware 2.0.0 as OTA job ${job.id} for ${nodeId} (both images carry the firmware identity ${FIRMWARE_NAME})`);
+		say(
+			`[lin] published firmware 2.0.0 as OTA job ${job.id} for ${nodeId} (both images carry the firmware identity ${FIRMWARE_NAME})`,
+		);
 		const lines: string[] = [];
 		const interrupt = () => node?.stop();
 		process.once("SIGINT", interrupt);
@@ -243,30 +320,54 @@ async function demoCommand(argv: string[]): Promise<number> {
 		const appIo = {out: (line: string) => say(`[app] ${line}`), err: (line: string) => say(`[app] ${line}`)};
 		const state = ["--base-url", cloud.httpUrl, "--state-file", join(work, "app-state.json")];
 		// The app signs in first (the cloud's REST calls need the user's token), as `demo` does.
-		code = await Promise.race([appCommand(["login", ...state, "--user", DEFAULT_USER.userName, "--password", DEFAULT_USER.password], appIo), ended]);
+		code = await Promise.race([
+			appCommand(
+				["login", ...state, "--user", DEFAULT_USER.userName, "--password", DEFAULT_USER.password],
+				appIo,
+			),
+			ended,
+		]);
 		if (code === 0)
-			code = await Promise.race([appCommand(["approve", "--node", nodeId, ...state, "--timeout", "300"], appIo), ended]);
+			code = await Promise.race([
+				appCommand(["approve", "--node", nodeId, ...state, "--timeout", "300"], appIo),
+				ended,
+			]);
 		if (code === 0) {
 			const runs = () => (cloud.node(nodeId)?.config?.info as {fw_version?: string} | undefined)?.fw_version;
 			if (runs() !== "2.0.0")
-				await cloud.waitFor("config", event => event.nodeId === nodeId && (event.config.info as {fw_version?: string}).fw_version === "2.0.0", 60_000).catch(() => undefined);
-			say(`[lin] done: ${nodeId} runs firmware ${runs() ?? "?"} after ${node.boots} mcsim boots; job ${job.id} ended with success`);
+				await cloud
+					.waitFor(
+						"config",
+						event =>
+							event.nodeId === nodeId &&
+							(event.config.info as {fw_version?: string}).fw_version === "2.0.0",
+						60_000,
+					)
+					.catch(() => undefined);
+			say(
+				`[lin] done: ${nodeId} runs firmware ${runs() ?? "?"} after ${node.boots} mcsim boots; job ${job.id} ended with success`,
+			);
 			const peaks = lines.filter(line => line.includes("memory peaks"));
 			if (peaks.length)
-				say(`[lin] XS memory of the boot that installed the update: ${peaks.find(line => /samples/.test(line)) ? peaks.filter((_, i) => i < peaks.length).slice(-2).join(" | ") : ""}`);
-			if (runs() !== "2.0.0")
-				code = 1;
+				say(
+					`[lin] XS memory of the boot that installed the update: ${
+						peaks.find(line => /samples/.test(line))
+							? peaks
+									.filter((_, i) => i < peaks.length)
+									.slice(-2)
+									.join(" | ")
+							: ""
+					}`,
+				);
+			if (runs() !== "2.0.0") code = 1;
 		}
 		return code;
-	}
-	finally {
+	} finally {
 		node?.stop();
 		await node?.stopped;
 		await cloud.close();
-		if (values["keep-work"])
-			say(`[lin] kept ${work}`);
-		else
-			rmSync(work, {recursive: true, force: true});
+		if (values["keep-work"]) say(`[lin] kept ${work}`);
+		else rmSync(work, {recursive: true, force: true});
 	}
 }
 
@@ -282,8 +383,7 @@ export async function linCommand(argv: string[]): Promise<number> {
 		return mode === undefined ? 2 : 0;
 	}
 	try {
-		if (mode === "run")
-			return await runCommand(rest);
+		if (mode === "run") return await runCommand(rest);
 		if (mode === "demo") {
 			const code = await demoCommand(rest);
 			// the cloud's waits that lost their race still hold timers: end now
@@ -291,8 +391,7 @@ export async function linCommand(argv: string[]): Promise<number> {
 		}
 		process.stderr.write(`rainmaker-ota-xs lin: unknown mode ${JSON.stringify(mode)}\n${LIN_USAGE}\n`);
 		return 2;
-	}
-	catch (error) {
+	} catch (error) {
 		if ((error as {code?: string}).code?.startsWith("ERR_PARSE_ARGS")) {
 			process.stderr.write(`rainmaker-ota-xs lin: ${(error as Error).message}\n${LIN_USAGE}\n`);
 			return 2;

@@ -37,12 +37,13 @@ function otaUsage(): string {
 		// A switch that is on by default is listed as its --no- form, which turns it off.
 		if (spec.type === "boolean" && fallback === true)
 			lines.push(`  ${`--no-${spec.flag}`.padEnd(28)}off: ${spec.help} (on by default)`);
-		else if (spec.type === "boolean")
-			lines.push(`  ${`--${spec.flag}`.padEnd(28)}${spec.help} (off by default)`);
+		else if (spec.type === "boolean") lines.push(`  ${`--${spec.flag}`.padEnd(28)}${spec.help} (off by default)`);
 		else if (spec.type === "string")
 			lines.push(`  ${`--${spec.flag} <text>`.padEnd(28)}${spec.help} (default ${String(fallback)})`);
 		else
-			lines.push(`  ${`--${spec.flag} <n>`.padEnd(28)}${spec.help} (default ${String(fallback)}, ${spec.min}..${spec.max})`);
+			lines.push(
+				`  ${`--${spec.flag} <n>`.padEnd(28)}${spec.help} (default ${String(fallback)}, ${spec.min}..${spec.max})`,
+			);
 	}
 	return lines.join("\n");
 }
@@ -68,10 +69,8 @@ const numeric: {[flag: string]: keyof OtaOptions} = {};
 const texts: {[flag: string]: keyof OtaOptions} = {};
 const switches: {[flag: string]: [keyof OtaOptions, boolean]} = {};
 for (const spec of OTA_OPTION_TABLE) {
-	if (spec.type === "integer")
-		numeric[`--${spec.flag}`] = spec.name;
-	else if (spec.type === "string")
-		texts[`--${spec.flag}`] = spec.name;
+	if (spec.type === "integer") numeric[`--${spec.flag}`] = spec.name;
+	else if (spec.type === "string") texts[`--${spec.flag}`] = spec.name;
 	else {
 		switches[`--${spec.flag}`] = [spec.name, true];
 		switches[`--no-${spec.flag}`] = [spec.name, false];
@@ -79,13 +78,17 @@ for (const spec of OTA_OPTION_TABLE) {
 }
 
 export function parseNodeOptions(argv: readonly string[], interactive: boolean): NodeOptions {
-	const options: Partial<NodeOptions> & {ota: Partial<OtaOptions>; unreachableVersions: string[]} = {ota: {}, unreachableVersions: [], topicForm: "plain", interactive};
+	const options: Partial<NodeOptions> & {ota: Partial<OtaOptions>; unreachableVersions: string[]} = {
+		ota: {},
+		unreachableVersions: [],
+		topicForm: "plain",
+		interactive,
+	};
 	for (let i = 0; i < argv.length; i++) {
 		const flag = argv[i];
 		const value = () => {
 			const next = argv[++i];
-			if (next === undefined || next.startsWith("--"))
-				throw new OptionError(`${flag} needs a value`);
+			if (next === undefined || next.startsWith("--")) throw new OptionError(`${flag} needs a value`);
 			return next;
 		};
 		if (flag in numeric) {
@@ -94,39 +97,61 @@ export function parseNodeOptions(argv: readonly string[], interactive: boolean):
 			if (text.trim() === "" || !Number.isFinite(number))
 				throw new OptionError(`${flag} needs a number, got ${JSON.stringify(text)}`);
 			(options.ota as {[key: string]: unknown})[numeric[flag]] = number;
-		}
-		else if (flag in texts)
-			(options.ota as {[key: string]: unknown})[texts[flag]] = value();
-		else if (flag in switches)
-			(options.ota as {[key: string]: unknown})[switches[flag][0]] = switches[flag][1];
-		else switch (flag) {
-		case "--broker": options.broker = value(); break;
-		case "--fctry": options.fctry = value(); break;
-		case "--ca": options.ca = value(); break;
-		case "--cert": options.cert = value(); break;
-		case "--key": options.key = value(); break;
-		case "--http-ca": options.httpCa = value(); break;
-		case "--node-id": options.nodeId = value(); break;
-		case "--flash-dir": options.flashDir = value(); break;
-		case "--image": options.image = value(); break;
-		case "--unreachable-version": options.unreachableVersions.push(value()); break;
-		case "--power-cut-at": {
-			const text = value();
-			if (!/^[1-9]\d*$/.test(text))
-				throw new OptionError(`--power-cut-at needs a positive whole number, got ${JSON.stringify(text)}`);
-			options.powerCutAt = Number(text);
-			break;
-		}
-		case "--topic-form": {
-			const form = value();
-			if (form !== "plain" && form !== "basic-ingest")
-				throw new OptionError(`--topic-form must be plain or basic-ingest, got ${JSON.stringify(form)}`);
-			options.topicForm = form;
-			break;
-		}
-		default:
-			throw new OptionError(`unknown option ${JSON.stringify(flag)}`);
-		}
+		} else if (flag in texts) (options.ota as {[key: string]: unknown})[texts[flag]] = value();
+		else if (flag in switches) (options.ota as {[key: string]: unknown})[switches[flag][0]] = switches[flag][1];
+		else
+			switch (flag) {
+				case "--broker":
+					options.broker = value();
+					break;
+				case "--fctry":
+					options.fctry = value();
+					break;
+				case "--ca":
+					options.ca = value();
+					break;
+				case "--cert":
+					options.cert = value();
+					break;
+				case "--key":
+					options.key = value();
+					break;
+				case "--http-ca":
+					options.httpCa = value();
+					break;
+				case "--node-id":
+					options.nodeId = value();
+					break;
+				case "--flash-dir":
+					options.flashDir = value();
+					break;
+				case "--image":
+					options.image = value();
+					break;
+				case "--unreachable-version":
+					options.unreachableVersions.push(value());
+					break;
+				case "--power-cut-at": {
+					const text = value();
+					if (!/^[1-9]\d*$/.test(text))
+						throw new OptionError(
+							`--power-cut-at needs a positive whole number, got ${JSON.stringify(text)}`,
+						);
+					options.powerCutAt = Number(text);
+					break;
+				}
+				case "--topic-form": {
+					const form = value();
+					if (form !== "plain" && form !== "basic-ingest")
+						throw new OptionError(
+							`--topic-form must be plain or basic-ingest, got ${JSON.stringify(form)}`,
+						);
+					options.topicForm = form;
+					break;
+				}
+				default:
+					throw new OptionError(`unknown option ${JSON.stringify(flag)}`);
+			}
 	}
 	if (!options.broker && !options.fctry)
 		throw new OptionError("--broker <url> is required (or --fctry <nvs.bin> with claim data)");
@@ -139,7 +164,7 @@ export function parseNodeOptions(argv: readonly string[], interactive: boolean):
 		if (spec.hostDefault !== undefined && options.ota[spec.name] === undefined)
 			(options.ota as {[key: string]: unknown})[spec.name] = hostOtaOptions[spec.name];
 	}
-	resolveOtaOptions(options.ota);	// a value out of range is refused now, before anything boots
+	resolveOtaOptions(options.ota); // a value out of range is refused now, before anything boots
 	options.nodeId ??= "rmx-sim-node";
 	options.flashDir ??= `.sim/${options.nodeId}`;
 	return options as NodeOptions;

@@ -70,7 +70,10 @@ export interface QemuTools {
 }
 
 /** The tools the QEMU lane needs, or the reason it cannot run (one line, naming what is missing). */
-export function qemuTools(env: NodeJS.ProcessEnv = process.env, options: {needQemu?: boolean} = {}): QemuTools | string {
+export function qemuTools(
+	env: NodeJS.ProcessEnv = process.env,
+	options: {needQemu?: boolean} = {},
+): QemuTools | string {
 	const moddable = env.MODDABLE;
 	if (!moddable || !existsSync(join(moddable, "build", "bin", "lin", "release", "mcconfig")))
 		return "MODDABLE is not set to a Moddable SDK with its Linux tools built ($MODDABLE/build/bin/lin/release/mcconfig)";
@@ -101,59 +104,100 @@ type Say = (line: string) => void;
  * the generated sdkconfig for what the emulator and the recipe's toolchain need: the OpenCores
  * Ethernet driver (CONFIG_ETH_USE_OPENETH) and picolibc instead of newlib. Returns the binaries.
  */
-export function buildQemuFirmware(tools: QemuTools, out: string, resources: {[name: string]: Uint8Array}, config: {[key: string]: string | number | boolean}, say: Say, kind: "release" | "instrument" = "release"): Build {
+export function buildQemuFirmware(
+	tools: QemuTools,
+	out: string,
+	resources: {[name: string]: Uint8Array},
+	config: {[key: string]: string | number | boolean},
+	say: Say,
+	kind: "release" | "instrument" = "release",
+): Build {
 	const dir = join(out, "manifest");
 	mkdirSync(dir, {recursive: true});
-	for (const [name, bytes] of Object.entries(resources))
-		writeFileSync(join(dir, name), bytes);
-	writeFileSync(join(dir, "manifest.json"), JSON.stringify({
-		include: [join(REPOSITORY, "manifest.json")],
-		resources: {"*": Object.keys(resources).map(name => "./" + name.replace(/\.der$/, ""))},
-	}, null, "\t"));
+	for (const [name, bytes] of Object.entries(resources)) writeFileSync(join(dir, name), bytes);
+	writeFileSync(
+		join(dir, "manifest.json"),
+		JSON.stringify(
+			{
+				include: [join(REPOSITORY, "manifest.json")],
+				resources: {"*": Object.keys(resources).map(name => "./" + name.replace(/\.der$/, ""))},
+			},
+			null,
+			"\t",
+		),
+	);
 	const env = {
-		...process.env, MODDABLE: tools.moddable, IDF_PATH: tools.idfPath, RMX_NETWORK: "openeth",
+		...process.env,
+		MODDABLE: tools.moddable,
+		IDF_PATH: tools.idfPath,
+		RMX_NETWORK: "openeth",
 		ESP_ROM_ELF_DIR: process.env.ESP_ROM_ELF_DIR ?? "/nonexistent",
-		PATH: [join(REPOSITORY, "node_modules", ".bin"), join(tools.moddable, "build", "bin", "lin", "release"), process.env.PATH ?? ""].join(delimiter),
+		PATH: [
+			join(REPOSITORY, "node_modules", ".bin"),
+			join(tools.moddable, "build", "bin", "lin", "release"),
+			process.env.PATH ?? "",
+		].join(delimiter),
 	};
-	const args = [...(kind === "instrument" ? ["-i"] : []), "-p", "esp32/esp32c3", "-o", out, "-t", "build", join(dir, "manifest.json"), ...Object.entries(config).map(([key, value]) => `${key}=${value}`)];
+	const args = [
+		...(kind === "instrument" ? ["-i"] : []),
+		"-p",
+		"esp32/esp32c3",
+		"-o",
+		out,
+		"-t",
+		"build",
+		join(dir, "manifest.json"),
+		...Object.entries(config).map(([key, value]) => `${key}=${value}`),
+	];
 	say(`mcconfig ${args.join(" ")}`);
 	// RMX_MCCONFIG_LOCK: a lock file for machines where several users share one SDK (flock around mcconfig only)
 	const mcconfig = join(tools.moddable, "build", "bin", "lin", "release", "mcconfig");
 	if (process.env.RMX_MCCONFIG_LOCK)
 		run("flock", [process.env.RMX_MCCONFIG_LOCK, mcconfig, ...args], dir, env, "mcconfig");
-	else
-		run(mcconfig, args, dir, env, "mcconfig");
-	const tmp = join(out, "tmp", "esp32", "esp32c3", kind, "rainmaker-ota-xs");	// manifest.json build.NAME
+	else run(mcconfig, args, dir, env, "mcconfig");
+	const tmp = join(out, "tmp", "esp32", "esp32c3", kind, "rainmaker-ota-xs"); // manifest.json build.NAME
 	const sdkconfig = join(tmp, "xsProj-esp32c3", "sdkconfig.mc");
-	if (!existsSync(sdkconfig))
-		throw new QemuError(`mcconfig succeeded but ${sdkconfig} is missing`);
+	if (!existsSync(sdkconfig)) throw new QemuError(`mcconfig succeeded but ${sdkconfig} is missing`);
 	let text = readFileSync(sdkconfig, "utf8").replace(/^CONFIG_LIBC_NEWLIB=y$/m, "CONFIG_LIBC_PICOLIBC=y");
 	if (!/^CONFIG_ETH_USE_OPENETH=y$/m.test(text))
 		text += "\n# QEMU build (host/sim/qemu.ts): QEMU's OpenCores Ethernet\nCONFIG_ETH_USE_OPENETH=y\n";
-	if (text !== readFileSync(sdkconfig, "utf8"))
-		writeFileSync(sdkconfig, text);
+	if (text !== readFileSync(sdkconfig, "utf8")) writeFileSync(sdkconfig, text);
 	say(`make -f makefile build -j${tools.jobs} IDF_VERSION=v6.0 (in ${tmp})`);
 	run("make", ["-f", "makefile", "build", `-j${tools.jobs}`, "IDF_VERSION=v6.0"], tmp, env, "make");
 	const build = join(tmp, "xsProj-esp32c3", "build");
-	const flashArgs = readFileSync(join(build, "flash_args"), "utf8").split("\n").filter(line => /^0x/.test(line)).map(line => line.split(/\s+/));
+	const flashArgs = readFileSync(join(build, "flash_args"), "utf8")
+		.split("\n")
+		.filter(line => /^0x/.test(line))
+		.map(line => line.split(/\s+/));
 	const find = (pattern: RegExp) => {
 		const entry = flashArgs.find(([, file]) => pattern.test(file));
-		if (!entry)
-			throw new QemuError(`${join(build, "flash_args")} names no ${pattern}`);
+		if (!entry) throw new QemuError(`${join(build, "flash_args")} names no ${pattern}`);
 		return {offset: parseInt(entry[0], 16), bytes: new Uint8Array(readFileSync(join(build, entry[1])))};
 	};
 	const bootloader = find(/bootloader\.bin$/);
 	const table = find(/partition-table\.bin$/);
-	const app = find(/^(?!ota_data_initial)[^/]+\.bin$/);	// the app: not bootloader/, partition_table/, ota_data_initial.bin
-	return {bootloader: bootloader.bytes, partitionTable: table.bytes, app: app.bytes, offsets: {bootloader: bootloader.offset, partitionTable: table.offset, app: app.offset}};
+	const app = find(/^(?!ota_data_initial)[^/]+\.bin$/); // the app: not bootloader/, partition_table/, ota_data_initial.bin
+	return {
+		bootloader: bootloader.bytes,
+		partitionTable: table.bytes,
+		app: app.bytes,
+		offsets: {bootloader: bootloader.offset, partitionTable: table.offset, app: app.offset},
+	};
 }
 
 function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, what: string): void {
-	const result = spawnSync("nice", ["-n", "10", command, ...args], {cwd, env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024});
+	const result = spawnSync("nice", ["-n", "10", command, ...args], {
+		cwd,
+		env,
+		encoding: "utf8",
+		maxBuffer: 256 * 1024 * 1024,
+	});
 	if (result.status !== 0) {
 		const output = `${result.stdout ?? ""}${result.stderr ?? ""}`.split("\n");
 		const errors = output.filter(line => /error|undefined reference/i.test(line)).slice(0, 20);
-		throw new QemuError(`${what} failed (exit ${result.status}):\n${[...errors, "...", ...output.slice(-25)].join("\n")}`);
+		throw new QemuError(
+			`${what} failed (exit ${result.status}):\n${[...errors, "...", ...output.slice(-25)].join("\n")}`,
+		);
 	}
 }
 
@@ -169,10 +213,13 @@ export function qemuFlashImage(build: Build, app: Uint8Array, fctry: Uint8Array)
 
 /** Which slot otadata of a flash image selects, and that entry's state (what ESP-IDF's bootloader reads). */
 export function otadataOf(flash: Uint8Array): {slot: number; state: string} | undefined {
-	const entries = [0, 1].map(sector => decodeEntry(flash.subarray(OTADATA_OFFSET + sector * 0x1000, OTADATA_OFFSET + sector * 0x1000 + OTA_SELECT_ENTRY_SIZE)));
+	const entries = [0, 1].map(sector =>
+		decodeEntry(
+			flash.subarray(OTADATA_OFFSET + sector * 0x1000, OTADATA_OFFSET + sector * 0x1000 + OTA_SELECT_ENTRY_SIZE),
+		),
+	);
 	const active = activeOtadata(entries);
-	if (active < 0)
-		return undefined;
+	if (active < 0) return undefined;
 	return {slot: slotOfSeq(entries[active].seq, 2), state: imageStateName(entries[active].state)};
 }
 
@@ -180,19 +227,24 @@ export function otadataOf(flash: Uint8Array): {slot: number; state: string} | un
 function startSntp(say: Say): Promise<() => void> {
 	const socket = createSocket("udp4");
 	return new Promise((resolve, reject) => {
-		socket.once("error", error => reject(new QemuError(`SNTP server on 127.0.0.1:123: ${error.message} (needs the right to bind port 123, e.g. root)`)));
+		socket.once("error", error =>
+			reject(
+				new QemuError(
+					`SNTP server on 127.0.0.1:123: ${error.message} (needs the right to bind port 123, e.g. root)`,
+				),
+			),
+		);
 		socket.on("message", (request, peer) => {
-			if (request.length < 48)
-				return;
+			if (request.length < 48) return;
 			const reply = Buffer.alloc(48);
-			reply[0] = 0x24;	// LI 0, version 4, mode 4 (server)
-			reply[1] = 1;	// stratum 1
+			reply[0] = 0x24; // LI 0, version 4, mode 4 (server)
+			reply[1] = 1; // stratum 1
 			const now = Date.now() / 1000 + 2208988800;
 			for (const at of [16, 32, 40]) {
 				reply.writeUInt32BE(Math.floor(now), at);
 				reply.writeUInt32BE(Math.floor((now % 1) * 2 ** 32), at + 4);
 			}
-			request.copy(reply, 24, 40, 48);	// originate = the client's transmit time
+			request.copy(reply, 24, 40, 48); // originate = the client's transmit time
 			socket.send(reply, peer.port, peer.address);
 			say(`[sntp] time sent to ${peer.address}:${peer.port}`);
 		});
@@ -207,14 +259,26 @@ interface Qemu {
 }
 
 function startQemu(tools: QemuTools, flashFile: string, onLine: (line: string) => void): Qemu {
-	const child = spawn(tools.qemu, ["-nographic", "-machine", "esp32c3", "-drive", `file=${flashFile},if=mtd,format=raw`, "-nic", "user,model=open_eth"], {stdio: ["ignore", "pipe", "pipe"]});
+	const child = spawn(
+		tools.qemu,
+		[
+			"-nographic",
+			"-machine",
+			"esp32c3",
+			"-drive",
+			`file=${flashFile},if=mtd,format=raw`,
+			"-nic",
+			"user,model=open_eth",
+		],
+		{stdio: ["ignore", "pipe", "pipe"]},
+	);
 	let rest = "";
 	const take = (chunk: Buffer) => {
 		rest += chunk.toString("latin1");
 		const lines = rest.split(/\r?\n/);
 		rest = lines.pop() ?? "";
-		for (const line of lines)
-			onLine(line.replace(/\x1b\[[0-9;]*m/g, ""));
+		// eslint-disable-next-line no-control-regex -- ANSI colour codes of ESP-IDF's log
+		for (const line of lines) onLine(line.replace(/\x1b\[[0-9;]*m/g, ""));
 	};
 	child.stdout!.on("data", take);
 	child.stderr!.on("data", take);
@@ -223,8 +287,7 @@ function startQemu(tools: QemuTools, flashFile: string, onLine: (line: string) =
 		process: child,
 		stopped,
 		async stop() {
-			if (child.exitCode === null && child.signalCode === null)
-				child.kill("SIGKILL");
+			if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
 			await stopped;
 		},
 	};
@@ -238,8 +301,7 @@ function waitForLine(lines: readonly string[], pattern: RegExp, timeoutMs: numbe
 			if (line) {
 				clearInterval(poll);
 				done(line);
-			}
-			else if (Date.now() - started > timeoutMs) {
+			} else if (Date.now() - started > timeoutMs) {
 				clearInterval(poll);
 				fail(new QemuError(`no QEMU output line matching ${pattern} within ${timeoutMs / 1000} s`));
 			}
@@ -264,13 +326,34 @@ function buildDemo(tools: QemuTools, unreachable: boolean, say: Say): {build: Bu
 	// RMX_QEMU_KIND=instrument: an instrumented build (-i, memoryReport=true) with its console on the
 	// UART; release (default) has no console output from XS (see docs/device.md section 11 on why).
 	const kind = process.env.RMX_QEMU_KIND === "instrument" ? "instrument" : "release";
-	const common = {caResource: "local-ca.der", sntp: GUEST_HOST, startupFetchDelaySeconds: 1, requestFetchDelaySeconds: 1, rebootDelaySeconds: 2, rollbackWaitSeconds: 60, ...(kind === "instrument" ? {memoryReport: true} : {})};
+	const common = {
+		caResource: "local-ca.der",
+		sntp: GUEST_HOST,
+		startupFetchDelaySeconds: 1,
+		requestFetchDelaySeconds: 1,
+		rebootDelaySeconds: 2,
+		rollbackWaitSeconds: 60,
+		...(kind === "instrument" ? {memoryReport: true} : {}),
+	};
 	const builds = join(STATE, "builds");
-	const build = buildQemuFirmware(tools, join(STATE, "out"), {"local-ca.der": caDer}, {...common, mqttPort: QEMU_DEMO_MQTTS_PORT}, line => say(`[build] ${line}`), kind);
+	const build = buildQemuFirmware(
+		tools,
+		join(STATE, "out"),
+		{"local-ca.der": caDer},
+		{...common, mqttPort: QEMU_DEMO_MQTTS_PORT},
+		line => say(`[build] ${line}`),
+		kind,
+	);
 	saveBuild(build, join(builds, "good"));
-	if (!unreachable)
-		return {build, offered: build.app};
-	const other = buildQemuFirmware(tools, join(STATE, "out"), {"local-ca.der": caDer}, {...common, mqttPort: 1}, line => say(`[build] ${line}`), kind);
+	if (!unreachable) return {build, offered: build.app};
+	const other = buildQemuFirmware(
+		tools,
+		join(STATE, "out"),
+		{"local-ca.der": caDer},
+		{...common, mqttPort: 1},
+		line => say(`[build] ${line}`),
+		kind,
+	);
 	saveBuild(other, join(builds, "unreachable"));
 	return {build, offered: other.app};
 }
@@ -284,14 +367,24 @@ function loadDemoBuilds(unreachable: boolean): {build: Build; offered: Uint8Arra
 }
 
 async function demoCommand(argv: string[]): Promise<number> {
-	const {values} = parseArgs({args: argv, options: {variant: {type: "string"}, "skip-build": {type: "boolean"}, "keep-work": {type: "boolean"}}, strict: true});
+	const {values} = parseArgs({
+		args: argv,
+		options: {variant: {type: "string"}, "skip-build": {type: "boolean"}, "keep-work": {type: "boolean"}},
+		strict: true,
+	});
 	const variant = values.variant ?? "success";
 	if (variant !== "success" && variant !== "rollback" && variant !== "power-cut")
 		throw new QemuError(`--variant must be success, rollback or power-cut, got ${JSON.stringify(variant)}`);
 	const tools = qemuTools();
 	if (typeof tools === "string")
 		throw new QemuError(`the QEMU lane cannot run here: ${tools} (docs/device.md, section 11)`);
-	return (await runDemo(tools, {variant, skipBuild: values["skip-build"] === true, keepWork: values["keep-work"] === true})).code;
+	return (
+		await runDemo(tools, {
+			variant,
+			skipBuild: values["skip-build"] === true,
+			keepWork: values["keep-work"] === true,
+		})
+	).code;
 }
 
 interface DemoResult {
@@ -300,7 +393,11 @@ interface DemoResult {
 	install?: {bytes: number; seconds: number};
 }
 
-async function runDemo(tools: QemuTools, values: {variant: "success" | "rollback" | "power-cut"; skipBuild: boolean; keepWork: boolean}, say: Say = line => process.stdout.write(line + "\n")): Promise<DemoResult> {
+async function runDemo(
+	tools: QemuTools,
+	values: {variant: "success" | "rollback" | "power-cut"; skipBuild: boolean; keepWork: boolean},
+	say: Say = line => process.stdout.write(line + "\n"),
+): Promise<DemoResult> {
 	const variant = values.variant;
 	const work = mkdtempSync(join(tmpdir(), "rmx-qemu-"));
 	const nodeId = NODE_ID;
@@ -314,31 +411,64 @@ async function runDemo(tools: QemuTools, values: {variant: "success" | "rollback
 	};
 	say(`[qemu] work directory ${work}`);
 	const pki = demoPki();
-	const {build, offered} = values.skipBuild ? loadDemoBuilds(variant === "rollback") : buildDemo(tools, variant === "rollback", say);
+	const {build, offered} = values.skipBuild
+		? loadDemoBuilds(variant === "rollback")
+		: buildDemo(tools, variant === "rollback", say);
 	step("build");
 	const flashFile = join(work, "flash.bin");
-	writeFileSync(flashFile, qemuFlashImage(build, restampAppVersion(build.app, "1.0.0"), buildFctryImage({nodeId, mqttHost: GUEST_HOST, clientCert: pki.clientCert, clientKey: pki.clientKey, random: "0123456789abcdef0123456789abcdef"})));
-	say(`[qemu] flash ${flashFile}: ESP-IDF bootloader, partition table, blank otadata, 1.0.0 in ota_0 (${build.app.length} bytes), claim data of ${nodeId} in fctry`);
+	writeFileSync(
+		flashFile,
+		qemuFlashImage(
+			build,
+			restampAppVersion(build.app, "1.0.0"),
+			buildFctryImage({
+				nodeId,
+				mqttHost: GUEST_HOST,
+				clientCert: pki.clientCert,
+				clientKey: pki.clientKey,
+				random: "0123456789abcdef0123456789abcdef",
+			}),
+		),
+	);
+	say(
+		`[qemu] flash ${flashFile}: ESP-IDF bootloader, partition table, blank otadata, 1.0.0 in ota_0 (${build.app.length} bytes), claim data of ${nodeId} in fctry`,
+	);
 	step("flash");
 	const stopSntp = await startSntp(say);
-	const cloud = await startCloud({tls: {key: pki.serverKey, cert: pki.serverCert + pki.caCert, ca: pki.caCert}, mqttsPort: QEMU_DEMO_MQTTS_PORT, advertisedHost: GUEST_HOST, log: line => say(`[cloud] ${line}`)});
+	const cloud = await startCloud({
+		tls: {key: pki.serverKey, cert: pki.serverCert + pki.caCert, ca: pki.caCert},
+		mqttsPort: QEMU_DEMO_MQTTS_PORT,
+		advertisedHost: GUEST_HOST,
+		log: line => say(`[cloud] ${line}`),
+	});
 	let qemu: Qemu | undefined;
 	const lines: string[] = [];
 	let code = 1;
 	let install: {bytes: number; seconds: number} | undefined;
 	try {
 		const image = await cloud.addImage(restampAppVersion(offered, "2.0.0"), "firmware-2.0.0");
-		const job = await cloud.createJob({imageId: image.id, nodes: [nodeId], name: `qemu update to 2.0.0 (${variant})`});
-		say(`[qemu] local cloud: ${cloud.mqttsUrl}, downloads ${cloud.downloadBaseUrl}; firmware 2.0.0 published as OTA job ${job.id}`);
-		step("cloud");
-		const launch = () => startQemu(tools, flashFile, line => {
-			lines.push(line);
-			say(`[esp32c3] ${line}`);
+		const job = await cloud.createJob({
+			imageId: image.id,
+			nodes: [nodeId],
+			name: `qemu update to 2.0.0 (${variant})`,
 		});
+		say(
+			`[qemu] local cloud: ${cloud.mqttsUrl}, downloads ${cloud.downloadBaseUrl}; firmware 2.0.0 published as OTA job ${job.id}`,
+		);
+		step("cloud");
+		const launch = () =>
+			startQemu(tools, flashFile, line => {
+				lines.push(line);
+				say(`[esp32c3] ${line}`);
+			});
 		qemu = launch();
-		const guard = <T>(promise: Promise<T>) => Promise.race([promise, qemu!.stopped.then(exit => {
-			throw new QemuError(`QEMU ended with exit code ${exit} before the update finished`);
-		})]);
+		const guard = <T>(promise: Promise<T>) =>
+			Promise.race([
+				promise,
+				qemu!.stopped.then(exit => {
+					throw new QemuError(`QEMU ended with exit code ${exit} before the update finished`);
+				}),
+			]);
 		await guard(cloud.waitFor("online", id => id === nodeId, 300_000));
 		step("boot");
 		await guard(cloud.waitForStatus(nodeId, job.id, "delayed", 180_000));
@@ -346,14 +476,27 @@ async function runDemo(tools: QemuTools, values: {variant: "success" | "rollback
 		step("offer");
 		const appIo = {out: (line: string) => say(`[app] ${line}`), err: (line: string) => say(`[app] ${line}`)};
 		const appState = ["--base-url", cloud.httpUrl, "--state-file", join(work, "app-state.json")];
-		code = await guard(appCommand(["login", ...appState, "--user", DEFAULT_USER.userName, "--password", DEFAULT_USER.password], appIo));
+		code = await guard(
+			appCommand(
+				["login", ...appState, "--user", DEFAULT_USER.userName, "--password", DEFAULT_USER.password],
+				appIo,
+			),
+		);
 		if (code === 0)
 			code = await guard(appCommand(["approve", "--node", nodeId, ...appState, "--timeout", "60"], appIo));
-		if (code !== 0)
-			throw new QemuError("the approval failed");
+		if (code !== 0) throw new QemuError("the approval failed");
 		step("approve");
 		if (variant === "power-cut") {
-			await guard(cloud.waitForStatus(nodeId, job.id, report => report.status === "in-progress" && Number(/Downloaded (\d+)%/.exec(report.additionalInfo)?.[1] ?? 0) >= 20, 600_000));
+			await guard(
+				cloud.waitForStatus(
+					nodeId,
+					job.id,
+					report =>
+						report.status === "in-progress" &&
+						Number(/Downloaded (\d+)%/.exec(report.additionalInfo)?.[1] ?? 0) >= 20,
+					600_000,
+				),
+			);
 			say("[qemu] power cut: QEMU killed during the write");
 			await qemu.stop();
 			step("write (cut)");
@@ -363,16 +506,34 @@ async function runDemo(tools: QemuTools, values: {variant: "success" | "rollback
 			qemu = launch();
 			await guard(cloud.waitFor("online", id => id === nodeId, 300_000));
 			const running = (cloud.node(nodeId)?.config?.info as {fw_version?: string} | undefined)?.fw_version;
-			say(`[qemu] done: after the cut the flash booted again (${lines.slice(from).find(line => /Loaded app from partition/.test(line)) ?? "boot line not seen"}), ${nodeId} online with ${running ?? "?"}`);
+			say(
+				`[qemu] done: after the cut the flash booted again (${lines.slice(from).find(line => /Loaded app from partition/.test(line)) ?? "boot line not seen"}), ${nodeId} online with ${running ?? "?"}`,
+			);
 			step("reboot after cut");
 			code = running === "1.0.0" ? 0 : 1;
-		}
-		else {
-			const starting = await guard(cloud.waitForStatus(nodeId, job.id, report => report.status === "in-progress" && /^Starting OTA Upgrade/.test(report.additionalInfo), 300_000));
-			const rebooting = await guard(cloud.waitForStatus(nodeId, job.id, report => report.status === "in-progress" && /^Rebooting into new firmware/.test(report.additionalInfo), 900_000));
+		} else {
+			const starting = await guard(
+				cloud.waitForStatus(
+					nodeId,
+					job.id,
+					report => report.status === "in-progress" && /^Starting OTA Upgrade/.test(report.additionalInfo),
+					300_000,
+				),
+			);
+			const rebooting = await guard(
+				cloud.waitForStatus(
+					nodeId,
+					job.id,
+					report =>
+						report.status === "in-progress" && /^Rebooting into new firmware/.test(report.additionalInfo),
+					900_000,
+				),
+			);
 			const seconds = (rebooting.receivedAt - starting.receivedAt) / 1000;
 			install = {bytes: image.fileSize, seconds};
-			say(`[qemu] install (HTTPS connect, download, esp_ota_write, esp_ota_end, boot partition): ${image.fileSize} bytes in ${seconds.toFixed(1)} s = ${(image.fileSize / 1024 / seconds).toFixed(1)} KiB/s`);
+			say(
+				`[qemu] install (HTTPS connect, download, esp_ota_write, esp_ota_end, boot partition): ${image.fileSize} bytes in ${seconds.toFixed(1)} s = ${(image.fileSize / 1024 / seconds).toFixed(1)} KiB/s`,
+			);
 			step("download + write");
 			if (variant === "success") {
 				const report = await guard(cloud.waitForStatus(nodeId, job.id, "success", 300_000));
@@ -380,33 +541,32 @@ async function runDemo(tools: QemuTools, values: {variant: "success" | "rollback
 				const runs = (cloud.node(nodeId)?.config?.info as {fw_version?: string} | undefined)?.fw_version;
 				await qemu.stop();
 				const otadata = otadataOf(new Uint8Array(readFileSync(flashFile)));
-				say(`[qemu] done: ${nodeId} reported ${report.status} "${report.additionalInfo ?? ""}"; it runs ${runs ?? "?"}; otadata selects ${otadata ? `ota_${otadata.slot} (${otadata.state})` : "nothing"}`);
+				say(
+					`[qemu] done: ${nodeId} reported ${report.status} "${report.additionalInfo ?? ""}"; it runs ${runs ?? "?"}; otadata selects ${otadata ? `ota_${otadata.slot} (${otadata.state})` : "nothing"}`,
+				);
 				code = report.status === "success" && otadata?.slot === 1 && otadata.state === "valid" ? 0 : 1;
-			}
-			else {
+			} else {
 				const report = await guard(cloud.waitForStatus(nodeId, job.id, "rejected", 600_000));
 				step("reboot + rollback");
 				await qemu.stop();
 				const otadata = otadataOf(new Uint8Array(readFileSync(flashFile)));
-				say(`[qemu] done: ${nodeId} reported ${report.status} "${report.additionalInfo ?? ""}"; otadata selects ${otadata ? `ota_${otadata.slot} (${otadata.state})` : "nothing"}`);
+				say(
+					`[qemu] done: ${nodeId} reported ${report.status} "${report.additionalInfo ?? ""}"; otadata selects ${otadata ? `ota_${otadata.slot} (${otadata.state})` : "nothing"}`,
+				);
 				code = report.status === "rejected" && /rolled back/i.test(report.additionalInfo ?? "") ? 0 : 1;
 			}
 		}
 		const peaks = lines.filter(line => line.includes("memory peaks"));
-		if (peaks.length)
-			say(`[qemu] XS memory: ${peaks.slice(-2).join(" | ")}`);
+		if (peaks.length) say(`[qemu] XS memory: ${peaks.slice(-2).join(" | ")}`);
 		say(`[qemu] timings: ${times.map(([name, seconds]) => `${name} ${seconds.toFixed(1)} s`).join(", ")}`);
 		return {code, install};
-	}
-	finally {
+	} finally {
 		await qemu?.stop();
 		stopSntp();
 		await cloud.close();
 		writeFileSync(join(work, "qemu.log"), lines.join("\n") + "\n");
-		if (values.keepWork)
-			say(`[qemu] kept ${work} (flash.bin, qemu.log)`);
-		else
-			rmSync(work, {recursive: true, force: true});
+		if (values.keepWork) say(`[qemu] kept ${work} (flash.bin, qemu.log)`);
+		else rmSync(work, {recursive: true, force: true});
 	}
 }
 
@@ -424,27 +584,58 @@ async function benchCommand(argv: string[]): Promise<number> {
 	const say: Say = line => process.stdout.write(line + "\n");
 	const source = join(REPOSITORY, "bench", "qemu-idf-ota");
 	const out = join(STATE, "idf-bench");
-	const env = {...process.env, IDF_PATH: tools.idfPath, IDF_COMPONENT_MANAGER: "0", ESP_ROM_ELF_DIR: process.env.ESP_ROM_ELF_DIR ?? "/nonexistent"};
+	const env = {
+		...process.env,
+		IDF_PATH: tools.idfPath,
+		IDF_COMPONENT_MANAGER: "0",
+		ESP_ROM_ELF_DIR: process.env.ESP_ROM_ELF_DIR ?? "/nonexistent",
+	};
 	if (!values["skip-build"] || !existsSync(join(out, "flash_args"))) {
 		if (!existsSync(join(out, "build.ninja"))) {
 			say(`[bench] cmake ${source} (ESP-IDF project, target esp32c3)`);
-			run("cmake", ["-S", source, "-B", out, "-G", "Ninja", "-DIDF_TARGET=esp32c3", `-DSDKCONFIG=${join(out, "sdkconfig")}`, `-DPYTHON=${tools.python}`, "-DPYTHON_DEPS_CHECKED=1", "-DCCACHE_ENABLE=0"], source, env, "cmake");
+			run(
+				"cmake",
+				[
+					"-S",
+					source,
+					"-B",
+					out,
+					"-G",
+					"Ninja",
+					"-DIDF_TARGET=esp32c3",
+					`-DSDKCONFIG=${join(out, "sdkconfig")}`,
+					`-DPYTHON=${tools.python}`,
+					"-DPYTHON_DEPS_CHECKED=1",
+					"-DCCACHE_ENABLE=0",
+				],
+				source,
+				env,
+				"cmake",
+			);
 		}
 		say("[bench] ninja");
 		run("ninja", ["-C", out, `-j${tools.jobs}`], source, env, "ninja");
 	}
-	const flashArgs = readFileSync(join(out, "flash_args"), "utf8").split("\n").filter(line => /^0x/.test(line)).map(line => line.split(/\s+/));
+	const flashArgs = readFileSync(join(out, "flash_args"), "utf8")
+		.split("\n")
+		.filter(line => /^0x/.test(line))
+		.map(line => line.split(/\s+/));
 	const part = (pattern: RegExp) => {
 		const entry = flashArgs.find(([, file]) => pattern.test(file));
-		if (!entry)
-			throw new QemuError(`${join(out, "flash_args")} names no ${pattern}`);
+		if (!entry) throw new QemuError(`${join(out, "flash_args")} names no ${pattern}`);
 		return {offset: parseInt(entry[0], 16), bytes: new Uint8Array(readFileSync(join(out, entry[1])))};
 	};
-	const bootloader = part(/bootloader\.bin$/), table = part(/partition-table\.bin$/), app = part(/^(?!ota_data_initial)[^/]+\.bin$/);
+	const bootloader = part(/bootloader\.bin$/),
+		table = part(/partition-table\.bin$/),
+		app = part(/^(?!ota_data_initial)[^/]+\.bin$/);
 	const {build} = loadDemoBuilds(false);
 	const offered = restampAppVersion(build.app, "2.0.0");
 	const pki = demoPki();
-	const cloud = await startCloud({tls: {key: pki.serverKey, cert: pki.serverCert + pki.caCert, ca: pki.caCert}, advertisedHost: GUEST_HOST, log: () => undefined});
+	const cloud = await startCloud({
+		tls: {key: pki.serverKey, cert: pki.serverCert + pki.caCert, ca: pki.caCert},
+		advertisedHost: GUEST_HOST,
+		log: () => undefined,
+	});
 	const work = mkdtempSync(join(tmpdir(), "rmx-qemu-bench-"));
 	let qemu: Qemu | undefined;
 	let idf: {ms: number; before: number; minimum: number; after: number} | undefined;
@@ -452,38 +643,53 @@ async function benchCommand(argv: string[]): Promise<number> {
 		const image = await cloud.addImage(offered, "firmware-2.0.0");
 		const url = cloud.imageUrl(image);
 		const config = new TextEncoder().encode(`${url}\n${pki.caCert}\0`);
-		const flash = qemuFlashImage({bootloader: bootloader.bytes, partitionTable: table.bytes, app: app.bytes, offsets: {bootloader: bootloader.offset, partitionTable: table.offset, app: app.offset}}, app.bytes, config);
+		const flash = qemuFlashImage(
+			{
+				bootloader: bootloader.bytes,
+				partitionTable: table.bytes,
+				app: app.bytes,
+				offsets: {bootloader: bootloader.offset, partitionTable: table.offset, app: app.offset},
+			},
+			app.bytes,
+			config,
+		);
 		const flashFile = join(work, "flash.bin");
 		writeFileSync(flashFile, flash);
 		const lines: string[] = [];
 		qemu = startQemu(tools, flashFile, line => {
 			lines.push(line);
-			if (/BENCH|error|Guru|abort/i.test(line))
-				say(`[esp32c3] ${line}`);
+			if (/BENCH|error|Guru|abort/i.test(line)) say(`[esp32c3] ${line}`);
 		});
-		const line = await Promise.race([waitForLine(lines, /BENCH: (esp_https_ota|error)/, 600_000), qemu.stopped.then(exit => {
-			throw new QemuError(`QEMU ended with exit code ${exit}`);
-		})]);
-		const match = /esp_https_ota ESP_OK \(0\) in (\d+) ms; boot partition ota_1; free internal heap before (\d+), minimum (\d+), after (\d+)/.exec(line);
-		if (!match)
-			throw new QemuError(`ESP-IDF's OTA did not succeed: ${line}`);
+		const line = await Promise.race([
+			waitForLine(lines, /BENCH: (esp_https_ota|error)/, 600_000),
+			qemu.stopped.then(exit => {
+				throw new QemuError(`QEMU ended with exit code ${exit}`);
+			}),
+		]);
+		const match =
+			/esp_https_ota ESP_OK \(0\) in (\d+) ms; boot partition ota_1; free internal heap before (\d+), minimum (\d+), after (\d+)/.exec(
+				line,
+			);
+		if (!match) throw new QemuError(`ESP-IDF's OTA did not succeed: ${line}`);
 		idf = {ms: Number(match[1]), before: Number(match[2]), minimum: Number(match[3]), after: Number(match[4])};
-		say(`[bench] ESP-IDF esp_https_ota: ${image.fileSize} bytes in ${(idf.ms / 1000).toFixed(1)} s = ${(image.fileSize / 1024 / (idf.ms / 1000)).toFixed(1)} KiB/s; free internal heap ${idf.before} before, minimum ${idf.minimum} during, ${idf.after} after`);
-	}
-	finally {
+		say(
+			`[bench] ESP-IDF esp_https_ota: ${image.fileSize} bytes in ${(idf.ms / 1000).toFixed(1)} s = ${(image.fileSize / 1024 / (idf.ms / 1000)).toFixed(1)} KiB/s; free internal heap ${idf.before} before, minimum ${idf.minimum} during, ${idf.after} after`,
+		);
+	} finally {
 		await qemu?.stop();
 		await cloud.close();
 		rmSync(work, {recursive: true, force: true});
 	}
 	const firmware = await runDemo(tools, {variant: "success", skipBuild: true, keepWork: false}, line => {
-		if (/^\[qemu\]|memory|peaks|instrument/i.test(line))
-			say(line);
+		if (/^\[qemu\]|memory|peaks|instrument/i.test(line)) say(line);
 	});
 	if (firmware.code !== 0 || !firmware.install)
 		throw new QemuError("the firmware's demo did not end in success: no figure");
 	const idfRate = offered.length / (idf.ms / 1000);
 	const rate = firmware.install.bytes / firmware.install.seconds;
-	say(`[bench] firmware ${(rate / 1024).toFixed(1)} KiB/s, ESP-IDF ${(idfRate / 1024).toFixed(1)} KiB/s: ratio ${(rate / idfRate).toFixed(2)} (goal at least 0.8)`);
+	say(
+		`[bench] firmware ${(rate / 1024).toFixed(1)} KiB/s, ESP-IDF ${(idfRate / 1024).toFixed(1)} KiB/s: ratio ${(rate / idfRate).toFixed(2)} (goal at least 0.8)`,
+	);
 	return 0;
 }
 
@@ -523,7 +729,9 @@ export async function qemuCommand(argv: string[]): Promise<number> {
 				throw new QemuError(`cannot build for QEMU here: ${tools} (docs/device.md, section 11)`);
 			const started = Date.now();
 			const {build} = buildDemo(tools, values.variant === "rollback", line => process.stdout.write(line + "\n"));
-			process.stdout.write(`[qemu] built in ${((Date.now() - started) / 1000).toFixed(1)} s: app ${build.app.length} bytes, bootloader ${build.bootloader.length} bytes (${join(STATE, "builds")})\n`);
+			process.stdout.write(
+				`[qemu] built in ${((Date.now() - started) / 1000).toFixed(1)} s: app ${build.app.length} bytes, bootloader ${build.bootloader.length} bytes (${join(STATE, "builds")})\n`,
+			);
 			return 0;
 		}
 		if (mode === "bench") {
@@ -536,8 +744,7 @@ export async function qemuCommand(argv: string[]): Promise<number> {
 		}
 		process.stderr.write(`rainmaker-ota-xs qemu: unknown mode ${JSON.stringify(mode)}\n${QEMU_USAGE}\n`);
 		return 2;
-	}
-	catch (error) {
+	} catch (error) {
 		if ((error as {code?: string}).code?.startsWith("ERR_PARSE_ARGS")) {
 			process.stderr.write(`rainmaker-ota-xs qemu: ${(error as Error).message}\n${QEMU_USAGE}\n`);
 			return 2;
@@ -549,5 +756,3 @@ export async function qemuCommand(argv: string[]): Promise<number> {
 		throw error;
 	}
 }
-
-

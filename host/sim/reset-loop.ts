@@ -38,7 +38,7 @@ export function runResetLoop(options: ResetLoopOptions): ResetLoop {
 	let boots = 0;
 	let stopping = false;
 	let resolveStopped: (code: number) => void = () => {};
-	const stopped = new Promise<number>(resolve => resolveStopped = resolve);
+	const stopped = new Promise<number>(resolve => (resolveStopped = resolve));
 	const start = () => {
 		boots++;
 		const current = options.spawnBoot();
@@ -50,9 +50,7 @@ export function runResetLoop(options: ResetLoopOptions): ResetLoop {
 			if (code === options.rebootExitCode && !stopping) {
 				options.onLine(options.rebootNote);
 				start();
-			}
-			else
-				resolveStopped(code ?? (signal ? 128 : 1));
+			} else resolveStopped(code ?? (signal ? 128 : 1));
 		});
 	};
 	start();
@@ -69,8 +67,7 @@ export function runResetLoop(options: ResetLoopOptions): ResetLoop {
 		stopped,
 		stop() {
 			stopping = true;
-			if (child)
-				(options.kill ?? (running => running.kill("SIGTERM")))(child);
+			if (child) (options.kill ?? (running => running.kill("SIGTERM")))(child);
 		},
 	};
 }

@@ -22,10 +22,18 @@ export function tsxArgs(script: string): string[] {
 export type SupervisedNode = ResetLoop;
 
 /** Runs the node with `argv` (node options); output lines go to `onLine`. */
-export function superviseNode(argv: readonly string[], onLine: (line: string) => void = line => process.stdout.write(line + "\n"), interactive = false): SupervisedNode {
-	parseNodeOptions(argv, interactive);	// refuse bad options here, before any boot
+export function superviseNode(
+	argv: readonly string[],
+	onLine: (line: string) => void = line => process.stdout.write(line + "\n"),
+	interactive = false,
+): SupervisedNode {
+	parseNodeOptions(argv, interactive); // refuse bad options here, before any boot
 	return runResetLoop({
-		spawnBoot: () => spawn(process.execPath, [...tsxArgs(BOOT_SCRIPT), ...argv], {stdio: ["pipe", "pipe", "pipe"], cwd: fileURLToPath(new URL("../..", import.meta.url))}),
+		spawnBoot: () =>
+			spawn(process.execPath, [...tsxArgs(BOOT_SCRIPT), ...argv], {
+				stdio: ["pipe", "pipe", "pipe"],
+				cwd: fileURLToPath(new URL("../..", import.meta.url)),
+			}),
 		rebootExitCode: REBOOT_EXIT_CODE,
 		onLine,
 		rebootNote: "-- reset: booting again --",
@@ -42,8 +50,7 @@ export async function nodeCommand(argv: readonly string[]): Promise<number> {
 	let node: SupervisedNode;
 	try {
 		node = superviseNode(argv, undefined, interactive);
-	}
-	catch (error) {
+	} catch (error) {
 		if (error instanceof OptionError) {
 			process.stderr.write(`rainmaker-ota-xs node: ${error.message}\n${NODE_USAGE}\n`);
 			return 2;

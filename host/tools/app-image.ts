@@ -7,7 +7,14 @@
  * (docs/protocol.md §7.5) unless the spec says `identity: false`.
  */
 import {createHash} from "node:crypto";
-import {APP_DESC_MAGIC, CHIP_IDS, IDENTITY_LENGTH, IDENTITY_MAGIC, IDENTITY_NAME_LENGTH, IMAGE_MAGIC} from "../../ota/image";
+import {
+	APP_DESC_MAGIC,
+	CHIP_IDS,
+	IDENTITY_LENGTH,
+	IDENTITY_MAGIC,
+	IDENTITY_NAME_LENGTH,
+	IMAGE_MAGIC,
+} from "../../ota/image";
 import {FIRMWARE_NAME} from "./firmware-identity";
 
 export interface AppImageSpec {
@@ -29,8 +36,7 @@ const DROM_ADDRESS = 0x3f400020;
 
 function putString(target: Uint8Array, offset: number, length: number, text: string): void {
 	const bytes = new TextEncoder().encode(text);
-	if (bytes.length >= length)
-		throw new RangeError(`"${text}" does not fit ${length - 1} bytes`);
+	if (bytes.length >= length) throw new RangeError(`"${text}" does not fit ${length - 1} bytes`);
 	target.set(bytes, offset);
 }
 
@@ -55,15 +61,15 @@ export function buildAppImage(spec: AppImageSpec): Uint8Array {
 	const image = new Uint8Array(padded + 32);
 	const view = new DataView(image.buffer);
 	image[0] = IMAGE_MAGIC;
-	image[1] = 1;	// segment count
-	image[2] = 2;	// DIO
-	image[3] = 0x20;	// 40 MHz, 4 MB
-	view.setUint32(4, DROM_ADDRESS + 0x400, true);	// entry (not executed)
-	image[8] = 0xee;	// wp pin disabled
+	image[1] = 1; // segment count
+	image[2] = 2; // DIO
+	image[3] = 0x20; // 40 MHz, 4 MB
+	view.setUint32(4, DROM_ADDRESS + 0x400, true); // entry (not executed)
+	image[8] = 0xee; // wp pin disabled
 	view.setUint16(12, spec.chipId ?? CHIP_IDS.esp32, true);
 	view.setUint16(15, spec.minChipRevFull ?? 0, true);
 	view.setUint16(17, spec.maxChipRevFull ?? 399, true);
-	image[23] = 1;	// hash appended
+	image[23] = 1; // hash appended
 	view.setUint32(24, DROM_ADDRESS, true);
 	view.setUint32(28, segmentLength, true);
 	const desc = 32;
@@ -76,13 +82,10 @@ export function buildAppImage(spec: AppImageSpec): Uint8Array {
 	putString(image, desc + 112, 32, "v5.1.2");
 	// A payload that differs per version, so two versions never share their bytes.
 	const seed = createHash("sha256").update(spec.version).digest();
-	for (let i = 0; i < payloadSize; i++)
-		image[desc + 256 + i] = seed[i % 32] ^ (i & 0xff);
-	if (identity)
-		image.set(identity, desc + 256);
+	for (let i = 0; i < payloadSize; i++) image[desc + 256 + i] = seed[i % 32] ^ (i & 0xff);
+	if (identity) image.set(identity, desc + 256);
 	let checksum = 0xef;
-	for (let i = 32; i < 32 + segmentLength; i++)
-		checksum ^= image[i];
+	for (let i = 32; i < 32 + segmentLength; i++) checksum ^= image[i];
 	image[padded - 1] = checksum;
 	image.set(createHash("sha256").update(image.subarray(0, padded)).digest(), padded);
 	return image;
@@ -126,8 +129,24 @@ interface ChipLayout {
 }
 
 const LAYOUTS: {readonly [chip: string]: ChipLayout} = {
-	esp32: {chipId: 0, drom: 0x3f400020, irom: 0x400d0020, iram: 0x40080000, dram: 0x3ffb0000, flashByte: 0x20, maxChipRevFull: 399},
-	esp32s3: {chipId: 9, drom: 0x3c010020, irom: 0x42000020, iram: 0x40374000, dram: 0x3fc90000, flashByte: 0x2f, maxChipRevFull: 99},
+	esp32: {
+		chipId: 0,
+		drom: 0x3f400020,
+		irom: 0x400d0020,
+		iram: 0x40080000,
+		dram: 0x3ffb0000,
+		flashByte: 0x20,
+		maxChipRevFull: 399,
+	},
+	esp32s3: {
+		chipId: 9,
+		drom: 0x3c010020,
+		irom: 0x42000020,
+		iram: 0x40374000,
+		dram: 0x3fc90000,
+		flashByte: 0x2f,
+		maxChipRevFull: 99,
+	},
 };
 
 const MMU_PAGE = 0x10000;
@@ -161,11 +180,22 @@ export function idfImageFacts(spec: IdfImageSpec): IdfImageFacts {
 	const projectName = spec.projectName ?? DEFAULT_PROJECT;
 	const secureVersion = spec.secureVersion ?? 0;
 	return {
-		chip, chipId: layout.chipId, projectName, version: spec.version, secureVersion, idfVer: IDF_VER,
-		segmentCount: 5, entryAddr: layout.iram + ENTRY_OFFSET, minChipRevFull: 0, maxChipRevFull: layout.maxChipRevFull,
+		chip,
+		chipId: layout.chipId,
+		projectName,
+		version: spec.version,
+		secureVersion,
+		idfVer: IDF_VER,
+		segmentCount: 5,
+		entryAddr: layout.iram + ENTRY_OFFSET,
+		minChipRevFull: 0,
+		maxChipRevFull: layout.maxChipRevFull,
 		// No ELF exists; a stand-in digest that differs per image, where ESP-IDF puts the ELF's SHA-256.
-		appElfSha256: createHash("sha256").update(`${projectName} ${spec.version} ${chip} ${secureVersion}`).digest("hex"),
-		compileDate: COMPILE_DATE, compileTime: COMPILE_TIME,
+		appElfSha256: createHash("sha256")
+			.update(`${projectName} ${spec.version} ${chip} ${secureVersion}`)
+			.digest("hex"),
+		compileDate: COMPILE_DATE,
+		compileTime: COMPILE_TIME,
 	};
 }
 
@@ -179,11 +209,16 @@ function rodata(spec: IdfImageSpec): Uint8Array {
 		const view = new DataView(block.buffer);
 		for (let counter = 0, at = 0; at < size; counter++, at += 32) {
 			view.setUint32(seed.length, counter, false);
-			data.set(createHash("sha256").update(block).digest().subarray(0, Math.min(32, size - at)), at);
+			data.set(
+				createHash("sha256")
+					.update(block)
+					.digest()
+					.subarray(0, Math.min(32, size - at)),
+				at,
+			);
 		}
 	} else {
-		for (let i = 0; i < size; i++)
-			data[i] = (i * 7 + 3) & 0xff;
+		for (let i = 0; i < size; i++) data[i] = (i * 7 + 3) & 0xff;
 	}
 	return data;
 }
@@ -191,8 +226,7 @@ function rodata(spec: IdfImageSpec): Uint8Array {
 export function buildIdfImage(spec: IdfImageSpec): Uint8Array {
 	const facts = idfImageFacts(spec);
 	const layout = LAYOUTS[facts.chip];
-	if (!layout)
-		throw new RangeError(`no layout for chip ${facts.chip}`);
+	if (!layout) throw new RangeError(`no layout for chip ${facts.chip}`);
 	const descriptor = new Uint8Array(256);
 	const d = new DataView(descriptor.buffer);
 	d.setUint32(0, APP_DESC_MAGIC, true);
@@ -202,8 +236,7 @@ export function buildIdfImage(spec: IdfImageSpec): Uint8Array {
 	putString(descriptor, 80, 16, facts.compileTime);
 	putString(descriptor, 96, 16, facts.compileDate);
 	putString(descriptor, 112, 32, facts.idfVer);
-	for (let i = 0; i < 32; i++)
-		descriptor[144 + i] = parseInt(facts.appElfSha256.slice(2 * i, 2 * i + 2), 16);
+	for (let i = 0; i < 32; i++) descriptor[144 + i] = parseInt(facts.appElfSha256.slice(2 * i, 2 * i + 2), 16);
 	const ro = rodata(spec);
 	const identity = identityOf(spec);
 	if (identity) {
@@ -215,22 +248,39 @@ export function buildIdfImage(spec: IdfImageSpec): Uint8Array {
 	drom.set(descriptor);
 	drom.set(ro, 256);
 	const iram = new Uint8Array(IRAM_LENGTH);
-	iram.set([0x06, 0xff, 0xff], ENTRY_OFFSET);	// Xtensa `j .`
+	iram.set([0x06, 0xff, 0xff], ENTRY_OFFSET); // Xtensa `j .`
 	const irom = new Uint8Array(4096);
-	for (let i = 0; i < irom.length; i++)
-		irom[i] = (i * 13 + 1) & 0xff;
+	for (let i = 0; i < irom.length; i++) irom[i] = (i * 13 + 1) & 0xff;
 	const segments: {load: number; data: Uint8Array}[] = [
 		{load: layout.drom, data: drom},
-		{load: layout.dram, data: Uint8Array.of(0x11, 0x11, 0x11, 0x11, 0x22, 0x22, 0x22, 0x22, 0x33, 0x33, 0x33, 0x33, 0x44, 0x44, 0x44, 0x44)},
+		{
+			load: layout.dram,
+			data: Uint8Array.of(
+				0x11,
+				0x11,
+				0x11,
+				0x11,
+				0x22,
+				0x22,
+				0x22,
+				0x22,
+				0x33,
+				0x33,
+				0x33,
+				0x33,
+				0x44,
+				0x44,
+				0x44,
+				0x44,
+			),
+		},
 		{load: layout.iram, data: iram},
 	];
 	let at = 24;
-	for (const segment of segments)
-		at += 8 + segment.data.length;
+	for (const segment of segments) at += 8 + segment.data.length;
 	// The padding segment ends where IROM's 8-byte header must start for its data to be page-congruent.
 	let iromHeader = at - (at % MMU_PAGE) + (layout.irom % MMU_PAGE) - 8;
-	while (iromHeader < at + 8)
-		iromHeader += MMU_PAGE;
+	while (iromHeader < at + 8) iromHeader += MMU_PAGE;
 	segments.push({load: 0, data: new Uint8Array(iromHeader - at - 8)});
 	segments.push({load: layout.irom, data: irom});
 	const end = iromHeader + 8 + irom.length;
@@ -239,14 +289,14 @@ export function buildIdfImage(spec: IdfImageSpec): Uint8Array {
 	const view = new DataView(image.buffer);
 	image[0] = IMAGE_MAGIC;
 	image[1] = segments.length;
-	image[2] = 2;	// DIO
+	image[2] = 2; // DIO
 	image[3] = layout.flashByte;
 	view.setUint32(4, facts.entryAddr, true);
-	image[8] = 0xee;	// wp pin disabled
+	image[8] = 0xee; // wp pin disabled
 	view.setUint16(12, layout.chipId, true);
 	view.setUint16(15, facts.minChipRevFull, true);
 	view.setUint16(17, facts.maxChipRevFull, true);
-	image[23] = 1;	// hash appended
+	image[23] = 1; // hash appended
 	let checksum = 0xef;
 	at = 24;
 	for (const segment of segments) {
@@ -254,8 +304,7 @@ export function buildIdfImage(spec: IdfImageSpec): Uint8Array {
 		view.setUint32(at + 4, segment.data.length, true);
 		image.set(segment.data, at + 8);
 		at += 8 + segment.data.length;
-		for (let i = 0; i < segment.data.length; i++)
-			checksum ^= segment.data[i];
+		for (let i = 0; i < segment.data.length; i++) checksum ^= segment.data[i];
 	}
 	image[padded - 1] = checksum;
 	image.set(createHash("sha256").update(image.subarray(0, padded)).digest(), padded);
@@ -271,7 +320,13 @@ export const FIXTURE_SPECS: {readonly [name: string]: IdfImageSpec} = {
 	"app-1.0.0": {version: "1.0.0", identity: false},
 	"app-1.1.0": {version: "1.1.0", identity: false},
 	"app-2.0.0": {version: "2.0.0", identity: false},
-	"app-2.0.0-large": {version: "2.0.0-large", rodataSize: 1490000, rodataFill: "random", seed: "app-2.0.0-large", identity: false},
+	"app-2.0.0-large": {
+		version: "2.0.0-large",
+		rodataSize: 1490000,
+		rodataFill: "random",
+		seed: "app-2.0.0-large",
+		identity: false,
+	},
 	"app-2.0.0-esp32s3": {version: "2.0.0", chip: "esp32s3", identity: false},
 	"app-other-project": {version: "9.9.9", projectName: "some-other-app", identity: false},
 	"app-3.0.0-secure2": {version: "3.0.0", secureVersion: 2, identity: false},
@@ -301,8 +356,7 @@ export function restampAppVersion(source: Uint8Array, version: string): Uint8Arr
 			image.fill(0, 48, 80);
 			putString(image, 48, 32, version);
 		}
-		for (let i = at + 8; i < at + 8 + length; i++)
-			checksum ^= image[i];
+		for (let i = at + 8; i < at + 8 + length; i++) checksum ^= image[i];
 		at += 8 + length;
 	}
 	const padded = (at + 1 + 15) & ~15;

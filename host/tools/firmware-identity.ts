@@ -12,7 +12,10 @@
 import {readFileSync} from "node:fs";
 import {IDENTITY_NAME_LENGTH} from "../../ota/image";
 
-const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {name: string; version: string};
+const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+	name: string;
+	version: string;
+};
 
 /** The firmware identity's name (package.json `name`). */
 export const FIRMWARE_NAME: string = pkg.name;
@@ -20,7 +23,8 @@ export const FIRMWARE_NAME: string = pkg.name;
 export const FIRMWARE_VERSION: string = pkg.version;
 
 /** The marker lines around the generated part of sdkconfig/sdkconfig.defaults. */
-export const SDKCONFIG_BEGIN = "# --- firmware version: generated from package.json by scripts/firmware-identity.ts, do not edit ---";
+export const SDKCONFIG_BEGIN =
+	"# --- firmware version: generated from package.json by scripts/firmware-identity.ts, do not edit ---";
 export const SDKCONFIG_END = "# --- end of firmware version ---";
 
 /** The generated sdkconfig block (marker lines included). */
@@ -28,7 +32,7 @@ export function sdkconfigBlock(version = FIRMWARE_VERSION): string {
 	return [
 		SDKCONFIG_BEGIN,
 		"# ESP-IDF takes esp_app_desc_t.version from CONFIG_APP_PROJECT_VER when this is y (else from git describe",
-		"# of the Moddable SDK checkout, or \"1\"): so two builds of different versions update each other.",
+		'# of the Moddable SDK checkout, or "1"): so two builds of different versions update each other.',
 		"CONFIG_APP_PROJECT_VER_FROM_CONFIG=y",
 		`CONFIG_APP_PROJECT_VER="${version}"`,
 		SDKCONFIG_END,

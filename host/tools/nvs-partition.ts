@@ -12,7 +12,19 @@
  * generator's reserved page). Compared byte for byte with nvs_partition_gen.py's output (docs/device.md).
  * Used by tests and the lin tooling to make `fctry` images as `esp-rainmaker-cli claim` would.
  */
-import {NVS_CHUNK_ANY, NVS_ENTRIES_PER_PAGE, NVS_ENTRY_SIZE, NVS_FIRST_ENTRY_OFFSET, NVS_PAGE_SIZE, NVS_VERSION_1, NVS_VERSION_2, NvsPageState, NvsType, nvsDataCrc, nvsEntryCrc} from "../../idf/nvs";
+import {
+	NVS_CHUNK_ANY,
+	NVS_ENTRIES_PER_PAGE,
+	NVS_ENTRY_SIZE,
+	NVS_FIRST_ENTRY_OFFSET,
+	NVS_PAGE_SIZE,
+	NVS_VERSION_1,
+	NVS_VERSION_2,
+	NvsPageState,
+	NvsType,
+	nvsDataCrc,
+	nvsEntryCrc,
+} from "../../idf/nvs";
 import {romCrc32Le} from "../../idf/otadata";
 import {FCTRY_NAMESPACE} from "../../idf/fctry";
 
@@ -23,7 +35,7 @@ const MAX_STRING = 4000;
 const MAX_OLD_BLOB = 1984;
 
 class Page {
-	readonly bytes = new Uint8Array(NVS_PAGE_SIZE).fill(0xFF);
+	readonly bytes = new Uint8Array(NVS_PAGE_SIZE).fill(0xff);
 	entries = 0;
 
 	constructor(seq: number, version: number) {
@@ -31,7 +43,7 @@ class Page {
 		view.setUint32(0, NvsPageState.ACTIVE, true);
 		view.setUint32(4, seq, true);
 		this.bytes[8] = version;
-		view.setUint32(28, romCrc32Le(0xFFFFFFFF, this.bytes.subarray(4, 28)), true);
+		view.setUint32(28, romCrc32Le(0xffffffff, this.bytes.subarray(4, 28)), true);
 	}
 
 	get free(): number {
@@ -56,14 +68,13 @@ class Page {
 function header(ns: number, type: number, span: number, chunkIndex: number, key: string): Uint8Array {
 	if (key.length === 0 || key.length > 15 || !/^[\x20-\x7e]+$/.test(key))
 		throw new Error(`NVS key ${JSON.stringify(key)} must have 1 to 15 printable ASCII characters`);
-	const entry = new Uint8Array(NVS_ENTRY_SIZE).fill(0xFF);
+	const entry = new Uint8Array(NVS_ENTRY_SIZE).fill(0xff);
 	entry[0] = ns;
 	entry[1] = type;
 	entry[2] = span;
 	entry[3] = chunkIndex;
 	entry.fill(0, 8, 24);
-	for (let i = 0; i < key.length; i++)
-		entry[8 + i] = key.charCodeAt(i);
+	for (let i = 0; i < key.length; i++) entry[8 + i] = key.charCodeAt(i);
 	return entry;
 }
 
@@ -82,7 +93,9 @@ export class NvsPartitionWriter {
 	/** `size`: the partition size, a multiple of 4 KiB and at least 0x3000 (the generator's minimum). */
 	constructor(size: number, version: "v1" | "v2" = "v2") {
 		if (size % NVS_PAGE_SIZE !== 0 || size < 3 * NVS_PAGE_SIZE)
-			throw new Error(`NVS partition size 0x${size.toString(16)} must be a multiple of 0x1000 and at least 0x3000`);
+			throw new Error(
+				`NVS partition size 0x${size.toString(16)} must be a multiple of 0x1000 and at least 0x3000`,
+			);
 		this.size = size;
 		this.version = version === "v1" ? NVS_VERSION_1 : NVS_VERSION_2;
 		this.#newPage();
@@ -96,8 +109,7 @@ export class NvsPartitionWriter {
 		// one page stays reserved (erased) at the end of the partition
 		if ((this.#pages.length + 1) * NVS_PAGE_SIZE > this.size - NVS_PAGE_SIZE)
 			throw new Error(`NVS partition of 0x${this.size.toString(16)} bytes is too small for the data`);
-		if (this.#pages.length)
-			this.#page().markFull();
+		if (this.#pages.length) this.#page().markFull();
 		const page = new Page(this.#pages.length, this.version);
 		this.#pages.push(page);
 		return page;
@@ -108,8 +120,7 @@ export class NvsPartitionWriter {
 		const index = ++this.#namespaceCount;
 		const entry = header(0, NvsType.U8, 1, NVS_CHUNK_ANY, name);
 		entry[24] = index;
-		if (this.#page().free < 1)
-			this.#newPage();
+		if (this.#page().free < 1) this.#newPage();
 		this.#page().put(seal(entry), 1);
 		this.#namespace = index;
 		return this;
@@ -117,13 +128,19 @@ export class NvsPartitionWriter {
 
 	/** A CSV row's value: `key,data,<encoding>,<value>`. */
 	entry(key: string, encoding: NvsEncoding, value: string | number | Uint8Array): this {
-		if (this.#namespace === 0)
-			throw new Error(`NVS entry ${key}: no namespace yet`);
+		if (this.#namespace === 0) throw new Error(`NVS entry ${key}: no namespace yet`);
 		switch (encoding) {
-			case "u8": case "i8": case "u16": case "u32": case "i32":
+			case "u8":
+			case "i8":
+			case "u16":
+			case "u32":
+			case "i32":
 				return this.#primitive(key, encoding, Number(value));
 			case "string":
-				return this.#string(key, typeof value === "string" ? value : new TextDecoder().decode(value as Uint8Array));
+				return this.#string(
+					key,
+					typeof value === "string" ? value : new TextDecoder().decode(value as Uint8Array),
+				);
 			case "binary":
 				return this.#blob(key, typeof value === "string" ? new TextEncoder().encode(value) : toBytes(value));
 			case "hex2bin": {
@@ -146,8 +163,7 @@ export class NvsPartitionWriter {
 		else if (encoding === "u16") view.setUint16(24, value, true);
 		else if (encoding === "u32") view.setUint32(24, value, true);
 		else view.setInt32(24, value, true);
-		if (this.#page().free < 1)
-			this.#newPage();
+		if (this.#page().free < 1) this.#newPage();
 		this.#page().put(seal(entry), 1);
 		return this;
 	}
@@ -164,8 +180,7 @@ export class NvsPartitionWriter {
 	#single(key: string, type: number, data: Uint8Array): void {
 		const dataEntries = Math.ceil(data.length / NVS_ENTRY_SIZE);
 		// the generator raises PageFullError when entries + span reaches the page's entry count
-		if (this.#page().entries + dataEntries + 1 >= NVS_ENTRIES_PER_PAGE)
-			this.#newPage();
+		if (this.#page().entries + dataEntries + 1 >= NVS_ENTRIES_PER_PAGE) this.#newPage();
 		const entry = header(this.#namespace, type, dataEntries + 1, NVS_CHUNK_ANY, key);
 		const view = new DataView(entry.buffer);
 		view.setUint16(24, data.length, true);
@@ -177,8 +192,7 @@ export class NvsPartitionWriter {
 
 	#blob(key: string, data: Uint8Array): this {
 		if (this.version === NVS_VERSION_1) {
-			if (data.length > MAX_OLD_BLOB)
-				throw new Error(`${key}: Size exceeds max allowed length.`);
+			if (data.length > MAX_OLD_BLOB) throw new Error(`${key}: Size exceeds max allowed length.`);
 			this.#single(key, NvsType.BLOB, data);
 			return this;
 		}
@@ -186,8 +200,7 @@ export class NvsPartitionWriter {
 		let chunks = 0;
 		// a v2 blob starts on the current page unless it is full, and fills its tail (even with a
 		// header-only chunk when one entry is left), as write_varlen_binary_data does
-		if (this.#page().free < 1)
-			this.#newPage();
+		if (this.#page().free < 1) this.#newPage();
 		for (;;) {
 			const page = this.#page();
 			const tailroom = (page.free - 1) * NVS_ENTRY_SIZE;
@@ -203,10 +216,8 @@ export class NvsPartitionWriter {
 			chunks++;
 			offset += size;
 			const remaining = data.length - offset;
-			if (remaining > 0 || tailroom - size < NVS_ENTRY_SIZE)
-				this.#newPage();
-			if (remaining === 0)
-				break;
+			if (remaining > 0 || tailroom - size < NVS_ENTRY_SIZE) this.#newPage();
+			if (remaining === 0) break;
 		}
 		const index = header(this.#namespace, NvsType.BLOB_IDX, 1, NVS_CHUNK_ANY, key);
 		const view = new DataView(index.buffer);
@@ -223,18 +234,16 @@ export class NvsPartitionWriter {
 	 * it FULL too); the reserved page stays erased.
 	 */
 	build(): Uint8Array {
-		while ((this.#pages.length + 1) * NVS_PAGE_SIZE <= this.size - NVS_PAGE_SIZE)
-			this.#newPage();
+		while ((this.#pages.length + 1) * NVS_PAGE_SIZE <= this.size - NVS_PAGE_SIZE) this.#newPage();
 		this.#page().markFull();
-		const image = new Uint8Array(this.size).fill(0xFF);
+		const image = new Uint8Array(this.size).fill(0xff);
 		this.#pages.forEach((page, n) => image.set(page.bytes, n * NVS_PAGE_SIZE));
 		return image;
 	}
 }
 
 function toBytes(value: string | number | Uint8Array): Uint8Array {
-	if (value instanceof Uint8Array)
-		return value;
+	if (value instanceof Uint8Array) return value;
 	throw new Error(`expected bytes, got ${typeof value}`);
 }
 
@@ -252,14 +261,12 @@ export interface ClaimData {
 
 /** An NVS image of the fctry partition with a claimed node's credentials (namespace rmaker_creds). */
 export function buildFctryImage(claim: ClaimData, size = 0x6000): Uint8Array {
-	const writer = new NvsPartitionWriter(size).namespace(FCTRY_NAMESPACE)
+	const writer = new NvsPartitionWriter(size)
+		.namespace(FCTRY_NAMESPACE)
 		.entry("node_id", "binary", claim.nodeId)
 		.entry("mqtt_host", "binary", claim.mqttHost);
-	if (claim.mqttCredHost !== undefined)
-		writer.entry("mqtt_cred_host", "binary", claim.mqttCredHost);
-	writer.entry("client_cert", "binary", claim.clientCert)
-		.entry("client_key", "binary", claim.clientKey);
-	if (claim.random !== undefined)
-		writer.entry("random", "hex2bin", claim.random);
+	if (claim.mqttCredHost !== undefined) writer.entry("mqtt_cred_host", "binary", claim.mqttCredHost);
+	writer.entry("client_cert", "binary", claim.clientCert).entry("client_key", "binary", claim.clientKey);
+	if (claim.random !== undefined) writer.entry("random", "hex2bin", claim.random);
 	return writer.build();
 }

@@ -58,23 +58,29 @@ const pagePaths = new Set(["/", "/index.html", "/app.js", "/app.css"]);
 
 /** Answers the page's own paths; returns false for anything else (the REST API, downloads). */
 export function handleWebPage(request: IncomingMessage, response: ServerResponse, pathname: string): boolean {
-	if (!pagePaths.has(pathname) || (request.method !== "GET" && request.method !== "HEAD"))
-		return false;
-	webAssets().then((files) => {
-		const asset = files.get(pathname)!;
-		response.writeHead(200, {
-			"Content-Type": asset.type,
-			"Content-Length": String(asset.body.length),
-			"Cache-Control": "no-store",
-			"X-Content-Type-Options": "nosniff",
-			// Only our own script and style; the page talks to nothing but this origin.
-			"Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
-		});
-		response.end(request.method === "HEAD" ? undefined : asset.body);
-	}, (error: Error) => {
-		const text = `the web page could not be built: ${error.message}`;
-		response.writeHead(500, {"Content-Type": "text/plain; charset=utf-8", "Content-Length": String(Buffer.byteLength(text))});
-		response.end(text);
-	});
+	if (!pagePaths.has(pathname) || (request.method !== "GET" && request.method !== "HEAD")) return false;
+	webAssets().then(
+		files => {
+			const asset = files.get(pathname)!;
+			response.writeHead(200, {
+				"Content-Type": asset.type,
+				"Content-Length": String(asset.body.length),
+				"Cache-Control": "no-store",
+				"X-Content-Type-Options": "nosniff",
+				// Only our own script and style; the page talks to nothing but this origin.
+				"Content-Security-Policy":
+					"default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+			});
+			response.end(request.method === "HEAD" ? undefined : asset.body);
+		},
+		(error: Error) => {
+			const text = `the web page could not be built: ${error.message}`;
+			response.writeHead(500, {
+				"Content-Type": "text/plain; charset=utf-8",
+				"Content-Length": String(Buffer.byteLength(text)),
+			});
+			response.end(text);
+		},
+	);
 	return true;
 }

@@ -31,7 +31,7 @@ export async function startApprovalNode(cloud: Cloud, nodeId: string, script: Sc
 	let approved = false;
 	let running: Promise<void> = Promise.resolve();
 	let jobArrived: () => void = () => {};
-	const jobRunning = new Promise<void>((resolve) => jobArrived = resolve);
+	const jobRunning = new Promise<void>(resolve => (jobArrived = resolve));
 	const state: ApprovalNode = {
 		node,
 		get remaining() {
@@ -40,12 +40,20 @@ export async function startApprovalNode(cloud: Cloud, nodeId: string, script: Sc
 		async advance() {
 			await jobRunning;
 			const next = reports.shift();
-			if (!next || !state.runningJobId)
-				return;
+			if (!next || !state.runningJobId) return;
 			const [status, additionalInfo] = next;
 			const jobId = state.runningJobId;
-			const recorded = cloud.waitFor("status", (report) => report.nodeId === nodeId && report.jobId === jobId && report.additionalInfo === additionalInfo);
-			await node.publish("otastatus", {ota_job_id: jobId, status, additional_info: additionalInfo, ts: 1700000000});
+			const recorded = cloud.waitFor(
+				"status",
+				report =>
+					report.nodeId === nodeId && report.jobId === jobId && report.additionalInfo === additionalInfo,
+			);
+			await node.publish("otastatus", {
+				ota_job_id: jobId,
+				status,
+				additional_info: additionalInfo,
+				ts: 1700000000,
+			});
 			await recorded;
 		},
 		close: () => node.close(),
@@ -54,19 +62,22 @@ export async function startApprovalNode(cloud: Cloud, nodeId: string, script: Sc
 		const message = JSON.parse(payload) as Record<string, unknown>;
 		if (topic.endsWith("/params/remote")) {
 			const operation = (message.OTA as {Operation?: string} | undefined)?.Operation;
-			if (operation === "start")
-				approved = true;
+			if (operation === "start") approved = true;
 			if (operation === "check" || operation === "start")
 				await node.publish("otafetch", {node_id: nodeId, fw_version: "1.0.0"});
 			return;
 		}
-		if (!topic.endsWith("/otaurl"))
-			return;
+		if (!topic.endsWith("/otaurl")) return;
 		const jobId = String(message.ota_job_id);
 		if (!approved) {
 			state.offeredJobId = jobId;
 			await node.publish("params/local", {OTA: {Info: {job_id: jobId, fw_version: message.fw_version}}});
-			await node.publish("otastatus", {ota_job_id: jobId, status: "delayed", additional_info: "Waiting for Approval", ts: 1700000000});
+			await node.publish("otastatus", {
+				ota_job_id: jobId,
+				status: "delayed",
+				additional_info: "Waiting for Approval",
+				ts: 1700000000,
+			});
 			return;
 		}
 		approved = false;

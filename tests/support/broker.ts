@@ -56,11 +56,17 @@ export interface TestBroker {
 export async function startBroker(options: BrokerOptions = {}): Promise<TestBroker> {
 	const aedes = new Aedes();
 	const messages: RecordedMessage[] = [];
-	const waiters = new Set<{predicate: (message: RecordedMessage) => boolean; resolve: (message: RecordedMessage) => void}>();
+	const waiters = new Set<{
+		predicate: (message: RecordedMessage) => boolean;
+		resolve: (message: RecordedMessage) => void;
+	}>();
 	aedes.on("publish", (packet, client) => {
-		if (packet.topic.startsWith("$SYS/"))
-			return;
-		const message: RecordedMessage = {topic: packet.topic, payload: packet.payload.toString(), clientId: client?.id};
+		if (packet.topic.startsWith("$SYS/")) return;
+		const message: RecordedMessage = {
+			topic: packet.topic,
+			payload: packet.payload.toString(),
+			clientId: client?.id,
+		};
 		messages.push(message);
 		for (const waiter of waiters) {
 			if (waiter.predicate(message)) {
@@ -75,8 +81,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<TestBrok
 	aedes.on("subscribe", (subscribed, client) => {
 		for (const subscription of subscribed)
 			subscriptions.push({topic: subscription.topic, qos: subscription.qos, clientId: client.id});
-		for (const check of subscriptionWaiters)
-			check();
+		for (const check of subscriptionWaiters) check();
 	});
 	const sockets = new Set<Socket>();
 	const track = (socket: Socket) => {
@@ -88,7 +93,16 @@ export async function startBroker(options: BrokerOptions = {}): Promise<TestBrok
 	};
 	const tls = options.tls;
 	const server: Server = tls
-		? createTlsServer({key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: tls.requestCert, rejectUnauthorized: tls.requestCert}, track)
+		? createTlsServer(
+				{
+					key: tls.key,
+					cert: tls.cert,
+					ca: tls.ca,
+					requestCert: tls.requestCert,
+					rejectUnauthorized: tls.requestCert,
+				},
+				track,
+			)
 		: createTcpServer(track);
 	server.on("tlsClientError", () => {});
 	await new Promise<void>((resolve, reject) => {
@@ -103,9 +117,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<TestBrok
 		messages,
 		subscriptions,
 		waitForSubscription(topic, count = 1, timeoutMs = 5000) {
-			const seen = () => subscriptions.filter((subscription) => subscription.topic === topic).length >= count;
-			if (seen())
-				return Promise.resolve();
+			const seen = () => subscriptions.filter(subscription => subscription.topic === topic).length >= count;
+			if (seen()) return Promise.resolve();
 			return new Promise<void>((resolve, reject) => {
 				const check = () => {
 					if (seen()) {
@@ -123,17 +136,18 @@ export async function startBroker(options: BrokerOptions = {}): Promise<TestBrok
 		},
 		publish(topic, payload) {
 			return new Promise<void>((resolve, reject) => {
-				aedes.publish({cmd: "publish", topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false}, (error) => error ? reject(error) : resolve());
+				aedes.publish(
+					{cmd: "publish", topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false},
+					error => (error ? reject(error) : resolve()),
+				);
 			});
 		},
 		dropClients() {
-			for (const socket of sockets)
-				socket.destroy();
+			for (const socket of sockets) socket.destroy();
 		},
 		waitFor(predicate, timeoutMs = 5000) {
 			const earlier = messages.find(predicate);
-			if (earlier)
-				return Promise.resolve(earlier);
+			if (earlier) return Promise.resolve(earlier);
 			return new Promise<RecordedMessage>((resolve, reject) => {
 				const waiter = {
 					predicate,
@@ -150,10 +164,9 @@ export async function startBroker(options: BrokerOptions = {}): Promise<TestBrok
 			});
 		},
 		async close() {
-			for (const socket of sockets)
-				socket.destroy();
-			await new Promise<void>((resolve) => server.close(() => resolve()));
-			await new Promise<void>((resolve) => aedes.close(() => resolve()));
+			for (const socket of sockets) socket.destroy();
+			await new Promise<void>(resolve => server.close(() => resolve()));
+			await new Promise<void>(resolve => aedes.close(() => resolve()));
 		},
 	};
 }

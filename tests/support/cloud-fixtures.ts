@@ -14,13 +14,33 @@ export function md5Hex(bytes: Uint8Array): string {
 /** The config a FAQ user-approval node reports (docs/protocol.md §2.1). */
 export function approvalNodeConfig(nodeId: string, fwVersion = "1.0.0"): Record<string, unknown> {
 	return {
-		node_id: nodeId, config_version: "2020-03-20",
-		info: {name: "test", fw_version: fwVersion, type: "Switch", model: "rainmaker-ota-xs", project_name: "rainmaker-ota-xs", platform: "esp32"},
+		node_id: nodeId,
+		config_version: "2020-03-20",
+		info: {
+			name: "test",
+			fw_version: fwVersion,
+			type: "Switch",
+			model: "rainmaker-ota-xs",
+			project_name: "rainmaker-ota-xs",
+			platform: "esp32",
+		},
 		devices: [],
-		services: [{name: "OTA", type: "esp.service.ota", params: [
-			{name: "Operation", type: "esp.param.ota_operation", data_type: "string", properties: ["write"], valid_strs: ["check", "start"]},
-			{name: "Info", type: "esp.param.ota_info", data_type: "object", properties: ["read"]},
-		]}],
+		services: [
+			{
+				name: "OTA",
+				type: "esp.service.ota",
+				params: [
+					{
+						name: "Operation",
+						type: "esp.param.ota_operation",
+						data_type: "string",
+						properties: ["write"],
+						valid_strs: ["check", "start"],
+					},
+					{name: "Info", type: "esp.param.ota_info", data_type: "object", properties: ["read"]},
+				],
+			},
+		],
 	};
 }
 
@@ -40,5 +60,5 @@ let probes = 0;
 export async function drain(cloud: Cloud, node: MqttNode): Promise<void> {
 	const probe = ++probes;
 	await cloud.setParams(node.nodeId, {Probe: {n: probe}});
-	await node.next("params/remote", (message) => message.payload === JSON.stringify({Probe: {n: probe}}));
+	await node.next("params/remote", message => message.payload === JSON.stringify({Probe: {n: probe}}));
 }

@@ -33,7 +33,12 @@ export interface SimDeviceOptions {
 }
 
 /** Fast timings for tests; every one of them is an option of the firmware. */
-export const FAST_OTA: Partial<OtaOptions> = {startupFetchDelaySeconds: 0, requestFetchDelaySeconds: 0, rebootDelaySeconds: 0, downloadStallSeconds: 2};
+export const FAST_OTA: Partial<OtaOptions> = {
+	startupFetchDelaySeconds: 0,
+	requestFetchDelaySeconds: 0,
+	rebootDelaySeconds: 0,
+	downloadStallSeconds: 2,
+};
 
 export class SimDevice {
 	readonly dir = mkdtempSync(join(tmpdir(), "rmx-device-"));
@@ -49,8 +54,7 @@ export class SimDevice {
 	constructor(cloud: Cloud, options: SimDeviceOptions) {
 		this.#cloud = cloud;
 		this.#options = options;
-		if (options.secureVersion !== undefined)
-			writeEfuse(this.flashFile, {secureVersion: options.secureVersion});
+		if (options.secureVersion !== undefined) writeEfuse(this.flashFile, {secureVersion: options.secureVersion});
 	}
 
 	get nodeId(): string {
@@ -69,18 +73,15 @@ export class SimDevice {
 		let booted: BootResult;
 		try {
 			booted = boot(device, createDigest);
-		}
-		catch (error) {
-			if (!(error instanceof NoBootableImageError))
-				throw error;
+		} catch (error) {
+			if (!(error instanceof NoBootableImageError)) throw error;
 			const image = this.#options.image;
 			provision(device, typeof image === "string" ? new Uint8Array(readFileSync(image)) : image);
 			booted = boot(device, createDigest);
 		}
 		this.boots.push(booted);
 		const restart = () => {
-			if (this.#resetting)
-				return;
+			if (this.#resetting) return;
 			this.#resetting = true;
 			setImmediate(() => {
 				this.powerOff();
@@ -88,16 +89,19 @@ export class SimDevice {
 				this.powerOn();
 			});
 		};
-		this.firmware = startFirmware({
-			session: new HostMqttSession({url: this.#cloud.mqttUrl, clientId: this.nodeId, log: this.log}),
-			timers: new HostTimers(),
-			log: this.log,
-			store: new JsonFileStore(join(this.dir, "nvs.json")),
-			http: new HostHttpClient({ca: this.#options.httpCa}),
-			partition: new HostUpdatePartition(device, booted.slot, createDigest),
-			boot: new HostBootControl(device, booted, {restart}, createDigest),
-			createDigest,
-		}, {nodeId: this.nodeId, ota: {...FAST_OTA, ...this.#options.ota}, otaDefaults: hostOtaOptions});
+		this.firmware = startFirmware(
+			{
+				session: new HostMqttSession({url: this.#cloud.mqttUrl, clientId: this.nodeId, log: this.log}),
+				timers: new HostTimers(),
+				log: this.log,
+				store: new JsonFileStore(join(this.dir, "nvs.json")),
+				http: new HostHttpClient({ca: this.#options.httpCa}),
+				partition: new HostUpdatePartition(device, booted.slot, createDigest),
+				boot: new HostBootControl(device, booted, {restart}, createDigest),
+				createDigest,
+			},
+			{nodeId: this.nodeId, ota: {...FAST_OTA, ...this.#options.ota}, otaDefaults: hostOtaOptions},
+		);
 		return booted;
 	}
 
@@ -113,8 +117,7 @@ export class SimDevice {
 		const device = HostDevice.open({flashFile: this.flashFile, sync: false});
 		try {
 			return boot(device, createDigest);
-		}
-		finally {
+		} finally {
 			device.close();
 		}
 	}
@@ -125,8 +128,7 @@ export class SimDevice {
 		await waitUntil(() => this.firmware?.ota.offer?.jobId === jobId, "the offer in the node");
 		const lines: string[] = [];
 		this.firmware!.command("ota", ["start"], line => lines.push(line));
-		if (!/approved/.test(lines[0] ?? ""))
-			throw new Error(`ota start: ${lines.join(" / ")}`);
+		if (!/approved/.test(lines[0] ?? "")) throw new Error(`ota start: ${lines.join(" / ")}`);
 	}
 
 	close(): void {

@@ -37,14 +37,12 @@ export function tempDevice(partitionsCsv?: string): TempDevice {
 			let device: HostDevice;
 			if (flash)
 				device = new HostDevice(flash(flashFile), readPartitionTable(partitionsFile), readEfuse(flashFile));
-			else
-				device = HostDevice.open({flashFile, partitionsFile, sync: false});
+			else device = HostDevice.open({flashFile, partitionsFile, sync: false});
 			opened.push(device);
 			return device;
 		},
 		dispose() {
-			for (const device of opened)
-				device.close();
+			for (const device of opened) device.close();
 			rmSync(dir, {recursive: true, force: true});
 		},
 	};

@@ -43,13 +43,27 @@ function generateFixtures(): FixtureFacts[] {
 		}
 		const known = idfImageFacts(spec);
 		facts.push({
-			path, kind: "synthetic", chip: known.chip, chip_id: known.chipId, project_name: known.projectName,
-			version: known.version, secure_version: known.secureVersion, idf_ver: known.idfVer, size: image.length,
-			sha256: sha256Hex(image), hash_appended: true, checksum_valid: true, validation_hash_valid: true,
-			validation_hash: sha256Hex(image.subarray(0, image.length - 32)), segment_count: known.segmentCount,
-			entry_addr: "0x" + known.entryAddr.toString(16), min_chip_rev_full: known.minChipRevFull,
-			max_chip_rev_full: known.maxChipRevFull, app_elf_sha256: known.appElfSha256,
-			compile_date: known.compileDate, compile_time: known.compileTime,
+			path,
+			kind: "synthetic",
+			chip: known.chip,
+			chip_id: known.chipId,
+			project_name: known.projectName,
+			version: known.version,
+			secure_version: known.secureVersion,
+			idf_ver: known.idfVer,
+			size: image.length,
+			sha256: sha256Hex(image),
+			hash_appended: true,
+			checksum_valid: true,
+			validation_hash_valid: true,
+			validation_hash: sha256Hex(image.subarray(0, image.length - 32)),
+			segment_count: known.segmentCount,
+			entry_addr: "0x" + known.entryAddr.toString(16),
+			min_chip_rev_full: known.minChipRevFull,
+			max_chip_rev_full: known.maxChipRevFull,
+			app_elf_sha256: known.appElfSha256,
+			compile_date: known.compileDate,
+			compile_time: known.compileTime,
 		});
 	}
 	return facts;
@@ -61,8 +75,7 @@ function generateFixtures(): FixtureFacts[] {
  */
 export function fixtureImage(relative: string): string {
 	if (relative.startsWith("esptool/") || relative.startsWith("real/")) {
-		if (!sharedFixturesPresent)
-			throw new Error(`${relative}: ${SKIP_REASON}`);
+		if (!sharedFixturesPresent) throw new Error(`${relative}: ${SKIP_REASON}`);
 		return sharedImagePath(relative.replace(/^esptool\//, "synthetic/"));
 	}
 	return GENERATED_IMAGES + relative;
@@ -100,16 +113,16 @@ export interface FixtureFacts {
 export const generatedFixtures: readonly FixtureFacts[] = generateFixtures();
 
 /** The cross-check lane's images, as "esptool/…" and "real/…" (empty without the cross-check folder). */
-export const sharedFixtures: readonly FixtureFacts[] = sharedImageFacts().map((facts) =>
-	({...facts, path: facts.path.replace(/^synthetic\//, "esptool/")}) as unknown as FixtureFacts);
+export const sharedFixtures: readonly FixtureFacts[] = sharedImageFacts().map(
+	facts => ({...facts, path: facts.path.replace(/^synthetic\//, "esptool/")}) as unknown as FixtureFacts,
+);
 
 /** Every image a test can iterate over: the generated ones, and the cross-check ones when present. */
 export const fixtures: readonly FixtureFacts[] = [...generatedFixtures, ...sharedFixtures];
 
 export function fixture(path: string): FixtureFacts {
-	const found = fixtures.find((f) => f.path === path);
-	if (!found)
-		throw new Error("no fixture " + path);
+	const found = fixtures.find(f => f.path === path);
+	if (!found) throw new Error("no fixture " + path);
 	return found;
 }
 
@@ -136,8 +149,7 @@ export function getU32(image: Uint8Array, offset: number): number {
 /** End of the last segment's data (the unpadded image length). */
 export function segmentsEnd(image: Uint8Array): number {
 	let at = 24;
-	for (let i = 0; i < image[1]; i++)
-		at += 8 + getU32(image, at + 4);
+	for (let i = 0; i < image[1]; i++) at += 8 + getU32(image, at + 4);
 	return at;
 }
 
@@ -155,13 +167,11 @@ export function reseal(image: Uint8Array): Uint8Array {
 	let at = 24;
 	for (let i = 0; i < out[1]; i++) {
 		const length = getU32(out, at + 4);
-		for (let k = at + 8; k < at + 8 + length; k++)
-			checksum ^= out[k];
+		for (let k = at + 8; k < at + 8 + length; k++) checksum ^= out[k];
 		at += 8 + length;
 	}
 	out.fill(0, end, padded - 1);
 	out[padded - 1] = checksum;
-	if (hashed)
-		out.set(createHash("sha256").update(out.subarray(0, padded)).digest(), padded);
+	if (hashed) out.set(createHash("sha256").update(out.subarray(0, padded)).digest(), padded);
 	return out;
 }

@@ -34,15 +34,17 @@ export async function initialize(data) {
 }
 
 function isDeviceParent(parentURL) {
-	if (!parentURL || !root)
-		return false;
+	if (!parentURL || !root) return false;
 	parentURL = parentURL.replace(/[?#].*$/, "");
-	return parentURL.startsWith(new URL("device/", root).href) || parentURL === new URL("main.ts", root).href || parentURL.startsWith(standIns);
+	return (
+		parentURL.startsWith(new URL("device/", root).href) ||
+		parentURL === new URL("main.ts", root).href ||
+		parentURL.startsWith(standIns)
+	);
 }
 
 export async function resolve(specifier, context, nextResolve) {
 	const file = STAND_INS.get(specifier);
-	if (file && isDeviceParent(context.parentURL))
-		return nextResolve(new URL(file, standIns).href, context);
+	if (file && isDeviceParent(context.parentURL)) return nextResolve(new URL(file, standIns).href, context);
 	return nextResolve(specifier, context);
 }

@@ -10,8 +10,7 @@ import {traceLines} from "./moddable/trace";
 let installed = false;
 
 export function installModdableStandIns(): void {
-	if (installed)
-		return;
+	if (installed) return;
 	installed = true;
 	const root = new URL("../../", import.meta.url).href;
 	register("./moddable-hooks.mjs", import.meta.url, {data: {root}});
@@ -19,7 +18,11 @@ export function installModdableStandIns(): void {
 		traceLines.push(parts.map(String).join(""));
 	};
 	// XS built-ins the device code uses that Node lacks (XS: String.fromArrayBuffer, ArrayBuffer.fromString, Uint8Array.fromBase64)
-	const xs = globalThis as unknown as {String: {fromArrayBuffer?: unknown}; ArrayBuffer: {fromString?: unknown}; Uint8Array: {fromBase64?: unknown}};
+	const xs = globalThis as unknown as {
+		String: {fromArrayBuffer?: unknown};
+		ArrayBuffer: {fromString?: unknown};
+		Uint8Array: {fromBase64?: unknown};
+	};
 	xs.String.fromArrayBuffer ??= (buffer: ArrayBuffer) => Buffer.from(buffer).toString("utf8");
 	xs.ArrayBuffer.fromString ??= (text: string) => {
 		const bytes = Buffer.from(text, "utf8");
@@ -41,6 +44,7 @@ export async function loadDevice<T>(name: string, instance?: string): Promise<T>
 	installModdableStandIns();
 	const path = name === "main" ? "../../main.ts" : `../../device/${name}.ts`;
 	// a query makes a fresh module instance (main.ts runs on import, once per instance)
-	const url: string = new URL(path, import.meta.url).href + (instance ? `?instance=${encodeURIComponent(instance)}` : "");
-	return await import(url) as T;
+	const url: string =
+		new URL(path, import.meta.url).href + (instance ? `?instance=${encodeURIComponent(instance)}` : "");
+	return (await import(url)) as T;
 }

@@ -13,17 +13,38 @@ export class NodeProcess {
 	readonly lines: string[] = [];
 	readonly node: SupervisedNode;
 
-	constructor(readonly nodeId: string, broker: string, image: string, extra: readonly string[] = []) {
-		this.node = superviseNode(["--broker", broker, "--node-id", nodeId, "--flash-dir", join(this.dir, "flash"), "--image", image, ...extra], line => {
-			this.lines.push(line);
-			if (process.env.RMX_TEST_LOG)
-				process.stderr.write(`[${nodeId}] ${line}\n`);
-		});
+	constructor(
+		readonly nodeId: string,
+		broker: string,
+		image: string,
+		extra: readonly string[] = [],
+	) {
+		this.node = superviseNode(
+			[
+				"--broker",
+				broker,
+				"--node-id",
+				nodeId,
+				"--flash-dir",
+				join(this.dir, "flash"),
+				"--image",
+				image,
+				...extra,
+			],
+			line => {
+				this.lines.push(line);
+				if (process.env.RMX_TEST_LOG) process.stderr.write(`[${nodeId}] ${line}\n`);
+			},
+		);
 	}
 
 	/** Waits (real time) for an output line matching `pattern`. */
 	async waitForLine(pattern: RegExp, timeoutMs = 20_000): Promise<string> {
-		await waitUntil(() => this.lines.some(line => pattern.test(line)), `a node line matching ${pattern}`, timeoutMs);
+		await waitUntil(
+			() => this.lines.some(line => pattern.test(line)),
+			`a node line matching ${pattern}`,
+			timeoutMs,
+		);
 		return this.lines.find(line => pattern.test(line))!;
 	}
 
@@ -35,7 +56,11 @@ export class NodeProcess {
 		const from = this.lines.length;
 		this.node.send(line);
 		if (until)
-			await waitUntil(() => this.lines.slice(from).some(printed => until.test(printed)), `a line matching ${until} after "${line}"`, timeoutMs);
+			await waitUntil(
+				() => this.lines.slice(from).some(printed => until.test(printed)),
+				`a line matching ${until} after "${line}"`,
+				timeoutMs,
+			);
 		return this.lines.slice(from);
 	}
 

@@ -134,7 +134,15 @@ export interface OtaRig {
 	close(): Promise<void>;
 }
 
-export async function startOtaRig(options: {ota?: Partial<OtaOptions>; boot?: FixtureBoot; store?: MemoryStore; nodeId?: string; prepare?: (broker: TestBroker) => void} = {}): Promise<OtaRig> {
+export async function startOtaRig(
+	options: {
+		ota?: Partial<OtaOptions>;
+		boot?: FixtureBoot;
+		store?: MemoryStore;
+		nodeId?: string;
+		prepare?: (broker: TestBroker) => void;
+	} = {},
+): Promise<OtaRig> {
 	const nodeId = options.nodeId ?? "ota-node-1";
 	const broker = await startBroker();
 	options.prepare?.(broker);
@@ -146,17 +154,29 @@ export async function startOtaRig(options: {ota?: Partial<OtaOptions>; boot?: Fi
 	const topic = (suffix: string) => `node/${nodeId}/${suffix}`;
 	let settledCount = 0;
 	const rig: OtaRig = {
-		broker, timers, log, store, boot, installer, nodeId,
+		broker,
+		timers,
+		log,
+		store,
+		boot,
+		installer,
+		nodeId,
 		offer: undefined,
 		firmware: undefined as unknown as Firmware,
 		fetches: () => broker.messages.filter(m => m.topic === topic("otafetch")).length,
 		statuses: () => broker.messages.filter(m => m.topic === topic("otastatus")).map(m => JSON.parse(m.payload)),
-		infos: () => broker.messages.filter(m => m.topic === topic("params/local")).map(m => JSON.parse(m.payload).OTA?.Info).filter(info => info !== undefined),
+		infos: () =>
+			broker.messages
+				.filter(m => m.topic === topic("params/local"))
+				.map(m => JSON.parse(m.payload).OTA?.Info)
+				.filter(info => info !== undefined),
 		until: (condition, what) => waitUntil(condition, what),
 		async settled() {
 			await new Promise(resolve => setImmediate(resolve));
 			const marker = `rig/settled/${++settledCount}`;
-			await new Promise<void>((resolve, reject) => session.publish(marker, "", error => error ? reject(error) : resolve()));
+			await new Promise<void>((resolve, reject) =>
+				session.publish(marker, "", error => (error ? reject(error) : resolve())),
+			);
 			await broker.waitFor(m => m.topic === marker);
 		},
 		write: payload => broker.publish(topic("params/remote"), payload),
@@ -173,9 +193,12 @@ export async function startOtaRig(options: {ota?: Partial<OtaOptions>; boot?: Fi
 	});
 	const session = new HostMqttSession({url: broker.url, clientId: nodeId, log});
 	try {
-		rig.firmware = startFirmware({session, timers, log, store, http: unusedHttp, partition: unusedPartition, boot, createDigest}, {nodeId, ota: options.ota}, installer);
-	}
-	catch (error) {
+		rig.firmware = startFirmware(
+			{session, timers, log, store, http: unusedHttp, partition: unusedPartition, boot, createDigest},
+			{nodeId, ota: options.ota},
+			installer,
+		);
+	} catch (error) {
 		await broker.close();
 		throw error;
 	}

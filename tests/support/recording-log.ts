@@ -12,25 +12,24 @@ export class RecordingLog implements Log {
 	readonly lines: LogLine[] = [];
 
 	info(message: string): void {
-		this.add("info", message);
+		this.#add("info", message);
 	}
 
 	warn(message: string): void {
-		this.add("warn", message);
+		this.#add("warn", message);
 	}
 
 	error(message: string): void {
-		this.add("error", message);
+		this.#add("error", message);
 	}
 
 	/** Lines of one level, or of all levels. */
 	messages(level?: LogLine["level"]): string[] {
-		return this.lines.filter((line) => !level || line.level === level).map((line) => line.message);
+		return this.lines.filter(line => !level || line.level === level).map(line => line.message);
 	}
 
-	private add(level: LogLine["level"], message: string): void {
+	#add(level: LogLine["level"], message: string): void {
 		this.lines.push({level, message});
-		if (process.env.RMX_TEST_LOG)
-			process.stderr.write(`[${level}] ${message}\n`);
+		if (process.env.RMX_TEST_LOG) process.stderr.write(`[${level}] ${message}\n`);
 	}
 }

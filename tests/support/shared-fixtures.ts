@@ -9,14 +9,16 @@ import {existsSync, readFileSync} from "node:fs";
 import {fileURLToPath} from "node:url";
 
 /** ../shared beside the repository; RMX_SHARED_DIR names it elsewhere (e.g. from a git worktree). */
-const SHARED = process.env.RMX_SHARED_DIR ? process.env.RMX_SHARED_DIR.replace(/\/?$/, "/")
+const SHARED = process.env.RMX_SHARED_DIR
+	? process.env.RMX_SHARED_DIR.replace(/\/?$/, "/")
 	: fileURLToPath(new URL("../../../shared/", import.meta.url));
 const IMAGES = SHARED + "fixtures/images/";
 
 export const sharedFixturesPresent = existsSync(IMAGES + "fixtures.json");
 export const sharedFixturesRequired = process.env.RMX_REQUIRE_SHARED_FIXTURES === "1";
 /** Why the cross-check tests cannot run here. */
-export const SKIP_REASON = `cross-check fixtures not found at ${IMAGES} (a clone without ../shared; ` +
+export const SKIP_REASON =
+	`cross-check fixtures not found at ${IMAGES} (a clone without ../shared; ` +
 	"RMX_SHARED_DIR names the folder when it is elsewhere)";
 
 let noted = false;
@@ -26,13 +28,13 @@ let noted = false;
  * folder is absent, or fails it when RMX_REQUIRE_SHARED_FIXTURES=1.
  */
 export function requireSharedFixtures(context: Mocha.Context): void {
-	if (sharedFixturesPresent)
-		return;
-	if (sharedFixturesRequired)
-		throw new Error(`RMX_REQUIRE_SHARED_FIXTURES=1 but ${SKIP_REASON}`);
+	if (sharedFixturesPresent) return;
+	if (sharedFixturesRequired) throw new Error(`RMX_REQUIRE_SHARED_FIXTURES=1 but ${SKIP_REASON}`);
 	if (!noted) {
 		noted = true;
-		process.stderr.write(`note: skipping the cross-check tests: ${SKIP_REASON}; RMX_REQUIRE_SHARED_FIXTURES=1 makes this a failure\n`);
+		process.stderr.write(
+			`note: skipping the cross-check tests: ${SKIP_REASON}; RMX_REQUIRE_SHARED_FIXTURES=1 makes this a failure\n`,
+		);
 	}
 	context.skip();
 }
@@ -50,8 +52,7 @@ export interface SharedImageFacts {
 
 /** The entries of ../shared/fixtures/images/fixtures.json (empty when the folder is absent). */
 export function sharedImageFacts(): SharedImageFacts[] {
-	if (!sharedFixturesPresent)
-		return [];
+	if (!sharedFixturesPresent) return [];
 	return (JSON.parse(readFileSync(IMAGES + "fixtures.json", "utf8")) as {images: SharedImageFacts[]}).images;
 }
 

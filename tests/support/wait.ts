@@ -7,12 +7,9 @@ export function waitUntil(condition: () => boolean, what: string, timeoutMs = 50
 	const deadline = Date.now() + timeoutMs;
 	return new Promise<void>((resolve, reject) => {
 		const check = () => {
-			if (condition())
-				resolve();
-			else if (Date.now() > deadline)
-				reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-			else
-				setTimeout(check, 2);
+			if (condition()) resolve();
+			else if (Date.now() > deadline) reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+			else setTimeout(check, 2);
 		};
 		check();
 	});

@@ -23,19 +23,25 @@ describe("the approval binds end to end", () => {
 		node.job = seen;
 		node.command("check");
 		node.until(() => node.firmware?.ota.offer?.jobId === "job-seen", "the first offer");
-		node.advance(30_000);	// the user reads Info: 2.0.0
+		node.advance(30_000); // the user reads Info: 2.0.0
 		const pushed = jobFor(node, "job-pushed", V3, "3.0.0");
 		node.job = pushed;
-		node.broker.publish("node/settle-node/otaurl", JSON.stringify(pushed));	// a force push replaces the offer
+		node.broker.publish("node/settle-node/otaurl", JSON.stringify(pushed)); // a force push replaces the offer
 		node.advance(100);
 		assert.equal(node.firmware!.ota.offer?.jobId, "job-pushed");
-		remoteStart(node);	// the user's start, meant for 2.0.0
+		remoteStart(node); // the user's start, meant for 2.0.0
 		assert.equal(node.firmware!.ota.state, "offered", "not approved");
-		assert.match(node.texts("job-pushed").at(-1) ?? "", /^delayed: Start refused: the offer changed \d+ ms before it, too soon for a user to have seen it; read Info again and approve$/);
-		assert.ok(!node.log.messages().some((line) => /Installing approved OTA/.test(line)));
+		assert.match(
+			node.texts("job-pushed").at(-1) ?? "",
+			/^delayed: Start refused: the offer changed \d+ ms before it, too soon for a user to have seen it; read Info again and approve$/,
+		);
+		assert.ok(!node.log.messages().some(line => /Installing approved OTA/.test(line)));
 		node.advance(2_000);
 		remoteStart(node);
-		assert.ok(node.log.messages().some((line) => /Installing approved OTA job job-pushed/.test(line)), "a start after the settle time approves the offer shown");
+		assert.ok(
+			node.log.messages().some(line => /Installing approved OTA job job-pushed/.test(line)),
+			"a start after the settle time approves the offer shown",
+		);
 	});
 
 	it("finding 6: the console's ota start reads the node itself and needs no settle time", () => {
@@ -50,7 +56,7 @@ describe("the approval binds end to end", () => {
 		node.powerOn();
 		const job = jobFor(node, "job-cancel", V2, "2.0.0");
 		node.offerAndApprove(job);
-		node.job = undefined;	// the cloud no longer serves it
+		node.job = undefined; // the cloud no longer serves it
 		node.advance(5_000);
 		assert.equal(node.firmware!.ota.state, "approved");
 		node.broker.publish("node/cancel-node/otaurl", JSON.stringify({ota_job_id: "job-cancel", cancelled: true}));

@@ -3,10 +3,26 @@
  * no SDK. The measurement itself runs only in `npm run bench -- 9` (bench/README.md).
  */
 import assert from "node:assert/strict";
-import {chipEstimate, cpuPerMB, ESP32_COREMARK, LIN_CEILING_BYTES_PER_SECOND, linDownloadRows, MB, ownShare, parseProcStat, parseSchedstat, parseStageLine,
-	type LinDownloadFigures, type Transfer} from "../../bench/lin-figures";
+import {
+	chipEstimate,
+	cpuPerMB,
+	ESP32_COREMARK,
+	LIN_CEILING_BYTES_PER_SECOND,
+	linDownloadRows,
+	MB,
+	ownShare,
+	parseProcStat,
+	parseSchedstat,
+	parseStageLine,
+	type LinDownloadFigures,
+	type Transfer,
+} from "../../bench/lin-figures";
 
-const transfer = (bytes: number, cpuSeconds: number, wallSeconds: number): Transfer => ({bytes, cpuSeconds, wallSeconds});
+const transfer = (bytes: number, cpuSeconds: number, wallSeconds: number): Transfer => ({
+	bytes,
+	cpuSeconds,
+	wallSeconds,
+});
 
 function figures(installCpu: number, requestCpu: number): LinDownloadFigures {
 	return {
@@ -14,7 +30,10 @@ function figures(installCpu: number, requestCpu: number): LinDownloadFigures {
 		https: {install: transfer(2 * MB, installCpu, 40), request: transfer(2 * MB, requestCpu, 40)},
 		http: {install: transfer(2 * MB, 0.5, 41), request: transfer(2 * MB, 0.4, 40.96)},
 		socket: transfer(2 * MB, 0.2, 40.96),
-		stages: [{name: "md5", cpuSeconds: 0.004, wallSeconds: 0.004, bytes: 2 * MB}, {name: "flash", cpuSeconds: 0.02, wallSeconds: 0.03, bytes: 2 * MB}],
+		stages: [
+			{name: "md5", cpuSeconds: 0.004, wallSeconds: 0.004, bytes: 2 * MB},
+			{name: "flash", cpuSeconds: 0.02, wallSeconds: 0.03, bytes: 2 * MB},
+		],
 		idleCpuPerSecond: 0.005,
 		reports: 10,
 		hostCoremark: ESP32_COREMARK * 50,
@@ -30,7 +49,12 @@ describe("benchmark 9 figures", () => {
 	});
 
 	it("reads the stages probe's lines and nothing else", () => {
-		assert.deepEqual(parseStageLine("probe: stage md5: cpu 0.002770 s, wall 0.003 s, 1468006 bytes"), {name: "md5", cpuSeconds: 0.00277, wallSeconds: 0.003, bytes: 1468006});
+		assert.deepEqual(parseStageLine("probe: stage md5: cpu 0.002770 s, wall 0.003 s, 1468006 bytes"), {
+			name: "md5",
+			cpuSeconds: 0.00277,
+			wallSeconds: 0.003,
+			bytes: 1468006,
+		});
 		assert.equal(parseStageLine("probe: stages done"), undefined);
 		assert.equal(parseStageLine("probe: first byte"), undefined);
 	});
@@ -43,15 +67,20 @@ describe("benchmark 9 figures", () => {
 	});
 
 	it("says ok at 20 % over HTTPS and over above it; the HTTP share has no criterion", () => {
-		const verdict = (f: LinDownloadFigures) => linDownloadRows(f).filter(row => row.verdict !== "-").map(row => [row.benchmark.slice(0, 30), row.result, row.verdict]);
+		const verdict = (f: LinDownloadFigures) =>
+			linDownloadRows(f)
+				.filter(row => row.verdict !== "-")
+				.map(row => [row.benchmark.slice(0, 30), row.result, row.verdict]);
 		assert.deepEqual(verdict(figures(1.2, 1.0)), [["9. lin HTTPS: the firmware's o", "20.0 % (100.0 ms)", "ok"]]);
-		assert.deepEqual(verdict(figures(1.25, 1.0)), [["9. lin HTTPS: the firmware's o", "25.0 % (125.0 ms)", "over"]]);
+		assert.deepEqual(verdict(figures(1.25, 1.0)), [
+			["9. lin HTTPS: the firmware's o", "25.0 % (125.0 ms)", "over"],
+		]);
 	});
 
 	it("puts the rest of the own share after the stages, and throughput next to the lin ceiling", () => {
 		const rows = linDownloadRows(figures(1.2, 1.0));
 		const rest = rows.find(row => row.benchmark.includes("the rest"))!;
-		assert.equal(rest.result, "88.0 ms");	// (1.2 - 1.0) s / 2 MB = 100 ms/MB, less md5 2 ms and flash 10 ms
+		assert.equal(rest.result, "88.0 ms"); // (1.2 - 1.0) s / 2 MB = 100 ms/MB, less md5 2 ms and flash 10 ms
 		assert.match(rest.benchmark, /10 status reports/);
 		const socket = rows.find(row => row.benchmark.includes("plain Socket"))!;
 		assert.equal(socket.result, "51.2 KB/s (100 %)");

@@ -13,7 +13,7 @@ const CLOUD = join(ROOT, "host/cloud");
 const MAX_LINES = 300;
 
 function sources(dir: string): string[] {
-	return readdirSync(dir).flatMap((name) => {
+	return readdirSync(dir).flatMap(name => {
 		const path = join(dir, name);
 		return statSync(path).isDirectory() ? sources(path) : name.endsWith(".ts") ? [path] : [];
 	});
@@ -25,9 +25,10 @@ export function importsOf(file: string): string[] {
 	const found: string[] = [];
 	for (const match of text.matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s+"(\.[^"]+)"/gms)) {
 		const base = resolve(dirname(file), match[1]!);
-		const target = [`${base}.ts`, join(base, "index.ts"), base].find((candidate) => existsSync(candidate) && statSync(candidate).isFile());
-		if (target)
-			found.push(target);
+		const target = [`${base}.ts`, join(base, "index.ts"), base].find(
+			candidate => existsSync(candidate) && statSync(candidate).isFile(),
+		);
+		if (target) found.push(target);
 	}
 	return found;
 }
@@ -37,16 +38,15 @@ export function findCycle(files: string[]): string[] | undefined {
 	const state = new Map<string, "open" | "done">();
 	const stack: string[] = [];
 	const visit = (file: string): string[] | undefined => {
-		if (state.get(file) === "done")
-			return undefined;
-		if (state.get(file) === "open")
-			return [...stack.slice(stack.indexOf(file)), file];
+		if (state.get(file) === "done") return undefined;
+		if (state.get(file) === "open") return [...stack.slice(stack.indexOf(file)), file];
 		state.set(file, "open");
 		stack.push(file);
-		for (const next of importsOf(file).filter((target) => target.startsWith(ROOT) && !target.includes("node_modules"))) {
+		for (const next of importsOf(file).filter(
+			target => target.startsWith(ROOT) && !target.includes("node_modules"),
+		)) {
 			const cycle = visit(next);
-			if (cycle)
-				return cycle;
+			if (cycle) return cycle;
 		}
 		stack.pop();
 		state.set(file, "done");
@@ -54,8 +54,7 @@ export function findCycle(files: string[]): string[] | undefined {
 	};
 	for (const file of files) {
 		const cycle = visit(file);
-		if (cycle)
-			return cycle.map((path) => relative(ROOT, path));
+		if (cycle) return cycle.map(path => relative(ROOT, path));
 	}
 	return undefined;
 }
@@ -68,12 +67,17 @@ describe("the local cloud's module structure", () => {
 
 	it("finds a loop when there is one (the check can fail)", () => {
 		const fixture = join(ROOT, "tests/fixtures/import-loop");
-		assert.deepEqual(findCycle([join(fixture, "a.ts")]), ["tests/fixtures/import-loop/a.ts", "tests/fixtures/import-loop/b.ts", "tests/fixtures/import-loop/a.ts"]);
+		assert.deepEqual(findCycle([join(fixture, "a.ts")]), [
+			"tests/fixtures/import-loop/a.ts",
+			"tests/fixtures/import-loop/b.ts",
+			"tests/fixtures/import-loop/a.ts",
+		]);
 	});
 
 	it(`has no file over ${MAX_LINES} lines in host/cloud/`, () => {
-		const long = sources(CLOUD).map((file) => ({file: relative(ROOT, file), lines: readFileSync(file, "utf8").split("\n").length - 1}))
-			.filter((entry) => entry.lines > MAX_LINES);
+		const long = sources(CLOUD)
+			.map(file => ({file: relative(ROOT, file), lines: readFileSync(file, "utf8").split("\n").length - 1}))
+			.filter(entry => entry.lines > MAX_LINES);
 		assert.deepEqual(long, []);
 	});
 });

@@ -22,10 +22,8 @@ function files(dir = ROOT): string[] {
 	const found: string[] = [];
 	for (const entry of readdirSync(dir, {withFileTypes: true})) {
 		if (entry.isDirectory()) {
-			if (!SKIP_DIRS.has(entry.name))
-				found.push(...files(join(dir, entry.name)));
-		}
-		else if (EXTENSIONS.test(entry.name) && !entry.name.endsWith(".bin"))
+			if (!SKIP_DIRS.has(entry.name)) found.push(...files(join(dir, entry.name)));
+		} else if (EXTENSIONS.test(entry.name) && !entry.name.endsWith(".bin"))
 			found.push(relative(ROOT, join(dir, entry.name)));
 	}
 	return found;
@@ -36,8 +34,7 @@ function sections(doc: string): Set<string> {
 	const numbers = new Set<string>();
 	for (const line of readFileSync(join(ROOT, doc), "utf8").split("\n")) {
 		const match = /^#{2,4} (F?\d+(?:\.\d+)*)\.? /.exec(line);
-		if (match)
-			numbers.add(match[1]);
+		if (match) numbers.add(match[1]);
 	}
 	return numbers;
 }
@@ -54,21 +51,45 @@ function citations(line: string, ownDoc: string | undefined): {number: string; d
 }
 
 // Built from parts so that this file does not name them itself.
-const OUTSIDE_DOCUMENTS = ["rainmaker-ota-" + "protocol", "moddable-" + "facts", "field-" + "notes", "shared/" + "spec", "shared/" + "seed", "shared/" + "fixtures"];
+const OUTSIDE_DOCUMENTS = [
+	"rainmaker-ota-" + "protocol",
+	"moddable-" + "facts",
+	"field-" + "notes",
+	"shared/" + "spec",
+	"shared/" + "seed",
+	"shared/" + "fixtures",
+];
 const SIBLING_FOLDER = new RegExp("(?:\\.\\./)+" + "shared(?:/|\\b)(?![\"'])");
 
 describe("docs citations", () => {
 	const all = files();
 	const known = new Map<string, Set<string>>();
 	const sectionsOf = (doc: string) => {
-		if (!known.has(doc))
-			known.set(doc, existsSync(join(ROOT, doc)) ? sections(doc) : new Set());
+		if (!known.has(doc)) known.set(doc, existsSync(join(ROOT, doc)) ? sections(doc) : new Set());
 		return known.get(doc)!;
 	};
 
 	it("the cited docs exist and carry the section numbers of the protocol and Moddable notes", () => {
 		const protocol = sectionsOf("docs/protocol.md");
-		for (const number of ["1", "2.1", "2.3", "3.4", "4.2", "5.1", "5.5", "5.12", "5.15", "6.5", "7.1", "7.4", "8", "9.3", "10", "11", "12"])
+		for (const number of [
+			"1",
+			"2.1",
+			"2.3",
+			"3.4",
+			"4.2",
+			"5.1",
+			"5.5",
+			"5.12",
+			"5.15",
+			"6.5",
+			"7.1",
+			"7.4",
+			"8",
+			"9.3",
+			"10",
+			"11",
+			"12",
+		])
 			assert.ok(protocol.has(number), `docs/protocol.md has no §${number}`);
 		assert.ok(!protocol.has("5.16") && !protocol.has("13"), "docs/protocol.md has no sections beyond §12");
 		const moddable = sectionsOf("docs/moddable.md");
@@ -79,17 +100,20 @@ describe("docs citations", () => {
 	it("every § names a docs/ file that has the section", () => {
 		const problems: string[] = [];
 		for (const file of all) {
-			if (file === THIS_FILE)
-				continue;
+			if (file === THIS_FILE) continue;
 			const own = CITED_DOCS.includes(file) ? file : undefined;
-			readFileSync(join(ROOT, file), "utf8").split("\n").forEach((line, index) => {
-				for (const {number, doc} of citations(line, own)) {
-					if (doc === undefined)
-						problems.push(`${file}:${index + 1}: §${number} does not name the doc it cites (docs/protocol.md §…, docs/moddable.md §…): ${line.trim()}`);
-					else if (!sectionsOf(doc).has(number))
-						problems.push(`${file}:${index + 1}: ${doc} has no §${number}: ${line.trim()}`);
-				}
-			});
+			readFileSync(join(ROOT, file), "utf8")
+				.split("\n")
+				.forEach((line, index) => {
+					for (const {number, doc} of citations(line, own)) {
+						if (doc === undefined)
+							problems.push(
+								`${file}:${index + 1}: §${number} does not name the doc it cites (docs/protocol.md §…, docs/moddable.md §…): ${line.trim()}`,
+							);
+						else if (!sectionsOf(doc).has(number))
+							problems.push(`${file}:${index + 1}: ${doc} has no §${number}: ${line.trim()}`);
+					}
+				});
 		}
 		assert.deepEqual(problems, []);
 	});
@@ -97,15 +121,16 @@ describe("docs citations", () => {
 	it("no file cites a document outside the repository; only the cross-check module names the folder beside it", () => {
 		const problems: string[] = [];
 		for (const file of all) {
-			if (file === THIS_FILE)
-				continue;
-			readFileSync(join(ROOT, file), "utf8").split("\n").forEach((line, index) => {
-				for (const name of OUTSIDE_DOCUMENTS)
-					if (line.includes(name) && file !== CROSS_CHECK_MODULE)
-						problems.push(`${file}:${index + 1}: names ${name}: ${line.trim()}`);
-				if (SIBLING_FOLDER.test(line) && file !== CROSS_CHECK_MODULE && !file.endsWith(".md"))
-					problems.push(`${file}:${index + 1}: names the folder beside the repository: ${line.trim()}`);
-			});
+			if (file === THIS_FILE) continue;
+			readFileSync(join(ROOT, file), "utf8")
+				.split("\n")
+				.forEach((line, index) => {
+					for (const name of OUTSIDE_DOCUMENTS)
+						if (line.includes(name) && file !== CROSS_CHECK_MODULE)
+							problems.push(`${file}:${index + 1}: names ${name}: ${line.trim()}`);
+					if (SIBLING_FOLDER.test(line) && file !== CROSS_CHECK_MODULE && !file.endsWith(".md"))
+						problems.push(`${file}:${index + 1}: names the folder beside the repository: ${line.trim()}`);
+				});
 		}
 		assert.deepEqual(problems, []);
 	});

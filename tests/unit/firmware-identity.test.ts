@@ -7,7 +7,13 @@
 import assert from "node:assert/strict";
 import {readFileSync} from "node:fs";
 import {IDENTITY_LENGTH, IDENTITY_MAGIC, IDENTITY_NAME_LENGTH, IDENTITY_OFFSET} from "../../ota/image";
-import {FIRMWARE_NAME, FIRMWARE_VERSION, identityProblem, manifestDefines, sdkconfigBlock} from "../../host/tools/firmware-identity";
+import {
+	FIRMWARE_NAME,
+	FIRMWARE_VERSION,
+	identityProblem,
+	manifestDefines,
+	sdkconfigBlock,
+} from "../../host/tools/firmware-identity";
 import {syncedManifest, syncedSdkconfig} from "../../scripts/firmware-identity";
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
@@ -20,7 +26,7 @@ describe("firmware identity: package.json is the one source", () => {
 		assert.equal(identityProblem(), undefined);
 		assert.match(identityProblem("x".repeat(32), "1")!, /name .* must have 1 to 31 bytes/);
 		assert.match(identityProblem("fw", "1.0.0-" + "x".repeat(26))!, /version .* must have 1 to 31 bytes/);
-		assert.match(identityProblem("fw", "1\"0")!, /quotes/);
+		assert.match(identityProblem("fw", '1"0')!, /quotes/);
 	});
 
 	it("sdkconfig/sdkconfig.defaults sets CONFIG_APP_PROJECT_VER_FROM_CONFIG=y and CONFIG_APP_PROJECT_VER to package.json's version", () => {
@@ -45,7 +51,11 @@ describe("firmware identity: package.json is the one source", () => {
 		const stale = "CONFIG_A=y\n" + sdkconfigBlock("0.0.9") + "\nCONFIG_B=n\n";
 		assert.equal(syncedSdkconfig(stale), "CONFIG_A=y\n" + sdkconfigBlock() + "\nCONFIG_B=n\n");
 		assert.equal(syncedSdkconfig("CONFIG_A=y"), "CONFIG_A=y\n" + sdkconfigBlock() + "\n");
-		const manifest = JSON.stringify({build: {}, defines: {firmware: manifestDefines("x", "0.0.9"), other: 1}}, null, "\t");
+		const manifest = JSON.stringify(
+			{build: {}, defines: {firmware: manifestDefines("x", "0.0.9"), other: 1}},
+			null,
+			"\t",
+		);
 		assert.deepEqual(JSON.parse(syncedManifest(manifest)).defines, {firmware: manifestDefines(), other: 1});
 	});
 
@@ -58,8 +68,14 @@ describe("firmware identity: package.json is the one source", () => {
 		const source = read("native/app_identity_esp32.c");
 		assert.equal(IDENTITY_OFFSET, 24 + 8 + 256);
 		assert.match(source, new RegExp(`#define RMX_IDENTITY_MAGIC 0x${IDENTITY_MAGIC.toString(16).toUpperCase()}u`));
-		assert.match(source, /__attribute__\(\(section\("\.rodata_custom_desc"\), aligned\(4\)\)\) rmx_app_identity_t rmx_app_identity/);
-		assert.match(source, new RegExp(`uint32_t magic;\\s+char name\\[${IDENTITY_NAME_LENGTH}\\];[^\\n]*\\s+uint32_t reserved;`));
+		assert.match(
+			source,
+			/__attribute__\(\(section\("\.rodata_custom_desc"\), aligned\(4\)\)\) rmx_app_identity_t rmx_app_identity/,
+		);
+		assert.match(
+			source,
+			new RegExp(`uint32_t magic;\\s+char name\\[${IDENTITY_NAME_LENGTH}\\];[^\\n]*\\s+uint32_t reserved;`),
+		);
 		assert.match(source, new RegExp(`sizeof\\(rmx_app_identity_t\\) == ${IDENTITY_LENGTH}`));
 		assert.match(source, /\.name = MODDEF_FIRMWARE_NAME,/);
 		// referenced by a linked function, so --gc-sections keeps the section

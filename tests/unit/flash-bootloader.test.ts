@@ -20,8 +20,7 @@ const v2 = "synthetic/app-2.0.0.bin";
 function install(device: HostDevice, booted: BootResult, image: Uint8Array): void {
 	const update = new HostUpdatePartition(device, booted.slot);
 	update.begin(0);
-	for (let at = 0; at < image.length; at += 4096)
-		update.write(image.subarray(at, at + 4096));
+	for (let at = 0; at < image.length; at += 4096) update.write(image.subarray(at, at + 4096));
 	update.end();
 }
 
@@ -48,7 +47,10 @@ describe("simulated bootloader", () => {
 	});
 
 	it("refuses to boot an empty flash", () => {
-		assert.throws(() => boot(device), (e: unknown) => e instanceof NoBootableImageError && /No bootable app/.test(e.message));
+		assert.throws(
+			() => boot(device),
+			(e: unknown) => e instanceof NoBootableImageError && /No bootable app/.test(e.message),
+		);
 	});
 
 	it("turns NEW into PENDING_VERIFY at the first boot, and an unconfirmed image into ABORTED at the next, falling back", () => {
@@ -95,7 +97,11 @@ describe("simulated bootloader", () => {
 		assert.equal(booted.label, "ota_0");
 		assert.equal(booted.state, "valid");
 		// A bit flip in the entry (crc mismatch) has the same effect.
-		device.otadata.writeSector(1, {...newEntry(2, OtaImgState.NEW), state: OtaImgState.NEW, crc: newEntry(3, 0).crc});
+		device.otadata.writeSector(1, {
+			...newEntry(2, OtaImgState.NEW),
+			state: OtaImgState.NEW,
+			crc: newEntry(3, 0).crc,
+		});
 		assert.equal(boot(device).label, "ota_0");
 	});
 
@@ -143,7 +149,7 @@ describe("simulated bootloader", () => {
 			install(device, boot(device), fixtureCopy(v2));
 			const booted = boot(device);
 			const restarts: RestartReason[] = [];
-			const control = new HostBootControl(device, booted, {restart: (reason) => restarts.push(reason)});
+			const control = new HostBootControl(device, booted, {restart: reason => restarts.push(reason)});
 			assert.equal(control.rollbackPossible(), true);
 			control.rollback();
 			assert.deepEqual(restarts, ["rollback"]);
@@ -158,7 +164,7 @@ describe("simulated bootloader", () => {
 			provision(device, fixtureCopy(v1));
 			const booted = boot(device);
 			const restarts: RestartReason[] = [];
-			const control = new HostBootControl(device, booted, {restart: (reason) => restarts.push(reason)});
+			const control = new HostBootControl(device, booted, {restart: reason => restarts.push(reason)});
 			const before = device.otadata.partition.read(0, 2 * SECTOR_SIZE);
 			assert.throws(() => control.rollback(), /Rollback is not possible/);
 			assert.deepEqual(device.otadata.partition.read(0, 2 * SECTOR_SIZE), before);
@@ -178,7 +184,7 @@ describe("simulated bootloader", () => {
 			provision(device, fixtureCopy(v1));
 			const booted = boot(device);
 			const restarts: RestartReason[] = [];
-			const control = new HostBootControl(device, booted, {restart: (reason) => restarts.push(reason)});
+			const control = new HostBootControl(device, booted, {restart: reason => restarts.push(reason)});
 			assert.deepEqual(control.runningHeader(), fixtureCopy(v1).subarray(0, 328));
 			assert.equal(control.minSecureVersion(), 0);
 			assert.equal(control.chipRevision(), 0, "v0.0 without an eFuse file");
@@ -196,7 +202,15 @@ describe("simulated bootloader", () => {
 			provision(again, fixtureCopy(v1));
 			assert.equal(new HostBootControl(again, boot(again), {restart: () => undefined}).minSecureVersion(), 3);
 			assert.equal(new HostBootControl(again, boot(again), {restart: () => undefined}).chipRevision(), 301);
-			for (const text of ["{", "[]", "{\"secureVersion\": -1}", "{\"secureVersion\": 1.5}", "{\"chip\": \"esp8266\"}", "{\"chipRevision\": 301}", "{\"chipRevision\": \"3.1\"}"]) {
+			for (const text of [
+				"{",
+				"[]",
+				'{"secureVersion": -1}',
+				'{"secureVersion": 1.5}',
+				'{"chip": "esp8266"}',
+				'{"chipRevision": 301}',
+				'{"chipRevision": "3.1"}',
+			]) {
 				writeFileSync(efusePath(temp.flashFile), text);
 				assert.throws(() => temp.open(), /eFuse file/, text);
 			}

@@ -7,7 +7,13 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {DEFAULT_FLASH_SIZE, FileFlash, FlashPartition, SECTOR_SIZE} from "../../host/adapters/flash";
 import {
-	APP_ALIGNMENT, PartitionTableError, SUBTYPE_OTA_0, TYPE_APP, TYPE_DATA, parsePartitionTable, readPartitionTable,
+	APP_ALIGNMENT,
+	PartitionTableError,
+	SUBTYPE_OTA_0,
+	TYPE_APP,
+	TYPE_DATA,
+	parsePartitionTable,
+	readPartitionTable,
 } from "../../host/adapters/partitions";
 import {fixture} from "../support/image-fixtures";
 
@@ -23,8 +29,7 @@ describe("file-backed NOR flash", () => {
 		dir = mkdtempSync(join(tmpdir(), "rmota-nor-"));
 	});
 	afterEach(() => {
-		for (const flash of open.splice(0))
-			flash.close();
+		for (const flash of open.splice(0)) flash.close();
 		rmSync(dir, {recursive: true, force: true});
 	});
 
@@ -33,7 +38,7 @@ describe("file-backed NOR flash", () => {
 		assert.equal(flash.size, DEFAULT_FLASH_SIZE);
 		assert.equal(statSync(flash.path).size, DEFAULT_FLASH_SIZE);
 		for (const offset of [0, 0x1234, DEFAULT_FLASH_SIZE - 16])
-			assert.ok(flash.read(offset, 16).every((b) => b === 0xff));
+			assert.ok(flash.read(offset, 16).every(b => b === 0xff));
 	});
 
 	it("only clears bits when writing; erase sets a whole sector back to 0xFF", () => {
@@ -76,23 +81,44 @@ describe("file-backed NOR flash", () => {
 
 	it("addresses a partition from its start and keeps access inside it", () => {
 		const flash = flashAt("f.bin", 16 * SECTOR_SIZE);
-		const part = new FlashPartition(flash, {name: "p", type: TYPE_DATA, subtype: 0x02, offset: 2 * SECTOR_SIZE, size: 2 * SECTOR_SIZE, flags: []});
+		const part = new FlashPartition(flash, {
+			name: "p",
+			type: TYPE_DATA,
+			subtype: 0x02,
+			offset: 2 * SECTOR_SIZE,
+			size: 2 * SECTOR_SIZE,
+			flags: [],
+		});
 		part.write(0, new Uint8Array([0x42]));
 		assert.equal(flash.read(2 * SECTOR_SIZE, 1)[0], 0x42);
 		assert.throws(() => part.read(2 * SECTOR_SIZE - 1, 2), /outside/);
 		assert.throws(() => part.erase(2 * SECTOR_SIZE, SECTOR_SIZE), /outside/);
-		assert.throws(() => new FlashPartition(flash, {name: "big", type: TYPE_APP, subtype: SUBTYPE_OTA_0, offset: 0x10000, size: 0x10000, flags: []}), /past the flash/);
+		assert.throws(
+			() =>
+				new FlashPartition(flash, {
+					name: "big",
+					type: TYPE_APP,
+					subtype: SUBTYPE_OTA_0,
+					offset: 0x10000,
+					size: 0x10000,
+					flags: [],
+				}),
+			/past the flash/,
+		);
 	});
 });
 
 describe("partition table (partitions.csv)", () => {
 	it("reads the project's 4 MB table: nvs, otadata, phy_init, fctry and two OTA slots the largest fixture fits", () => {
 		const table = readPartitionTable(undefined, DEFAULT_FLASH_SIZE);
-		const names = table.partitions.map((p) => p.name);
+		const names = table.partitions.map(p => p.name);
 		for (const name of ["nvs", "otadata", "phy_init", "fctry", "ota_0", "ota_1"])
 			assert.ok(names.includes(name), name);
 		const slots = table.otaSlots();
-		assert.deepEqual(slots.map((p) => p.name), ["ota_0", "ota_1"]);
+		assert.deepEqual(
+			slots.map(p => p.name),
+			["ota_0", "ota_1"],
+		);
 		const largest = fixture("synthetic/app-2.0.0-large.bin").size;
 		for (const slot of slots) {
 			assert.ok(slot.size >= largest, slot.name);
@@ -105,15 +131,17 @@ describe("partition table (partitions.csv)", () => {
 	});
 
 	it("computes empty offsets with ESP-IDF's alignment and understands K and M sizes", () => {
-		const table = parsePartitionTable([
-			"# comment",
-			"nvs,      data, nvs,     ,        24K,",
-			"otadata,  data, ota,     ,        0x2000,",
-			"phy_init, data, phy,     ,        4k,",
-			"ota_0,    app,  ota_0,   ,        1M,",
-			"ota_1,    app,  ota_1,   ,        1048576, readonly",
-			"custom,   0x40, 0x01,    ,        4096",
-		].join("\n"));
+		const table = parsePartitionTable(
+			[
+				"# comment",
+				"nvs,      data, nvs,     ,        24K,",
+				"otadata,  data, ota,     ,        0x2000,",
+				"phy_init, data, phy,     ,        4k,",
+				"ota_0,    app,  ota_0,   ,        1M,",
+				"ota_1,    app,  ota_1,   ,        1048576, readonly",
+				"custom,   0x40, 0x01,    ,        4096",
+			].join("\n"),
+		);
 		const at = (name: string) => table.find(name);
 		assert.equal(at("nvs")?.offset, 0x9000);
 		assert.equal(at("nvs")?.size, 0x6000);
@@ -145,7 +173,14 @@ describe("partition table (partitions.csv)", () => {
 			["a-very-long-partition-name,data,nvs,0x9000,0x1000", /1 to 16 characters/],
 		];
 		for (const [csv, message] of cases)
-			assert.throws(() => parsePartitionTable(csv), (e: unknown) => e instanceof PartitionTableError && message.test(e.message), csv);
-		assert.throws(() => parsePartitionTable("ota_0,app,ota_0,0x10000,0x400000", DEFAULT_FLASH_SIZE), /past the flash size/);
+			assert.throws(
+				() => parsePartitionTable(csv),
+				(e: unknown) => e instanceof PartitionTableError && message.test(e.message),
+				csv,
+			);
+		assert.throws(
+			() => parsePartitionTable("ota_0,app,ota_0,0x10000,0x400000", DEFAULT_FLASH_SIZE),
+			/past the flash size/,
+		);
 	});
 });

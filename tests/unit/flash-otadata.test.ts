@@ -5,7 +5,15 @@ import assert from "node:assert/strict";
 import {crc32} from "node:zlib";
 import {SECTOR_SIZE} from "../../host/adapters/flash";
 import {
-	OTA_SELECT_ENTRY_SIZE, OtaImgState, activeOtadata, decodeEntry, encodeEntry, entryValid, newEntry, otaSelectCrc, romCrc32Le,
+	OTA_SELECT_ENTRY_SIZE,
+	OtaImgState,
+	activeOtadata,
+	decodeEntry,
+	encodeEntry,
+	entryValid,
+	newEntry,
+	otaSelectCrc,
+	romCrc32Le,
 } from "../../host/adapters/otadata";
 import {tempDevice, type TempDevice} from "../support/host-device";
 
@@ -34,7 +42,7 @@ describe("otadata (esp_ota_select_entry_t)", () => {
 		assert.equal(bytes.length, OTA_SELECT_ENTRY_SIZE);
 		const view = new DataView(bytes.buffer);
 		assert.equal(view.getUint32(0, true), 7);
-		assert.ok(bytes.subarray(4, 24).every((b) => b === 0xff));
+		assert.ok(bytes.subarray(4, 24).every(b => b === 0xff));
 		assert.equal(view.getUint32(24, true), OtaImgState.PENDING_VERIFY);
 		assert.equal(view.getUint32(28, true), otaSelectCrc(7));
 		assert.deepEqual(decodeEntry(bytes), entry);

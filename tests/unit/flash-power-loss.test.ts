@@ -22,8 +22,7 @@ class DyingFlash extends FileFlash {
 		this.#budget = budget;
 	}
 	override erase(offset: number, length: number): void {
-		if (this.#budget-- > 0)
-			return super.erase(offset, length);
+		if (this.#budget-- > 0) return super.erase(offset, length);
 		if (length > SECTOR_SIZE)
 			super.erase(offset, Math.floor(length / SECTOR_SIZE / 2) * SECTOR_SIZE || SECTOR_SIZE);
 		else {
@@ -36,8 +35,7 @@ class DyingFlash extends FileFlash {
 		throw new PowerLoss("power lost during erase");
 	}
 	override write(offset: number, data: Uint8Array): void {
-		if (this.#budget-- > 0)
-			return super.write(offset, data);
+		if (this.#budget-- > 0) return super.write(offset, data);
 		super.write(offset, data.subarray(0, data.length >> 1));
 		throw new PowerLoss("power lost during write");
 	}
@@ -65,15 +63,14 @@ describe("power loss during an update", function () {
 		for (let budget = 0; !completed; budget++) {
 			assert.ok(budget < 500, "the scenario should end");
 			copyFileSync(template, temp.flashFile);
-			const dying = temp.open((path) => new DyingFlash(path, budget));
+			const dying = temp.open(path => new DyingFlash(path, budget));
 			let stage = "boot";
 			try {
 				const running = boot(dying);
 				stage = "write";
 				const update = new HostUpdatePartition(dying, running.slot);
 				update.begin(0);
-				for (let at = 0; at < image.length; at += 4096)
-					update.write(image.subarray(at, at + 4096));
+				for (let at = 0; at < image.length; at += 4096) update.write(image.subarray(at, at + 4096));
 				stage = "switch";
 				update.end();
 				stage = "first boot";
@@ -82,10 +79,8 @@ describe("power loss during an update", function () {
 				stage = "confirm";
 				new HostBootControl(dying, fresh, {restart: () => undefined}).markValid();
 				completed = true;
-			}
-			catch (error) {
-				if (!(error instanceof PowerLoss))
-					throw error;
+			} catch (error) {
+				if (!(error instanceof PowerLoss)) throw error;
 			}
 			dying.close();
 			// Power back on, twice (the second boot sees what the first one's bootloader wrote).

@@ -68,19 +68,35 @@ describe("host update partition (esp_ota_*)", () => {
 	});
 
 	const badImages: [string, () => Uint8Array, RegExp][] = [
-		["a bad hash", () => {
-			const image = fixtureCopy(v2);
-			return withByte(image, image.length - 1, image[image.length - 1] ^ 1);
-		}, /SHA-256 mismatch/],
-		["a bad checksum", () => {
-			const image = fixtureCopy(v2);
-			return withByte(image, image.length - 33, image[image.length - 33] ^ 1);
-		}, /checksum mismatch/],
-		["a truncated image (the erased rest of the slot reads as a segment header of 0xFFFFFFFF)", () => fixtureCopy(v2).subarray(0, 40000), /length 0xFFFFFFFF|truncated image/],
-		["an image missing its last byte", () => {
-			const image = fixtureCopy(v2);
-			return image.subarray(0, image.length - 1);
-		}, /SHA-256 mismatch|truncated image/],
+		[
+			"a bad hash",
+			() => {
+				const image = fixtureCopy(v2);
+				return withByte(image, image.length - 1, image[image.length - 1] ^ 1);
+			},
+			/SHA-256 mismatch/,
+		],
+		[
+			"a bad checksum",
+			() => {
+				const image = fixtureCopy(v2);
+				return withByte(image, image.length - 33, image[image.length - 33] ^ 1);
+			},
+			/checksum mismatch/,
+		],
+		[
+			"a truncated image (the erased rest of the slot reads as a segment header of 0xFFFFFFFF)",
+			() => fixtureCopy(v2).subarray(0, 40000),
+			/length 0xFFFFFFFF|truncated image/,
+		],
+		[
+			"an image missing its last byte",
+			() => {
+				const image = fixtureCopy(v2);
+				return image.subarray(0, image.length - 1);
+			},
+			/SHA-256 mismatch|truncated image/,
+		],
 		["an image for another chip", () => fixtureCopy("synthetic/app-2.0.0-esp32s3.bin"), /chip esp32s3/],
 	];
 	for (const [what, make, reason] of badImages) {
@@ -89,7 +105,11 @@ describe("host update partition (esp_ota_*)", () => {
 			const update = new HostUpdatePartition(device, booted.slot);
 			update.begin(0);
 			writeAll(update, make());
-			assert.throws(() => update.end(), (e: unknown) => e instanceof Error && /^Image validation failed: /.test(e.message) && reason.test(e.message));
+			assert.throws(
+				() => update.end(),
+				(e: unknown) =>
+					e instanceof Error && /^Image validation failed: /.test(e.message) && reason.test(e.message),
+			);
 			assert.deepEqual(otadataBytes(), before);
 			const again = boot(device);
 			assert.equal(again.label, "ota_0");
@@ -100,11 +120,17 @@ describe("host update partition (esp_ota_*)", () => {
 	it("refuses a first byte other than the image magic, and writes beyond the slot", () => {
 		const update = new HostUpdatePartition(device, booted.slot);
 		update.begin(0);
-		assert.throws(() => update.write(new Uint8Array([0x00, 0x01])), /invalid magic byte \(expected 0xE9, saw 0x00\)/);
+		assert.throws(
+			() => update.write(new Uint8Array([0x00, 0x01])),
+			/invalid magic byte \(expected 0xE9, saw 0x00\)/,
+		);
 		assert.equal(update.written, 0);
 		update.write(fixtureCopy(v2).subarray(0, 100));
 		assert.throws(() => update.write(new Uint8Array(update.capacity)), /past the end of ota_1/);
-		assert.throws(() => new HostUpdatePartition(device, booted.slot).write(new Uint8Array([0xe9])), /without begin/);
+		assert.throws(
+			() => new HostUpdatePartition(device, booted.slot).write(new Uint8Array([0xe9])),
+			/without begin/,
+		);
 		assert.throws(() => new HostUpdatePartition(device, booted.slot).end(), /without begin/);
 	});
 
@@ -135,10 +161,10 @@ describe("host update partition (esp_ota_*)", () => {
 		update.write(fixtureCopy(v2).subarray(0, 100));
 		// Sector 0 was erased and rewritten; sector 5 still holds the old bytes.
 		assert.deepEqual(slot.read(0, 100), fixtureCopy(v2).subarray(0, 100));
-		assert.ok(slot.read(100, 16).every((b) => b === 0xff));
+		assert.ok(slot.read(100, 16).every(b => b === 0xff));
 		assert.deepEqual(slot.read(5 * SECTOR_SIZE, 16), old);
 		update.write(fixtureCopy(v2).subarray(100, 5 * SECTOR_SIZE + 8));
-		assert.ok(slot.read(5 * SECTOR_SIZE + 8, 16).every((b) => b === 0xff));
+		assert.ok(slot.read(5 * SECTOR_SIZE + 8, 16).every(b => b === 0xff));
 	});
 
 	it("resumes at a sector-aligned offset it has written, keeping the earlier bytes", () => {

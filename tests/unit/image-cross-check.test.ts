@@ -18,9 +18,12 @@ describe("cross-check lane: generated images against esptool's", () => {
 	});
 
 	it("has an esptool twin for every generated image, and three real ESP-IDF images", () => {
-		const twins = sharedFixtures.filter((f) => f.path.startsWith("esptool/")).map((f) => f.path.slice("esptool/".length)).sort();
-		assert.deepEqual(twins, generatedFixtures.map((f) => f.path.slice("synthetic/".length)).sort());
-		assert.equal(sharedFixtures.filter((f) => f.path.startsWith("real/")).length, 3);
+		const twins = sharedFixtures
+			.filter(f => f.path.startsWith("esptool/"))
+			.map(f => f.path.slice("esptool/".length))
+			.sort();
+		assert.deepEqual(twins, generatedFixtures.map(f => f.path.slice("synthetic/".length)).sort());
+		assert.equal(sharedFixtures.filter(f => f.path.startsWith("real/")).length, 3);
 	});
 
 	for (const facts of generatedFixtures) {
@@ -34,12 +37,11 @@ describe("cross-check lane: generated images against esptool's", () => {
 		});
 
 		it(`${facts.path} has the facts esptool read from ${twin}`, () => {
-			const theirs = sharedFixtures.find((f) => f.path === twin);
+			const theirs = sharedFixtures.find(f => f.path === twin);
 			assert.ok(theirs, twin);
 			const omit = new Set(["path", "sha256", "validation_hash", "app_elf_sha256"]);
 			for (const [key, value] of Object.entries(facts))
-				if (!omit.has(key))
-					assert.deepEqual(value, (theirs as unknown as {[key: string]: unknown})[key], key);
+				if (!omit.has(key)) assert.deepEqual(value, (theirs as unknown as {[key: string]: unknown})[key], key);
 		});
 	}
 });

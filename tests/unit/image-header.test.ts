@@ -3,7 +3,13 @@
  */
 import assert from "node:assert/strict";
 import {
-	APP_DESC_END, CHIP_IDS, HEADER_PROBE_LENGTH, ImageError, chipName, decodeUtf8, parseImageHeader,
+	APP_DESC_END,
+	CHIP_IDS,
+	HEADER_PROBE_LENGTH,
+	ImageError,
+	chipName,
+	decodeUtf8,
+	parseImageHeader,
 } from "../../ota/image";
 import {fixtureCopy, fixtures, setU32, withByte} from "../support/image-fixtures";
 
@@ -34,29 +40,46 @@ describe("image header (parseImageHeader)", () => {
 		const image = fixtureCopy(base);
 		assert.equal(parseImageHeader(image.subarray(0, APP_DESC_END)).version, "1.0.0");
 		for (const length of [0, 1, 23, 24, 32, APP_DESC_END - 1]) {
-			assert.throws(() => parseImageHeader(image.subarray(0, length)),
-				(e: unknown) => e instanceof ImageError && e.code === "truncated" && /too short/.test(e.message), `length ${length}`);
+			assert.throws(
+				() => parseImageHeader(image.subarray(0, length)),
+				(e: unknown) => e instanceof ImageError && e.code === "truncated" && /too short/.test(e.message),
+				`length ${length}`,
+			);
 		}
 	});
 
 	it("refuses a wrong magic byte, even in a short buffer", () => {
 		for (const value of [0x00, 0xe8, 0xea, 0xff]) {
-			assert.throws(() => parseImageHeader(withByte(fixtureCopy(base), 0, value)),
-				(e: unknown) => e instanceof ImageError && e.code === "magic" && e.message.includes("0x" + value.toString(16).toUpperCase().padStart(2, "0")));
+			assert.throws(
+				() => parseImageHeader(withByte(fixtureCopy(base), 0, value)),
+				(e: unknown) =>
+					e instanceof ImageError &&
+					e.code === "magic" &&
+					e.message.includes("0x" + value.toString(16).toUpperCase().padStart(2, "0")),
+			);
 		}
-		assert.throws(() => parseImageHeader(new Uint8Array([0x7f])), (e: unknown) => e instanceof ImageError && e.code === "magic");
+		assert.throws(
+			() => parseImageHeader(new Uint8Array([0x7f])),
+			(e: unknown) => e instanceof ImageError && e.code === "magic",
+		);
 	});
 
 	it("refuses a segment count of 0 or above 16", () => {
 		for (const count of [0, 17, 255])
-			assert.throws(() => parseImageHeader(withByte(fixtureCopy(base), 1, count)), (e: unknown) => e instanceof ImageError && e.code === "segments");
+			assert.throws(
+				() => parseImageHeader(withByte(fixtureCopy(base), 1, count)),
+				(e: unknown) => e instanceof ImageError && e.code === "segments",
+			);
 		assert.equal(parseImageHeader(withByte(fixtureCopy(base), 1, 16)).segmentCount, 16);
 	});
 
 	it("refuses a missing app descriptor", () => {
 		for (const offset of [0x20, 0x21, 0x23]) {
-			assert.throws(() => parseImageHeader(withByte(fixtureCopy(base), offset, 0)),
-				(e: unknown) => e instanceof ImageError && e.code === "app-desc-magic" && /app descriptor/.test(e.message));
+			assert.throws(
+				() => parseImageHeader(withByte(fixtureCopy(base), offset, 0)),
+				(e: unknown) =>
+					e instanceof ImageError && e.code === "app-desc-magic" && /app descriptor/.test(e.message),
+			);
 		}
 	});
 
@@ -75,9 +98,21 @@ describe("image header (parseImageHeader)", () => {
 	});
 
 	it("names the chips of esp_chip_id_t", () => {
-		assert.deepEqual({...CHIP_IDS}, {esp32: 0, esp32s2: 2, esp32c3: 5, esp32s3: 9, esp32c2: 12, esp32c6: 13, esp32h2: 16, esp32p4: 18, esp32c5: 23});
-		for (const [name, id] of Object.entries(CHIP_IDS))
-			assert.equal(chipName(id), name);
+		assert.deepEqual(
+			{...CHIP_IDS},
+			{
+				esp32: 0,
+				esp32s2: 2,
+				esp32c3: 5,
+				esp32s3: 9,
+				esp32c2: 12,
+				esp32c6: 13,
+				esp32h2: 16,
+				esp32p4: 18,
+				esp32c5: 23,
+			},
+		);
+		for (const [name, id] of Object.entries(CHIP_IDS)) assert.equal(chipName(id), name);
 		assert.equal(chipName(0x1234), "unknown (0x1234)");
 	});
 
@@ -90,9 +125,20 @@ describe("image header (parseImageHeader)", () => {
 			}
 		});
 		it("turns malformed bytes into U+FFFD like TextDecoder", () => {
-			const cases = [[0x80], [0xc0, 0xaf], [0xe2, 0x82], [0xed, 0xa0, 0x80], [0xf5, 0x80, 0x80, 0x80], [0x61, 0xff, 0x62]];
+			const cases = [
+				[0x80],
+				[0xc0, 0xaf],
+				[0xe2, 0x82],
+				[0xed, 0xa0, 0x80],
+				[0xf5, 0x80, 0x80, 0x80],
+				[0x61, 0xff, 0x62],
+			];
 			for (const bytes of cases)
-				assert.equal(decode(bytes).replace(/\ufffd+/g, "\ufffd"), new TextDecoder().decode(new Uint8Array(bytes)).replace(/\ufffd+/g, "\ufffd"), JSON.stringify(bytes));
+				assert.equal(
+					decode(bytes).replace(/\ufffd+/g, "\ufffd"),
+					new TextDecoder().decode(new Uint8Array(bytes)).replace(/\ufffd+/g, "\ufffd"),
+					JSON.stringify(bytes),
+				);
 		});
 	});
 });

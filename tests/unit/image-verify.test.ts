@@ -9,7 +9,11 @@ import {fixtureCopy, fixtures, getU32, reseal, segmentsEnd, setU32, withByte} fr
 import {requireSharedFixtures} from "../support/shared-fixtures";
 
 /** Streams `image` in chunks of the given sizes (cycled), each chunk copied to an odd byte offset so the word path meets unaligned views. */
-function streamed(image: Uint8Array, sizes: readonly number[], options?: {chipId?: number; capacity?: number}): ImageVerdict {
+function streamed(
+	image: Uint8Array,
+	sizes: readonly number[],
+	options?: {chipId?: number; capacity?: number},
+): ImageVerdict {
 	const verifier = new ImageVerifier(createDigest, options);
 	let at = 0;
 	for (let k = 0; at < image.length; k++) {
@@ -104,7 +108,21 @@ describe("image verification (ImageVerifier)", () => {
 	it("refuses every truncation", () => {
 		const image = fixtureCopy(base);
 		const size = image.length;
-		for (const length of [0, 1, 23, 24, 31, 32, 0x120, 4096, segmentsEnd(image), size - 33, size - 32, size - 31, size - 1]) {
+		for (const length of [
+			0,
+			1,
+			23,
+			24,
+			31,
+			32,
+			0x120,
+			4096,
+			segmentsEnd(image),
+			size - 33,
+			size - 32,
+			size - 31,
+			size - 1,
+		]) {
 			const verdict = streamed(image.subarray(0, length), [4096]);
 			assertInvalid(verdict, /truncated image/);
 			assert.equal(verdict.length, length);
@@ -127,7 +145,10 @@ describe("image verification (ImageVerifier)", () => {
 		const s3 = reseal(withByte(image, 12, 9));
 		assert.equal(verifyImage(s3, createDigest).valid, true);
 		assertInvalid(verifyImage(s3, createDigest, {chipId: 0}), /esp32s3.*esp32/);
-		assert.equal(verifyImage(fixtureCopy("synthetic/app-2.0.0-esp32s3.bin"), createDigest, {chipId: 9}).valid, true);
+		assert.equal(
+			verifyImage(fixtureCopy("synthetic/app-2.0.0-esp32s3.bin"), createDigest, {chipId: 9}).valid,
+			true,
+		);
 	});
 
 	it("treats a broken app descriptor as ESP-IDF does: the hash fails; sealed, the image verifies without facts", () => {
@@ -157,8 +178,7 @@ describe("image verification (ImageVerifier)", () => {
 	});
 
 	it("refuses a flash-mapped segment whose file offset does not match its address modulo 64 KiB (checked for esp32 and esp32s3)", () => {
-		for (const path of [base, "synthetic/app-2.0.0-esp32s3.bin"])
-			checkMmuPage(path);
+		for (const path of [base, "synthetic/app-2.0.0-esp32s3.bin"]) checkMmuPage(path);
 	});
 
 	describe("cross-check lane: real ESP-IDF images", () => {
@@ -181,8 +201,7 @@ describe("image verification (ImageVerifier)", () => {
 			let irom = -1;
 			for (let i = 0; i < image[1]; i++) {
 				const load = getU32(image, at);
-				if (i > 0 && load % 0x10000 === (at + 8) % 0x10000 && load >= 0x3c000000)
-					irom = at;
+				if (i > 0 && load % 0x10000 === (at + 8) % 0x10000 && load >= 0x3c000000) irom = at;
 				at += 8 + getU32(image, at + 4);
 			}
 			assert.ok(irom > 0, path);

@@ -62,7 +62,11 @@ describe("core MQTT session (in-memory transport)", () => {
 		broker.answers = false;
 		session.connect();
 		timers.advance(MQTT_DEFAULTS.connectTimeoutMs);
-		assert.ok(log.messages("warn").includes(`mqtt broker.test:1883: no CONNACK within ${MQTT_DEFAULTS.connectTimeoutMs} ms`));
+		assert.ok(
+			log
+				.messages("warn")
+				.includes(`mqtt broker.test:1883: no CONNACK within ${MQTT_DEFAULTS.connectTimeoutMs} ms`),
+		);
 		assert.equal(session.nextRetryDelayMs, 1000);
 		assert.equal(session.transport.opens, 1);
 		timers.advance(1000);
@@ -108,7 +112,10 @@ describe("node agent on the core session (in-memory)", () => {
 		const agent = new NodeAgent({node: testNode("n1"), session, log: new RecordingLog()});
 		agent.start();
 		timers.advance(0);
-		assert.deepEqual(broker.messages.map(m => m.topic), ["node/n1/config", "node/n1/params/local/init"]);
+		assert.deepEqual(
+			broker.messages.map(m => m.topic),
+			["node/n1/config", "node/n1/params/local/init"],
+		);
 		assert.ok(agent.started);
 		broker.dropAll();
 		agent.updateParams("Light", {Power: true});

@@ -44,7 +44,10 @@ describe("download through the node", () => {
 		node.powerOn();
 		node.offerAndApprove(jobFor(node, "job-http", V2, "2.0.0"));
 		node.until(() => node!.firmware!.ota.state === "idle", "the end of the job");
-		assert.match(node.last("job-http")!.additional_info, /^OTA Attempt 1\/1 failed: refusing the plain HTTP firmware URL/);
+		assert.match(
+			node.last("job-http")!.additional_info,
+			/^OTA Attempt 1\/1 failed: refusing the plain HTTP firmware URL/,
+		);
 		assert.equal(node.http.requests.length, 0);
 	});
 
@@ -55,13 +58,19 @@ describe("download through the node", () => {
 		node.http.serve(job.url, {body: V2, cutAfter: 10_000});
 		node.offerAndApprove(job);
 		node.until(() => node!.firmware!.ota.state === "idle", "the end of the job");
-		assert.equal(node.last("job-cut")!.additional_info, "OTA Attempt 1/1 failed: connection closed before the body was complete (ota.test:8070)");
+		assert.equal(
+			node.last("job-cut")!.additional_info,
+			"OTA Attempt 1/1 failed: connection closed before the body was complete (ota.test:8070)",
+		);
 	});
 });
 
 describe("node config platform", () => {
 	it("comes from the platform adapter (BootControl.platform), else the running image's chip, never a constant", () => {
-		for (const [platform, expected] of [["esp32c3", "esp32c3"], [undefined, "esp32"]] as const) {
+		for (const [platform, expected] of [
+			["esp32c3", "esp32c3"],
+			[undefined, "esp32"],
+		] as const) {
 			const timers = new VirtualTimers();
 			const broker = new MemoryBroker(timers);
 			const boot: BootControl = {
@@ -74,8 +83,27 @@ describe("node config platform", () => {
 				rollback() {},
 				restart() {},
 			};
-			const partition: UpdatePartition = {capacity: 0, written: 0, begin: () => 0, write() {}, end() {}, abort() {}};
-			const firmware = startFirmware({session: broker.session("p1"), timers, log: new RecordingLog(), store: new MemoryStore(), http: new MemoryHttp(timers), partition, boot, createDigest}, {nodeId: "p1", ota: {autofetch: false}});
+			const partition: UpdatePartition = {
+				capacity: 0,
+				written: 0,
+				begin: () => 0,
+				write() {},
+				end() {},
+				abort() {},
+			};
+			const firmware = startFirmware(
+				{
+					session: broker.session("p1"),
+					timers,
+					log: new RecordingLog(),
+					store: new MemoryStore(),
+					http: new MemoryHttp(timers),
+					partition,
+					boot,
+					createDigest,
+				},
+				{nodeId: "p1", ota: {autofetch: false}},
+			);
 			timers.advance(0);
 			const config = JSON.parse(broker.on("node/p1/config")[0].payload) as {info: {platform: string}};
 			assert.equal(config.info.platform, expected);

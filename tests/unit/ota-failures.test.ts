@@ -17,7 +17,6 @@ afterEach(() => {
 	node = undefined;
 });
 
-const SUCCESS = "success: OTA Upgrade finished and verified successfully";
 
 /** Installs the approved job to the reboot, reboots, and returns the statuses of the job. */
 function finishInstall(sim: SimNode, jobId: string): void {
@@ -40,7 +39,7 @@ describe("OTA failures end in a reported state (issue 11)", () => {
 		for (const url of ["http://127.0.0.1:99999/fw.bin", "http://[::1/fw.bin", "http://%zz/fw.bin", "https://"]) {
 			it(`${url}: every attempt fails and is reported, then the node takes commands again`, () => {
 				node = new SimNode();
-				node.httpClient = new HostHttpClient();	// the real client: it throws on these URLs
+				node.httpClient = new HostHttpClient(); // the real client: it throws on these URLs
 				node.powerOn();
 				node.offerAndApprove({ota_job_id: "job-url", url, fw_version: "2.0.0", file_size: V2.length});
 				node.until(() => node!.firmware!.ota.state === "idle", "the job to end");
@@ -59,7 +58,10 @@ describe("OTA failures end in a reported state (issue 11)", () => {
 			node.offerAndApprove(jobFor(node, "job-nvs", V2, "2.0.0"));
 			node.store.failSet = key => key === OtaKeys.resumeOffset;
 			node.until(() => node!.firmware!.ota.state === "idle", "the job to end");
-			assert.match(node.last("job-nvs")!.additional_info, /^OTA Attempt 2\/2 failed: Cannot save the OTA state \(ota_written\): ESP_ERR_NVS_NOT_ENOUGH_SPACE/);
+			assert.match(
+				node.last("job-nvs")!.additional_info,
+				/^OTA Attempt 2\/2 failed: Cannot save the OTA state \(ota_written\): ESP_ERR_NVS_NOT_ENOUGH_SPACE/,
+			);
 			node.store.failSet = undefined;
 			assert.deepEqual(node.command("check"), ["Checking for OTA updates."]);
 			node.until(() => node!.firmware?.ota.offer?.jobId === "job-nvs", "offered again");
@@ -88,14 +90,19 @@ describe("OTA failures end in a reported state (issue 11)", () => {
 			node.until(() => node!.firmware!.ota.state === "idle", "the job to end");
 			const failures = node.texts("job-long").filter(text => text.startsWith("failed"));
 			assert.equal(failures.length, 3);
-			for (const failure of failures)
-				assert.match(failure, /more data than file_size \(150336 bytes\)/);
-			assert.ok(checkpoints.length > 0 && checkpoints.every(offset => offset <= V2.length), `checkpoints ${checkpoints}`);
-			node.http.serve(job.url, {body: V2});	// the server is fixed; the node fetches again after the retry delay
+			for (const failure of failures) assert.match(failure, /more data than file_size \(150336 bytes\)/);
+			assert.ok(
+				checkpoints.length > 0 && checkpoints.every(offset => offset <= V2.length),
+				`checkpoints ${checkpoints}`,
+			);
+			node.http.serve(job.url, {body: V2}); // the server is fixed; the node fetches again after the retry delay
 			node.until(() => node!.firmware!.ota.state === "offered", "offered again");
 			node.command("start");
 			finishInstall(node, "job-long");
-			assert.ok(checkpoints.every(offset => offset <= V2.length), `checkpoints ${checkpoints}`);
+			assert.ok(
+				checkpoints.every(offset => offset <= V2.length),
+				`checkpoints ${checkpoints}`,
+			);
 		});
 
 		it("a 416 answer to the resume drops the checkpoint and downloads from byte 0", () => {
@@ -104,7 +111,10 @@ describe("OTA failures end in a reported state (issue 11)", () => {
 			const job = jobFor(node, "job-416", V2, "2.0.0");
 			node.http.serve(job.url, {body: V2, cutAfter: 100_000});
 			node.offerAndApprove(job);
-			node.until(() => node!.texts("job-416").some(text => text.startsWith("failed: OTA Attempt 1/3")), "the cut attempt");
+			node.until(
+				() => node!.texts("job-416").some(text => text.startsWith("failed: OTA Attempt 1/3")),
+				"the cut attempt",
+			);
 			assert.ok(node.http.requests.length >= 1);
 			finishInstall(node, "job-416");
 			// Now a checkpoint the server refuses (416): the node drops it and starts from byte 0.
@@ -117,8 +127,14 @@ describe("OTA failures end in a reported state (issue 11)", () => {
 			node.offerAndApprove(job3);
 			finishInstall(node, "job-416b");
 			assert.equal(node.boots.at(-1)?.info.version, "3.0.0");
-			assert.deepEqual(node.http.requests.slice(requests).map(request => request.range), ["bytes=8192-", undefined]);
-			assert.ok(!node.texts("job-416b").some(text => text.startsWith("failed")), node.texts("job-416b").join("\n"));
+			assert.deepEqual(
+				node.http.requests.slice(requests).map(request => request.range),
+				["bytes=8192-", undefined],
+			);
+			assert.ok(
+				!node.texts("job-416b").some(text => text.startsWith("failed")),
+				node.texts("job-416b").join("\n"),
+			);
 		});
 	});
 
@@ -135,8 +151,14 @@ describe("OTA failures end in a reported state (issue 11)", () => {
 			node.until(() => node!.firmware!.ota.state === "idle" || node!.restarts > 0, "the job to end");
 			assert.equal(node.restarts, 0, "nothing installed");
 			const texts = node.texts("job-md5");
-			assert.ok(node.log.messages().some(line => /Resuming the download at byte \d+/.test(line)), "the second attempt resumed");
-			assert.match(texts.find(text => text.startsWith("failed: OTA Attempt 2/3"))!, /MD5 mismatch/);
+			assert.ok(
+				node.log.messages().some(line => /Resuming the download at byte \d+/.test(line)),
+				"the second attempt resumed",
+			);
+			assert.match(
+				texts.find(text => text.startsWith("failed: OTA Attempt 2/3"))!,
+				/MD5 mismatch/,
+			);
 			assert.equal(node.device!.otadata.bootSlot(2), 0, "the boot choice is unchanged");
 		});
 
@@ -145,7 +167,12 @@ describe("OTA failures end in a reported state (issue 11)", () => {
 			node.powerOn();
 			node.http.serve("https://cloud.test/fw.bin", {status: 302, location: "http://cloud.test/fw.bin"});
 			node.http.serve("http://cloud.test/fw.bin", {body: V2});
-			node.offerAndApprove({ota_job_id: "job-redir", url: "https://cloud.test/fw.bin", fw_version: "2.0.0", file_size: V2.length});
+			node.offerAndApprove({
+				ota_job_id: "job-redir",
+				url: "https://cloud.test/fw.bin",
+				fw_version: "2.0.0",
+				file_size: V2.length,
+			});
 			node.until(() => node!.firmware!.ota.state === "idle", "the job to end");
 			assert.match(node.last("job-redir")!.additional_info, /refusing the redirect from https to http/);
 			assert.ok(node.http.requests.every(request => request.url.startsWith("https:")));
@@ -157,7 +184,7 @@ describe("OTA failures end in a reported state (issue 11)", () => {
 		node.powerOn();
 		const job = jobFor(node, "job-bind", V2, "2.0.0");
 		node.offerAndApprove(job);
-		node.job = jobFor(node, "job-bind", V3, "3.0.0");	// swapped before the node fetches again
+		node.job = jobFor(node, "job-bind", V3, "3.0.0"); // swapped before the node fetches again
 		node.until(() => node!.firmware!.ota.state === "offered", "offered again");
 		assert.equal(node.http.requests.length, 0, "nothing downloaded");
 		assert.deepEqual(node.infos().at(-1), {job_id: "job-bind", fw_version: "3.0.0", file_size: V3.length});
@@ -186,7 +213,10 @@ describe("OTA failures end in a reported state (issue 11)", () => {
 			node.powerOn();
 			assert.equal(node.boots.at(-1)?.info.version, "1.0.0");
 			node.until(() => node!.texts("job-cut").some(text => text.startsWith("failed")), "the report");
-			assert.match(node.texts("job-cut").find(text => text.startsWith("failed"))!, /^failed: Update to 2\.0\.0 interrupted: the new firmware never started/);
+			assert.match(
+				node.texts("job-cut").find(text => text.startsWith("failed"))!,
+				/^failed: Update to 2\.0\.0 interrupted: the new firmware never started/,
+			);
 			assert.ok(!node.texts("job-cut").some(text => text.startsWith("rejected")));
 			assert.equal(node.firmware!.guard.rolledBackVersion, undefined, "the version is not blocked");
 			node.until(() => node!.firmware?.ota.offer?.jobId === "job-cut", "offered again on the node's own check");
@@ -237,7 +267,13 @@ describe("OTA failures end in a reported state (issue 11)", () => {
 			assert.equal(node.restarts, restartsBefore, "no rollback before the wait");
 			node.advance(1);
 			assert.equal(node.restarts, restartsBefore + 1, "rolled back at 30 s after start-up");
-			assert.ok(node.log.messages().some(line => /Could not verify firmware even after 30 seconds since boot-up\. Rolling back\./.test(line)));
+			assert.ok(
+				node.log
+					.messages()
+					.some(line =>
+						/Could not verify firmware even after 30 seconds since boot-up\. Rolling back\./.test(line),
+					),
+			);
 			// The old image reports the rollback once the broker is back.
 			node.broker.reachable = true;
 			node.networkDelayMs = 0;
@@ -252,7 +288,7 @@ describe("OTA failures end in a reported state (issue 11)", () => {
 			node = installed(30);
 			const restartsBefore = node.restarts;
 			node.broker.reachable = false;
-			node.networkDelayMs = 20_000;	// Wi-Fi and SNTP take 20 s; MQTT never connects
+			node.networkDelayMs = 20_000; // Wi-Fi and SNTP take 20 s; MQTT never connects
 			node.powerOn();
 			node.advance(20_000);
 			assert.equal(node.firmware?.ota.state, "pending-verify", "the firmware started late");
@@ -284,7 +320,10 @@ describe("OTA failures end in a reported state (issue 11)", () => {
 		node.store.failSet = () => true;
 		node.command("start");
 		node.until(() => node!.last("job-full")?.status === "failed", "the failure report");
-		assert.match(node.last("job-full")!.additional_info, /^Cannot save the OTA state \(rmaker_ota_id\): ESP_ERR_NVS_NOT_ENOUGH_SPACE/);
+		assert.match(
+			node.last("job-full")!.additional_info,
+			/^Cannot save the OTA state \(rmaker_ota_id\): ESP_ERR_NVS_NOT_ENOUGH_SPACE/,
+		);
 		assert.deepEqual(node.infos().at(-1), {});
 		assert.equal(node.firmware!.ota.state, "idle");
 		assert.equal(node.firmware!.ota.offer, undefined);
@@ -302,7 +341,10 @@ describe("OTA failures end in a reported state (issue 11)", () => {
 		node.offerAndApprove(job);
 		const deadline = 30 + Math.ceil(V2.length / 1024);
 		node.until(() => node!.firmware!.ota.state === "idle", "the job to end", 4 * deadline * 1000, 1000);
-		assert.match(node.last("job-slow")!.additional_info, new RegExp(`^OTA Attempt 3/3 failed: download not complete within ${deadline} s`));
+		assert.match(
+			node.last("job-slow")!.additional_info,
+			new RegExp(`^OTA Attempt 3/3 failed: download not complete within ${deadline} s`),
+		);
 		node.job = jobFor(node, "job-new", V3, "3.0.0");
 		node.command("check");
 		node.until(() => node!.firmware?.ota.offer?.jobId === "job-new", "the newer job offered");
@@ -315,7 +357,10 @@ describe("OTA failures end in a reported state (issue 11)", () => {
 			const job = jobFor(node, "job-stop", V2, "2.0.0");
 			node.http.serve(job.url, {body: V2, chunk: 1024, intervalMs: 1000});
 			node.offerAndApprove(job);
-			node.until(() => node!.http.open === 1 && (node!.firmware!.engine.progress?.received ?? 0) > 0, "the download");
+			node.until(
+				() => node!.http.open === 1 && (node!.firmware!.engine.progress?.received ?? 0) > 0,
+				"the download",
+			);
 			node.firmware!.stop();
 			assert.equal(node.http.open, 0, "no open transfer");
 			assert.deepEqual(node.timers.pending(), [], "no timer left");

@@ -7,16 +7,19 @@ import {RecordingLog} from "../support/recording-log";
 /** A publisher that records when each otafetch went out; the test decides what happens to it. */
 class ScriptedPublisher implements Publisher {
 	readonly sent: {at: number; done?: PublishDone}[] = [];
-	constructor(private timers: VirtualTimers, private answer: "never" | "fail" | "puback") {}
+	readonly #timers: VirtualTimers;
+	readonly #answer: "never" | "fail" | "puback";
+	constructor(timers: VirtualTimers, answer: "never" | "fail" | "puback") {
+		this.#timers = timers;
+		this.#answer = answer;
+	}
 	publish(suffix: string, rule: string, payload: string, done?: PublishDone): void {
 		assert.equal(suffix, "otafetch");
 		assert.equal(rule, "esp_node_otafetch");
 		assert.deepEqual(JSON.parse(payload), {node_id: "n1", fw_version: "1.0.0"});
-		this.sent.push({at: this.timers.now(), done});
-		if (this.answer === "fail")
-			this.timers.set(() => done?.(new Error("not connected")), 0);
-		else if (this.answer === "puback")
-			this.timers.set(() => done?.(), 10);
+		this.sent.push({at: this.#timers.now(), done});
+		if (this.#answer === "fail") this.#timers.set(() => done?.(new Error("not connected")), 0);
+		else if (this.#answer === "puback") this.#timers.set(() => done?.(), 10);
 	}
 }
 

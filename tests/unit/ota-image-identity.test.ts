@@ -31,20 +31,25 @@ function offerImage(sim: SimNode, jobId: string, image: Uint8Array, fwVersion: s
 
 /** The update slot (ota_1) holds no byte of the refused image: erased flash. */
 function slotUntouched(sim: SimNode): boolean {
-	return sim.device!.slot(1).read(0, SLOT_PROBE).every(byte => byte === 0xff);
+	return sim
+		.device!.slot(1)
+		.read(0, SLOT_PROBE)
+		.every(byte => byte === 0xff);
 }
 
 function assertRejectedAtHeader(sim: SimNode, jobId: string, text: string | RegExp): void {
 	const texts = sim.texts(jobId);
 	const last = sim.last(jobId)!;
 	assert.equal(last.status, "rejected", texts.join("\n"));
-	if (typeof text === "string")
-		assert.equal(last.additional_info, text);
-	else
-		assert.match(last.additional_info, text);
+	if (typeof text === "string") assert.equal(last.additional_info, text);
+	else assert.match(last.additional_info, text);
 	assert.ok(!texts.some(line => line.startsWith("failed")), "no failed attempt: " + texts.join(" / "));
 	assert.ok(!texts.includes("in-progress: Downloading Firmware Image"), "the header was not accepted");
-	assert.equal(sim.http.requests.filter(request => request.url.endsWith(`/${jobId}.bin`)).length, 1, "downloaded once, not retried");
+	assert.equal(
+		sim.http.requests.filter(request => request.url.endsWith(`/${jobId}.bin`)).length,
+		1,
+		"downloaded once, not retried",
+	);
 	assert.equal(sim.restarts, 0, "nothing installed");
 	assert.ok(slotUntouched(sim), "nothing written to the update slot");
 	assert.equal(sim.device!.otadata.bootSlot(2), 0, "the boot choice is unchanged");
@@ -54,33 +59,82 @@ describe("the image is what the user approved (issue 17)", () => {
 	it("another Moddable app (no firmware identity) is rejected: Project Name mismatch, naming the app", () => {
 		node = new SimNode();
 		node.powerOn();
-		offerImage(node, "job-other-app", buildAppImage({version: "2.0.0", identity: false, payloadSize: 150_000}), "2.0.0");
-		assertRejectedAtHeader(node, "job-other-app", `Project Name mismatch: rainmaker-ota-xs 2.0.0 is another app (no ${FIRMWARE_NAME} identity at offset 288)`);
+		offerImage(
+			node,
+			"job-other-app",
+			buildAppImage({version: "2.0.0", identity: false, payloadSize: 150_000}),
+			"2.0.0",
+		);
+		assertRejectedAtHeader(
+			node,
+			"job-other-app",
+			`Project Name mismatch: rainmaker-ota-xs 2.0.0 is another app (no ${FIRMWARE_NAME} identity at offset 288)`,
+		);
 	});
 
 	it("an image of another firmware identity is rejected, naming both", () => {
 		node = new SimNode();
 		node.powerOn();
-		offerImage(node, "job-identity", buildAppImage({version: "2.0.0", identity: "thermostat", payloadSize: 150_000}), "2.0.0");
-		assertRejectedAtHeader(node, "job-identity", `Project Name mismatch: the image is firmware thermostat, this node runs ${FIRMWARE_NAME}`);
+		offerImage(
+			node,
+			"job-identity",
+			buildAppImage({version: "2.0.0", identity: "thermostat", payloadSize: 150_000}),
+			"2.0.0",
+		);
+		assertRejectedAtHeader(
+			node,
+			"job-identity",
+			`Project Name mismatch: the image is firmware thermostat, this node runs ${FIRMWARE_NAME}`,
+		);
 	});
 
 	it("an image for another chip is rejected (Chip revision mismatch), downloaded once, not failed three times", () => {
 		node = new SimNode();
 		node.powerOn();
-		offerImage(node, "job-chip", buildAppImage({version: "2.0.0", chipId: CHIP_IDS.esp32s3, payloadSize: 150_000}), "2.0.0");
-		assertRejectedAtHeader(node, "job-chip", "Chip revision mismatch (the image is for esp32s3, this chip is esp32)");
+		offerImage(
+			node,
+			"job-chip",
+			buildAppImage({version: "2.0.0", chipId: CHIP_IDS.esp32s3, payloadSize: 150_000}),
+			"2.0.0",
+		);
+		assertRejectedAtHeader(
+			node,
+			"job-chip",
+			"Chip revision mismatch (the image is for esp32s3, this chip is esp32)",
+		);
 	});
 
 	it("an image for a newer chip revision than the chip's eFuse says is rejected; one within the range installs", () => {
 		node = new SimNode();
 		writeEfuse(join(node.dir, "flash.bin"), {chip: "esp32", chipRevision: "v1.0"});
 		node.powerOn();
-		offerImage(node, "job-rev", buildAppImage({version: "2.0.0", minChipRevFull: 300, payloadSize: 150_000}), "2.0.0");
-		assertRejectedAtHeader(node, "job-rev", "Chip revision mismatch (the image needs v3.0 or later, this chip is v1.0)");
-		offerImage(node, "job-rev-max", buildAppImage({version: "2.0.1", maxChipRevFull: 99, payloadSize: 150_000}), "2.0.1");
-		assert.equal(node.last("job-rev-max")?.additional_info, "Chip revision mismatch (the image supports up to v0.99, this chip is v1.0)");
-		offerImage(node, "job-rev-ok", buildAppImage({version: "2.0.2", minChipRevFull: 100, maxChipRevFull: 399, payloadSize: 150_000}), "2.0.2");
+		offerImage(
+			node,
+			"job-rev",
+			buildAppImage({version: "2.0.0", minChipRevFull: 300, payloadSize: 150_000}),
+			"2.0.0",
+		);
+		assertRejectedAtHeader(
+			node,
+			"job-rev",
+			"Chip revision mismatch (the image needs v3.0 or later, this chip is v1.0)",
+		);
+		offerImage(
+			node,
+			"job-rev-max",
+			buildAppImage({version: "2.0.1", maxChipRevFull: 99, payloadSize: 150_000}),
+			"2.0.1",
+		);
+		assert.equal(
+			node.last("job-rev-max")?.additional_info,
+			"Chip revision mismatch (the image supports up to v0.99, this chip is v1.0)",
+		);
+		offerImage(
+			node,
+			"job-rev-ok",
+			buildAppImage({version: "2.0.2", minChipRevFull: 100, maxChipRevFull: 399, payloadSize: 150_000}),
+			"2.0.2",
+		);
 		assert.ok(node.restarts > 0, node.texts("job-rev-ok").join("\n"));
 	});
 
@@ -88,7 +142,11 @@ describe("the image is what the user approved (issue 17)", () => {
 		node = new SimNode();
 		node.powerOn();
 		offerImage(node, "job-label", buildAppImage({version: "1.1.0", payloadSize: 150_000}), "1.0.1-security");
-		assertRejectedAtHeader(node, "job-label", "Version mismatch: the image is 1.1.0, the approved job is 1.0.1-security");
+		assertRejectedAtHeader(
+			node,
+			"job-label",
+			"Version mismatch: the image is 1.1.0, the approved job is 1.0.1-security",
+		);
 		assert.ok(!node.statuses().some(status => status.status === "success"));
 	});
 
@@ -97,7 +155,11 @@ describe("the image is what the user approved (issue 17)", () => {
 		const b = buildAppImage({version: "0.2.0", payloadSize: 80_000});
 		node = new SimNode({factory: a});
 		node.powerOn();
-		for (const [jobId, image, version] of [["job-up", b, "0.2.0"], ["job-down", a, "0.1.0"], ["job-up-again", b, "0.2.0"]] as const) {
+		for (const [jobId, image, version] of [
+			["job-up", b, "0.2.0"],
+			["job-down", a, "0.1.0"],
+			["job-up-again", b, "0.2.0"],
+		] as const) {
 			offerImage(node, jobId, image, version);
 			node.until(() => node!.restarts > 0, "the reboot request");
 			node.restarts = 0;

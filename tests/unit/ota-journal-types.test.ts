@@ -15,10 +15,13 @@ const ESP_ERR_NVS_NOT_FOUND = 0x1102;
 const ESP_ERR_NVS_TYPE_MISMATCH = 0x1103;
 
 /** What the C firmware's nvs_get_<type> answers for an entry of the store (nvs_page.cpp findItem). */
-function cGet(store: KeyValueStore, key: string, type: StoredValue["type"]): {err: number; value?: StoredValue["value"]} {
+function cGet(
+	store: KeyValueStore,
+	key: string,
+	type: StoredValue["type"],
+): {err: number; value?: StoredValue["value"]} {
 	const entry = store.get(key);
-	if (!entry)
-		return {err: ESP_ERR_NVS_NOT_FOUND};
+	if (!entry) return {err: ESP_ERR_NVS_NOT_FOUND};
 	return entry.type === type ? {err: ESP_OK, value: entry.value} : {err: ESP_ERR_NVS_TYPE_MISMATCH};
 }
 
@@ -37,14 +40,13 @@ describe("OTA state in esp-rainmaker's NVS types (docs/protocol.md §5.15)", () 
 		node.offerAndApprove(jobFor(node, "job-ts", V2, "2.0.0"));
 		node.until(() => node!.restarts > 0, "the reboot request");
 		node.powerOff();
-		node.job = undefined;	// the cloud's job is the C firmware's now
+		node.job = undefined; // the cloud's job is the C firmware's now
 		// Replace the state by what esp_rmaker_ota_using_topics.c and esp_rmaker_ota.c leave behind.
 		const store = node.store.inner;
-		for (const key of Object.keys(store.entries()))
-			store.delete(key);
-		store.set("rmaker_ota_id", {type: "blob", value: bytes("job-from-c")});	// nvs_set_blob(..., strlen(id))
-		store.set("ota_update", {type: "blob", value: Uint8Array.of(1)});	// nvs_set_blob(&ota_update, 1)
-		store.set("ota_written", {type: "u16", value: 12});	// nvs_set_u16, KiB
+		for (const key of Object.keys(store.entries())) store.delete(key);
+		store.set("rmaker_ota_id", {type: "blob", value: bytes("job-from-c")}); // nvs_set_blob(..., strlen(id))
+		store.set("ota_update", {type: "blob", value: Uint8Array.of(1)}); // nvs_set_blob(&ota_update, 1)
+		store.set("ota_written", {type: "u16", value: 12}); // nvs_set_u16, KiB
 		store.set("ota_file_md5", {type: "str", value: "f".repeat(32)});
 		node.powerOn();
 		assert.equal(node.boots.at(-1)?.state, "pending-verify");
@@ -66,7 +68,11 @@ describe("OTA state in esp-rainmaker's NVS types (docs/protocol.md §5.15)", () 
 		assert.equal(id.err, ESP_OK);
 		assert.equal(new TextDecoder().decode(id.value as Uint8Array), "job-to-c", "no NUL, as strlen");
 		assert.deepEqual(cGet(store, "ota_update", "blob"), {err: ESP_OK, value: Uint8Array.of(1)});
-		assert.equal(cGet(store, "rmaker_ota_id", "str").err, ESP_ERR_NVS_TYPE_MISMATCH, "a str would not be found by nvs_get_blob");
+		assert.equal(
+			cGet(store, "rmaker_ota_id", "str").err,
+			ESP_ERR_NVS_TYPE_MISMATCH,
+			"a str would not be found by nvs_get_blob",
+		);
 	});
 
 	it("an update to a C firmware built with ROLLBACK_REPORT_FAILED that rolls back: failed with its reason and job id", () => {
@@ -118,7 +124,11 @@ describe("OTA state in esp-rainmaker's NVS types (docs/protocol.md §5.15)", () 
 		assert.equal(journal.pendingVersion, "");
 		assert.equal(journal.resumePoint({jobId: "j", fileSize: 100_000}, 4096), 0);
 		assert.deepEqual(log.messages("warn").filter(line => /rmaker_ota_id holds an NVS u16/.test(line)).length, 1);
-		assert.ok(log.messages("warn").some(line => /ota_written holds an NVS str, not a type it takes: read as absent/.test(line)));
+		assert.ok(
+			log
+				.messages("warn")
+				.some(line => /ota_written holds an NVS str, not a type it takes: read as absent/.test(line)),
+		);
 		assert.equal(journal.takeJobId(), undefined);
 	});
 

@@ -12,11 +12,11 @@ const EVENTS: OtaEvent[] = ["offer", "approve", "lapse", "withdraw", "install", 
 describe("OTA lifecycle transitions", () => {
 	it("allows exactly the transitions of the table and throws for any other", () => {
 		const expected: {[state: string]: {[event: string]: OtaState}} = {
-			"idle": {offer: "offered"},
-			"offered": {offer: "offered", approve: "approved", withdraw: "idle"},
-			"approved": {offer: "offered", lapse: "offered", install: "installing", withdraw: "idle"},
-			"installing": {end: "idle", installed: "rebooting"},
-			"rebooting": {},
+			idle: {offer: "offered"},
+			offered: {offer: "offered", approve: "approved", withdraw: "idle"},
+			approved: {offer: "offered", lapse: "offered", install: "installing", withdraw: "idle"},
+			installing: {end: "idle", installed: "rebooting"},
+			rebooting: {},
 			"pending-verify": {confirm: "idle"},
 		};
 		assert.deepEqual(JSON.parse(JSON.stringify(TRANSITIONS)), expected);
@@ -27,8 +27,7 @@ describe("OTA lifecycle transitions", () => {
 				if (target) {
 					assert.equal(lifecycle.fire(event), target, `${state} --${event}-->`);
 					assert.equal(lifecycle.state, target);
-				}
-				else {
+				} else {
 					assert.throws(() => lifecycle.fire(event), LifecycleError, `${state} --${event}--> must not exist`);
 					assert.equal(lifecycle.state, state, "unchanged after a refused event");
 				}
@@ -47,8 +46,7 @@ describe("OTA lifecycle transitions", () => {
 
 	it("the tables are frozen (preloaded constants stay in flash on the device)", () => {
 		assert.ok(Object.isFrozen(TRANSITIONS));
-		for (const state of STATES)
-			assert.ok(Object.isFrozen(TRANSITIONS[state]), state);
+		for (const state of STATES) assert.ok(Object.isFrozen(TRANSITIONS[state]), state);
 	});
 });
 
@@ -79,12 +77,20 @@ describe("the controller walks the lifecycle (simulated node)", () => {
 		assert.deepEqual(node.command("check"), ["Error: 'check' refused: an OTA update is in progress."]);
 		node.until(() => node!.firmware!.ota.state === "rebooting", "installed");
 		assert.match(node.command("start")[0], /refused: the new firmware is installed; the node is rebooting into it/);
-		assert.deepEqual(seen, ["idle -offer-> offered", "offered -approve-> approved", "approved -install-> installing", "installing -installed-> rebooting"]);
+		assert.deepEqual(seen, [
+			"idle -offer-> offered",
+			"offered -approve-> approved",
+			"approved -install-> installing",
+			"installing -installed-> rebooting",
+		]);
 		node.powerOff();
 		node.broker.reachable = false;
 		node.powerOn();
 		assert.equal(node.firmware!.ota.state, "pending-verify");
-		assert.equal(node.command("status")[2], "running: new firmware waiting for its first MQTT connection to be confirmed");
+		assert.equal(
+			node.command("status")[2],
+			"running: new firmware waiting for its first MQTT connection to be confirmed",
+		);
 		node.broker.reachable = true;
 		node.until(() => node!.firmware!.ota.state === "idle", "confirmed");
 	});
@@ -93,9 +99,11 @@ describe("the controller walks the lifecycle (simulated node)", () => {
 		node = new SimNode();
 		node.powerOn();
 		node.offerAndApprove(jobFor(node, "job-2", V2, "2.0.0"));
-		node.job = undefined;	// the cloud stops serving it before the node fetches again
+		node.job = undefined; // the cloud stops serving it before the node fetches again
 		assert.equal(node.firmware!.ota.state, "approved");
 		node.until(() => node!.firmware!.ota.state === "offered", "the lapse", 700_000, 10_000);
-		assert.ok(node.log.messages("warn").some(line => /Approval of job job-2 \(version 2\.0\.0\) lapsed/.test(line)));
+		assert.ok(
+			node.log.messages("warn").some(line => /Approval of job job-2 \(version 2\.0\.0\) lapsed/.test(line)),
+		);
 	});
 });

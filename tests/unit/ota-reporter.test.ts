@@ -36,7 +36,12 @@ describe("status reporter and journal", () => {
 
 	it("sends a final report again after the reconnect when its publish failed; progress reports are not resent", () => {
 		const publisher = new FakePublisher();
-		const reporter = new StatusReporter(publisher, new VirtualTimers(), new RecordingLog(), new OtaJournal(new MemoryStore(), new RecordingLog()));
+		const reporter = new StatusReporter(
+			publisher,
+			new VirtualTimers(),
+			new RecordingLog(),
+			new OtaJournal(new MemoryStore(), new RecordingLog()),
+		);
 		reporter.report("in-progress", "Downloading Firmware Image", "j");
 		reporter.report("rejected", "Project Name mismatch", "j");
 		publisher.sent[0].done?.(new Error("link down"));
@@ -55,14 +60,22 @@ describe("status reporter and journal", () => {
 		};
 		const log = new RecordingLog();
 		const journal = new OtaJournal(store, log);
-		assert.throws(() => journal.beginInstall("j"), (error: unknown) => error instanceof OtaFailure && error.failure.kind === "failed" && /^Cannot save the OTA state \(rmaker_ota_id\): ESP_ERR_NVS_NOT_ENOUGH_SPACE$/.test(error.failure.text));
+		assert.throws(
+			() => journal.beginInstall("j"),
+			(error: unknown) =>
+				error instanceof OtaFailure &&
+				error.failure.kind === "failed" &&
+				/^Cannot save the OTA state \(rmaker_ota_id\): ESP_ERR_NVS_NOT_ENOUGH_SPACE$/.test(error.failure.text),
+		);
 		assert.throws(() => journal.checkpoint(4096), OtaFailure);
 		store.delete = () => {
 			throw new Error("flash error");
 		};
 		journal.clearResume();
 		journal.endInstall();
-		assert.ok(log.messages("warn").some(line => /Cannot erase the OTA state key ota_written: flash error/.test(line)));
+		assert.ok(
+			log.messages("warn").some(line => /Cannot erase the OTA state key ota_written: flash error/.test(line)),
+		);
 	});
 
 	it("a checkpoint past file_size, or of another job or MD5, is never a resume point", () => {
@@ -74,7 +87,11 @@ describe("status reporter and journal", () => {
 		assert.equal(journal.resumePoint(job, 4096), 8192);
 		assert.equal(journal.resumePoint({...job, fileMd5: "1".repeat(32)}, 4096), 0, "another MD5");
 		journal.checkpoint(8192);
-		assert.equal(journal.resumePoint({...job, fileMd5: "1".repeat(32), fileSize: 8192}, 4096), 0, "at or past file_size");
+		assert.equal(
+			journal.resumePoint({...job, fileMd5: "1".repeat(32), fileSize: 8192}, 4096),
+			0,
+			"at or past file_size",
+		);
 		assert.equal(store.get(OtaKeys.resumeOffset), undefined);
 	});
 });

@@ -7,7 +7,10 @@ describe("otastatus payload", () => {
 
 	it("has the reference's keys and order, and is left alone when it fits", () => {
 		const payload = statusPayload("job-1", "delayed", StatusText.waitingForApproval, 1767225600);
-		assert.equal(payload, '{"ota_job_id":"job-1","status":"delayed","additional_info":"Waiting for Approval","ts":1767225600}');
+		assert.equal(
+			payload,
+			'{"ota_job_id":"job-1","status":"delayed","additional_info":"Waiting for Approval","ts":1767225600}',
+		);
 	});
 
 	const cases: [string, string][] = [
@@ -25,7 +28,12 @@ describe("otastatus payload", () => {
 			assert.equal(parsed.ota_job_id, "job_1234567890ab");
 			assert.ok(info.startsWith(parsed.additional_info), "a prefix of the text");
 			assert.ok(!/[\uD800-\uDBFF]$/.test(parsed.additional_info), "no lone high surrogate");
-			const longer = statusPayload("job_1234567890ab", "failed", info.slice(0, parsed.additional_info.length + 2), 1767225600);
+			const longer = statusPayload(
+				"job_1234567890ab",
+				"failed",
+				info.slice(0, parsed.additional_info.length + 2),
+				1767225600,
+			);
 			assert.ok(bytes(longer) > MAX_STATUS_PAYLOAD || longer === payload, "the longest prefix that fits");
 		});
 	}
@@ -35,7 +43,10 @@ describe("otastatus payload", () => {
 		assert.equal(StatusText.rebooting(1), "Rebooting into new firmware (after 1 HTTPS attempt)");
 		assert.equal(StatusText.rebooting(2), "Rebooting into new firmware (after 2 HTTPS attempts)");
 		assert.equal(StatusText.downloaded(40), "Downloaded 40% Firmware Image");
-		assert.equal(StatusText.attemptFailed(2, 3, "Image validation failed"), "OTA Attempt 2/3 failed: Image validation failed");
+		assert.equal(
+			StatusText.attemptFailed(2, 3, "Image validation failed"),
+			"OTA Attempt 2/3 failed: Image validation failed",
+		);
 	});
 });
 

@@ -21,12 +21,18 @@ function assertFields(actual: unknown, expected: unknown, path: string): void {
 		assert.equal(actual.length, expected.length, `${path}: length`);
 		expected.forEach((item, index) => assertFields(actual[index], item, `${path}[${index}]`));
 	} else if (typeof expected === "object" && expected !== null) {
-		assert.ok(typeof actual === "object" && actual !== null && !Array.isArray(actual), `${path}: expected an object`);
+		assert.ok(
+			typeof actual === "object" && actual !== null && !Array.isArray(actual),
+			`${path}: expected an object`,
+		);
 		assert.deepEqual(Object.keys(actual), Object.keys(expected), `${path}: keys and their order`);
 		for (const key of Object.keys(expected))
-			assertFields((actual as {[key: string]: unknown})[key], (expected as {[key: string]: unknown})[key], `${path}.${key}`);
-	} else
-		assert.equal(actual, expected, path);
+			assertFields(
+				(actual as {[key: string]: unknown})[key],
+				(expected as {[key: string]: unknown})[key],
+				`${path}.${key}`,
+			);
+	} else assert.equal(actual, expected, path);
 }
 
 describe("rainmaker model", () => {
@@ -70,14 +76,41 @@ describe("rainmaker model", () => {
 	});
 
 	describe("node config (docs/protocol.md §6.4)", () => {
-		const info: NodeInfo = {name: "Lamp", fw_version: "1.2.3", type: "Lightbulb", project_name: "rainmaker_ota_xs", platform: "esp32"};
+		const info: NodeInfo = {
+			name: "Lamp",
+			fw_version: "1.2.3",
+			type: "Lightbulb",
+			project_name: "rainmaker_ota_xs",
+			platform: "esp32",
+		};
 
 		it("emits info in the reference's key order, with model defaulting to project_name", () => {
 			const config = new Node("n1", info).configJson() as {info: {[key: string]: string}};
-			assert.deepEqual(Object.keys(config.info), ["name", "fw_version", "type", "model", "project_name", "platform"]);
+			assert.deepEqual(Object.keys(config.info), [
+				"name",
+				"fw_version",
+				"type",
+				"model",
+				"project_name",
+				"platform",
+			]);
 			assert.equal(config.info.model, "rainmaker_ota_xs");
-			const full = new Node("n1", {...info, subtype: "sub", readme: "https://example.invalid/readme", model: "LampModel"}).configJson() as {info: {[key: string]: string}};
-			assert.deepEqual(Object.keys(full.info), ["name", "fw_version", "type", "subtype", "readme", "model", "project_name", "platform"]);
+			const full = new Node("n1", {
+				...info,
+				subtype: "sub",
+				readme: "https://example.invalid/readme",
+				model: "LampModel",
+			}).configJson() as {info: {[key: string]: string}};
+			assert.deepEqual(Object.keys(full.info), [
+				"name",
+				"fw_version",
+				"type",
+				"subtype",
+				"readme",
+				"model",
+				"project_name",
+				"platform",
+			]);
 			assert.equal(full.info.model, "LampModel");
 		});
 
@@ -91,26 +124,98 @@ describe("rainmaker model", () => {
 		it("emits both devices and services when only a device exists, and node attributes when set", () => {
 			const node = new Node("n1", info);
 			node.addAttribute("cmd-resp", "1");
-			const device = node.addDevice(new Device("Switch", "esp.device.switch", {primary: "Power", subtype: "s", model: "m", attributes: [{name: "serial", value: "42"}]}));
-			device.addParam({name: "Power", type: "esp.param.power", dataType: "bool", properties: ["write", "read"], value: false, uiType: "esp.ui.toggle"});
-			assert.equal(JSON.stringify(node.configJson()), JSON.stringify({
-				node_id: "n1", config_version: "2020-03-20",
-				info: {name: "Lamp", fw_version: "1.2.3", type: "Lightbulb", model: "rainmaker_ota_xs", project_name: "rainmaker_ota_xs", platform: "esp32"},
-				attributes: [{name: "cmd-resp", value: "1"}],
-				devices: [{name: "Switch", type: "esp.device.switch", subtype: "s", model: "m", attributes: [{name: "serial", value: "42"}], primary: "Power",
-					params: [{name: "Power", type: "esp.param.power", data_type: "bool", properties: ["read", "write"], ui_type: "esp.ui.toggle"}]}],
-				services: [],
-			}));
+			const device = node.addDevice(
+				new Device("Switch", "esp.device.switch", {
+					primary: "Power",
+					subtype: "s",
+					model: "m",
+					attributes: [{name: "serial", value: "42"}],
+				}),
+			);
+			device.addParam({
+				name: "Power",
+				type: "esp.param.power",
+				dataType: "bool",
+				properties: ["write", "read"],
+				value: false,
+				uiType: "esp.ui.toggle",
+			});
+			assert.equal(
+				JSON.stringify(node.configJson()),
+				JSON.stringify({
+					node_id: "n1",
+					config_version: "2020-03-20",
+					info: {
+						name: "Lamp",
+						fw_version: "1.2.3",
+						type: "Lightbulb",
+						model: "rainmaker_ota_xs",
+						project_name: "rainmaker_ota_xs",
+						platform: "esp32",
+					},
+					attributes: [{name: "cmd-resp", value: "1"}],
+					devices: [
+						{
+							name: "Switch",
+							type: "esp.device.switch",
+							subtype: "s",
+							model: "m",
+							attributes: [{name: "serial", value: "42"}],
+							primary: "Power",
+							params: [
+								{
+									name: "Power",
+									type: "esp.param.power",
+									data_type: "bool",
+									properties: ["read", "write"],
+									ui_type: "esp.ui.toggle",
+								},
+							],
+						},
+					],
+					services: [],
+				}),
+			);
 		});
 
 		it("writes bounds with step only when non-zero, valid_strs and ui_type only when set", () => {
 			const device = new Device("Light", "esp.device.lightbulb");
-			device.addParam({name: "Brightness", dataType: "int", properties: ["read", "write"], value: 10, bounds: {min: 0, max: 100, step: 0}});
-			device.addParam({name: "Hue", dataType: "int", properties: ["read", "write", "time_series"], value: 10, bounds: {min: 0, max: 360, step: 5}, uiType: "esp.ui.hue-slider"});
-			device.addParam({name: "Mode", dataType: "string", properties: ["read", "write"], value: "a", validStrs: ["a", "b"]});
+			device.addParam({
+				name: "Brightness",
+				dataType: "int",
+				properties: ["read", "write"],
+				value: 10,
+				bounds: {min: 0, max: 100, step: 0},
+			});
+			device.addParam({
+				name: "Hue",
+				dataType: "int",
+				properties: ["read", "write", "time_series"],
+				value: 10,
+				bounds: {min: 0, max: 360, step: 5},
+				uiType: "esp.ui.hue-slider",
+			});
+			device.addParam({
+				name: "Mode",
+				dataType: "string",
+				properties: ["read", "write"],
+				value: "a",
+				validStrs: ["a", "b"],
+			});
 			const params = (device.configJson() as {params: object[]}).params;
-			assert.deepEqual(params[0], {name: "Brightness", data_type: "int", properties: ["read", "write"], bounds: {min: 0, max: 100}});
-			assert.deepEqual(params[1], {name: "Hue", data_type: "int", properties: ["read", "write", "time_series"], bounds: {min: 0, max: 360, step: 5}, ui_type: "esp.ui.hue-slider"});
+			assert.deepEqual(params[0], {
+				name: "Brightness",
+				data_type: "int",
+				properties: ["read", "write"],
+				bounds: {min: 0, max: 100},
+			});
+			assert.deepEqual(params[1], {
+				name: "Hue",
+				data_type: "int",
+				properties: ["read", "write", "time_series"],
+				bounds: {min: 0, max: 360, step: 5},
+				ui_type: "esp.ui.hue-slider",
+			});
 			assert.deepEqual(Object.keys(params[2]), ["name", "data_type", "properties", "valid_strs"]);
 			assert.deepEqual(Object.keys(device.configJson()), ["name", "type", "params"]);
 		});
@@ -123,33 +228,120 @@ describe("rainmaker model", () => {
 			assert.throws(() => node.addAttribute("x", "2"), /exists already/);
 			const device = new Device("D", "t");
 			device.addParam({name: "P", dataType: "int", properties: ["read"], value: 1});
-			assert.throws(() => device.addParam({name: "P", dataType: "int", properties: ["read"], value: 1}), /exists already/);
-			assert.throws(() => device.addParam({name: "Q", dataType: "int", properties: ["read"], value: "1"}), /initial value: expected int, got string/);
-			assert.throws(() => device.addParam({name: "R", dataType: "string", properties: ["read"], value: "", bounds: {min: 0, max: 1}}), /bounds need data type int or float/);
-			assert.throws(() => device.addParam({name: "S", dataType: "int", properties: ["read"], value: 1, validStrs: ["a"]}), /valid_strs need data type string/);
-			assert.throws(() => device.addParam({name: "T", dataType: "int", properties: ["read"], value: 1, bounds: {min: 5, max: 1}}), /min 5 > max 1/);
+			assert.throws(
+				() => device.addParam({name: "P", dataType: "int", properties: ["read"], value: 1}),
+				/exists already/,
+			);
+			assert.throws(
+				() => device.addParam({name: "Q", dataType: "int", properties: ["read"], value: "1"}),
+				/initial value: expected int, got string/,
+			);
+			assert.throws(
+				() =>
+					device.addParam({
+						name: "R",
+						dataType: "string",
+						properties: ["read"],
+						value: "",
+						bounds: {min: 0, max: 1},
+					}),
+				/bounds need data type int or float/,
+			);
+			assert.throws(
+				() => device.addParam({name: "S", dataType: "int", properties: ["read"], value: 1, validStrs: ["a"]}),
+				/valid_strs need data type string/,
+			);
+			assert.throws(
+				() =>
+					device.addParam({
+						name: "T",
+						dataType: "int",
+						properties: ["read"],
+						value: 1,
+						bounds: {min: 5, max: 1},
+					}),
+				/min 5 > max 1/,
+			);
 			assert.throws(() => new Node("a/b", info), /free of/);
 			assert.throws(() => new Node("", info), /non-empty/);
-			assert.deepEqual(device.params.map((param) => param.name), ["P"]);
+			assert.deepEqual(
+				device.params.map(param => param.name),
+				["P"],
+			);
 		});
 	});
 
 	describe("Param.check", () => {
 		const cases: Array<[string, ConstructorParameters<typeof Param>[0], unknown, string | undefined]> = [
 			["bool ok", {name: "p", dataType: "bool", properties: ["write"], value: false}, true, undefined],
-			["bool vs int", {name: "p", dataType: "bool", properties: ["write"], value: false}, 1, "expected bool, got int"],
-			["int vs string", {name: "p", dataType: "int", properties: ["write"], value: 0}, "5", "expected int, got string"],
-			["int vs float", {name: "p", dataType: "int", properties: ["write"], value: 0}, 2.5, "expected int, got float"],
-			["int above bounds", {name: "p", dataType: "int", properties: ["write"], value: 0, bounds: {min: 0, max: 100}}, 120, "value 120 outside bounds 0..100"],
-			["int below bounds", {name: "p", dataType: "int", properties: ["write"], value: 0, bounds: {min: 0, max: 100}}, -1, "value -1 outside bounds 0..100"],
-			["int at bound", {name: "p", dataType: "int", properties: ["write"], value: 0, bounds: {min: 0, max: 100}}, 100, undefined],
+			[
+				"bool vs int",
+				{name: "p", dataType: "bool", properties: ["write"], value: false},
+				1,
+				"expected bool, got int",
+			],
+			[
+				"int vs string",
+				{name: "p", dataType: "int", properties: ["write"], value: 0},
+				"5",
+				"expected int, got string",
+			],
+			[
+				"int vs float",
+				{name: "p", dataType: "int", properties: ["write"], value: 0},
+				2.5,
+				"expected int, got float",
+			],
+			[
+				"int above bounds",
+				{name: "p", dataType: "int", properties: ["write"], value: 0, bounds: {min: 0, max: 100}},
+				120,
+				"value 120 outside bounds 0..100",
+			],
+			[
+				"int below bounds",
+				{name: "p", dataType: "int", properties: ["write"], value: 0, bounds: {min: 0, max: 100}},
+				-1,
+				"value -1 outside bounds 0..100",
+			],
+			[
+				"int at bound",
+				{name: "p", dataType: "int", properties: ["write"], value: 0, bounds: {min: 0, max: 100}},
+				100,
+				undefined,
+			],
 			["float accepts an integer", {name: "p", dataType: "float", properties: ["write"], value: 0}, 3, undefined],
-			["float vs null", {name: "p", dataType: "float", properties: ["write"], value: 0}, null, "expected float, got null"],
-			["string not valid", {name: "p", dataType: "string", properties: ["write"], value: "", validStrs: ["check", "start"]}, "foo", '"foo" is not one of check, start'],
-			["string valid", {name: "p", dataType: "string", properties: ["write"], value: "", validStrs: ["check", "start"]}, "start", undefined],
-			["object vs array", {name: "p", dataType: "object", properties: ["write"], value: {}}, [], "expected object, got array"],
+			[
+				"float vs null",
+				{name: "p", dataType: "float", properties: ["write"], value: 0},
+				null,
+				"expected float, got null",
+			],
+			[
+				"string not valid",
+				{name: "p", dataType: "string", properties: ["write"], value: "", validStrs: ["check", "start"]},
+				"foo",
+				'"foo" is not one of check, start',
+			],
+			[
+				"string valid",
+				{name: "p", dataType: "string", properties: ["write"], value: "", validStrs: ["check", "start"]},
+				"start",
+				undefined,
+			],
+			[
+				"object vs array",
+				{name: "p", dataType: "object", properties: ["write"], value: {}},
+				[],
+				"expected object, got array",
+			],
 			["object ok", {name: "p", dataType: "object", properties: ["write"], value: {}}, {a: 1}, undefined],
-			["array vs object", {name: "p", dataType: "array", properties: ["write"], value: []}, {}, "expected array, got object"],
+			[
+				"array vs object",
+				{name: "p", dataType: "array", properties: ["write"], value: []},
+				{},
+				"expected array, got object",
+			],
 		];
 		for (const [title, spec, value, expected] of cases) {
 			it(title, () => assert.equal(new Param(spec).check(value), expected));

@@ -18,12 +18,16 @@ describe("the node and retained commands", () => {
 		node.broker.publish("node/retain-node/otaurl", JSON.stringify(job), true);
 		node.advance(10);
 		assert.equal(node.firmware!.ota.offer, undefined, "a retained otaurl is not offered");
-		assert.ok(node.log.messages().some((line) => /retained message on node\/retain-node\/otaurl ignored/.test(line)));
+		assert.ok(node.log.messages().some(line => /retained message on node\/retain-node\/otaurl ignored/.test(line)));
 		node.broker.publish("node/retain-node/otaurl", JSON.stringify(job));
 		node.until(() => node.firmware?.ota.offer?.jobId === "job-retained", "the offer");
 		node.broker.publish("node/retain-node/params/remote", JSON.stringify({OTA: {Operation: "start"}}), true);
 		node.advance(10);
 		assert.equal(node.firmware!.ota.state, "offered", "a retained start approves nothing");
-		assert.ok(node.log.messages().some((line) => /retained message on node\/retain-node\/params\/remote ignored/.test(line)));
+		assert.ok(
+			node.log
+				.messages()
+				.some(line => /retained message on node\/retain-node\/params\/remote ignored/.test(line)),
+		);
 	});
 });

@@ -15,14 +15,29 @@ describe("benchmarks (quick mode)", function () {
 	this.timeout(120000);
 
 	it("npm run bench -- --quick prints the table of benchmarks 1 and 2", async () => {
-		const {stdout} = await promisify(execFile)(process.execPath, ["--import", "tsx", "bench/run.ts", "--quick"], {cwd: ROOT, maxBuffer: 1 << 20});
+		const {stdout} = await promisify(execFile)(process.execPath, ["--import", "tsx", "bench/run.ts", "--quick"], {
+			cwd: ROOT,
+			maxBuffer: 1 << 20,
+		});
 		const rows = stdout.split("\n").filter(line => line.startsWith("| ") && !line.startsWith("| benchmark"));
 		const row = (prefix: string) => rows.filter(line => line.startsWith(`| ${prefix}`));
-		assert.equal(row("1. XS heap, live peak above idle").filter(line => !line.includes("16 KB TLS records")).length, 2, stdout);
-		assert.equal(row("1. XS heap, live peak above idle").filter(line => line.includes("16 KB TLS records")).length, 1, stdout);
+		assert.equal(
+			row("1. XS heap, live peak above idle").filter(line => !line.includes("16 KB TLS records")).length,
+			2,
+			stdout,
+		);
+		assert.equal(
+			row("1. XS heap, live peak above idle").filter(line => line.includes("16 KB TLS records")).length,
+			1,
+			stdout,
+		);
 		assert.equal(row("1. XS heap growth above idle").length, 2, stdout);
 		assert.equal(row("2. XS compute per MB, pipeline").length, 2, stdout);
-		assert.equal(row("2. XS compute per MB, SHA-256 in JS (yardstick)").length, 1, "the yardstick's digest matched node:crypto");
+		assert.equal(
+			row("2. XS compute per MB, SHA-256 in JS (yardstick)").length,
+			1,
+			"the yardstick's digest matched node:crypto",
+		);
 		assert.equal(row("7. cloud RSS after").length, 1, stdout);
 		assert.equal(row("8. cloud REST median").length, 1, stdout);
 		for (const line of rows) {

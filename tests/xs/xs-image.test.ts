@@ -20,11 +20,14 @@ function probe(path: string): Uint8Array {
 function onNode(candidate: Uint8Array, running: Uint8Array, minSecureVersion: number): unknown {
 	try {
 		const info = parseImageHeader(candidate);
-		return JSON.parse(JSON.stringify({candidate: info, verdict: checkUpgrade(info, parseImageHeader(running), minSecureVersion, {chipRevision: 0}) ?? null}));
-	}
-	catch (error) {
-		if (error instanceof ImageError)
-			return {error: {code: error.code, message: error.message}};
+		return JSON.parse(
+			JSON.stringify({
+				candidate: info,
+				verdict: checkUpgrade(info, parseImageHeader(running), minSecureVersion, {chipRevision: 0}) ?? null,
+			}),
+		);
+	} catch (error) {
+		if (error instanceof ImageError) return {error: {code: error.code, message: error.message}};
 		throw error;
 	}
 }
@@ -50,7 +53,9 @@ describe("real XS lane: image header checks", function () {
 		const running = probe("synthetic/app-1.0.0.bin");
 		assert.equal(fixtures.images.length, sharedFixtures.length + 7);
 		for (const image of fixtures.images) {
-			const result = await inXs(probe(image.path), running) as {candidate: {version: string; projectName: string; secureVersion: number; chipId: number}};
+			const result = (await inXs(probe(image.path), running)) as {
+				candidate: {version: string; projectName: string; secureVersion: number; chipId: number};
+			};
 			assert.equal(result.candidate.version, image.version, image.path);
 			assert.equal(result.candidate.projectName, image.project_name, image.path);
 			assert.equal(result.candidate.secureVersion, image.secure_version, image.path);
@@ -62,14 +67,27 @@ describe("real XS lane: image header checks", function () {
 	it("refuses the same images for the same reasons (other chip, other project, same version, anti-rollback)", async () => {
 		const running = probe("synthetic/app-1.0.0.bin");
 		const verdicts = new Map<string, unknown>();
-		for (const path of ["synthetic/app-2.0.0-esp32s3.bin", "synthetic/app-other-project.bin", "synthetic/app-1.0.0.bin", "synthetic/app-2.0.0.bin"])
+		for (const path of [
+			"synthetic/app-2.0.0-esp32s3.bin",
+			"synthetic/app-other-project.bin",
+			"synthetic/app-1.0.0.bin",
+			"synthetic/app-2.0.0.bin",
+		])
 			verdicts.set(path, ((await inXs(probe(path), running)) as {verdict: unknown}).verdict);
 		assert.equal(verdicts.get("synthetic/app-2.0.0.bin"), null, "a newer image of the project is accepted");
-		for (const path of ["synthetic/app-2.0.0-esp32s3.bin", "synthetic/app-other-project.bin", "synthetic/app-1.0.0.bin"])
+		for (const path of [
+			"synthetic/app-2.0.0-esp32s3.bin",
+			"synthetic/app-other-project.bin",
+			"synthetic/app-1.0.0.bin",
+		])
 			assert.equal(typeof verdicts.get(path), "string", `${path} is refused`);
 		const secure = probe("synthetic/app-2.0.0.bin");
 		assert.deepEqual(await inXs(secure, running, 3), onNode(secure, running, 3));
-		assert.equal(typeof ((await inXs(secure, running, 3)) as {verdict: unknown}).verdict, "string", "below the eFuse secure version");
+		assert.equal(
+			typeof ((await inXs(secure, running, 3)) as {verdict: unknown}).verdict,
+			"string",
+			"below the eFuse secure version",
+		);
 	});
 
 	it("reads the firmware identity and judges it, the approved version and the chip revision as Node does", async () => {
@@ -77,18 +95,43 @@ describe("real XS lane: image header checks", function () {
 		const running = head(buildAppImage({version: "1.0.0", payloadSize: 1024}));
 		const cases: [Uint8Array, {chipRevision?: number; approvedVersion?: string}, string | null][] = [
 			[head(buildAppImage({version: "2.0.0", payloadSize: 1024})), {}, null],
-			[head(buildAppImage({version: "2.0.0", identity: false, payloadSize: 1024})), {}, `Project Name mismatch: rainmaker-ota-xs 2.0.0 is another app (no ${FIRMWARE_NAME} identity at offset 288)`],
-			[head(buildAppImage({version: "2.0.0", identity: "thermostat", payloadSize: 1024})), {}, `Project Name mismatch: the image is firmware thermostat, this node runs ${FIRMWARE_NAME}`],
-			[head(buildAppImage({version: "1.1.0", payloadSize: 1024})), {approvedVersion: "1.0.1-security"}, "Version mismatch: the image is 1.1.0, the approved job is 1.0.1-security"],
-			[head(buildAppImage({version: "2.0.0", minChipRevFull: 300, payloadSize: 1024})), {chipRevision: 100}, "Chip revision mismatch (the image needs v3.0 or later, this chip is v1.0)"],
+			[
+				head(buildAppImage({version: "2.0.0", identity: false, payloadSize: 1024})),
+				{},
+				`Project Name mismatch: rainmaker-ota-xs 2.0.0 is another app (no ${FIRMWARE_NAME} identity at offset 288)`,
+			],
+			[
+				head(buildAppImage({version: "2.0.0", identity: "thermostat", payloadSize: 1024})),
+				{},
+				`Project Name mismatch: the image is firmware thermostat, this node runs ${FIRMWARE_NAME}`,
+			],
+			[
+				head(buildAppImage({version: "1.1.0", payloadSize: 1024})),
+				{approvedVersion: "1.0.1-security"},
+				"Version mismatch: the image is 1.1.0, the approved job is 1.0.1-security",
+			],
+			[
+				head(buildAppImage({version: "2.0.0", minChipRevFull: 300, payloadSize: 1024})),
+				{chipRevision: 100},
+				"Chip revision mismatch (the image needs v3.0 or later, this chip is v1.0)",
+			],
 		];
 		for (const [candidate, node, verdict] of cases) {
 			const bytes = new Uint8Array(HEADER_PROBE_LENGTH * 2);
 			bytes.set(candidate);
 			bytes.set(running, HEADER_PROBE_LENGTH);
-			const result = await guest.request("image.check", {minSecureVersion: 0, ...node}, bytes) as {candidate: {identity?: string}; verdict: string | null};
+			const result = (await guest.request("image.check", {minSecureVersion: 0, ...node}, bytes)) as {
+				candidate: {identity?: string};
+				verdict: string | null;
+			};
 			assert.equal(result.verdict, verdict);
-			assert.equal(result.verdict, checkUpgrade(parseImageHeader(candidate), parseImageHeader(running), 0, {chipRevision: node.chipRevision ?? 0, approvedVersion: node.approvedVersion}) ?? null);
+			assert.equal(
+				result.verdict,
+				checkUpgrade(parseImageHeader(candidate), parseImageHeader(running), 0, {
+					chipRevision: node.chipRevision ?? 0,
+					approvedVersion: node.approvedVersion,
+				}) ?? null,
+			);
 		}
 		assert.deepEqual(guest.faults, []);
 	});
@@ -100,8 +143,11 @@ describe("real XS lane: image header checks", function () {
 		const badDescriptor = probe("synthetic/app-2.0.0.bin");
 		badDescriptor[32] ^= 0xff;
 		const truncated = probe("synthetic/app-2.0.0.bin").slice(0, 100);
-		for (const [name, bytes] of [["magic", badMagic], ["app-desc-magic", badDescriptor]] as const) {
-			const result = await inXs(bytes, running) as {error?: {code: string}};
+		for (const [name, bytes] of [
+			["magic", badMagic],
+			["app-desc-magic", badDescriptor],
+		] as const) {
+			const result = (await inXs(bytes, running)) as {error?: {code: string}};
 			assert.equal(result.error?.code, name);
 			assert.deepEqual(result, onNode(bytes, running, 0));
 		}

@@ -28,7 +28,10 @@ describe("real XS lane: user-approval OTA flow", function () {
 		await rig.guest.advance(5000);
 		await rig.until(() => rig!.statuses().some(s => s.status === "delayed"), "the offer");
 		await rig.guest.settle();
-		assert.deepEqual(rig.statuses().map(s => [s.ota_job_id, s.status, s.additional_info]), [["job-xs-1", "delayed", "Waiting for Approval"]]);
+		assert.deepEqual(
+			rig.statuses().map(s => [s.ota_job_id, s.status, s.additional_info]),
+			[["job-xs-1", "delayed", "Waiting for Approval"]],
+		);
 		assert.equal((await rig.state()).offer, "job-xs-1");
 		assert.equal(rig.server.requests.size, 0, "nothing downloaded before approval");
 		assert.deepEqual(rig.guest.partition.calls, []);
@@ -41,7 +44,10 @@ describe("real XS lane: user-approval OTA flow", function () {
 		assert.deepEqual(rig.guest.boot.calls, [], "the reboot waits for its delay");
 		await rig.guest.advance(10000);
 		assert.deepEqual(rig.guest.boot.calls, ["restart"]);
-		const statuses = rig.statuses().filter(s => s.ota_job_id === "job-xs-1").map(s => s.additional_info);
+		const statuses = rig
+			.statuses()
+			.filter(s => s.ota_job_id === "job-xs-1")
+			.map(s => s.additional_info);
 		assert.equal(statuses.at(-1), "Rebooting into new firmware (after 1 HTTPS attempt)");
 		assert.ok(statuses.includes("Firmware Image download complete"), statuses.join("\n"));
 		assert.equal(rig.server.requests.get("app.bin"), 1);
@@ -76,11 +82,14 @@ describe("real XS lane: user-approval OTA flow", function () {
 		await rig.until(() => rig!.guest.partition.calls.includes("end"), "the end of the 1.5 MB install", 30000);
 		await rig.guest.settle();
 		assert.equal(rig.guest.partition.sha256, facts.sha256);
-		assert.ok(rig.guest.partition.writes > facts.size / 1460, `written in device-sized chunks (${rig.guest.partition.writes} writes)`);
+		assert.ok(
+			rig.guest.partition.writes > facts.size / 1460,
+			`written in device-sized chunks (${rig.guest.partition.writes} writes)`,
+		);
 		await rig.guest.advance(10000);
 		assert.deepEqual(rig.guest.boot.calls, ["restart"]);
 		const after = await rig.guest.memory({collect: true});
-		const retained = (after.chunks - idle.chunks) + (after.slots - idle.slots) * after.slotSize;
+		const retained = after.chunks - idle.chunks + (after.slots - idle.slots) * after.slotSize;
 		assert.ok(retained < 8 * 1024, `retained after the install: ${retained} bytes`);
 		const state = await rig.state();
 		assert.equal(state.openRequests, 0);
@@ -93,10 +102,20 @@ describe("real XS lane: user-approval OTA flow", function () {
 		rig = await startXsOtaRig({images: {"app.bin": image}});
 		await rig.guest.request("partition.corrupt", {write: 3});
 		await approveOffered(rig, offerFor(rig, "job-xs-4", "app.bin", image, "2.0.0"));
-		await rig.until(() => rig!.guest.partition.calls.filter(call => call === "end").length === 2, "two attempts", 30000);
+		await rig.until(
+			() => rig!.guest.partition.calls.filter(call => call === "end").length === 2,
+			"two attempts",
+			30000,
+		);
 		await rig.guest.settle();
-		const infos = rig.statuses().filter(s => s.ota_job_id === "job-xs-4").map(s => `${s.status}: ${s.additional_info}`);
-		assert.ok(infos.some(info => /^failed: .*Image validation failed/.test(info)), infos.join("\n"));
+		const infos = rig
+			.statuses()
+			.filter(s => s.ota_job_id === "job-xs-4")
+			.map(s => `${s.status}: ${s.additional_info}`);
+		assert.ok(
+			infos.some(info => /^failed: .*Image validation failed/.test(info)),
+			infos.join("\n"),
+		);
 		assert.equal(rig.guest.partition.sha256, facts.sha256, "the second attempt wrote the image byte for byte");
 		assert.deepEqual(rig.guest.faults, []);
 	});

@@ -18,8 +18,7 @@ function hex(buffer: ArrayBuffer): string {
 const settings = config as unknown as {keyHex: string; count: number};
 const keyHex = settings.keyHex;
 const der = new Uint8Array(keyHex.length / 2);
-for (let i = 0; i < der.length; i++)
-	der[i] = parseInt(keyHex.slice(i * 2, i * 2 + 2), 16);
+for (let i = 0; i < der.length; i++) der[i] = parseInt(keyHex.slice(i * 2, i * 2 + 2), 16);
 const key = ecPrivateKey(der, "keyHex");
 const count = Number(settings.count);
 let total = 0;

@@ -23,12 +23,9 @@ try {
 			trace("ectls: CONNECTED (handshake done)\n");
 			this.write("hello\n");
 		}
-		if (message === 2)
-			trace(`ectls: RECEIVED ${this.read(String)}\n`);
-		if (message < 0)
-			trace("ectls: ERROR\n");
+		if (message === 2) trace(`ectls: RECEIVED ${this.read(String)}\n`);
+		if (message < 0) trace("ectls: ERROR\n");
 	};
-}
-catch (error) {
+} catch (error) {
 	trace(`ectls: EXCEPTION ${error}\n`);
 }

@@ -37,7 +37,8 @@ function finish(bytes, firstCpu) {
 }
 
 function socketProbe() {
-	let bytes = 0, firstCpu = -1;
+	let bytes = 0,
+		firstCpu = -1;
 	const socket = new Socket({host: env("RMX_PROBE_HOST"), port: Number(env("RMX_PROBE_PORT"))});
 	socket.callback = function (message, value) {
 		if (message === 2) {
@@ -46,16 +47,13 @@ function socketProbe() {
 				say("first byte");
 			}
 			bytes += this.read(ArrayBuffer).byteLength;
-		}
-		else if (message < 0)
-			finish(bytes, firstCpu);
+		} else if (message < 0) finish(bytes, firstCpu);
 	};
 }
 
 function caCertificate() {
 	const size = native.otaplat_file_size("ca.der");
-	if (size <= 0)
-		return undefined;
+	if (size <= 0) return undefined;
 	const bytes = new ArrayBuffer(size);
 	native.otaplat_file_read("ca.der", bytes, 0, size);
 	return bytes;
@@ -69,7 +67,8 @@ function requestProbe() {
 		const certificate = caCertificate();
 		dictionary.secure = {protocolVersion: 0x0303, ...(certificate ? {certificate} : {})};
 	}
-	let bytes = 0, firstCpu = -1;
+	let bytes = 0,
+		firstCpu = -1;
 	const request = new Request(dictionary);
 	request.callback = function (message, value) {
 		if (message === 4) {
@@ -78,29 +77,27 @@ function requestProbe() {
 				say("first byte");
 			}
 			bytes += this.read(ArrayBuffer, value).byteLength;
-		}
-		else if (message === 5)
-			finish(bytes, firstCpu);
-		else if (message < 0)
-			say(`error ${message} after ${bytes} bytes`);
+		} else if (message === 5) finish(bytes, firstCpu);
+		else if (message < 0) say(`error ${message} after ${bytes} bytes`);
 	};
 }
 
 function stage(name, bytes, body) {
-	const startCpu = cpu(), startWall = Date.now();
+	const startCpu = cpu(),
+		startWall = Date.now();
 	body();
-	say(`stage ${name}: cpu ${(cpu() - startCpu).toFixed(6)} s, wall ${((Date.now() - startWall) / 1000).toFixed(3)} s, ${bytes} bytes`);
+	say(
+		`stage ${name}: cpu ${(cpu() - startCpu).toFixed(6)} s, wall ${((Date.now() - startWall) / 1000).toFixed(3)} s, ${bytes} bytes`,
+	);
 }
 
 function stagesProbe() {
 	const total = Number(env("RMX_PROBE_BYTES"));
 	const chunk = new Uint8Array(CHUNK);
-	for (let i = 0; i < CHUNK; i++)
-		chunk[i] = i & 0xFF;
-	chunk[0] = 0xE9;	// the image magic that esp_ota_write checks in the first byte
+	for (let i = 0; i < CHUNK; i++) chunk[i] = i & 0xff;
+	chunk[0] = 0xe9; // the image magic that esp_ota_write checks in the first byte
 	const each = body => {
-		for (let at = 0; at < total; at += CHUNK)
-			body(at + CHUNK <= total ? chunk : chunk.subarray(0, total - at));
+		for (let at = 0; at < total; at += CHUNK) body(at + CHUNK <= total ? chunk : chunk.subarray(0, total - at));
 	};
 	stage("md5", total, () => {
 		const md5 = createCryptDigest("MD5");
@@ -126,15 +123,10 @@ function stagesProbe() {
 const mode = env("RMX_PROBE_MODE");
 say(`mode ${mode}`);
 try {
-	if (mode === "socket")
-		socketProbe();
-	else if (mode === "request")
-		requestProbe();
-	else if (mode === "stages")
-		stagesProbe();
-	else
-		say(`unknown RMX_PROBE_MODE ${JSON.stringify(mode)}: socket, request or stages`);
-}
-catch (error) {
+	if (mode === "socket") socketProbe();
+	else if (mode === "request") requestProbe();
+	else if (mode === "stages") stagesProbe();
+	else say(`unknown RMX_PROBE_MODE ${JSON.stringify(mode)}: socket, request or stages`);
+} catch (error) {
 	say(`error ${error}`);
 }

@@ -9,14 +9,23 @@ export async function postOtaJob({cloud, response, query, body}: RequestContext)
 	const name = requiredString(request, "ota_job_name");
 	const imageId = requiredString(request, "ota_image_id");
 	if (Array.isArray(request.groups) && request.groups.length > 0)
-		throw new ApiError(400, "body: \"groups\" are not supported by the local cloud; list the node ids in \"nodes\"");
+		throw new ApiError(400, 'body: "groups" are not supported by the local cloud; list the node ids in "nodes"');
 	const nodes = request.nodes;
-	if (!Array.isArray(nodes) || nodes.length === 0 || nodes.length > 100 || nodes.some((node) => typeof node !== "string" || node === ""))
-		throw new ApiError(400, "body: \"nodes\" must be an array of 1..100 non-empty node id strings");
+	if (
+		!Array.isArray(nodes) ||
+		nodes.length === 0 ||
+		nodes.length > 100 ||
+		nodes.some(node => typeof node !== "string" || node === "")
+	)
+		throw new ApiError(400, 'body: "nodes" must be an array of 1..100 non-empty node id strings');
 	if (request.metadata !== undefined && !isObject(request.metadata))
-		throw new ApiError(400, "body: \"metadata\" must be a JSON object when given");
+		throw new ApiError(400, 'body: "metadata" must be a JSON object when given');
 	const job = await cloud.createJob({
-		name, imageId, nodes: nodes as string[], userApproval, forcePush,
+		name,
+		imageId,
+		nodes: nodes as string[],
+		userApproval,
+		forcePush,
 		...(isObject(request.metadata) ? {metadata: request.metadata} : {}),
 	});
 	sendJson(response, 200, {ota_job_id: job.id, status: "success"});
@@ -31,12 +40,16 @@ export async function putOtaJob({cloud, response, body}: RequestContext): Promis
 
 export async function getOtaJobStatus({cloud, response, query}: RequestContext): Promise<void> {
 	const jobId = requiredQuery(query, "ota_job_id");
-	if (!cloud.job(jobId))
-		throw new ApiError(404, `OTA job ${jobId} not found`);
+	if (!cloud.job(jobId)) throw new ApiError(404, `OTA job ${jobId} not found`);
 	const nodeId = query.get("node_id");
-	const states = cloud.jobStore.statesOf(jobId).filter((state) => !nodeId || state.nodeId === nodeId);
+	const states = cloud.jobStore.statesOf(jobId).filter(state => !nodeId || state.nodeId === nodeId);
 	sendJson(response, 200, {
-		node_ota_status: states.map((state) => ({node_id: state.nodeId, status: state.status, timestamp: state.timestamp, additional_info: state.additionalInfo})),
+		node_ota_status: states.map(state => ({
+			node_id: state.nodeId,
+			status: state.status,
+			timestamp: state.timestamp,
+			additional_info: state.additionalInfo,
+		})),
 		total: states.length,
 	});
 }
@@ -44,17 +57,26 @@ export async function getOtaJobStatus({cloud, response, query}: RequestContext):
 /** `GET admin/otajob` (docs/protocol.md §9.2): the jobs, oldest first; `ota_job_id` picks one. */
 export async function getOtaJobs({cloud, response, query}: RequestContext): Promise<void> {
 	const jobId = query.get("ota_job_id");
-	const jobs = cloud.jobs().filter((job) => !jobId || job.id === jobId);
-	if (jobId && jobs.length === 0)
-		throw new ApiError(404, `OTA job ${jobId} not found`);
+	const jobs = cloud.jobs().filter(job => !jobId || job.id === jobId);
+	if (jobId && jobs.length === 0) throw new ApiError(404, `OTA job ${jobId} not found`);
 	sendJson(response, 200, {
-		ota_jobs: jobs.map((job) => {
+		ota_jobs: jobs.map(job => {
 			const states = cloud.jobStore.statesOf(job.id);
-			return {ota_job_id: job.id, ota_job_name: job.name, ota_image_id: job.imageId, nodes: job.nodes,
-				triggered_timestamp: Math.floor(job.createdAt / 1000), status: job.cancelled ? "cancelled" : "active", archived: false,
-				user_approval: job.userApproval, force_push: job.forcePush, ...(job.metadata ? {metadata: job.metadata} : {}),
-				total_count: states.length, completed_count: states.filter((state) => state.status === "success").length,
-				rejected_count: states.filter((state) => state.status === "rejected").length};
+			return {
+				ota_job_id: job.id,
+				ota_job_name: job.name,
+				ota_image_id: job.imageId,
+				nodes: job.nodes,
+				triggered_timestamp: Math.floor(job.createdAt / 1000),
+				status: job.cancelled ? "cancelled" : "active",
+				archived: false,
+				user_approval: job.userApproval,
+				force_push: job.forcePush,
+				...(job.metadata ? {metadata: job.metadata} : {}),
+				total_count: states.length,
+				completed_count: states.filter(state => state.status === "success").length,
+				rejected_count: states.filter(state => state.status === "rejected").length,
+			};
 		}),
 		total: jobs.length,
 	});

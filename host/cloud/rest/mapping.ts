@@ -19,7 +19,11 @@ export async function putMapping({cloud, response, body, caller}: RequestContext
 		throw new ApiError(400, `body: "operation" must be "add" or "remove", not ${JSON.stringify(operation)}`);
 	const secretKey = requiredString(request, "secret_key");
 	const requestId = cloud.requestMapping(nodeId, account.userId, secretKey);
-	sendJson(response, 200, {status: "success", request_id: requestId, description: "User node mapping request created successfully"});
+	sendJson(response, 200, {
+		status: "success",
+		request_id: requestId,
+		description: "User node mapping request created successfully",
+	});
 }
 
 /** `GET user/nodes/mapping?request_id=`. */

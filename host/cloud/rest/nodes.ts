@@ -61,7 +61,7 @@ export async function getUserNodes({cloud, response, query, caller}: RequestCont
 		const withConfig = booleanQuery(query, "config", true);
 		const withStatus = booleanQuery(query, "status", true);
 		const withParams = booleanQuery(query, "params", true);
-		answer.node_details = ids.map((id) => {
+		answer.node_details = ids.map(id => {
 			const node = ownNode(cloud, account, id);
 			return {
 				node_id: id,
@@ -73,8 +73,7 @@ export async function getUserNodes({cloud, response, query, caller}: RequestCont
 			};
 		});
 	}
-	if (nextId !== undefined)
-		answer.next_id = nextId;
+	if (nextId !== undefined) answer.next_id = nextId;
 	sendJson(response, 200, answer);
 }
 

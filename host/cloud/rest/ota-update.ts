@@ -11,15 +11,17 @@ export async function getOtaStatus(context: RequestContext): Promise<void> {
 	const {cloud, response, query} = context;
 	// A job's node that has not connected yet still has a status (triggered) for its owner.
 	const nodeId = requiredQuery(query, "node_id");
-	if (!cloud.users.owns(context.caller!.account, nodeId))
-		throw new ApiError(404, `node ${nodeId} not found`);
+	if (!cloud.users.owns(context.caller!.account, nodeId)) throw new ApiError(404, `node ${nodeId} not found`);
 	const jobId = requiredQuery(query, "ota_job_id");
-	if (!cloud.job(jobId))
-		throw new ApiError(404, `OTA job ${jobId} not found`);
+	if (!cloud.job(jobId)) throw new ApiError(404, `OTA job ${jobId} not found`);
 	const state = cloud.jobState(nodeId, jobId);
-	if (!state)
-		throw new ApiError(404, `node ${nodeId} is not part of OTA job ${jobId}`);
-	sendJson(response, 200, {node_id: nodeId, status: state.status, additional_info: state.additionalInfo, timestamp: state.timestamp});
+	if (!state) throw new ApiError(404, `node ${nodeId} is not part of OTA job ${jobId}`);
+	sendJson(response, 200, {
+		node_id: nodeId,
+		status: state.status,
+		additional_info: state.additionalInfo,
+		timestamp: state.timestamp,
+	});
 }
 
 /** The cloud-side user approval (docs/protocol.md §2.2): what a user-approval job offers this node. */
@@ -32,7 +34,13 @@ export async function getOtaUpdate(context: RequestContext): Promise<void> {
 		return;
 	}
 	const {ota_job_id, ...offer} = cloud.otaurlPayload(job);
-	sendJson(response, 200, {status: "success", ota_available: true, description: `OTA update ${offer.fw_version} available (${job.name})`, ota_job_id, ...offer});
+	sendJson(response, 200, {
+		status: "success",
+		ota_available: true,
+		description: `OTA update ${offer.fw_version} available (${job.name})`,
+		ota_job_id,
+		...offer,
+	});
 }
 
 export async function postOtaUpdate(context: RequestContext): Promise<void> {

@@ -6,8 +6,8 @@ import type {CloudServices} from "./context";
 
 /** The ids of the user's nodes: every node the cloud has seen or that was mapped, that belongs to the user; sorted. */
 export function nodeIdsOf(cloud: CloudServices, account: UserAccount): string[] {
-	const ids = new Set([...cloud.registry.all().map((node) => node.id), ...cloud.users.mappedNodes()]);
-	return [...ids].filter((id) => cloud.users.owns(account, id)).sort();
+	const ids = new Set([...cloud.registry.all().map(node => node.id), ...cloud.users.mappedNodes()]);
+	return [...ids].filter(id => cloud.users.owns(account, id)).sort();
 }
 
 /**

@@ -15,12 +15,17 @@ import {routes} from "./routes";
  */
 export function routeName(pathname: string): string | undefined {
 	const path = pathname.replace(/\/{2,}/g, "/").replace(/^\/|\/$/g, "");
-	if (path.startsWith("v1/"))
-		return path.slice(3);
+	if (path.startsWith("v1/")) return path.slice(3);
 	return Object.hasOwn(routes, path) && routes[path]!.root === true ? path : undefined;
 }
 
-export async function handleRest(cloud: CloudServices, request: IncomingMessage, response: ServerResponse, pathname: string, query: URLSearchParams): Promise<void> {
+export async function handleRest(
+	cloud: CloudServices,
+	request: IncomingMessage,
+	response: ServerResponse,
+	pathname: string,
+	query: URLSearchParams,
+): Promise<void> {
 	const name = routeName(pathname);
 	const route = name !== undefined && Object.hasOwn(routes, name) ? routes[name] : undefined;
 	// A web app on another origin may call the API, as it may call the real one: the token travels
@@ -35,22 +40,36 @@ export async function handleRest(cloud: CloudServices, request: IncomingMessage,
 		response.end();
 		return;
 	}
-	if (name === undefined || !route)
-		throw new ApiError(404, `no such API: ${pathname}`);
-	const handler = Object.hasOwn(route.methods, request.method ?? "") ? route.methods[request.method ?? ""] : undefined;
+	if (name === undefined || !route) throw new ApiError(404, `no such API: ${pathname}`);
+	const handler = Object.hasOwn(route.methods, request.method ?? "")
+		? route.methods[request.method ?? ""]
+		: undefined;
 	if (!handler) {
 		const allow = Object.keys(route.methods).join(", ");
-		throw new ApiError(405, `method ${request.method} not allowed on ${pathname} (allowed: ${allow})`, ErrorCode.methodNotAllowed, {Allow: allow});
+		throw new ApiError(
+			405,
+			`method ${request.method} not allowed on ${pathname} (allowed: ${allow})`,
+			ErrorCode.methodNotAllowed,
+			{Allow: allow},
+		);
 	}
 	let caller: Caller | undefined;
 	if (route.access !== "public") {
 		caller = cloud.users.authenticate(request.headers.authorization);
 		if (route.access === "admin" && !caller.account.superAdmin)
-			throw new ApiError(403, `Forbidden: ${name} is for the cloud's admin user (${cloud.users.firstUser.userName})`, ErrorCode.forbidden);
+			throw new ApiError(
+				403,
+				`Forbidden: ${name} is for the cloud's admin user (${cloud.users.firstUser.userName})`,
+				ErrorCode.forbidden,
+			);
 	}
 	const limit = route.body === "image" ? cloud.maxImageBodyBytes : cloud.maxBodyBytes;
 	await handler({
-		cloud, request, response, query, ...(caller ? {caller} : {}),
+		cloud,
+		request,
+		response,
+		query,
+		...(caller ? {caller} : {}),
 		body: () => readJsonBody(request, limit),
 		rawBody: () => readBody(request, limit),
 	});

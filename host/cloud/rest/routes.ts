@@ -26,12 +26,12 @@ export interface Route {
 }
 
 export const routes: Readonly<Record<string, Route>> = {
-	"apiversions": {access: "public", root: true, methods: {GET: getApiVersions}},
-	"mqtt_host": {access: "public", root: true, methods: {GET: getMqttHost}},
-	"login2": {access: "public", methods: {POST: postLogin}},
-	"logout2": {access: "user", methods: {POST: postLogout}},
-	"user2": {access: "user", methods: {GET: getUser}},
-	"user": {access: "user", methods: {GET: getUser}},
+	apiversions: {access: "public", root: true, methods: {GET: getApiVersions}},
+	mqtt_host: {access: "public", root: true, methods: {GET: getMqttHost}},
+	login2: {access: "public", methods: {POST: postLogin}},
+	logout2: {access: "user", methods: {POST: postLogout}},
+	user2: {access: "user", methods: {GET: getUser}},
+	user: {access: "user", methods: {GET: getUser}},
 	"user/nodes": {access: "user", methods: {GET: getUserNodes}},
 	"user/nodes/status": {access: "user", methods: {GET: getNodeStatus}},
 	"user/nodes/mapping": {access: "user", methods: {GET: getMapping, PUT: putMapping}},

@@ -12,7 +12,7 @@ export async function postLogin({cloud, request: http, response, body}: RequestC
 		return;
 	}
 	if (userName === undefined)
-		throw new ApiError(400, "body: \"user_name\" and \"password\", or \"refreshtoken\", are required");
+		throw new ApiError(400, 'body: "user_name" and "password", or "refreshtoken", are required');
 	const password = requiredString(request, "password");
 	const tokens = await cloud.users.login(userName, password, http.socket.remoteAddress);
 	sendJson(response, 200, {status: "success", description: "Login successful", ...tokens});
@@ -29,8 +29,7 @@ export async function postLogout({cloud, response, caller, rawBody, query}: Requ
 		} catch (error) {
 			throw new ApiError(400, `request body is not valid JSON: ${(error as Error).message}`);
 		}
-		if (isObject(value) && typeof value.logout_all === "boolean")
-			all = value.logout_all;
+		if (isObject(value) && typeof value.logout_all === "boolean") all = value.logout_all;
 	}
 	cloud.users.logout(caller!, all);
 	sendJson(response, 200, {status: "success", description: "Logged out successfully"});
@@ -39,5 +38,12 @@ export async function postLogout({cloud, response, caller, rawBody, query}: Requ
 /** `GET user2` / `GET user`. */
 export async function getUser({response, caller}: RequestContext): Promise<void> {
 	const account = caller!.account;
-	sendJson(response, 200, {user_id: account.userId, user_name: account.userName, super_admin: account.superAdmin, picture_url: "", name: "", mfa: false});
+	sendJson(response, 200, {
+		user_id: account.userId,
+		user_name: account.userName,
+		super_admin: account.superAdmin,
+		picture_url: "",
+		name: "",
+		mfa: false,
+	});
 }

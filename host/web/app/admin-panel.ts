@@ -14,8 +14,7 @@ function field(label: string, control: HTMLElement, hint?: string): HTMLElement 
 	const id = control.id || uniqueId("field");
 	control.id = id;
 	const hintElement = hint ? el("small", {id: `${id}-hint`, class: "hint"}, hint) : null;
-	if (hintElement)
-		control.setAttribute("aria-describedby", hintElement.id);
+	if (hintElement) control.setAttribute("aria-describedby", hintElement.id);
 	return el("div", {class: "field"}, el("label", {for: id}, label), control, hintElement);
 }
 
@@ -45,45 +44,88 @@ export class AdminPanel {
 		this.#api = api;
 		this.#upload.disabled = true;
 		this.#file.addEventListener("change", () => void this.#onFile());
-		const uploadForm = el("form", {class: "card", "aria-labelledby": "upload-title"},
+		const uploadForm = el(
+			"form",
+			{class: "card", "aria-labelledby": "upload-title"},
 			el("h3", {id: "upload-title"}, "Upload an image"),
-			field("Firmware image file", this.#file, "An ESP32 application image (.bin); its header is read here, before anything is sent."),
+			field(
+				"Firmware image file",
+				this.#file,
+				"An ESP32 application image (.bin); its header is read here, before anything is sent.",
+			),
 			this.#factList,
 			field("Image name", this.#imageName),
-			this.#upload, this.#uploadMessage, this.#uploadError);
-		uploadForm.addEventListener("submit", (event) => {
+			this.#upload,
+			this.#uploadMessage,
+			this.#uploadError,
+		);
+		uploadForm.addEventListener("submit", event => {
 			event.preventDefault();
 			void this.#onUpload();
 		});
-		const jobForm = el("form", {class: "card", "aria-labelledby": "job-title"},
+		const jobForm = el(
+			"form",
+			{class: "card", "aria-labelledby": "job-title"},
 			el("h3", {id: "job-title"}, "Create an OTA job"),
 			field("Job name", this.#jobName),
 			field("Image", this.#jobImage),
 			this.#jobNodes,
-			el("div", {class: "check"}, this.#userApproval, el("label", {for: this.#userApproval.id}, "Users approve it in the app before the cloud sends it (user approval)")),
-			el("div", {class: "check"}, this.#forcePush, el("label", {for: this.#forcePush.id}, "Push it at once to the nodes that are online (force push)")),
-			this.#create, this.#jobMessage, this.#jobError);
-		jobForm.addEventListener("submit", (event) => {
+			el(
+				"div",
+				{class: "check"},
+				this.#userApproval,
+				el(
+					"label",
+					{for: this.#userApproval.id},
+					"Users approve it in the app before the cloud sends it (user approval)",
+				),
+			),
+			el(
+				"div",
+				{class: "check"},
+				this.#forcePush,
+				el("label", {for: this.#forcePush.id}, "Push it at once to the nodes that are online (force push)"),
+			),
+			this.#create,
+			this.#jobMessage,
+			this.#jobError,
+		);
+		jobForm.addEventListener("submit", event => {
 			event.preventDefault();
 			void this.#onCreate();
 		});
-		this.element = el("section", {class: "admin", "aria-labelledby": "admin-title"},
+		this.element = el(
+			"section",
+			{class: "admin", "aria-labelledby": "admin-title"},
 			el("h2", {id: "admin-title"}, "Admin: images and jobs"),
 			el("div", {class: "cards"}, uploadForm, jobForm),
 			el("h3", {id: "jobs-title"}, "Jobs"),
-			el("table", {"aria-labelledby": "jobs-title"},
-				el("thead", {}, el("tr", {},
-					el("th", {scope: "col"}, "Job"), el("th", {scope: "col"}, "Image"), el("th", {scope: "col"}, "Nodes"),
-					el("th", {scope: "col"}, "User approval"), el("th", {scope: "col"}, "Created"))),
-				this.#jobs));
+			el(
+				"table",
+				{"aria-labelledby": "jobs-title"},
+				el(
+					"thead",
+					{},
+					el(
+						"tr",
+						{},
+						el("th", {scope: "col"}, "Job"),
+						el("th", {scope: "col"}, "Image"),
+						el("th", {scope: "col"}, "Nodes"),
+						el("th", {scope: "col"}, "User approval"),
+						el("th", {scope: "col"}, "Created"),
+					),
+				),
+				this.#jobs,
+			),
+		);
 		this.#renderNodes();
 	}
 
 	setNodes(nodes: NodeSummary[]): void {
-		const before = this.#nodes.map((node) => node.id).join("\n");
+		const before = this.#nodes.map(node => node.id).join("\n");
 		this.#nodes = nodes;
-		if (nodes.map((node) => node.id).join("\n") !== before)
-			this.#renderNodes();
+		if (nodes.map(node => node.id).join("\n") !== before) this.#renderNodes();
 	}
 
 	async refresh(): Promise<void> {
@@ -91,32 +133,54 @@ export class AdminPanel {
 			const [images, jobs] = await Promise.all([listImages(this.#api), listJobs(this.#api)]);
 			this.#images = images;
 			const selected = this.#jobImage.value;
-			replace(this.#jobImage, el("option", {value: ""}, images.length ? "Choose an image" : "No image uploaded yet"),
-				...images.map((image) => el("option", {value: image.id},
-					`${image.fwVersion} · ${image.model} · ${image.name}${image.fileSize !== undefined ? ` · ${formatSize(image.fileSize)}` : ""}`)));
-			if (images.some((image) => image.id === selected))
-				this.#jobImage.value = selected;
-			replace(this.#jobs, ...[...jobs].reverse().map((job) => {
-				const image = images.find((item) => item.id === job.imageId);
-				return el("tr", {},
-					el("td", {}, job.name || job.id, el("br"), el("small", {}, job.id)),
-					el("td", {}, image ? `${image.fwVersion} (${image.model})` : job.imageId),
-					el("td", {}, job.nodes.join(", ")),
-					el("td", {}, job.userApproval ? "yes" : "no"),
-					el("td", {}, formatTime(job.triggered)));
-			}));
+			replace(
+				this.#jobImage,
+				el("option", {value: ""}, images.length ? "Choose an image" : "No image uploaded yet"),
+				...images.map(image =>
+					el(
+						"option",
+						{value: image.id},
+						`${image.fwVersion} · ${image.model} · ${image.name}${image.fileSize !== undefined ? ` · ${formatSize(image.fileSize)}` : ""}`,
+					),
+				),
+			);
+			if (images.some(image => image.id === selected)) this.#jobImage.value = selected;
+			replace(
+				this.#jobs,
+				...[...jobs].reverse().map(job => {
+					const image = images.find(item => item.id === job.imageId);
+					return el(
+						"tr",
+						{},
+						el("td", {}, job.name || job.id, el("br"), el("small", {}, job.id)),
+						el("td", {}, image ? `${image.fwVersion} (${image.model})` : job.imageId),
+						el("td", {}, job.nodes.join(", ")),
+						el("td", {}, job.userApproval ? "yes" : "no"),
+						el("td", {}, formatTime(job.triggered)),
+					);
+				}),
+			);
 		} catch (error) {
 			setText(this.#jobError, `The images and jobs cannot be read: ${(error as Error).message}`);
 		}
 	}
 
 	#renderNodes(): void {
-		replace(this.#jobNodes, el("legend", {}, "Nodes"),
-			...(this.#nodes.length === 0 ? [el("p", {class: "note"}, "You have no nodes yet.")] : this.#nodes.map((node) => {
-				const id = `job-node-${node.id}`;
-				return el("div", {class: "check"}, el("input", {type: "checkbox", id, value: node.id, name: "nodes"}),
-					el("label", {for: id}, `${node.id}${node.fwVersion ? ` (runs ${node.fwVersion})` : ""}`));
-			})));
+		replace(
+			this.#jobNodes,
+			el("legend", {}, "Nodes"),
+			...(this.#nodes.length === 0
+				? [el("p", {class: "note"}, "You have no nodes yet.")]
+				: this.#nodes.map(node => {
+						const id = `job-node-${node.id}`;
+						return el(
+							"div",
+							{class: "check"},
+							el("input", {type: "checkbox", id, value: node.id, name: "nodes"}),
+							el("label", {for: id}, `${node.id}${node.fwVersion ? ` (runs ${node.fwVersion})` : ""}`),
+						);
+					})),
+		);
 	}
 
 	async #onFile(): Promise<void> {
@@ -126,15 +190,17 @@ export class AdminPanel {
 		setText(this.#uploadError, "");
 		replace(this.#factList);
 		const file = this.#file.files?.[0];
-		if (!file)
-			return;
+		if (!file) return;
 		try {
 			this.#facts = await readImageFacts(file);
 		} catch (error) {
 			setText(this.#uploadError, `${file.name} cannot be uploaded: ${(error as Error).message}`);
 			return;
 		}
-		replace(this.#factList, ...factRows(this.#facts).flatMap(([label, value]) => [el("dt", {}, label), el("dd", {}, value)]));
+		replace(
+			this.#factList,
+			...factRows(this.#facts).flatMap(([label, value]) => [el("dt", {}, label), el("dd", {}, value)]),
+		);
 		this.#imageName.value = file.name.replace(/\.bin$/i, "");
 		this.#upload.disabled = false;
 	}
@@ -155,8 +221,7 @@ export class AdminPanel {
 			setText(this.#uploadMessage, `Uploaded ${name}: image ${image.id}, firmware ${image.fwVersion}.`);
 			await this.refresh();
 			this.#jobImage.value = image.id;
-			if (!this.#jobName.value)
-				this.#jobName.value = `update to ${image.fwVersion}`;
+			if (!this.#jobName.value) this.#jobName.value = `update to ${image.fwVersion}`;
 		} catch (error) {
 			setText(this.#uploadMessage, "");
 			setText(this.#uploadError, `Upload failed: ${(error as Error).message}`);
@@ -169,12 +234,13 @@ export class AdminPanel {
 		setText(this.#jobError, "");
 		setText(this.#jobMessage, "");
 		const imageId = this.#jobImage.value;
-		const nodes = [...this.#jobNodes.querySelectorAll<HTMLInputElement>("input[name=nodes]:checked")].map((input) => input.value);
-		const image = this.#images.find((item) => item.id === imageId);
-		const problems = [
-			imageId ? "" : "choose an image",
-			nodes.length ? "" : "choose at least one node",
-		].filter(Boolean);
+		const nodes = [...this.#jobNodes.querySelectorAll<HTMLInputElement>("input[name=nodes]:checked")].map(
+			input => input.value,
+		);
+		const image = this.#images.find(item => item.id === imageId);
+		const problems = [imageId ? "" : "choose an image", nodes.length ? "" : "choose at least one node"].filter(
+			Boolean,
+		);
 		if (problems.length) {
 			setText(this.#jobError, `Cannot create the job: ${problems.join(" and ")}.`);
 			return;
@@ -182,8 +248,17 @@ export class AdminPanel {
 		const name = this.#jobName.value.trim() || `update to ${image?.fwVersion ?? imageId}`;
 		this.#create.disabled = true;
 		try {
-			const jobId = await createJob(this.#api, {name, imageId, nodes, userApproval: this.#userApproval.checked, forcePush: this.#forcePush.checked});
-			setText(this.#jobMessage, `Created job ${jobId} (${name}) for ${nodes.join(", ")}${this.#userApproval.checked ? ", with user approval" : ""}.`);
+			const jobId = await createJob(this.#api, {
+				name,
+				imageId,
+				nodes,
+				userApproval: this.#userApproval.checked,
+				forcePush: this.#forcePush.checked,
+			});
+			setText(
+				this.#jobMessage,
+				`Created job ${jobId} (${name}) for ${nodes.join(", ")}${this.#userApproval.checked ? ", with user approval" : ""}.`,
+			);
 			await this.refresh();
 		} catch (error) {
 			setText(this.#jobError, `Creating the job failed: ${(error as Error).message}`);

@@ -14,7 +14,10 @@ export function isObject(value: unknown): value is JsonObject {
 
 /** A failed call, with a text for a person. */
 export class ApiError extends Error {
-	constructor(readonly httpStatus: number, message: string) {
+	constructor(
+		readonly httpStatus: number,
+		message: string,
+	) {
 		super(message);
 	}
 }
@@ -38,8 +41,11 @@ export class RestApi {
 		try {
 			const saved: unknown = JSON.parse(sessionStorage.getItem(storageKey) ?? "null");
 			if (isObject(saved) && typeof saved.userName === "string" && typeof saved.accessToken === "string")
-				this.#session = {userName: saved.userName, accessToken: saved.accessToken,
-					...(typeof saved.refreshToken === "string" ? {refreshToken: saved.refreshToken} : {})};
+				this.#session = {
+					userName: saved.userName,
+					accessToken: saved.accessToken,
+					...(typeof saved.refreshToken === "string" ? {refreshToken: saved.refreshToken} : {}),
+				};
 		} catch {
 			// no saved session
 		}
@@ -53,14 +59,17 @@ export class RestApi {
 		const answer = await this.#send("POST", "login2", undefined, {user_name: userName, password}, false);
 		if (!isObject(answer) || typeof answer.accesstoken !== "string")
 			throw new ApiError(0, "the cloud's login answer has no access token");
-		this.#save({userName, accessToken: answer.accesstoken, ...(typeof answer.refreshtoken === "string" ? {refreshToken: answer.refreshtoken} : {})});
+		this.#save({
+			userName,
+			accessToken: answer.accesstoken,
+			...(typeof answer.refreshtoken === "string" ? {refreshToken: answer.refreshtoken} : {}),
+		});
 		return this.#session!;
 	}
 
 	async logout(): Promise<void> {
 		try {
-			if (this.#session)
-				await this.#send("POST", "logout2", undefined, {}, true);
+			if (this.#session) await this.#send("POST", "logout2", undefined, {}, true);
 		} finally {
 			this.#save(undefined);
 		}
@@ -68,21 +77,18 @@ export class RestApi {
 
 	/** An authorized call; an expired access token is refreshed once with the refresh token. */
 	async call(method: string, path: string, query?: Query, body?: unknown): Promise<Json> {
-		if (!this.#session)
-			throw new ApiError(401, "not signed in");
+		if (!this.#session) throw new ApiError(401, "not signed in");
 		const used = this.#session.accessToken;
 		try {
 			return await this.#send(method, path, query, body, true);
 		} catch (error) {
-			if (!(error instanceof ApiError) || error.httpStatus !== 401)
-				throw error;
+			if (!(error instanceof ApiError) || error.httpStatus !== 401) throw error;
 			// Calls run side by side: the first 401 renews the token, the others wait for it.
 			if (this.#session?.accessToken === used) {
-				this.#refreshing ??= this.#refresh(error.message).finally(() => this.#refreshing = undefined);
+				this.#refreshing ??= this.#refresh(error.message).finally(() => (this.#refreshing = undefined));
 				await this.#refreshing;
 			}
-			if (!this.#session)
-				throw error;
+			if (!this.#session) throw error;
 			return this.#send(method, path, query, body, true);
 		}
 	}
@@ -97,7 +103,13 @@ export class RestApi {
 		}
 		let answer: Json;
 		try {
-			answer = await this.#send("POST", "login2", undefined, {user_name: session.userName, refreshtoken: session.refreshToken}, false);
+			answer = await this.#send(
+				"POST",
+				"login2",
+				undefined,
+				{user_name: session.userName, refreshtoken: session.refreshToken},
+				false,
+			);
 		} catch (error) {
 			this.#signedOut(`Signed out: the session could not be renewed (${(error as Error).message})`);
 			throw error;
@@ -116,39 +128,48 @@ export class RestApi {
 
 	#save(session: Session | undefined): void {
 		this.#session = session;
-		if (session)
-			sessionStorage.setItem(storageKey, JSON.stringify(session));
-		else
-			sessionStorage.removeItem(storageKey);
+		if (session) sessionStorage.setItem(storageKey, JSON.stringify(session));
+		else sessionStorage.removeItem(storageKey);
 	}
 
-	async #send(method: string, path: string, query: Query | undefined, body: unknown, authorized: boolean): Promise<Json> {
+	async #send(
+		method: string,
+		path: string,
+		query: Query | undefined,
+		body: unknown,
+		authorized: boolean,
+	): Promise<Json> {
 		const url = new URL(this.base + path, location.href);
 		for (const [key, value] of Object.entries(query ?? {})) {
-			if (value !== undefined)
-				url.searchParams.set(key, String(value));
+			if (value !== undefined) url.searchParams.set(key, String(value));
 		}
 		const headers: Record<string, string> = {};
-		if (body !== undefined)
-			headers["Content-Type"] = "application/json";
-		if (authorized && this.#session)
-			headers.Authorization = this.#session.accessToken;
+		if (body !== undefined) headers["Content-Type"] = "application/json";
+		if (authorized && this.#session) headers.Authorization = this.#session.accessToken;
 		let response: Response;
 		try {
-			response = await fetch(url, {method, headers, ...(body !== undefined ? {body: JSON.stringify(body)} : {}), cache: "no-store"});
+			response = await fetch(url, {
+				method,
+				headers,
+				...(body !== undefined ? {body: JSON.stringify(body)} : {}),
+				cache: "no-store",
+			});
 		} catch {
 			throw new ApiError(0, "cannot reach the cloud (is it still running?)");
 		}
 		const text = await response.text();
 		let json: Json = null;
 		try {
-			json = text === "" ? null : JSON.parse(text) as Json;
+			json = text === "" ? null : (JSON.parse(text) as Json);
 		} catch {
 			if (response.ok)
 				throw new ApiError(response.status, `the cloud answered ${path} with something that is not JSON`);
 		}
 		if (!response.ok || (isObject(json) && json.status === "failure")) {
-			const description = isObject(json) && typeof json.description === "string" ? json.description : text.slice(0, 200) || response.statusText;
+			const description =
+				isObject(json) && typeof json.description === "string"
+					? json.description
+					: text.slice(0, 200) || response.statusText;
 			throw new ApiError(response.status, description || `HTTP ${response.status}`);
 		}
 		return json;

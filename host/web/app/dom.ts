@@ -7,15 +7,16 @@ export interface ElementProps {
 }
 
 /** `el("button", {type: "button", onclick: ...}, "Text")`; `on*` props become listeners, `false`/`undefined` attributes are left out. */
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: ElementProps = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function el<K extends keyof HTMLElementTagNameMap>(
+	tag: K,
+	props: ElementProps = {},
+	...children: Child[]
+): HTMLElementTagNameMap[K] {
 	const element = document.createElement(tag);
 	for (const [name, value] of Object.entries(props)) {
-		if (typeof value === "function")
-			element.addEventListener(name.slice(2), value);
-		else if (value === true)
-			element.setAttribute(name, "");
-		else if (value !== false && value !== undefined)
-			element.setAttribute(name, String(value));
+		if (typeof value === "function") element.addEventListener(name.slice(2), value);
+		else if (value === true) element.setAttribute(name, "");
+		else if (value !== false && value !== undefined) element.setAttribute(name, String(value));
 	}
 	append(element, children);
 	return element;
@@ -32,15 +33,13 @@ export function append(parent: Node, children: Child[]): void {
 export function replace(parent: Element, ...children: Child[]): void {
 	const fresh = document.createElement("div");
 	append(fresh, children);
-	if (fresh.innerHTML === parent.innerHTML)
-		return;
+	if (fresh.innerHTML === parent.innerHTML) return;
 	parent.replaceChildren(...fresh.childNodes);
 }
 
 /** Sets the text only when it changed (keeps screen readers from re-announcing the same text). */
 export function setText(element: Element, text: string): void {
-	if (element.textContent !== text)
-		element.textContent = text;
+	if (element.textContent !== text) element.textContent = text;
 }
 
 let ids = 0;

@@ -27,7 +27,10 @@ export function factRows(facts: ImageFacts): [string, string][] {
 		["Firmware identity", info.identity ?? "none (another app's image)"],
 		["Version", info.version || "(empty)"],
 		["Chip", chipName(info.chipId)],
-		["Chip revisions", `${chipRevisionText(info.minChipRevFull)} .. ${info.maxChipRevFull === 0 || info.maxChipRevFull === 0xffff ? "any" : chipRevisionText(info.maxChipRevFull)}`],
+		[
+			"Chip revisions",
+			`${chipRevisionText(info.minChipRevFull)} .. ${info.maxChipRevFull === 0 || info.maxChipRevFull === 0xffff ? "any" : chipRevisionText(info.maxChipRevFull)}`,
+		],
 		["Secure version", String(info.secureVersion)],
 		["ESP-IDF", info.idfVer || "—"],
 		["Built", `${info.date} ${info.time}`.trim() || "—"],
@@ -40,7 +43,8 @@ export function factRows(facts: ImageFacts): [string, string][] {
 export function fileToBase64(file: File): Promise<string> {
 	return new Promise((resolve, reject) => {
 		const reader = new FileReader();
-		reader.onerror = () => reject(new Error(`cannot read ${file.name}: ${reader.error?.message ?? "unknown error"}`));
+		reader.onerror = () =>
+			reject(new Error(`cannot read ${file.name}: ${reader.error?.message ?? "unknown error"}`));
 		reader.onload = () => {
 			const url = String(reader.result);
 			resolve(url.slice(url.indexOf(",") + 1));

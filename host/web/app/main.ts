@@ -15,14 +15,12 @@ const root = document.getElementById("app")!;
 const userLine = el("span", {class: "user"});
 const signOut = el("button", {type: "button", class: "link"}, "Sign out");
 const banner = el("p", {class: "error banner", role: "alert"});
-const header = el("header", {},
-	el("h1", {}, "RainMaker OTA"),
-	el("div", {class: "session"}, userLine, signOut));
+const header = el("header", {}, el("h1", {}, "RainMaker OTA"), el("div", {class: "session"}, userLine, signOut));
 
 let timer: ReturnType<typeof setTimeout> | undefined;
 let generation = 0;
 
-api.onSignedOut = (reason) => showSignIn(reason);
+api.onSignedOut = reason => showSignIn(reason);
 signOut.addEventListener("click", () => {
 	void api.logout().finally(() => showSignIn("You are signed out."));
 });
@@ -33,23 +31,36 @@ function showSignIn(message = ""): void {
 	signOut.hidden = true;
 	setText(userLine, "");
 	const user = el("input", {type: "email", id: "user", name: "user", autocomplete: "username", required: true});
-	const password = el("input", {type: "password", id: "password", name: "password", autocomplete: "current-password", required: true});
+	const password = el("input", {
+		type: "password",
+		id: "password",
+		name: "password",
+		autocomplete: "current-password",
+		required: true,
+	});
 	const submit = el("button", {type: "submit", class: "primary"}, "Sign in");
 	const error = el("p", {class: "error", role: "alert", id: "signin-error"}, message);
-	const form = el("form", {class: "card signin", "aria-labelledby": "signin-title"},
+	const form = el(
+		"form",
+		{class: "card signin", "aria-labelledby": "signin-title"},
 		el("h2", {id: "signin-title"}, "Sign in"),
 		el("div", {class: "field"}, el("label", {for: "user"}, "Email"), user),
 		el("div", {class: "field"}, el("label", {for: "password"}, "Password"), password),
-		submit, error);
-	form.addEventListener("submit", (event) => {
+		submit,
+		error,
+	);
+	form.addEventListener("submit", event => {
 		event.preventDefault();
 		setText(error, "");
 		submit.disabled = true;
-		api.login(user.value.trim(), password.value).then(() => void showApp(), (failure: Error) => {
-			setText(error, `Sign-in failed: ${failure.message}`);
-			submit.disabled = false;
-			password.select();
-		});
+		api.login(user.value.trim(), password.value).then(
+			() => void showApp(),
+			(failure: Error) => {
+				setText(error, `Sign-in failed: ${failure.message}`);
+				submit.disabled = false;
+				password.select();
+			},
+		);
 	});
 	replace(root, header, form);
 	user.focus();
@@ -68,8 +79,7 @@ async function isAdmin(): Promise<boolean> {
 async function showApp(): Promise<void> {
 	const mine = ++generation;
 	const admin = await isAdmin();
-	if (mine !== generation)
-		return;
+	if (mine !== generation) return;
 	signOut.hidden = false;
 	setText(userLine, `Signed in as ${api.session?.userName ?? "?"}`);
 	const list = el("tbody");
@@ -80,9 +90,8 @@ async function showApp(): Promise<void> {
 	let nodes: NodeSummary[] = [];
 
 	const select = (nodeId: string) => {
-		const node = nodes.find((item) => item.id === nodeId);
-		if (!node)
-			return;
+		const node = nodes.find(item => item.id === nodeId);
+		if (!node) return;
 		location.hash = `node=${encodeURIComponent(nodeId)}`;
 		panel = new NodePanel(api, node, admin);
 		replace(detail, panel.element);
@@ -92,63 +101,101 @@ async function showApp(): Promise<void> {
 	};
 
 	const renderList = () => {
-		replace(list, ...nodes.map((node) => {
-			const open = el("button", {type: "button", class: "link node-link", "data-node": node.id,
-				"aria-current": panel?.nodeId === node.id ? "true" : undefined, onclick: () => select(node.id)}, node.id);
-			return el("tr", {},
-				el("th", {scope: "row"}, open),
-				el("td", {class: node.online ? "online" : "offline"}, node.online ? "Online" : `Offline${node.since ? ` since ${formatTime(node.since)}` : ""}`),
-				el("td", {}, node.fwVersion ?? "unknown"),
-				el("td", {}, node.project ?? "unknown"),
-				el("td", {}, node.offer ? `Update ${node.offer.fwVersion ?? ""} offered` : "—"));
-		}));
-		setText(listNote, nodes.length === 0 ? "You have no nodes yet: a node you own appears here once it has connected to the cloud." : "");
+		replace(
+			list,
+			...nodes.map(node => {
+				const open = el(
+					"button",
+					{
+						type: "button",
+						class: "link node-link",
+						"data-node": node.id,
+						"aria-current": panel?.nodeId === node.id ? "true" : undefined,
+						onclick: () => select(node.id),
+					},
+					node.id,
+				);
+				return el(
+					"tr",
+					{},
+					el("th", {scope: "row"}, open),
+					el(
+						"td",
+						{class: node.online ? "online" : "offline"},
+						node.online ? "Online" : `Offline${node.since ? ` since ${formatTime(node.since)}` : ""}`,
+					),
+					el("td", {}, node.fwVersion ?? "unknown"),
+					el("td", {}, node.project ?? "unknown"),
+					el("td", {}, node.offer ? `Update ${node.offer.fwVersion ?? ""} offered` : "—"),
+				);
+			}),
+		);
+		setText(
+			listNote,
+			nodes.length === 0
+				? "You have no nodes yet: a node you own appears here once it has connected to the cloud."
+				: "",
+		);
 	};
 
-	replace(root, header, banner,
-		el("main", {},
-			el("section", {class: "nodes", "aria-labelledby": "nodes-title"},
+	replace(
+		root,
+		header,
+		banner,
+		el(
+			"main",
+			{},
+			el(
+				"section",
+				{class: "nodes", "aria-labelledby": "nodes-title"},
 				el("h2", {id: "nodes-title"}, "Your nodes"),
-				el("table", {"aria-labelledby": "nodes-title"},
-					el("thead", {}, el("tr", {},
-						el("th", {scope: "col"}, "Node"), el("th", {scope: "col"}, "State"), el("th", {scope: "col"}, "Firmware"),
-						el("th", {scope: "col"}, "Project"), el("th", {scope: "col"}, "Update"))),
-					list),
-				listNote),
+				el(
+					"table",
+					{"aria-labelledby": "nodes-title"},
+					el(
+						"thead",
+						{},
+						el(
+							"tr",
+							{},
+							el("th", {scope: "col"}, "Node"),
+							el("th", {scope: "col"}, "State"),
+							el("th", {scope: "col"}, "Firmware"),
+							el("th", {scope: "col"}, "Project"),
+							el("th", {scope: "col"}, "Update"),
+						),
+					),
+					list,
+				),
+				listNote,
+			),
 			detail,
-			adminPanel?.element));
+			adminPanel?.element,
+		),
+	);
 
 	let tick = 0;
 	const poll = async () => {
 		try {
 			nodes = await fetchNodes(api);
-			if (mine !== generation)
-				return;
+			if (mine !== generation) return;
 			setText(banner, "");
 			renderList();
 			adminPanel?.setNodes(nodes);
 			const wanted = decodeURIComponent(/node=([^&]+)/.exec(location.hash)?.[1] ?? "");
-			if (!panel && wanted && nodes.some((node) => node.id === wanted))
-				select(wanted);
-			const current = panel && nodes.find((node) => node.id === panel!.nodeId);
-			if (current)
-				await panel!.update(current);
-			if (tick++ % 5 === 0)
-				await adminPanel?.refresh();
+			if (!panel && wanted && nodes.some(node => node.id === wanted)) select(wanted);
+			const current = panel && nodes.find(node => node.id === panel!.nodeId);
+			if (current) await panel!.update(current);
+			if (tick++ % 5 === 0) await adminPanel?.refresh();
 		} catch (error) {
-			if (mine !== generation)
-				return;
-			if (error instanceof ApiError && error.httpStatus === 401 && !api.session)
-				return;
+			if (mine !== generation) return;
+			if (error instanceof ApiError && error.httpStatus === 401 && !api.session) return;
 			setText(banner, `Cannot refresh: ${(error as Error).message}. Trying again…`);
 		}
-		if (mine === generation)
-			timer = setTimeout(() => void poll(), pollMs);
+		if (mine === generation) timer = setTimeout(() => void poll(), pollMs);
 	};
 	void poll();
 }
 
-if (api.session)
-	void showApp();
-else
-	showSignIn();
+if (api.session) void showApp();
+else showSignIn();

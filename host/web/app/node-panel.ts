@@ -9,7 +9,16 @@ import {el, replace, setText, uniqueId} from "./dom";
 import {progressOf} from "../../client/ota-reading";
 import {formatSize, formatTime, statusWord} from "./format";
 import {fetchNodes, writeOperation, type NodeSummary, type Offer} from "./nodes";
-import {cloudOffer, jobStatusOf, listImages, listJobs, otaStatus, releaseCloudOffer, type CloudOffer, type JobStatus} from "./ota-api";
+import {
+	cloudOffer,
+	jobStatusOf,
+	listImages,
+	listJobs,
+	otaStatus,
+	releaseCloudOffer,
+	type CloudOffer,
+	type JobStatus,
+} from "./ota-api";
 
 const finalStatuses = new Set(["success", "rejected"]);
 
@@ -75,8 +84,7 @@ export class NodePanel {
 		this.#node = node;
 		try {
 			const saved = JSON.parse(sessionStorage.getItem(followKey(node.id)) ?? "null") as Followed | null;
-			if (saved && typeof saved.jobId === "string")
-				this.#followed = saved;
+			if (saved && typeof saved.jobId === "string") this.#followed = saved;
 		} catch {
 			// nothing followed
 		}
@@ -88,10 +96,20 @@ export class NodePanel {
 		this.#approve.addEventListener("click", () => void this.#onApprove());
 		const offerTitle = uniqueId("offer-title");
 		this.#offerBox.setAttribute("aria-labelledby", offerTitle);
-		this.#offerBox.append(el("h3", {id: offerTitle}, "Update offered by the node"), this.#offerFacts, this.#approve);
-		this.#progressBox.append(el("span", {id: progressLabel, class: "progress-label"}, "Download"), this.#progress, this.#progressText);
+		this.#offerBox.append(
+			el("h3", {id: offerTitle}, "Update offered by the node"),
+			this.#offerFacts,
+			this.#approve,
+		);
+		this.#progressBox.append(
+			el("span", {id: progressLabel, class: "progress-label"}, "Download"),
+			this.#progress,
+			this.#progressText,
+		);
 		const historyTitle = uniqueId("history-title");
-		this.element = el("section", {class: "node-panel", "aria-labelledby": titleId},
+		this.element = el(
+			"section",
+			{class: "node-panel", "aria-labelledby": titleId},
 			this.#title,
 			this.#facts,
 			el("div", {class: "actions"}, this.#check, " ", this.#checkNote),
@@ -101,12 +119,27 @@ export class NodePanel {
 			this.#result,
 			this.#error,
 			el("h3", {id: historyTitle}, "OTA history"),
-			el("table", {class: "history", "aria-labelledby": historyTitle},
-				el("thead", {}, el("tr", {},
-					el("th", {scope: "col"}, "Job"), el("th", {scope: "col"}, "Firmware"), el("th", {scope: "col"}, "Created"),
-					el("th", {scope: "col"}, "Status"), el("th", {scope: "col"}, "Details"), el("th", {scope: "col"}, "Last report"))),
-				this.#history),
-			this.#historyNote);
+			el(
+				"table",
+				{class: "history", "aria-labelledby": historyTitle},
+				el(
+					"thead",
+					{},
+					el(
+						"tr",
+						{},
+						el("th", {scope: "col"}, "Job"),
+						el("th", {scope: "col"}, "Firmware"),
+						el("th", {scope: "col"}, "Created"),
+						el("th", {scope: "col"}, "Status"),
+						el("th", {scope: "col"}, "Details"),
+						el("th", {scope: "col"}, "Last report"),
+					),
+				),
+				this.#history,
+			),
+			this.#historyNote,
+		);
 		this.#render();
 	}
 
@@ -122,11 +155,14 @@ export class NodePanel {
 	async update(node: NodeSummary): Promise<void> {
 		this.#node = node;
 		const tasks: Promise<unknown>[] = [];
-		if (this.#followed)
-			tasks.push(this.#pollStatus(this.#followed.jobId));
-		tasks.push(cloudOffer(this.#api, node.id).then((offer) => this.#cloudOffer = offer, () => this.#cloudOffer = undefined));
-		if (this.#ticks++ % 3 === 0)
-			tasks.push(this.refreshHistory());
+		if (this.#followed) tasks.push(this.#pollStatus(this.#followed.jobId));
+		tasks.push(
+			cloudOffer(this.#api, node.id).then(
+				offer => (this.#cloudOffer = offer),
+				() => (this.#cloudOffer = undefined),
+			),
+		);
+		if (this.#ticks++ % 3 === 0) tasks.push(this.refreshHistory());
 		await Promise.all(tasks);
 		this.#render();
 	}
@@ -150,8 +186,7 @@ export class NodePanel {
 
 	#remember(jobId: string, fwVersion: string | undefined): void {
 		const seen = this.#seenJobs();
-		if (seen.some((job) => job.jobId === jobId))
-			return;
+		if (seen.some(job => job.jobId === jobId)) return;
 		seen.push({jobId, ...(fwVersion ? {fwVersion} : {}), seenAt: Date.now()});
 		sessionStorage.setItem(seenKey(this.#node.id), JSON.stringify(seen.slice(-50)));
 	}
@@ -160,19 +195,38 @@ export class NodePanel {
 		if (!this.#admin) {
 			// A user who is not the admin sees the jobs offered to them, through user/nodes/ota_status.
 			const seen = this.#seenJobs().reverse();
-			const statuses = await Promise.all(seen.map((job) => otaStatus(this.#api, this.#node.id, job.jobId).catch(() => undefined)));
-			replace(this.#history, ...seen.map((job, index) => this.#historyRow(job.jobId, job.jobId, job.fwVersion, job.seenAt, statuses[index])));
-			setText(this.#historyNote, seen.length === 0
-				? "No update has been offered in this browser yet (the cloud's admin sees every job)."
-				: "The updates offered in this browser; \"Created\" is when the page first saw the offer.");
+			const statuses = await Promise.all(
+				seen.map(job => otaStatus(this.#api, this.#node.id, job.jobId).catch(() => undefined)),
+			);
+			replace(
+				this.#history,
+				...seen.map((job, index) =>
+					this.#historyRow(job.jobId, job.jobId, job.fwVersion, job.seenAt, statuses[index]),
+				),
+			);
+			setText(
+				this.#historyNote,
+				seen.length === 0
+					? "No update has been offered in this browser yet (the cloud's admin sees every job)."
+					: 'The updates offered in this browser; "Created" is when the page first saw the offer.',
+			);
 			return;
 		}
 		try {
 			const [jobs, images] = await Promise.all([listJobs(this.#api), listImages(this.#api).catch(() => [])]);
-			const mine = jobs.filter((job) => job.nodes.includes(this.#node.id)).reverse();
-			const statuses = await Promise.all(mine.map((job) => jobStatusOf(this.#api, job.id, this.#node.id).catch(() => undefined)));
+			const mine = jobs.filter(job => job.nodes.includes(this.#node.id)).reverse();
+			const statuses = await Promise.all(
+				mine.map(job => jobStatusOf(this.#api, job.id, this.#node.id).catch(() => undefined)),
+			);
 			const rows = mine.map((job, index) =>
-				this.#historyRow(job.id, job.name || job.id, images.find((item) => item.id === job.imageId)?.fwVersion, job.triggered, statuses[index]));
+				this.#historyRow(
+					job.id,
+					job.name || job.id,
+					images.find(item => item.id === job.imageId)?.fwVersion,
+					job.triggered,
+					statuses[index],
+				),
+			);
 			replace(this.#history, ...rows);
 			setText(this.#historyNote, rows.length === 0 ? "No OTA job has been created for this node yet." : "");
 		} catch (error) {
@@ -180,24 +234,35 @@ export class NodePanel {
 		}
 	}
 
-	#historyRow(jobId: string, name: string, fwVersion: string | undefined, created: number | undefined, status: JobStatus | undefined): HTMLElement {
-		return el("tr", {"data-job": jobId},
+	#historyRow(
+		jobId: string,
+		name: string,
+		fwVersion: string | undefined,
+		created: number | undefined,
+		status: JobStatus | undefined,
+	): HTMLElement {
+		return el(
+			"tr",
+			{"data-job": jobId},
 			el("td", {}, name, el("br"), el("small", {}, jobId)),
 			el("td", {}, fwVersion || "—"),
 			el("td", {}, formatTime(created)),
 			el("td", {class: `status status-${status?.status ?? "unknown"}`}, status ? statusWord(status.status) : "—"),
 			el("td", {}, status?.additionalInfo || "—"),
-			el("td", {}, formatTime(status?.timestamp)));
+			el("td", {}, formatTime(status?.timestamp)),
+		);
 	}
 
 	async #onCheck(): Promise<void> {
-		if (this.#busy)
-			return;
+		if (this.#busy) return;
 		this.#busy = true;
 		this.#showError("");
 		try {
 			await writeOperation(this.#api, this.#node, "check");
-			setText(this.#result, `Asked ${this.#node.id} to check for an update at ${formatTime(Date.now())}; an offer appears here when there is one.`);
+			setText(
+				this.#result,
+				`Asked ${this.#node.id} to check for an update at ${formatTime(Date.now())}; an offer appears here when there is one.`,
+			);
 		} catch (error) {
 			this.#showError(`Check for update failed: ${(error as Error).message}`);
 		} finally {
@@ -208,8 +273,7 @@ export class NodePanel {
 
 	async #onApprove(): Promise<void> {
 		const shown = this.#shownOffer;
-		if (this.#busy || !shown)
-			return;
+		if (this.#busy || !shown) return;
 		this.#busy = true;
 		this.#showError("");
 		this.#approving = true;
@@ -220,18 +284,29 @@ export class NodePanel {
 		this.#render();
 		try {
 			// Approve exactly what was shown: the node must still offer the same job.
-			const now = (await fetchNodes(this.#api)).find((node) => node.id === this.#node.id);
-			if (!now)
-				throw new Error(`node ${this.#node.id} is no longer among your nodes`);
+			const now = (await fetchNodes(this.#api)).find(node => node.id === this.#node.id);
+			if (!now) throw new Error(`node ${this.#node.id} is no longer among your nodes`);
 			this.#node = now;
 			if (now.offer?.jobId !== shown.jobId)
-				throw new Error(now.offer ? `the node now offers another update (${now.offer.fwVersion ?? now.offer.jobId}); look at it and approve again` : "the node no longer offers this update");
+				throw new Error(
+					now.offer
+						? `the node now offers another update (${now.offer.fwVersion ?? now.offer.jobId}); look at it and approve again`
+						: "the node no longer offers this update",
+				);
 			const before = await otaStatus(this.#api, now.id, shown.jobId).catch(() => undefined);
 			await writeOperation(this.#api, now, "start");
-			this.#followed = {jobId: shown.jobId, ...(shown.fwVersion ? {fwVersion: shown.fwVersion} : {}), approvedAt: Date.now(), ...(before ? {before} : {})};
+			this.#followed = {
+				jobId: shown.jobId,
+				...(shown.fwVersion ? {fwVersion: shown.fwVersion} : {}),
+				approvedAt: Date.now(),
+				...(before ? {before} : {}),
+			};
 			sessionStorage.setItem(followKey(now.id), JSON.stringify(this.#followed));
 			this.#lastStatus = before;
-			setText(this.#result, `Approved ${shown.fwVersion ?? shown.jobId}; waiting for ${now.id} to start the download.`);
+			setText(
+				this.#result,
+				`Approved ${shown.fwVersion ?? shown.jobId}; waiting for ${now.id} to start the download.`,
+			);
 		} catch (error) {
 			this.#showError(`Approve failed: ${(error as Error).message}`);
 			setText(this.#result, "");
@@ -243,14 +318,16 @@ export class NodePanel {
 	}
 
 	async #onRelease(offer: CloudOffer): Promise<void> {
-		if (this.#busy)
-			return;
+		if (this.#busy) return;
 		this.#busy = true;
 		this.#showError("");
 		try {
 			await releaseCloudOffer(this.#api, this.#node.id, offer.jobId);
 			this.#cloudOffer = undefined;
-			setText(this.#result, `The cloud sent job ${offer.jobId} to ${this.#node.id}; the node shows it as an offer once it has it.`);
+			setText(
+				this.#result,
+				`The cloud sent job ${offer.jobId} to ${this.#node.id}; the node shows it as an offer once it has it.`,
+			);
 		} catch (error) {
 			this.#showError(`Sending the update to the node failed: ${(error as Error).message}`);
 		} finally {
@@ -266,17 +343,28 @@ export class NodePanel {
 	#render(): void {
 		const node = this.#node;
 		setText(this.#title, `Node ${node.name && node.name !== node.id ? `${node.name} (${node.id})` : node.id}`);
-		replace(this.#facts,
-			el("dt", {}, "State"), el("dd", {class: node.online ? "online" : "offline"}, node.online ? "Online" : "Offline"),
-			el("dt", {}, "Firmware"), el("dd", {class: "fw-version"}, node.fwVersion ?? "unknown"),
-			el("dt", {}, "Project"), el("dd", {}, node.project ?? "unknown"),
+		replace(
+			this.#facts,
+			el("dt", {}, "State"),
+			el("dd", {class: node.online ? "online" : "offline"}, node.online ? "Online" : "Offline"),
+			el("dt", {}, "Firmware"),
+			el("dd", {class: "fw-version"}, node.fwVersion ?? "unknown"),
+			el("dt", {}, "Project"),
+			el("dd", {}, node.project ?? "unknown"),
 			node.model && node.model !== node.project ? el("dt", {}, "Model") : null,
-			node.model && node.model !== node.project ? el("dd", {}, node.model) : null);
+			node.model && node.model !== node.project ? el("dd", {}, node.model) : null,
+		);
 		const canWrite = node.online && node.ota !== undefined && !this.#busy;
 		this.#check.disabled = !canWrite;
 		// Why the buttons are disabled, in words next to them (a tooltip is not read by everyone).
-		setText(this.#checkNote, !node.ota ? "This node has no user-approval OTA service (esp.service.ota)."
-			: node.online ? "" : "The node is offline: it can neither check nor install until it is back.");
+		setText(
+			this.#checkNote,
+			!node.ota
+				? "This node has no user-approval OTA service (esp.service.ota)."
+				: node.online
+					? ""
+					: "The node is offline: it can neither check nor install until it is back.",
+		);
 		if (this.#checkNote.id === "") {
 			this.#checkNote.id = uniqueId("check-note");
 			this.#check.setAttribute("aria-describedby", this.#checkNote.id);
@@ -288,31 +376,46 @@ export class NodePanel {
 		if (cloud) {
 			const release = el("button", {type: "button", onclick: () => void this.#onRelease(cloud)}, "Send to node");
 			release.disabled = this.#busy || !node.online;
-			replace(this.#cloudBox,
+			replace(
+				this.#cloudBox,
 				el("h3", {}, "Update held by the cloud for your approval"),
-				el("p", {}, `${cloud.fwVersion ?? "A new version"}${cloud.fileSize !== undefined ? `, ${formatSize(cloud.fileSize)}` : ""} (job ${cloud.jobId}). ${cloud.description}`),
-				release);
+				el(
+					"p",
+					{},
+					`${cloud.fwVersion ?? "A new version"}${cloud.fileSize !== undefined ? `, ${formatSize(cloud.fileSize)}` : ""} (job ${cloud.jobId}). ${cloud.description}`,
+				),
+				release,
+			);
 		}
 
 		// The node's own offer in Info (docs/protocol.md §2.1); not shown while its job is being followed.
 		const offer = node.offer;
-		if (offer)
-			this.#remember(offer.jobId, offer.fwVersion);
-		if (cloud)
-			this.#remember(cloud.jobId, cloud.fwVersion);
-		const followingIt = offer && this.#followed?.jobId === offer.jobId && (this.#waitingForNode() || this.#lastStatus?.status === "in-progress");
+		if (offer) this.#remember(offer.jobId, offer.fwVersion);
+		if (cloud) this.#remember(cloud.jobId, cloud.fwVersion);
+		const followingIt =
+			offer &&
+			this.#followed?.jobId === offer.jobId &&
+			(this.#waitingForNode() || this.#lastStatus?.status === "in-progress");
 		this.#shownOffer = offer && !followingIt ? offer : undefined;
 		this.#offerBox.hidden = this.#shownOffer === undefined;
 		if (this.#shownOffer) {
 			const shown = this.#shownOffer;
-			replace(this.#offerFacts,
-				el("dt", {}, "Version"), el("dd", {class: "offer-version"}, shown.fwVersion ?? "not given"),
-				el("dt", {}, "Size"), el("dd", {class: "offer-size"}, shown.fileSize !== undefined ? formatSize(shown.fileSize) : "not given"),
-				el("dt", {}, "Job"), el("dd", {}, shown.jobId));
+			replace(
+				this.#offerFacts,
+				el("dt", {}, "Version"),
+				el("dd", {class: "offer-version"}, shown.fwVersion ?? "not given"),
+				el("dt", {}, "Size"),
+				el(
+					"dd",
+					{class: "offer-size"},
+					shown.fileSize !== undefined ? formatSize(shown.fileSize) : "not given",
+				),
+				el("dt", {}, "Job"),
+				el("dd", {}, shown.jobId),
+			);
 			this.#approve.disabled = !canWrite;
 			// The check has been answered: the offer replaces "asked the node to check".
-			if (this.#result.textContent?.startsWith("Asked "))
-				setText(this.#result, "");
+			if (this.#result.textContent?.startsWith("Asked ")) setText(this.#result, "");
 			setText(this.#approve, `Approve ${shown.fwVersion ?? "update"}`);
 		}
 
@@ -323,15 +426,19 @@ export class NodePanel {
 	#waitingForNode(): boolean {
 		const status = this.#lastStatus;
 		const before = this.#followed?.before;
-		return status === undefined || (before !== undefined && status.status === before.status &&
-			status.additionalInfo === before.additionalInfo && status.timestamp === before.timestamp);
+		return (
+			status === undefined ||
+			(before !== undefined &&
+				status.status === before.status &&
+				status.additionalInfo === before.additionalInfo &&
+				status.timestamp === before.timestamp)
+		);
 	}
 
 	#renderStatus(): void {
 		const followed = this.#followed;
 		const status = this.#lastStatus;
-		if (this.#approving)
-			return;
+		if (this.#approving) return;
 		if (!followed || !status) {
 			this.#progressBox.hidden = true;
 			return;
@@ -341,34 +448,35 @@ export class NodePanel {
 		let text: string;
 		let kind = "";
 		switch (status.status) {
-		case "in-progress":
-			percent = progressOf(status.additionalInfo) ?? Number(this.#progress.value);
-			text = `Installing ${version}: ${status.additionalInfo || "in progress"}`;
-			break;
-		case "success":
-			percent = 100;
-			// The confirmed image reports success before it reports its config with the new version.
-			text = `Update to ${version} succeeded: ${status.additionalInfo || "done"}. ` +
-				(followed.fwVersion && this.#node.fwVersion !== followed.fwVersion
-					? "Waiting for the node to report its new version."
-					: `The node runs firmware ${this.#node.fwVersion ?? "?"}.`);
-			kind = "ok";
-			break;
-		case "rejected":
-			text = `Update to ${version} rejected: ${status.additionalInfo || "no reason given"}`;
-			kind = "bad";
-			break;
-		case "failed":
-			text = `Update to ${version} failed: ${status.additionalInfo || "no reason given"} (the node may retry)`;
-			kind = "bad";
-			break;
-		case "delayed":
-			text = this.#waitingForNode()
-				? `Approved ${version}; waiting for the node to start the download.`
-				: `Update to ${version} delayed: ${status.additionalInfo}`;
-			break;
-		default:
-			text = `Update to ${version}: ${statusWord(status.status)}${status.additionalInfo ? `: ${status.additionalInfo}` : ""}`;
+			case "in-progress":
+				percent = progressOf(status.additionalInfo) ?? Number(this.#progress.value);
+				text = `Installing ${version}: ${status.additionalInfo || "in progress"}`;
+				break;
+			case "success":
+				percent = 100;
+				// The confirmed image reports success before it reports its config with the new version.
+				text =
+					`Update to ${version} succeeded: ${status.additionalInfo || "done"}. ` +
+					(followed.fwVersion && this.#node.fwVersion !== followed.fwVersion
+						? "Waiting for the node to report its new version."
+						: `The node runs firmware ${this.#node.fwVersion ?? "?"}.`);
+				kind = "ok";
+				break;
+			case "rejected":
+				text = `Update to ${version} rejected: ${status.additionalInfo || "no reason given"}`;
+				kind = "bad";
+				break;
+			case "failed":
+				text = `Update to ${version} failed: ${status.additionalInfo || "no reason given"} (the node may retry)`;
+				kind = "bad";
+				break;
+			case "delayed":
+				text = this.#waitingForNode()
+					? `Approved ${version}; waiting for the node to start the download.`
+					: `Update to ${version} delayed: ${status.additionalInfo}`;
+				break;
+			default:
+				text = `Update to ${version}: ${statusWord(status.status)}${status.additionalInfo ? `: ${status.additionalInfo}` : ""}`;
 		}
 		this.#progressBox.hidden = percent === undefined;
 		if (percent !== undefined) {
@@ -378,9 +486,7 @@ export class NodePanel {
 		}
 		setText(this.#result, text);
 		this.#result.className = `result ${kind}`;
-		if (finalStatuses.has(status.status))
-			this.#result.dataset.final = status.status;
-		else
-			delete this.#result.dataset.final;
+		if (finalStatuses.has(status.status)) this.#result.dataset.final = status.status;
+		else delete this.#result.dataset.final;
 	}
 }

@@ -44,8 +44,7 @@ export function readOffer(info: Json | undefined): Offer | undefined {
 			return undefined;
 		}
 	}
-	if (!isObject(value) || typeof value.job_id !== "string" || value.job_id === "")
-		return undefined;
+	if (!isObject(value) || typeof value.job_id !== "string" || value.job_id === "") return undefined;
 	return {
 		jobId: value.job_id,
 		...(typeof value.fw_version === "string" ? {fwVersion: value.fw_version} : {}),
@@ -55,15 +54,14 @@ export function readOffer(info: Json | undefined): Offer | undefined {
 
 export function summarize(entry: JsonObject): NodeSummary | undefined {
 	const id = text(entry.node_id);
-	if (!id)
-		return undefined;
+	if (!id) return undefined;
 	const config = isObject(entry.config) ? entry.config : undefined;
 	const info = config && isObject(config.info) ? config.info : {};
 	const status = isObject(entry.status) ? entry.status : {};
 	const connectivity = isObject(status.connectivity) ? status.connectivity : {};
 	const params = isObject(entry.params) ? entry.params : {};
 	const ota = findOtaNames(config);
-	const service = ota && isObject(params[ota.service]) ? params[ota.service] as JsonObject : undefined;
+	const service = ota && isObject(params[ota.service]) ? (params[ota.service] as JsonObject) : undefined;
 	const offer = ota && service ? readOffer(service[ota.info]) : undefined;
 	const name = text(info.name);
 	const fwVersion = text(info.fw_version);
@@ -87,16 +85,17 @@ export async function fetchNodes(api: RestApi): Promise<NodeSummary[]> {
 	const nodes: NodeSummary[] = [];
 	let startId: string | undefined;
 	for (let page = 0; page < 50; page++) {
-		const answer = await api.call("GET", "user/nodes", {node_details: true, ...(startId ? {start_id: startId} : {})});
+		const answer = await api.call("GET", "user/nodes", {
+			node_details: true,
+			...(startId ? {start_id: startId} : {}),
+		});
 		const details = isObject(answer) && Array.isArray(answer.node_details) ? answer.node_details : [];
 		for (const entry of details) {
 			const node = isObject(entry) ? summarize(entry) : undefined;
-			if (node)
-				nodes.push(node);
+			if (node) nodes.push(node);
 		}
 		startId = isObject(answer) ? text(answer.next_id) : undefined;
-		if (!startId)
-			break;
+		if (!startId) break;
 	}
 	return nodes;
 }
@@ -104,7 +103,9 @@ export async function fetchNodes(api: RestApi): Promise<NodeSummary[]> {
 /** `PUT user/nodes/params` in the current (array) form; the answer's per-node failure becomes an error. */
 export async function writeOperation(api: RestApi, node: NodeSummary, value: "check" | "start"): Promise<void> {
 	const names = node.ota ?? FAQ_OTA_NAMES;
-	const answer = await api.call("PUT", "user/nodes/params", undefined, [{node_id: node.id, payload: {[names.service]: {[names.operation]: value}}}]);
+	const answer = await api.call("PUT", "user/nodes/params", undefined, [
+		{node_id: node.id, payload: {[names.service]: {[names.operation]: value}}},
+	]);
 	const first = Array.isArray(answer) ? answer[0] : answer;
 	if (isObject(first) && first.status === "failure")
 		throw new Error(typeof first.description === "string" ? first.description : "the cloud refused the write");

@@ -37,12 +37,16 @@ export interface CloudOffer {
 	description: string;
 }
 
-const str = (value: Json | undefined) => typeof value === "string" ? value : "";
-const num = (value: Json | undefined) => typeof value === "number" ? value : undefined;
+const str = (value: Json | undefined) => (typeof value === "string" ? value : "");
+const num = (value: Json | undefined) => (typeof value === "number" ? value : undefined);
 
 function status(entry: JsonObject): JobStatus {
 	const timestamp = num(entry.timestamp);
-	return {status: str(entry.status), additionalInfo: str(entry.additional_info), ...(timestamp !== undefined ? {timestamp} : {})};
+	return {
+		status: str(entry.status),
+		additionalInfo: str(entry.additional_info),
+		...(timestamp !== undefined ? {timestamp} : {}),
+	};
 }
 
 /** `GET user/nodes/ota_status`: the node's latest report for the job. */
@@ -54,11 +58,14 @@ export async function otaStatus(api: RestApi, nodeId: string, jobId: string): Pr
 /** `GET user/nodes/ota_update`: a cloud-side user-approval job waiting for this user (docs/protocol.md §2.2). */
 export async function cloudOffer(api: RestApi, nodeId: string): Promise<CloudOffer | undefined> {
 	const answer = await api.call("GET", "user/nodes/ota_update", {node_id: nodeId});
-	if (!isObject(answer) || answer.ota_available !== true || typeof answer.ota_job_id !== "string")
-		return undefined;
+	if (!isObject(answer) || answer.ota_available !== true || typeof answer.ota_job_id !== "string") return undefined;
 	const fileSize = num(answer.file_size);
-	return {jobId: answer.ota_job_id, description: str(answer.description),
-		...(typeof answer.fw_version === "string" ? {fwVersion: answer.fw_version} : {}), ...(fileSize !== undefined ? {fileSize} : {})};
+	return {
+		jobId: answer.ota_job_id,
+		description: str(answer.description),
+		...(typeof answer.fw_version === "string" ? {fwVersion: answer.fw_version} : {}),
+		...(fileSize !== undefined ? {fileSize} : {}),
+	};
 }
 
 /** `POST user/nodes/ota_update`: the cloud sends that job to the node. */
@@ -76,14 +83,21 @@ export async function listJobs(api: RestApi): Promise<OtaJob[]> {
 		for (const entry of list) {
 			const triggered = num(entry.triggered_timestamp);
 			jobs.push({
-				id: str(entry.ota_job_id), name: str(entry.ota_job_name), imageId: str(entry.ota_image_id),
-				nodes: Array.isArray(entry.nodes) ? entry.nodes.filter((node): node is string => typeof node === "string") : [],
-				userApproval: entry.user_approval === true, ...(triggered !== undefined ? {triggered} : {}),
+				id: str(entry.ota_job_id),
+				name: str(entry.ota_job_name),
+				imageId: str(entry.ota_image_id),
+				nodes: Array.isArray(entry.nodes)
+					? entry.nodes.filter((node): node is string => typeof node === "string")
+					: [],
+				userApproval: entry.user_approval === true,
+				...(triggered !== undefined ? {triggered} : {}),
 			});
 		}
-		startId = isObject(answer) && typeof answer.next_id === "string" && answer.next_id !== "" ? answer.next_id : undefined;
-		if (!startId)
-			break;
+		startId =
+			isObject(answer) && typeof answer.next_id === "string" && answer.next_id !== ""
+				? answer.next_id
+				: undefined;
+		if (!startId) break;
 	}
 	return jobs;
 }
@@ -91,8 +105,9 @@ export async function listJobs(api: RestApi): Promise<OtaJob[]> {
 /** `GET admin/otajob/status` for one node of a job. */
 export async function jobStatusOf(api: RestApi, jobId: string, nodeId: string): Promise<JobStatus | undefined> {
 	const answer = await api.call("GET", "admin/otajob/status", {ota_job_id: jobId, node_id: nodeId});
-	const list = isObject(answer) && Array.isArray(answer.node_ota_status) ? answer.node_ota_status.filter(isObject) : [];
-	const entry = list.find((item) => item.node_id === nodeId);
+	const list =
+		isObject(answer) && Array.isArray(answer.node_ota_status) ? answer.node_ota_status.filter(isObject) : [];
+	const entry = list.find(item => item.node_id === nodeId);
 	return entry ? status(entry) : undefined;
 }
 
@@ -100,16 +115,26 @@ export async function jobStatusOf(api: RestApi, jobId: string, nodeId: string): 
 export async function listImages(api: RestApi): Promise<OtaImage[]> {
 	const answer = await api.call("GET", "admin/otaimage");
 	const list = isObject(answer) && Array.isArray(answer.ota_images) ? answer.ota_images.filter(isObject) : [];
-	return list.map((entry) => {
+	return list.map(entry => {
 		const fileSize = num(entry.file_size);
 		const uploaded = num(entry.upload_timestamp);
-		return {id: str(entry.ota_image_id), name: str(entry.image_name), fwVersion: str(entry.fw_version), model: str(entry.model),
-			...(fileSize !== undefined ? {fileSize} : {}), ...(uploaded !== undefined ? {uploaded} : {})};
+		return {
+			id: str(entry.ota_image_id),
+			name: str(entry.image_name),
+			fwVersion: str(entry.fw_version),
+			model: str(entry.model),
+			...(fileSize !== undefined ? {fileSize} : {}),
+			...(uploaded !== undefined ? {uploaded} : {}),
+		};
 	});
 }
 
 /** `POST admin/otaimage` with the file as base64. */
-export async function uploadImage(api: RestApi, name: string, base64: string): Promise<{id: string; fwVersion: string}> {
+export async function uploadImage(
+	api: RestApi,
+	name: string,
+	base64: string,
+): Promise<{id: string; fwVersion: string}> {
 	const answer = await api.call("POST", "admin/otaimage", undefined, {image_name: name, base64_fwimage: base64});
 	if (!isObject(answer) || typeof answer.ota_image_id !== "string")
 		throw new Error("the cloud's answer has no ota_image_id");
@@ -126,8 +151,12 @@ export interface NewJob {
 
 /** `POST admin/otajob?user_approval=&force_push=`. */
 export async function createJob(api: RestApi, job: NewJob): Promise<string> {
-	const answer = await api.call("POST", "admin/otajob", {user_approval: job.userApproval, force_push: job.forcePush},
-		{ota_job_name: job.name, ota_image_id: job.imageId, nodes: job.nodes});
+	const answer = await api.call(
+		"POST",
+		"admin/otajob",
+		{user_approval: job.userApproval, force_push: job.forcePush},
+		{ota_job_name: job.name, ota_image_id: job.imageId, nodes: job.nodes},
+	);
 	if (!isObject(answer) || typeof answer.ota_job_id !== "string")
 		throw new Error("the cloud's answer has no ota_job_id");
 	return answer.ota_job_id;

@@ -10,8 +10,7 @@ export default class Resource {
 
 	constructor(path: string) {
 		const bytes = resources.get(path);
-		if (!bytes)
-			throw new Error("Resource not found");
+		if (!bytes) throw new Error("Resource not found");
 		this.#bytes = bytes;
 	}
 

@@ -19,24 +19,18 @@ const CLI = sharedState("cli", () => ({
 	},
 
 	execute(this: CLIOutput, incoming: string): void {
-		if (!incoming)
-			return;
+		if (!incoming) return;
 		try {
 			const parts = CLI.split(incoming);
-			if (!parts.length)
-				return;
+			if (!parts.length) return;
 			const command = (parts.shift() as string).toLowerCase();
 			if (command !== "help") {
 				let found: boolean | void = false;
 				for (let i = CLI.handlers.length - 1; !found && i >= 0; i--)
 					found = CLI.handlers[i].call(this, command, parts);
-				if (!found)
-					this.line(`Unknown command: ${command}`);
-			}
-			else
-				CLI.handlers.forEach(handler => handler.call(this, command, parts));
-		}
-		catch (error) {
+				if (!found) this.line(`Unknown command: ${command}`);
+			} else CLI.handlers.forEach(handler => handler.call(this, command, parts));
+		} catch (error) {
 			this.line(String(error));
 		}
 	},
@@ -48,7 +42,7 @@ const CLI = sharedState("cli", () => ({
 			const c = line.charAt(0);
 			let end = " ";
 			let start = 0;
-			if (c === "\"" || c === "'") {
+			if (c === '"' || c === "'") {
 				end = c;
 				start = 1;
 			}
@@ -56,8 +50,7 @@ const CLI = sharedState("cli", () => ({
 			if (index > 0) {
 				parts.push(line.substring(start, index));
 				line = line.substring(index + 1).trim();
-			}
-			else {
+			} else {
 				parts.push(line.substring(start));
 				line = undefined;
 			}
@@ -67,17 +60,18 @@ const CLI = sharedState("cli", () => ({
 }));
 
 // the built-in handler, installed once per process (the registry is shared, see shared.ts)
-if (!CLI.handlers.length) CLI.install(function (command) {
-	if (command === "help") {
-		this.line("date - display date and time");
-		this.line("version - display CLI version number");
+if (!CLI.handlers.length)
+	CLI.install(function (command) {
+		if (command === "help") {
+			this.line("date - display date and time");
+			this.line("version - display CLI version number");
+			return false;
+		}
+		if (command === "version") {
+			this.line("0.1");
+			return true;
+		}
 		return false;
-	}
-	if (command === "version") {
-		this.line("0.1");
-		return true;
-	}
-	return false;
-});
+	});
 
 export default CLI;

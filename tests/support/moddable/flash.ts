@@ -9,8 +9,7 @@ export default class Flash {
 	readonly #name: "running" | "nextota";
 
 	constructor(name: string) {
-		if (name !== "running" && name !== "nextota")
-			throw new Error("partition not found");
+		if (name !== "running" && name !== "nextota") throw new Error("partition not found");
 		this.#name = name;
 	}
 
@@ -25,7 +24,7 @@ export default class Flash {
 	read(offset: number, byteLength: number): ArrayBuffer {
 		if (offset < 0 || byteLength < 0 || offset + byteLength > this.byteLength)
 			throw new Error("invalid offset/length");
-		const out = new Uint8Array(byteLength).fill(0xFF);
+		const out = new Uint8Array(byteLength).fill(0xff);
 		const source = this.#name === "running" ? chip.running : chip.slot;
 		out.set(source.subarray(offset, Math.min(source.length, offset + byteLength)));
 		return out.buffer;

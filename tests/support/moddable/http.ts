@@ -39,7 +39,8 @@ export const requestLog = sharedState("requestLog", (): RequestDictionary[] => [
 export const requestsMade = sharedState("requestsMade", (): {readonly settled: Promise<void>}[] => []);
 
 function pem(der: Der): string {
-	const bytes = der instanceof ArrayBuffer ? Buffer.from(der) : Buffer.from(der.buffer, der.byteOffset, der.byteLength);
+	const bytes =
+		der instanceof ArrayBuffer ? Buffer.from(der) : Buffer.from(der.buffer, der.byteOffset, der.byteLength);
 	return new X509Certificate(bytes).toString();
 }
 
@@ -67,8 +68,7 @@ export class Request {
 			throw new Error("http stand-in: only streaming (response undefined) is modelled");
 		const headers: [string, string][] = [["Connection", "close"]];
 		const flat = merged.headers ?? [];
-		for (let i = 0; i + 1 < flat.length; i += 2)
-			headers.push([String(flat[i]), String(flat[i + 1])]);
+		for (let i = 0; i + 1 < flat.length; i += 2) headers.push([String(flat[i]), String(flat[i + 1])]);
 		const secure = merged.Socket === SecureSocket;
 		const host = merged.host ?? merged.address ?? "";
 		const options = {
@@ -80,12 +80,21 @@ export class Request {
 			agent: false as const,
 		};
 		this.#request = secure
-			? httpsRequest({...options, ca: merged.secure?.certificate ? [pem(merged.secure.certificate)] : undefined, minVersion: "TLSv1.2"}, response => this.#onResponse(response))
+			? httpsRequest(
+					{
+						...options,
+						ca: merged.secure?.certificate ? [pem(merged.secure.certificate)] : undefined,
+						minVersion: "TLSv1.2",
+					},
+					response => this.#onResponse(response),
+				)
 			: httpRequest(options, response => this.#onResponse(response));
 		this.#request.on("error", () => this.#deliver(-2));
-		this.settled = new Promise<void>(resolve => this.#request.once("close", () => {
-			this.#queue = this.#queue.then(resolve);
-		}));
+		this.settled = new Promise<void>(resolve =>
+			this.#request.once("close", () => {
+				this.#queue = this.#queue.then(resolve);
+			}),
+		);
 		requestsMade.push(this);
 		this.#request.end();
 	}
@@ -93,8 +102,7 @@ export class Request {
 	#onResponse(response: IncomingMessage): void {
 		this.#deliver(1, response.statusCode);
 		const raw = response.rawHeaders;
-		for (let i = 0; i + 1 < raw.length; i += 2)
-			this.#deliver(2, raw[i].toLowerCase(), raw[i + 1]);
+		for (let i = 0; i + 1 < raw.length; i += 2) this.#deliver(2, raw[i].toLowerCase(), raw[i + 1]);
 		this.#deliver(3);
 		response.on("data", (chunk: Buffer) => {
 			const size = fragmentSetting.bytes;
@@ -104,10 +112,8 @@ export class Request {
 			}
 		});
 		response.on("end", () => {
-			if (response.complete)
-				this.#deliver(5);
-			else
-				this.#deliver(-2);
+			if (response.complete) this.#deliver(5);
+			else this.#deliver(-2);
 		});
 		response.on("aborted", () => this.#deliver(-2));
 		response.on("error", () => this.#deliver(-2));
@@ -116,37 +122,31 @@ export class Request {
 	/** Callbacks run one at a time, each in its own turn (Moddable dispatches from the socket callback). */
 	#deliver(message: number, value1?: unknown, value2?: unknown, fragment = false): void {
 		this.#queue = this.#queue.then(() => {
-			if (this.#closed || !this.callback)
-				return;
+			if (this.#closed || !this.callback) return;
 			if (fragment) {
 				this.#fragment = value1 as Buffer;
 				this.callback.call(this, 4, this.#fragment.length);
-				this.#fragment = undefined;	// unread bytes are skipped
+				this.#fragment = undefined; // unread bytes are skipped
 				return;
 			}
 			this.callback.call(this, message, value1, value2);
-			if (message === 5 || message < 0)
-				this.close();
+			if (message === 5 || message < 0) this.close();
 		});
 	}
 
 	read(type: typeof ArrayBuffer | typeof String | null, until?: number): ArrayBuffer | string | undefined {
 		const fragment = this.#fragment;
-		if (!fragment)
-			return undefined;
+		if (!fragment) return undefined;
 		const count = until === undefined ? fragment.length : Math.min(until, fragment.length);
 		const taken = fragment.subarray(0, count);
 		this.#fragment = fragment.subarray(count);
-		if (type === String)
-			return taken.toString("utf8");
-		if (type === null)
-			return undefined;
+		if (type === String) return taken.toString("utf8");
+		if (type === null) return undefined;
 		return taken.buffer.slice(taken.byteOffset, taken.byteOffset + taken.byteLength) as ArrayBuffer;
 	}
 
 	close(): void {
-		if (this.#closed)
-			return;
+		if (this.#closed) return;
 		this.#closed = true;
 		this.callback = undefined;
 		this.#request.destroy();

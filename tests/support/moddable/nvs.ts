@@ -19,15 +19,19 @@ export type NvsNamespace = ReadonlyMap<string, Uint8Array | string>;
 /** The stored bytes of an entry of the given type, or undefined (absent, or stored as the other type). */
 function stored(ns: NvsNamespace, key: string, type: "blob" | "string"): Uint8Array | undefined {
 	const value = ns.get(key);
-	if (type === "blob")
-		return value instanceof Uint8Array ? value : undefined;
+	if (type === "blob") return value instanceof Uint8Array ? value : undefined;
 	return typeof value === "string" ? new TextEncoder().encode(value + "\0") : undefined;
 }
 
-function get(ns: NvsNamespace, key: string, type: "blob" | "string", out: Uint8Array | undefined, length: {value: number}): number {
+function get(
+	ns: NvsNamespace,
+	key: string,
+	type: "blob" | "string",
+	out: Uint8Array | undefined,
+	length: {value: number},
+): number {
 	const bytes = stored(ns, key, type);
-	if (!bytes)
-		return ESP_ERR_NVS_NOT_FOUND;
+	if (!bytes) return ESP_ERR_NVS_NOT_FOUND;
 	if (!out) {
 		length.value = bytes.length;
 		return ESP_OK;
@@ -42,7 +46,12 @@ function get(ns: NvsNamespace, key: string, type: "blob" | "string", out: Uint8A
 }
 
 /** nvs_get_blob(handle, key, out, &length.value). */
-export function nvsGetBlob(ns: NvsNamespace, key: string, out: Uint8Array | undefined, length: {value: number}): number {
+export function nvsGetBlob(
+	ns: NvsNamespace,
+	key: string,
+	out: Uint8Array | undefined,
+	length: {value: number},
+): number {
 	return get(ns, key, "blob", out, length);
 }
 

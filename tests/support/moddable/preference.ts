@@ -19,26 +19,29 @@ export function isU16Entry(value: unknown): value is U16Entry {
 export const preferenceStorage = sharedState("preference", () => new Map<string, Map<string, Entry>>());
 
 function check(domain: string, key: string): void {
-	if (domain.length > NVS_NAME_MAX || key.length > NVS_NAME_MAX)
-		throw new Error("key too long");
+	if (domain.length > NVS_NAME_MAX || key.length > NVS_NAME_MAX) throw new Error("key too long");
 }
 
 const Preference = {
 	set(domain: string, key: string, value: string | number | boolean | ArrayBuffer): void {
 		check(domain, key);
-		if (typeof value === "number" && !Number.isInteger(value))
-			throw new Error("float unsupported");
-		if (typeof value !== "number" && typeof value !== "string" && typeof value !== "boolean" && !(value instanceof ArrayBuffer))
+		if (typeof value === "number" && !Number.isInteger(value)) throw new Error("float unsupported");
+		if (
+			typeof value !== "number" &&
+			typeof value !== "string" &&
+			typeof value !== "boolean" &&
+			!(value instanceof ArrayBuffer)
+		)
 			throw new Error("unsupported type");
 		let entries = preferenceStorage.get(domain);
-		if (!entries)
-			preferenceStorage.set(domain, entries = new Map());
+		if (!entries) preferenceStorage.set(domain, (entries = new Map()));
 		entries.set(key, value instanceof ArrayBuffer ? value.slice(0) : typeof value === "number" ? value | 0 : value);
 	},
 	get(domain: string, key: string): string | number | boolean | ArrayBuffer | undefined {
 		check(domain, key);
 		const value = preferenceStorage.get(domain)?.get(key);
-		if (isU16Entry(value))	// nvs_get_blob answers ESP_ERR_NVS_TYPE_MISMATCH: modPreference.c throws
+		if (isU16Entry(value))
+			// nvs_get_blob answers ESP_ERR_NVS_TYPE_MISMATCH: modPreference.c throws
 			throw new Error("nvs get fail");
 		return value instanceof ArrayBuffer ? value.slice(0) : value;
 	},

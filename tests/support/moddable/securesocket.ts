@@ -23,7 +23,10 @@ export interface SecureOptions {
 }
 
 /** The last options each SecureSocket was made with (tests check what the adapters asked for). */
-export const secureSocketLog = sharedState("secureSocketLog", (): {host: string; port: number; secure: SecureOptions}[] => []);
+export const secureSocketLog = sharedState(
+	"secureSocketLog",
+	(): {host: string; port: number; secure: SecureOptions}[] => [],
+);
 
 function bytes(der: Der): Buffer {
 	return der instanceof ArrayBuffer ? Buffer.from(der) : Buffer.from(der.buffer, der.byteOffset, der.byteLength);
@@ -39,7 +42,12 @@ export default class SecureSocket extends StreamSocketStandIn {
 		const port = dictionary.port ?? 443;
 		const secure = dictionary.secure ?? {};
 		secureSocketLog.push({host, port, secure});
-		const key = secure.clientKey ? createPrivateKey({key: bytes(secure.clientKey), format: "der", type: "pkcs8"}).export({type: "pkcs8", format: "pem"}) : undefined;
+		const key = secure.clientKey
+			? createPrivateKey({key: bytes(secure.clientKey), format: "der", type: "pkcs8"}).export({
+					type: "pkcs8",
+					format: "pem",
+				})
+			: undefined;
 		const alpn = secure.applicationLayerProtocolNegotiation;
 		const stream = connect({
 			host,

@@ -43,20 +43,17 @@ export class StreamSocketStandIn {
 		while (!this.#closed && this.#received.length && guard++ < 1000) {
 			const before = this.#available();
 			this.#emit(2, before);
-			if (this.#available() === before)
-				break;	// the callback read nothing now; the bytes wait for the next data event
+			if (this.#available() === before) break; // the callback read nothing now; the bytes wait for the next data event
 		}
 	}
 
 	#emit(message: number, value?: number): void {
-		if (this.#closed)
-			return;
+		if (this.#closed) return;
 		this.callback(message, value);
 	}
 
 	#finish(message: number): void {
-		if (this.#closed)
-			return;
+		if (this.#closed) return;
 		this.#offer();
 		this.#emit(message);
 		this.#closed = true;
@@ -68,26 +65,26 @@ export class StreamSocketStandIn {
 		const taken = all.subarray(0, count);
 		const rest = all.subarray(count);
 		this.#received = rest.length ? [Buffer.from(rest)] : [];
-		if (type === String)
-			return taken.toString("utf8");
-		if (type === null)
-			return undefined;
+		if (type === String) return taken.toString("utf8");
+		if (type === null) return undefined;
 		return taken.buffer.slice(taken.byteOffset, taken.byteOffset + taken.byteLength) as ArrayBuffer;
 	}
 
 	write(...data: (ArrayBuffer | ArrayBufferView | string | number)[]): number | undefined {
-		if (this.#closed)
-			throw new Error("write on closed socket");
+		if (this.#closed) throw new Error("write on closed socket");
 		const room = Math.max(0, WRITE_BUFFER_BYTES - this.#reserve - this.#pending);
-		if (!data.length)
-			return room;
-		const parts = data.map(item => typeof item === "string" ? Buffer.from(item, "utf8")
-			: typeof item === "number" ? Buffer.of(item & 0xFF)
-			: item instanceof ArrayBuffer ? Buffer.from(item)
-			: Buffer.from(item.buffer, item.byteOffset, item.byteLength));
+		if (!data.length) return room;
+		const parts = data.map(item =>
+			typeof item === "string"
+				? Buffer.from(item, "utf8")
+				: typeof item === "number"
+					? Buffer.of(item & 0xff)
+					: item instanceof ArrayBuffer
+						? Buffer.from(item)
+						: Buffer.from(item.buffer, item.byteOffset, item.byteLength),
+		);
 		const bytes = Buffer.concat(parts);
-		if (bytes.length > room)
-			throw new Error("can't write all data");
+		if (bytes.length > room) throw new Error("can't write all data");
 		this.#pending += bytes.length;
 		this.stream.write(bytes, () => {
 			this.#pending -= bytes.length;

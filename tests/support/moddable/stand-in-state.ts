@@ -6,7 +6,6 @@
 export function sharedState<T>(name: string, create: () => T): T {
 	const store = globalThis as unknown as {[key: symbol]: unknown};
 	const key = Symbol.for(`rainmaker-ota-xs.moddable-stand-in.${name}`);
-	if (!(key in store))
-		store[key] = create();
+	if (!(key in store)) store[key] = create();
 	return store[key] as T;
 }

@@ -35,7 +35,9 @@ export default class Telnet {
 				}
 			});
 		});
-		this.ready = new Promise(resolve => this.server.listen(options.port, "127.0.0.1", () => resolve((this.server.address() as AddressInfo).port)));
+		this.ready = new Promise(resolve =>
+			this.server.listen(options.port, "127.0.0.1", () => resolve((this.server.address() as AddressInfo).port)),
+		);
 		telnetServers.push(this);
 	}
 

@@ -11,7 +11,7 @@ export const tickSource = sharedState("tickSource", (): {override?: number} => (
 const Time = {
 	get ticks(): number {
 		const milliseconds = tickSource.override ?? Math.floor(performance.now());
-		return milliseconds | 0;	// uint32 → int32, as xsmcSetInteger
+		return milliseconds | 0; // uint32 → int32, as xsmcSetInteger
 	},
 };
 

@@ -12,8 +12,7 @@ class Timer {
 	handle: ReturnType<typeof setTimeout> | ReturnType<typeof setInterval> | undefined;
 	callback: ((timer: Timer) => void) | undefined;
 
-	private constructor() {
-	}
+	private constructor() {}
 
 	static set(callback: (timer: Timer) => void, interval = 0, repeat?: number): Timer {
 		const timer = new Timer();
@@ -28,26 +27,22 @@ class Timer {
 
 	static schedule(timer: Timer, interval?: number, repeat?: number): void {
 		Timer.#cancel(timer);
-		if (interval === undefined)
-			return;
+		if (interval === undefined) return;
 		liveTimers.add(timer);
 		timer.handle = setTimeout(() => {
-			if (repeat)
-				timer.handle = setInterval(() => timer.callback?.(timer), repeat);
+			if (repeat) timer.handle = setInterval(() => timer.callback?.(timer), repeat);
 			else {
 				timer.handle = undefined;
 				liveTimers.delete(timer);
 			}
 			const callback = timer.callback;
-			if (!repeat)
-				timer.callback = undefined;
+			if (!repeat) timer.callback = undefined;
 			callback?.(timer);
 		}, interval);
 	}
 
 	static clear(timer: Timer | undefined | null): void {
-		if (!timer)
-			return;
+		if (!timer) return;
 		Timer.#cancel(timer);
 		timer.callback = undefined;
 	}

@@ -49,7 +49,7 @@ export class MemoryHttp implements HttpClient {
 	}
 
 	get(url: string, headers: ReadonlyArray<readonly [string, string]>, handlers: HttpHandlers): HttpRequest {
-		const parsed = new URL(url);	// throws for what Node's client cannot parse
+		const parsed = new URL(url); // throws for what Node's client cannot parse
 		if (parsed.port !== "" && Number(parsed.port) > 65535)
 			throw new RangeError(`Port should be >= 0 and < 65536. Received ${parsed.port}.`);
 		const range = headers.find(([name]) => name.toLowerCase() === "range")?.[1];
@@ -59,8 +59,7 @@ export class MemoryHttp implements HttpClient {
 		let done = false;
 		this.open++;
 		const finish = (error?: Error) => {
-			if (done)
-				return;
+			if (done) return;
 			done = true;
 			this.open--;
 			handlers.onDone(error);
@@ -73,7 +72,7 @@ export class MemoryHttp implements HttpClient {
 			});
 		else if (served.status !== undefined && !served.body)
 			steps.push(() => {
-				handlers.onHeaders(served.status!, name => name === "location" ? served.location : undefined);
+				handlers.onHeaders(served.status!, name => (name === "location" ? served.location : undefined));
 				finish();
 			});
 		else {
@@ -85,17 +84,23 @@ export class MemoryHttp implements HttpClient {
 				start = Number(match[1]);
 				status = start >= body.length || served.rangeRefused ? 416 : 206;
 			}
-			const payload = status === 416 ? new Uint8Array(0) : concat(body.subarray(start), new Uint8Array(served.extra ?? 0).fill(0x5a));
+			const payload =
+				status === 416
+					? new Uint8Array(0)
+					: concat(body.subarray(start), new Uint8Array(served.extra ?? 0).fill(0x5a));
 			const header = (name: string): string | undefined => {
 				if (name === "content-length")
 					return served.chunked || status === 416 ? undefined : String(payload.length);
 				if (name === "content-range")
-					return status === 206 ? `bytes ${start}-${body.length - 1}/${body.length}` : status === 416 ? `bytes */${body.length}` : undefined;
+					return status === 206
+						? `bytes ${start}-${body.length - 1}/${body.length}`
+						: status === 416
+							? `bytes */${body.length}`
+							: undefined;
 				return undefined;
 			};
 			steps.push(() => {
-				if (!handlers.onHeaders(status, header) || status === 416)
-					finish();
+				if (!handlers.onHeaders(status, header) || status === 416) finish();
 			});
 			const chunk = served.chunk ?? 4096;
 			const limit = served.cutAfter !== undefined ? Math.min(served.cutAfter, payload.length) : payload.length;
@@ -103,20 +108,21 @@ export class MemoryHttp implements HttpClient {
 				const piece = payload.subarray(at, Math.min(at + chunk, limit));
 				steps.push(() => handlers.onData(piece));
 			}
-			steps.push(() => finish(limit < payload.length ? new Error("connection closed before the body was complete") : undefined));
-			if (served.cutAfter !== undefined)
-				served.cutAfter = undefined;
+			steps.push(() =>
+				finish(
+					limit < payload.length ? new Error("connection closed before the body was complete") : undefined,
+				),
+			);
+			if (served.cutAfter !== undefined) served.cutAfter = undefined;
 		}
 		const interval = served?.intervalMs ?? 0;
 		let index = 0;
 		let pending: TimerHandle | undefined;
 		const next = () => {
 			pending = undefined;
-			if (done || index >= steps.length)
-				return;
+			if (done || index >= steps.length) return;
 			steps[index++]();
-			if (!done)
-				pending = timers.set(next, index === 1 ? 0 : interval);
+			if (!done) pending = timers.set(next, index === 1 ? 0 : interval);
 		};
 		pending = timers.set(next, 0);
 		return {

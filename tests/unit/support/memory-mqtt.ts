@@ -38,7 +38,9 @@ export class MemoryBroker {
 	/** A session of the core over a transport to this broker. */
 	session(clientId: string, log: Log = quiet): ReconnectingMqttSession & {transport: MemoryTransport} {
 		const transport = new MemoryTransport(this, clientId);
-		const session = new ReconnectingMqttSession(transport, this.timers, log) as ReconnectingMqttSession & {transport: MemoryTransport};
+		const session = new ReconnectingMqttSession(transport, this.timers, log) as ReconnectingMqttSession & {
+			transport: MemoryTransport;
+		};
 		session.transport = transport;
 		return session;
 	}
@@ -46,8 +48,7 @@ export class MemoryBroker {
 	/** Publishes to every connected client subscribed to `topic` (exact match); `retained` sets the RETAIN flag of the delivery. */
 	publish(topic: string, payload: string, retained = false): void {
 		this.messages.push({clientId: "", topic, payload});
-		for (const link of this.#links)
-			link.deliver(topic, payload, retained);
+		for (const link of this.#links) link.deliver(topic, payload, retained);
 	}
 
 	on(topic: string): Message[] {
@@ -56,8 +57,7 @@ export class MemoryBroker {
 
 	/** Drops every connection (the sessions reconnect after their back-off). */
 	dropAll(reason = "connection reset"): void {
-		for (const link of Array.from(this.#links))
-			link.drop(reason);
+		for (const link of Array.from(this.#links)) link.drop(reason);
 	}
 
 	attach(link: MemoryTransport): void {
@@ -69,8 +69,7 @@ export class MemoryBroker {
 	}
 
 	received(message: Message): boolean {
-		if (this.refuse?.(message))
-			return false;
+		if (this.refuse?.(message)) return false;
 		this.messages.push(message);
 		this.onPublish?.(message);
 		return true;
@@ -98,8 +97,7 @@ export class MemoryTransport implements MqttTransport {
 		this.#topics = new Set();
 		const broker = this.#broker;
 		broker.timers.set(() => {
-			if (this.#events !== events || !broker.answers)
-				return;
+			if (this.#events !== events || !broker.answers) return;
 			if (!broker.reachable) {
 				this.#events = undefined;
 				events.lost("connection refused");
@@ -118,19 +116,16 @@ export class MemoryTransport implements MqttTransport {
 	}
 
 	publish(topic: string, payload: string, acked: () => void): void {
-		if (!this.#up)
-			throw new Error("not connected");
+		if (!this.#up) throw new Error("not connected");
 		const events = this.#events;
 		const broker = this.#broker;
 		broker.timers.set(() => {
-			if (this.#events !== events || !this.#up)
-				return;
+			if (this.#events !== events || !this.#up) return;
 			if (!broker.received({clientId: this.clientId, topic, payload})) {
 				this.drop("publish refused");
 				return;
 			}
-			if (!broker.holdAcks)
-				acked();
+			if (!broker.holdAcks) acked();
 		}, 0);
 	}
 
@@ -142,25 +137,21 @@ export class MemoryTransport implements MqttTransport {
 	}
 
 	unsubscribe(topics: readonly string[]): void {
-		for (const topic of topics)
-			this.#topics.delete(topic);
+		for (const topic of topics) this.#topics.delete(topic);
 	}
 
 	deliver(topic: string, payload: string, retained = false): void {
 		const events = this.#events;
-		if (!this.#up || !this.#topics.has(topic) || !events)
-			return;
+		if (!this.#up || !this.#topics.has(topic) || !events) return;
 		this.#broker.timers.set(() => {
-			if (this.#events === events)
-				events.message(topic, payload, retained);
+			if (this.#events === events) events.message(topic, payload, retained);
 		}, 0);
 	}
 
 	/** The connection drops. */
 	drop(reason: string): void {
 		const events = this.#events;
-		if (!events)
-			return;
+		if (!events) return;
 		this.close();
 		events.lost(reason);
 	}

@@ -45,8 +45,7 @@ export class FlakyStore implements KeyValueStore {
 	}
 	set(key: string, value: StoredValue): void {
 		this.sets++;
-		if (this.failSet?.(key))
-			throw new Error("ESP_ERR_NVS_NOT_ENOUGH_SPACE");
+		if (this.failSet?.(key)) throw new Error("ESP_ERR_NVS_NOT_ENOUGH_SPACE");
 		this.inner.set(key, value);
 	}
 	delete(key: string): void {
@@ -69,7 +68,12 @@ export interface Status {
 	additional_info: string;
 }
 
-export const FAST: Partial<OtaOptions> = {startupFetchDelaySeconds: 0, requestFetchDelaySeconds: 0, rebootDelaySeconds: 0, downloadStallSeconds: 30};
+export const FAST: Partial<OtaOptions> = {
+	startupFetchDelaySeconds: 0,
+	requestFetchDelaySeconds: 0,
+	rebootDelaySeconds: 0,
+	downloadStallSeconds: 30,
+};
 
 export class SimNode {
 	readonly nodeId: string;
@@ -98,7 +102,14 @@ export class SimNode {
 	#networkUp: TimerHandle | undefined;
 
 	/** `openDevice`: how the flash file is opened (a benchmark counts flash operations there). */
-	constructor(options: {nodeId?: string; ota?: Partial<OtaOptions>; factory?: Uint8Array; openDevice?: (flashFile: string) => HostDevice} = {}) {
+	constructor(
+		options: {
+			nodeId?: string;
+			ota?: Partial<OtaOptions>;
+			factory?: Uint8Array;
+			openDevice?: (flashFile: string) => HostDevice;
+		} = {},
+	) {
 		this.nodeId = options.nodeId ?? "unit-node";
 		this.#options = {...FAST, ...options.ota};
 		this.#openDevice = options.openDevice ?? (flashFile => HostDevice.open({flashFile, sync: false}));
@@ -111,7 +122,10 @@ export class SimNode {
 			// As the cloud: a job the node finished (success, rejected) is not served again.
 			if (message.topic === `node/${this.nodeId}/otastatus` && this.job) {
 				const status = JSON.parse(message.payload) as Status;
-				if (status.ota_job_id === this.job.ota_job_id && (status.status === "success" || status.status === "rejected"))
+				if (
+					status.ota_job_id === this.job.ota_job_id &&
+					(status.status === "success" || status.status === "rejected")
+				)
 					this.job = undefined;
 			}
 		};
@@ -124,36 +138,40 @@ export class SimNode {
 		let booted: BootResult;
 		try {
 			booted = boot(device, createDigest);
-		}
-		catch (error) {
-			if (error instanceof NoBootableImageError)
-				device.close();
+		} catch (error) {
+			if (error instanceof NoBootableImageError) device.close();
 			throw error;
 		}
 		this.boots.push(booted);
 		const bootControl = new HostBootControl(device, booted, {restart: () => this.restarts++}, createDigest);
 		// As device/rollback-clock.ts: the clock starts at power-on, the firmware once the network is up.
-		const rollbackClock = new RollbackClock({boot: bootControl, timers: this.timers, log: this.log, rollbackWaitSeconds: resolveOtaOptions(this.#options, hostOtaOptions).rollbackWaitSeconds});
+		const rollbackClock = new RollbackClock({
+			boot: bootControl,
+			timers: this.timers,
+			log: this.log,
+			rollbackWaitSeconds: resolveOtaOptions(this.#options, hostOtaOptions).rollbackWaitSeconds,
+		});
 		this.rollbackClock = rollbackClock;
 		const start = () => {
 			this.#networkUp = undefined;
 			this.session = this.broker.session(this.nodeId);
-			this.firmware = startFirmware({
-				session: this.session,
-				timers: this.timers,
-				log: this.log,
-				store: this.store,
-				http: this.httpClient ?? this.http,
-				partition: new HostUpdatePartition(device, booted.slot, createDigest),
-				boot: bootControl,
-				createDigest,
-				rollbackClock,
-			}, {nodeId: this.nodeId, topicForm: "plain", ota: this.#options, otaDefaults: hostOtaOptions});
+			this.firmware = startFirmware(
+				{
+					session: this.session,
+					timers: this.timers,
+					log: this.log,
+					store: this.store,
+					http: this.httpClient ?? this.http,
+					partition: new HostUpdatePartition(device, booted.slot, createDigest),
+					boot: bootControl,
+					createDigest,
+					rollbackClock,
+				},
+				{nodeId: this.nodeId, topicForm: "plain", ota: this.#options, otaDefaults: hostOtaOptions},
+			);
 		};
-		if (this.networkDelayMs === 0)
-			start();
-		else if (this.networkDelayMs !== "never")
-			this.#networkUp = this.timers.set(start, this.networkDelayMs);
+		if (this.networkDelayMs === 0) start();
+		else if (this.networkDelayMs !== "never") this.#networkUp = this.timers.set(start, this.networkDelayMs);
 		this.advance(0);
 		return booted;
 	}
@@ -183,7 +201,9 @@ export class SimNode {
 	until(condition: () => boolean, what: string, limit = 3_600_000, step = 100): void {
 		for (let spent = 0; !condition(); spent += step) {
 			if (spent >= limit)
-				throw new Error(`not reached within ${limit} ms of virtual time: ${what}\n${this.log.messages().slice(-15).join("\n")}`);
+				throw new Error(
+					`not reached within ${limit} ms of virtual time: ${what}\n${this.log.messages().slice(-15).join("\n")}`,
+				);
 			this.timers.advance(step);
 		}
 	}
@@ -194,15 +214,22 @@ export class SimNode {
 
 	/** "status: text" of every report of `jobId`. */
 	texts(jobId: string): string[] {
-		return this.statuses().filter(s => s.ota_job_id === jobId).map(s => `${s.status}: ${s.additional_info}`);
+		return this.statuses()
+			.filter(s => s.ota_job_id === jobId)
+			.map(s => `${s.status}: ${s.additional_info}`);
 	}
 
 	last(jobId: string): Status | undefined {
-		return this.statuses().filter(s => s.ota_job_id === jobId).at(-1);
+		return this.statuses()
+			.filter(s => s.ota_job_id === jobId)
+			.at(-1);
 	}
 
 	infos(): unknown[] {
-		return this.broker.on(`node/${this.nodeId}/params/local`).map(m => (JSON.parse(m.payload) as {OTA?: {Info?: unknown}}).OTA?.Info).filter(info => info !== undefined);
+		return this.broker
+			.on(`node/${this.nodeId}/params/local`)
+			.map(m => (JSON.parse(m.payload) as {OTA?: {Info?: unknown}}).OTA?.Info)
+			.filter(info => info !== undefined);
 	}
 
 	command(...args: string[]): string[] {
@@ -217,8 +244,7 @@ export class SimNode {
 		this.command("check");
 		this.until(() => this.firmware?.ota.offer?.jobId === job.ota_job_id, "the offer");
 		const approved = this.command("start");
-		if (!/approved/.test(approved[0] ?? ""))
-			throw new Error(`ota start: ${approved.join(" / ")}`);
+		if (!/approved/.test(approved[0] ?? "")) throw new Error(`ota start: ${approved.join(" / ")}`);
 	}
 
 	close(): void {
@@ -228,11 +254,16 @@ export class SimNode {
 }
 
 /** A cloud job for `image` served at `url` (registered on the node's HTTP server unless `serve` is false). */
-export function jobFor(node: SimNode, jobId: string, image: Uint8Array, version: string, options: {url?: string; md5?: boolean} = {}): CloudJob {
+export function jobFor(
+	node: SimNode,
+	jobId: string,
+	image: Uint8Array,
+	version: string,
+	options: {url?: string; md5?: boolean} = {},
+): CloudJob {
 	const url = options.url ?? `http://cloud.test:8080/images/${jobId}.bin`;
 	const job: CloudJob = {ota_job_id: jobId, url, fw_version: version, file_size: image.length};
-	if (options.md5 !== false)
-		job.file_md5 = md5(image);
+	if (options.md5 !== false) job.file_md5 = md5(image);
 	node.http.serve(url, {body: image});
 	return job;
 }

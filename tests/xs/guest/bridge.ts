@@ -40,15 +40,21 @@ function send(frame: Uint8Array): Uint8Array {
  * anyway, so the Node side gets exactly the bytes XS handed over (the partition's writes: a byte
  * changed inside XS must reach the slot and fail its verification).
  */
-export function call(port: string, op: string, args: readonly unknown[] = [], bytes?: Uint8Array, copy = false): CallResult {
+export function call(
+	port: string,
+	op: string,
+	args: readonly unknown[] = [],
+	bytes?: Uint8Array,
+	copy = false,
+): CallResult {
 	const start = meterNow();
-	const frame = bytes !== undefined && bytes.buffer === eventBuffer && !copy
-		? encodeFrame({port, op, args, ref: [bytes.byteOffset, bytes.byteLength]})
-		: encodeFrame({port, op, args}, bytes);
+	const frame =
+		bytes !== undefined && bytes.buffer === eventBuffer && !copy
+			? encodeFrame({port, op, args, ref: [bytes.byteOffset, bytes.byteLength]})
+			: encodeFrame({port, op, args}, bytes);
 	const reply = decodeFrame(send(frame));
 	bridgeCompute += meterNow() - start;
-	if (typeof reply.head.error === "string")
-		throw new Error(reply.head.error);
+	if (typeof reply.head.error === "string") throw new Error(reply.head.error);
 	return {value: reply.head.value, bytes: reply.bytes};
 }
 
@@ -64,8 +70,7 @@ export function fault(where: string, error: unknown): void {
 
 /** Registers the handler of one event type (one per type). */
 export function on(type: string, handler: EventHandler): void {
-	if (handlers.has(type))
-		throw new Error(`event ${type} already has a handler`);
+	if (handlers.has(type)) throw new Error(`event ${type} already has a handler`);
 	handlers.set(type, handler);
 }
 
@@ -79,23 +84,19 @@ function dispatch(request: ArrayBuffer): ArrayBuffer {
 		bridgeCompute += meterNow() - start;
 		type = String(head.type);
 		const handler = handlers.get(type);
-		if (!handler)
-			throw new Error(`no handler for event ${type}`);
+		if (!handler) throw new Error(`no handler for event ${type}`);
 		const value = handler(head, bytes);
 		afterEvent?.(type);
 		// The reply's encoding is not in `bridge` (it carries the number): the benchmarks calibrate it with an empty event.
 		return encodeFrame({value: value === undefined ? null : value, bridge: bridgeCompute}).buffer as ArrayBuffer;
-	}
-	catch (error) {
+	} catch (error) {
 		try {
 			fault(`event ${type}`, error);
-		}
-		catch {
+		} catch {
 			// The fault report itself failed: the error reply below still tells the Node side.
 		}
 		return encodeFrame({error: messageOf(error)}).buffer as ArrayBuffer;
-	}
-	finally {
+	} finally {
 		eventBuffer = undefined;
 	}
 }

@@ -30,7 +30,7 @@ export class BridgedPartition implements UpdatePartition {
 	write(chunk: Uint8Array): void {
 		if (this.#writes++ === corruptWrite) {
 			corruptWrite = -1;
-			chunk[0] ^= 0xFF;
+			chunk[0] ^= 0xff;
 		}
 		call("partition", "write", [], chunk, true);
 	}

@@ -33,8 +33,7 @@ export function encodeFrame(head: FrameHead, bytes: Uint8Array = EMPTY): Uint8Ar
 
 /** Throws on a malformed frame. `bytes` is a view into `frame`. */
 export function decodeFrame(frame: Uint8Array): Frame {
-	if (frame.length < 4)
-		throw new Error(`frame of ${frame.length} bytes has no head length`);
+	if (frame.length < 4) throw new Error(`frame of ${frame.length} bytes has no head length`);
 	const length = new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint32(0);
 	if (4 + length > frame.length)
 		throw new Error(`frame head of ${length} bytes exceeds the frame (${frame.length} bytes)`);

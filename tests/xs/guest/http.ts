@@ -16,8 +16,7 @@ export class BridgedHttp implements HttpClient {
 	constructor() {
 		on("http.headers", head => {
 			const handlers = this.#requests.get(Number(head.id));
-			if (!handlers)
-				return false;
+			if (!handlers) return false;
 			const headers = head.headers as {readonly [name: string]: string};
 			return handlers.onHeaders(Number(head.status), name => headers[name.toLowerCase()]);
 		});
@@ -25,8 +24,7 @@ export class BridgedHttp implements HttpClient {
 			const id = Number(head.id);
 			for (let at = 0; at < bytes.length; at += READ_PIECE_BYTES) {
 				const handlers = this.#requests.get(id);
-				if (!handlers)
-					break;
+				if (!handlers) break;
 				handlers.onData(bytes.subarray(at, at + READ_PIECE_BYTES));
 			}
 		});
@@ -44,8 +42,7 @@ export class BridgedHttp implements HttpClient {
 		call("http", "get", [id, url, headers]);
 		return {
 			abort: (reason: string) => {
-				if (this.#requests.has(id))
-					call("http", "abort", [id, reason]);
+				if (this.#requests.has(id)) call("http", "abort", [id, reason]);
 			},
 		};
 	}

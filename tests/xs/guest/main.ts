@@ -29,10 +29,30 @@ const writes: {name: string; value: JsonValue}[][] = [];
 
 /** A node with one switch device, for the model and agent checks. */
 function startSwitchNode(nodeId: string): void {
-	const node = new Node(nodeId, {name: "XS switch", fw_version: "1.0.0", type: "esp.node.switch", project_name: "rainmaker-ota-xs", platform: "esp32"});
+	const node = new Node(nodeId, {
+		name: "XS switch",
+		fw_version: "1.0.0",
+		type: "esp.node.switch",
+		project_name: "rainmaker-ota-xs",
+		platform: "esp32",
+	});
 	const light = node.addDevice(new Device("Switch", DEVICE_SWITCH, {primary: "Power"}));
-	light.addParam({name: "Power", type: PARAM_POWER, dataType: "bool", properties: ["read", "write"], value: false, uiType: UI_TOGGLE});
-	light.addParam({name: "Level", dataType: "int", properties: ["read", "write"], value: 10, bounds: {min: 0, max: 100, step: 1}, uiType: UI_SLIDER});
+	light.addParam({
+		name: "Power",
+		type: PARAM_POWER,
+		dataType: "bool",
+		properties: ["read", "write"],
+		value: false,
+		uiType: UI_TOGGLE,
+	});
+	light.addParam({
+		name: "Level",
+		dataType: "int",
+		properties: ["read", "write"],
+		value: 10,
+		bounds: {min: 0, max: 100, step: 1},
+		uiType: UI_SLIDER,
+	});
 	light.onWrite = accepted => {
 		writes.push(accepted.map(write => ({name: write.param.name, value: write.value})));
 		return true;
@@ -45,13 +65,19 @@ on("agent.start", head => startSwitchNode(String(head.nodeId)));
 on("agent.state", () => ({started: agent?.started ?? false, writes}));
 
 on("firmware.start", head => {
-	firmware = startFirmware({
-		session, timers, log, http,
-		store: new BridgedStore(),
-		partition: new BridgedPartition(),
-		boot: new BridgedBoot(),
-		createDigest: createBridgedDigest,
-	}, head.config as FirmwareConfig);
+	firmware = startFirmware(
+		{
+			session,
+			timers,
+			log,
+			http,
+			store: new BridgedStore(),
+			partition: new BridgedPartition(),
+			boot: new BridgedBoot(),
+			createDigest: createBridgedDigest,
+		},
+		head.config as FirmwareConfig,
+	);
 	return null;
 });
 
@@ -84,18 +110,22 @@ on("image.check", (head, bytes) => {
 	try {
 		const candidate = parseImageHeader(bytes.subarray(0, HEADER_PROBE_LENGTH));
 		const running = parseImageHeader(bytes.subarray(HEADER_PROBE_LENGTH));
-		return {candidate, verdict: checkUpgrade(candidate, running, Number(head.minSecureVersion ?? 0), {chipRevision: Number(head.chipRevision ?? 0), approvedVersion: head.approvedVersion === undefined ? undefined : String(head.approvedVersion)}) ?? null};
-	}
-	catch (error) {
-		if (error instanceof ImageError)
-			return {error: {code: error.code, message: error.message}};
+		return {
+			candidate,
+			verdict:
+				checkUpgrade(candidate, running, Number(head.minSecureVersion ?? 0), {
+					chipRevision: Number(head.chipRevision ?? 0),
+					approvedVersion: head.approvedVersion === undefined ? undefined : String(head.approvedVersion),
+				}) ?? null,
+		};
+	} catch (error) {
+		if (error instanceof ImageError) return {error: {code: error.code, message: error.message}};
 		throw error;
 	}
 });
 
 on("memory", head => {
-	if (head.collect === true)
-		xsnap.gc();
+	if (head.collect === true) xsnap.gc();
 	return xsnap.memoryStats(head.reset === true);
 });
 
@@ -131,12 +161,15 @@ on("memory.sample", head => {
 	setAfterEvent(event => {
 		xsnap.gc();
 		const stats = xsnap.memoryStats();
-		const sample = {chunks: stats.chunks, slots: stats.slots, live: stats.chunks + stats.slots * stats.slotSize, event};
+		const sample = {
+			chunks: stats.chunks,
+			slots: stats.slots,
+			live: stats.chunks + stats.slots * stats.slotSize,
+			event,
+		};
 		samples++;
-		if (!peak || sample.live > peak.live)
-			peak = sample;
-		if (!firstData && event === "http.data")
-			firstData = sample;
+		if (!peak || sample.live > peak.live) peak = sample;
+		if (!firstData && event === "http.data") firstData = sample;
 	});
 	return null;
 });
@@ -164,8 +197,7 @@ on("bench.sha256", head => {
 	const digest = hash.close();
 	const compute = meterNow() - start;
 	let hex = "";
-	for (const byte of digest)
-		hex += (byte < 16 ? "0" : "") + byte.toString(16);
+	for (const byte of digest) hex += (byte < 16 ? "0" : "") + byte.toString(16);
 	return {hex, compute};
 });
 

@@ -53,4 +53,5 @@ class BridgedDigest implements Digest {
 	}
 }
 
-export const createBridgedDigest: DigestFactory = algorithm => new BridgedDigest(Number(call("digest", "create", [algorithm]).value));
+export const createBridgedDigest: DigestFactory = algorithm =>
+	new BridgedDigest(Number(call("digest", "create", [algorithm]).value));

@@ -33,11 +33,9 @@ export class BridgedTimers implements Timers {
 	}
 
 	clear(handle: TimerHandle | undefined): void {
-		if (!handle)
-			return;
+		if (!handle) return;
 		const {id} = handle as BridgedTimer;
-		if (this.#callbacks.delete(id))
-			call("timers", "clear", [id]);
+		if (this.#callbacks.delete(id)) call("timers", "clear", [id]);
 	}
 
 	now(): number {

@@ -32,16 +32,12 @@ function formatDiagnostics(diagnostics: readonly ts.Diagnostic[]): string {
 
 /** `specifier` as xsnap must see it, given the compiled file at `outFile` and the source tree. */
 function resolveSpecifier(specifier: string, outFile: string, outDir: string): string {
-	if (!specifier.startsWith("./") && !specifier.startsWith("../"))
-		return specifier;
-	if (/\.[cm]?js$/.test(specifier))
-		return specifier;
+	if (!specifier.startsWith("./") && !specifier.startsWith("../")) return specifier;
+	if (/\.[cm]?js$/.test(specifier)) return specifier;
 	const sourceDir = join(REPO_ROOT, relative(outDir, dirname(outFile)));
 	const target = resolve(sourceDir, specifier);
-	if (existsSync(`${target}.ts`))
-		return `${specifier}.js`;
-	if (existsSync(join(target, "index.ts")))
-		return `${specifier}/index.js`;
+	if (existsSync(`${target}.ts`)) return `${specifier}.js`;
+	if (existsSync(join(target, "index.ts"))) return `${specifier}/index.js`;
 	return specifier;
 }
 
@@ -50,10 +46,9 @@ export function rewriteSpecifiers(text: string, outFile: string, outDir: string,
 	let result = text;
 	for (const file of [...imports].sort((a, b) => b.pos - a.pos)) {
 		const resolved = resolveSpecifier(file.fileName, outFile, outDir);
-		if (resolved === file.fileName)
-			continue;
+		if (resolved === file.fileName) continue;
 		// pos is at the opening quote of the string literal (TypeScript 5/6).
-		const start = result[file.pos] === "\"" || result[file.pos] === "'" ? file.pos + 1 : file.pos;
+		const start = result[file.pos] === '"' || result[file.pos] === "'" ? file.pos + 1 : file.pos;
 		const end = start + file.fileName.length;
 		if (result.slice(start, end) !== file.fileName)
 			throw new Error(`${outFile}: import scanner position mismatch for ${file.fileName}`);
@@ -67,23 +62,23 @@ let cached: GuestBuild | undefined;
 
 /** Compiles once per process; throws with tsc's diagnostics when the code does not type-check for the device. */
 export function compileGuest(): GuestBuild {
-	if (cached)
-		return cached;
+	if (cached) return cached;
 	const outDir = mkdtempSync(join(tmpdir(), "rainmaker-ota-xs-guest-"));
-	const parsed = ts.getParsedCommandLineOfConfigFile(XS_TSCONFIG, {outDir}, {
-		...ts.sys,
-		onUnRecoverableConfigFileDiagnostic: diagnostic => {
-			throw new Error(formatDiagnostics([diagnostic]));
+	const parsed = ts.getParsedCommandLineOfConfigFile(
+		XS_TSCONFIG,
+		{outDir},
+		{
+			...ts.sys,
+			onUnRecoverableConfigFileDiagnostic: diagnostic => {
+				throw new Error(formatDiagnostics([diagnostic]));
+			},
 		},
-	});
-	if (!parsed)
-		throw new Error(`cannot read ${XS_TSCONFIG}`);
-	if (parsed.errors.length)
-		throw new Error(formatDiagnostics(parsed.errors));
+	);
+	if (!parsed) throw new Error(`cannot read ${XS_TSCONFIG}`);
+	if (parsed.errors.length) throw new Error(formatDiagnostics(parsed.errors));
 	const program = ts.createProgram({rootNames: parsed.fileNames, options: parsed.options});
 	const diagnostics = ts.getPreEmitDiagnostics(program);
-	if (diagnostics.length)
-		throw new Error(`the XS build does not type-check:\n${formatDiagnostics(diagnostics)}`);
+	if (diagnostics.length) throw new Error(`the XS build does not type-check:\n${formatDiagnostics(diagnostics)}`);
 	const rewrites: string[] = [];
 	const emitted = program.emit(undefined, (fileName, text) => {
 		mkdirSync(dirname(fileName), {recursive: true});
@@ -92,8 +87,7 @@ export function compileGuest(): GuestBuild {
 	if (emitted.emitSkipped || emitted.diagnostics.length)
 		throw new Error(`tsc emit failed:\n${formatDiagnostics(emitted.diagnostics)}`);
 	const entry = join(outDir, "tests", "xs", "guest", "main.js");
-	if (!existsSync(entry))
-		throw new Error(`tsc did not emit ${entry}`);
+	if (!existsSync(entry)) throw new Error(`tsc did not emit ${entry}`);
 	cached = {outDir, entry, rewrites};
 	return cached;
 }

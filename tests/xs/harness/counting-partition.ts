@@ -53,8 +53,7 @@ export class CountingPartition {
 	}
 
 	write(chunk: Uint8Array): void {
-		if (!this.#open)
-			throw new Error("ESP_ERR_INVALID_ARG (write without begin)");
+		if (!this.#open) throw new Error("ESP_ERR_INVALID_ARG (write without begin)");
 		if (this.#written + chunk.length > this.capacity)
 			throw new Error(`ESP_ERR_INVALID_SIZE (write past the slot's end at ${this.capacity} bytes)`);
 		this.#written += chunk.length;
@@ -65,12 +64,10 @@ export class CountingPartition {
 
 	end(): void {
 		this.calls.push("end");
-		if (!this.#open)
-			throw new Error("ESP_ERR_NOT_FOUND (end without begin)");
+		if (!this.#open) throw new Error("ESP_ERR_NOT_FOUND (end without begin)");
 		this.#open = false;
 		const verdict = this.#verifier?.end();
-		if (verdict && !verdict.valid)
-			throw new ImageInvalidError(verdict.reason ?? "invalid image");
+		if (verdict && !verdict.valid) throw new ImageInvalidError(verdict.reason ?? "invalid image");
 		this.sha256 = this.#hash!.digest("hex");
 	}
 

@@ -23,11 +23,14 @@ export function syntheticImage(headerFrom: string, size: number, headerLength = 
 	const filler = Buffer.alloc(16 * 1024, 0x5a);
 	return {
 		size,
-		open: () => Readable.from((function* () {
-			yield header.subarray(0, Math.min(size, header.length));
-			for (let at = header.length; at < size; at += filler.length)
-				yield filler.subarray(0, Math.min(filler.length, size - at));
-		})()),
+		open: () =>
+			Readable.from(
+				(function* () {
+					yield header.subarray(0, Math.min(size, header.length));
+					for (let at = header.length; at < size; at += filler.length)
+						yield filler.subarray(0, Math.min(filler.length, size - at));
+				})(),
+			),
 	};
 }
 
@@ -57,9 +60,10 @@ export async function startImageServer(images: {readonly [name: string]: ServedI
 	return {
 		url: name => `http://127.0.0.1:${port}/${encodeURIComponent(name)}`,
 		requests,
-		close: () => new Promise(resolve => {
-			server.closeAllConnections();
-			server.close(() => resolve());
-		}),
+		close: () =>
+			new Promise(resolve => {
+				server.closeAllConnections();
+				server.close(() => resolve());
+			}),
 	};
 }

@@ -38,7 +38,14 @@ export interface XsOtaRig {
 	until(condition: () => boolean, what: string, timeoutMs?: number): Promise<void>;
 	/** Publishes on the node's params/remote. */
 	write(payload: unknown): Promise<void>;
-	state(): Promise<{started: boolean; offer: string | null; approved: string | null; busy: boolean; pendingTimers: number; openRequests: number}>;
+	state(): Promise<{
+		started: boolean;
+		offer: string | null;
+		approved: string | null;
+		busy: boolean;
+		pendingTimers: number;
+		openRequests: number;
+	}>;
 	close(): Promise<void>;
 }
 
@@ -55,22 +62,24 @@ export async function startXsOtaRig(options: XsOtaRigOptions): Promise<XsOtaRig>
 	let guest: XsGuest;
 	try {
 		guest = await XsGuest.start({...options, nodeId, brokerUrl: broker.url});
-	}
-	catch (error) {
+	} catch (error) {
 		await server.close();
 		await broker.close();
 		throw error;
 	}
 	const rig: XsOtaRig = {
-		guest, broker, server, nodeId,
+		guest,
+		broker,
+		server,
+		nodeId,
 		offer: undefined,
 		fetches: () => broker.messages.filter(m => m.topic === topic("otafetch")).length,
-		statuses: () => broker.messages.filter(m => m.topic === topic("otastatus")).map(m => JSON.parse(m.payload) as OtaStatus),
+		statuses: () =>
+			broker.messages.filter(m => m.topic === topic("otastatus")).map(m => JSON.parse(m.payload) as OtaStatus),
 		async until(condition, what, timeoutMs = 10000) {
 			// A fault inside XS ends the wait at once, with the fault as the reason.
 			await waitUntil(() => guest.faults.length > 0 || condition(), what, timeoutMs);
-			if (guest.faults.length)
-				throw new Error(`XS guest fault while waiting for ${what}: ${guest.faults[0]}`);
+			if (guest.faults.length) throw new Error(`XS guest fault while waiting for ${what}: ${guest.faults[0]}`);
 		},
 		write: payload => broker.publish(topic("params/remote"), JSON.stringify(payload)),
 		state: () => guest.request("firmware.state") as ReturnType<XsOtaRig["state"]>,
@@ -87,10 +96,12 @@ export async function startXsOtaRig(options: XsOtaRigOptions): Promise<XsOtaRig>
 	});
 	try {
 		await guest.request("firmware.start", {config: {nodeId, ota: {allowHttp: true, ...options.ota}}});
-		await rig.until(() => broker.messages.some(m => m.topic === topic("params/local/init")), "the node's initial params");
+		await rig.until(
+			() => broker.messages.some(m => m.topic === topic("params/local/init")),
+			"the node's initial params",
+		);
 		await guest.settle();
-	}
-	catch (error) {
+	} catch (error) {
 		await rig.close();
 		throw error;
 	}
@@ -98,8 +109,21 @@ export async function startXsOtaRig(options: XsOtaRigOptions): Promise<XsOtaRig>
 }
 
 /** A job offer for `image` served as `name`. */
-export function offerFor(rig: XsOtaRig, jobId: string, name: string, image: ServedImage, fwVersion: string, md5?: string): OtaJobOffer {
-	return {ota_job_id: jobId, url: rig.server.url(name), file_size: image.size, fw_version: fwVersion, ...(md5 ? {file_md5: md5} : {})};
+export function offerFor(
+	rig: XsOtaRig,
+	jobId: string,
+	name: string,
+	image: ServedImage,
+	fwVersion: string,
+	md5?: string,
+): OtaJobOffer {
+	return {
+		ota_job_id: jobId,
+		url: rig.server.url(name),
+		file_size: image.size,
+		fw_version: fwVersion,
+		...(md5 ? {file_md5: md5} : {}),
+	};
 }
 
 export function md5OfFile(bytes: Uint8Array): string {
@@ -110,7 +134,10 @@ export function md5OfFile(bytes: Uint8Array): string {
 export async function offerJob(rig: XsOtaRig, job: OtaJobOffer): Promise<void> {
 	rig.offer = job;
 	await rig.guest.advance(5000);
-	await rig.until(() => rig.statuses().some(s => s.ota_job_id === job.ota_job_id && s.status === "delayed"), "the offer (delayed)");
+	await rig.until(
+		() => rig.statuses().some(s => s.ota_job_id === job.ota_job_id && s.status === "delayed"),
+		"the offer (delayed)",
+	);
 	await rig.guest.settle();
 }
 

@@ -26,7 +26,9 @@ import {type CreationSizes, ESP32_CREATION, type Meter, XsWorker} from "./xs-wor
 
 /** creation.stack of the firmware's manifest.json. */
 function manifestStack(): number {
-	const manifest = JSON.parse(readFileSync(new URL("../../../manifest.json", import.meta.url), "utf8")) as {creation?: {stack?: unknown}};
+	const manifest = JSON.parse(readFileSync(new URL("../../../manifest.json", import.meta.url), "utf8")) as {
+		creation?: {stack?: unknown};
+	};
 	const stack = manifest.creation?.stack;
 	if (typeof stack !== "number" || !Number.isInteger(stack) || stack <= 0)
 		throw new Error("manifest.json has no creation.stack (slots) for the XS lane");
@@ -34,7 +36,14 @@ function manifestStack(): number {
 }
 
 /** Header names the HTTP stand-in passes into XS (the port reads headers by name). */
-const FORWARDED_HEADERS = ["content-length", "content-range", "content-type", "location", "accept-ranges", "transfer-encoding"];
+const FORWARDED_HEADERS = [
+	"content-length",
+	"content-range",
+	"content-type",
+	"location",
+	"accept-ranges",
+	"transfer-encoding",
+];
 
 /**
  * The lane's creation sizes: the plain esp32 chunk and slot sizes and increments (so the heap
@@ -95,11 +104,19 @@ export class XsGuest {
 	#outstanding = 0;
 
 	private constructor(options: XsGuestOptions) {
-		this.partition = new CountingPartition({capacity: options.partitionCapacity ?? 0x1e0000, verify: options.verifyImage});
+		this.partition = new CountingPartition({
+			capacity: options.partitionCapacity ?? 0x1e0000,
+			verify: options.verifyImage,
+		});
 		this.boot = new FixtureBoot(options.runningImage);
 		this.#http = new HostHttpClient({maxChunk: options.httpChunk ?? 1460});
 		if (options.brokerUrl) {
-			const session = new HostMqttSession({url: options.brokerUrl, clientId: options.nodeId, log: this.log, reconnectMinMs: 100});
+			const session = new HostMqttSession({
+				url: options.brokerUrl,
+				clientId: options.nodeId,
+				log: this.log,
+				reconnectMinMs: 100,
+			});
 			session.onConnect = first => this.post("mqtt.connect", {first});
 			session.onDisconnect = reason => this.post("mqtt.disconnect", {reason});
 			session.onMessage = (topic, payload) => this.post("mqtt.message", {topic, payload});
@@ -117,16 +134,20 @@ export class XsGuest {
 		const entry = options.entry ?? compileGuest().entry;
 		const guest = new XsGuest(options);
 		// A failed import would otherwise pass unseen (xsnap prints nothing and exits 0): report it as a frame.
-		await guest.worker.evaluate(`import(${JSON.stringify(entry)}).catch(error => {
+		await guest.worker
+			.evaluate(
+				`import(${JSON.stringify(entry)}).catch(error => {
 			const json = new TextEncoder().encode(JSON.stringify({port: "harness", op: "loadFailed", args: [String(error)]}));
 			const frame = new Uint8Array(4 + json.length);
 			new DataView(frame.buffer).setUint32(0, json.length);
 			frame.set(json, 4);
 			issueCommand(frame.buffer);
-		});`).catch(async error => {
-			await guest.close();
-			throw error;
-		});
+		});`,
+			)
+			.catch(async error => {
+				await guest.close();
+				throw error;
+			});
 		if (guest.#readyName === undefined) {
 			await guest.close();
 			throw new Error(`the XS guest did not load: ${guest.#loadFailure ?? "it reported nothing"}`);
@@ -143,25 +164,28 @@ export class XsGuest {
 		const {reply, meter} = await this.worker.command(encodeFrame({...head, type}, bytes));
 		const answer = decodeFrame(reply).head;
 		this.#count(type, meter, typeof answer.bridge === "number" ? answer.bridge : 0);
-		if (typeof answer.error === "string")
-			throw new Error(`XS guest, ${type}: ${answer.error}`);
+		if (typeof answer.error === "string") throw new Error(`XS guest, ${type}: ${answer.error}`);
 		return answer.value;
 	}
 
 	/** Queues an event for the guest (timer due, MQTT, HTTP); failures become faults. */
 	post(type: string, head: FrameHead = {}, bytes?: Uint8Array, then?: (value: unknown) => void): void {
 		this.#outstanding++;
-		this.request(type, head, bytes).then(value => then?.(value), error => {
-			this.faults.push(`${type}: ${error instanceof Error ? error.message : String(error)}`);
-		}).finally(() => {
-			this.#outstanding--;
-		});
+		this.request(type, head, bytes)
+			.then(
+				value => then?.(value),
+				error => {
+					this.faults.push(`${type}: ${error instanceof Error ? error.message : String(error)}`);
+				},
+			)
+			.finally(() => {
+				this.#outstanding--;
+			});
 	}
 
 	/** Resolves once no event is queued or running. */
 	async settle(): Promise<void> {
-		while (this.#outstanding > 0)
-			await new Promise(resolve => setImmediate(resolve));
+		while (this.#outstanding > 0) await new Promise(resolve => setImmediate(resolve));
 	}
 
 	/** Advances the virtual clock (due timers become events) and waits for the guest to settle. */
@@ -181,8 +205,7 @@ export class XsGuest {
 
 	async close(): Promise<void> {
 		this.#session?.close();
-		for (const request of this.#requests.values())
-			request.abort("closing");
+		for (const request of this.#requests.values()) request.abort("closing");
 		await this.worker.close().catch(() => {});
 	}
 
@@ -201,14 +224,17 @@ export class XsGuest {
 		try {
 			const frame = decodeFrame(request);
 			const {head} = frame;
-			const bytes = Array.isArray(head.ref) ? this.#eventBytes(Number(head.ref[0]), Number(head.ref[1])) : frame.bytes;
+			const bytes = Array.isArray(head.ref)
+				? this.#eventBytes(Number(head.ref[0]), Number(head.ref[1]))
+				: frame.bytes;
 			port = String(head.port);
 			op = String(head.op);
-			const args = Array.isArray(head.args) ? head.args as unknown[] : [];
+			const args = Array.isArray(head.args) ? (head.args as unknown[]) : [];
 			const result = this.#call(port, op, args, bytes);
-			return result instanceof Uint8Array ? encodeFrame({value: null}, result) : encodeFrame({value: result ?? null});
-		}
-		catch (error) {
+			return result instanceof Uint8Array
+				? encodeFrame({value: null}, result)
+				: encodeFrame({value: result ?? null});
+		} catch (error) {
 			return encodeFrame({error: error instanceof Error ? error.message : String(error)});
 		}
 	}
@@ -216,7 +242,13 @@ export class XsGuest {
 	/** Bytes of the frame of the event the guest is handling (a chunk it passes on by reference). */
 	#eventBytes(offset: number, length: number): Uint8Array {
 		const event = this.worker.current;
-		if (!event || !Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || offset + length > event.length)
+		if (
+			!event ||
+			!Number.isInteger(offset) ||
+			!Number.isInteger(length) ||
+			offset < 0 ||
+			offset + length > event.length
+		)
 			throw new Error(`bad reference to the event's bytes (${offset}+${length})`);
 		return event.subarray(offset, offset + length);
 	}
@@ -239,10 +271,13 @@ export class XsGuest {
 				return null;
 			case "timers.set": {
 				const id = Number(args[0]);
-				this.#timerHandles.set(id, this.timers.set(() => {
-					this.#timerHandles.delete(id);
-					this.post("timer", {id});
-				}, Number(args[1])));
+				this.#timerHandles.set(
+					id,
+					this.timers.set(() => {
+						this.#timerHandles.delete(id);
+						this.post("timer", {id});
+					}, Number(args[1])),
+				);
 				return null;
 			}
 			case "timers.clear":
@@ -253,14 +288,14 @@ export class XsGuest {
 				return this.timers.now();
 			case "timers.epoch":
 				return this.timers.epoch();
-			case "store.get": {	// typed values cross the bridge in the JSON form of rainmaker/stored-value.ts
+			case "store.get": {
+				// typed values cross the bridge in the JSON form of rainmaker/stored-value.ts
 				const value = this.store.get(String(args[0]));
 				return value === undefined ? null : toJson(value);
 			}
 			case "store.set": {
 				const value = fromJson(args[1]);
-				if (!value)
-					throw new Error(`store.set: not a stored value: ${JSON.stringify(args[1])}`);
+				if (!value) throw new Error(`store.set: not a stored value: ${JSON.stringify(args[1])}`);
 				this.store.set(String(args[0]), value);
 				return null;
 			}
@@ -319,22 +354,19 @@ export class XsGuest {
 				this.#requests.get(Number(args[0]))?.abort(String(args[1]));
 				return null;
 		}
-		if (port === "session")
-			return this.#sessionCall(op, args);
+		if (port === "session") return this.#sessionCall(op, args);
 		throw new Error(`no port operation ${port}.${op}`);
 	}
 
 	#digest(id: unknown): Digest {
 		const digest = this.#digests.get(Number(id));
-		if (!digest)
-			throw new Error(`no digest ${String(id)}`);
+		if (!digest) throw new Error(`no digest ${String(id)}`);
 		return digest;
 	}
 
 	#sessionCall(op: string, args: unknown[]): unknown {
 		const session = this.#session;
-		if (!session)
-			throw new Error("this guest has no MQTT session (no brokerUrl)");
+		if (!session) throw new Error("this guest has no MQTT session (no brokerUrl)");
 		switch (op) {
 			case "connected":
 				return session.connected;
@@ -346,7 +378,11 @@ export class XsGuest {
 				return null;
 			case "publish": {
 				const id = Number(args[2]);
-				session.publish(String(args[0]), String(args[1]), id ? error => this.post("mqtt.done", {id, error: error?.message}) : undefined);
+				session.publish(
+					String(args[0]),
+					String(args[1]),
+					id ? error => this.post("mqtt.done", {id, error: error?.message}) : undefined,
+				);
 				return null;
 			}
 			case "subscribe":
@@ -381,26 +417,29 @@ export class XsGuest {
 				pump();
 				return;
 			}
-			this.request(next.type, next.head, next.bytes).then(value => next.then?.(value), error => {
-				this.faults.push(`${next.type}: ${error instanceof Error ? error.message : String(error)}`);
-			}).finally(() => {
-				this.#outstanding--;
-				setImmediate(pump);
-			});
+			this.request(next.type, next.head, next.bytes)
+				.then(
+					value => next.then?.(value),
+					error => {
+						this.faults.push(`${next.type}: ${error instanceof Error ? error.message : String(error)}`);
+					},
+				)
+				.finally(() => {
+					this.#outstanding--;
+					setImmediate(pump);
+				});
 		};
 		const enqueue = (type: string, head: FrameHead, bytes?: Uint8Array, then?: (value: unknown) => void) => {
 			this.#outstanding++;
 			queue.push({type, head, bytes, then});
-			if (!pumping)
-				pump();
+			if (!pumping) pump();
 		};
 		const request = this.#http.get(url, headers, {
 			onHeaders: (status, header) => {
 				const forwarded: {[name: string]: string} = {};
 				for (const name of FORWARDED_HEADERS) {
 					const value = header(name);
-					if (value !== undefined)
-						forwarded[name] = value;
+					if (value !== undefined) forwarded[name] = value;
 				}
 				// The guest answers later (its own command); a "stop" then aborts the transfer.
 				enqueue("http.headers", {id, status, headers: forwarded}, undefined, proceed => {
@@ -412,8 +451,7 @@ export class XsGuest {
 				return true;
 			},
 			onData: chunk => {
-				if (!stopped)
-					enqueue("http.data", {id}, chunk.slice());
+				if (!stopped) enqueue("http.data", {id}, chunk.slice());
 			},
 			onDone: error => {
 				this.#requests.delete(id);

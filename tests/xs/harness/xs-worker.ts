@@ -14,7 +14,9 @@ import type {Writable} from "node:stream";
 import {existsSync} from "node:fs";
 import {fileURLToPath} from "node:url";
 
-export const WORKER_PATH = fileURLToPath(new URL("../../../node_modules/.xsnap-device/xsnap/build/bin/lin/release/xsnap-worker", import.meta.url));
+export const WORKER_PATH = fileURLToPath(
+	new URL("../../../node_modules/.xsnap-device/xsnap/build/bin/lin/release/xsnap-worker", import.meta.url),
+);
 
 /** Creation sizes as in a Moddable manifest's `creation` section (bytes, slots). */
 export interface CreationSizes {
@@ -26,7 +28,13 @@ export interface CreationSizes {
 }
 
 /** `-p esp32` defaults (docs/moddable.md §11.7). */
-export const ESP32_CREATION: CreationSizes = Object.freeze({chunk: 32768, chunkIncrement: 1024, heap: 2048, heapIncrement: 64, stack: 384});
+export const ESP32_CREATION: CreationSizes = Object.freeze({
+	chunk: 32768,
+	chunkIncrement: 1024,
+	heap: 2048,
+	heapIncrement: 64,
+	stack: 384,
+});
 
 /** One command's meter, as the worker reports it. */
 export interface Meter {
@@ -44,13 +52,24 @@ export interface CommandResult {
 
 /** xsnap-worker exit codes (package api.js ExitCode). */
 const EXIT_REASONS: {readonly [code: number]: string} = {
-	1: "bad usage", 2: "I/O error", 11: "not enough memory (the allocation limit or a fixed heap)",
-	12: "stack overflow", 15: "unhandled exception", 16: "no more keys", 17: "too much computation",
+	1: "bad usage",
+	2: "I/O error",
+	11: "not enough memory (the allocation limit or a fixed heap)",
+	12: "stack overflow",
+	15: "unhandled exception",
+	16: "no more keys",
+	17: "too much computation",
 };
 
 export class XsExitError extends Error {
-	constructor(readonly code: number | null, readonly signal: string | null, readonly stderr: string) {
-		super(`xsnap worker exited (${code !== null ? `code ${code}: ${EXIT_REASONS[code] ?? "unknown"}` : `signal ${signal}`})${stderr ? `; stderr: ${stderr.trim().slice(-500)}` : ""}`);
+	constructor(
+		readonly code: number | null,
+		readonly signal: string | null,
+		readonly stderr: string,
+	) {
+		super(
+			`xsnap worker exited (${code !== null ? `code ${code}: ${EXIT_REASONS[code] ?? "unknown"}` : `signal ${signal}`})${stderr ? `; stderr: ${stderr.trim().slice(-500)}` : ""}`,
+		);
 	}
 }
 
@@ -83,14 +102,24 @@ export class XsWorker {
 
 	constructor(options: XsWorkerOptions) {
 		if (!existsSync(WORKER_PATH))
-			throw new Error(`${WORKER_PATH} is missing: run npm install (its postinstall runs scripts/xsnap-setup.mjs)`);
+			throw new Error(
+				`${WORKER_PATH} is missing: run npm install (its postinstall runs scripts/xsnap-setup.mjs)`,
+			);
 		this.#options = options;
 		const env: NodeJS.ProcessEnv = {...process.env};
 		const creation = options.creation ?? ESP32_CREATION;
-		env.XSNAP_CREATION = [creation.chunk, creation.chunkIncrement, creation.heap, creation.heapIncrement, creation.stack].join(",");
-		if (options.allocationLimit !== undefined)
-			env.XSNAP_ALLOCATION_LIMIT = String(options.allocationLimit);
-		this.#process = spawn(WORKER_PATH, ["rainmaker-ota-xs"], {env, stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"]});
+		env.XSNAP_CREATION = [
+			creation.chunk,
+			creation.chunkIncrement,
+			creation.heap,
+			creation.heapIncrement,
+			creation.stack,
+		].join(",");
+		if (options.allocationLimit !== undefined) env.XSNAP_ALLOCATION_LIMIT = String(options.allocationLimit);
+		this.#process = spawn(WORKER_PATH, ["rainmaker-ota-xs"], {
+			env,
+			stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
+		});
 		this.#toWorker = this.#process.stdio[3] as Writable;
 		const fromWorker = this.#process.stdio[4]!;
 		fromWorker.on("data", (data: Buffer) => this.#receive(data));
@@ -114,7 +143,7 @@ export class XsWorker {
 				resolve(this.#exit);
 			});
 		});
-		this.#toWorker.on("error", () => {});	// EPIPE after an exit: reported through `exited`
+		this.#toWorker.on("error", () => {}); // EPIPE after an exit: reported through `exited`
 	}
 
 	/** Evaluates a script in the worker's global scope and runs it to idle. */
@@ -134,8 +163,7 @@ export class XsWorker {
 
 	/** Ends the worker (a normal exit after the pending commands). */
 	async close(): Promise<void> {
-		if (this.#exit)
-			return;
+		if (this.#exit) return;
 		await this.#queue.catch(() => {});
 		this.#toWorker.end();
 		await this.exited;
@@ -147,15 +175,16 @@ export class XsWorker {
 	}
 
 	#enqueue(message: Buffer): Promise<CommandResult> {
-		const run = () => new Promise<CommandResult>((resolve, reject) => {
-			if (this.#exit) {
-				reject(this.#exit);
-				return;
-			}
-			this.#pending = {resolve, reject};
-			this.#current = message[0] === 0x3f ? message.subarray(1) : undefined;
-			this.#send(message);
-		});
+		const run = () =>
+			new Promise<CommandResult>((resolve, reject) => {
+				if (this.#exit) {
+					reject(this.#exit);
+					return;
+				}
+				this.#pending = {resolve, reject};
+				this.#current = message[0] === 0x3f ? message.subarray(1) : undefined;
+				this.#send(message);
+			});
 		const result = this.#queue.then(run, run);
 		this.#queue = result.catch(() => {});
 		return result;
@@ -169,15 +198,13 @@ export class XsWorker {
 		this.#input = this.#input.length ? Buffer.concat([this.#input, data]) : data;
 		for (;;) {
 			const colon = this.#input.indexOf(0x3a);
-			if (colon < 0)
-				return;
+			if (colon < 0) return;
 			const length = Number(this.#input.subarray(0, colon).toString("latin1"));
 			if (!Number.isInteger(length)) {
 				this.kill();
 				return;
 			}
-			if (this.#input.length < colon + 1 + length + 1)
-				return;
+			if (this.#input.length < colon + 1 + length + 1) return;
 			const message = this.#input.subarray(colon + 1, colon + 1 + length);
 			this.#input = this.#input.subarray(colon + 2 + length);
 			this.#message(message);
@@ -189,9 +216,10 @@ export class XsWorker {
 		if (kind === "?") {
 			let reply: Uint8Array;
 			try {
-				reply = this.#options.onQuery(new Uint8Array(message.buffer, message.byteOffset + 1, message.length - 1));
-			}
-			catch (error) {
+				reply = this.#options.onQuery(
+					new Uint8Array(message.buffer, message.byteOffset + 1, message.length - 1),
+				);
+			} catch (error) {
 				// onQuery answers errors itself; this is a harness bug: end the worker so the test fails loudly.
 				this.#pending?.reject(error instanceof Error ? error : new Error(String(error)));
 				this.#pending = undefined;
@@ -204,16 +232,13 @@ export class XsWorker {
 		const pending = this.#pending;
 		this.#pending = undefined;
 		this.#current = undefined;
-		if (!pending)
-			return;
+		if (!pending) return;
 		if (kind === ".") {
 			const separator = message.indexOf(1);
 			const meter = JSON.parse(message.subarray(1, separator).toString("utf8")) as Meter;
 			pending.resolve({reply: new Uint8Array(message.subarray(separator + 1)), meter});
-		}
-		else if (kind === "!")
+		} else if (kind === "!")
 			pending.reject(new Error(`uncaught exception in XS: ${message.subarray(1).toString("utf8")}`));
-		else
-			pending.reject(new Error(`xsnap protocol error: reply starts with ${JSON.stringify(kind)}`));
+		else pending.reject(new Error(`xsnap protocol error: reply starts with ${JSON.stringify(kind)}`));
 	}
 }

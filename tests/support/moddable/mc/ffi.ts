@@ -16,7 +16,13 @@ import {ImageVerifier} from "../../../../idf/image-verifier";
 import {createDigest} from "../../../../host/adapters/digest";
 import {FileFlash} from "../../../../host/adapters/flash";
 import {chip} from "../esp32-chip";
-import {ESP_ERR_NVS_INVALID_LENGTH, ESP_ERR_NVS_NOT_FOUND, ESP_ERR_NVS_TYPE_MISMATCH, nvsGetBlob, nvsGetStr} from "../nvs";
+import {
+	ESP_ERR_NVS_INVALID_LENGTH,
+	ESP_ERR_NVS_NOT_FOUND,
+	ESP_ERR_NVS_TYPE_MISMATCH,
+	nvsGetBlob,
+	nvsGetStr,
+} from "../nvs";
 import {isU16Entry, preferenceStorage} from "../preference";
 import {sharedState} from "../stand-in-state";
 
@@ -36,7 +42,10 @@ function tryString(err: number): boolean {
 const linFlashes = sharedState("lin-flashes", () => new Map<string, FileFlash>());
 
 /** Console input queued for otaplat_console_read (tests push lines; `onRead` sees each call's result). */
-export const consoleInput = sharedState("lin-console", (): {text: string; ended: boolean; onRead?: (result: number) => void} => ({text: "", ended: false}));
+export const consoleInput = sharedState(
+	"lin-console",
+	(): {text: string; ended: boolean; onRead?: (result: number) => void} => ({text: "", ended: false}),
+);
 
 function flashDir(): string | undefined {
 	return process.env.RMX_FLASH_DIR || undefined;
@@ -53,16 +62,13 @@ export default class FFI {
 	}
 
 	otaplat_mark_valid(): number {
-		if (chip.runningState === 1)
-			chip.runningState = 2;
+		if (chip.runningState === 1) chip.runningState = 2;
 		return ESP_OK;
 	}
 
 	otaplat_rollback(): number {
-		if (!chip.otherImageValid)
-			return ESP_ERR_OTA_ROLLBACK_FAILED;
-		if (chip.runningState !== 1 && chip.runningState !== 2)
-			return ESP_ERR_INVALID_STATE;
+		if (!chip.otherImageValid) return ESP_ERR_OTA_ROLLBACK_FAILED;
+		if (chip.runningState !== 1 && chip.runningState !== 2) return ESP_ERR_INVALID_STATE;
 		chip.runningState = 3;
 		chip.events.push("rollback");
 		return ESP_OK;
@@ -94,35 +100,29 @@ export default class FFI {
 	}
 
 	otaplat_ota_begin(resumeAt: number): number {
-		if (chip.rollbackEnabled && chip.runningState === 1)
-			return ESP_ERR_OTA_ROLLBACK_INVALID_STATE;
-		if (resumeAt > chip.slotBytes)
-			return 0x102;
+		if (chip.rollbackEnabled && chip.runningState === 1) return ESP_ERR_OTA_ROLLBACK_INVALID_STATE;
+		if (resumeAt > chip.slotBytes) return 0x102;
 		chip.otaOpen = true;
 		chip.slotWritten = resumeAt;
-		chip.slot.fill(0xFF, resumeAt);
+		chip.slot.fill(0xff, resumeAt);
 		chip.otaCalls.push(resumeAt ? `resume ${resumeAt}` : "begin");
 		return ESP_OK;
 	}
 
 	otaplat_ota_write(buffer: ArrayBuffer, offset: number, length: number): number {
-		if (!chip.otaOpen)
-			return ESP_ERR_INVALID_STATE;
-		if (chip.slotWritten + length > chip.slotBytes)
-			return ESP_ERR_INVALID_SIZE;
+		if (!chip.otaOpen) return ESP_ERR_INVALID_STATE;
+		if (chip.slotWritten + length > chip.slotBytes) return ESP_ERR_INVALID_SIZE;
 		chip.slot.set(bytesOf(buffer, offset, length), chip.slotWritten);
 		chip.slotWritten += length;
 		return ESP_OK;
 	}
 
 	otaplat_ota_end(): number {
-		if (!chip.otaOpen)
-			return ESP_ERR_INVALID_STATE;
+		if (!chip.otaOpen) return ESP_ERR_INVALID_STATE;
 		chip.otaOpen = false;
 		const verifier = new ImageVerifier(createDigest, {chipId: 0, capacity: chip.slotBytes});
 		verifier.write(chip.slot.subarray(0, chip.slotWritten));
-		if (!verifier.end().valid)
-			return ESP_ERR_OTA_VALIDATE_FAILED;
+		if (!verifier.end().valid) return ESP_ERR_OTA_VALIDATE_FAILED;
 		chip.bootPartition = "next";
 		chip.updateSlotState = chip.rollbackEnabled ? 0 : -1;
 		return ESP_OK;
@@ -134,10 +134,8 @@ export default class FFI {
 
 	/** esp_partition_read of the slot esp_ota_begin / esp_ota_resume opened (only while open, as the C code). */
 	otaplat_ota_read(at: number, buffer: ArrayBuffer, offset: number, length: number): number {
-		if (!chip.otaOpen)
-			return ESP_ERR_INVALID_STATE;
-		if (at + length > chip.slotBytes)
-			return ESP_ERR_INVALID_SIZE;
+		if (!chip.otaOpen) return ESP_ERR_INVALID_STATE;
+		if (at + length > chip.slotBytes) return ESP_ERR_INVALID_SIZE;
 		bytesOf(buffer, offset, length).set(chip.slot.subarray(at, at + length));
 		return ESP_OK;
 	}
@@ -154,8 +152,7 @@ export default class FFI {
 		let err = nvsGetBlob(chip.fctry, key, undefined, size);
 		if (tryString(err)) {
 			err = nvsGetStr(chip.fctry, key, undefined, size);
-			if (err === ESP_OK && size.value)
-				size.value -= 1;
+			if (err === ESP_OK && size.value) size.value -= 1;
 		}
 		return err === ESP_OK ? size.value : -err;
 	}
@@ -173,9 +170,7 @@ export default class FFI {
 					size.value = textSize.value ? textSize.value - 1 : 0;
 					bytesOf(buffer, offset, size.value).set(text.subarray(0, size.value));
 				}
-			}
-			else if (err === ESP_OK)
-				err = ESP_ERR_NVS_INVALID_LENGTH;
+			} else if (err === ESP_OK) err = ESP_ERR_NVS_INVALID_LENGTH;
 		}
 		return err === ESP_OK ? size.value : -err;
 	}
@@ -183,27 +178,23 @@ export default class FFI {
 	// esp32: NVS u16 entries, kept with the preference stand-in's entries (a Preference.get of them is undefined, as nvs_get_u8/i32/str/blob of a u16)
 	otaplat_nvs_get_u16(space: string, key: string): number {
 		const value = preferenceStorage.get(space)?.get(key);
-		if (value === undefined)
-			return -ESP_ERR_NVS_NOT_FOUND;
+		if (value === undefined) return -ESP_ERR_NVS_NOT_FOUND;
 		return isU16Entry(value) ? value.u16 : -ESP_ERR_NVS_TYPE_MISMATCH;
 	}
 
 	otaplat_nvs_set_u16(space: string, key: string, value: number): number {
 		let entries = preferenceStorage.get(space);
-		if (!entries)
-			preferenceStorage.set(space, entries = new Map());
-		entries.set(key, {u16: value & 0xFFFF});
+		if (!entries) preferenceStorage.set(space, (entries = new Map()));
+		entries.set(key, {u16: value & 0xffff});
 		return ESP_OK;
 	}
 
 	// lin
 	otaplat_flash_open(): number {
 		const dir = flashDir();
-		if (!dir)
-			return -1;
+		if (!dir) return -1;
 		const path = join(dir, "flash.bin");
-		if (!existsSync(path))
-			return -2;
+		if (!existsSync(path)) return -2;
 		let flash = linFlashes.get(path);
 		if (!flash) {
 			flash = new FileFlash(path, {sync: false});
@@ -214,8 +205,7 @@ export default class FFI {
 
 	#flash(): FileFlash {
 		const flash = linFlashes.get(join(flashDir() ?? "", "flash.bin"));
-		if (!flash)
-			throw new Error("otaplat stand-in: flash not open");
+		if (!flash) throw new Error("otaplat stand-in: flash not open");
 		return flash;
 	}
 
@@ -233,8 +223,7 @@ export default class FFI {
 		try {
 			this.#flash().erase(at, length);
 			return 0;
-		}
-		catch {
+		} catch {
 			return -22;
 		}
 	}
@@ -265,8 +254,7 @@ export default class FFI {
 	}
 
 	#consoleRead(buffer: ArrayBuffer, offset: number, length: number): number {
-		if (!consoleInput.text)
-			return consoleInput.ended ? -1 : 0;
+		if (!consoleInput.text) return consoleInput.ended ? -1 : 0;
 		const bytes = Buffer.from(consoleInput.text, "utf8").subarray(0, length);
 		consoleInput.text = consoleInput.text.slice(bytes.toString("utf8").length);
 		new Uint8Array(buffer, offset, bytes.length).set(bytes);
