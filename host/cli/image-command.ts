@@ -20,17 +20,8 @@ import {
 import {ImageVerifier, type ImageVerdict} from "../../idf/image-verifier";
 import {createDigest} from "../adapters/digest";
 import {DEFAULT_PARTITIONS_FILE, readPartitionTable} from "../adapters/partitions";
+import {consoleOutput, type CommandOutput} from "./command-output";
 import {imageMakeCommand} from "./image-make";
-
-export interface CommandOutput {
-	out(line: string): void;
-	err(line: string): void;
-}
-
-const consoleOutput: CommandOutput = {
-	out: line => process.stdout.write(line + "\n"),
-	err: line => process.stderr.write(line + "\n"),
-};
 
 export const IMAGE_USAGE = [
 	"usage: rainmaker-ota-xs image <file> [--running <file>] [--json]",

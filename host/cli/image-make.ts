@@ -11,7 +11,7 @@ import {dirname, join} from "node:path";
 import {parseArgs} from "node:util";
 import {FIXTURE_SPECS, buildIdfImage, type IdfImageSpec} from "../tools/app-image";
 import {FIRMWARE_NAME} from "../tools/firmware-identity";
-import type {CommandOutput} from "./image-command";
+import type {CommandOutput} from "./command-output";
 
 export const IMAGE_MAKE_USAGE = [
 	"usage: rainmaker-ota-xs image make <file> --version <v> [--project <name>] [--chip esp32|esp32s3]",

@@ -1,8 +1,7 @@
 /*
  * The local RainMaker-compatible cloud: an MQTT broker, the node registry, OTA images and jobs,
- * the firmware download and the REST API an app and an admin use, in one process on loopback.
- * Tests and the simulator start it with `startCloud`; `rainmaker-ota-xs cloud` runs it from the
- * command line (main.ts). This file starts the listeners and puts the rooms together: the broker
+ * the firmware download and the REST API an app and an admin use, in one process on loopback,
+ * started by `startCloud` (tests, simulator) or `rainmaker-ota-xs cloud` (main.ts). This file starts the listeners and puts the rooms together: the broker
  * (mqtt-server.ts, identity.ts), node messages (node-messages.ts), OTA jobs (ota-service.ts,
  * jobs.ts), users (users.ts), mappings (mappings.ts), and the HTTP side (http-entry.ts, rest/).
  */

@@ -4,9 +4,10 @@
  * knowledge), and no file there over 300 lines. The check parses the import statements itself.
  */
 import assert from "node:assert/strict";
-import {existsSync, readFileSync, readdirSync, statSync} from "node:fs";
-import {dirname, join, relative, resolve} from "node:path";
+import {readFileSync, readdirSync, statSync} from "node:fs";
+import {join, relative} from "node:path";
 import {fileURLToPath} from "node:url";
+import {findCycle} from "../support/import-graph";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const CLOUD = join(ROOT, "host/cloud");
@@ -17,46 +18,6 @@ function sources(dir: string): string[] {
 		const path = join(dir, name);
 		return statSync(path).isDirectory() ? sources(path) : name.endsWith(".ts") ? [path] : [];
 	});
-}
-
-/** Relative imports and re-exports of a module, resolved to files. */
-export function importsOf(file: string): string[] {
-	const text = readFileSync(file, "utf8");
-	const found: string[] = [];
-	for (const match of text.matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s+"(\.[^"]+)"/gms)) {
-		const base = resolve(dirname(file), match[1]!);
-		const target = [`${base}.ts`, join(base, "index.ts"), base].find(
-			candidate => existsSync(candidate) && statSync(candidate).isFile(),
-		);
-		if (target) found.push(target);
-	}
-	return found;
-}
-
-/** One cycle in the graph of `files` (following imports anywhere in the repository), or undefined. */
-export function findCycle(files: string[]): string[] | undefined {
-	const state = new Map<string, "open" | "done">();
-	const stack: string[] = [];
-	const visit = (file: string): string[] | undefined => {
-		if (state.get(file) === "done") return undefined;
-		if (state.get(file) === "open") return [...stack.slice(stack.indexOf(file)), file];
-		state.set(file, "open");
-		stack.push(file);
-		for (const next of importsOf(file).filter(
-			target => target.startsWith(ROOT) && !target.includes("node_modules"),
-		)) {
-			const cycle = visit(next);
-			if (cycle) return cycle;
-		}
-		stack.pop();
-		state.set(file, "done");
-		return undefined;
-	};
-	for (const file of files) {
-		const cycle = visit(file);
-		if (cycle) return cycle.map(path => relative(ROOT, path));
-	}
-	return undefined;
 }
 
 describe("the local cloud's module structure", () => {
