@@ -30,7 +30,10 @@ export interface HostBenchResult {
 async function plainDownload(url: string, file: string): Promise<number> {
 	const started = performance.now();
 	await new Promise<void>((resolve, reject) =>
-		get(url, response => void pipeline(response, createWriteStream(file)).then(resolve, reject)).on("error", reject),
+		get(url, response => void pipeline(response, createWriteStream(file)).then(resolve, reject)).on(
+			"error",
+			reject,
+		),
 	);
 	return (performance.now() - started) / 1000;
 }

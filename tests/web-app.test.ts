@@ -82,7 +82,8 @@ async function followProgress(version: string, timeoutMs: number): Promise<{valu
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	const timedOut = new Promise<never>((_resolve, reject) => {
 		timer = setTimeout(() => {
-			void page.evaluate("window.rmxProgressSeen")
+			void page
+				.evaluate("window.rmxProgressSeen")
 				.catch(() => undefined)
 				.then(seen =>
 					reject(new Error(`no final result within ${timeoutMs} ms; seen: ${JSON.stringify(seen)}`)),

@@ -39,7 +39,9 @@ export class FileStore implements KeyValueStore {
 		try {
 			data = JSON.parse(text);
 		} catch (error) {
-			throw new Error(`${name} is not JSON: ${error instanceof Error ? error.message : String(error)}`, {cause: error});
+			throw new Error(`${name} is not JSON: ${error instanceof Error ? error.message : String(error)}`, {
+				cause: error,
+			});
 		}
 		if (typeof data !== "object" || data === null || Array.isArray(data))
 			throw new Error(`${name} must hold an object`);

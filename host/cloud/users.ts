@@ -75,11 +75,7 @@ export class UserDirectory {
 
 	readonly #now: () => number;
 
-	constructor(
-		users: readonly CloudUser[],
-		now: () => number,
-		options: UserDirectoryOptions = {},
-	) {
+	constructor(users: readonly CloudUser[], now: () => number, options: UserDirectoryOptions = {}) {
 		this.#now = now;
 		if (users.length === 0) throw new Error("the cloud needs at least one user");
 		for (const user of users) {

@@ -17,7 +17,6 @@ afterEach(() => {
 	node = undefined;
 });
 
-
 /** Installs the approved job to the reboot, reboots, and returns the statuses of the job. */
 function finishInstall(sim: SimNode, jobId: string): void {
 	sim.until(() => sim.firmware?.ota.state === "rebooting" && sim.restarts > 0, "the reboot request");
