@@ -25,7 +25,7 @@ describe("web page: served by the cloud", function () {
 		assert.match(page.headers.get("content-security-policy")!, /default-src 'self'/);
 		const html = await page.text();
 		assert.match(html, /<script src="\/app\.js" defer><\/script>/);
-		assert.match(html, /<link rel="stylesheet" href="\/app\.css">/);
+		assert.match(html, /<link rel="stylesheet" href="\/app\.css" ?\/?>/);
 		const script = await get("/app.js");
 		assert.equal(script.status, 200);
 		assert.match(script.headers.get("content-type")!, /^text\/javascript/);
