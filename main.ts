@@ -100,20 +100,7 @@ function main(): void {
 	if (meter?.available) {
 		meter.start(log);
 		http = meter.metered(http);
-		const inner = platform.boot;
-		boot = {
-			runningState: () => inner.runningState(),
-			runningHeader: () => inner.runningHeader(),
-			chipRevision: () => inner.chipRevision(),
-			minSecureVersion: () => inner.minSecureVersion(),
-			markValid: () => inner.markValid(),
-			rollback: () => inner.rollback(),
-			restart: () => {
-				meter.sample();
-				log.info(meter.describe());
-				inner.restart();
-			},
-		};
+		boot = meter.meteredBoot(platform.boot, log);
 	}
 	const firmware = startFirmware(
 		{

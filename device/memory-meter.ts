@@ -11,7 +11,7 @@
 import Debug from "debug";
 import Instrumentation from "instrumentation";
 import Timer from "timer";
-import type {HttpClient, HttpHandlers, HttpRequest} from "../ota/ports";
+import type {BootControl, HttpClient, HttpHandlers, HttpRequest} from "../ota/ports";
 import type {Log} from "../rainmaker/ports";
 
 export interface MemoryPeaks {
@@ -99,5 +99,28 @@ export class MemoryMeter {
 				});
 			},
 		};
+	}
+
+	/**
+	 * A BootControl that logs the peaks before each restart and keeps every member of `inner`,
+	 * the optional ones too (without updateSlotState an interrupted switch reads as a rollback).
+	 */
+	meteredBoot(inner: BootControl, log: Log): BootControl {
+		const boot: BootControl = {
+			runningState: () => inner.runningState(),
+			runningHeader: () => inner.runningHeader(),
+			chipRevision: () => inner.chipRevision(),
+			minSecureVersion: () => inner.minSecureVersion(),
+			markValid: () => inner.markValid(),
+			rollback: () => inner.rollback(),
+			restart: () => {
+				this.sample();
+				log.info(this.describe());
+				inner.restart();
+			},
+			...(inner.platform !== undefined && {platform: inner.platform}),
+		};
+		if (inner.updateSlotState) boot.updateSlotState = () => inner.updateSlotState!();
+		return boot;
 	}
 }

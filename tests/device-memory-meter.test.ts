@@ -6,7 +6,8 @@
 import {strict as assert} from "node:assert";
 import {loadDevice} from "./support/moddable-loader";
 import {instrumentationValues} from "./support/moddable/instrumentation";
-import type {HttpClient, HttpHandlers} from "../ota/ports";
+import type {BootControl, HttpClient, HttpHandlers, ImageState} from "../ota/ports";
+import type {Log} from "../rainmaker/ports";
 
 type MeterModule = {
 	MemoryMeter: new () => {
@@ -22,6 +23,7 @@ type MeterModule = {
 		sample(): void;
 		describe(): string;
 		metered(inner: HttpClient): HttpClient;
+		meteredBoot(inner: BootControl, log: Log): BootControl;
 	};
 };
 
@@ -73,5 +75,33 @@ describe("device memory meter (instrumentation stand-in)", () => {
 			meter.describe(),
 			/used chunk heap 5000 bytes, used slot heap 7000 bytes; stack 900 bytes \(3 samples\)/,
 		);
+	});
+
+	it("keeps every member of the boot control it wraps, the optional updateSlotState and platform too", () => {
+		const calls: string[] = [];
+		const slot: ImageState = "undefined";
+		const inner: BootControl = {
+			runningState: () => "valid",
+			runningHeader: () => new Uint8Array(328),
+			chipRevision: () => 3,
+			minSecureVersion: () => 0,
+			markValid: () => void calls.push("markValid"),
+			rollback: () => void calls.push("rollback"),
+			restart: () => void calls.push("restart"),
+			updateSlotState: () => slot,
+			platform: "esp32c3",
+		};
+		const lines: string[] = [];
+		const log = {info: (line: string) => lines.push(line), warn: () => {}, error: () => {}} as unknown as Log;
+		const boot = new MemoryMeter().meteredBoot(inner, log);
+		assert.equal(boot.updateSlotState?.(), "undefined");
+		assert.equal(boot.platform, "esp32c3");
+		assert.equal(boot.chipRevision(), 3);
+		boot.restart();
+		assert.deepEqual(calls, ["restart"]);
+		assert.match(lines.join("\n"), /memory peaks/);
+		const bare = new MemoryMeter().meteredBoot({...inner, updateSlotState: undefined, platform: undefined}, log);
+		assert.equal(bare.updateSlotState, undefined, "no updateSlotState where the platform has none");
+		assert.equal("platform" in bare, false);
 	});
 });
