@@ -109,6 +109,11 @@ export function buildQemuFirmware(tools: QemuTools, out: string, resources: {[na
 	writeFileSync(join(dir, "manifest.json"), JSON.stringify({
 		include: [join(REPOSITORY, "manifest.json")],
 		resources: {"*": Object.keys(resources).map(name => "./" + name.replace(/\.der$/, ""))},
+		// The SDK's esp32c3 target (setup/target) cycles a rainbow on the DevKit's WS2812 through the
+		// RMT peripheral every 33 ms; QEMU's esp32c3 has no RMT, the second frame waits forever for
+		// the transmission to end and the XS task with it (docs/device.md section 11). The wrapper is
+		// the root manifest, whose config merges last, so this wins over the target's `rainbow: true`.
+		config: {led: {rainbow: false}},
 	}, null, "\t"));
 	const env = {
 		...process.env, MODDABLE: tools.moddable, IDF_PATH: tools.idfPath, RMX_NETWORK: "openeth",
@@ -207,7 +212,10 @@ interface Qemu {
 }
 
 function startQemu(tools: QemuTools, flashFile: string, onLine: (line: string) => void): Qemu {
-	const child = spawn(tools.qemu, ["-nographic", "-machine", "esp32c3", "-drive", `file=${flashFile},if=mtd,format=raw`, "-nic", "user,model=open_eth"], {stdio: ["ignore", "pipe", "pipe"]});
+	// RMX_QEMU_EXTRA: more QEMU arguments, split at spaces (e.g. "-s" for the gdbstub on tcp::1234,
+	// "-d guest_errors,unimp"): how the stall of docs/device.md section 11 was looked at.
+	const extra = (process.env.RMX_QEMU_EXTRA ?? "").split(" ").filter(arg => arg !== "");
+	const child = spawn(tools.qemu, ["-nographic", "-machine", "esp32c3", "-drive", `file=${flashFile},if=mtd,format=raw`, "-nic", "user,model=open_eth", ...extra], {stdio: ["ignore", "pipe", "pipe"]});
 	let rest = "";
 	const take = (chunk: Buffer) => {
 		rest += chunk.toString("latin1");
