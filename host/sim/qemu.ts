@@ -353,7 +353,8 @@ async function runDemo(tools: QemuTools, values: {variant: "success" | "rollback
 		say(`[qemu] update 2.0.0 offered to ${nodeId}, waiting for approval; approving as the phone app would`);
 		step("offer");
 		const appIo = {out: (line: string) => say(`[app] ${line}`), err: (line: string) => say(`[app] ${line}`)};
-		const appState = ["--base-url", cloud.httpUrl, "--state-file", join(work, "app-state.json")];
+		// The app runs on the host: the cloud's URLs name 10.0.2.2, the host as only the guest sees it.
+		const appState = ["--base-url", cloud.httpUrl.replace(`//${GUEST_HOST}:`, "//127.0.0.1:"), "--state-file", join(work, "app-state.json")];
 		code = await guard(appCommand(["login", ...appState, "--user", DEFAULT_USER.userName, "--password", DEFAULT_USER.password], appIo));
 		if (code === 0)
 			code = await guard(appCommand(["approve", "--node", nodeId, ...appState, "--timeout", "60"], appIo));
