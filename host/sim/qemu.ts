@@ -135,6 +135,11 @@ export function buildQemuFirmware(tools: QemuTools, out: string, resources: {[na
 	let text = readFileSync(sdkconfig, "utf8").replace(/^CONFIG_LIBC_NEWLIB=y$/m, "CONFIG_LIBC_PICOLIBC=y");
 	if (!/^CONFIG_ETH_USE_OPENETH=y$/m.test(text))
 		text += "\n# QEMU build (host/sim/qemu.ts): QEMU's OpenCores Ethernet\nCONFIG_ETH_USE_OPENETH=y\n";
+	// The recipe's upstream Mbed TLS 4.0 does not dispatch PSA hashes to ESP-IDF's SHA driver: with
+	// hardware SHA (which removes the built-in SHA-256) psa_hash_setup answers PSA_ERROR_NOT_SUPPORTED
+	// and esp_ota_end fails with ESP_ERR_OTA_VALIDATE_FAILED (docs/device.md section 11).
+	if (!/^CONFIG_MBEDTLS_HARDWARE_SHA=n$/m.test(text))
+		text = text.replace(/^CONFIG_MBEDTLS_HARDWARE_SHA=.*\n?/m, "") + "\n# QEMU build (host/sim/qemu.ts): software SHA-256 for esp_image_verify (PSA)\nCONFIG_MBEDTLS_HARDWARE_SHA=n\n";
 	if (text !== readFileSync(sdkconfig, "utf8"))
 		writeFileSync(sdkconfig, text);
 	say(`make -f makefile build -j${tools.jobs} IDF_VERSION=v6.0 (in ${tmp})`);
