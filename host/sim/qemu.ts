@@ -3,7 +3,7 @@
  * target, RMX_NETWORK=openeth), booted by ESP-IDF's bootloader in Espressif's QEMU
  * (`qemu-system-riscv32 -machine esp32c3`), updated with approval against the local cloud on the
  * host's loopback (docs/device.md, section 11). Steps, each timed:
- *   build   mcconfig -i -p esp32/esp32c3 -o <dir> with RMX_NETWORK=openeth, then make (ESP-IDF, cmake)
+ *   build   mcconfig -p esp32/esp32c3 -o <dir> with RMX_NETWORK=openeth, then make (ESP-IDF, cmake)
  *   flash   a 4 MB image: ESP-IDF's bootloader, partition table, blank otadata, the app stamped
  *           1.0.0 in ota_0, the fctry NVS of a claimed node
  *   cloud   MQTT/TLS + HTTPS on 127.0.0.1 (10.0.2.2 from the guest), SNTP on 127.0.0.1:123 (the
@@ -275,7 +275,7 @@ function demoPki() {
 function buildDemo(tools: QemuTools, unreachable: boolean, say: Say): {build: Build; offered: Uint8Array} {
 	const caDer = derOf(demoPki().caCert);
 	// RMX_QEMU_KIND=instrument: an instrumented build (-i, memoryReport=true) with its console on the
-	// UART; release (default) has no console output from XS (see docs/device.md section 11 on why).
+	// UART; release (default) has no console output from XS (docs/device.md section 11).
 	const kind = process.env.RMX_QEMU_KIND === "instrument" ? "instrument" : "release";
 	const common = {caResource: "local-ca.der", sntp: GUEST_HOST, startupFetchDelaySeconds: 1, requestFetchDelaySeconds: 1, rebootDelaySeconds: 2, rollbackWaitSeconds: 60, ...(kind === "instrument" ? {memoryReport: true} : {})};
 	const builds = join(STATE, "builds");
