@@ -425,6 +425,12 @@ async function runDemo(
 		say(`[qemu] step ${name}: ${((now - mark) / 1000).toFixed(1)} s`);
 		mark = now;
 	};
+	/** A step that ended at `at` (a cloud report's arrival), not now: the app's approve waits for the end. */
+	const stepAt = (name: string, at: number) => {
+		times.push([name, (at - mark) / 1000]);
+		say(`[qemu] step ${name}: ${((at - mark) / 1000).toFixed(1)} s`);
+		mark = at;
+	};
 	say(`[qemu] work directory ${work}`);
 	const pki = demoPki();
 	const {build, offered} = values.skipBuild
@@ -517,8 +523,8 @@ async function runDemo(
 				// rollback: the app's watch ends in `rejected` (exit 1), as intended
 				throw new QemuError("the approval failed");
 		}
-		step("approve");
 		if (variant === "power-cut") {
+			step("approve");
 			await guard(
 				cloud.waitForStatus(
 					nodeId,
@@ -562,15 +568,16 @@ async function runDemo(
 					900_000,
 				),
 			);
+			stepAt("approve", starting.receivedAt);
 			const seconds = (rebooting.receivedAt - starting.receivedAt) / 1000;
 			install = {bytes: image.fileSize, seconds};
 			say(
 				`[qemu] install (HTTPS connect, download, esp_ota_write, esp_ota_end, boot partition): ${image.fileSize} bytes in ${seconds.toFixed(1)} s = ${(image.fileSize / 1024 / seconds).toFixed(1)} KiB/s`,
 			);
-			step("download + write");
+			stepAt("download + write", rebooting.receivedAt);
 			if (variant === "success") {
 				const report = await guard(cloud.waitForStatus(nodeId, job.id, "success", 300_000));
-				step("reboot + confirm");
+				stepAt("reboot + confirm", report.receivedAt);
 				const runs = (cloud.node(nodeId)?.config?.info as {fw_version?: string} | undefined)?.fw_version;
 				await qemu.stop();
 				const otadata = otadataOf(new Uint8Array(readFileSync(flashFile)));
@@ -580,7 +587,7 @@ async function runDemo(
 				code = report.status === "success" && otadata?.slot === 1 && otadata.state === "valid" ? 0 : 1;
 			} else {
 				const report = await guard(cloud.waitForStatus(nodeId, job.id, "rejected", 600_000));
-				step("reboot + rollback");
+				stepAt("reboot + rollback", report.receivedAt);
 				await qemu.stop();
 				const otadata = otadataOf(new Uint8Array(readFileSync(flashFile)));
 				say(
