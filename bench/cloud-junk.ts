@@ -6,10 +6,9 @@
  * connection), and messages just under the limit for unknown jobs (accepted, recorded, bounded).
  * Run alone: `npx tsx bench/cloud-junk.ts [--quick]`; `npm run bench` includes it.
  */
-import {spawn} from "node:child_process";
-import {readFileSync} from "node:fs";
 import {fileURLToPath} from "node:url";
 import mqtt from "mqtt";
+import {settledMemory, startBenchCloud} from "./bench-cloud";
 
 export interface CloudJunkResult {
 	/** Bytes of V8 heap in use after a full GC. */
@@ -27,62 +26,9 @@ export interface CloudJunkResult {
 	smallBytes: number;
 }
 
-export function memory(pid: number): {rss: number; peak: number} {
-	const status = readFileSync(`/proc/${pid}/status`, "utf8");
-	const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
-	return {rss: field("VmRSS"), peak: field("VmHWM")};
-}
-
-const pause = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
-
-/** Lets the cloud finish what is queued, has it collect its garbage (gc-on-signal.mjs), and reads its memory. */
-export async function settledMemory(
-	pid: number,
-	heapLines: string[],
-): Promise<{rss: number; peak: number; heap: number}> {
-	await pause(500);
-	const count = heapLines.length;
-	process.kill(pid, "SIGUSR2");
-	while (heapLines.length === count) await pause(50);
-	await pause(500);
-	return {...memory(pid), heap: Number(heapLines.at(-1))};
-}
-
 export async function measureCloudJunk(quick = false): Promise<CloudJunkResult> {
-	const bin = fileURLToPath(new URL("../host/bin/rainmaker-ota-xs.ts", import.meta.url));
-	const gcHook = fileURLToPath(new URL("gc-on-signal.mjs", import.meta.url));
-	const child = spawn(
-		process.execPath,
-		[
-			"--expose-gc",
-			"--import",
-			gcHook,
-			"--import",
-			"tsx",
-			bin,
-			"cloud",
-			"--mqtt-port",
-			"0",
-			"--http-port",
-			"0",
-			"--quiet",
-			"--user",
-			"bench@example.com",
-		],
-		{stdio: ["ignore", "pipe", "inherit"], env: {...process.env, RAINMAKER_OTA_XS_CLOUD_PASSWORDS: "bench"}},
-	);
+	const {child, mqttUrl, heapLines} = await startBenchCloud("bench@example.com", "bench");
 	try {
-		const heapLines: string[] = [];
-		const mqttUrl = await new Promise<string>((resolve, reject) => {
-			let text = "";
-			child.stdout!.on("data", (chunk: Buffer) => {
-				text += chunk.toString();
-				for (const match of chunk.toString().matchAll(/^bench-heap (\d+)$/gm)) heapLines.push(match[1]!);
-				const match = /^MQTT (mqtt:\/\/[^,;\s]+)/m.exec(text);
-				if (match) resolve(match[1]!);
-			});
-			child.once("exit", code => reject(new Error(`the cloud exited (${code}) before it was up`)));
-		});
 		const before = await settledMemory(child.pid!, heapLines);
 		const bigMessages = quick ? 6 : Number(process.env.BIG ?? 60);
 		const bigBytes = 4 * 1024 * 1024;

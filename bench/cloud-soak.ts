@@ -8,11 +8,10 @@
  * 16 loopback addresses flood `login2` with wrong passwords (the issue's flood: REST median 1 s).
  * Run alone: `npx tsx bench/cloud-soak.ts [--quick]`; `npm run bench` includes it.
  */
-import {spawn, type ChildProcess} from "node:child_process";
 import {request} from "node:http";
 import {fileURLToPath} from "node:url";
 import mqtt from "mqtt";
-import {settledMemory} from "./cloud-junk";
+import {settledMemory, startBenchCloud} from "./bench-cloud";
 
 export interface SoakResult {
 	/** KiB. */
@@ -37,43 +36,6 @@ const FLOODERS = 16;
 /** The bounds stated for rows 7 and 8. */
 export const SOAK_RSS_BOUND_KIB = 200 * 1024;
 export const FLOOD_MEDIAN_BOUND_MS = 200;
-
-async function startCloud(): Promise<{child: ChildProcess; mqttUrl: string; httpUrl: string; heapLines: string[]}> {
-	const bin = fileURLToPath(new URL("../host/bin/rainmaker-ota-xs.ts", import.meta.url));
-	const gcHook = fileURLToPath(new URL("gc-on-signal.mjs", import.meta.url));
-	const child = spawn(
-		process.execPath,
-		[
-			"--expose-gc",
-			"--import",
-			gcHook,
-			"--import",
-			"tsx",
-			bin,
-			"cloud",
-			"--mqtt-port",
-			"0",
-			"--http-port",
-			"0",
-			"--quiet",
-			"--user",
-			"soak@example.com",
-		],
-		{stdio: ["ignore", "pipe", "inherit"], env: {...process.env, RAINMAKER_OTA_XS_CLOUD_PASSWORDS: password}},
-	);
-	const heapLines: string[] = [];
-	const urls = await new Promise<[string, string]>((resolve, reject) => {
-		let text = "";
-		child.stdout!.on("data", (chunk: Buffer) => {
-			text += chunk.toString();
-			for (const match of chunk.toString().matchAll(/^bench-heap (\d+)$/gm)) heapLines.push(match[1]!);
-			const match = /^MQTT (mqtt:\/\/[^,;\s]+); REST (http:\/\/\S+\/v1\/)/m.exec(text);
-			if (match) resolve([match[1]!, match[2]!]);
-		});
-		child.once("exit", code => reject(new Error(`the cloud exited (${code}) before it was up`)));
-	});
-	return {child, mqttUrl: urls[0], httpUrl: urls[1], heapLines};
-}
 
 /** One HTTP request from `localAddress`; resolves with the status and the time it took. */
 function call(
@@ -133,7 +95,7 @@ async function floodParams(mqttUrl: string, start: number, count: number): Promi
 }
 
 export async function measureCloudSoak(quick = false): Promise<SoakResult> {
-	const {child, mqttUrl, httpUrl, heapLines} = await startCloud();
+	const {child, mqttUrl, httpUrl, heapLines} = await startBenchCloud("soak@example.com", password);
 	try {
 		const before = await settledMemory(child.pid!, heapLines);
 		// Flood 1: params/local with new keys.
