@@ -14,6 +14,7 @@ import {startCloud, type Cloud} from "../host/cloud/cloud";
 import {buildAppImage} from "../host/tools/app-image";
 import {launchChromium} from "./support/chromium";
 import {NodeProcess} from "./support/node-process";
+import {desktopViewport, layoutProblems, measureLayout, phoneViewports} from "./support/page-layout";
 
 const user = {userName: "alice@example.com", password: "secret"};
 /** A second user: owns no node and is not the admin. */
@@ -21,9 +22,12 @@ const other = {userName: "bob@example.com", password: "bobs-secret"};
 /** Short-lived access tokens: the page must renew them with the refresh token while the test runs. */
 const tokenLifetimeSeconds = 4;
 const nodeId = "web-node-1";
-/** The docs' screenshot is refreshed only when asked for (RMX_WEB_SCREENSHOT=1), so a test run leaves the tree clean. */
+/** The docs' screenshots are refreshed only when asked for (RMX_WEB_SCREENSHOT=1), so a test run leaves the tree clean. */
 const docsScreenshot = new URL("../docs/img/web-node-page.png", import.meta.url);
 const docsOfferScreenshot = new URL("../docs/img/web-node-offer.png", import.meta.url);
+const docsImage = (name: string) => new URL(`../docs/img/${name}`, import.meta.url).pathname;
+/** The node's name in its config (ota/firmware.ts DEFAULT_NODE_NAME): the panel's heading is "<name> (<id>)". */
+const nodeName = "RainMaker OTA node";
 
 let cloud: Cloud;
 let node: NodeProcess;
@@ -34,6 +38,43 @@ let work: string;
 const foreign: string[] = [];
 /** The bodies of the page's login2 requests. */
 const logins: Record<string, unknown>[] = [];
+/** Answers of 400 and more to the page's requests that are not REST calls (the page's own files, the icon). */
+const missing: string[] = [];
+
+/** What must stay on one line at every width: the node link, the node table's Update cell, the history's Status. */
+const oneLine = [".node-link", ".node-list .node-update", ".node-panel .history td.status"];
+
+/**
+ * Checks the layout at each phone width and at the desktop size (ends at the desktop size):
+ * no sideways scroll, nothing past the viewport's edge, the one-line texts whole.
+ * Writes a screenshot at 390 px wide and at the desktop size when `shots` names them.
+ */
+async function checkLayouts(moment: string, shots?: {phone: string; desktop: string}): Promise<void> {
+	for (const viewport of [...phoneViewports, desktopViewport]) {
+		await page.setViewportSize(viewport);
+		const report = await measureLayout(page, oneLine);
+		assert.deepEqual(layoutProblems(report), [], `${moment}, at ${viewport.width}×${viewport.height}`);
+		assert.equal(report.viewportWidth, viewport.width);
+		if (shots && viewport.width === 390) await screenshotTop(shots.phone);
+	}
+	if (shots) await screenshotTop(shots.desktop);
+}
+
+/** The top of the page down to the end of the node's panel (the admin side below is left out). */
+async function screenshotTop(path: string): Promise<void> {
+	const bottom = (await page.evaluate(
+		`document.querySelector(".node-panel").getBoundingClientRect().bottom + window.scrollY`,
+	)) as number;
+	const width = page.viewportSize()!.width;
+	await page.screenshot({path, fullPage: true, clip: {x: 0, y: 0, width, height: Math.ceil(bottom) + 8}});
+}
+
+/** The element that has the keyboard focus: its class and role. */
+function focused(): Promise<{className: string; role: string | null}> {
+	return page.evaluate(
+		`({className: document.activeElement.className, role: document.activeElement.getAttribute("role")})`,
+	);
+}
 
 /** The page's origin (the REST port), from the cloud's REST base. */
 function pageUrl(): string {
@@ -58,27 +99,38 @@ function unlabelledControls(): Promise<string[]> {
  * final status. A MutationObserver in the page sees each change of the bar and the result as it
  * happens (no sampling, no sleep), so a bar that went back even for one rendering is caught.
  */
-async function followProgress(version: string, timeoutMs: number): Promise<{values: number[]; final: string}> {
+async function followProgress(
+	version: string,
+	jobId: string,
+	timeoutMs: number,
+): Promise<{values: number[]; final: string; disagreements: string[]; finalHistory: string | null}> {
 	// Plain JS: no DOM types here.
 	const ended = page.evaluate(`new Promise((resolve) => {
 		const values = [];
+		// The history row of the job must tell the same as the bar at every moment the page shows.
+		const disagreements = [];
 		const look = () => {
 			const bar = document.querySelector(".node-panel progress");
 			const result = document.querySelector(".node-panel .result");
+			const history = document.querySelector('.node-panel tr[data-job="${jobId}"] td.status');
+			const historyText = history ? history.textContent : null;
 			const value = bar && bar.offsetParent !== null ? bar.value : null;
 			if (value !== null && values.at(-1) !== value)
 				values.push(value);
-			window.rmxProgressSeen = {values, result: result ? result.textContent : null};
+			const final = result && result.dataset.final && result.textContent.includes(${JSON.stringify(`Update to ${version} `)});
+			if (value !== null && !final && historyText !== "In progress")
+				disagreements.push("bar at " + value + " %, history says " + historyText);
+			window.rmxProgressSeen = {values, result: result ? result.textContent : null, disagreements};
 			// An earlier job's result stays on screen until the page has sent the approval.
-			if (result && result.dataset.final && result.textContent.includes(${JSON.stringify(`Update to ${version} `)})) {
+			if (final) {
 				observer.disconnect();
-				resolve({values, final: result.dataset.final});
+				resolve({values, final: result.dataset.final, disagreements, finalHistory: historyText});
 			}
 		};
 		const observer = new MutationObserver(look);
 		observer.observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
 		look();
-	})`) as Promise<{values: number[]; final: string}>;
+	})`) as Promise<{values: number[]; final: string; disagreements: string[]; finalHistory: string | null}>;
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	const timedOut = new Promise<never>((_resolve, reject) => {
 		timer = setTimeout(() => {
@@ -132,6 +184,10 @@ describe("web page in Chromium", function () {
 			if (request.method() === "POST" && request.url().endsWith("/v1/login2"))
 				logins.push(JSON.parse(request.postData() ?? "{}") as Record<string, unknown>);
 		});
+		page.on("response", response => {
+			if (response.status() >= 400 && !response.url().includes("/v1/"))
+				missing.push(`${response.status()} ${response.url()}`);
+		});
 	});
 
 	after(async () => {
@@ -143,6 +199,12 @@ describe("web page in Chromium", function () {
 
 	it("refuses a wrong password in words, then signs in and lists the node", async () => {
 		await page.goto(pageUrl());
+		await page.getByLabel("Email").waitFor();
+		for (const viewport of [...phoneViewports, desktopViewport]) {
+			await page.setViewportSize(viewport);
+			const report = await measureLayout(page, []);
+			assert.deepEqual(layoutProblems(report), [], `sign-in at ${viewport.width}×${viewport.height}`);
+		}
 		await page.getByLabel("Email").fill(user.userName);
 		await page.getByLabel("Password").fill("wrong");
 		await page.getByRole("button", {name: "Sign in"}).click();
@@ -181,12 +243,10 @@ describe("web page in Chromium", function () {
 		const job = cloud.jobs()[0]!;
 		await page.locator(`button[data-node="${nodeId}"]`).press("Enter");
 		const panel = page.locator(".node-panel");
-		await panel.getByRole("heading", {name: new RegExp(`^Node .*${nodeId}`)}).waitFor();
+		// The node's name and id, said once: "RainMaker OTA node (web-node-1)", not "Node RainMaker OTA node (…)".
+		await panel.getByRole("heading", {name: `${nodeName} (${nodeId})`, exact: true}).waitFor();
 		// Keyboard only: choosing the node puts the focus on its heading; Tab reaches "Check for update".
-		assert.match(
-			(await page.evaluate("document.activeElement.textContent")) as string,
-			new RegExp(`^Node .*${nodeId}`),
-		);
+		assert.equal(await page.evaluate("document.activeElement.textContent"), `${nodeName} (${nodeId})`);
 		await page.keyboard.press("Tab");
 		assert.equal(await page.evaluate("document.activeElement.textContent"), "Check for update");
 		await page.keyboard.press("Enter");
@@ -196,10 +256,23 @@ describe("web page in Chromium", function () {
 		assert.match(await panel.locator(".offer-size").innerText(), /^384 KiB \(393,\d{3} bytes\)$/);
 		assert.equal(cloud.jobState(nodeId, job.id)?.status, "delayed", "nothing is installed before the approval");
 		if (process.env.RMX_WEB_SCREENSHOT) await panel.screenshot({path: docsOfferScreenshot.pathname});
+		await page.locator(".node-list .node-update", {hasText: "Update 2.0.0 offered"}).waitFor();
+		await panel.locator(`tr[data-job="${job.id}"] td.status`).waitFor();
+		await checkLayouts(
+			"with the offer",
+			process.env.RMX_WEB_SCREENSHOT
+				? {phone: docsImage("web-phone-offer.png"), desktop: docsImage("web-desktop-offer.png")}
+				: undefined,
+		);
 
 		await approve.press("Enter");
-		const {values, final} = await followProgress("2.0.0", 60_000);
+		// The focus follows the approval to the progress, which is announced (role=status is aria-live polite).
+		assert.deepEqual(await focused(), {className: "progress-region", role: "status"});
+		const {values, final, disagreements, finalHistory} = await followProgress("2.0.0", job.id, 60_000);
 		assert.equal(final, "success", await panel.locator(".result").innerText());
+		assert.deepEqual(disagreements, [], "the history row tells what the bar tells");
+		assert.equal(finalHistory, "Succeeded", "the history shows the end with the result");
+		assert.deepEqual(await focused(), {className: "progress-region", role: "status"});
 		assert.equal(values.at(-1), 100, `progress seen: ${values.join(", ")}`);
 		assert.ok(
 			values.some(value => value > 0 && value < 100),
@@ -215,10 +288,30 @@ describe("web page in Chromium", function () {
 			/^Update to 2\.0\.0 succeeded: OTA Upgrade finished and verified successfully\./,
 		);
 		await panel.locator(".fw-version", {hasText: "2.0.0"}).waitFor({timeout: 15_000});
+		// Drawn in the same poll as the panel: the node list and the admin's node picker say 2.0.0 too.
+		assert.deepEqual(
+			await page.evaluate(`[
+				document.querySelector('.node-list tr:has(button[data-node="${nodeId}"]) td[data-label="Firmware"]').textContent,
+				document.querySelector('label[for="job-node-${nodeId}"]').textContent,
+			]`),
+			["2.0.0", `${nodeId} (runs 2.0.0)`],
+		);
 		const historyRow = panel.locator(`tr[data-job="${job.id}"]`);
-		await historyRow.getByText("Succeeded").waitFor({timeout: 10_000});
+		assert.equal(await historyRow.locator("td.status").innerText(), "Succeeded");
 		assert.equal(cloud.jobState(nodeId, job.id)?.status, "success");
+		// The admin's Jobs table names the cloud's option for what it is.
+		const jobRow = page.locator(`.admin tr[data-job="${job.id}"]`);
+		assert.equal(
+			await jobRow.locator('td[data-label="Cloud-side user approval"]').innerText(),
+			"no: sent to the nodes",
+		);
 		assert.deepEqual(await unlabelledControls(), []);
+		await checkLayouts(
+			"after the update",
+			process.env.RMX_WEB_SCREENSHOT
+				? {phone: docsImage("web-phone-done.png"), desktop: docsImage("web-desktop-done.png")}
+				: undefined,
+		);
 		const shot = process.env.RMX_WEB_SCREENSHOT ? docsScreenshot.pathname : join(work, "node-page.png");
 		mkdirSync(dirname(shot), {recursive: true});
 		await panel.scrollIntoViewIfNeeded();
@@ -239,7 +332,9 @@ describe("web page in Chromium", function () {
 		const panel = page.locator(".node-panel");
 		await panel.getByRole("button", {name: "Check for update"}).click();
 		await panel.getByRole("button", {name: "Approve 3.0.0"}).click({timeout: 20_000});
-		const {final} = await followProgress("3.0.0", 30_000);
+		assert.deepEqual(await focused(), {className: "progress-region", role: "status"}, "after a click too");
+		const {final, finalHistory} = await followProgress("3.0.0", job.id, 30_000);
+		assert.equal(finalHistory, "Rejected");
 		assert.equal(final, "rejected");
 		assert.equal(await panel.locator(".result").innerText(), "Update to 3.0.0 rejected: Project Name mismatch");
 		await panel.locator(`tr[data-job="${job.id}"]`).getByText("Project Name mismatch").waitFor({timeout: 10_000});
@@ -255,9 +350,17 @@ describe("web page in Chromium", function () {
 		await page.getByLabel(new RegExp(`^${nodeId}`)).check();
 		await page.getByLabel(/user approval/).check();
 		await page.getByRole("button", {name: "Create job"}).click();
-		await page.getByText(/^Created job job_\w+ \(needs the user\) for web-node-1, with user approval\.$/).waitFor();
+		await page
+			.getByText(
+				/^Created job job_\w+ \(needs the user\) for web-node-1, held by the cloud until a user sends it\.$/,
+			)
+			.waitFor();
 		const job = cloud.jobs().at(-1)!;
 		assert.equal(job.userApproval, true);
+		await page
+			.locator(`.admin tr[data-job="${job.id}"] td[data-label="Cloud-side user approval"]`)
+			.getByText("yes: held until a user sends it")
+			.waitFor();
 
 		const panel = page.locator(".node-panel");
 		const held = panel.locator(".cloud-offer");
@@ -265,7 +368,7 @@ describe("web page in Chromium", function () {
 		assert.equal(cloud.jobState(nodeId, job.id)?.servedCount, 0, "the cloud holds it");
 		await held.getByRole("button", {name: "Send to node"}).click();
 		await panel.getByRole("button", {name: "Approve 2.1.0"}).click({timeout: 20_000});
-		const {final} = await followProgress("2.1.0", 30_000);
+		const {final} = await followProgress("2.1.0", job.id, 30_000);
 		assert.equal(final, "success", await panel.locator(".result").innerText());
 		await panel.locator(".fw-version", {hasText: "2.1.0"}).waitFor({timeout: 15_000});
 		assert.equal(await held.isHidden(), true);
@@ -284,8 +387,9 @@ describe("web page in Chromium", function () {
 			.waitFor();
 	});
 
-	it("asked nothing of any origin but the cloud's own", () => {
+	it("asked nothing of any origin but the cloud's own, and every file it asked for was there (the icon too)", () => {
 		assert.deepEqual(foreign, []);
+		assert.deepEqual(missing, []);
 	});
 
 	it("renewed the expired access token with the refresh token, without asking again", () => {

@@ -42,11 +42,22 @@ describe("web page: served by the cloud", function () {
 		assert.equal(await head.text(), "");
 	});
 
+	it("serves the page's icon at /favicon.svg and at /favicon.ico (no 404 in the browser's console)", async () => {
+		const html = await (await get("/")).text();
+		assert.match(html, /<link rel="icon" href="\/favicon\.svg" type="image\/svg\+xml" ?\/?>/);
+		for (const path of ["/favicon.svg", "/favicon.ico"]) {
+			const icon = await get(path);
+			assert.equal(icon.status, 200, path);
+			assert.equal(icon.headers.get("content-type"), "image/svg+xml", path);
+			assert.match(await icon.text(), /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/, path);
+		}
+	});
+
 	it("leaves every other path to the REST API and the downloads", async () => {
 		const login = await fetch(new URL("login2", cloud.httpUrl), {method: "POST", body: "{}"});
 		assert.equal(login.status, 400);
 		assert.equal(((await login.json()) as {status: string}).status, "failure");
-		const unknown = await get("/favicon.ico");
+		const unknown = await get("/favicon.png");
 		assert.equal(unknown.status, 404);
 		assert.equal(((await unknown.json()) as {status: string}).status, "failure");
 		const post = await get("/", "POST");

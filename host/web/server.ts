@@ -1,6 +1,6 @@
 /*
  * The browser page of the local cloud (docs/web-app.md): `/` serves the page, `/app.js` its script
- * and `/app.css` its style, on the same port as the REST API it calls. The script is TypeScript in
+ * and `/app.css` its style (and `/favicon.svg`, also as `/favicon.ico`), on the same port as the REST API it calls. The script is TypeScript in
  * host/web/app/, bundled in memory with esbuild's JS API (the bundler tsx already brings) once per
  * process, at the start of the cloud command or at the first request for the page: nothing
  * generated is committed and nothing comes from a CDN, so the page works offline.
@@ -32,12 +32,19 @@ async function build(): Promise<Map<string, Asset>> {
 		logLevel: "silent",
 		legalComments: "none",
 	});
-	const [html, css] = await Promise.all([readFile(appDir + "index.html"), readFile(appDir + "app.css")]);
+	const [html, css, icon] = await Promise.all([
+		readFile(appDir + "index.html"),
+		readFile(appDir + "app.css"),
+		readFile(appDir + "favicon.svg"),
+	]);
 	return new Map<string, Asset>([
 		["/", {type: "text/html; charset=utf-8", body: html}],
 		["/index.html", {type: "text/html; charset=utf-8", body: html}],
 		["/app.js", {type: "text/javascript; charset=utf-8", body: Buffer.from(result.outputFiles[0]!.contents)}],
 		["/app.css", {type: "text/css; charset=utf-8", body: css}],
+		// The page links /favicon.svg; browsers and tools that ask for /favicon.ico get the same icon.
+		["/favicon.svg", {type: "image/svg+xml", body: icon}],
+		["/favicon.ico", {type: "image/svg+xml", body: icon}],
 	]);
 }
 
@@ -54,7 +61,7 @@ export function webAssets(): Promise<Map<string, Asset>> {
 	return assets;
 }
 
-const pagePaths = new Set(["/", "/index.html", "/app.js", "/app.css"]);
+const pagePaths = new Set(["/", "/index.html", "/app.js", "/app.css", "/favicon.svg", "/favicon.ico"]);
 
 /** Answers the page's own paths; returns false for anything else (the REST API, downloads). */
 export function handleWebPage(request: IncomingMessage, response: ServerResponse, pathname: string): boolean {

@@ -5,10 +5,10 @@
  */
 import type {RestApi} from "./api";
 import {el, replace, setText, uniqueId} from "./dom";
-import {formatSize, formatTime} from "./format";
+import {describe, formatSize, formatTime} from "./format";
 import {factRows, fileToBase64, readImageFacts, type ImageFacts} from "./image-facts";
 import type {NodeSummary} from "./nodes";
-import {createJob, listImages, listJobs, uploadImage, type OtaImage} from "./ota-api";
+import {createJob, listImages, listJobs, uploadImage, type ListedJob, type OtaImage} from "./ota-api";
 
 function field(label: string, control: HTMLElement, hint?: string): HTMLElement {
 	const id = control.id || uniqueId("field");
@@ -18,11 +18,21 @@ function field(label: string, control: HTMLElement, hint?: string): HTMLElement 
 	return el("div", {class: "field"}, el("label", {for: id}, label), control, hintElement);
 }
 
+function nodeChoiceId(node: NodeSummary): string {
+	return `job-node-${node.id}`;
+}
+
+/** "demo-node (runs 1.0.0)": the version the node list of the same poll shows. */
+function nodeChoiceLabel(node: NodeSummary): string {
+	return `${node.id}${node.fwVersion ? ` (runs ${node.fwVersion})` : ""}`;
+}
+
 export class AdminPanel {
 	readonly element: HTMLElement;
 	readonly #api: RestApi;
 	#facts: ImageFacts | undefined;
 	#images: OtaImage[] = [];
+	#jobList: ListedJob[] = [];
 	#nodes: NodeSummary[] = [];
 	readonly #file = el("input", {type: "file", accept: ".bin,application/octet-stream", id: "image-file"});
 	readonly #factList = el("dl", {class: "facts image-facts", "aria-live": "polite"});
@@ -102,7 +112,7 @@ export class AdminPanel {
 			el("h3", {id: "jobs-title"}, "Jobs"),
 			el(
 				"table",
-				{"aria-labelledby": "jobs-title"},
+				{class: "stack jobs", "aria-labelledby": "jobs-title"},
 				el(
 					"thead",
 					{},
@@ -112,7 +122,7 @@ export class AdminPanel {
 						el("th", {scope: "col"}, "Job"),
 						el("th", {scope: "col"}, "Image"),
 						el("th", {scope: "col"}, "Nodes"),
-						el("th", {scope: "col"}, "User approval"),
+						el("th", {scope: "col"}, "Cloud-side user approval"),
 						el("th", {scope: "col"}, "Created"),
 					),
 				),
@@ -122,47 +132,69 @@ export class AdminPanel {
 		this.#renderNodes();
 	}
 
+	/** The node list of this poll: the node picker shows each node's running version as the list does. */
 	setNodes(nodes: NodeSummary[]): void {
 		const before = this.#nodes.map(node => node.id).join("\n");
 		this.#nodes = nodes;
 		if (nodes.map(node => node.id).join("\n") !== before) this.#renderNodes();
+		else
+			// Same nodes: only the labels change, in place (check marks and focus stay).
+			for (const node of nodes) {
+				const label = this.#jobNodes.querySelector(`label[for="${CSS.escape(nodeChoiceId(node))}"]`);
+				if (label) setText(label, nodeChoiceLabel(node));
+			}
 	}
 
-	async refresh(): Promise<void> {
+	/** Reads the images and jobs (every poll); `render` shows them. */
+	async load(): Promise<void> {
 		try {
-			const [images, jobs] = await Promise.all([listImages(this.#api), listJobs(this.#api)]);
-			this.#images = images;
-			const selected = this.#jobImage.value;
-			replace(
-				this.#jobImage,
-				el("option", {value: ""}, images.length ? "Choose an image" : "No image uploaded yet"),
-				...images.map(image =>
-					el(
-						"option",
-						{value: image.id},
-						`${image.fwVersion} · ${image.model} · ${image.name}${image.fileSize !== undefined ? ` · ${formatSize(image.fileSize)}` : ""}`,
-					),
-				),
-			);
-			if (images.some(image => image.id === selected)) this.#jobImage.value = selected;
-			replace(
-				this.#jobs,
-				...[...jobs].reverse().map(job => {
-					const image = images.find(item => item.id === job.imageId);
-					return el(
-						"tr",
-						{},
-						el("td", {}, job.name || job.id, el("br"), el("small", {}, job.id)),
-						el("td", {}, image ? `${image.fwVersion} (${image.model})` : job.imageId),
-						el("td", {}, job.nodes.join(", ")),
-						el("td", {}, job.userApproval ? "yes" : "no"),
-						el("td", {}, formatTime(job.triggered)),
-					);
-				}),
-			);
+			[this.#images, this.#jobList] = await Promise.all([listImages(this.#api), listJobs(this.#api)]);
 		} catch (error) {
-			setText(this.#jobError, `The images and jobs cannot be read: ${(error as Error).message}`);
+			setText(this.#jobError, `The images and jobs cannot be read: ${describe(error)}`);
 		}
+	}
+
+	/** Reads and shows the images and jobs (after an upload or a new job). */
+	async refresh(): Promise<void> {
+		await this.load();
+		this.render();
+	}
+
+	render(): void {
+		const images = this.#images;
+		const selected = this.#jobImage.value;
+		replace(
+			this.#jobImage,
+			el("option", {value: ""}, images.length ? "Choose an image" : "No image uploaded yet"),
+			...images.map(image =>
+				el(
+					"option",
+					{value: image.id},
+					`${image.fwVersion} · ${image.model} · ${image.name}${image.fileSize !== undefined ? ` · ${formatSize(image.fileSize)}` : ""}`,
+				),
+			),
+		);
+		if (images.some(image => image.id === selected)) this.#jobImage.value = selected;
+		replace(
+			this.#jobs,
+			...[...this.#jobList].reverse().map(job => {
+				const image = images.find(item => item.id === job.imageId);
+				return el(
+					"tr",
+					{"data-job": job.id},
+					el("td", {"data-label": "Job"}, job.name || job.id, el("br"), el("small", {}, job.id)),
+					el("td", {"data-label": "Image"}, image ? `${image.fwVersion} (${image.model})` : job.imageId),
+					el("td", {"data-label": "Nodes"}, job.nodes.join(", ")),
+					// user_approval is the cloud's option (docs/protocol.md §2.2), not whether a user approved.
+					el(
+						"td",
+						{"data-label": "Cloud-side user approval"},
+						job.userApproval ? "yes: held until a user sends it" : "no: sent to the nodes",
+					),
+					el("td", {"data-label": "Created"}, formatTime(job.triggered)),
+				);
+			}),
+		);
 	}
 
 	#renderNodes(): void {
@@ -172,12 +204,12 @@ export class AdminPanel {
 			...(this.#nodes.length === 0
 				? [el("p", {class: "note"}, "You have no nodes yet.")]
 				: this.#nodes.map(node => {
-						const id = `job-node-${node.id}`;
+						const id = nodeChoiceId(node);
 						return el(
 							"div",
 							{class: "check"},
 							el("input", {type: "checkbox", id, value: node.id, name: "nodes"}),
-							el("label", {for: id}, `${node.id}${node.fwVersion ? ` (runs ${node.fwVersion})` : ""}`),
+							el("label", {for: id}, nodeChoiceLabel(node)),
 						);
 					})),
 		);
@@ -194,7 +226,7 @@ export class AdminPanel {
 		try {
 			this.#facts = await readImageFacts(file);
 		} catch (error) {
-			setText(this.#uploadError, `${file.name} cannot be uploaded: ${(error as Error).message}`);
+			setText(this.#uploadError, `${file.name} cannot be uploaded: ${describe(error)}`);
 			return;
 		}
 		replace(
@@ -224,7 +256,7 @@ export class AdminPanel {
 			if (!this.#jobName.value) this.#jobName.value = `update to ${image.fwVersion}`;
 		} catch (error) {
 			setText(this.#uploadMessage, "");
-			setText(this.#uploadError, `Upload failed: ${(error as Error).message}`);
+			setText(this.#uploadError, `Upload failed: ${describe(error)}`);
 		} finally {
 			this.#upload.disabled = this.#facts === undefined;
 		}
@@ -257,11 +289,11 @@ export class AdminPanel {
 			});
 			setText(
 				this.#jobMessage,
-				`Created job ${jobId} (${name}) for ${nodes.join(", ")}${this.#userApproval.checked ? ", with user approval" : ""}.`,
+				`Created job ${jobId} (${name}) for ${nodes.join(", ")}${this.#userApproval.checked ? ", held by the cloud until a user sends it" : ""}.`,
 			);
 			await this.refresh();
 		} catch (error) {
-			setText(this.#jobError, `Creating the job failed: ${(error as Error).message}`);
+			setText(this.#jobError, `Creating the job failed: ${describe(error)}`);
 		} finally {
 			this.#create.disabled = false;
 		}

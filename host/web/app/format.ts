@@ -27,3 +27,8 @@ const statusWords: Record<string, string> = {
 export function statusWord(status: string): string {
 	return statusWords[status] ?? status;
 }
+
+/** The text of a failure for a sentence on the page ("Approve failed: <this>"). */
+export function describe(error: unknown): string {
+	return error instanceof Error ? error.message : String(error);
+}

@@ -118,15 +118,19 @@ async function showApp(): Promise<void> {
 				return el(
 					"tr",
 					{},
-					el("th", {scope: "row"}, open),
+					el("th", {scope: "row", "data-label": "Node"}, open),
 					el(
 						"td",
-						{class: node.online ? "online" : "offline"},
+						{class: node.online ? "online" : "offline", "data-label": "State"},
 						node.online ? "Online" : `Offline${node.since ? ` since ${formatTime(node.since)}` : ""}`,
 					),
-					el("td", {}, node.fwVersion ?? "unknown"),
-					el("td", {}, node.project ?? "unknown"),
-					el("td", {}, node.offer ? `Update ${node.offer.fwVersion ?? ""} offered` : "—"),
+					el("td", {"data-label": "Firmware"}, node.fwVersion ?? "unknown"),
+					el("td", {"data-label": "Project"}, node.project ?? "unknown"),
+					el(
+						"td",
+						{class: "node-update", "data-label": "Update"},
+						node.offer ? `Update ${node.offer.fwVersion ?? ""} offered` : "—",
+					),
 				);
 			}),
 		);
@@ -151,7 +155,7 @@ async function showApp(): Promise<void> {
 				el("h2", {id: "nodes-title"}, "Your nodes"),
 				el(
 					"table",
-					{"aria-labelledby": "nodes-title"},
+					{class: "stack node-list", "aria-labelledby": "nodes-title"},
 					el(
 						"thead",
 						{},
@@ -174,19 +178,22 @@ async function showApp(): Promise<void> {
 		),
 	);
 
-	let tick = 0;
 	const poll = async () => {
 		try {
-			nodes = await fetchNodes(api);
+			// One poll, one set of data: everything is read first, then every view is drawn from it
+			// together, so the list, the node's panel, its history and the admin forms never disagree.
+			const fresh = await fetchNodes(api);
+			const wanted = decodeURIComponent(/node=([^&]+)/.exec(location.hash)?.[1] ?? "");
+			const current = panel && fresh.find(node => node.id === panel!.nodeId);
+			await Promise.all([current ? panel!.load(current) : undefined, adminPanel?.load()]);
 			if (mine !== generation) return;
+			nodes = fresh;
 			setText(banner, "");
 			renderList();
 			adminPanel?.setNodes(nodes);
-			const wanted = decodeURIComponent(/node=([^&]+)/.exec(location.hash)?.[1] ?? "");
-			if (!panel && wanted && nodes.some(node => node.id === wanted)) select(wanted);
-			const current = panel && nodes.find(node => node.id === panel!.nodeId);
-			if (current) await panel!.update(current);
-			if (tick++ % 5 === 0) await adminPanel?.refresh();
+			adminPanel?.render();
+			if (current) panel!.render();
+			else if (!panel && wanted && nodes.some(node => node.id === wanted)) select(wanted);
 		} catch (error) {
 			if (mine !== generation) return;
 			if (error instanceof ApiError && error.httpStatus === 401 && !api.session) return;

@@ -7,7 +7,7 @@
 import type {RestApi} from "./api";
 import {el, replace, setText, uniqueId} from "./dom";
 import {progressOf} from "../../client/ota-reading";
-import {formatSize, formatTime, statusWord} from "./format";
+import {describe, formatSize, formatTime, statusWord} from "./format";
 import {fetchNodes, writeOperation, type NodeSummary, type Offer} from "./nodes";
 import {
 	cloudOffer,
@@ -47,6 +47,16 @@ function seenKey(nodeId: string): string {
 	return `rainmaker-ota-xs.seen.${nodeId}`;
 }
 
+/** One row of the OTA history: a job for this node and its latest status (undefined: not known). */
+interface HistoryEntry {
+	jobId: string;
+	name: string;
+	fwVersion?: string;
+	/** Epoch s or ms. */
+	created?: number;
+	status?: JobStatus;
+}
+
 export class NodePanel {
 	readonly element: HTMLElement;
 	readonly #api: RestApi;
@@ -58,7 +68,9 @@ export class NodePanel {
 	#busy = false;
 	/** Between the click on Approve and the cloud's answer: the earlier job's result is not shown. */
 	#approving = false;
-	#ticks = 0;
+	/** The history as last read (every poll), and why it could not be read. */
+	#historyEntries: HistoryEntry[] = [];
+	#historyProblem = "";
 	readonly #title = el("h2", {tabindex: -1});
 	readonly #facts = el("dl", {class: "facts"});
 	readonly #check = el("button", {type: "button"}, "Check for update");
@@ -69,8 +81,16 @@ export class NodePanel {
 	readonly #approve = el("button", {type: "button", class: "primary"}, "Approve");
 	readonly #progressBox = el("div", {class: "progress", hidden: true});
 	readonly #progress = el("progress", {max: 100, value: 0});
-	readonly #progressText = el("span", {class: "progress-text"});
-	readonly #result = el("p", {class: "result", role: "status", "aria-live": "polite"});
+	readonly #progressText = el("span", {class: "progress-text", "aria-hidden": "true"});
+	readonly #result = el("p", {class: "result"});
+	/** The bar and the result, announced as they change; the focus moves here after Approve. */
+	readonly #progressRegion = el("div", {
+		class: "progress-region",
+		role: "status",
+		"aria-live": "polite",
+		"aria-label": "Update progress",
+		tabindex: -1,
+	});
 	readonly #error = el("p", {class: "error", role: "alert"});
 	readonly #history = el("tbody");
 	readonly #historyNote = el("p", {class: "note"});
@@ -106,6 +126,7 @@ export class NodePanel {
 			this.#progress,
 			this.#progressText,
 		);
+		this.#progressRegion.append(this.#progressBox, this.#result);
 		const historyTitle = uniqueId("history-title");
 		this.element = el(
 			"section",
@@ -115,13 +136,12 @@ export class NodePanel {
 			el("div", {class: "actions"}, this.#check, " ", this.#checkNote),
 			this.#cloudBox,
 			this.#offerBox,
-			this.#progressBox,
-			this.#result,
+			this.#progressRegion,
 			this.#error,
 			el("h3", {id: historyTitle}, "OTA history"),
 			el(
 				"table",
-				{class: "history", "aria-labelledby": historyTitle},
+				{class: "history stack", "aria-labelledby": historyTitle},
 				el(
 					"thead",
 					{},
@@ -151,8 +171,18 @@ export class NodePanel {
 		this.#title.focus();
 	}
 
-	/** New facts from the node list; then the job's status, the cloud's offer and (now and then) the history. */
+	/** Reads and shows (used when the node is chosen). */
 	async update(node: NodeSummary): Promise<void> {
+		await this.load(node);
+		this.render();
+	}
+
+	/**
+	 * Reads everything this panel shows for one poll: the node's facts (from the node list the caller
+	 * read), the followed job's status, the cloud's offer and the history. Nothing is drawn until
+	 * `render`, so every part of the panel shows the same moment.
+	 */
+	async load(node: NodeSummary): Promise<void> {
 		this.#node = node;
 		const tasks: Promise<unknown>[] = [];
 		if (this.#followed) tasks.push(this.#pollStatus(this.#followed.jobId));
@@ -162,8 +192,11 @@ export class NodePanel {
 				() => (this.#cloudOffer = undefined),
 			),
 		);
-		if (this.#ticks++ % 3 === 0) tasks.push(this.refreshHistory());
+		tasks.push(this.#loadHistory());
 		await Promise.all(tasks);
+	}
+
+	render(): void {
 		this.#render();
 	}
 
@@ -171,7 +204,7 @@ export class NodePanel {
 		try {
 			this.#lastStatus = await otaStatus(this.#api, this.#node.id, jobId);
 		} catch (error) {
-			this.#showError(`Cannot read the status of job ${jobId}: ${(error as Error).message}`);
+			this.#showError(`Cannot read the status of job ${jobId}: ${describe(error)}`);
 		}
 	}
 
@@ -191,25 +224,21 @@ export class NodePanel {
 		sessionStorage.setItem(seenKey(this.#node.id), JSON.stringify(seen.slice(-50)));
 	}
 
-	async refreshHistory(): Promise<void> {
+	async #loadHistory(): Promise<void> {
 		if (!this.#admin) {
 			// A user who is not the admin sees the jobs offered to them, through user/nodes/ota_status.
 			const seen = this.#seenJobs().reverse();
 			const statuses = await Promise.all(
 				seen.map(job => otaStatus(this.#api, this.#node.id, job.jobId).catch(() => undefined)),
 			);
-			replace(
-				this.#history,
-				...seen.map((job, index) =>
-					this.#historyRow(job.jobId, job.jobId, job.fwVersion, job.seenAt, statuses[index]),
-				),
-			);
-			setText(
-				this.#historyNote,
-				seen.length === 0
-					? "No update has been offered in this browser yet (the cloud's admin sees every job)."
-					: 'The updates offered in this browser; "Created" is when the page first saw the offer.',
-			);
+			this.#historyEntries = seen.map((job, index) => ({
+				jobId: job.jobId,
+				name: job.jobId,
+				...(job.fwVersion ? {fwVersion: job.fwVersion} : {}),
+				created: job.seenAt,
+				...(statuses[index] ? {status: statuses[index]} : {}),
+			}));
+			this.#historyProblem = "";
 			return;
 		}
 		try {
@@ -218,38 +247,62 @@ export class NodePanel {
 			const statuses = await Promise.all(
 				mine.map(job => jobStatusOf(this.#api, job.id, this.#node.id).catch(() => undefined)),
 			);
-			const rows = mine.map((job, index) =>
-				this.#historyRow(
-					job.id,
-					job.name || job.id,
-					images.find(item => item.id === job.imageId)?.fwVersion,
-					job.triggered,
-					statuses[index],
-				),
-			);
-			replace(this.#history, ...rows);
-			setText(this.#historyNote, rows.length === 0 ? "No OTA job has been created for this node yet." : "");
+			this.#historyEntries = mine.map((job, index) => {
+				const fwVersion = images.find(item => item.id === job.imageId)?.fwVersion;
+				const status = statuses[index];
+				return {
+					jobId: job.id,
+					name: job.name || job.id,
+					...(fwVersion ? {fwVersion} : {}),
+					...(job.triggered !== undefined ? {created: job.triggered} : {}),
+					...(status ? {status} : {}),
+				};
+			});
+			this.#historyProblem = "";
 		} catch (error) {
-			setText(this.#historyNote, `The history cannot be read: ${(error as Error).message}`);
+			this.#historyProblem = `The history cannot be read: ${describe(error)}`;
 		}
 	}
 
-	#historyRow(
-		jobId: string,
-		name: string,
-		fwVersion: string | undefined,
-		created: number | undefined,
-		status: JobStatus | undefined,
-	): HTMLElement {
+	/** The history rows; the followed job's row shows the same status as the bar above it. */
+	#renderHistory(): void {
+		const followed = this.#followed;
+		replace(
+			this.#history,
+			...this.#historyEntries.map(entry =>
+				this.#historyRow(
+					entry,
+					followed?.jobId === entry.jobId && this.#lastStatus ? this.#lastStatus : entry.status,
+				),
+			),
+		);
+		setText(
+			this.#historyNote,
+			this.#historyProblem ||
+				(this.#admin
+					? this.#historyEntries.length === 0
+						? "No OTA job has been created for this node yet."
+						: ""
+					: this.#historyEntries.length === 0
+						? "No update has been offered in this browser yet (the cloud's admin sees every job)."
+						: 'The updates offered in this browser; "Created" is when the page first saw the offer.'),
+		);
+	}
+
+	#historyRow(entry: HistoryEntry, status: JobStatus | undefined): HTMLElement {
 		return el(
 			"tr",
-			{"data-job": jobId},
-			el("td", {}, name, el("br"), el("small", {}, jobId)),
-			el("td", {}, fwVersion || "—"),
-			el("td", {}, formatTime(created)),
-			el("td", {class: `status status-${status?.status ?? "unknown"}`}, status ? statusWord(status.status) : "—"),
-			el("td", {}, status?.additionalInfo || "—"),
-			el("td", {}, formatTime(status?.timestamp)),
+			{"data-job": entry.jobId},
+			el("td", {"data-label": "Job"}, entry.name, el("br"), el("small", {}, entry.jobId)),
+			el("td", {"data-label": "Firmware"}, entry.fwVersion || "—"),
+			el("td", {"data-label": "Created"}, formatTime(entry.created)),
+			el(
+				"td",
+				{class: `status status-${status?.status ?? "unknown"}`, "data-label": "Status"},
+				status ? statusWord(status.status) : "—",
+			),
+			el("td", {"data-label": "Details"}, status?.additionalInfo || "—"),
+			el("td", {"data-label": "Last report"}, formatTime(status?.timestamp)),
 		);
 	}
 
@@ -264,7 +317,7 @@ export class NodePanel {
 				`Asked ${this.#node.id} to check for an update at ${formatTime(Date.now())}; an offer appears here when there is one.`,
 			);
 		} catch (error) {
-			this.#showError(`Check for update failed: ${(error as Error).message}`);
+			this.#showError(`Check for update failed: ${describe(error)}`);
 		} finally {
 			this.#busy = false;
 			this.#render();
@@ -282,6 +335,8 @@ export class NodePanel {
 		delete this.#result.dataset.final;
 		this.#progressBox.hidden = true;
 		this.#render();
+		// The Approve button goes away with the offer: the focus goes to what answers it, the progress.
+		this.#progressRegion.focus();
 		try {
 			// Approve exactly what was shown: the node must still offer the same job.
 			const now = (await fetchNodes(this.#api)).find(node => node.id === this.#node.id);
@@ -308,7 +363,7 @@ export class NodePanel {
 				`Approved ${shown.fwVersion ?? shown.jobId}; waiting for ${now.id} to start the download.`,
 			);
 		} catch (error) {
-			this.#showError(`Approve failed: ${(error as Error).message}`);
+			this.#showError(`Approve failed: ${describe(error)}`);
 			setText(this.#result, "");
 		} finally {
 			this.#busy = false;
@@ -329,7 +384,7 @@ export class NodePanel {
 				`The cloud sent job ${offer.jobId} to ${this.#node.id}; the node shows it as an offer once it has it.`,
 			);
 		} catch (error) {
-			this.#showError(`Sending the update to the node failed: ${(error as Error).message}`);
+			this.#showError(`Sending the update to the node failed: ${describe(error)}`);
 		} finally {
 			this.#busy = false;
 			this.#render();
@@ -342,7 +397,8 @@ export class NodePanel {
 
 	#render(): void {
 		const node = this.#node;
-		setText(this.#title, `Node ${node.name && node.name !== node.id ? `${node.name} (${node.id})` : node.id}`);
+		// "RainMaker OTA node (demo-node)" when the node has a name of its own, else "Node demo-node".
+		setText(this.#title, node.name && node.name !== node.id ? `${node.name} (${node.id})` : `Node ${node.id}`);
 		replace(
 			this.#facts,
 			el("dt", {}, "State"),
@@ -420,6 +476,7 @@ export class NodePanel {
 		}
 
 		this.#renderStatus();
+		this.#renderHistory();
 	}
 
 	/** Approved, but the node has reported nothing since (the status is the one from before the approval). */

@@ -11,11 +11,16 @@ export interface JobStatus {
 	timestamp?: number;
 }
 
-export interface OtaJob {
+/**
+ * A job as `GET admin/otajob` lists it (the cloud's own record is host/cloud/jobs.ts `CloudOtaJob`;
+ * the job a node receives is ota/otaurl.ts `OtaJob`).
+ */
+export interface ListedJob {
 	id: string;
 	name: string;
 	imageId: string;
 	nodes: string[];
+	/** The cloud-side user approval option (docs/protocol.md §2.2): held until a user sends it. */
 	userApproval: boolean;
 	/** Epoch seconds or ms as the cloud gives it. */
 	triggered?: number;
@@ -74,8 +79,8 @@ export async function releaseCloudOffer(api: RestApi, nodeId: string, jobId: str
 }
 
 /** `GET admin/otajob`: every job (following `next_id`). */
-export async function listJobs(api: RestApi): Promise<OtaJob[]> {
-	const jobs: OtaJob[] = [];
+export async function listJobs(api: RestApi): Promise<ListedJob[]> {
+	const jobs: ListedJob[] = [];
 	let startId: string | undefined;
 	for (let page = 0; page < 50; page++) {
 		const answer = await api.call("GET", "admin/otajob", startId ? {start_id: startId} : undefined);
