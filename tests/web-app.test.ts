@@ -41,8 +41,8 @@ const logins: Record<string, unknown>[] = [];
 /** Answers of 400 and more to the page's requests that are not REST calls (the page's own files, the icon). */
 const missing: string[] = [];
 
-/** What must stay on one line at every width: the node link, the node table's Update cell, the history's Status. */
-const oneLine = [".node-link", ".node-list .node-update", ".node-panel .history td.status"];
+/** What must stay on one line at every width: the node link and id, the node table's Update cell, the history's Status. */
+const oneLine = [".node-link", ".node-panel h2 .node-id", ".node-list .node-update", ".node-panel .history td.status"];
 
 /**
  * Checks the layout at each phone width and at the desktop size (ends at the desktop size):

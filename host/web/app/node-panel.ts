@@ -398,7 +398,13 @@ export class NodePanel {
 	#render(): void {
 		const node = this.#node;
 		// "RainMaker OTA node (demo-node)" when the node has a name of its own, else "Node demo-node".
-		setText(this.#title, node.name && node.name !== node.id ? `${node.name} (${node.id})` : `Node ${node.id}`);
+		// The id is one word: it wraps as a whole (CSS .node-id).
+		const named = node.name !== undefined && node.name !== node.id;
+		replace(
+			this.#title,
+			named ? `${node.name} ` : "Node ",
+			el("span", {class: "node-id"}, named ? `(${node.id})` : node.id),
+		);
 		replace(
 			this.#facts,
 			el("dt", {}, "State"),
