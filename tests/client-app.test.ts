@@ -10,7 +10,7 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {startCloud, type Cloud} from "../host/cloud/cloud";
 import {DEFAULT_USER} from "../host/cloud/defaults";
-import type {OtaJob} from "../host/cloud/jobs";
+import type {CloudOtaJob} from "../host/cloud/jobs";
 import {appCommand, type AppIo} from "../host/client/main";
 import type {Clock} from "../host/client/follow";
 import {startApprovalNode, type ApprovalNode, type ScriptedReport} from "./support/approval-node";
@@ -41,7 +41,7 @@ describe("approval client (app command)", function () {
 	let dir: string;
 	let stateFile: string;
 	let node: ApprovalNode | undefined;
-	let job: OtaJob;
+	let job: CloudOtaJob;
 	let loggedIn = false;
 
 	async function run(args: string[], clock?: Clock, signal?: AbortSignal): Promise<Run> {

@@ -14,18 +14,9 @@ export interface OtaStatusResponse {
 	timestamp: number;
 }
 
-/** A failed call: the HTTP status (0 when the server could not be reached) and the cloud's description. */
-export class RainMakerApiError extends Error {
-	constructor(
-		readonly httpStatus: number,
-		readonly description: string,
-		readonly method: string,
-		readonly path: string,
-	) {
-		super(`${method} ${path}: ${httpStatus === 0 ? "" : `HTTP ${httpStatus}: `}${description}`);
-		this.name = "RainMakerApiError";
-	}
-}
+import {RainMakerApiError} from "./api-error";
+
+export {RainMakerApiError};
 
 /** Where the access token comes from: a login session renews it (and may be asked to after a 401). */
 export interface TokenSource {

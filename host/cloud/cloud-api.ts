@@ -6,7 +6,8 @@ import type {EventEmitter} from "node:events";
 import type {DownloadEvent, DownloadFaults} from "./download";
 import type {JsonObject} from "./http-json";
 import type {AddImageOptions, OtaImage} from "./images";
-import type {JobSpec, MalformedReport, NodeJobState, OtaJob, OtaStatus, StatusReport} from "./jobs";
+import type {OtaStatus} from "../../ota/status";
+import type {CloudOtaJob, JobSpec, MalformedReport, NodeJobState, StatusReport} from "./jobs";
 import type {NodeRecord} from "./registry";
 import type {CloudUser} from "./users";
 
@@ -128,7 +129,7 @@ export interface Cloud {
 	/** Adds an image from a file or bytes; rejects with InvalidImageError for a non-image. `options` as a string = the name. */
 	addImage(source: string | Uint8Array, options?: string | AddImageOptions): Promise<OtaImage>;
 	/** Creates a job; a force-push job is pushed at once to its online nodes (unless it needs approval). */
-	createJob(spec: JobSpec): Promise<OtaJob>;
+	createJob(spec: JobSpec): Promise<CloudOtaJob>;
 	/** Ends a job for every node (never served again). */
 	cancelJob(jobId: string): void;
 	/** `POST user/nodes/ota_update`: approves a job for the node and pushes it; throws ApiError (404/400) otherwise. */
@@ -140,8 +141,8 @@ export interface Cloud {
 	node(nodeId: string): NodeRecord | undefined;
 	nodes(): NodeRecord[];
 	image(imageId: string): OtaImage | undefined;
-	job(jobId: string): OtaJob | undefined;
-	jobs(): OtaJob[];
+	job(jobId: string): CloudOtaJob | undefined;
+	jobs(): CloudOtaJob[];
 	/** State of a job for a node (status, closed, approved, servedCount, history). */
 	jobState(nodeId: string, jobId: string): NodeJobState | undefined;
 	/** Every status report of the node for the job, in order. */

@@ -8,6 +8,7 @@
 import {EventEmitter} from "node:events";
 import {createServer as createHttpServer} from "node:http";
 import {createServer as createHttpsServer} from "node:https";
+import type {OtaStatus} from "../../ota/status";
 import {advertisedHostFor} from "./cli-access";
 import type {Cloud, CloudEventMap, CloudOptions, MappingRequest} from "./cloud-api";
 import {DEFAULT_USER} from "./defaults";
@@ -20,8 +21,7 @@ import {
 	type JobSpec,
 	type MalformedReport,
 	type NodeJobState,
-	type OtaJob,
-	type OtaStatus,
+	type CloudOtaJob,
 	type StatusReport,
 } from "./jobs";
 import {listen, type Listener} from "./listen";
@@ -199,7 +199,7 @@ class LocalCloud implements Cloud, CloudServices {
 		return new URL(imagePath(image).slice("/ota/".length), this.downloadBaseUrl).toString();
 	}
 
-	createJob(spec: JobSpec): Promise<OtaJob> {
+	createJob(spec: JobSpec): Promise<CloudOtaJob> {
 		return this.#ota.createJob(spec);
 	}
 
@@ -211,7 +211,7 @@ class LocalCloud implements Cloud, CloudServices {
 		return this.#ota.approve(nodeId, jobId);
 	}
 
-	otaurlPayload(job: OtaJob): JsonObject {
+	otaurlPayload(job: CloudOtaJob): JsonObject {
 		return this.#ota.otaurlPayload(job);
 	}
 
@@ -247,11 +247,11 @@ class LocalCloud implements Cloud, CloudServices {
 		return this.images.get(imageId);
 	}
 
-	job(jobId: string): OtaJob | undefined {
+	job(jobId: string): CloudOtaJob | undefined {
 		return this.jobStore.get(jobId);
 	}
 
-	jobs(): OtaJob[] {
+	jobs(): CloudOtaJob[] {
 		return this.jobStore.all();
 	}
 

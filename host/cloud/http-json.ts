@@ -47,6 +47,7 @@ function codeFor(httpStatus: number): number {
 	}
 }
 
+/** The cloud's error answer to a request (a client's failed call is host/client/api-error.ts RainMakerApiError). */
 export class ApiError extends Error {
 	readonly errorCode: number;
 

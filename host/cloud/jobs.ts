@@ -19,10 +19,12 @@
  * newest entries (per node and job, and for unknown-job and unreadable reports).
  */
 import {randomBytes} from "node:crypto";
+import type {OtaStatus} from "../../ota/status";
 import {isObject, type JsonObject} from "./http-json";
 
-export const otaStatuses = ["in-progress", "success", "failed", "delayed", "rejected"] as const;
-export type OtaStatus = (typeof otaStatuses)[number];
+/** The statuses a node reports: the firmware's type (ota/status.ts), each listed once here (tsc checks the list). */
+const reported = {"in-progress": 1, success: 1, failed: 1, delayed: 1, rejected: 1} satisfies Record<OtaStatus, 1>;
+export const otaStatuses = Object.freeze(Object.keys(reported) as OtaStatus[]);
 /** The cloud's own state before the node reported anything (docs/protocol.md §5.14 summary counter `triggered`). */
 export type NodeJobStatus = OtaStatus | "triggered";
 
@@ -60,7 +62,8 @@ export interface JobSpec {
 	metadata?: JsonObject;
 }
 
-export interface OtaJob {
+/** An OTA job as the cloud keeps it (a node receives ota/otaurl.ts `OtaJob`; the page lists `ListedJob`). */
+export interface CloudOtaJob {
 	id: string;
 	name: string;
 	imageId: string;
@@ -113,7 +116,7 @@ export interface NodeJobState {
 }
 
 export class JobStore {
-	readonly #jobs = new Map<string, OtaJob>();
+	readonly #jobs = new Map<string, CloudOtaJob>();
 	/** `${jobId}\n${nodeId}` → state. */
 	readonly #states = new Map<string, NodeJobState>();
 	readonly unknownReports: StatusReport[] = [];
@@ -128,9 +131,9 @@ export class JobStore {
 		this.#now = now;
 	}
 
-	create(spec: JobSpec): OtaJob {
+	create(spec: JobSpec): CloudOtaJob {
 		const nodes = [...new Set(spec.nodes)];
-		const job: OtaJob = {
+		const job: CloudOtaJob = {
 			id: `job_${randomBytes(6).toString("hex")}`,
 			name: spec.name ?? `job-${this.#jobs.size + 1}`,
 			imageId: spec.imageId,
@@ -158,11 +161,11 @@ export class JobStore {
 		return job;
 	}
 
-	get(jobId: string): OtaJob | undefined {
+	get(jobId: string): CloudOtaJob | undefined {
 		return this.#jobs.get(jobId);
 	}
 
-	all(): OtaJob[] {
+	all(): CloudOtaJob[] {
 		return [...this.#jobs.values()];
 	}
 
@@ -191,19 +194,19 @@ export class JobStore {
 	}
 
 	/** Open jobs for the node, newest first. */
-	openJobs(nodeId: string): OtaJob[] {
+	openJobs(nodeId: string): CloudOtaJob[] {
 		return this.all()
 			.filter(job => this.isOpen(nodeId, job.id))
 			.reverse();
 	}
 
 	/** What an otafetch from the node is answered with: the newest open job it may receive. */
-	jobToServe(nodeId: string): OtaJob | undefined {
+	jobToServe(nodeId: string): CloudOtaJob | undefined {
 		return this.openJobs(nodeId).find(job => !job.userApproval || this.state(nodeId, job.id)!.approved);
 	}
 
 	/** The newest open user-approval job not yet approved (`GET user/nodes/ota_update`). */
-	awaitingApproval(nodeId: string): OtaJob | undefined {
+	awaitingApproval(nodeId: string): CloudOtaJob | undefined {
 		return this.openJobs(nodeId).find(job => job.userApproval && !this.state(nodeId, job.id)!.approved);
 	}
 

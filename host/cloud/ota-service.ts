@@ -7,7 +7,7 @@ import type {EventEmitter} from "node:events";
 import type {CloudEventMap, OtaurlEvent} from "./cloud-api";
 import {ApiError, ErrorCode, isObject, type JsonObject} from "./http-json";
 import type {ImageStore, OtaImage} from "./images";
-import {isStatusReport, type JobSpec, type JobStore, type OtaJob} from "./jobs";
+import {isStatusReport, type JobSpec, type JobStore, type CloudOtaJob} from "./jobs";
 import type {NodeRegistry} from "./registry";
 import {nodeTopic} from "./topics";
 
@@ -29,7 +29,7 @@ export class OtaService {
 		this.#deps = deps;
 	}
 
-	async createJob(spec: JobSpec): Promise<OtaJob> {
+	async createJob(spec: JobSpec): Promise<CloudOtaJob> {
 		const {images, jobStore, registry} = this.#deps;
 		if (!images.get(spec.imageId)) throw new ApiError(404, `OTA image ${spec.imageId} not found`);
 		if (
@@ -82,7 +82,7 @@ export class OtaService {
 	}
 
 	/** The otaurl payload of docs/protocol.md §4.2 for a job. */
-	otaurlPayload(job: OtaJob): JsonObject {
+	otaurlPayload(job: CloudOtaJob): JsonObject {
 		const image = this.#deps.images.get(job.imageId)!;
 		return {
 			ota_job_id: job.id,
@@ -135,7 +135,7 @@ export class OtaService {
 		}
 	}
 
-	async #serve(nodeId: string, job: OtaJob, reason: OtaurlEvent["reason"]): Promise<void> {
+	async #serve(nodeId: string, job: CloudOtaJob, reason: OtaurlEvent["reason"]): Promise<void> {
 		const payload = this.otaurlPayload(job);
 		this.#deps.jobStore.markServed(nodeId, job.id);
 		await this.#deps.publish(nodeTopic(nodeId, "otaurl"), JSON.stringify(payload));

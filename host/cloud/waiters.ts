@@ -1,7 +1,8 @@
 /* Waiting for the cloud's events and a node's status reports (tests and the simulator). */
 import type {EventEmitter} from "node:events";
 import type {CloudEventMap} from "./cloud-api";
-import type {OtaStatus, StatusReport} from "./jobs";
+import type {OtaStatus} from "../../ota/status";
+import type {StatusReport} from "./jobs";
 
 export const defaultWaitMs = 10_000;
 

@@ -7,7 +7,7 @@ import type {IncomingMessage, ServerResponse} from "node:http";
 import type {MappingRequest} from "../cloud-api";
 import type {JsonObject} from "../http-json";
 import type {AddImageOptions, ImageStore, OtaImage} from "../images";
-import type {JobSpec, JobStore, NodeJobState, OtaJob} from "../jobs";
+import type {JobSpec, JobStore, NodeJobState, CloudOtaJob} from "../jobs";
 import type {NodeRecord, NodeRegistry} from "../registry";
 import type {Caller, UserDirectory} from "../users";
 
@@ -23,16 +23,16 @@ export interface CloudServices {
 	readonly maxImageBodyBytes: number;
 	addImage(source: string | Uint8Array, options?: string | AddImageOptions): Promise<OtaImage>;
 	imageUrl(image: OtaImage): string;
-	createJob(spec: JobSpec): Promise<OtaJob>;
+	createJob(spec: JobSpec): Promise<CloudOtaJob>;
 	cancelJob(jobId: string): void;
 	approve(nodeId: string, jobId: string): Promise<void>;
 	setParams(nodeId: string, payload: JsonObject): Promise<void>;
-	otaurlPayload(job: OtaJob): JsonObject;
+	otaurlPayload(job: CloudOtaJob): JsonObject;
 	requestMapping(nodeId: string, userId: string, secretKey: string): string;
 	mappingRequest(requestId: string): MappingRequest | undefined;
 	node(nodeId: string): NodeRecord | undefined;
-	job(jobId: string): OtaJob | undefined;
-	jobs(): OtaJob[];
+	job(jobId: string): CloudOtaJob | undefined;
+	jobs(): CloudOtaJob[];
 	jobState(nodeId: string, jobId: string): NodeJobState | undefined;
 }
 

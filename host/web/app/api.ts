@@ -3,7 +3,9 @@
  * RainMaker API (docs/protocol.md §9; the paths and fields Espressif's app SDK uses): `login2` with
  * user name and password (and again with the refresh token when the access token has expired),
  * `Authorization: <accesstoken>` on every other call, errors as `{"status":"failure","description"}`.
+ * A failed call throws the approval client's RainMakerApiError; the page shows its description.
  */
+import {RainMakerApiError} from "../../client/api-error";
 
 export type Json = null | boolean | number | string | Json[] | {[key: string]: Json};
 export type JsonObject = {[key: string]: Json};
@@ -12,15 +14,7 @@ export function isObject(value: unknown): value is JsonObject {
 	return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** A failed call, with a text for a person. */
-export class ApiError extends Error {
-	constructor(
-		readonly httpStatus: number,
-		message: string,
-	) {
-		super(message);
-	}
-}
+export {RainMakerApiError};
 
 export interface Session {
 	userName: string;
@@ -58,7 +52,7 @@ export class RestApi {
 	async login(userName: string, password: string): Promise<Session> {
 		const answer = await this.#send("POST", "login2", undefined, {user_name: userName, password}, false);
 		if (!isObject(answer) || typeof answer.accesstoken !== "string")
-			throw new ApiError(0, "the cloud's login answer has no access token");
+			throw new RainMakerApiError(0, "the cloud's login answer has no access token", "POST", "login2");
 		this.#save({
 			userName,
 			accessToken: answer.accesstoken,
@@ -77,15 +71,15 @@ export class RestApi {
 
 	/** An authorized call; an expired access token is refreshed once with the refresh token. */
 	async call(method: string, path: string, query?: Query, body?: unknown): Promise<Json> {
-		if (!this.#session) throw new ApiError(401, "not signed in");
+		if (!this.#session) throw new RainMakerApiError(401, "not signed in", method, path);
 		const used = this.#session.accessToken;
 		try {
 			return await this.#send(method, path, query, body, true);
 		} catch (error) {
-			if (!(error instanceof ApiError) || error.httpStatus !== 401) throw error;
+			if (!(error instanceof RainMakerApiError) || error.httpStatus !== 401) throw error;
 			// Calls run side by side: the first 401 renews the token, the others wait for it.
 			if (this.#session?.accessToken === used) {
-				this.#refreshing ??= this.#refresh(error.message).finally(() => (this.#refreshing = undefined));
+				this.#refreshing ??= this.#refresh(error.description).finally(() => (this.#refreshing = undefined));
 				await this.#refreshing;
 			}
 			if (!this.#session) throw error;
@@ -99,7 +93,7 @@ export class RestApi {
 		const session = this.#session;
 		if (!session?.refreshToken) {
 			this.#signedOut(`Signed out: ${why}`);
-			throw new ApiError(401, why);
+			throw new RainMakerApiError(401, why, "POST", "login2");
 		}
 		let answer: Json;
 		try {
@@ -111,12 +105,14 @@ export class RestApi {
 				false,
 			);
 		} catch (error) {
-			this.#signedOut(`Signed out: the session could not be renewed (${(error as Error).message})`);
+			this.#signedOut(
+				`Signed out: the session could not be renewed (${error instanceof RainMakerApiError ? error.description : (error as Error).message})`,
+			);
 			throw error;
 		}
 		if (!isObject(answer) || typeof answer.accesstoken !== "string") {
 			this.#signedOut("Signed out: the cloud's token renewal answer has no access token");
-			throw new ApiError(401, "no access token");
+			throw new RainMakerApiError(401, "no access token", "POST", "login2");
 		}
 		this.#save({...session, accessToken: answer.accesstoken});
 	}
@@ -155,7 +151,7 @@ export class RestApi {
 				cache: "no-store",
 			});
 		} catch {
-			throw new ApiError(0, "cannot reach the cloud (is it still running?)");
+			throw new RainMakerApiError(0, "cannot reach the cloud (is it still running?)", method, path);
 		}
 		const text = await response.text();
 		let json: Json = null;
@@ -163,14 +159,19 @@ export class RestApi {
 			json = text === "" ? null : (JSON.parse(text) as Json);
 		} catch {
 			if (response.ok)
-				throw new ApiError(response.status, `the cloud answered ${path} with something that is not JSON`);
+				throw new RainMakerApiError(
+					response.status,
+					`the cloud answered ${path} with something that is not JSON`,
+					method,
+					path,
+				);
 		}
 		if (!response.ok || (isObject(json) && json.status === "failure")) {
 			const description =
 				isObject(json) && typeof json.description === "string"
 					? json.description
 					: text.slice(0, 200) || response.statusText;
-			throw new ApiError(response.status, description || `HTTP ${response.status}`);
+			throw new RainMakerApiError(response.status, description || `HTTP ${response.status}`, method, path);
 		}
 		return json;
 	}

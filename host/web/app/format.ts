@@ -1,4 +1,5 @@
-/* Texts for a person: sizes, times, statuses, progress from the node's status texts. */
+/* Texts for a person: sizes, times, statuses, failures. */
+import {RainMakerApiError} from "./api";
 
 export function formatSize(bytes: number): string {
 	if (bytes < 1024) return `${bytes} bytes`;
@@ -28,7 +29,8 @@ export function statusWord(status: string): string {
 	return statusWords[status] ?? status;
 }
 
-/** The text of a failure for a sentence on the page ("Approve failed: <this>"). */
+/** The text of a failure for a sentence on the page ("Approve failed: <this>"): a failed call's is the cloud's description. */
 export function describe(error: unknown): string {
+	if (error instanceof RainMakerApiError) return error.description;
 	return error instanceof Error ? error.message : String(error);
 }

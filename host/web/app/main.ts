@@ -3,9 +3,9 @@
  * screen and the admin side, refreshed by polling the REST API once a second (no reload).
  */
 import {AdminPanel} from "./admin-panel";
-import {ApiError, RestApi} from "./api";
+import {RainMakerApiError, RestApi} from "./api";
 import {el, replace, setText} from "./dom";
-import {formatTime} from "./format";
+import {describe, formatTime} from "./format";
 import {fetchNodes, type NodeSummary} from "./nodes";
 import {NodePanel} from "./node-panel";
 
@@ -55,8 +55,8 @@ function showSignIn(message = ""): void {
 		submit.disabled = true;
 		api.login(user.value.trim(), password.value).then(
 			() => void showApp(),
-			(failure: Error) => {
-				setText(error, `Sign-in failed: ${failure.message}`);
+			(failure: unknown) => {
+				setText(error, `Sign-in failed: ${describe(failure)}`);
 				submit.disabled = false;
 				password.select();
 			},
@@ -196,8 +196,8 @@ async function showApp(): Promise<void> {
 			else if (!panel && wanted && nodes.some(node => node.id === wanted)) select(wanted);
 		} catch (error) {
 			if (mine !== generation) return;
-			if (error instanceof ApiError && error.httpStatus === 401 && !api.session) return;
-			setText(banner, `Cannot refresh: ${(error as Error).message}. Trying again…`);
+			if (error instanceof RainMakerApiError && error.httpStatus === 401 && !api.session) return;
+			setText(banner, `Cannot refresh: ${describe(error)}. Trying again…`);
 		}
 		if (mine === generation) timer = setTimeout(() => void poll(), pollMs);
 	};

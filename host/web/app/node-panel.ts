@@ -8,7 +8,7 @@ import type {RestApi} from "./api";
 import {el, replace, setText, uniqueId} from "./dom";
 import {progressOf} from "../../client/ota-reading";
 import {describe, formatSize, formatTime, statusWord} from "./format";
-import {fetchNodes, writeOperation, type NodeSummary, type Offer} from "./nodes";
+import {fetchNodes, writeOperation, type NodeSummary, type OfferedUpdate} from "./nodes";
 import {
 	cloudOffer,
 	jobStatusOf,
@@ -63,7 +63,7 @@ export class NodePanel {
 	#node: NodeSummary;
 	#followed: Followed | undefined;
 	#lastStatus: JobStatus | undefined;
-	#shownOffer: Offer | undefined;
+	#shownOffer: OfferedUpdate | undefined;
 	#cloudOffer: CloudOffer | undefined;
 	#busy = false;
 	/** Between the click on Approve and the cloud's answer: the earlier job's result is not shown. */

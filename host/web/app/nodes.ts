@@ -4,17 +4,17 @@
  * the node's user-approval OTA service found by its types (esp.service.ota with esp.param.ota_operation
  * and esp.param.ota_info; docs/protocol.md §2.1), as an app must look it up.
  */
-import {FAQ_OTA_NAMES, findOtaNames, type OtaNames} from "../../client/ota-reading";
+import {
+	FAQ_OTA_NAMES,
+	findOtaNames,
+	isOffered,
+	readOffer,
+	type OfferedUpdate,
+	type OtaNames,
+} from "../../client/ota-reading";
 import {isObject, type Json, type JsonObject, type RestApi} from "./api";
 
-export type {OtaNames};
-
-/** The update the node offers in Info: `{"job_id","fw_version","file_size"}`. */
-export interface Offer {
-	jobId: string;
-	fwVersion?: string;
-	fileSize?: number;
-}
+export type {OfferedUpdate, OtaNames};
 
 export interface NodeSummary {
 	id: string;
@@ -27,29 +27,12 @@ export interface NodeSummary {
 	model?: string;
 	/** Undefined when the node has no user-approval OTA service. */
 	ota?: OtaNames;
-	offer?: Offer;
+	/** The update the node offers in Info (read by the approval client's reader too). */
+	offer?: OfferedUpdate;
 }
 
 function text(value: Json | undefined): string | undefined {
 	return typeof value === "string" && value !== "" ? value : undefined;
-}
-
-/** Info is an object, or (in the FAQ's initial params) the same as a JSON string. */
-export function readOffer(info: Json | undefined): Offer | undefined {
-	let value: Json | undefined = info;
-	if (typeof value === "string") {
-		try {
-			value = JSON.parse(value) as Json;
-		} catch {
-			return undefined;
-		}
-	}
-	if (!isObject(value) || typeof value.job_id !== "string" || value.job_id === "") return undefined;
-	return {
-		jobId: value.job_id,
-		...(typeof value.fw_version === "string" ? {fwVersion: value.fw_version} : {}),
-		...(typeof value.file_size === "number" ? {fileSize: value.file_size} : {}),
-	};
 }
 
 export function summarize(entry: JsonObject): NodeSummary | undefined {
@@ -61,8 +44,8 @@ export function summarize(entry: JsonObject): NodeSummary | undefined {
 	const connectivity = isObject(status.connectivity) ? status.connectivity : {};
 	const params = isObject(entry.params) ? entry.params : {};
 	const ota = findOtaNames(config);
-	const service = ota && isObject(params[ota.service]) ? (params[ota.service] as JsonObject) : undefined;
-	const offer = ota && service ? readOffer(service[ota.info]) : undefined;
+	const read = ota ? readOffer(params, ota) : undefined;
+	const offer = isOffered(read) ? read : undefined;
 	const name = text(info.name);
 	const fwVersion = text(info.fw_version);
 	const project = text(info.project_name);

@@ -18,7 +18,8 @@ export interface OtaJobOffer {
 	file_md5?: string;
 }
 
-export interface OtaStatus {
+/** An otastatus message as the node publishes it (its status is ota/status.ts `OtaStatus`). */
+export interface OtaStatusMessage {
 	ota_job_id: string;
 	status: string;
 	additional_info: string;
@@ -33,7 +34,7 @@ export interface XsOtaRig {
 	/** What the scripted cloud answers to otafetch (nothing while undefined). */
 	offer: OtaJobOffer | undefined;
 	fetches(): number;
-	statuses(): OtaStatus[];
+	statuses(): OtaStatusMessage[];
 	/** Waits (real time: network and XS) until `condition` holds. */
 	until(condition: () => boolean, what: string, timeoutMs?: number): Promise<void>;
 	/** Publishes on the node's params/remote. */
@@ -75,7 +76,9 @@ export async function startXsOtaRig(options: XsOtaRigOptions): Promise<XsOtaRig>
 		offer: undefined,
 		fetches: () => broker.messages.filter(m => m.topic === topic("otafetch")).length,
 		statuses: () =>
-			broker.messages.filter(m => m.topic === topic("otastatus")).map(m => JSON.parse(m.payload) as OtaStatus),
+			broker.messages
+				.filter(m => m.topic === topic("otastatus"))
+				.map(m => JSON.parse(m.payload) as OtaStatusMessage),
 		async until(condition, what, timeoutMs = 10000) {
 			// A fault inside XS ends the wait at once, with the fault as the reason.
 			await waitUntil(() => guest.faults.length > 0 || condition(), what, timeoutMs);
