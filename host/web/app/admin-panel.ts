@@ -8,7 +8,7 @@ import {el, replace, setText, uniqueId} from "./dom";
 import {describe, formatSize, formatTime} from "./format";
 import {factRows, fileToBase64, readImageFacts, type ImageFacts} from "./image-facts";
 import type {NodeSummary} from "./nodes";
-import {createJob, listImages, listJobs, uploadImage, type ListedJob, type OtaImage} from "./ota-api";
+import {createJob, readCatalog, uploadImage, type Catalog, type ListedJob, type OtaImage} from "./ota-api";
 
 function field(label: string, control: HTMLElement, hint?: string): HTMLElement {
 	const id = control.id || uniqueId("field");
@@ -145,10 +145,10 @@ export class AdminPanel {
 			}
 	}
 
-	/** Reads the images and jobs (every poll); `render` shows them. */
-	async load(): Promise<void> {
+	/** Reads the images and jobs (every poll: the poll's own reading, shared with the node's history); `render` shows them. */
+	async load(catalog: Promise<Catalog> = readCatalog(this.#api)): Promise<void> {
 		try {
-			[this.#images, this.#jobList] = await Promise.all([listImages(this.#api), listJobs(this.#api)]);
+			({images: this.#images, jobs: this.#jobList} = await catalog);
 		} catch (error) {
 			setText(this.#jobError, `The images and jobs cannot be read: ${describe(error)}`);
 		}

@@ -8,6 +8,7 @@ import {el, replace, setText} from "./dom";
 import {describe, formatTime} from "./format";
 import {fetchNodes, type NodeSummary} from "./nodes";
 import {NodePanel} from "./node-panel";
+import {readCatalog} from "./ota-api";
 
 const pollMs = 1000;
 const api = new RestApi();
@@ -185,7 +186,8 @@ async function showApp(): Promise<void> {
 			const fresh = await fetchNodes(api);
 			const wanted = decodeURIComponent(/node=([^&]+)/.exec(location.hash)?.[1] ?? "");
 			const current = panel && fresh.find(node => node.id === panel!.nodeId);
-			await Promise.all([current ? panel!.load(current) : undefined, adminPanel?.load()]);
+			const catalog = admin ? readCatalog(api) : undefined;
+			await Promise.all([current ? panel!.load(current, catalog) : undefined, adminPanel?.load(catalog)]);
 			if (mine !== generation) return;
 			nodes = fresh;
 			setText(banner, "");

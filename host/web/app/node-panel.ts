@@ -12,10 +12,10 @@ import {fetchNodes, writeOperation, type NodeSummary, type OfferedUpdate} from "
 import {
 	cloudOffer,
 	jobStatusOf,
-	listImages,
-	listJobs,
+	readCatalog,
 	otaStatus,
 	releaseCloudOffer,
+	type Catalog,
 	type CloudOffer,
 	type JobStatus,
 } from "./ota-api";
@@ -182,7 +182,7 @@ export class NodePanel {
 	 * read), the followed job's status, the cloud's offer and the history. Nothing is drawn until
 	 * `render`, so every part of the panel shows the same moment.
 	 */
-	async load(node: NodeSummary): Promise<void> {
+	async load(node: NodeSummary, catalog?: Promise<Catalog>): Promise<void> {
 		this.#node = node;
 		const tasks: Promise<unknown>[] = [];
 		if (this.#followed) tasks.push(this.#pollStatus(this.#followed.jobId));
@@ -192,7 +192,7 @@ export class NodePanel {
 				() => (this.#cloudOffer = undefined),
 			),
 		);
-		tasks.push(this.#loadHistory());
+		tasks.push(this.#loadHistory(catalog));
 		await Promise.all(tasks);
 	}
 
@@ -224,7 +224,8 @@ export class NodePanel {
 		sessionStorage.setItem(seenKey(this.#node.id), JSON.stringify(seen.slice(-50)));
 	}
 
-	async #loadHistory(): Promise<void> {
+	/** `catalog`: the poll's reading of the admin's images and jobs (read here when not given). */
+	async #loadHistory(catalog: Promise<Catalog> | undefined): Promise<void> {
 		if (!this.#admin) {
 			// A user who is not the admin sees the jobs offered to them, through user/nodes/ota_status.
 			const seen = this.#seenJobs().reverse();
@@ -242,7 +243,7 @@ export class NodePanel {
 			return;
 		}
 		try {
-			const [jobs, images] = await Promise.all([listJobs(this.#api), listImages(this.#api).catch(() => [])]);
+			const {jobs, images} = await (catalog ?? readCatalog(this.#api));
 			const mine = jobs.filter(job => job.nodes.includes(this.#node.id)).reverse();
 			const statuses = await Promise.all(
 				mine.map(job => jobStatusOf(this.#api, job.id, this.#node.id).catch(() => undefined)),

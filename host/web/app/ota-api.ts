@@ -107,6 +107,17 @@ export async function listJobs(api: RestApi): Promise<ListedJob[]> {
 	return jobs;
 }
 
+/** The admin's images and jobs as one poll read them (the node's history and the admin side share it). */
+export interface Catalog {
+	images: OtaImage[];
+	jobs: ListedJob[];
+}
+
+export async function readCatalog(api: RestApi): Promise<Catalog> {
+	const [images, jobs] = await Promise.all([listImages(api), listJobs(api)]);
+	return {images, jobs};
+}
+
 /** `GET admin/otajob/status` for one node of a job. */
 export async function jobStatusOf(api: RestApi, jobId: string, nodeId: string): Promise<JobStatus | undefined> {
 	const answer = await api.call("GET", "admin/otajob/status", {ota_job_id: jobId, node_id: nodeId});
