@@ -20,6 +20,16 @@ import {timersContract} from "./support/contracts/timers";
 import {preferenceStorage} from "./support/moddable/preference";
 import {traceLines} from "./support/moddable/trace";
 import {waitUntil} from "./support/wait";
+import {writeEfuse} from "../host/adapters/efuse";
+import {FlashBootControl} from "../idf/boot-control";
+import {boot, provision} from "../idf/bootloader";
+import {FlashUpdatePartition} from "../idf/update-partition";
+import type {BootControl, UpdatePartition} from "../ota/ports";
+import {bootControlContract} from "./support/contracts/boot-control";
+import {updatePartitionContract} from "./support/contracts/update-partition";
+import {fixtureBytes} from "./support/image-fixtures";
+import {tempDevice, type TempDevice} from "./support/host-device";
+import {chip, resetChip} from "./support/moddable/esp32-chip";
 import {HostHttpClient} from "../host/adapters/http-client";
 import {HostTimers} from "../host/adapters/timers";
 import type {HttpClient} from "../ota/ports";
@@ -111,3 +121,83 @@ logContract("device TraceLog (trace)", async () => ({
 	log: new (await loadDevice<{TraceLog: new () => Log}>("log")).TraceLog(),
 	written: () => traceLines,
 }));
+
+const V1 = new Uint8Array(fixtureBytes("synthetic/app-1.0.0.bin"));
+const V1_1 = new Uint8Array(fixtureBytes("synthetic/app-1.1.0.bin"));
+const SLOT_BYTES = 0x1e0000; // ota_1 of partitions.csv
+
+/** A host chip (idf/ on a flash file) running 1.0.0, confirmed; with `update`, on its first boot of 1.1.0. */
+function hostChip(temp: TempDevice, update: boolean, secureVersion = 0) {
+	writeEfuse(temp.flashFile, {secureVersion});
+	const device = temp.open();
+	provision(device, V1);
+	let booted = boot(device, createDigest);
+	if (update) {
+		const partition = new FlashUpdatePartition(device, booted.slot, createDigest);
+		partition.begin(0);
+		partition.write(V1_1);
+		partition.end();
+		booted = boot(device, createDigest);
+	}
+	return {device, booted};
+}
+
+updatePartitionContract("host FlashUpdatePartition (idf/ on a flash file)", async () => {
+	const temp = tempDevice();
+	return {
+		open: () => {
+			const {device, booted} = hostChip(temp, false);
+			return {
+				partition: new FlashUpdatePartition(device, booted.slot, createDigest),
+				switched: () => device.otadata.bootSlot(device.slots.length) !== booted.slot,
+			};
+		},
+		dispose: () => temp.dispose(),
+	};
+});
+updatePartitionContract("device esp32 OtaUpdatePartition (esp_ota_* FFI stand-in)", async () => {
+	const {OtaUpdatePartition} = await loadDevice<{OtaUpdatePartition: new () => UpdatePartition}>(
+		"esp32/update-partition",
+	);
+	return {
+		open: () => {
+			resetChip({running: V1, slotBytes: SLOT_BYTES});
+			return {partition: new OtaUpdatePartition(), switched: () => chip.bootPartition === "next"};
+		},
+	};
+});
+
+bootControlContract("host FlashBootControl (idf/ on a flash file)", async () => {
+	let temp: TempDevice | undefined;
+	return {
+		open: (state, secureVersion) => {
+			temp = tempDevice();
+			const {device, booted} = hostChip(temp, state === "pending-verify", secureVersion);
+			const restarts: string[] = [];
+			return {
+				boot: new FlashBootControl(device, booted, {restart: reason => restarts.push(reason)}, createDigest),
+				running: state === "pending-verify" ? V1_1 : V1,
+				restarts: () => restarts,
+			};
+		},
+		dispose: () => temp?.dispose(),
+	};
+});
+bootControlContract("device esp32 FfiBootControl (FFI and flash stand-ins)", async () => {
+	const {FfiBootControl} = await loadDevice<{FfiBootControl: new () => BootControl}>("esp32/boot-control");
+	return {
+		open: (state, secureVersion) => {
+			const pending = state === "pending-verify";
+			const running = pending ? V1_1 : V1;
+			resetChip({
+				running,
+				slotBytes: SLOT_BYTES,
+				runningState: pending ? 1 : 2,
+				otherImageValid: pending,
+				updateSlotState: pending ? 2 : -1,
+				secureVersion,
+			});
+			return {boot: new FfiBootControl(), running, restarts: () => chip.events};
+		},
+	};
+});

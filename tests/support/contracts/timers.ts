@@ -30,7 +30,8 @@ export function timersContract(name: string, subject: () => Promise<TimersSubjec
 			const at = (label: string, ms: number) =>
 				timers.set(() => {
 					fired.push(label);
-					if (timers.now() - start < ms) late.push(`${label} ran at ${timers.now() - start} ms`);
+					// 1 ms of clock granularity: Node's timers count whole milliseconds of the loop's clock
+					if (timers.now() - start < ms - 1) late.push(`${label} ran at ${timers.now() - start} ms`);
 				}, ms);
 			at("b", 30);
 			at("a", 5);
@@ -53,7 +54,8 @@ export function timersContract(name: string, subject: () => Promise<TimersSubjec
 			timers.set(() => (ran = true), 15);
 			await s.runUntil(() => ran, "the 15 ms timer");
 			readings.push(timers.now());
-			assert.ok(readings[1] - readings[0] >= 15, `now() advanced ${readings[1] - readings[0]} ms`);
+			// 1 ms of clock granularity
+			assert.ok(readings[1] - readings[0] >= 14, `now() advanced ${readings[1] - readings[0]} ms`);
 			const epoch = timers.epoch();
 			assert.ok(Number.isInteger(epoch));
 			assert.ok(Math.abs(epoch - s.expectedEpoch()) <= 2, `epoch ${epoch}`);
