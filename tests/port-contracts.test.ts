@@ -30,6 +30,9 @@ import {updatePartitionContract} from "./support/contracts/update-partition";
 import {fixtureBytes} from "./support/image-fixtures";
 import {tempDevice, type TempDevice} from "./support/host-device";
 import {chip, resetChip} from "./support/moddable/esp32-chip";
+import {HostMqttSession} from "../host/adapters/mqtt-session";
+import type {MqttSession} from "../rainmaker/ports";
+import {mqttSessionContract} from "./support/contracts/mqtt-session";
 import {HostHttpClient} from "../host/adapters/http-client";
 import {HostTimers} from "../host/adapters/timers";
 import type {HttpClient} from "../ota/ports";
@@ -200,4 +203,39 @@ bootControlContract("device esp32 FfiBootControl (FFI and flash stand-ins)", asy
 			return {boot: new FfiBootControl(), running, restarts: () => chip.events};
 		},
 	};
+});
+
+const quietLog: Log = {info() {}, warn() {}, error() {}};
+mqttSessionContract(
+	"host HostMqttSession (mqtt.js)",
+	async () => (broker, clientId, timers) =>
+		new HostMqttSession({
+			url: broker.url,
+			clientId,
+			timers,
+			reconnectMinMs: 20,
+			reconnectMaxMs: 200,
+			connectTimeoutMs: 60_000,
+			log: quietLog,
+		}),
+);
+mqttSessionContract("device DeviceMqttSession (Moddable socket stand-in)", async () => {
+	const {DeviceMqttSession} = await loadDevice<{
+		DeviceMqttSession: new (config: object, timers: Timers, log: Log) => MqttSession;
+	}>("mqtt-session");
+	return (broker, clientId, timers) =>
+		new DeviceMqttSession(
+			{
+				host: broker.host,
+				port: broker.port,
+				clientId,
+				keepAliveSeconds: 60,
+				minBackoffMs: 20,
+				maxBackoffMs: 200,
+				connectTimeoutMs: 60_000,
+				maxPacketBytes: 4096,
+			},
+			timers,
+			quietLog,
+		);
 });
