@@ -1,6 +1,6 @@
 /*
  * The UpdatePartition port on a simulated flash (platform neutral: the lin build's `ota` stand-in
- * runs it too; host/adapters/update-partition.ts gives it Node's digests), with the semantics of ESP-IDF's esp_ota_* calls:
+ * runs it too, with the crypt digests; the host passes node:crypto's), with the semantics of ESP-IDF's esp_ota_* calls:
  * - begin: refused while the running app is PENDING_VERIFY (ESP_ERR_OTA_ROLLBACK_INVALID_STATE);
  *   the target is esp_ota_get_next_update_partition (the slot after the running one, wrapping);
  *   writes erase lazily, sector by sector, as they advance (OTA_WITH_SEQUENTIAL_WRITES);

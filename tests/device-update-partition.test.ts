@@ -82,7 +82,7 @@ describe("device update partition (esp_ota_* through FFI, stand-in with esp_ota 
 		writeInChunks(partition, withByte(next, 600, next[600] ^ 0xff));
 		assert.throws(
 			() => partition.end(),
-			/image rejected by esp_ota_end \/ set_boot_partition \(ESP_ERR_OTA_VALIDATE_FAILED\)/,
+			/Image validation failed: esp_ota_end refused the image \(ESP_ERR_OTA_VALIDATE_FAILED\)/,
 		);
 		assert.equal(chip.bootPartition, "running");
 		assert.equal(chip.otaOpen, false);

@@ -13,12 +13,13 @@ import {join} from "node:path";
 import {fileURLToPath} from "node:url";
 import {buildLin, LIN_REBOOT_EXIT_CODE, mcsimCommand, provisionLinFlash, superviseLin} from "../host/sim/lin";
 import {JsonFileStore} from "../host/adapters/key-value-store";
-import {HostUpdatePartition} from "../host/adapters/update-partition";
+import {createDigest} from "../host/adapters/digest";
+import {FlashUpdatePartition} from "../idf/update-partition";
 import {OtaJournal} from "../ota/journal";
 import {createServer, type AddressInfo} from "node:net";
 import Aedes from "aedes";
 import {HostDevice} from "../host/adapters/host-device";
-import {boot} from "../host/adapters/bootloader";
+import {boot} from "../idf/bootloader";
 import {readFctry} from "../host/sim/fctry";
 import {buildAppImage} from "../host/tools/app-image";
 import {buildFctryImage} from "../host/tools/nvs-partition";
@@ -110,7 +111,7 @@ process.stdin.on("data", data => { console.log("console: " + data.toString().tri
 		const device = HostDevice.open({flashFile: join(dir, "flash.bin")});
 		try {
 			assert.equal(
-				boot(device).info.version,
+				boot(device, createDigest).info.version,
 				"1.0.0",
 				"a flash with an image keeps it (a reset is not a reflash)",
 			);
@@ -159,8 +160,8 @@ process.stdin.on("data", data => { console.log("console: " + data.toString().tri
 			provisionLinFlash(flashDir, {image: buildAppImage({version: "1.0.0", payloadSize: 20_000})});
 			const device = HostDevice.open({flashFile: join(flashDir, "flash.bin")});
 			try {
-				const booted = boot(device);
-				const update = new HostUpdatePartition(device, booted.slot);
+				const booted = boot(device, createDigest);
+				const update = new FlashUpdatePartition(device, booted.slot, createDigest);
 				const v2 = buildAppImage({version: "2.0.0", payloadSize: 20_000});
 				update.begin(0);
 				update.write(v2);

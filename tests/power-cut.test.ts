@@ -19,22 +19,19 @@ import {mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {createInterface} from "node:readline";
-import {boot, NoBootableImageError, provision, type BootResult} from "../host/adapters/bootloader";
-import {HostBootControl} from "../host/adapters/boot-control";
-import {createDigest} from "../host/adapters/digest";
 import {SECTOR_SIZE} from "../host/adapters/flash";
 import {HostDevice} from "../host/adapters/host-device";
 import {HostHttpClient} from "../host/adapters/http-client";
-import {JsonFileStore} from "../host/adapters/key-value-store";
 import {HostMqttSession} from "../host/adapters/mqtt-session";
+import {readPartitionTable} from "../host/adapters/partitions";
 import {HostTimers} from "../host/adapters/timers";
-import {HostUpdatePartition} from "../host/adapters/update-partition";
 import {startCloud, type Cloud} from "../host/cloud/cloud";
 import {REBOOT_EXIT_CODE} from "../host/sim/boot";
+import {assembleNode, type SimulatedNode} from "../host/sim/node-assembly";
 import {BOOT_SCRIPT, tsxArgs} from "../host/sim/supervisor";
-import {type Firmware, startFirmware} from "../ota/firmware";
+import type {BootResult} from "../idf/bootloader";
+import type {Firmware} from "../ota/firmware";
 import {FAST_OTA} from "./support/device-rig";
-import {hostOtaOptions} from "../ota/options";
 import {fixturePath} from "./support/ota-rig";
 import {RecordingLog} from "./support/recording-log";
 import {waitUntil} from "./support/wait";
@@ -55,8 +52,10 @@ interface FlashOperation {
 	nvs: string | undefined;
 }
 
-function regionOf(device: HostDevice, offset: number): string {
-	const partition = device.table.partitions.find(p => offset >= p.offset && offset < p.offset + p.size);
+const TABLE = readPartitionTable();
+
+function regionOf(offset: number): string {
+	const partition = TABLE.partitions.find(p => offset >= p.offset && offset < p.offset + p.size);
 	return partition?.name ?? "0x" + offset.toString(16);
 }
 
@@ -71,10 +70,8 @@ function readOrUndefined(path: string): string | undefined {
 /** A device in this process: the bootloader (provisioning an empty flash with v1), then the firmware against the cloud. */
 class Node {
 	readonly log = new RecordingLog();
-	firmware: Firmware | undefined;
-	device: HostDevice | undefined;
-	booted: BootResult | undefined;
 	phase = "provision";
+	#node: SimulatedNode | undefined;
 	#restarted = false;
 
 	constructor(
@@ -90,53 +87,57 @@ class Node {
 	get nvsFile(): string {
 		return join(this.dir, "nvs.json");
 	}
+	get firmware(): Firmware | undefined {
+		return this.#node?.firmware;
+	}
+	get booted(): BootResult | undefined {
+		return this.#node?.booted;
+	}
 
 	powerOn(): BootResult {
-		const device = HostDevice.open({flashFile: this.flashFile, sync: false});
-		this.device = device;
-		if (this.record) this.#recordOperations(device, this.record);
-		let booted: BootResult;
-		try {
-			booted = boot(device, createDigest);
-		} catch (error) {
-			if (!(error instanceof NoBootableImageError)) throw error;
-			this.phase = "provision";
-			provision(device, new Uint8Array(readFileSync(V1)));
-			this.phase = "install";
-			booted = boot(device, createDigest);
-		}
-		this.booted = booted;
-		const restart = () => {
-			if (this.#restarted) return;
-			this.#restarted = true;
-			setImmediate(() => {
-				this.powerOff();
-				this.phase = "first boot";
-				this.powerOn();
-			});
-		};
-		this.firmware = startFirmware(
-			{
-				session: new HostMqttSession({url: this.cloud.mqttUrl, clientId: this.nodeId, log: this.log}),
-				timers: new HostTimers(),
-				log: this.log,
-				store: new JsonFileStore(this.nvsFile),
-				http: new HostHttpClient({}),
-				partition: new HostUpdatePartition(device, booted.slot, createDigest),
-				boot: new HostBootControl(device, booted, {restart}, createDigest),
-				createDigest,
+		const record = this.record;
+		this.#node = assembleNode({
+			nodeId: this.nodeId,
+			flash: {
+				file: this.flashFile,
+				sync: false,
+				onOperation: record
+					? operation => {
+							record.push({
+								...operation,
+								data: operation.kind === "write" ? operation.data.slice() : undefined,
+								phase: this.phase,
+								region: regionOf(operation.offset),
+								nvs: readOrUndefined(this.nvsFile),
+							});
+						}
+					: undefined,
 			},
-			{nodeId: this.nodeId, ota: FAST_OTA, otaDefaults: hostOtaOptions},
-		);
+			factoryImage: V1,
+			onProvisioned: () => (this.phase = "install"),
+			timers: new HostTimers(),
+			log: this.log,
+			store: this.nvsFile,
+			session: () => new HostMqttSession({url: this.cloud.mqttUrl, clientId: this.nodeId, log: this.log}),
+			http: new HostHttpClient({}),
+			restart: () => {
+				if (this.#restarted) return;
+				this.#restarted = true;
+				setImmediate(() => {
+					this.powerOff();
+					this.phase = "first boot";
+					this.powerOn();
+				});
+			},
+			ota: FAST_OTA,
+		});
 		if (this.phase === "first boot") this.phase = "confirm";
-		return booted;
+		return this.#node.booted;
 	}
 
 	powerOff(): void {
-		this.firmware?.stop();
-		this.firmware = undefined;
-		this.device?.close();
-		this.device = undefined;
+		this.#node?.powerOff();
+		this.#node = undefined;
 	}
 
 	async started(): Promise<void> {
@@ -144,35 +145,6 @@ class Node {
 			() => this.log.messages("info").some(m => m === `rainmaker: node ${this.nodeId} started`),
 			`node ${this.nodeId} started`,
 		);
-	}
-
-	#recordOperations(device: HostDevice, record: FlashOperation[]): void {
-		const flash = device.flash;
-		const erase = flash.erase.bind(flash);
-		const write = flash.write.bind(flash);
-		flash.erase = (offset: number, length: number) => {
-			record.push({
-				kind: "erase",
-				offset,
-				length,
-				phase: this.phase,
-				region: regionOf(device, offset),
-				nvs: readOrUndefined(this.nvsFile),
-			});
-			erase(offset, length);
-		};
-		flash.write = (offset: number, data: Uint8Array) => {
-			record.push({
-				kind: "write",
-				offset,
-				length: data.length,
-				data: data.slice(),
-				phase: this.phase,
-				region: regionOf(device, offset),
-				nvs: readOrUndefined(this.nvsFile),
-			});
-			write(offset, data);
-		};
 	}
 }
 

@@ -2,7 +2,8 @@
  * UpdatePartition port on the ESP32, through XS FFI (native/otaplat_esp32.c): begin = esp_ota_begin
  * on the next update partition, or esp_ota_resume when the OTA core asks to keep the bytes of an
  * interrupted attempt (sequential writes, erased as written); write = esp_ota_write; end =
- * esp_ota_end (checks the image: segments, checksum, appended SHA-256) + esp_ota_set_boot_partition;
+ * esp_ota_end (checks the image: segments, checksum, appended SHA-256; ESP_ERR_OTA_VALIDATE_FAILED is
+ * an ImageInvalidError, as ota/ports.ts says) + esp_ota_set_boot_partition;
  * abort = esp_ota_abort; read = esp_partition_read of the slot being written (so a job with
  * file_md5 can be resumed: the core feeds the kept bytes to the MD5 first). Moddable's `ota`
  * module is not used: it keeps the esp_ota handle private and has no resume.
@@ -15,9 +16,11 @@
  * which is the "no update possible now" case of the port: begin throws.
  */
 import FFI from "mc/ffi";
+import {ImageInvalidError} from "../../ota/outcome";
 import type {UpdatePartition} from "../../ota/ports";
 
 const SECTOR_SIZE = 4096;
+const ESP_ERR_OTA_VALIDATE_FAILED = 0x1503;
 
 /** esp_err_t names of the errors the esp_ota_* calls return (esp_err.h, esp_ota_ops.h). */
 const ERRORS: {readonly [code: number]: string} = Object.freeze<{readonly [code: number]: string}>({
@@ -101,6 +104,9 @@ export class OtaUpdatePartition implements UpdatePartition {
 		if (!this.#open) throw new Error("update partition not open");
 		this.#open = false;
 		const error = this.#native.otaplat_ota_end();
+		// As the port says: an image that does not verify is the image's fault (ImageInvalidError), any other error the finish's.
+		if (error === ESP_ERR_OTA_VALIDATE_FAILED)
+			throw new ImageInvalidError(`esp_ota_end refused the image (${espErrorName(error)})`);
 		if (error !== 0) throw new Error(`image rejected by esp_ota_end / set_boot_partition (${espErrorName(error)})`);
 	}
 

@@ -1,7 +1,9 @@
 /*
  * HttpClient port on Node's http/https: one streamed GET per call, no redirects (the OTA core
  * follows them, as it must on the device), chunks handed on as they arrive, cut to at most
- * `maxChunk` bytes so the host sees the small chunks a device's socket delivers.
+ * `maxChunk` bytes so the host sees the small chunks a device's socket delivers. As ota/ports.ts
+ * promises, no handler runs inside get() or abort(), and a transfer stopped at the headers or
+ * aborted ends in onDone(Error) (tests/port-contracts.test.ts holds it to that).
  */
 import {request as httpRequest, type IncomingMessage} from "node:http";
 import {request as httpsRequest} from "node:https";
@@ -30,6 +32,12 @@ export class HostHttpClient implements HttpClient {
 			done = true;
 			handlers.onDone(error);
 		};
+		/** As the port promises: never inside the caller's get() or abort(); nothing reaches the handlers meanwhile. */
+		const finishLater = (error: Error) => {
+			if (done) return;
+			done = true;
+			setImmediate(() => handlers.onDone(error));
+		};
 		const secure = url.startsWith("https:");
 		const send = secure ? httpsRequest : httpRequest;
 		const request = send(
@@ -41,16 +49,16 @@ export class HostHttpClient implements HttpClient {
 					const value = incoming.headers[name.toLowerCase()];
 					return Array.isArray(value) ? value.join(", ") : value;
 				};
-				let proceed: boolean;
+				let stop: Error | undefined;
 				try {
-					proceed = handlers.onHeaders(incoming.statusCode ?? 0, header);
+					if (!handlers.onHeaders(incoming.statusCode ?? 0, header))
+						stop = new Error("transfer stopped after the headers");
 				} catch (error) {
-					proceed = false;
-					queueMicrotask(() => finish(error instanceof Error ? error : new Error(String(error))));
+					stop = error instanceof Error ? error : new Error(String(error));
 				}
-				if (!proceed) {
+				if (stop) {
 					incoming.destroy();
-					finish();
+					finish(stop);
 					return;
 				}
 				incoming.on("data", (data: Buffer) => {
@@ -72,9 +80,9 @@ export class HostHttpClient implements HttpClient {
 		return {
 			abort(reason: string) {
 				if (done) return;
+				finishLater(new Error(reason));
 				response?.destroy();
 				request.destroy();
-				finish(new Error(reason));
 			},
 		};
 	}

@@ -1,28 +1,22 @@
 /*
  * One boot of the simulated node, in its own process: the simulated bootloader picks the image
- * from the flash file, then the firmware's platform-neutral modules run with the host adapters.
+ * from the flash file, then the firmware's platform-neutral modules run with the host adapters
+ * (assembled by host/sim/node-assembly.ts, as every simulated node is).
  * A restart of the firmware (esp_restart, a rollback) ends the process with REBOOT_EXIT_CODE; the
  * supervisor (host/sim/supervisor.ts) then boots it again, as a reset would.
  */
 import {mkdirSync, readFileSync} from "node:fs";
 import {join} from "node:path";
 import {createInterface} from "node:readline";
-import {boot, NoBootableImageError, provision} from "../adapters/bootloader";
-import {HostBootControl} from "../adapters/boot-control";
-import {createDigest} from "../adapters/digest";
 import {HostDevice} from "../adapters/host-device";
 import {HostHttpClient} from "../adapters/http-client";
-import {JsonFileStore} from "../adapters/key-value-store";
 import {HostMqttSession} from "../adapters/mqtt-session";
 import {HostTimers} from "../adapters/timers";
-import {HostUpdatePartition} from "../adapters/update-partition";
-import {startFirmware} from "../../ota/firmware";
 import {chipName} from "../../ota/image";
-import {hostOtaOptions, resolveOtaOptions} from "../../ota/options";
-import {RollbackClock} from "../../ota/rollback-clock";
 import type {Log, MqttSession} from "../../rainmaker/ports";
 import type {NodeOptions} from "./node-options";
 import {provisionFctry, readFctry} from "./fctry";
+import {assembleNode, observeFlash} from "./node-assembly";
 
 /** Exit code of a node process that asks to be booted again. */
 export const REBOOT_EXIT_CODE = 3;
@@ -51,19 +45,13 @@ function consoleLog(nodeId: string): Log {
 
 /** Simulation: SIGKILL this process instead of the n-th flash erase or write (what power loss does to a chip). */
 function cutPowerAt(device: HostDevice, operation: number): void {
-	const flash = device.flash;
 	let count = 0;
-	const guard =
-		<T extends unknown[]>(original: (...args: T) => void) =>
-		(...args: T) => {
-			if (++count >= operation) {
-				process.stdout.write(`power cut at flash operation ${count}\n`);
-				process.kill(process.pid, "SIGKILL");
-			}
-			original.apply(flash, args);
-		};
-	flash.erase = guard(flash.erase);
-	flash.write = guard(flash.write);
+	observeFlash(device, () => {
+		if (++count >= operation) {
+			process.stdout.write(`power cut at flash operation ${count}\n`);
+			process.kill(process.pid, "SIGKILL");
+		}
+	});
 	process.on("exit", () => process.stdout.write(`flash operations: ${count}\n`));
 }
 
@@ -83,61 +71,39 @@ export function bootNode(options: NodeOptions): void {
 	const broker = options.broker ?? (claimed ? `mqtts://${claimed.mqttHost}:8883` : undefined);
 	if (!broker)
 		throw new Error("no broker: pass --broker <url> or provision the fctry partition with --fctry <nvs.bin>");
-	let booted;
-	try {
-		booted = boot(device, createDigest);
-	} catch (error) {
-		if (!(error instanceof NoBootableImageError) || !options.image) throw error;
-		log.info(`Empty flash: provisioning ${options.image} into ota_0`);
-		provision(device, new Uint8Array(readFileSync(options.image)));
-		booted = boot(device, createDigest);
-	}
-	for (const line of booted.log) log.info(`boot: ${line}`);
-	log.info(
-		`boot: running ${booted.label} (${booted.info.projectName} ${booted.info.version}), state ${booted.state}`,
-	);
-
 	const restart = (reason: string) => {
 		log.info(reason === "rollback" ? "Rolling back: rebooting into the previous firmware" : "Restarting");
 		device.close();
 		process.exit(REBOOT_EXIT_CODE);
 	};
-	// As on the device (device/rollback-clock.ts): the new image's rollback clock starts before the network.
-	const timers = new HostTimers();
-	const bootControl = new HostBootControl(device, booted, {restart}, createDigest);
-	const rollbackClock = new RollbackClock({
-		boot: bootControl,
-		timers,
-		log,
-		rollbackWaitSeconds: resolveOtaOptions(options.ota, hostOtaOptions).rollbackWaitSeconds,
-	});
 	const read = (path: string | undefined) => (path === undefined ? undefined : readFileSync(path));
-	const session: MqttSession = options.unreachableVersions.includes(booted.info.version)
-		? new UnreachableSession()
-		: new HostMqttSession({
-				url: broker,
-				clientId: nodeId,
-				ca: read(options.ca),
-				cert: read(options.cert) ?? claimed?.clientCert,
-				key: read(options.key) ?? claimed?.clientKey,
-				log,
-			});
-	if (session instanceof UnreachableSession)
-		log.warn(`simulation: version ${booted.info.version} never reaches MQTT`);
-	const firmware = startFirmware(
-		{
-			session,
-			timers,
-			log,
-			store: new JsonFileStore(join(options.flashDir, "nvs.json")),
-			http: new HostHttpClient({ca: read(options.httpCa ?? options.ca)}),
-			partition: new HostUpdatePartition(device, booted.slot, createDigest),
-			boot: bootControl,
-			createDigest,
-			rollbackClock,
+	const node = assembleNode({
+		nodeId,
+		flash: device,
+		factoryImage: options.image,
+		timers: new HostTimers(),
+		log,
+		store: join(options.flashDir, "nvs.json"),
+		session: booted => {
+			if (!options.unreachableVersions.includes(booted.info.version))
+				return new HostMqttSession({
+					url: broker,
+					clientId: nodeId,
+					ca: read(options.ca),
+					cert: read(options.cert) ?? claimed?.clientCert,
+					key: read(options.key) ?? claimed?.clientKey,
+					log,
+				});
+			log.warn(`simulation: version ${booted.info.version} never reaches MQTT`);
+			return new UnreachableSession();
 		},
-		{nodeId, topicForm: options.topicForm, ota: options.ota, platform: chipName(device.efuse.chipId)},
-	);
+		http: new HostHttpClient({ca: read(options.httpCa ?? options.ca)}),
+		restart,
+		ota: options.ota,
+		topicForm: options.topicForm,
+		platform: chipName(device.efuse.chipId),
+	});
+	const firmware = node.start();
 
 	const input = createInterface({input: process.stdin, terminal: false});
 	const print = (line: string) => process.stdout.write(line + "\n");
@@ -147,8 +113,7 @@ export function bootNode(options: NodeOptions): void {
 		if (!name) return;
 		const command = name.toLowerCase();
 		if (command === "quit" || command === "exit") {
-			firmware.stop();
-			device.close();
+			node.powerOff();
 			process.exit(0);
 		}
 		if (command === "reboot") return restart("restart");

@@ -24,7 +24,7 @@ import {appCommand} from "../client/main";
 import {startCloud} from "../cloud/cloud";
 import {DEFAULT_USER} from "../cloud/defaults";
 import {issueEcClient, makeTestPki} from "../pki";
-import {provision} from "../adapters/bootloader";
+import {provision} from "../../idf/bootloader";
 import {HostDevice} from "../adapters/host-device";
 import {buildAppImage} from "../tools/app-image";
 import {FIRMWARE_NAME} from "../tools/firmware-identity";

@@ -2,23 +2,23 @@
  * A simulated device in the test process: a flash file booted by the simulated bootloader, the
  * firmware (startFirmware) on the host adapters against a real cloud (MQTT broker, HTTP(S)
  * downloads), and a reset that boots it again, as the supervisor does for the node process.
+ * Assembled by host/sim/node-assembly.ts with real timers, a flash file and a JSON store.
  */
-import {mkdtempSync, readFileSync, rmSync} from "node:fs";
+import {mkdtempSync, rmSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {boot, NoBootableImageError, provision, type BootResult} from "../../host/adapters/bootloader";
-import {HostBootControl} from "../../host/adapters/boot-control";
+import type {BootResult} from "../../idf/bootloader";
 import {createDigest} from "../../host/adapters/digest";
 import {writeEfuse} from "../../host/adapters/efuse";
 import {HostDevice} from "../../host/adapters/host-device";
 import {HostHttpClient} from "../../host/adapters/http-client";
-import {JsonFileStore} from "../../host/adapters/key-value-store";
 import {HostMqttSession} from "../../host/adapters/mqtt-session";
 import {HostTimers} from "../../host/adapters/timers";
-import {HostUpdatePartition} from "../../host/adapters/update-partition";
 import type {Cloud} from "../../host/cloud/cloud";
-import {type Firmware, startFirmware} from "../../ota/firmware";
-import {hostOtaOptions, type OtaOptions} from "../../ota/options";
+import {assembleNode, type SimulatedNode} from "../../host/sim/node-assembly";
+import {boot} from "../../idf/bootloader";
+import type {Firmware} from "../../ota/firmware";
+import type {OtaOptions} from "../../ota/options";
 import {RecordingLog} from "./recording-log";
 import {waitUntil} from "./wait";
 
@@ -45,8 +45,7 @@ export class SimDevice {
 	readonly flashFile = join(this.dir, "flash.bin");
 	readonly log = new RecordingLog();
 	readonly boots: BootResult[] = [];
-	firmware: Firmware | undefined;
-	#device: HostDevice | undefined;
+	#node: SimulatedNode | undefined;
 	#cloud: Cloud;
 	#options: SimDeviceOptions;
 	#resetting = false;
@@ -68,48 +67,38 @@ export class SimDevice {
 
 	/** Boots (provisioning the factory image into an empty flash) and starts the firmware. */
 	powerOn(): BootResult {
-		const device = HostDevice.open({flashFile: this.flashFile, sync: false});
-		this.#device = device;
-		let booted: BootResult;
-		try {
-			booted = boot(device, createDigest);
-		} catch (error) {
-			if (!(error instanceof NoBootableImageError)) throw error;
-			const image = this.#options.image;
-			provision(device, typeof image === "string" ? new Uint8Array(readFileSync(image)) : image);
-			booted = boot(device, createDigest);
-		}
-		this.boots.push(booted);
-		const restart = () => {
-			if (this.#resetting) return;
-			this.#resetting = true;
-			setImmediate(() => {
-				this.powerOff();
-				this.#resetting = false;
-				this.powerOn();
-			});
-		};
-		this.firmware = startFirmware(
-			{
-				session: new HostMqttSession({url: this.#cloud.mqttUrl, clientId: this.nodeId, log: this.log}),
-				timers: new HostTimers(),
-				log: this.log,
-				store: new JsonFileStore(join(this.dir, "nvs.json")),
-				http: new HostHttpClient({ca: this.#options.httpCa}),
-				partition: new HostUpdatePartition(device, booted.slot, createDigest),
-				boot: new HostBootControl(device, booted, {restart}, createDigest),
-				createDigest,
+		const node = assembleNode({
+			nodeId: this.nodeId,
+			flash: {file: this.flashFile, sync: false},
+			factoryImage: this.#options.image,
+			timers: new HostTimers(),
+			log: this.log,
+			store: join(this.dir, "nvs.json"),
+			session: () => new HostMqttSession({url: this.#cloud.mqttUrl, clientId: this.nodeId, log: this.log}),
+			http: new HostHttpClient({ca: this.#options.httpCa}),
+			restart: () => {
+				if (this.#resetting) return;
+				this.#resetting = true;
+				setImmediate(() => {
+					this.powerOff();
+					this.#resetting = false;
+					this.powerOn();
+				});
 			},
-			{nodeId: this.nodeId, ota: {...FAST_OTA, ...this.#options.ota}, otaDefaults: hostOtaOptions},
-		);
-		return booted;
+			ota: {...FAST_OTA, ...this.#options.ota},
+		});
+		this.#node = node;
+		this.boots.push(node.booted);
+		return node.booted;
+	}
+
+	get firmware(): Firmware | undefined {
+		return this.#node?.firmware;
 	}
 
 	powerOff(): void {
-		this.firmware?.stop();
-		this.firmware = undefined;
-		this.#device?.close();
-		this.#device = undefined;
+		this.#node?.powerOff();
+		this.#node = undefined;
 	}
 
 	/** A boot without the firmware: the bootloader runs (and updates otadata, as on a real power-up). */

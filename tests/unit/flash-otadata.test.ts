@@ -14,7 +14,7 @@ import {
 	newEntry,
 	otaSelectCrc,
 	romCrc32Le,
-} from "../../host/adapters/otadata";
+} from "../../idf/otadata";
 import {tempDevice, type TempDevice} from "../support/host-device";
 
 describe("otadata (esp_ota_select_entry_t)", () => {

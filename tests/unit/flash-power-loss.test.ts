@@ -5,10 +5,11 @@
 import assert from "node:assert/strict";
 import {copyFileSync} from "node:fs";
 import {join} from "node:path";
-import {HostBootControl} from "../../host/adapters/boot-control";
-import {boot, provision} from "../../host/adapters/bootloader";
+import {createDigest} from "../../host/adapters/digest";
+import {FlashBootControl} from "../../idf/boot-control";
+import {boot, provision} from "../../idf/bootloader";
 import {FileFlash, SECTOR_SIZE} from "../../host/adapters/flash";
-import {HostUpdatePartition} from "../../host/adapters/update-partition";
+import {FlashUpdatePartition} from "../../idf/update-partition";
 import {fixtureCopy} from "../support/image-fixtures";
 import {tempDevice, type TempDevice} from "../support/host-device";
 
@@ -49,7 +50,7 @@ describe("power loss during an update", function () {
 		temp = tempDevice();
 		const device = temp.open();
 		provision(device, fixtureCopy("synthetic/app-1.0.0.bin"));
-		boot(device);
+		boot(device, createDigest);
 		device.close();
 		template = join(temp.dir, "template.bin");
 		copyFileSync(temp.flashFile, template);
@@ -66,18 +67,18 @@ describe("power loss during an update", function () {
 			const dying = temp.open(path => new DyingFlash(path, budget));
 			let stage = "boot";
 			try {
-				const running = boot(dying);
+				const running = boot(dying, createDigest);
 				stage = "write";
-				const update = new HostUpdatePartition(dying, running.slot);
+				const update = new FlashUpdatePartition(dying, running.slot, createDigest);
 				update.begin(0);
 				for (let at = 0; at < image.length; at += 4096) update.write(image.subarray(at, at + 4096));
 				stage = "switch";
 				update.end();
 				stage = "first boot";
-				const fresh = boot(dying);
+				const fresh = boot(dying, createDigest);
 				assert.equal(fresh.state, "pending-verify");
 				stage = "confirm";
-				new HostBootControl(dying, fresh, {restart: () => undefined}).markValid();
+				new FlashBootControl(dying, fresh, {restart: () => undefined}, createDigest).markValid();
 				completed = true;
 			} catch (error) {
 				if (!(error instanceof PowerLoss)) throw error;
@@ -86,7 +87,7 @@ describe("power loss during an update", function () {
 			// Power back on, twice (the second boot sees what the first one's bootloader wrote).
 			const device = temp.open();
 			for (let i = 0; i < 2; i++) {
-				const booted = boot(device);
+				const booted = boot(device, createDigest);
 				assert.ok(booted.info.version === "1.0.0" || booted.info.version === "2.0.0", booted.info.version);
 				if (completed) {
 					assert.equal(booted.info.version, "2.0.0");

@@ -4,22 +4,22 @@
  * update partition and boot control), an in-memory MQTT broker with a scripted cloud (otafetch is
  * answered with the node's current job), an in-memory HTTP server and the virtual clock. A reboot
  * boots the flash again and starts the firmware anew, as the supervisor does for a node process.
+ * Assembled by host/sim/node-assembly.ts with the virtual clock and the firmware started once the
+ * simulated network is up.
  */
 import {createHash} from "node:crypto";
 import {mkdtempSync, rmSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {boot, NoBootableImageError, provision, type BootResult} from "../../../host/adapters/bootloader";
-import {HostBootControl} from "../../../host/adapters/boot-control";
-import {createDigest} from "../../../host/adapters/digest";
 import {HostDevice} from "../../../host/adapters/host-device";
 import {MemoryStore} from "../../../host/adapters/key-value-store";
-import {HostUpdatePartition} from "../../../host/adapters/update-partition";
 import {VirtualTimers} from "../../../host/adapters/virtual-timers";
+import {assembleNode, type SimulatedNode} from "../../../host/sim/node-assembly";
 import {buildAppImage} from "../../../host/tools/app-image";
-import {type Firmware, startFirmware} from "../../../ota/firmware";
-import {hostOtaOptions, type OtaOptions, resolveOtaOptions} from "../../../ota/options";
-import {RollbackClock} from "../../../ota/rollback-clock";
+import {provision, type BootResult} from "../../../idf/bootloader";
+import type {Firmware} from "../../../ota/firmware";
+import type {OtaOptions} from "../../../ota/options";
+import type {RollbackClock} from "../../../ota/rollback-clock";
 import type {HttpClient} from "../../../ota/ports";
 import type {KeyValueStore, StoredValue, TimerHandle} from "../../../rainmaker/ports";
 import {RecordingLog} from "../../support/recording-log";
@@ -88,17 +88,14 @@ export class SimNode {
 	job: CloudJob | undefined;
 	/** Replaces the HTTP client (the real host client for URL parsing cases). */
 	httpClient: HttpClient | undefined;
-	firmware: Firmware | undefined;
 	session: ReturnType<MemoryBroker["session"]> | undefined;
-	device: HostDevice | undefined;
 	restarts = 0;
 	readonly #options: Partial<OtaOptions>;
 
 	readonly #openDevice: (flashFile: string) => HostDevice;
 	/** Virtual ms from power-on until the network is up and the firmware starts (main() after setup/network); "never": Wi-Fi never joins. */
 	networkDelayMs: number | "never" = 0;
-	/** The rollback clock of the last boot (started at power-on, before the network). */
-	rollbackClock: RollbackClock | undefined;
+	#node: SimulatedNode | undefined;
 	#networkUp: TimerHandle | undefined;
 
 	/** `openDevice`: how the flash file is opened (a benchmark counts flash operations there). */
@@ -133,58 +130,50 @@ export class SimNode {
 
 	/** Boots the flash and starts the firmware; runs the clock until the node has started. */
 	powerOn(): BootResult {
-		const device = this.#openDevice(join(this.dir, "flash.bin"));
-		this.device = device;
-		let booted: BootResult;
-		try {
-			booted = boot(device, createDigest);
-		} catch (error) {
-			if (error instanceof NoBootableImageError) device.close();
-			throw error;
-		}
-		this.boots.push(booted);
-		const bootControl = new HostBootControl(device, booted, {restart: () => this.restarts++}, createDigest);
-		// As device/rollback-clock.ts: the clock starts at power-on, the firmware once the network is up.
-		const rollbackClock = new RollbackClock({
-			boot: bootControl,
+		const node = assembleNode({
+			nodeId: this.nodeId,
+			flash: this.#openDevice(join(this.dir, "flash.bin")),
 			timers: this.timers,
 			log: this.log,
-			rollbackWaitSeconds: resolveOtaOptions(this.#options, hostOtaOptions).rollbackWaitSeconds,
+			store: this.store,
+			session: () => (this.session = this.broker.session(this.nodeId)),
+			http: this.httpClient ?? this.http,
+			restart: () => this.restarts++,
+			ota: this.#options,
+			topicForm: "plain",
+			firmwareStart: "later",
 		});
-		this.rollbackClock = rollbackClock;
+		this.#node = node;
+		this.boots.push(node.booted);
+		// As device/rollback-clock.ts: the clock starts at power-on, the firmware once the network is up.
 		const start = () => {
 			this.#networkUp = undefined;
-			this.session = this.broker.session(this.nodeId);
-			this.firmware = startFirmware(
-				{
-					session: this.session,
-					timers: this.timers,
-					log: this.log,
-					store: this.store,
-					http: this.httpClient ?? this.http,
-					partition: new HostUpdatePartition(device, booted.slot, createDigest),
-					boot: bootControl,
-					createDigest,
-					rollbackClock,
-				},
-				{nodeId: this.nodeId, topicForm: "plain", ota: this.#options, otaDefaults: hostOtaOptions},
-			);
+			node.start();
 		};
 		if (this.networkDelayMs === 0) start();
 		else if (this.networkDelayMs !== "never") this.#networkUp = this.timers.set(start, this.networkDelayMs);
 		this.advance(0);
-		return booted;
+		return node.booted;
+	}
+
+	get device(): HostDevice | undefined {
+		return this.#node?.device as HostDevice | undefined;
+	}
+
+	get firmware(): Firmware | undefined {
+		return this.#node?.firmware;
+	}
+
+	/** The rollback clock of the last boot (started at power-on, before the network). */
+	get rollbackClock(): RollbackClock | undefined {
+		return this.#node?.rollbackClock;
 	}
 
 	powerOff(): void {
 		this.timers.clear(this.#networkUp);
 		this.#networkUp = undefined;
-		this.rollbackClock?.stop();
-		this.rollbackClock = undefined;
-		this.firmware?.stop();
-		this.firmware = undefined;
-		this.device?.close();
-		this.device = undefined;
+		this.#node?.powerOff();
+		this.#node = undefined;
 	}
 
 	/** A restart the firmware asked for (or a power cycle). */
