@@ -1,12 +1,13 @@
 /* The main job as `npm start` runs it: the demo must complete the approval flow on its own. */
 import assert from "node:assert/strict";
 import {spawn} from "node:child_process";
+import {COMMAND} from "./support/command";
 
 describe("npm start (the demo)", function () {
 	this.timeout(120_000);
 
 	it("runs cloud, node and approval client to a confirmed 2.0.0 and exits 0", async () => {
-		const child = spawn(process.execPath, ["--import", "tsx", "host/bin/rainmaker-ota-xs.ts", "demo"], {
+		const child = spawn(process.execPath, [COMMAND, "demo"], {
 			stdio: ["ignore", "pipe", "pipe"],
 		});
 		let output = "";

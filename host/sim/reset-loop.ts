@@ -7,6 +7,9 @@
 import type {ChildProcess} from "node:child_process";
 import {createInterface} from "node:readline";
 
+/** Exit code of a simulated node's boot process (host/sim/boot.ts) that asks to be booted again. */
+export const REBOOT_EXIT_CODE = 3;
+
 export interface ResetLoop {
 	/** The running boot, if any. */
 	readonly child: ChildProcess | undefined;

@@ -7,8 +7,7 @@ import {spawn} from "node:child_process";
 import {fileURLToPath} from "node:url";
 import {createInterface} from "node:readline";
 import {OptionError} from "../../ota/options";
-import {REBOOT_EXIT_CODE} from "./boot";
-import {runResetLoop, type ResetLoop} from "./reset-loop";
+import {REBOOT_EXIT_CODE, runResetLoop, type ResetLoop} from "./reset-loop";
 import {NODE_USAGE, parseNodeOptions} from "./node-options";
 
 export const BOOT_SCRIPT = fileURLToPath(new URL("./boot-main.ts", import.meta.url));
@@ -16,6 +15,19 @@ export const BOOT_SCRIPT = fileURLToPath(new URL("./boot-main.ts", import.meta.u
 /** Node arguments that run a TypeScript entry point through tsx. */
 export function tsxArgs(script: string): string[] {
 	return ["--import", "tsx", script];
+}
+
+/** The URL of the running bundle, in the command compiled by scripts/build-host.mjs (its banner defines it). */
+declare const __RMX_BUNDLE_URL__: string | undefined;
+
+/**
+ * Node arguments that run one boot of the node: the compiled boot-main.mjs beside the compiled
+ * command, or, when this module runs as TypeScript (tests, tsx), boot-main.ts through tsx.
+ */
+export function bootArgs(): string[] {
+	return typeof __RMX_BUNDLE_URL__ === "string"
+		? [fileURLToPath(new URL("./boot-main.mjs", __RMX_BUNDLE_URL__))]
+		: tsxArgs(BOOT_SCRIPT);
 }
 
 /** The simulated node's reset loop (reset-loop.ts). */
@@ -30,7 +42,7 @@ export function superviseNode(
 	parseNodeOptions(argv, interactive); // refuse bad options here, before any boot
 	return runResetLoop({
 		spawnBoot: () =>
-			spawn(process.execPath, [...tsxArgs(BOOT_SCRIPT), ...argv], {
+			spawn(process.execPath, [...bootArgs(), ...argv], {
 				stdio: ["pipe", "pipe", "pipe"],
 				cwd: fileURLToPath(new URL("../..", import.meta.url)),
 			}),
