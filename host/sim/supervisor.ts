@@ -71,7 +71,9 @@ export async function nodeCommand(argv: readonly string[]): Promise<number> {
 	}
 	const input = createInterface({input: process.stdin, terminal: false});
 	input.on("line", line => node.send(line));
+	// Ctrl-C or SIGTERM ends the running boot first: no boot process outlives the command.
 	process.on("SIGINT", () => node.stop());
+	process.on("SIGTERM", () => node.stop());
 	const code = await node.stopped;
 	input.close();
 	return code;
