@@ -58,8 +58,9 @@ async function main(argv: string[]): Promise<number> {
 	}
 	const command = Object.prototype.hasOwnProperty.call(commands, name) ? commands[name] : undefined;
 	if (!command) {
-		process.stderr.write('rainmaker-ota-xs: unknown command "' + name + '"\n');
-		usage();
+		process.stderr.write(
+			`rainmaker-ota-xs: unknown command "${name}" (rainmaker-ota-xs --help lists the commands)\n`,
+		);
 		return 2;
 	}
 	return command.run(rest);

@@ -2,7 +2,7 @@
  * `rainmaker-ota-xs cloud`: runs the local cloud until SIGINT/SIGTERM, optionally with images and
  * a job, printing what the nodes do.
  */
-import {readFileSync} from "node:fs";
+import {closeSync, openSync, readFileSync, readSync} from "node:fs";
 import {parseArgs} from "node:util";
 import {startCloud, type Cloud, type CloudOptions} from "./cloud";
 import {cliUsers, CliUsageError, listenAddresses, PASSWORDS_ENV} from "./cli-access";
@@ -10,6 +10,7 @@ import {DEFAULT_HTTP_PORT, DEFAULT_HTTPS_PORT, DEFAULT_MQTT_PORT, DEFAULT_MQTTS_
 import type {CloudUser} from "./users";
 import type {OtaImage} from "./images";
 import {webAssets} from "../web/server";
+import {HEADER_PROBE_LENGTH, parseImageHeader} from "../../ota/image";
 
 export const cloudUsage = `usage: rainmaker-ota-xs cloud [options]
   --host <addr>             address to listen on (default 127.0.0.1); off loopback the plain
@@ -64,14 +65,65 @@ function port(value: string | undefined, name: string, fallback: number): number
 	return Number(value);
 }
 
+/** A usage error whose line already says what to do (no pointer to --help). */
+class FileError extends CliUsageError {}
+
 function readText(path: string, name: string): string {
 	try {
 		return readFileSync(path, "utf8");
 	} catch (error) {
-		throw new UsageError(
-			`--${name}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+		throw new FileError(
+			`--${name} ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): give the path of a PEM file`,
 		);
 	}
+}
+
+/** An --image the image store refused after the start (the cloud closes again): exit 2. */
+class BadImageError extends Error {}
+
+const MAKE_ONE = "rainmaker-ota-xs image make <file> --version <v> makes one";
+
+/** Refuses an --image that is not a readable ESP32 app image, naming the file (UsageError). */
+function checkImageFile(path: string): void {
+	let bytes: Uint8Array;
+	try {
+		const fd = openSync(path, "r");
+		try {
+			bytes = new Uint8Array(HEADER_PROBE_LENGTH);
+			bytes = bytes.subarray(0, readSync(fd, bytes, 0, HEADER_PROBE_LENGTH, 0));
+		} finally {
+			closeSync(fd);
+		}
+	} catch (error) {
+		const code = (error as NodeJS.ErrnoException).code;
+		const why =
+			code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : (code ?? "unreadable");
+		throw new FileError(`--image ${path}: cannot read it (${why}): give the path of an app image (${MAKE_ONE})`);
+	}
+	try {
+		parseImageHeader(bytes);
+	} catch (error) {
+		throw new FileError(
+			`--image ${path}: not an ESP32 app image (${(error as Error).message}): give an app image built for the node (${MAKE_ONE})`,
+		);
+	}
+}
+
+/** A listener that could not start on its port, as one line naming the option; undefined for other errors. */
+function listenRefusal(error: NodeJS.ErrnoException & {port?: number}, options: CloudOptions): string | undefined {
+	if (error.code !== "EADDRINUSE" && error.code !== "EACCES") return undefined;
+	const flags: [string, number | undefined][] = [
+		["--mqtt-port", options.mqttPort],
+		["--http-port", options.httpPort],
+		["--mqtts-port", options.mqttsPort],
+		["--https-port", options.httpsPort],
+	];
+	const flag = flags.find(([, port]) => port !== undefined && port === error.port)?.[0] ?? "a port";
+	const what =
+		error.code === "EADDRINUSE"
+			? `port ${error.port} is in use by another program`
+			: `port ${error.port} needs privileges this user lacks`;
+	return `${flag} ${error.port ?? ""}: ${what} (${error.code}): stop that program or choose another port (${flag === "a port" ? "--http-port" : flag} 0 picks a free one)`;
 }
 
 export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): Promise<number> {
@@ -128,6 +180,7 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 		if (scheme === "https" && key === undefined)
 			throw new UsageError("--ota-url-scheme https needs --tls-key and --tls-cert");
 		images = (values.image as string[] | undefined) ?? [];
+		images.forEach(checkImageFile); // before any listener starts
 		jobNodes = (values["job-node"] as string[] | undefined) ?? [];
 		if (jobNodes.length > 0 && images.length === 0) throw new UsageError("--job-node needs an --image");
 		if ((values["user-approval"] || values["force-push"]) && jobNodes.length === 0)
@@ -183,8 +236,9 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 			...(quiet ? {} : {log: (line: string) => io.out(`${new Date().toISOString()} ${line}`)}),
 		};
 	} catch (error) {
-		io.err(`rainmaker-ota-xs cloud: ${(error as Error).message}`);
-		io.err(cloudUsage);
+		// One line (docs/host-tools.md, "Bad input"): what is wrong, what to do.
+		const hint = error instanceof FileError ? "" : " (rainmaker-ota-xs cloud --help lists the options)";
+		io.err(`rainmaker-ota-xs cloud: ${(error as Error).message}${hint}`);
 		return 2;
 	}
 	if (warnPassword)
@@ -195,13 +249,16 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 	try {
 		cloud = await startCloud(options);
 	} catch (error) {
-		io.err(`rainmaker-ota-xs cloud: ${(error as Error).message}`);
-		return 1;
+		const refused = listenRefusal(error as NodeJS.ErrnoException, options);
+		io.err(`rainmaker-ota-xs cloud: ${refused ?? (error as Error).message}`);
+		return refused !== undefined ? 2 : 1;
 	}
 	try {
 		let last: OtaImage | undefined;
 		for (const path of images) {
-			last = await cloud.addImage(path);
+			last = await cloud.addImage(path).catch((error: Error) => {
+				throw new BadImageError(`--image ${path}: ${error.message}: give an app image built for the node`);
+			});
 			io.out(
 				`image ${last.id}: ${last.name} ${last.fwVersion} (${last.model}, ${last.fileSize} bytes) at ${cloud.imageUrl(last)}`,
 			);
@@ -218,7 +275,7 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 	} catch (error) {
 		io.err(`rainmaker-ota-xs cloud: ${(error as Error).message}`);
 		await cloud.close();
-		return 1;
+		return error instanceof BadImageError ? 2 : 1;
 	}
 	io.out(
 		`MQTT ${[cloud.mqttUrl, cloud.mqttsUrl].filter(Boolean).join(", ")}; REST ${cloud.httpUrl}${cloud.httpsUrl ? `, ${cloud.httpsUrl}` : ""}; downloads ${cloud.downloadBaseUrl}`,
