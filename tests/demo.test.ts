@@ -23,6 +23,8 @@ describe("npm start (the demo)", function () {
 			/\[app\] .*success: OTA Upgrade finished and verified successfully/,
 			/\[demo\] done: demo-node runs firmware 2\.0\.0; job job_\w+ ended with success/,
 		];
+		const notes = output.split("\n").filter(line => line.includes("booting again"));
+		assert.deepEqual(notes, ["[node] -- reset: booting again --"], "one reboot, one reset line");
 		let at = 0;
 		for (const pattern of order) {
 			const match = pattern.exec(output.slice(at));

@@ -48,7 +48,9 @@ export function runResetLoop(options: ResetLoopOptions): ResetLoop {
 		child = current;
 		createInterface({input: current.stdout!}).on("line", options.onLine);
 		createInterface({input: current.stderr!}).on("line", options.onLine);
-		current.on("exit", (code, signal) => {
+		// "close", not "exit": the boot's output is read to its end first, so the reboot note comes
+		// once, after the last line of the boot it follows.
+		current.once("close", (code, signal) => {
 			child = undefined;
 			if (code === options.rebootExitCode && !stopping) {
 				options.onLine(options.rebootNote);
