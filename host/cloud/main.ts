@@ -2,7 +2,7 @@
  * `rainmaker-ota-xs cloud`: runs the local cloud until SIGINT/SIGTERM, optionally with images and
  * a job, printing what the nodes do.
  */
-import {closeSync, openSync, readFileSync, readSync} from "node:fs";
+import {readFileSync} from "node:fs";
 import {parseArgs} from "node:util";
 import {startCloud, type Cloud, type CloudOptions} from "./cloud";
 import {cliUsers, CliUsageError, listenAddresses, PASSWORDS_ENV} from "./cli-access";
@@ -10,7 +10,7 @@ import {DEFAULT_HTTP_PORT, DEFAULT_HTTPS_PORT, DEFAULT_MQTT_PORT, DEFAULT_MQTTS_
 import type {CloudUser} from "./users";
 import type {OtaImage} from "./images";
 import {webAssets} from "../web/server";
-import {HEADER_PROBE_LENGTH, parseImageHeader} from "../../ota/image";
+import {BadImageError, checkImageFile, FileError, listenRefusal} from "./cli-input";
 
 export const cloudUsage = `usage: rainmaker-ota-xs cloud [options]
   --host <addr>             address to listen on (default 127.0.0.1); off loopback the plain
@@ -65,9 +65,6 @@ function port(value: string | undefined, name: string, fallback: number): number
 	return Number(value);
 }
 
-/** A usage error whose line already says what to do (no pointer to --help). */
-class FileError extends CliUsageError {}
-
 function readText(path: string, name: string): string {
 	try {
 		return readFileSync(path, "utf8");
@@ -76,54 +73,6 @@ function readText(path: string, name: string): string {
 			`--${name} ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): give the path of a PEM file`,
 		);
 	}
-}
-
-/** An --image the image store refused after the start (the cloud closes again): exit 2. */
-class BadImageError extends Error {}
-
-const MAKE_ONE = "rainmaker-ota-xs image make <file> --version <v> makes one";
-
-/** Refuses an --image that is not a readable ESP32 app image, naming the file (UsageError). */
-function checkImageFile(path: string): void {
-	let bytes: Uint8Array;
-	try {
-		const fd = openSync(path, "r");
-		try {
-			bytes = new Uint8Array(HEADER_PROBE_LENGTH);
-			bytes = bytes.subarray(0, readSync(fd, bytes, 0, HEADER_PROBE_LENGTH, 0));
-		} finally {
-			closeSync(fd);
-		}
-	} catch (error) {
-		const code = (error as NodeJS.ErrnoException).code;
-		const why =
-			code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : (code ?? "unreadable");
-		throw new FileError(`--image ${path}: cannot read it (${why}): give the path of an app image (${MAKE_ONE})`);
-	}
-	try {
-		parseImageHeader(bytes);
-	} catch (error) {
-		throw new FileError(
-			`--image ${path}: not an ESP32 app image (${(error as Error).message}): give an app image built for the node (${MAKE_ONE})`,
-		);
-	}
-}
-
-/** A listener that could not start on its port, as one line naming the option; undefined for other errors. */
-function listenRefusal(error: NodeJS.ErrnoException & {port?: number}, options: CloudOptions): string | undefined {
-	if (error.code !== "EADDRINUSE" && error.code !== "EACCES") return undefined;
-	const flags: [string, number | undefined][] = [
-		["--mqtt-port", options.mqttPort],
-		["--http-port", options.httpPort],
-		["--mqtts-port", options.mqttsPort],
-		["--https-port", options.httpsPort],
-	];
-	const flag = flags.find(([, port]) => port !== undefined && port === error.port)?.[0] ?? "a port";
-	const what =
-		error.code === "EADDRINUSE"
-			? `port ${error.port} is in use by another program`
-			: `port ${error.port} needs privileges this user lacks`;
-	return `${flag} ${error.port ?? ""}: ${what} (${error.code}): stop that program or choose another port (${flag === "a port" ? "--http-port" : flag} 0 picks a free one)`;
 }
 
 export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): Promise<number> {
