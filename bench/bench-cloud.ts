@@ -5,6 +5,7 @@
 import {spawn, type ChildProcess} from "node:child_process";
 import {readFileSync} from "node:fs";
 import {fileURLToPath} from "node:url";
+import {COMMAND} from "../tests/support/command";
 
 /** A running cloud: its process, its MQTT and REST addresses, and the heap lines it printed. */
 export interface BenchCloud {
@@ -16,7 +17,6 @@ export interface BenchCloud {
 
 /** Starts `rainmaker-ota-xs cloud` on free ports with one user, and waits until it prints its addresses. */
 export async function startBenchCloud(user: string, password: string): Promise<BenchCloud> {
-	const bin = fileURLToPath(new URL("../host/bin/rainmaker-ota-xs.ts", import.meta.url));
 	const gcHook = fileURLToPath(new URL("gc-on-signal.mjs", import.meta.url));
 	const child = spawn(
 		process.execPath,
@@ -24,9 +24,7 @@ export async function startBenchCloud(user: string, password: string): Promise<B
 			"--expose-gc",
 			"--import",
 			gcHook,
-			"--import",
-			"tsx",
-			bin,
+			COMMAND,
 			"cloud",
 			"--mqtt-port",
 			"0",

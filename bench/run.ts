@@ -15,6 +15,7 @@ import {FLOOD_MEDIAN_BOUND_MS, measureCloudSoak, SOAK_RSS_BOUND_KIB} from "./clo
 import {measureFlashWork} from "./flash-work";
 import {linDownloadSkipReason, measureLinDownload} from "./lin-download";
 import {linDownloadRows} from "./lin-figures";
+import {measureStartup} from "./startup";
 
 const quick = process.argv.includes("--quick");
 const chosen = process.argv
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
 		if (skip) notes.push(`benchmark 9 (download cost on the lin runtime) skipped: ${skip}`);
 		else rows.push(...linDownloadRows(await measureLinDownload(line => console.log(line))));
 	}
+	if (selected(11)) startupRows(rows);
 	const xsnapVersion = JSON.parse(
 		readFileSync(new URL("../node_modules/@agoric/xsnap/package.json", import.meta.url), "utf8"),
 	).version as string;
@@ -233,6 +235,24 @@ async function soakRows(rows: BenchRow[]): Promise<void> {
 		result: `${soak.restFloodMedian.toFixed(1)} ms`,
 		criterion: `<= ${FLOOD_MEDIAN_BOUND_MS} ms`,
 		verdict: soak.restFloodMedian <= FLOOD_MEDIAN_BOUND_MS ? "ok" : "over",
+	});
+}
+
+/** Benchmark 11: the command's start-up, TypeScript through tsx (before) and compiled to dist/ (after). */
+function startupRows(rows: BenchRow[]): void {
+	const startup = measureStartup(quick);
+	const s = (value: number) => `${value.toFixed(2)} s`;
+	rows.push({
+		benchmark: `11. \`node --help\` start-up, sources through tsx (before; median of ${startup.runs}; node alone ${s(startup.bare)})`,
+		result: s(startup.tsx),
+		criterion: "-",
+		verdict: "-",
+	});
+	rows.push({
+		benchmark: `11. \`node --help\` start-up, compiled to dist/ (after; median of ${startup.runs})`,
+		result: s(startup.built),
+		criterion: "< 1 s",
+		verdict: startup.built < 1 ? "ok" : "over",
 	});
 }
 

@@ -121,6 +121,7 @@ export class MemoryMeter {
 			...(inner.platform !== undefined && {platform: inner.platform}),
 		};
 		if (inner.updateSlotState) boot.updateSlotState = () => inner.updateSlotState!();
+		if (inner.runningSlot) boot.runningSlot = () => inner.runningSlot!();
 		return boot;
 	}
 }

@@ -37,6 +37,10 @@ export class FlashBootControl implements BootControl {
 		return state === undefined ? "undefined" : imageStateName(state);
 	}
 
+	runningSlot(): string {
+		return this.#booted.label;
+	}
+
 	runningHeader(): Uint8Array {
 		return readSlotHeader(this.#device.slot(this.#booted.slot));
 	}

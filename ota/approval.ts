@@ -223,47 +223,9 @@ export class UserApprovalOta {
 		if (this.#timeAllows(job)) this.#present(job);
 	}
 
-	/** Lines for `ota status`, derived from the lifecycle state. */
-	statusLines(): string[] {
-		const {engine, reporter, guard} = this.#context;
-		const lines: string[] = [`state: ${this.state}`];
-		const offer = this.#offer;
-		lines.push(
-			offer
-				? `offered: job ${offer.jobId}, version ${offer.fwVersion ?? "?"}${offer.fileSize ? `, ${offer.fileSize} bytes` : ""}`
-				: "offered: nothing",
-		);
-		switch (this.state) {
-			case "approved":
-				lines.push(`approved: job ${offer?.jobId}, waiting for the cloud to serve it`);
-				lines.push("running: nothing");
-				break;
-			case "installing": {
-				const progress = engine.progress;
-				if (progress) {
-					const percent =
-						progress.total > 0 ? ` (${Math.floor((progress.received * 100) / progress.total)}%)` : "";
-					lines.push(
-						`running: job ${progress.jobId}, attempt ${progress.attempt}, ${progress.received} of ${progress.total || "?"} bytes${percent}`,
-					);
-				} else lines.push("running: starting the update");
-				break;
-			}
-			case "rebooting":
-				lines.push("running: installed, rebooting into the new firmware");
-				break;
-			case "pending-verify":
-				lines.push("running: new firmware waiting for its first MQTT connection to be confirmed");
-				break;
-			default:
-				lines.push("running: nothing");
-		}
-		const last = reporter.last;
-		lines.push(last ? `last status: ${last.status} "${last.info}" (job ${last.jobId})` : "last status: none");
-		if (this.#lastOutcome) lines.push(`last update: ${this.#lastOutcome}`);
-		if (guard.rolledBackVersion !== undefined)
-			lines.push(`rolled back: version ${guard.rolledBackVersion} (not offered on the node's own checks)`);
-		return lines;
+	/** How the last update attempt of this boot ended ("rebooting", or its kind and text), for `ota status`. */
+	get lastOutcome(): string | undefined {
+		return this.#lastOutcome;
 	}
 
 	/** Ends every timer and transfer (firmware.stop()). */

@@ -62,6 +62,8 @@ export interface Firmware {
 	readonly journal: OtaJournal;
 	/** The running image's facts (fw_version and project_name of the node come from them). */
 	readonly running: AppImageInfo;
+	/** The partition the running image was booted from, when the platform tells (BootControl.runningSlot). */
+	readonly runningSlot: string | undefined;
 	readonly options: OtaOptions;
 	/**
 	 * Runs a console command. Returns true when it handled it. For "help" it prints its own help
@@ -134,7 +136,7 @@ export function startFirmware(ports: FirmwarePorts, config: FirmwareConfig, inst
 	log.info(`${running.projectName} ${running.version} starting as node ${node.id}`);
 	agent.start();
 
-	return {
+	const firmware: Firmware = {
 		agent,
 		ota,
 		reporter,
@@ -143,9 +145,10 @@ export function startFirmware(ports: FirmwarePorts, config: FirmwareConfig, inst
 		engine,
 		journal,
 		running,
+		runningSlot: boot.runningSlot?.(),
 		options,
 		command(name, args, print) {
-			if (name === "ota") return (otaCommand(ota, args, print), true);
+			if (name === "ota") return (otaCommand(firmware, args, print), true);
 			if (name === "help") OTA_HELP.forEach(line => print(line));
 			return false;
 		},
@@ -157,4 +160,5 @@ export function startFirmware(ports: FirmwarePorts, config: FirmwareConfig, inst
 			agent.stop();
 		},
 	};
+	return firmware;
 }

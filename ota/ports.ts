@@ -88,6 +88,8 @@ export interface BootControl {
 	 * booting with the journal's "update pending" flag counts as a rollback.
 	 */
 	updateSlotState?(): ImageState;
+	/** The partition the running image was booted from ("ota_0"), for `ota status`. Optional: a platform that cannot tell leaves it out. */
+	runningSlot?(): string;
 	/** The IDF target the firmware was built for ("esp32", "esp32s3"): info.platform of the node config. */
 	readonly platform?: string;
 }

@@ -380,8 +380,10 @@ describe("approval client (app command)", function () {
 			out: line => out.push(line),
 			err: line => err.push(line),
 		});
-		assert.equal(code, 1);
-		assert.match(err[0]!, /cannot reach http:\/\/127\.0\.0\.1:\d+\/v1\/: ECONNREFUSED/);
+		assert.equal(code, 2, "a cloud that does not answer is bad input");
+		assert.deepEqual(err, [
+			`rainmaker-ota-xs app show: cannot reach ${url}: ECONNREFUSED: start the cloud (rainmaker-ota-xs cloud) or pass its REST address with --base-url`,
+		]);
 		cloud = await startCloud();
 	});
 

@@ -297,7 +297,7 @@ describe("cloud command", function () {
 		);
 	});
 
-	it("exits 2 with the usage on bad options", async function () {
+	it("exits 2 with one line on bad options: what is wrong and what to do", async function () {
 		for (const args of [
 			["--mqtt-port", "x"],
 			["--http-port", "70000"],
@@ -320,45 +320,49 @@ describe("cloud command", function () {
 		]) {
 			const io = capture();
 			assert.equal(await cloudCommand(args, io), 2, args.join(" "));
-			assert.match(io.errors[0]!, /^rainmaker-ota-xs cloud: /);
-			assert.match(io.errors[1]!, /^usage: rainmaker-ota-xs cloud/);
+			assert.equal(io.errors.length, 1, io.errors.join("\n"));
+			assert.match(
+				io.errors[0]!,
+				/^rainmaker-ota-xs cloud: .*(\(rainmaker-ota-xs cloud --help lists the options\)|: give the path of a PEM file)$/,
+			);
 		}
 		const help = capture();
 		assert.equal(await cloudCommand(["-h"], help), 0);
 		assert.match(help.lines[0]!, /^usage:/);
 	});
 
-	it("exits 1 with a clear message when a port is taken or an image is not an image", async function () {
+	it("exits 2 with one line naming the option when a port is taken or an --image is missing or not an image", async function () {
 		const blocker = createServer();
 		await new Promise<void>(resolve => blocker.listen(0, "127.0.0.1", resolve));
 		const port = (blocker.address() as AddressInfo).port;
 		try {
 			const io = capture();
-			assert.equal(await cloudCommand(["--mqtt-port", String(port), "--http-port", "0"], io), 1);
-			assert.equal(io.errors[0], `rainmaker-ota-xs cloud: MQTT: cannot listen on 127.0.0.1:${port}: EADDRINUSE`);
+			assert.equal(await cloudCommand(["--mqtt-port", String(port), "--http-port", "0"], io), 2);
+			assert.deepEqual(io.errors, [
+				`rainmaker-ota-xs cloud: --mqtt-port ${port}: port ${port} is in use by another program (EADDRINUSE): stop that program or choose another port (--mqtt-port 0 picks a free one)`,
+			]);
 			const http = capture();
-			assert.equal(await cloudCommand(["--mqtt-port", "0", "--http-port", String(port)], http), 1);
-			assert.equal(
-				http.errors[0],
-				`rainmaker-ota-xs cloud: HTTP: cannot listen on 127.0.0.1:${port}: EADDRINUSE`,
-			);
+			assert.equal(await cloudCommand(["--mqtt-port", "0", "--http-port", String(port)], http), 2);
+			assert.deepEqual(http.errors, [
+				`rainmaker-ota-xs cloud: --http-port ${port}: port ${port} is in use by another program (EADDRINUSE): stop that program or choose another port (--http-port 0 picks a free one)`,
+			]);
 		} finally {
 			await new Promise<void>(resolve => blocker.close(() => resolve()));
 		}
+		const readme = new URL("../README.md", import.meta.url).pathname;
 		const io = capture();
-		assert.equal(
-			await cloudCommand(
-				["--mqtt-port", "0", "--http-port", "0", "--image", new URL("../README.md", import.meta.url).pathname],
-				io,
-			),
-			1,
-		);
-		assert.match(io.errors[0]!, /invalid firmware image: Not an ESP32 application image/);
+		assert.equal(await cloudCommand(["--mqtt-port", "0", "--http-port", "0", "--image", readme], io), 2);
+		assert.deepEqual(io.errors, [
+			`rainmaker-ota-xs cloud: --image ${readme}: not an ESP32 app image (Not an ESP32 application image: magic byte 0x23 (expected 0xE9)): give an app image built for the node (rainmaker-ota-xs image make <file> --version <v> makes one)`,
+		]);
+		assert.deepEqual(io.lines, [], "refused before anything started");
 		const missing = capture();
 		assert.equal(
 			await cloudCommand(["--mqtt-port", "0", "--http-port", "0", "--image", "/nonexistent.bin"], missing),
-			1,
+			2,
 		);
-		assert.match(missing.errors[0]!, /ENOENT/);
+		assert.deepEqual(missing.errors, [
+			"rainmaker-ota-xs cloud: --image /nonexistent.bin: cannot read it (no such file): give the path of an app image (rainmaker-ota-xs image make <file> --version <v> makes one)",
+		]);
 	});
 });

@@ -84,6 +84,27 @@ describe("local cloud: REST API", function () {
 		assertFailure(await call("GET", "user/nodes/params"), 400, /"node_id" is required/);
 	});
 
+	it("GET user/nodes lists online nodes, mapped nodes and nodes a job names; a node nothing names drops when it goes offline", async function () {
+		await start();
+		const listed = async () => ((await call("GET", "user/nodes")).body as {nodes: string[]}).nodes;
+		const typo = await node("my-nod");
+		const real = await node("my-node");
+		await cloud.createJob({
+			imageId: (await cloud.addImage(fixtureBytes("synthetic/app-2.0.0.bin"))).id,
+			nodes: ["my-node"],
+		});
+		assert.deepEqual(await listed(), ["my-nod", "my-node"], "both online");
+		const offline = (nodeId: string) => cloud.waitFor("offline", id => id === nodeId, 10_000);
+		let gone = offline("my-nod");
+		await typo.close();
+		await gone;
+		assert.deepEqual(await listed(), ["my-node"], "the mistyped id, offline and named by nothing, is not listed");
+		gone = offline("my-node");
+		await real.close();
+		await gone;
+		assert.deepEqual(await listed(), ["my-node"], "a node a job names stays listed offline");
+	});
+
 	it("PUT user/nodes/params: the array form publishes each payload on params/remote and answers per node", async function () {
 		await start();
 		const n1 = await node("rest-b");

@@ -1,12 +1,13 @@
 /* The main job as `npm start` runs it: the demo must complete the approval flow on its own. */
 import assert from "node:assert/strict";
 import {spawn} from "node:child_process";
+import {COMMAND} from "./support/command";
 
 describe("npm start (the demo)", function () {
 	this.timeout(120_000);
 
 	it("runs cloud, node and approval client to a confirmed 2.0.0 and exits 0", async () => {
-		const child = spawn(process.execPath, ["--import", "tsx", "host/bin/rainmaker-ota-xs.ts", "demo"], {
+		const child = spawn(process.execPath, [COMMAND, "demo"], {
 			stdio: ["ignore", "pipe", "pipe"],
 		});
 		let output = "";
@@ -22,6 +23,8 @@ describe("npm start (the demo)", function () {
 			/\[app\] .*success: OTA Upgrade finished and verified successfully/,
 			/\[demo\] done: demo-node runs firmware 2\.0\.0; job job_\w+ ended with success/,
 		];
+		const notes = output.split("\n").filter(line => line.includes("booting again"));
+		assert.deepEqual(notes, ["[node] -- reset: booting again --"], "one reboot, one reset line");
 		let at = 0;
 		for (const pattern of order) {
 			const match = pattern.exec(output.slice(at));

@@ -77,7 +77,7 @@ describe("device memory meter (instrumentation stand-in)", () => {
 		);
 	});
 
-	it("keeps every member of the boot control it wraps, the optional updateSlotState and platform too", () => {
+	it("keeps every member of the boot control it wraps, the optional updateSlotState, runningSlot and platform too", () => {
 		const calls: string[] = [];
 		const slot: ImageState = "undefined";
 		const inner: BootControl = {
@@ -89,6 +89,7 @@ describe("device memory meter (instrumentation stand-in)", () => {
 			rollback: () => void calls.push("rollback"),
 			restart: () => void calls.push("restart"),
 			updateSlotState: () => slot,
+			runningSlot: () => "ota_1",
 			platform: "esp32c3",
 		};
 		const lines: string[] = [];
@@ -96,12 +97,17 @@ describe("device memory meter (instrumentation stand-in)", () => {
 		const boot = new MemoryMeter().meteredBoot(inner, log);
 		assert.equal(boot.updateSlotState?.(), "undefined");
 		assert.equal(boot.platform, "esp32c3");
+		assert.equal(boot.runningSlot?.(), "ota_1");
 		assert.equal(boot.chipRevision(), 3);
 		boot.restart();
 		assert.deepEqual(calls, ["restart"]);
 		assert.match(lines.join("\n"), /memory peaks/);
-		const bare = new MemoryMeter().meteredBoot({...inner, updateSlotState: undefined, platform: undefined}, log);
+		const bare = new MemoryMeter().meteredBoot(
+			{...inner, updateSlotState: undefined, runningSlot: undefined, platform: undefined},
+			log,
+		);
 		assert.equal(bare.updateSlotState, undefined, "no updateSlotState where the platform has none");
+		assert.equal(bare.runningSlot, undefined, "no runningSlot where the platform has none");
 		assert.equal("platform" in bare, false);
 	});
 });

@@ -92,8 +92,12 @@ describe("host simulator: claim data from the fctry partition (--fctry)", functi
 	it("refuses an fctry image that is not whole NVS pages, with the size in the error", async function () {
 		const bad = join(dir, "bad.bin");
 		writeFileSync(bad, new Uint8Array(100));
+		const image = join(dir, "fw.bin");
+		writeFileSync(image, buildAppImage({version: "1.0.0"}));
 		const lines: string[] = [];
-		const run = superviseNode(["--fctry", bad, "--flash-dir", join(dir, "flash2")], line => lines.push(line));
+		const run = superviseNode(["--fctry", bad, "--flash-dir", join(dir, "flash2"), "--image", image], line =>
+			lines.push(line),
+		);
 		assert.equal(await run.stopped, 1);
 		assert.match(lines.join("\n"), /fctry image of 100 bytes/);
 	});

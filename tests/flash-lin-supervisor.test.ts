@@ -11,6 +11,7 @@ import {copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {fileURLToPath} from "node:url";
+import {COMMAND} from "./support/command";
 import {buildLin, LIN_REBOOT_EXIT_CODE, mcsimCommand, provisionLinFlash, superviseLin} from "../host/sim/lin";
 import {JsonFileStore} from "../host/adapters/key-value-store";
 import {createDigest} from "../host/adapters/digest";
@@ -223,11 +224,12 @@ process.stdin.on("data", data => { console.log("console: " + data.toString().tri
 		it("runs the approval OTA against the local cloud to success (rainmaker-ota-xs lin demo)", function () {
 			this.timeout(40 * 60_000); // builds the firmware with mcconfig first
 			const repository = fileURLToPath(new URL("..", import.meta.url));
-			const result = spawnSync(
-				process.execPath,
-				["--import", "tsx", "host/bin/rainmaker-ota-xs.ts", "lin", "demo"],
-				{cwd: repository, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: 39 * 60_000},
-			);
+			const result = spawnSync(process.execPath, [COMMAND, "lin", "demo"], {
+				cwd: repository,
+				encoding: "utf8",
+				maxBuffer: 64 * 1024 * 1024,
+				timeout: 39 * 60_000,
+			});
 			const output = `${result.stdout}${result.stderr}`;
 			assert.equal(result.status, 0, output.split("\n").slice(-40).join("\n"));
 			assert.match(
@@ -241,11 +243,12 @@ process.stdin.on("data", data => { console.log("console: " + data.toString().tri
 		it("runs it with an EC P-256 key, esp-rainmaker-cli claim's default (lin demo --key-type ec)", function () {
 			this.timeout(40 * 60_000); // builds the firmware with mcconfig first
 			const repository = fileURLToPath(new URL("..", import.meta.url));
-			const result = spawnSync(
-				process.execPath,
-				["--import", "tsx", "host/bin/rainmaker-ota-xs.ts", "lin", "demo", "--key-type", "ec"],
-				{cwd: repository, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: 39 * 60_000},
-			);
+			const result = spawnSync(process.execPath, [COMMAND, "lin", "demo", "--key-type", "ec"], {
+				cwd: repository,
+				encoding: "utf8",
+				maxBuffer: 64 * 1024 * 1024,
+				timeout: 39 * 60_000,
+			});
 			const output = `${result.stdout}${result.stderr}`;
 			assert.equal(result.status, 0, output.split("\n").slice(-40).join("\n"));
 			assert.match(output, /claim data of lin-node \(ec key\) in fctry/);

@@ -7,10 +7,10 @@ import {spawnSync} from "node:child_process";
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {fileURLToPath} from "node:url";
 import {imageCommand} from "../host/cli/image-command";
 import {FIRMWARE_NAME} from "../host/tools/firmware-identity";
 import {fixture, fixtureCopy, fixtureImage, fixtures, withByte, type FixtureFacts} from "./support/image-fixtures";
+import {COMMAND} from "./support/command";
 
 interface Run {
 	code: number;
@@ -269,9 +269,7 @@ describe("image command", () => {
 
 	it("runs through the package bin as a child process", function () {
 		this.timeout(60000);
-		const bin = fileURLToPath(new URL("../host/bin/rainmaker-ota-xs.ts", import.meta.url));
-		const node = (args: string[]) =>
-			spawnSync(process.execPath, ["--import", "tsx", bin, ...args], {encoding: "utf8"});
+		const node = (args: string[]) => spawnSync(process.execPath, [COMMAND, ...args], {encoding: "utf8"});
 		const ok = node([
 			"image",
 			fixtureImage("synthetic/app-1.1.0.bin"),

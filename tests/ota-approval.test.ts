@@ -203,8 +203,9 @@ describe("user-approval OTA over a real broker", () => {
 		rig.firmware.command("ota", ["status"], line => status.push(line));
 		assert.deepEqual(status, [
 			"state: offered",
+			"running: rainmaker-ota-xs 1.0.0",
 			"offered: job job-A, version 2.0.0, 69712 bytes",
-			"running: nothing",
+			"approval: waiting for the user ('ota start' or the app)",
 			'last status: delayed "Waiting for Approval" (job job-A)',
 		]);
 		const help: string[] = [];

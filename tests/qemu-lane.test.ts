@@ -10,6 +10,7 @@ import {fileURLToPath} from "node:url";
 import {otadataOf, qemuFlashImage, qemuTools} from "../host/sim/qemu";
 import {buildIdfImage} from "../host/tools/app-image";
 import {encodeEntry, newEntry, OtaImgState} from "../idf/otadata";
+import {COMMAND} from "./support/command";
 
 describe("QEMU lane", () => {
 	it("lays out the 4 MB flash: bootloader at 0, partition table, blank otadata, fctry at 0x11000, the app in ota_0", () => {
@@ -57,11 +58,12 @@ describe("QEMU lane", () => {
 		it("updates 1.0.0 to 2.0.0 with approval and reports success from ota_1 (rainmaker-ota-xs qemu demo)", function () {
 			this.timeout(60 * 60_000); // builds the firmware with ESP-IDF first
 			const repository = fileURLToPath(new URL("..", import.meta.url));
-			const result = spawnSync(
-				process.execPath,
-				["--import", "tsx", "host/bin/rainmaker-ota-xs.ts", "qemu", "demo"],
-				{cwd: repository, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, timeout: 59 * 60_000},
-			);
+			const result = spawnSync(process.execPath, [COMMAND, "qemu", "demo"], {
+				cwd: repository,
+				encoding: "utf8",
+				maxBuffer: 256 * 1024 * 1024,
+				timeout: 59 * 60_000,
+			});
 			const output = `${result.stdout}${result.stderr}`;
 			assert.equal(result.status, 0, output.split("\n").slice(-60).join("\n"));
 			assert.match(

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {spawnSync} from "node:child_process";
 import {OptionError} from "../ota/options";
 import {parseNodeOptions} from "../host/sim/node-options";
+import {COMMAND} from "./support/command";
 
 describe("simulated node options", () => {
 	it("maps the flags to the firmware's OTA options", () => {
@@ -67,26 +68,16 @@ describe("simulated node options", () => {
 		});
 	}
 
-	it("the node command exits 2 with the reason and the usage on a bad option", () => {
+	it("the node command exits 2 with one line: the reason and where the options are listed", () => {
 		const run = spawnSync(
 			process.execPath,
-			[
-				"--import",
-				"tsx",
-				"host/bin/rainmaker-ota-xs.ts",
-				"node",
-				"--broker",
-				"mqtt://127.0.0.1:1",
-				"--rollback-wait",
-				"9999",
-			],
+			[COMMAND, "node", "--broker", "mqtt://127.0.0.1:1", "--rollback-wait", "9999"],
 			{encoding: "utf8"},
 		);
 		assert.equal(run.status, 2);
-		assert.match(
+		assert.equal(
 			run.stderr,
-			/rainmaker-ota-xs node: OTA option rollbackWaitSeconds must be within 1\.\.600, got 9999/,
+			"rainmaker-ota-xs node: OTA option rollbackWaitSeconds must be within 1..600, got 9999 (rainmaker-ota-xs node --help lists the options)\n",
 		);
-		assert.match(run.stderr, /Usage: rainmaker-ota-xs node --broker <url>/);
 	});
 });

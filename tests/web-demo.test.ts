@@ -12,6 +12,7 @@ import {join} from "node:path";
 import type {BrowserContext} from "playwright-core";
 import {launchChromium} from "./support/chromium";
 import {waitUntil} from "./support/wait";
+import {COMMAND} from "./support/command";
 
 describe("npm start -- --manual, approved in the web page", function () {
 	this.timeout(120_000);
@@ -39,7 +40,7 @@ describe("npm start -- --manual, approved in the web page", function () {
 	};
 
 	it("prints the page's address; a click there installs 2.0.0; Ctrl-C ends the demo with 0", async () => {
-		child = spawn(process.execPath, ["--import", "tsx", "host/bin/rainmaker-ota-xs.ts", "demo", "--manual"], {
+		child = spawn(process.execPath, [COMMAND, "demo", "--manual"], {
 			stdio: ["pipe", "pipe", "pipe"],
 		});
 		child.stdout.on("data", data => (output += data));

@@ -1,15 +1,9 @@
 #!/usr/bin/env -S npx tsx
 /*
  * The package's command: `npx rainmaker-ota-xs <sub-command> …`. Each sub-command lives in its own
- * module under host/ and returns its exit code; this file only dispatches.
+ * module under host/ and returns its exit code; this file only dispatches. Each module is loaded
+ * when its sub-command runs, so `--help` or `image` does not load the MQTT client and broker.
  */
-import {imageCommand} from "../cli/image-command";
-import {appCommand} from "../client/main";
-import {cloudCommand} from "../cloud/main";
-import {demoCommand} from "../sim/demo";
-import {nodeCommand} from "../sim/supervisor";
-import {linCommand} from "../sim/lin";
-import {qemuCommand} from "../sim/qemu";
 
 interface SubCommand {
 	summary: string;
@@ -20,30 +14,33 @@ const commands: {[name: string]: SubCommand} = {
 	image: {
 		summary:
 			"image <file> [--running <file>] [--json]   an app image's facts and the node's verdict; image make … writes one",
-		run: imageCommand,
+		run: async argv => (await import("../cli/image-command")).imageCommand(argv),
 	},
 	cloud: {
 		summary: "cloud [options]                 the local RainMaker-compatible cloud (MQTT, REST, firmware download)",
-		run: cloudCommand,
+		run: async argv => (await import("../cloud/main")).cloudCommand(argv),
 	},
 	app: {
 		summary: "app <login|nodes|show|watch|check|approve|logout>   the approval client (the phone app's role)",
-		run: appCommand,
+		run: async argv => (await import("../client/main")).appCommand(argv),
 	},
-	node: {summary: "node --broker <url> [options]   the simulated node (console on stdin)", run: nodeCommand},
+	node: {
+		summary: "node --broker <url> [options]   the simulated node (console on stdin)",
+		run: async argv => (await import("../sim/supervisor")).nodeCommand(argv),
+	},
 	lin: {
 		summary:
 			"lin <run|demo> [options]        the Moddable lin build in mcsim, rebooted by a supervisor; demo = approval OTA",
-		run: linCommand,
+		run: async argv => (await import("../sim/lin")).linCommand(argv),
 	},
 	qemu: {
 		summary:
 			"qemu demo [options]             the firmware built with ESP-IDF for the ESP32-C3 in QEMU; demo = approval OTA",
-		run: qemuCommand,
+		run: async argv => (await import("../sim/qemu")).qemuCommand(argv),
 	},
 	demo: {
 		summary: "demo [--manual] [--keep]        cloud + node + approval, the whole flow (npm start)",
-		run: demoCommand,
+		run: async argv => (await import("../sim/demo")).demoCommand(argv),
 	},
 };
 
@@ -61,8 +58,9 @@ async function main(argv: string[]): Promise<number> {
 	}
 	const command = Object.prototype.hasOwnProperty.call(commands, name) ? commands[name] : undefined;
 	if (!command) {
-		process.stderr.write('rainmaker-ota-xs: unknown command "' + name + '"\n');
-		usage();
+		process.stderr.write(
+			`rainmaker-ota-xs: unknown command "${name}" (rainmaker-ota-xs --help lists the commands)\n`,
+		);
 		return 2;
 	}
 	return command.run(rest);

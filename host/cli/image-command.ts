@@ -189,7 +189,11 @@ function examine(path: string): ImageReport {
 	try {
 		fd = openSync(path, "r");
 	} catch (error) {
-		throw new Error("cannot read " + path + ": " + (error as NodeJS.ErrnoException).code, {cause: error});
+		const code = (error as NodeJS.ErrnoException).code;
+		throw new Error(
+			`cannot read ${path} (${code === "ENOENT" ? "no such file" : code}): give the path of an app image (.bin)`,
+			{cause: error},
+		);
 	}
 	const verifier = new ImageVerifier(createDigest);
 	const probe = new Uint8Array(HEADER_PROBE_LENGTH);

@@ -199,6 +199,13 @@ export async function appCommand(argv: string[], io: AppIo = consoleIo): Promise
 				return await approve(settings, io, stop.signal);
 		}
 	} catch (error) {
+		if (error instanceof RainMakerApiError && error.httpStatus === 0) {
+			// The cloud does not answer at all: bad input (docs/host-tools.md, "Bad input"), one line, exit 2.
+			io.err(
+				`rainmaker-ota-xs app ${settings.command}: ${error.description}: start the cloud (rainmaker-ota-xs cloud) or pass its REST address with --base-url`,
+			);
+			return 2;
+		}
 		io.err(`rainmaker-ota-xs app ${settings.command}: ${(error as Error).message}`);
 		return 1;
 	} finally {

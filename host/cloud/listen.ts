@@ -18,7 +18,13 @@ export async function listen(server: Server, host: string, port: number, what: s
 	});
 	await new Promise<void>((resolve, reject) => {
 		const onError = (error: NodeJS.ErrnoException) =>
-			reject(new Error(`${what}: cannot listen on ${host}:${port}: ${error.code ?? error.message}`));
+			// The code and the port stay on the error: the cloud command names the option (host/cloud/main.ts).
+			reject(
+				Object.assign(new Error(`${what}: cannot listen on ${host}:${port}: ${error.code ?? error.message}`), {
+					code: error.code,
+					port,
+				}),
+			);
 		server.once("error", onError);
 		server.listen(port, host, () => {
 			server.off("error", onError);

@@ -10,6 +10,7 @@ import {DEFAULT_HTTP_PORT, DEFAULT_HTTPS_PORT, DEFAULT_MQTT_PORT, DEFAULT_MQTTS_
 import type {CloudUser} from "./users";
 import type {OtaImage} from "./images";
 import {webAssets} from "../web/server";
+import {BadImageError, checkImageFile, FileError, listenRefusal} from "./cli-input";
 
 export const cloudUsage = `usage: rainmaker-ota-xs cloud [options]
   --host <addr>             address to listen on (default 127.0.0.1); off loopback the plain
@@ -68,8 +69,8 @@ function readText(path: string, name: string): string {
 	try {
 		return readFileSync(path, "utf8");
 	} catch (error) {
-		throw new UsageError(
-			`--${name}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+		throw new FileError(
+			`--${name} ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): give the path of a PEM file`,
 		);
 	}
 }
@@ -128,6 +129,7 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 		if (scheme === "https" && key === undefined)
 			throw new UsageError("--ota-url-scheme https needs --tls-key and --tls-cert");
 		images = (values.image as string[] | undefined) ?? [];
+		images.forEach(checkImageFile); // before any listener starts
 		jobNodes = (values["job-node"] as string[] | undefined) ?? [];
 		if (jobNodes.length > 0 && images.length === 0) throw new UsageError("--job-node needs an --image");
 		if ((values["user-approval"] || values["force-push"]) && jobNodes.length === 0)
@@ -183,8 +185,9 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 			...(quiet ? {} : {log: (line: string) => io.out(`${new Date().toISOString()} ${line}`)}),
 		};
 	} catch (error) {
-		io.err(`rainmaker-ota-xs cloud: ${(error as Error).message}`);
-		io.err(cloudUsage);
+		// One line (docs/host-tools.md, "Bad input"): what is wrong, what to do.
+		const hint = error instanceof FileError ? "" : " (rainmaker-ota-xs cloud --help lists the options)";
+		io.err(`rainmaker-ota-xs cloud: ${(error as Error).message}${hint}`);
 		return 2;
 	}
 	if (warnPassword)
@@ -195,13 +198,16 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 	try {
 		cloud = await startCloud(options);
 	} catch (error) {
-		io.err(`rainmaker-ota-xs cloud: ${(error as Error).message}`);
-		return 1;
+		const refused = listenRefusal(error as NodeJS.ErrnoException, options);
+		io.err(`rainmaker-ota-xs cloud: ${refused ?? (error as Error).message}`);
+		return refused !== undefined ? 2 : 1;
 	}
 	try {
 		let last: OtaImage | undefined;
 		for (const path of images) {
-			last = await cloud.addImage(path);
+			last = await cloud.addImage(path).catch((error: Error) => {
+				throw new BadImageError(`--image ${path}: ${error.message}: give an app image built for the node`);
+			});
 			io.out(
 				`image ${last.id}: ${last.name} ${last.fwVersion} (${last.model}, ${last.fileSize} bytes) at ${cloud.imageUrl(last)}`,
 			);
@@ -218,7 +224,7 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 	} catch (error) {
 		io.err(`rainmaker-ota-xs cloud: ${(error as Error).message}`);
 		await cloud.close();
-		return 1;
+		return error instanceof BadImageError ? 2 : 1;
 	}
 	io.out(
 		`MQTT ${[cloud.mqttUrl, cloud.mqttsUrl].filter(Boolean).join(", ")}; REST ${cloud.httpUrl}${cloud.httpsUrl ? `, ${cloud.httpsUrl}` : ""}; downloads ${cloud.downloadBaseUrl}`,

@@ -17,9 +17,10 @@ import type {Log, MqttSession} from "../../rainmaker/ports";
 import type {NodeOptions} from "./node-options";
 import {provisionFctry, readFctry} from "./fctry";
 import {assembleNode, observeFlash} from "./node-assembly";
+import {REBOOT_EXIT_CODE} from "./reset-loop";
 
-/** Exit code of a node process that asks to be booted again. */
-export const REBOOT_EXIT_CODE = 3;
+/** Exit code of a node process that asks to be booted again (defined beside the reset loop that reads it). */
+export {REBOOT_EXIT_CODE};
 
 /** A session that never connects: what a broken image sees (simulation switch --unreachable-version). */
 class UnreachableSession implements MqttSession {

@@ -7,6 +7,9 @@
 import type {ChildProcess} from "node:child_process";
 import {createInterface} from "node:readline";
 
+/** Exit code of a simulated node's boot process (host/sim/boot.ts) that asks to be booted again. */
+export const REBOOT_EXIT_CODE = 3;
+
 export interface ResetLoop {
 	/** The running boot, if any. */
 	readonly child: ChildProcess | undefined;
@@ -45,7 +48,9 @@ export function runResetLoop(options: ResetLoopOptions): ResetLoop {
 		child = current;
 		createInterface({input: current.stdout!}).on("line", options.onLine);
 		createInterface({input: current.stderr!}).on("line", options.onLine);
-		current.on("exit", (code, signal) => {
+		// "close", not "exit": the boot's output is read to its end first, so the reboot note comes
+		// once, after the last line of the boot it follows.
+		current.once("close", (code, signal) => {
 			child = undefined;
 			if (code === options.rebootExitCode && !stopping) {
 				options.onLine(options.rebootNote);

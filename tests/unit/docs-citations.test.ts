@@ -12,7 +12,7 @@ import {join, relative} from "node:path";
 import {fileURLToPath} from "node:url";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const SKIP_DIRS = new Set(["node_modules", ".git", ".fixtures", "build", ".sim", ".flash"]);
+const SKIP_DIRS = new Set(["node_modules", ".git", ".fixtures", "build", "dist", ".sim", ".flash"]);
 const EXTENSIONS = /\.(ts|mts|mjs|js|c|h|md|json|sh|csv|defaults)$/;
 const CITED_DOCS = ["docs/protocol.md", "docs/moddable.md", "docs/decisions.md"];
 const THIS_FILE = "tests/unit/docs-citations.test.ts";

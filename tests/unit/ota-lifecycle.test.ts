@@ -62,18 +62,35 @@ describe("the controller walks the lifecycle (simulated node)", () => {
 		const seen: string[] = [];
 		node.powerOn();
 		node.firmware!.ota.lifecycle.onTransition((from, event, to) => seen.push(`${from} -${event}-> ${to}`));
-		assert.deepEqual(node.command("status").slice(0, 3), ["state: idle", "offered: nothing", "running: nothing"]);
+		assert.deepEqual(node.command("status"), [
+			"state: idle",
+			"running: rainmaker-ota-xs 1.0.0 from ota_0",
+			"offered: nothing",
+			"approval: none pending",
+			"last status: none",
+		]);
 		const job = jobFor(node, "job-1", V2, "2.0.0");
 		node.http.serve(job.url, {body: V2, chunk: 4096, intervalMs: 100});
 		node.job = job;
 		node.command("check");
 		node.until(() => node!.firmware!.ota.state === "offered", "offered");
+		assert.equal(node.command("status")[3], "approval: waiting for the user ('ota start' or the app)");
 		node.command("start");
 		assert.equal(node.firmware!.ota.state, "approved");
+		assert.equal(
+			node.command("status")[3],
+			"approval: given for job job-1, waiting for the cloud to serve it again",
+		);
 		node.until(() => (node!.firmware!.engine.progress?.received ?? 0) > 0, "download under way");
 		const status = node.command("status");
 		assert.equal(status[0], "state: installing");
-		assert.match(status[2], /^running: job job-1, attempt 1, \d+ of 150336 bytes \(\d+%\)$/);
+		assert.equal(
+			status[1],
+			"running: rainmaker-ota-xs 1.0.0 from ota_0",
+			"the old firmware runs during the download",
+		);
+		assert.equal(status[3], "approval: given for job job-1");
+		assert.match(status[4], /^update: job job-1, attempt 1, \d+ of 150336 bytes \(\d+%\)$/);
 		assert.deepEqual(node.command("check"), ["Error: 'check' refused: an OTA update is in progress."]);
 		node.until(() => node!.firmware!.ota.state === "rebooting", "installed");
 		assert.match(node.command("start")[0], /refused: the new firmware is installed; the node is rebooting into it/);
@@ -88,11 +105,12 @@ describe("the controller walks the lifecycle (simulated node)", () => {
 		node.powerOn();
 		assert.equal(node.firmware!.ota.state, "pending-verify");
 		assert.equal(
-			node.command("status")[2],
-			"running: new firmware waiting for its first MQTT connection to be confirmed",
+			node.command("status")[1],
+			"running: rainmaker-ota-xs 2.0.0 from ota_1, new: confirmed on its first MQTT connection, else rolled back",
 		);
 		node.broker.reachable = true;
 		node.until(() => node!.firmware!.ota.state === "idle", "confirmed");
+		assert.equal(node.command("status")[1], "running: rainmaker-ota-xs 2.0.0 from ota_1");
 	});
 
 	it("an approval that the cloud does not answer lapses back to offered", () => {

@@ -4,9 +4,21 @@ import type {NodeRecord} from "../registry";
 import type {UserAccount} from "../users";
 import type {CloudServices} from "./context";
 
-/** The ids of the user's nodes: every node the cloud has seen or that was mapped, that belongs to the user; sorted. */
+/**
+ * The ids of the user's nodes, sorted (docs/local-cloud.md, "Which nodes are listed"): the nodes
+ * online now, the nodes mapped explicitly (user/nodes/mapping), and the nodes an OTA job names,
+ * that belong to the user. A node that connected under an id nothing else names (a mistyped
+ * --node-id) is listed while it is online and drops from the list when it goes offline.
+ */
 export function nodeIdsOf(cloud: CloudServices, account: UserAccount): string[] {
-	const ids = new Set([...cloud.registry.all().map(node => node.id), ...cloud.users.mappedNodes()]);
+	const named = new Set([...cloud.users.mappedNodes(), ...cloud.jobs().flatMap(job => job.nodes)]);
+	const ids = new Set([
+		...cloud.registry
+			.all()
+			.filter(node => node.online || named.has(node.id))
+			.map(node => node.id),
+	]);
+	for (const id of cloud.users.mappedNodes()) ids.add(id);
 	return [...ids].filter(id => cloud.users.owns(account, id)).sort();
 }
 
