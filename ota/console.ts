@@ -2,7 +2,7 @@
  * The `ota` console command. One handler for every console: the device wires it to Moddable's CLI
  * (serial Console and telnet), the host simulator to stdin.
  */
-import type {UserApprovalOta} from "./approval";
+import type {Approval} from "./approval";
 
 export const OTA_USAGE = "Usage: ota <check|start|status>";
 export const OTA_HELP: readonly string[] = Object.freeze([
@@ -11,7 +11,7 @@ export const OTA_HELP: readonly string[] = Object.freeze([
 	"ota status  the update state, what is offered, what runs, the last status",
 ]);
 
-export function otaCommand(ota: UserApprovalOta, args: readonly string[], print: (line: string) => void): boolean {
+export function otaCommand(ota: Approval, args: readonly string[], print: (line: string) => void): boolean {
 	const argument = args[0]?.toLowerCase();
 	switch (argument) {
 		case "check":

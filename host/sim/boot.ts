@@ -17,6 +17,7 @@ import {HostMqttSession} from "../adapters/mqtt-session";
 import {HostTimers} from "../adapters/timers";
 import {HostUpdatePartition} from "../adapters/update-partition";
 import {startFirmware} from "../../ota/firmware";
+import {switchProduct} from "../../product/switch";
 import {chipName} from "../../ota/image";
 import {hostOtaOptions, resolveOtaOptions} from "../../ota/options";
 import {RollbackClock} from "../../ota/rollback-clock";
@@ -135,8 +136,15 @@ export function bootNode(options: NodeOptions): void {
 			boot: bootControl,
 			createDigest,
 			rollbackClock,
+			paramStore: new JsonFileStore(join(options.flashDir, "params.json")),
 		},
-		{nodeId, topicForm: options.topicForm, ota: options.ota, platform: chipName(device.efuse.chipId)},
+		{
+			nodeId,
+			topicForm: options.topicForm,
+			ota: options.ota,
+			platform: chipName(device.efuse.chipId),
+			product: switchProduct({log}),
+		},
 	);
 
 	const input = createInterface({input: process.stdin, terminal: false});

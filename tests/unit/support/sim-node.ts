@@ -17,7 +17,7 @@ import {MemoryStore} from "../../../host/adapters/key-value-store";
 import {HostUpdatePartition} from "../../../host/adapters/update-partition";
 import {VirtualTimers} from "../../../host/adapters/virtual-timers";
 import {buildAppImage} from "../../../host/tools/app-image";
-import {type Firmware, startFirmware} from "../../../ota/firmware";
+import {type Firmware, type Product, startFirmware} from "../../../ota/firmware";
 import {hostOtaOptions, type OtaOptions, resolveOtaOptions} from "../../../ota/options";
 import {RollbackClock} from "../../../ota/rollback-clock";
 import type {HttpClient} from "../../../ota/ports";
@@ -82,6 +82,8 @@ export class SimNode {
 	readonly broker = new MemoryBroker(this.timers);
 	readonly http = new MemoryHttp(this.timers);
 	readonly store = new FlakyStore();
+	/** The application's persisted params (kept across reboots, as the flash is). */
+	readonly paramStore = new MemoryStore();
 	readonly log = new RecordingLog();
 	readonly boots: BootResult[] = [];
 	/** What the cloud answers to otafetch (undefined: nothing). */
@@ -93,6 +95,7 @@ export class SimNode {
 	device: HostDevice | undefined;
 	restarts = 0;
 	readonly #options: Partial<OtaOptions>;
+	readonly #product: Product | undefined;
 
 	readonly #openDevice: (flashFile: string) => HostDevice;
 	/** Virtual ms from power-on until the network is up and the firmware starts (main() after setup/network); "never": Wi-Fi never joins. */
@@ -108,8 +111,11 @@ export class SimNode {
 			ota?: Partial<OtaOptions>;
 			factory?: Uint8Array;
 			openDevice?: (flashFile: string) => HostDevice;
+			/** The product the firmware carries (docs/product.md). */
+			product?: Product;
 		} = {},
 	) {
+		this.#product = options.product;
 		this.nodeId = options.nodeId ?? "unit-node";
 		this.#options = {...FAST, ...options.ota};
 		this.#openDevice = options.openDevice ?? (flashFile => HostDevice.open({flashFile, sync: false}));
@@ -166,8 +172,15 @@ export class SimNode {
 					boot: bootControl,
 					createDigest,
 					rollbackClock,
+					paramStore: this.paramStore,
 				},
-				{nodeId: this.nodeId, topicForm: "plain", ota: this.#options, otaDefaults: hostOtaOptions},
+				{
+					nodeId: this.nodeId,
+					topicForm: "plain",
+					ota: this.#options,
+					otaDefaults: hostOtaOptions,
+					product: this.#product,
+				},
 			);
 		};
 		if (this.networkDelayMs === 0) start();
