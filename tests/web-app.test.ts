@@ -177,6 +177,23 @@ describe("web page in Chromium", function () {
 		assert.deepEqual(cloud.jobs()[0]!.nodes, [nodeId]);
 	});
 
+	it("lists the node's switch and toggles its Power; the node applies and reports it", async () => {
+		await page.locator(`button[data-node="${nodeId}"]`).press("Enter");
+		const toggle = page.locator(".node-panel .devices").getByRole("button", {name: /^Switch Power/});
+		await toggle.getByText("Switch Power: Off").waitFor();
+		assert.equal(await toggle.getAttribute("aria-pressed"), "false");
+		const reported = cloud.waitFor(
+			"params",
+			event => event.nodeId === nodeId && (event.params.Switch as {Power?: boolean} | undefined)?.Power === true,
+			20_000,
+		);
+		await toggle.click();
+		await reported;
+		await toggle.getByText("Switch Power: On").waitFor();
+		assert.equal(await toggle.getAttribute("aria-pressed"), "true");
+		assert.deepEqual(await unlabelledControls(), []);
+	});
+
 	it("checks the node, approves the offer with the keyboard, follows the progress to the new version", async () => {
 		const job = cloud.jobs()[0]!;
 		await page.locator(`button[data-node="${nodeId}"]`).press("Enter");
@@ -197,6 +214,8 @@ describe("web page in Chromium", function () {
 		assert.equal(cloud.jobState(nodeId, job.id)?.status, "delayed", "nothing is installed before the approval");
 		if (process.env.RMX_WEB_SCREENSHOT) await panel.screenshot({path: docsOfferScreenshot.pathname});
 
+		// the new firmware's first params/local/init
+		const reinit = cloud.waitFor("params", event => event.nodeId === nodeId && event.init, 90_000);
 		await approve.press("Enter");
 		const {values, final} = await followProgress("2.0.0", 60_000);
 		assert.equal(final, "success", await panel.locator(".result").innerText());
@@ -218,6 +237,9 @@ describe("web page in Chromium", function () {
 		const historyRow = panel.locator(`tr[data-job="${job.id}"]`);
 		await historyRow.getByText("Succeeded").waitFor({timeout: 10_000});
 		assert.equal(cloud.jobState(nodeId, job.id)?.status, "success");
+		// the switch kept its Power through the update (the new firmware reported it at start)
+		assert.deepEqual((await reinit).params.Switch, {Name: "Switch", Power: true});
+		await panel.locator(".devices").getByText("Switch Power: On").waitFor();
 		assert.deepEqual(await unlabelledControls(), []);
 		const shot = process.env.RMX_WEB_SCREENSHOT ? docsScreenshot.pathname : join(work, "node-page.png");
 		mkdirSync(dirname(shot), {recursive: true});

@@ -284,9 +284,10 @@ describe("product: OTA events, hold and the reboot the application times", () =>
 		node.powerOn();
 		node.offerAndApprove(jobFor(node, "job-late", V2, "2.0.0"));
 		node.until(() => starting !== undefined, "the starting event");
-		assert.equal(starting!.kind, "starting");
-		if (starting!.kind === "starting")
-			assert.throws(() => starting!.hold("too late"), /only during the starting event's listener call/);
+		const event = starting!;
+		assert.equal(event.kind, "starting");
+		if (event.kind === "starting")
+			assert.throws(() => event.hold("too late"), /only during the starting event's listener call/);
 		node.until(() => node!.restarts > 0, "installed without a hold");
 	});
 

@@ -6,6 +6,7 @@
  */
 import {FAQ_OTA_NAMES, findOtaNames, type OtaNames} from "../../client/ota-reading";
 import {isObject, type Json, type JsonObject, type RestApi} from "./api";
+import {readDevices, type DeviceSummary} from "./devices";
 
 export type {OtaNames};
 
@@ -28,6 +29,8 @@ export interface NodeSummary {
 	/** Undefined when the node has no user-approval OTA service. */
 	ota?: OtaNames;
 	offer?: Offer;
+	/** The node's own devices (a product's), with their params. */
+	devices?: DeviceSummary[];
 }
 
 function text(value: Json | undefined): string | undefined {
@@ -67,6 +70,7 @@ export function summarize(entry: JsonObject): NodeSummary | undefined {
 	const fwVersion = text(info.fw_version);
 	const project = text(info.project_name);
 	const model = text(info.model);
+	const devices = readDevices(config, params);
 	return {
 		id,
 		online: connectivity.connected === true,
@@ -77,6 +81,7 @@ export function summarize(entry: JsonObject): NodeSummary | undefined {
 		...(model ? {model} : {}),
 		...(ota ? {ota} : {}),
 		...(offer ? {offer} : {}),
+		...(devices.length > 0 ? {devices} : {}),
 	};
 }
 
