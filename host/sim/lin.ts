@@ -316,6 +316,18 @@ async function demoCommand(argv: string[]): Promise<number> {
 		});
 		ended.catch(() => undefined);
 		await Promise.race([cloud.waitForStatus(nodeId, job.id, "delayed", 180_000), ended]);
+		// The product works while the update waits: the app switches it on (docs/product.md).
+		const switchedOn = cloud.waitFor(
+			"params",
+			event => event.nodeId === nodeId && !event.init && switchPower(event.params) === true,
+			30_000,
+		);
+		await cloud.setParams(nodeId, {Switch: {Power: true}});
+		await Promise.race([switchedOn, ended]);
+		say(`[lin] the app switched ${nodeId}'s Switch on; the node applied and reported it`);
+		// the first params/local/init of the new firmware says whether the switch kept its Power
+		const reinit = cloud.waitFor("params", event => event.nodeId === nodeId && event.init, 600_000);
+		reinit.catch(() => undefined);
 		say(`[lin] update 2.0.0 offered to ${nodeId}, waiting for approval; approving as the phone app would`);
 		const appIo = {out: (line: string) => say(`[app] ${line}`), err: (line: string) => say(`[app] ${line}`)};
 		const state = ["--base-url", cloud.httpUrl, "--state-file", join(work, "app-state.json")];
@@ -360,6 +372,11 @@ async function demoCommand(argv: string[]): Promise<number> {
 					}`,
 				);
 			if (runs() !== "2.0.0") code = 1;
+			const kept = switchPower((await reinit.catch(() => undefined))?.params);
+			say(
+				`[lin] the switch's Power after the update: ${kept === true ? "on, kept" : `${String(kept)}, NOT kept`}`,
+			);
+			if (kept !== true) code = 1;
 		}
 		return code;
 	} finally {
@@ -369,6 +386,12 @@ async function demoCommand(argv: string[]): Promise<number> {
 		if (values["keep-work"]) say(`[lin] kept ${work}`);
 		else rmSync(work, {recursive: true, force: true});
 	}
+}
+
+/** The example product's Switch.Power in reported params (product/switch.ts). */
+function switchPower(params: {[device: string]: unknown} | undefined): unknown {
+	const device = params?.Switch;
+	return typeof device === "object" && device !== null ? (device as {Power?: unknown}).Power : undefined;
 }
 
 function derOf(pem: string): Uint8Array {
