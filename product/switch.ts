@@ -19,6 +19,12 @@ export interface SwitchOptions {
 	readonly drive?: (on: boolean) => void;
 }
 
+/** The switch's Power in a params report (params/local, params/local/init), if it has one: for the demos. */
+export function reportedPower(params: {readonly [device: string]: unknown} | undefined): unknown {
+	const device = params?.[SWITCH_DEVICE];
+	return typeof device === "object" && device !== null ? (device as {Power?: unknown})[POWER_PARAM] : undefined;
+}
+
 export function switchProduct(options: SwitchOptions): Product {
 	const {log} = options;
 	const drive = options.drive ?? ((on: boolean) => log.info(`switch: power ${on ? "on" : "off"}`));

@@ -13,6 +13,7 @@
  *   would and waits until the node, rebooted into 2.0.0, reports `success`.
  * Needs the SDK built for Linux: MODDABLE pointing at it (docs/device.md).
  */
+import {reportedPower} from "../../product/switch";
 import {spawn, spawnSync} from "node:child_process";
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
@@ -319,7 +320,7 @@ async function demoCommand(argv: string[]): Promise<number> {
 		// The product works while the update waits: the app switches it on (docs/product.md).
 		const switchedOn = cloud.waitFor(
 			"params",
-			event => event.nodeId === nodeId && !event.init && switchPower(event.params) === true,
+			event => event.nodeId === nodeId && !event.init && reportedPower(event.params) === true,
 			30_000,
 		);
 		await cloud.setParams(nodeId, {Switch: {Power: true}});
@@ -372,7 +373,7 @@ async function demoCommand(argv: string[]): Promise<number> {
 					}`,
 				);
 			if (runs() !== "2.0.0") code = 1;
-			const kept = switchPower((await reinit.catch(() => undefined))?.params);
+			const kept = reportedPower((await reinit.catch(() => undefined))?.params);
 			say(
 				`[lin] the switch's Power after the update: ${kept === true ? "on, kept" : `${String(kept)}, NOT kept`}`,
 			);
@@ -386,12 +387,6 @@ async function demoCommand(argv: string[]): Promise<number> {
 		if (values["keep-work"]) say(`[lin] kept ${work}`);
 		else rmSync(work, {recursive: true, force: true});
 	}
-}
-
-/** The example product's Switch.Power in reported params (product/switch.ts). */
-function switchPower(params: {[device: string]: unknown} | undefined): unknown {
-	const device = params?.Switch;
-	return typeof device === "object" && device !== null ? (device as {Power?: unknown}).Power : undefined;
 }
 
 function derOf(pem: string): Uint8Array {
