@@ -1,5 +1,5 @@
 /*
- * The OTA lifecycle (ota/lifecycle.ts): its transition table, and the controller deriving busy,
+ * The OTA lifecycle (ota/lifecycle.ts): its transition table and guards, and the approval deriving busy,
  * refusals and `ota status` from it. Synchronous on the virtual clock.
  */
 import assert from "node:assert/strict";
@@ -99,7 +99,7 @@ describe("OTA lifecycle transitions", () => {
 	});
 });
 
-describe("the controller walks the lifecycle (simulated node)", () => {
+describe("the approval walks the lifecycle (simulated node)", () => {
 	let node: SimNode | undefined;
 	afterEach(() => {
 		node?.close();
