@@ -241,10 +241,11 @@ export class Approval {
 	 * refused in any other state. The rollback rules after the reboot are the usual ones.
 	 */
 	reboot(): CommandResult {
-		const refusal = this.#lifecycle.can("reboot")
-			? undefined
-			: `Reboot refused: no installed firmware waits for the application's reboot (state ${this.state}).`;
-		if (refusal) return {ok: false, message: refusal};
+		if (!this.#lifecycle.can("reboot"))
+			return {
+				ok: false,
+				message: `Reboot refused: no installed firmware waits for the application's reboot (state ${this.state}).`,
+			};
 		this.#lifecycle.fire("reboot");
 		this.#context.log.info("The application reboots into the new firmware");
 		this.#context.restart();
