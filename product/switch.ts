@@ -22,7 +22,9 @@ export interface SwitchOptions {
 /** The switch's Power in a params report (params/local, params/local/init), if it has one: for the demos. */
 export function reportedPower(params: {readonly [device: string]: unknown} | undefined): unknown {
 	const device = params?.[SWITCH_DEVICE];
-	return typeof device === "object" && device !== null ? (device as {[param: string]: unknown})[POWER_PARAM] : undefined;
+	return typeof device === "object" && device !== null
+		? (device as {[param: string]: unknown})[POWER_PARAM]
+		: undefined;
 }
 
 export function switchProduct(options: SwitchOptions): Product {
