@@ -83,7 +83,7 @@ export default tseslint.config(
 		},
 	},
 	{
-		files: ["rainmaker/**", "ota/**", "device/**", "idf/**", "main.ts"],
+		files: ["rainmaker/**", "ota/**", "product/**", "device/**", "idf/**", "main.ts"],
 		rules: {
 			"no-restricted-imports": [
 				"error",

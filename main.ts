@@ -12,6 +12,7 @@
 import config from "mc/config";
 import Resource from "Resource";
 import {startFirmware} from "./ota/firmware";
+import {switchProduct} from "./product/switch";
 import {startEarly} from "./device/rollback-clock";
 import {DeviceMqttSession, type MqttTlsConfig} from "./device/mqtt-session";
 import {DeviceHttpClient, type TrustRule} from "./device/http-client";
@@ -113,6 +114,7 @@ function main(): void {
 			boot,
 			createDigest: createCryptDigest,
 			rollbackClock,
+			paramStore: platform.paramStore,
 		},
 		{
 			nodeId: settings.nodeId,
@@ -121,6 +123,7 @@ function main(): void {
 			platform: platform.target,
 			topicForm: settings.topicForm,
 			ota: settings.ota,
+			product: switchProduct({log}),
 		},
 	);
 	const command = (name: string, args: readonly string[], print: (line: string) => void) =>

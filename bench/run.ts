@@ -29,6 +29,8 @@ const sizes = quick ? [128 * 1024, 256 * 1024] : [1 * MB, 4 * MB];
 const label = (size: number) =>
 	size >= MB ? `${Number((size / MB).toFixed(2))} MB` : `${Number((size / 1024).toFixed(1))} KB`;
 const HEAP_LIMIT = 12 * 1024;
+/** What the example product may add to the idle node's live heap (ESP32 slot size). */
+const PRODUCT_LIMIT = 4 * 1024;
 
 async function main(): Promise<void> {
 	const rows: BenchRow[] = [];
@@ -98,6 +100,23 @@ async function xsRows(rows: BenchRow[]): Promise<{correct: boolean}> {
 		result: heap(tlsPeak),
 		criterion: "<= 12 KB + one 16 KB record",
 		verdict: tlsPeak.device <= HEAP_LIMIT + TLS_RECORD ? "ok" : "over",
+	});
+	// The example product (docs/product.md): what its device, params and OTA event listener add.
+	const withSwitch = await measureStream(sizes[0], true, undefined, "switch");
+	const bare = sampled[0].idle;
+	const added = {here: withSwitch.idle.here - bare.here, device: withSwitch.idle.device - bare.device};
+	rows.push({
+		benchmark: "1. XS heap at idle, the example switch (device, params, OTA event listener) above the bare node",
+		result: heap(added),
+		criterion: "<= 4 KB",
+		verdict: added.device <= PRODUCT_LIMIT ? "ok" : "over",
+	});
+	const switchPeak = withSwitch.peakLive!;
+	rows.push({
+		benchmark: `1. XS heap, live peak above idle, ${label(withSwitch.size)} image, with the example switch (after ${withSwitch.peakEvent})`,
+		result: heap(switchPeak),
+		criterion: "<= 12 KB",
+		verdict: switchPeak.device <= HEAP_LIMIT ? "ok" : "over",
 	});
 	for (const s of streams) {
 		rows.push({

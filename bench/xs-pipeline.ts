@@ -72,12 +72,19 @@ export const TLS_RECORD = 16 * 1024;
 
 /**
  * Streams a `size`-byte image through the approval flow's install, the HTTP body arriving in
- * `fragment`-byte events; with `sampleLive`, samples the live heap between events.
+ * `fragment`-byte events; with `sampleLive`, samples the live heap between events; with `product`
+ * "switch", the firmware carries the example product (its device, params and OTA event listener).
  */
-export async function measureStream(size: number, sampleLive = false, fragment = CHUNK): Promise<StreamMeasure> {
+export async function measureStream(
+	size: number,
+	sampleLive = false,
+	fragment = CHUNK,
+	product?: "switch",
+): Promise<StreamMeasure> {
 	const image = syntheticImage(HEADER_FROM, size);
 	const rig = await startXsOtaRig({
 		nodeId: `xs-bench-${size}`,
+		...(product ? {product} : {}),
 		images: {"bench.bin": image},
 		partitionCapacity: 8 * MB,
 		verifyImage: false,

@@ -12,6 +12,8 @@ export interface DevicePlatform {
 	readonly target: string;
 	/** The `rmaker_ota` state. */
 	readonly store: KeyValueStore;
+	/** The application's persisted params (docs/product.md). */
+	readonly paramStore: KeyValueStore;
 	readonly partition: UpdatePartition;
 	readonly boot: BootControl;
 	/** Claim data of the fctry partition (PEM texts), or undefined when the node is not claimed. Throws when it is incomplete. */

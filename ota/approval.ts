@@ -1,17 +1,21 @@
 /*
- * The OTA lifecycle controller with user approval (docs/ota-lifecycle.md). It owns the one
- * lifecycle state (lifecycle.ts) and fires its transitions; the fetcher, the update engine, the
- * rollback guard and the reporter carry out the effects.
+ * The approval (docs/ota-lifecycle.md, "Parts"): it owns the one lifecycle state (lifecycle.ts)
+ * and fires its transitions; the fetcher, the update engine, the rollback guard and the reporter
+ * carry out the effects, and the application hears the OTA events (events.ts).
  *
  * A check sends otafetch; a job the cloud serves is offered, not installed: `Info` shows it and the
  * job is reported `delayed` "Waiting for Approval". Approval (`Operation` = start, or `ota start`)
  * is single-use and bound to exactly what was shown: job id, version, and size and MD5 when the
  * offer had them. The node fetches again, so the cloud serves a fresh URL, and only an otaurl
  * matching the binding starts the update; anything else (another job, or the same job id naming
- * another version, size or MD5) is offered again and needs its own approval.
+ * another version, size or MD5) is offered again and needs its own approval. Before the download
+ * the application's listeners get `starting` and may hold the update (state `held`, bounded by
+ * holdTimeoutSeconds); with autoReboot off an installed image waits in `reboot-requested` until the
+ * application calls reboot() (docs/product.md).
  */
 import type {JsonValue, ParamWrite} from "../rainmaker/model";
 import type {Log, TimerHandle, Timers} from "../rainmaker/ports";
+import type {OtaEvents, OtaHold} from "./events";
 import type {OtaFetcher} from "./fetcher";
 import {OtaLifecycle, type OtaState} from "./lifecycle";
 import {INFO_PARAM, OPERATION_PARAM, OTA_SERVICE_NAME, offerInfo} from "./ota-service";
@@ -41,6 +45,10 @@ export interface ApprovalContext {
 	readonly timers: Timers;
 	readonly log: Log;
 	readonly options: OtaOptions;
+	/** The application's OTA listeners. */
+	readonly events: OtaEvents;
+	/** Restarts into the installed image when the application asks (BootControl.restart). */
+	readonly restart: () => void;
 }
 
 export interface CommandResult {
@@ -62,13 +70,17 @@ function describe(job: OtaJob): string {
 	return `job ${job.jobId}${job.fwVersion !== undefined ? ` (version ${job.fwVersion})` : ""}`;
 }
 
-export class UserApprovalOta {
+export class Approval {
 	#context: ApprovalContext;
 	#lifecycle: OtaLifecycle;
 	/** The job shown in Info (states offered and approved). */
 	#offer: OtaJob | undefined;
 	#approvalExpiry: TimerHandle | undefined;
-	#userAsked = false; // the next served job answers a person's check/start (see the loop breaker in onOtaUrl)
+	/** State held: the job, the reasons of the open holds, the timeout; #holdRun tells a stale hold's release apart. */
+	#heldJob: OtaJob | undefined;
+	readonly #openHolds = new Set<OtaHold>();
+	#holdTimer: TimerHandle | undefined;
+	#holdRun = 0;
 	#lastOutcome: string | undefined;
 	/** timers.now() when Info last stopped showing another offer (replaced by the current one, or cleared). */
 	#otherOfferGoneAt = -Infinity;
@@ -121,7 +133,7 @@ export class UserApprovalOta {
 	check(): CommandResult {
 		const refusal = this.#lifecycle.refusal("check");
 		if (refusal) return {ok: false, message: refusal};
-		this.#userAsked = true;
+		this.#lifecycle.fire("ask");
 		this.#context.fetcher.fetchWithDelay(this.#context.options.requestFetchDelaySeconds);
 		return {ok: true, message: "Checking for OTA updates."};
 	}
@@ -161,7 +173,7 @@ export class UserApprovalOta {
 			);
 			this.#lifecycle.fire("lapse");
 		}, APPROVAL_VALIDITY_SECONDS * 1000);
-		this.#userAsked = true;
+		this.#lifecycle.fire("ask");
 		fetcher.fetchWithDelay(options.requestFetchDelaySeconds);
 		return {ok: true, message: `OTA ${describe(offer)} approved; fetching it.`};
 	}
@@ -198,29 +210,46 @@ export class UserApprovalOta {
 		}
 		for (const warning of result.warnings) log.warn(`otaurl: ${warning}`);
 		const job = result.job;
-		let userAsked = this.#userAsked;
-		this.#userAsked = false;
-		if (this.state === "approved") {
-			const approved = this.#offer!;
+		const approved = this.state === "approved" ? this.#offer! : undefined;
+		const rolledBack = this.#context.guard.rolledBackVersion;
+		// The guard `served` (lifecycle.ts) decides; the effects follow.
+		const decision = this.#lifecycle.served({
+			matchesApproval: approved !== undefined && sameOffer(approved, job),
+			rolledBack: rolledBack !== undefined && job.fwVersion === rolledBack,
+		});
+		if (approved) {
 			this.#context.timers.clear(this.#approvalExpiry);
 			this.#approvalExpiry = undefined;
-			if (sameOffer(approved, job)) {
-				if (this.#timeAllows(job)) this.#install(job);
-				return;
-			}
-			log.warn(
-				`${describe(approved)} was approved, but the cloud now serves ${describe(job)}${job.jobId === approved.jobId ? " with other contents" : ""}: offering it for approval instead`,
-			);
-			userAsked = true;
+			if (decision === "offer")
+				log.warn(
+					`${describe(approved)} was approved, but the cloud now serves ${describe(job)}${job.jobId === approved.jobId ? " with other contents" : ""}: offering it for approval instead`,
+				);
 		}
-		const rolledBack = this.#context.guard.rolledBackVersion;
-		if (!userAsked && rolledBack !== undefined && job.fwVersion === rolledBack) {
+		if (decision === "skip") {
 			log.warn(
 				`Not offering version ${rolledBack} (job ${job.jobId}) on the node's own check: it was rolled back. 'ota check' shows it.`,
 			);
 			return;
 		}
-		if (this.#timeAllows(job)) this.#present(job);
+		if (!this.#timeAllows(job)) return;
+		if (decision === "install") this.#begin(job);
+		else this.#present(job);
+	}
+
+	/**
+	 * The application reboots into the installed image (state reboot-requested, autoReboot off);
+	 * refused in any other state. The rollback rules after the reboot are the usual ones.
+	 */
+	reboot(): CommandResult {
+		if (!this.#lifecycle.can("reboot"))
+			return {
+				ok: false,
+				message: `Reboot refused: no installed firmware waits for the application's reboot (state ${this.state}).`,
+			};
+		this.#lifecycle.fire("reboot");
+		this.#context.log.info("The application reboots into the new firmware");
+		this.#context.restart();
+		return {ok: true, message: "Rebooting into the new firmware."};
 	}
 
 	/** How the last update attempt of this boot ended ("rebooting", or its kind and text), for `ota status`. */
@@ -228,10 +257,16 @@ export class UserApprovalOta {
 		return this.#lastOutcome;
 	}
 
+	/** The job the application holds before its download (state held), and the holders' reasons, for `ota status`. */
+	get held(): {readonly job: OtaJob; readonly reasons: string} | undefined {
+		return this.#heldJob ? {job: this.#heldJob, reasons: this.#holdReasons()} : undefined;
+	}
+
 	/** Ends every timer and transfer (firmware.stop()). */
 	stop(): void {
 		this.#context.timers.clear(this.#approvalExpiry);
 		this.#approvalExpiry = undefined;
+		this.#endHold();
 		this.#context.engine.stop();
 		this.#context.guard.stop();
 	}
@@ -292,27 +327,104 @@ export class UserApprovalOta {
 		this.#context.reporter.report("delayed", StatusText.waitingForApproval, job.jobId);
 	}
 
-	#install(job: OtaJob): void {
-		const {engine, params, fetcher, options, log} = this.#context;
-		this.#lifecycle.fire("install");
+	/**
+	 * The approved job was served: the application's `starting` event, then the guard of the table:
+	 * `install` when no listener holds it, else `hold` until every hold is released (`release`) or
+	 * holdTimeoutSeconds pass (`expire`: `failed`, naming the hold).
+	 */
+	#begin(job: OtaJob): void {
+		const {events, timers, reporter, options, log} = this.#context;
 		this.#offer = undefined;
-		this.#otherOfferGoneAt = this.#context.timers.now();
+		this.#otherOfferGoneAt = timers.now();
+		const run = ++this.#holdRun;
+		this.#heldJob = job;
+		events.starting(job.jobId, StatusText.startingJob(job.fwVersion), reason => this.#makeHold(run, reason));
+		if (this.#openHolds.size === 0) {
+			this.#heldJob = undefined;
+			this.#lifecycle.fire("install");
+			this.#install(job);
+			return;
+		}
+		this.#lifecycle.fire("hold");
+		const reasons = this.#holdReasons();
+		log.info(`OTA ${describe(job)} held by the application (${reasons}) for up to ${options.holdTimeoutSeconds} s`);
+		reporter.report("in-progress", StatusText.held(reasons), job.jobId);
+		this.#holdTimer = timers.set(() => {
+			this.#holdTimer = undefined;
+			if (run !== this.#holdRun || this.state !== "held") return;
+			const text = StatusText.holdExpired(options.holdTimeoutSeconds, this.#holdReasons());
+			this.#endHold();
+			this.#lifecycle.fire("expire");
+			this.#context.reporter.report("failed", text, job.jobId);
+			this.#ended(job, {kind: "failed", text});
+		}, options.holdTimeoutSeconds * 1000);
+	}
+
+	#makeHold(run: number, reason: string): OtaHold {
+		const hold: OtaHold = {
+			reason,
+			release: () => {
+				if (run !== this.#holdRun || !this.#openHolds.delete(hold)) return;
+				if (this.#openHolds.size > 0 || this.state !== "held") return;
+				const job = this.#heldJob!;
+				this.#endHold();
+				this.#context.log.info(`OTA ${describe(job)} released by the application`);
+				this.#lifecycle.fire("release");
+				this.#install(job);
+			},
+		};
+		this.#openHolds.add(hold);
+		return hold;
+	}
+
+	#holdReasons(): string {
+		return [...this.#openHolds].map(hold => hold.reason).join("; ");
+	}
+
+	/** Drops the hold bookkeeping; a later release of an old hold does nothing. */
+	#endHold(): void {
+		this.#holdRun++;
+		this.#openHolds.clear();
+		this.#heldJob = undefined;
+		this.#context.timers.clear(this.#holdTimer);
+		this.#holdTimer = undefined;
+	}
+
+	#install(job: OtaJob): void {
+		const {engine, events, options, log} = this.#context;
 		log.info(`Installing approved OTA ${describe(job)}`);
 		engine.run(job, (outcome: InstallOutcome) => {
-			this.#lastOutcome = outcome.kind === "rebooting" ? "rebooting" : `${outcome.kind}: ${outcome.text}`;
-			params.updateParams(OTA_SERVICE_NAME, {[INFO_PARAM]: {}});
-			if (outcome.kind === "rebooting") {
+			if (outcome.kind !== "rebooting") {
+				this.#lifecycle.fire("end");
+				this.#ended(job, outcome);
+				return;
+			}
+			this.#lastOutcome = "rebooting";
+			this.#context.params.updateParams(OTA_SERVICE_NAME, {[INFO_PARAM]: {}});
+			// the guard of the table: autoReboot picks the event
+			if (options.autoReboot) {
 				this.#lifecycle.fire("installed");
 				return;
 			}
-			this.#lifecycle.fire("end");
-			if (outcome.kind === "failed") {
-				// as the reference: fetch again later; the job, if served again, needs a new approval
-				log.warn(
-					`OTA ${describe(job)} failed (${outcome.text}); fetching again in ${options.retryDelayMinutes} min`,
-				);
-				fetcher.fetchWithDelay(options.retryDelayMinutes * 60);
-			}
+			this.#lifecycle.fire("request-reboot");
+			this.#lastOutcome = "installed, waiting for the application to reboot";
+			// the engine's in-progress text of this install ("... waiting for the application to reboot into it")
+			const last = this.#context.reporter.last;
+			events.rebootRequested(job.jobId, last?.jobId === job.jobId ? last.info : StatusText.awaitingReboot(1));
 		});
+	}
+
+	/** A job that ended without a new image: Info cleared; a `failed` one is fetched again later. */
+	#ended(job: OtaJob, outcome: {kind: "failed" | "rejected"; text: string}): void {
+		const {params, fetcher, options, log} = this.#context;
+		this.#lastOutcome = `${outcome.kind}: ${outcome.text}`;
+		params.updateParams(OTA_SERVICE_NAME, {[INFO_PARAM]: {}});
+		if (outcome.kind === "failed") {
+			// as the reference: fetch again later; the job, if served again, needs a new approval
+			log.warn(
+				`OTA ${describe(job)} failed (${outcome.text}); fetching again in ${options.retryDelayMinutes} min`,
+			);
+			fetcher.fetchWithDelay(options.retryDelayMinutes * 60);
+		}
 	}
 }

@@ -1,9 +1,9 @@
 /*
  * The `ota` console command. One handler for every console: the device wires it to Moddable's CLI
  * (serial Console and telnet), the host simulator to stdin. The console's text lives here; the
- * controller (approval.ts), the engine, the reporter and the rollback guard only expose their state.
+ * approval (approval.ts), the engine, the reporter and the rollback guard only expose their state.
  */
-import type {UserApprovalOta} from "./approval";
+import type {Approval} from "./approval";
 import type {AppImageInfo} from "./image";
 import type {StatusReport} from "./reporter";
 import type {UpdateProgress} from "./update-engine";
@@ -17,7 +17,7 @@ export const OTA_HELP: readonly string[] = Object.freeze([
 
 /** What `ota` reads and drives: the firmware's parts (ota/firmware.ts), by their state only. */
 export interface OtaConsoleSubject {
-	readonly ota: Pick<UserApprovalOta, "state" | "offer" | "lastOutcome" | "check" | "start">;
+	readonly ota: Pick<Approval, "state" | "offer" | "held" | "lastOutcome" | "check" | "start">;
 	readonly engine: {readonly progress: UpdateProgress | undefined};
 	readonly reporter: {readonly last: StatusReport | undefined};
 	readonly guard: {readonly rolledBackVersion: string | undefined};
@@ -79,7 +79,11 @@ export function otaStatusLines(subject: OtaConsoleSubject): string[] {
 		case "approved":
 			lines.push(`approval: given for job ${offer?.jobId}, waiting for the cloud to serve it again`);
 			break;
+		case "held":
+			lines.push(`approval: given for job ${ota.held?.job.jobId ?? "?"}`);
+			break;
 		case "installing":
+		case "reboot-requested":
 		case "rebooting":
 			lines.push(`approval: given for job ${offer?.jobId ?? engine.progress?.jobId ?? "?"}`);
 			break;
@@ -94,7 +98,13 @@ export function otaStatusLines(subject: OtaConsoleSubject): string[] {
 				`update: job ${progress.jobId}, attempt ${progress.attempt}, ${progress.received} of ${progress.total || "?"} bytes${percent}`,
 			);
 		} else lines.push("update: starting");
-	} else if (state === "rebooting") lines.push("update: installed, rebooting into the new firmware");
+	} else if (state === "held")
+		lines.push(
+			`update: job ${ota.held?.job.jobId ?? "?"}, held by the application before the download (${ota.held?.reasons ?? "?"})`,
+		);
+	else if (state === "reboot-requested")
+		lines.push("update: installed, waiting for the application to reboot into the new firmware");
+	else if (state === "rebooting") lines.push("update: installed, rebooting into the new firmware");
 	const last = reporter.last;
 	lines.push(last ? `last status: ${last.status} "${last.info}" (job ${last.jobId})` : "last status: none");
 	if (ota.lastOutcome) lines.push(`last update: ${ota.lastOutcome}`);

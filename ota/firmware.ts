@@ -4,11 +4,13 @@
  * neutral: main.ts (Moddable) and the host simulator call startFirmware with their own adapters.
  */
 import {NodeAgent} from "../rainmaker/agent";
+import {NodeApplication} from "../rainmaker/application";
 import {Node} from "../rainmaker/model";
 import type {KeyValueStore, Log, MqttSession, TimerHandle, Timers} from "../rainmaker/ports";
 import {SUFFIX_OTA_URL, type TopicForm} from "../rainmaker/topics";
-import {UserApprovalOta} from "./approval";
+import {Approval, type CommandResult} from "./approval";
 import {OTA_HELP, otaCommand} from "./console";
+import {OtaEvents, type OtaEventListener} from "./events";
 import {OtaFetcher} from "./fetcher";
 import {type AppImageInfo, chipName, parseImageHeader} from "./image";
 import {OtaJournal} from "./journal";
@@ -35,7 +37,22 @@ export interface FirmwarePorts {
 	 * (device/rollback-clock.ts, host/sim/boot.ts). Without it the clock starts here.
 	 */
 	readonly rollbackClock?: RollbackClock;
+	/** Where the application's `persist` params are kept (docs/product.md); without it they are not kept across reboots. */
+	readonly paramStore?: KeyValueStore;
 }
+
+/** What the application gets (docs/product.md). */
+export interface Application {
+	/** Its devices and params: createDevice, addParam, onWrite, update (rainmaker/application.ts). */
+	readonly node: NodeApplication;
+	/** The OTA events (ota/events.ts): starting (may hold), in-progress, successful, failed, rejected, delayed, reboot-requested. */
+	onOtaEvent(listener: OtaEventListener): void;
+	/** Reboots into the installed firmware when autoReboot is off (state reboot-requested); refused otherwise. */
+	reboot(): CommandResult;
+}
+
+/** A product: adds its devices and listeners once, before the node connects. */
+export type Product = (app: Application) => void;
 
 export interface FirmwareConfig {
 	readonly nodeId: string;
@@ -50,11 +67,15 @@ export interface FirmwareConfig {
 	readonly ota?: Partial<OtaOptions>;
 	/** The defaults `ota` is merged over (default: the device's; the host simulator passes hostOtaOptions). */
 	readonly otaDefaults?: Readonly<OtaOptions>;
+	/** The product built on the node (docs/product.md); without it the node has only the OTA service. */
+	readonly product?: Product;
 }
 
 export interface Firmware {
 	readonly agent: NodeAgent;
-	readonly ota: UserApprovalOta;
+	readonly ota: Approval;
+	/** The application API the product got. */
+	readonly app: Application;
 	readonly reporter: StatusReporter;
 	readonly fetcher: OtaFetcher;
 	readonly guard: RollbackGuard;
@@ -111,8 +132,28 @@ export function startFirmware(ports: FirmwarePorts, config: FirmwareConfig, inst
 	const engine =
 		installer ??
 		new UpdateEngine({http, timers, log, journal, partition, boot, createDigest, reporter, options, running});
-	const ota = new UserApprovalOta({params: agent, fetcher, engine, guard, reporter, timers, log, options});
+	const events = new OtaEvents(log);
+	reporter.onReport(report => events.reported(report));
+	const ota = new Approval({
+		params: agent,
+		fetcher,
+		engine,
+		guard,
+		reporter,
+		timers,
+		log,
+		options,
+		events,
+		restart: () => boot.restart(),
+	});
 	service.onWrite = writes => ota.onOperationWrite(writes);
+	const app: Application = {
+		node: new NodeApplication(node, agent, log, ports.paramStore),
+		onOtaEvent: listener => events.on(listener),
+		reboot: () => ota.reboot(),
+	};
+	// the product's devices join the config before the first connection reports it
+	config.product?.(app);
 
 	let periodic: TimerHandle | undefined;
 	const armPeriodicCheck = () => {
@@ -139,6 +180,7 @@ export function startFirmware(ports: FirmwarePorts, config: FirmwareConfig, inst
 	const firmware: Firmware = {
 		agent,
 		ota,
+		app,
 		reporter,
 		fetcher,
 		guard,

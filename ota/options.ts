@@ -18,6 +18,8 @@ export interface OtaOptions {
 	downloadStallSeconds: number;
 	minDownloadRate: number;
 	rebootDelaySeconds: number;
+	autoReboot: boolean;
+	holdTimeoutSeconds: number;
 	rollbackWaitSeconds: number;
 	approvalSettleMs: number;
 	allowHttp: boolean;
@@ -150,6 +152,24 @@ export const OTA_OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
 		flag: "reboot-delay",
 		manifestKey: "rebootDelaySeconds",
 		help: "reboot this long after an install, s (OTA_REBOOT_TIMER_SEC)",
+	}),
+	option({
+		name: "autoReboot",
+		type: "boolean",
+		default: true,
+		flag: "auto-reboot",
+		manifestKey: "autoReboot",
+		help: "reboot into a good install by itself; false = the application gets reboot-requested and reboots when it chooses (CONFIG_ESP_RMAKER_OTA_DISABLE_AUTO_REBOOT)",
+	}),
+	option({
+		name: "holdTimeoutSeconds",
+		type: "integer",
+		default: 300,
+		min: 1,
+		max: 3600,
+		flag: "hold-timeout",
+		manifestKey: "holdTimeoutSeconds",
+		help: "an application's hold of an approved update before its download ends the job failed after this long, s",
 	}),
 	option({
 		name: "rollbackWaitSeconds",

@@ -2,7 +2,7 @@
  * The OTA error model: every way an update can end early is a typed outcome, `rejected` (the image
  * is not acceptable; the job ends, no retry) or `failed` (this attempt or job failed; the node may
  * try again), with the text the status report carries. Download, image checks, partition and store
- * produce these; the update engine and the lifecycle controller report them as they are, so no
+ * produce these; the update engine and the approval (approval.ts) report them as they are, so no
  * code classifies an error by its message. errorText() is the one place that turns a thrown value
  * into text (rainmaker/error-text.ts, shared with the node agent and the MQTT session).
  */

@@ -7,7 +7,7 @@
  * state: marked invalid/aborted = a rollback (`rejected` "Firmware rolled back", the version is
  * remembered and not offered again on the node's own checks); no entry = the switch was cut short
  * and the new image never ran (`failed`, an interrupted install; the version stays eligible).
- * The guard carries out these effects; the lifecycle controller (approval.ts) owns the state.
+ * The guard carries out these effects; the approval (approval.ts) owns the state.
  * The rollback deadline is the rollback clock's (rollback-clock.ts), started when the app starts,
  * before the network: the guard adopts a clock that is already running, or starts one itself.
  */

@@ -30,6 +30,16 @@ export const StatusText = Object.freeze({
 	attemptFailed: (attempt: number, max: number, reason: string) => `OTA Attempt ${attempt}/${max} failed: ${reason}`,
 	rebooting: (attempts: number) =>
 		`Rebooting into new firmware (after ${attempts} HTTPS attempt${attempts === 1 ? "" : "s"})`,
+	/** This project's: an installed image waits for the application's reboot (autoReboot off). */
+	awaitingReboot: (attempts: number) =>
+		`Firmware installed (after ${attempts} HTTPS attempt${attempts === 1 ? "" : "s"}); waiting for the application to reboot into it`,
+	/** This project's: the STARTING event of an approved job (docs/product.md). */
+	startingJob: (version: string | undefined) => `Starting the update${version ? ` to ${version}` : ""}`,
+	/** This project's: an application callback holds the approved update before its download. */
+	held: (reason: string) => `Held by the application before the download: ${reason}`,
+	/** This project's: the hold outlived holdTimeoutSeconds. */
+	holdExpired: (seconds: number, reason: string) =>
+		`Not started: the application held the update for ${seconds} s (${reason}); approve it again`,
 	verified: "OTA Upgrade finished and verified successfully",
 	rolledBack: "Firmware rolled back",
 	projectMismatch: "Project Name mismatch",

@@ -143,6 +143,12 @@ export class UpdateEngine implements Installer {
 	/** Success: the journal says a new image is about to boot (written before end()); reboot after the delay. */
 	#rebootInto(job: OtaJob, attempts: number): void {
 		const {reporter, options, timers, boot, log} = this.#context;
+		if (!options.autoReboot) {
+			// the application reboots when it chooses (docs/product.md, "Reboot when the application says")
+			reporter.report("in-progress", StatusText.awaitingReboot(attempts), job.jobId);
+			log.info("New firmware installed; waiting for the application to reboot into it");
+			return;
+		}
 		reporter.report("in-progress", StatusText.rebooting(attempts), job.jobId);
 		log.info(`Rebooting into the new firmware in ${options.rebootDelaySeconds} s`);
 		this.#reboot = timers.set(() => {

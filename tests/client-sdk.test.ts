@@ -42,7 +42,11 @@ interface SdkParam {
 interface SdkNode {
 	id: string;
 	connectivityStatus?: {isConnected: boolean};
-	nodeConfig?: {info: {firmwareVersion?: string}; services: {name: string; type: string; params: SdkParam[]}[]};
+	nodeConfig?: {
+		info: {firmwareVersion?: string};
+		services: {name: string; type: string; params: SdkParam[]}[];
+		devices: {name: string; type: string; params: SdkParam[]}[];
+	};
 	getNodeConfig(): Promise<{info: {firmwareVersion?: string}}>;
 	getOTAUpdateStatus(
 		jobId: string,
@@ -79,6 +83,14 @@ function infoReported(cloud: Cloud, nodeId: string, jobId: string): Promise<unkn
 			(event.params.OTA as {Info?: {job_id?: string}} | undefined)?.Info?.job_id === jobId,
 		20_000,
 	);
+}
+
+/** The example product's switch Power (esp.device.switch / esp.param.power), as an app finds it by types. */
+function switchPower(node: SdkNode): SdkParam {
+	const device = node.nodeConfig?.devices.find(candidate => candidate.type === "esp.device.switch");
+	const param = device?.params.find(candidate => candidate.type === "esp.param.power");
+	assert.ok(param, `node ${node.id} has no switch with a power param`);
+	return param;
 }
 
 function otaParam(node: SdkNode, type: string): SdkParam {
@@ -192,6 +204,17 @@ describe("Espressif app SDK (rainmaker-base-sdk) against the local cloud", funct
 		assert.equal(sdkNode.connectivityStatus?.isConnected, true);
 		assert.equal((await sdkNode.getNodeConfig()).info.firmwareVersion, "1.0.0");
 
+		// The product's switch: the SDK toggles its Power; the node applies it and reports it.
+		assert.equal(switchPower(sdkNode).value, false);
+		const powered = cloud.waitFor(
+			"params",
+			event => event.nodeId === nodeId && (event.params.Switch as {Power?: boolean} | undefined)?.Power === true,
+			20_000,
+		);
+		await switchPower(sdkNode).setValue(true);
+		await powered;
+		assert.equal(switchPower((await user.getUserNodes()).nodes[0]!).value, true);
+
 		// The node's report of the offer in Info is awaited as a cloud event; then the SDK lists the nodes again.
 		const offerReported = infoReported(cloud, nodeId, job.id);
 		await otaParam(sdkNode, "esp.param.ota_operation").setValue("check");
@@ -227,6 +250,7 @@ describe("Espressif app SDK (rainmaker-base-sdk) against the local cloud", funct
 		await newConfig;
 		const after = (await user.getUserNodes()).nodes.find(entry => entry.id === nodeId)!;
 		assert.equal(after.nodeConfig?.info.firmwareVersion, "2.0.0");
+		assert.equal(switchPower(after).value, true, "the switch kept its Power through the update");
 
 		const accessToken = storage.items.get("com.esprmbase.accessToken")!;
 		assert.equal((await user.logout()).status, "success");

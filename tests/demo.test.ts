@@ -17,11 +17,13 @@ describe("npm start (the demo)", function () {
 		assert.equal(code, 0, output);
 		const order = [
 			/\[demo\] update 2\.0\.0 available on demo-node, waiting for approval/,
+			/\[demo\] the app switched demo-node's Switch on .*; the node reported it/,
 			/\[app\] .*approved job job_\w+ \(firmware 2\.0\.0\)/,
 			/\[node\] .*Rebooting into new firmware \(after 1 HTTPS attempt\)/,
 			/\[node\] .*boot: running ota_1 \(rainmaker-ota-xs 2\.0\.0\), state pending-verify/,
 			/\[app\] .*success: OTA Upgrade finished and verified successfully/,
 			/\[demo\] done: demo-node runs firmware 2\.0\.0; job job_\w+ ended with success/,
+			/\[demo\] the switch's Power after the update: on/,
 		];
 		const notes = output.split("\n").filter(line => line.includes("booting again"));
 		assert.deepEqual(notes, ["[node] -- reset: booting again --"], "one reboot, one reset line");

@@ -92,7 +92,7 @@ describe("manifest.json", () => {
 		// mcconfig expands no wildcard preload for TypeScript: every module of the core and the adapters is listed
 		// (device/platform.ts holds types only; the lin modules and idf/ are not preloaded: the lin build is a simulator;
 		// device/rollback-clock.ts keeps its state in a module variable, which a preload would freeze)
-		for (const folder of ["rainmaker", "ota", "device", "device/esp32", "device/tls"])
+		for (const folder of ["rainmaker", "ota", "product", "device", "device/esp32", "device/tls"])
 			for (const file of readdirSync(new URL(`${folder}/`, root)).filter(
 				name =>
 					(name.endsWith(".ts") &&

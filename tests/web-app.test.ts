@@ -239,6 +239,23 @@ describe("web page in Chromium", function () {
 		assert.deepEqual(cloud.jobs()[0]!.nodes, [nodeId]);
 	});
 
+	it("lists the node's switch and toggles its Power; the node applies and reports it", async () => {
+		await page.locator(`button[data-node="${nodeId}"]`).press("Enter");
+		const toggle = page.locator(".node-panel .devices").getByRole("button", {name: /^Switch Power/});
+		await toggle.getByText("Switch Power: Off").waitFor();
+		assert.equal(await toggle.getAttribute("aria-pressed"), "false");
+		const reported = cloud.waitFor(
+			"params",
+			event => event.nodeId === nodeId && (event.params.Switch as {Power?: boolean} | undefined)?.Power === true,
+			20_000,
+		);
+		await toggle.click();
+		await reported;
+		await toggle.getByText("Switch Power: On").waitFor();
+		assert.equal(await toggle.getAttribute("aria-pressed"), "true");
+		assert.deepEqual(await unlabelledControls(), []);
+	});
+
 	it("checks the node, approves the offer with the keyboard, follows the progress to the new version", async () => {
 		const job = cloud.jobs()[0]!;
 		await page.locator(`button[data-node="${nodeId}"]`).press("Enter");
@@ -265,6 +282,8 @@ describe("web page in Chromium", function () {
 				: undefined,
 		);
 
+		// the new firmware's first params/local/init
+		const reinit = cloud.waitFor("params", event => event.nodeId === nodeId && event.init, 90_000);
 		await approve.press("Enter");
 		// The focus follows the approval to the progress, which is announced (role=status is aria-live polite).
 		assert.deepEqual(await focused(), {className: "progress-region", role: "status"});
@@ -305,6 +324,9 @@ describe("web page in Chromium", function () {
 			await jobRow.locator('td[data-label="Cloud-side user approval"]').innerText(),
 			"no: sent to the nodes",
 		);
+		// the switch kept its Power through the update (the new firmware reported it at start)
+		assert.deepEqual((await reinit).params.Switch, {Name: "Switch", Power: true});
+		await panel.locator(".devices").getByText("Switch Power: On").waitFor();
 		assert.deepEqual(await unlabelledControls(), []);
 		await checkLayouts(
 			"after the update",

@@ -16,6 +16,7 @@ export function openPlatform(_log: Log): DevicePlatform {
 	return {
 		target: native.otaplat_idf_target(),
 		store: new PreferenceStore("rmaker_ota"),
+		paramStore: new PreferenceStore("rmaker_params"),
 		partition: new OtaUpdatePartition(),
 		boot: new FfiBootControl(),
 		readClaim: () => readFctryCredentials(native),

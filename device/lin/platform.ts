@@ -28,6 +28,8 @@ import {FileStore} from "./file-store";
 import {LinFlash, readNodeFile} from "./flash";
 
 const EFUSE_FILE = "flash.bin.efuse.json";
+/** The application's persisted params, beside nvs.json (the host simulator's file of the same name). */
+const PARAM_STORE_FILE = "params.json";
 /** Console polling period of standard input. */
 const CONSOLE_POLL_MS = 100;
 const CONSOLE_READ_BYTES = 256;
@@ -47,6 +49,7 @@ export function openPlatform(log: Log): DevicePlatform {
 	return {
 		target: chipName(efuse.chipId),
 		store: new FileStore(),
+		paramStore: new FileStore(undefined, PARAM_STORE_FILE),
 		partition: new FlashUpdatePartition(device, booted.slot, createCryptDigest),
 		boot: new FlashBootControl(
 			device,

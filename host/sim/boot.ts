@@ -12,6 +12,7 @@ import {HostDevice} from "../adapters/host-device";
 import {HostHttpClient} from "../adapters/http-client";
 import {HostMqttSession} from "../adapters/mqtt-session";
 import {HostTimers} from "../adapters/timers";
+import {switchProduct} from "../../product/switch";
 import {chipName} from "../../ota/image";
 import type {Log, MqttSession} from "../../rainmaker/ports";
 import type {NodeOptions} from "./node-options";
@@ -85,6 +86,8 @@ export function bootNode(options: NodeOptions): void {
 		timers: new HostTimers(),
 		log,
 		store: join(options.flashDir, "nvs.json"),
+		paramStore: join(options.flashDir, "params.json"),
+		product: switchProduct({log}),
 		session: booted => {
 			if (!options.unreachableVersions.includes(booted.info.version))
 				return new HostMqttSession({

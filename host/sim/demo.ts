@@ -8,6 +8,7 @@
  * address of (docs/web-app.md), or at the node's console (`ota start`); the demo then keeps running
  * until Ctrl-C, so the page stays up.
  */
+import {reportedPower} from "../../product/switch";
 import {mkdtempSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
@@ -129,6 +130,23 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
 
 		await untilStopped(running.waitForStatus(nodeId, job.id, "delayed", 60_000));
 		say(`[demo] update 2.0.0 available on ${nodeId}, waiting for approval`);
+		// The node's product (product/switch.ts, docs/product.md): a switch that works while the update waits.
+		const reinit = cloud.waitFor("params", event => event.nodeId === nodeId && event.init, 3600_000);
+		reinit.catch(() => undefined);
+		if (manual)
+			say(`[demo] the node is a switch: toggle its Power in the web page; it keeps the value through the update`);
+		else {
+			const switchedOn = cloud.waitFor(
+				"params",
+				event => event.nodeId === nodeId && !event.init && reportedPower(event.params) === true,
+				20_000,
+			);
+			await cloud.setParams(nodeId, {Switch: {Power: true}});
+			await switchedOn;
+			say(
+				`[demo] the app switched ${nodeId}'s Switch on (its product: esp.device.switch, Power); the node reported it`,
+			);
+		}
 		if (manual) {
 			say(
 				`[demo] approve it in the web page (${new URL("/", running.httpUrl)}, node ${nodeId}), or type 'ota start' here`,
@@ -176,6 +194,8 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
 					running.waitFor("config", event => event.nodeId === nodeId, 10_000).catch(() => undefined),
 				);
 			say(`[demo] done: ${nodeId} runs firmware ${runs() ?? "?"}; job ${job.id} ended with success`);
+			const power = reportedPower((await reinit.catch(() => undefined))?.params);
+			say(`[demo] the switch's Power after the update: ${power === true ? "on" : power === false ? "off" : "?"}`);
 		} else say(`[demo] the update did not succeed (exit ${code}); see the lines above`);
 		if (keep) {
 			say("[demo] still running; Ctrl-C ends");

@@ -13,6 +13,7 @@
  *   would and waits until the node, rebooted into 2.0.0, reports `success`.
  * Needs the SDK built for Linux: MODDABLE pointing at it (docs/device.md).
  */
+import {reportedPower} from "../../product/switch";
 import {spawn, spawnSync} from "node:child_process";
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
@@ -316,6 +317,18 @@ async function demoCommand(argv: string[]): Promise<number> {
 		});
 		ended.catch(() => undefined);
 		await Promise.race([cloud.waitForStatus(nodeId, job.id, "delayed", 180_000), ended]);
+		// The product works while the update waits: the app switches it on (docs/product.md).
+		const switchedOn = cloud.waitFor(
+			"params",
+			event => event.nodeId === nodeId && !event.init && reportedPower(event.params) === true,
+			30_000,
+		);
+		await cloud.setParams(nodeId, {Switch: {Power: true}});
+		await Promise.race([switchedOn, ended]);
+		say(`[lin] the app switched ${nodeId}'s Switch on; the node applied and reported it`);
+		// the first params/local/init of the new firmware says whether the switch kept its Power
+		const reinit = cloud.waitFor("params", event => event.nodeId === nodeId && event.init, 600_000);
+		reinit.catch(() => undefined);
 		say(`[lin] update 2.0.0 offered to ${nodeId}, waiting for approval; approving as the phone app would`);
 		const appIo = {out: (line: string) => say(`[app] ${line}`), err: (line: string) => say(`[app] ${line}`)};
 		const state = ["--base-url", cloud.httpUrl, "--state-file", join(work, "app-state.json")];
@@ -360,6 +373,11 @@ async function demoCommand(argv: string[]): Promise<number> {
 					}`,
 				);
 			if (runs() !== "2.0.0") code = 1;
+			const kept = reportedPower((await reinit.catch(() => undefined))?.params);
+			say(
+				`[lin] the switch's Power after the update: ${kept === true ? "on, kept" : `${String(kept)}, NOT kept`}`,
+			);
+			if (kept !== true) code = 1;
 		}
 		return code;
 	} finally {

@@ -17,7 +17,7 @@ import {FlashBootControl, type RestartReason} from "../../idf/boot-control";
 import {boot, NoBootableImageError, provision, type BootResult} from "../../idf/bootloader";
 import type {FlashDevice} from "../../idf/flash-device";
 import {FlashUpdatePartition} from "../../idf/update-partition";
-import {type Firmware, startFirmware} from "../../ota/firmware";
+import {type Firmware, type Product, startFirmware} from "../../ota/firmware";
 import {hostOtaOptions, type OtaOptions, resolveOtaOptions} from "../../ota/options";
 import type {HttpClient} from "../../ota/ports";
 import {RollbackClock} from "../../ota/rollback-clock";
@@ -51,6 +51,10 @@ export interface NodeAssemblyOptions {
 	readonly log: Log;
 	/** The rmaker_ota store, or the path of its JSON file (host/adapters/key-value-store.ts). */
 	readonly store: KeyValueStore | string;
+	/** Where the product's `persist` params are kept, or the path of its JSON file (docs/product.md). */
+	readonly paramStore?: KeyValueStore | string;
+	/** The product built on the node (docs/product.md); without it the node has only the OTA service. */
+	readonly product?: Product;
 	/** Opens the MQTT session when the firmware starts (it may depend on the image the bootloader picked). */
 	readonly session: (booted: BootResult) => MqttSession;
 	readonly http: HttpClient;
@@ -105,7 +109,7 @@ function openChip(flash: NodeAssemblyOptions["flash"]): SimulatedChip {
 
 /** Boots the flash (provisioning the factory image into an empty one), starts the rollback clock and, unless told to wait, the firmware. */
 export function assembleNode(options: NodeAssemblyOptions): SimulatedNode {
-	const {log, timers} = options;
+	const {log, timers, paramStore} = options;
 	const device = openChip(options.flash);
 	let booted: BootResult;
 	try {
@@ -149,6 +153,7 @@ export function assembleNode(options: NodeAssemblyOptions): SimulatedNode {
 					boot: bootControl,
 					createDigest,
 					rollbackClock,
+					paramStore: typeof paramStore === "string" ? new JsonFileStore(paramStore) : paramStore,
 				},
 				{
 					nodeId: options.nodeId,
@@ -156,6 +161,7 @@ export function assembleNode(options: NodeAssemblyOptions): SimulatedNode {
 					platform: options.platform,
 					ota: options.ota,
 					otaDefaults: hostOtaOptions,
+					product: options.product,
 				},
 			);
 			return firmware;

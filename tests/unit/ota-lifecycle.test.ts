@@ -1,21 +1,54 @@
 /*
- * The OTA lifecycle (ota/lifecycle.ts): its transition table, and the controller deriving busy,
+ * The OTA lifecycle (ota/lifecycle.ts): its transition table and guards, and the approval deriving busy,
  * refusals and `ota status` from it. Synchronous on the virtual clock.
  */
 import assert from "node:assert/strict";
 import {LifecycleError, OtaLifecycle, type OtaEvent, type OtaState, TRANSITIONS} from "../../ota/lifecycle";
 import {jobFor, SimNode, V2} from "./support/sim-node";
 
-const STATES: OtaState[] = ["idle", "offered", "approved", "installing", "rebooting", "pending-verify"];
-const EVENTS: OtaEvent[] = ["offer", "approve", "lapse", "withdraw", "install", "end", "installed", "confirm"];
+const STATES: OtaState[] = [
+	"idle",
+	"offered",
+	"approved",
+	"held",
+	"installing",
+	"reboot-requested",
+	"rebooting",
+	"pending-verify",
+];
+const EVENTS: OtaEvent[] = [
+	"offer",
+	"ask",
+	"approve",
+	"lapse",
+	"withdraw",
+	"install",
+	"hold",
+	"release",
+	"expire",
+	"end",
+	"installed",
+	"request-reboot",
+	"reboot",
+	"confirm",
+];
 
 describe("OTA lifecycle transitions", () => {
 	it("allows exactly the transitions of the table and throws for any other", () => {
 		const expected: {[state: string]: {[event: string]: OtaState}} = {
-			idle: {offer: "offered"},
-			offered: {offer: "offered", approve: "approved", withdraw: "idle"},
-			approved: {offer: "offered", lapse: "offered", install: "installing", withdraw: "idle"},
-			installing: {end: "idle", installed: "rebooting"},
+			idle: {offer: "offered", ask: "idle"},
+			offered: {offer: "offered", ask: "offered", approve: "approved", withdraw: "idle"},
+			approved: {
+				offer: "offered",
+				ask: "approved",
+				lapse: "offered",
+				install: "installing",
+				hold: "held",
+				withdraw: "idle",
+			},
+			held: {release: "installing", expire: "idle"},
+			installing: {end: "idle", installed: "rebooting", "request-reboot": "reboot-requested"},
+			"reboot-requested": {reboot: "rebooting"},
 			rebooting: {},
 			"pending-verify": {confirm: "idle"},
 		};
@@ -36,12 +69,28 @@ describe("OTA lifecycle transitions", () => {
 
 	it("derives busy and the refusals from the state", () => {
 		const busy = STATES.filter(state => new OtaLifecycle(state).busy);
-		assert.deepEqual(busy, ["installing", "rebooting", "pending-verify"]);
+		assert.deepEqual(busy, ["held", "installing", "reboot-requested", "rebooting", "pending-verify"]);
 		for (const state of STATES) {
 			const refusal = new OtaLifecycle(state).refusal("start");
 			assert.equal(refusal !== undefined, busy.includes(state), state);
 		}
 		assert.match(new OtaLifecycle("pending-verify").refusal("check")!, /not confirmed yet/);
+		assert.match(new OtaLifecycle("held").refusal("check")!, /the application holds the approved update/);
+		assert.match(new OtaLifecycle("reboot-requested").refusal("start")!, /waits for the application to reboot/);
+	});
+
+	it("the guard of a served job: approved installs only the approved job; a rolled-back version needs a person's ask", () => {
+		const approved = new OtaLifecycle("approved");
+		assert.equal(approved.served({matchesApproval: true, rolledBack: false}), "install");
+		assert.equal(approved.served({matchesApproval: false, rolledBack: true}), "offer");
+		const idle = new OtaLifecycle("idle");
+		assert.equal(idle.served({matchesApproval: false, rolledBack: true}), "skip", "the node's own check");
+		idle.fire("ask");
+		assert.equal(idle.asked, true);
+		assert.equal(idle.served({matchesApproval: false, rolledBack: true}), "offer", "answers the person");
+		assert.equal(idle.asked, false, "consumed by the served job");
+		assert.equal(idle.served({matchesApproval: false, rolledBack: true}), "skip");
+		assert.equal(idle.served({matchesApproval: false, rolledBack: false}), "offer");
 	});
 
 	it("the tables are frozen (preloaded constants stay in flash on the device)", () => {
@@ -50,7 +99,7 @@ describe("OTA lifecycle transitions", () => {
 	});
 });
 
-describe("the controller walks the lifecycle (simulated node)", () => {
+describe("the approval walks the lifecycle (simulated node)", () => {
 	let node: SimNode | undefined;
 	afterEach(() => {
 		node?.close();
@@ -95,8 +144,10 @@ describe("the controller walks the lifecycle (simulated node)", () => {
 		node.until(() => node!.firmware!.ota.state === "rebooting", "installed");
 		assert.match(node.command("start")[0], /refused: the new firmware is installed; the node is rebooting into it/);
 		assert.deepEqual(seen, [
+			"idle -ask-> idle",
 			"idle -offer-> offered",
 			"offered -approve-> approved",
+			"approved -ask-> approved",
 			"approved -install-> installing",
 			"installing -installed-> rebooting",
 		]);

@@ -22,7 +22,9 @@ describe("benchmarks (quick mode)", function () {
 		const rows = stdout.split("\n").filter(line => line.startsWith("| ") && !line.startsWith("| benchmark"));
 		const row = (prefix: string) => rows.filter(line => line.startsWith(`| ${prefix}`));
 		assert.equal(
-			row("1. XS heap, live peak above idle").filter(line => !line.includes("16 KB TLS records")).length,
+			row("1. XS heap, live peak above idle").filter(
+				line => !line.includes("16 KB TLS records") && !line.includes("example switch"),
+			).length,
 			2,
 			stdout,
 		);
@@ -32,6 +34,9 @@ describe("benchmarks (quick mode)", function () {
 			stdout,
 		);
 		assert.equal(row("1. XS heap growth above idle").length, 2, stdout);
+		// the example product (docs/product.md): what it adds at idle, and the peak with it
+		assert.equal(row("1. XS heap at idle, the example switch").length, 1, stdout);
+		assert.equal(row("1. XS heap, live peak above idle").filter(line => line.includes("example switch")).length, 1);
 		assert.equal(row("2. XS compute per MB, pipeline").length, 2, stdout);
 		assert.equal(
 			row("2. XS compute per MB, SHA-256 in JS (yardstick)").length,

@@ -6,6 +6,7 @@
  */
 import type {RestApi} from "./api";
 import {el, replace, setText, uniqueId} from "./dom";
+import {DevicesPanel} from "./devices";
 import {progressOf} from "../../client/ota-reading";
 import {describe, formatSize, formatTime, statusWord} from "./format";
 import {fetchNodes, writeOperation, type NodeSummary, type OfferedUpdate} from "./nodes";
@@ -96,10 +97,12 @@ export class NodePanel {
 	readonly #historyNote = el("p", {class: "note"});
 
 	readonly #admin: boolean;
+	readonly #devices: DevicesPanel;
 
 	/** `admin`: the user may read every job (`admin/otajob`); otherwise the history lists the jobs this tab has seen offered. */
 	constructor(api: RestApi, node: NodeSummary, admin: boolean) {
 		this.#api = api;
+		this.#devices = new DevicesPanel(api);
 		this.#admin = admin;
 		this.#node = node;
 		try {
@@ -138,6 +141,7 @@ export class NodePanel {
 			this.#offerBox,
 			this.#progressRegion,
 			this.#error,
+			this.#devices.element,
 			el("h3", {id: historyTitle}, "OTA history"),
 			el(
 				"table",
@@ -417,6 +421,7 @@ export class NodePanel {
 			node.model && node.model !== node.project ? el("dt", {}, "Model") : null,
 			node.model && node.model !== node.project ? el("dd", {}, node.model) : null,
 		);
+		this.#devices.update(node.id, node.online, node.devices ?? []);
 		const canWrite = node.online && node.ota !== undefined && !this.#busy;
 		this.#check.disabled = !canWrite;
 		// Why the buttons are disabled, in words next to them (a tooltip is not read by everyone).

@@ -13,6 +13,7 @@ import {
 	type OtaNames,
 } from "../../client/ota-reading";
 import {isObject, type Json, type JsonObject, type RestApi} from "./api";
+import {readDevices, type DeviceSummary} from "./devices";
 
 export type {OfferedUpdate, OtaNames};
 
@@ -29,6 +30,8 @@ export interface NodeSummary {
 	ota?: OtaNames;
 	/** The update the node offers in Info (read by the approval client's reader too). */
 	offer?: OfferedUpdate;
+	/** The node's own devices (a product's), with their params. */
+	devices?: DeviceSummary[];
 }
 
 function text(value: Json | undefined): string | undefined {
@@ -50,6 +53,7 @@ export function summarize(entry: JsonObject): NodeSummary | undefined {
 	const fwVersion = text(info.fw_version);
 	const project = text(info.project_name);
 	const model = text(info.model);
+	const devices = readDevices(config, params);
 	return {
 		id,
 		online: connectivity.connected === true,
@@ -60,6 +64,7 @@ export function summarize(entry: JsonObject): NodeSummary | undefined {
 		...(model ? {model} : {}),
 		...(ota ? {ota} : {}),
 		...(offer ? {offer} : {}),
+		...(devices.length > 0 ? {devices} : {}),
 	};
 }
 

@@ -17,7 +17,7 @@ import {VirtualTimers} from "../../../host/adapters/virtual-timers";
 import {assembleNode, type SimulatedNode} from "../../../host/sim/node-assembly";
 import {buildAppImage} from "../../../host/tools/app-image";
 import {provision, type BootResult} from "../../../idf/bootloader";
-import type {Firmware} from "../../../ota/firmware";
+import type {Firmware, Product} from "../../../ota/firmware";
 import type {OtaOptions} from "../../../ota/options";
 import type {RollbackClock} from "../../../ota/rollback-clock";
 import type {HttpClient} from "../../../ota/ports";
@@ -82,6 +82,8 @@ export class SimNode {
 	readonly broker = new MemoryBroker(this.timers);
 	readonly http = new MemoryHttp(this.timers);
 	readonly store = new FlakyStore();
+	/** The application's persisted params (kept across reboots, as the flash is). */
+	readonly paramStore = new MemoryStore();
 	readonly log = new RecordingLog();
 	readonly boots: BootResult[] = [];
 	/** What the cloud answers to otafetch (undefined: nothing). */
@@ -91,6 +93,7 @@ export class SimNode {
 	session: ReturnType<MemoryBroker["session"]> | undefined;
 	restarts = 0;
 	readonly #options: Partial<OtaOptions>;
+	readonly #product: Product | undefined;
 
 	readonly #openDevice: (flashFile: string) => HostDevice;
 	/** Virtual ms from power-on until the network is up and the firmware starts (main() after setup/network); "never": Wi-Fi never joins. */
@@ -105,8 +108,11 @@ export class SimNode {
 			ota?: Partial<OtaOptions>;
 			factory?: Uint8Array;
 			openDevice?: (flashFile: string) => HostDevice;
+			/** The product the firmware carries (docs/product.md). */
+			product?: Product;
 		} = {},
 	) {
+		this.#product = options.product;
 		this.nodeId = options.nodeId ?? "unit-node";
 		this.#options = {...FAST, ...options.ota};
 		this.#openDevice = options.openDevice ?? (flashFile => HostDevice.open({flashFile, sync: false}));
@@ -136,6 +142,8 @@ export class SimNode {
 			timers: this.timers,
 			log: this.log,
 			store: this.store,
+			paramStore: this.paramStore,
+			product: this.#product,
 			session: () => (this.session = this.broker.session(this.nodeId)),
 			http: this.httpClient ?? this.http,
 			restart: () => this.restarts++,

@@ -9,6 +9,7 @@ import {Device, Node, type JsonValue} from "../../../rainmaker/model";
 import {DEVICE_SWITCH, PARAM_POWER, UI_SLIDER, UI_TOGGLE} from "../../../rainmaker/standard";
 import {type Firmware, type FirmwareConfig, startFirmware} from "../../../ota/firmware";
 import {checkUpgrade, ImageError, parseImageHeader, HEADER_PROBE_LENGTH} from "../../../ota/image";
+import {switchProduct} from "../../../product/switch";
 import {on, ready, setAfterEvent} from "./bridge";
 import {BridgedBoot, BridgedPartition, corruptNextAttempt} from "./flash";
 import {BridgedHttp} from "./http";
@@ -76,7 +77,10 @@ on("firmware.start", head => {
 			boot: new BridgedBoot(),
 			createDigest: createBridgedDigest,
 		},
-		head.config as FirmwareConfig,
+		// head.product "switch": the example product (docs/product.md), for benchmark 1's measure of what it adds
+		head.product === "switch"
+			? {...(head.config as FirmwareConfig), product: switchProduct({log})}
+			: (head.config as FirmwareConfig),
 	);
 	return null;
 });

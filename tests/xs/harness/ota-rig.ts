@@ -53,6 +53,8 @@ export interface XsOtaRig {
 export interface XsOtaRigOptions extends Partial<XsGuestOptions> {
 	readonly images: {readonly [name: string]: ServedImage};
 	readonly ota?: Partial<OtaOptions>;
+	/** "switch": the firmware carries the example product (product/switch.ts). */
+	readonly product?: "switch";
 }
 
 export async function startXsOtaRig(options: XsOtaRigOptions): Promise<XsOtaRig> {
@@ -98,7 +100,10 @@ export async function startXsOtaRig(options: XsOtaRigOptions): Promise<XsOtaRig>
 			void broker.publish(topic("otaurl"), JSON.stringify(rig.offer));
 	});
 	try {
-		await guest.request("firmware.start", {config: {nodeId, ota: {allowHttp: true, ...options.ota}}});
+		await guest.request("firmware.start", {
+			config: {nodeId, ota: {allowHttp: true, ...options.ota}},
+			...(options.product ? {product: options.product} : {}),
+		});
 		await rig.until(
 			() => broker.messages.some(m => m.topic === topic("params/local/init")),
 			"the node's initial params",
