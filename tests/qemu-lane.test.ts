@@ -7,7 +7,7 @@
 import {strict as assert} from "node:assert";
 import {spawnSync} from "node:child_process";
 import {fileURLToPath} from "node:url";
-import {otadataOf, qemuFlashImage, qemuTools} from "../host/sim/qemu";
+import {otadataOf, parseIdfBenchLine, qemuFlashImage, qemuTools} from "../host/sim/qemu";
 import {buildIdfImage} from "../host/tools/app-image";
 import {encodeEntry, newEntry, OtaImgState} from "../idf/otadata";
 
@@ -38,6 +38,22 @@ describe("QEMU lane", () => {
 		flash.set(encodeEntry(newEntry(1, OtaImgState.VALID)), 0xe000);
 		flash.set(encodeEntry(newEntry(2, OtaImgState.PENDING_VERIFY)), 0xf000);
 		assert.deepEqual(otadataOf(flash), {slot: 1, state: "pending-verify"});
+	});
+
+	it("reads the figures of ESP-IDF's OTA app (bench/qemu-idf-ota) from its result line, and only a success into ota_1", () => {
+		const line =
+			"BENCH: esp_https_ota ESP_OK (0) in 11791 ms (begin 809 ms, perform 10887 ms, finish 94 ms); boot partition ota_1; free internal heap before 298292, minimum 255312, after 297136";
+		assert.deepEqual(parseIdfBenchLine(line), {
+			ms: 11791,
+			beginMs: 809,
+			performMs: 10887,
+			finishMs: 94,
+			heapBefore: 298292,
+			heapMinimum: 255312,
+			heapAfter: 297136,
+		});
+		assert.equal(parseIdfBenchLine(line.replace("ota_1", "ota_0")), undefined);
+		assert.equal(parseIdfBenchLine(line.replace("ESP_OK (0)", "ESP_ERR_OTA_VALIDATE_FAILED (5379)")), undefined);
 	});
 
 	it("names the missing tool in one line", () => {

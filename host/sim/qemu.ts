@@ -43,10 +43,11 @@ const GUEST_HOST = "10.0.2.2";
 
 export const QEMU_USAGE = `Usage: rainmaker-ota-xs qemu demo [--variant success|rollback|power-cut] [--skip-build] [--keep-work]
        rainmaker-ota-xs qemu build [--variant rollback]
-       rainmaker-ota-xs qemu bench [--skip-build]
+       rainmaker-ota-xs qemu bench [--skip-build] [--runs N]
   build: only the demo's firmware build(s) into .sim/qemu-demo (no QEMU needed)
   bench: ESP-IDF's esp_https_ota (bench/qemu-idf-ota) and then the firmware (after qemu build), the
-         same image from the same cloud in the same QEMU: both throughputs and their ratio
+         same image from the same cloud in the same QEMU, N times (default 1): both install times,
+         their medians and the throughput ratio (--skip-build: ESP-IDF's app as built before)
   demo: the firmware built with ESP-IDF for the ESP32-C3 (RMX_NETWORK=openeth), booted by ESP-IDF's
         bootloader in QEMU (-machine esp32c3, -nic user,model=open_eth), updated with approval
         against the local cloud on loopback; each step is timed
@@ -341,7 +342,7 @@ function buildDemo(tools: QemuTools, unreachable: boolean, say: Say): {build: Bu
 	const caDer = derOf(demoPki().caCert);
 	// RMX_QEMU_KIND=instrument: an instrumented build (-i, memoryReport=true) with its console on the
 	// UART; release (default) has no console output from XS (docs/device.md section 11).
-	const kind = process.env.RMX_QEMU_KIND === "instrument" ? "instrument" : "release";
+	const kind = buildKind();
 	const common = {
 		caResource: "local-ca.der",
 		sntp: GUEST_HOST,
@@ -351,7 +352,7 @@ function buildDemo(tools: QemuTools, unreachable: boolean, say: Say): {build: Bu
 		rollbackWaitSeconds: 60,
 		...(kind === "instrument" ? {memoryReport: true} : {}),
 	};
-	const builds = join(STATE, "builds");
+	const builds = buildsDir();
 	const build = buildQemuFirmware(
 		tools,
 		join(STATE, "out"),
@@ -374,8 +375,18 @@ function buildDemo(tools: QemuTools, unreachable: boolean, say: Say): {build: Bu
 	return {build, offered: other.app};
 }
 
+/** RMX_QEMU_KIND=instrument: the instrumented build; release otherwise. */
+function buildKind(): "release" | "instrument" {
+	return process.env.RMX_QEMU_KIND === "instrument" ? "instrument" : "release";
+}
+
+/** Where the builds of the current kind are kept (.sim/qemu-demo/builds, builds-instrument): --skip-build takes them. */
+function buildsDir(): string {
+	return join(STATE, buildKind() === "instrument" ? "builds-instrument" : "builds");
+}
+
 function loadDemoBuilds(unreachable: boolean): {build: Build; offered: Uint8Array} {
-	const builds = join(STATE, "builds");
+	const builds = buildsDir();
 	if (!existsSync(join(builds, "good.json")) || (unreachable && !existsSync(join(builds, "unreachable.json"))))
 		throw new QemuError(`--skip-build: no earlier build in ${builds}; run without --skip-build once`);
 	const build = loadBuild(join(builds, "good"));
@@ -610,52 +621,71 @@ async function runDemo(
 	}
 }
 
-/**
- * ESP-IDF's own OTA in the same QEMU, on the same partition table, from the same cloud and image:
- * bench/qemu-idf-ota (esp_https_ota, timed on the chip with esp_timer, heap_caps minimum), built
- * with the same toolchain; then the firmware's demo (success variant, the builds of `qemu build`).
- * Prints both throughputs and their ratio (docs/device.md, section 11).
- */
-async function benchCommand(argv: string[]): Promise<number> {
-	const {values} = parseArgs({args: argv, options: {"skip-build": {type: "boolean"}}, strict: true});
-	const tools = qemuTools();
-	if (typeof tools === "string")
-		throw new QemuError(`the QEMU lane cannot run here: ${tools} (docs/device.md, section 11)`);
-	const say: Say = line => process.stdout.write(line + "\n");
+/** One run of ESP-IDF's OTA app (bench/qemu-idf-ota/main/bench.c), as its BENCH line reports it. */
+interface IdfRun {
+	/** esp_https_ota's begin + perform + finish, timed on the chip (esp_timer). */
+	ms: number;
+	beginMs: number;
+	performMs: number;
+	finishMs: number;
+	/** The same span as the host saw it: the "BENCH: start" line to the result line. */
+	hostMs: number;
+	heapBefore: number;
+	heapMinimum: number;
+	heapAfter: number;
+}
+
+const IDF_RESULT =
+	/esp_https_ota ESP_OK \(0\) in (\d+) ms \(begin (\d+) ms, perform (\d+) ms, finish (\d+) ms\); boot partition ota_1; free internal heap before (\d+), minimum (\d+), after (\d+)/;
+
+/** The figures of bench.c's result line, or undefined when the line does not report a successful update into ota_1. */
+export function parseIdfBenchLine(line: string): Omit<IdfRun, "hostMs"> | undefined {
+	const match = IDF_RESULT.exec(line);
+	if (!match) return undefined;
+	const [ms, beginMs, performMs, finishMs, heapBefore, heapMinimum, heapAfter] = match.slice(1).map(Number);
+	return {ms, beginMs, performMs, finishMs, heapBefore, heapMinimum, heapAfter};
+}
+
+/** Builds bench/qemu-idf-ota (cmake + ninja into .sim/qemu-demo/idf-bench) unless `skip` and built. */
+function buildIdfBench(tools: QemuTools, skip: boolean, say: Say): string {
 	const source = join(REPOSITORY, "bench", "qemu-idf-ota");
 	const out = join(STATE, "idf-bench");
+	if (skip && existsSync(join(out, "flash_args"))) return out;
 	const env = {
 		...process.env,
 		IDF_PATH: tools.idfPath,
 		IDF_COMPONENT_MANAGER: "0",
 		ESP_ROM_ELF_DIR: process.env.ESP_ROM_ELF_DIR ?? "/nonexistent",
 	};
-	if (!values["skip-build"] || !existsSync(join(out, "flash_args"))) {
-		if (!existsSync(join(out, "build.ninja"))) {
-			say(`[bench] cmake ${source} (ESP-IDF project, target esp32c3)`);
-			run(
-				"cmake",
-				[
-					"-S",
-					source,
-					"-B",
-					out,
-					"-G",
-					"Ninja",
-					"-DIDF_TARGET=esp32c3",
-					`-DSDKCONFIG=${join(out, "sdkconfig")}`,
-					`-DPYTHON=${tools.python}`,
-					"-DPYTHON_DEPS_CHECKED=1",
-					"-DCCACHE_ENABLE=0",
-				],
+	if (!existsSync(join(out, "build.ninja"))) {
+		say(`[bench] cmake ${source} (ESP-IDF project, target esp32c3)`);
+		run(
+			"cmake",
+			[
+				"-S",
 				source,
-				env,
-				"cmake",
-			);
-		}
-		say("[bench] ninja");
-		run("ninja", ["-C", out, `-j${tools.jobs}`], source, env, "ninja");
+				"-B",
+				out,
+				"-G",
+				"Ninja",
+				"-DIDF_TARGET=esp32c3",
+				`-DSDKCONFIG=${join(out, "sdkconfig")}`,
+				`-DPYTHON=${tools.python}`,
+				"-DPYTHON_DEPS_CHECKED=1",
+				"-DCCACHE_ENABLE=0",
+			],
+			source,
+			env,
+			"cmake",
+		);
 	}
+	say("[bench] ninja (ESP-IDF's OTA app)");
+	run("ninja", ["-C", out, `-j${tools.jobs}`], source, env, "ninja");
+	return out;
+}
+
+/** One ESP-IDF OTA in QEMU: the app of `out` in ota_0, the URL and CA in fctry, `offered` served by a local cloud. */
+async function runIdfOta(tools: QemuTools, out: string, offered: Uint8Array, say: Say): Promise<IdfRun> {
 	const flashArgs = readFileSync(join(out, "flash_args"), "utf8")
 		.split("\n")
 		.filter(line => /^0x/.test(line))
@@ -668,8 +698,6 @@ async function benchCommand(argv: string[]): Promise<number> {
 	const bootloader = part(/bootloader\.bin$/),
 		table = part(/partition-table\.bin$/),
 		app = part(/^(?!ota_data_initial)[^/]+\.bin$/);
-	const {build} = loadDemoBuilds(false);
-	const offered = restampAppVersion(build.app, "2.0.0");
 	const pki = demoPki();
 	const cloud = await startCloud({
 		tls: {key: pki.serverKey, cert: pki.serverCert + pki.caCert, ca: pki.caCert},
@@ -678,11 +706,8 @@ async function benchCommand(argv: string[]): Promise<number> {
 	});
 	const work = mkdtempSync(join(tmpdir(), "rmx-qemu-bench-"));
 	let qemu: Qemu | undefined;
-	let idf: {ms: number; before: number; minimum: number; after: number} | undefined;
 	try {
 		const image = await cloud.addImage(offered, "firmware-2.0.0");
-		const url = cloud.imageUrl(image);
-		const config = new TextEncoder().encode(`${url}\n${pki.caCert}\0`);
 		const flash = qemuFlashImage(
 			{
 				bootloader: bootloader.bytes,
@@ -691,44 +716,95 @@ async function benchCommand(argv: string[]): Promise<number> {
 				offsets: {bootloader: bootloader.offset, partitionTable: table.offset, app: app.offset},
 			},
 			app.bytes,
-			config,
+			new TextEncoder().encode(`${cloud.imageUrl(image)}\n${pki.caCert}\0`),
 		);
 		const flashFile = join(work, "flash.bin");
 		writeFileSync(flashFile, flash);
 		const lines: string[] = [];
+		let startedAt = 0;
+		let endedAt = 0;
 		qemu = startQemu(tools, flashFile, line => {
 			lines.push(line);
+			if (/BENCH: start/.test(line)) startedAt = Date.now();
+			if (/BENCH: (esp_https_ota|error)/.test(line)) endedAt = Date.now();
 			if (/BENCH|error|Guru|abort/i.test(line)) say(`[esp32c3] ${line}`);
 		});
 		const line = await Promise.race([
 			waitForLine(lines, /BENCH: (esp_https_ota|error)/, 600_000),
 			qemu.stopped.then(exit => {
-				throw new QemuError(`QEMU ended with exit code ${exit}`);
+				throw new QemuError(`QEMU ended with exit code ${exit} before ESP-IDF's OTA finished`);
 			}),
 		]);
-		const match =
-			/esp_https_ota ESP_OK \(0\) in (\d+) ms; boot partition ota_1; free internal heap before (\d+), minimum (\d+), after (\d+)/.exec(
-				line,
-			);
-		if (!match) throw new QemuError(`ESP-IDF's OTA did not succeed: ${line}`);
-		idf = {ms: Number(match[1]), before: Number(match[2]), minimum: Number(match[3]), after: Number(match[4])};
-		say(
-			`[bench] ESP-IDF esp_https_ota: ${image.fileSize} bytes in ${(idf.ms / 1000).toFixed(1)} s = ${(image.fileSize / 1024 / (idf.ms / 1000)).toFixed(1)} KiB/s; free internal heap ${idf.before} before, minimum ${idf.minimum} during, ${idf.after} after`,
-		);
+		const figures = parseIdfBenchLine(line);
+		if (!figures) throw new QemuError(`ESP-IDF's OTA did not succeed: ${line}`);
+		return {...figures, hostMs: endedAt - startedAt};
 	} finally {
 		await qemu?.stop();
 		await cloud.close();
 		rmSync(work, {recursive: true, force: true});
 	}
-	const firmware = await runDemo(tools, {variant: "success", skipBuild: true, keepWork: false}, line => {
-		if (/^\[qemu\]|memory|peaks|instrument/i.test(line)) say(line);
+}
+
+function median(values: readonly number[]): number {
+	const sorted = [...values].sort((a, b) => a - b);
+	const middle = Math.floor(sorted.length / 2);
+	return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/**
+ * ESP-IDF's own OTA in the same QEMU, on the same partition table, from the same cloud and image:
+ * bench/qemu-idf-ota (esp_https_ota's API, timed on the chip with esp_timer and on the host,
+ * heap_caps minimum), built with the same toolchain; then the firmware's demo (success variant, the
+ * release builds of `qemu build`); `--runs N` alternates the two N times. Prints every run, the
+ * medians and the ratio of the firmware's throughput to ESP-IDF's (docs/device.md, section 11).
+ */
+async function benchCommand(argv: string[]): Promise<number> {
+	const {values} = parseArgs({
+		args: argv,
+		options: {"skip-build": {type: "boolean"}, runs: {type: "string"}},
+		strict: true,
 	});
-	if (firmware.code !== 0 || !firmware.install)
-		throw new QemuError("the firmware's demo did not end in success: no figure");
-	const idfRate = offered.length / (idf.ms / 1000);
-	const rate = firmware.install.bytes / firmware.install.seconds;
+	const runs = Number(values.runs ?? 1);
+	if (!Number.isInteger(runs) || runs < 1 || runs > 20)
+		throw new QemuError(`--runs must be a whole number from 1 to 20, got ${JSON.stringify(values.runs)}`);
+	if (buildKind() !== "release")
+		throw new QemuError(
+			"qemu bench measures the release build: unset RMX_QEMU_KIND (an instrumented build samples its memory every 20 ms)",
+		);
+	const tools = qemuTools();
+	if (typeof tools === "string")
+		throw new QemuError(`the QEMU lane cannot run here: ${tools} (docs/device.md, section 11)`);
+	const say: Say = line => process.stdout.write(line + "\n");
+	const out = buildIdfBench(tools, values["skip-build"] === true, say);
+	const {build} = loadDemoBuilds(false);
+	const offered = restampAppVersion(build.app, "2.0.0");
+	const kib = (bytes: number, ms: number) => (bytes / 1024 / (ms / 1000)).toFixed(1);
+	const idfRuns: IdfRun[] = [];
+	const firmwareMs: number[] = [];
+	for (let index = 1; index <= runs; index++) {
+		const idf = await runIdfOta(tools, out, offered, say);
+		idfRuns.push(idf);
+		say(
+			`[bench] run ${index}: ESP-IDF esp_https_ota ${offered.length} bytes in ${(idf.ms / 1000).toFixed(2)} s on the chip = ${kib(offered.length, idf.ms)} KiB/s (begin ${idf.beginMs} ms, perform ${idf.performMs} ms, finish ${idf.finishMs} ms; ${(idf.hostMs / 1000).toFixed(2)} s as the host saw it); free internal heap ${idf.heapBefore} before, minimum ${idf.heapMinimum}, ${idf.heapAfter} after`,
+		);
+		const firmware = await runDemo(tools, {variant: "success", skipBuild: true, keepWork: false}, line => {
+			if (/^\[qemu\] (install|done|timings)/.test(line)) say(line);
+		});
+		if (firmware.code !== 0 || !firmware.install)
+			throw new QemuError(`run ${index}: the firmware's demo did not end in success: no figure`);
+		firmwareMs.push(firmware.install.seconds * 1000);
+		say(
+			`[bench] run ${index}: firmware ${firmware.install.bytes} bytes in ${firmware.install.seconds.toFixed(2)} s = ${kib(firmware.install.bytes, firmware.install.seconds * 1000)} KiB/s`,
+		);
+	}
+	const idfMs = median(idfRuns.map(run => run.ms));
+	const idfHostMs = median(idfRuns.map(run => run.hostMs));
+	const fwMs = median(firmwareMs);
 	say(
-		`[bench] firmware ${(rate / 1024).toFixed(1)} KiB/s, ESP-IDF ${(idfRate / 1024).toFixed(1)} KiB/s: ratio ${(rate / idfRate).toFixed(2)} (goal at least 0.8)`,
+		`[bench] medians of ${runs} run(s), ${offered.length} bytes: firmware ${(fwMs / 1000).toFixed(2)} s = ${kib(offered.length, fwMs)} KiB/s (host clock: the node's reports); ESP-IDF ${(idfMs / 1000).toFixed(2)} s = ${kib(offered.length, idfMs)} KiB/s on the chip's clock, ${(idfHostMs / 1000).toFixed(2)} s on the host's`,
+	);
+	say(
+		`[bench] ratio firmware / ESP-IDF throughput: ${(idfMs / fwMs).toFixed(2)} (goal at least 0.8); ESP-IDF's free internal heap minimum during its update: ${Math.min(...idfRuns.map(run => run.heapMinimum))} bytes`,
 	);
 	return 0;
 }
@@ -770,7 +846,7 @@ export async function qemuCommand(argv: string[]): Promise<number> {
 			const started = Date.now();
 			const {build} = buildDemo(tools, values.variant === "rollback", line => process.stdout.write(line + "\n"));
 			process.stdout.write(
-				`[qemu] built in ${((Date.now() - started) / 1000).toFixed(1)} s: app ${build.app.length} bytes, bootloader ${build.bootloader.length} bytes (${join(STATE, "builds")})\n`,
+				`[qemu] built in ${((Date.now() - started) / 1000).toFixed(1)} s: app ${build.app.length} bytes, bootloader ${build.bootloader.length} bytes (${buildsDir()})\n`,
 			);
 			return 0;
 		}
