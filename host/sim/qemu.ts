@@ -266,44 +266,79 @@ function startSntp(say: Say): Promise<() => void> {
 }
 
 interface Qemu {
-	process: ChildProcess;
+	/** Ends with QEMU's exit code once QEMU is stopped (by stop(), or by exiting other than for a guest reset). */
 	stopped: Promise<number | null>;
 	stop(): Promise<void>;
+	/** How many guest resets ended one QEMU process and started the next on the same flash. */
+	readonly resets: number;
 }
 
-function startQemu(tools: QemuTools, flashFile: string, onLine: (line: string) => void): Qemu {
+/**
+ * QEMU's esp32c3 on `flashFile`. With `restartOnReset`, QEMU runs with -no-reboot: a guest reset
+ * (esp_restart, a panic's restart) ends the process and a new QEMU starts on the same flash, where
+ * the ROM and ESP-IDF's bootloader run as after any reset. QEMU's esp32c3 cache (the fork's
+ * hw/misc/esp32c3_cache.c) copies flash pages into the cache region when the MMU is written, but does
+ * not invalidate the code that TCG has translated from those addresses; a reset in place keeps
+ * that code, so a new image in the other slot runs pieces of the old one and crashes
+ * (docs/device.md section 11). A new process starts with no translations.
+ */
+function startQemu(
+	tools: QemuTools,
+	flashFile: string,
+	onLine: (line: string) => void,
+	options: {restartOnReset?: boolean; onReset?: () => void} = {},
+): Qemu {
 	// RMX_QEMU_EXTRA: more QEMU arguments, split at spaces (e.g. "-s" for the gdbstub on tcp::1234,
 	// "-d guest_errors,unimp"): how the stall of docs/device.md section 11 was looked at.
 	const extra = (process.env.RMX_QEMU_EXTRA ?? "").split(" ").filter(arg => arg !== "");
-	const child = spawn(
-		tools.qemu,
-		[
-			"-nographic",
-			"-machine",
-			"esp32c3",
-			"-drive",
-			`file=${flashFile},if=mtd,format=raw`,
-			"-nic",
-			"user,model=open_eth",
-			...extra,
-		],
-		{stdio: ["ignore", "pipe", "pipe"]},
-	);
-	let rest = "";
-	const take = (chunk: Buffer) => {
-		rest += chunk.toString("latin1");
-		const lines = rest.split(/\r?\n/);
-		rest = lines.pop() ?? "";
-		// eslint-disable-next-line no-control-regex -- ANSI colour codes of ESP-IDF's log
-		for (const line of lines) onLine(line.replace(/\x1b\[[0-9;]*m/g, ""));
+	let stopping = false;
+	let resets = 0;
+	let child: ChildProcess;
+	let finish: (code: number | null) => void = () => undefined;
+	const stopped = new Promise<number | null>(resolve => (finish = resolve));
+	const launch = () => {
+		child = spawn(
+			tools.qemu,
+			[
+				"-nographic",
+				"-machine",
+				"esp32c3",
+				"-drive",
+				`file=${flashFile},if=mtd,format=raw`,
+				"-nic",
+				"user,model=open_eth",
+				...(options.restartOnReset ? ["-no-reboot"] : []),
+				...extra,
+			],
+			{stdio: ["ignore", "pipe", "pipe"]},
+		);
+		let rest = "";
+		const take = (chunk: Buffer) => {
+			rest += chunk.toString("latin1");
+			const lines = rest.split(/\r?\n/);
+			rest = lines.pop() ?? "";
+			// eslint-disable-next-line no-control-regex -- ANSI colour codes of ESP-IDF's log
+			for (const line of lines) onLine(line.replace(/\x1b\[[0-9;]*m/g, ""));
+		};
+		child.stdout!.on("data", take);
+		child.stderr!.on("data", take);
+		child.once("exit", code => {
+			// -no-reboot: QEMU exits with 0 on the guest's reset request
+			if (!stopping && options.restartOnReset && code === 0) {
+				resets++;
+				options.onReset?.();
+				launch();
+			} else finish(code);
+		});
 	};
-	child.stdout!.on("data", take);
-	child.stderr!.on("data", take);
-	const stopped = new Promise<number | null>(resolve => child.once("exit", code => resolve(code)));
+	launch();
 	return {
-		process: child,
 		stopped,
+		get resets() {
+			return resets;
+		},
 		async stop() {
+			stopping = true;
 			if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
 			await stopped;
 		},
@@ -490,10 +525,18 @@ async function runDemo(
 		);
 		step("cloud");
 		const launch = () =>
-			startQemu(tools, flashFile, line => {
-				lines.push(line);
-				say(`[esp32c3] ${line}`);
-			});
+			startQemu(
+				tools,
+				flashFile,
+				line => {
+					lines.push(line);
+					say(`[esp32c3] ${line}`);
+				},
+				{
+					restartOnReset: true,
+					onReset: () => say("[qemu] guest reset: QEMU restarted on the same flash (see startQemu)"),
+				},
+			);
 		qemu = launch();
 		const guard = <T>(promise: Promise<T>) =>
 			Promise.race([
