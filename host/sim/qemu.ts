@@ -652,6 +652,11 @@ async function runDemo(
 		}
 		const peaks = lines.filter(line => line.includes("memory peaks"));
 		if (peaks.length) say(`[qemu] XS memory: ${peaks.slice(-2).join(" | ")}`);
+		const heap = freeHeapDuringInstall(lines);
+		if (heap)
+			say(
+				`[qemu] free heap (the SDK's instrumentation, "System bytes free" = heap_caps 8-bit, sampled once a second): ${heap.before} bytes before the install, lowest ${heap.lowest} during download + write (${heap.samples} samples)`,
+			);
 		say(`[qemu] timings: ${times.map(([name, seconds]) => `${name} ${seconds.toFixed(1)} s`).join(", ")}`);
 		return {code, install};
 	} finally {
@@ -786,6 +791,36 @@ async function runIdfOta(tools: QemuTools, out: string, offered: Uint8Array, say
 		await cloud.close();
 		rmSync(work, {recursive: true, force: true});
 	}
+}
+
+/**
+ * From an instrumented build's console: the SDK's "System bytes free" sample (heap_caps_get_free_size
+ * of 8-bit capable memory: all internal RAM on the ESP32-C3) last seen before "Starting OTA Upgrade",
+ * and the lowest between it and "Rebooting into".
+ */
+export function freeHeapDuringInstall(
+	lines: readonly string[],
+): {before: number; lowest: number; samples: number} | undefined {
+	const key = lines.find(line => line.startsWith("instruments key: "));
+	const column = key?.slice("instruments key: ".length).split(",").indexOf("System bytes free") ?? -1;
+	if (column < 0) return undefined;
+	let before: number | undefined;
+	let lowest = Infinity;
+	let samples = 0;
+	let phase: "before" | "install" | "after" = "before";
+	for (const line of lines) {
+		if (phase === "before" && /Starting OTA Upgrade/.test(line)) phase = "install";
+		else if (phase === "install" && /Rebooting into/.test(line)) phase = "after";
+		const sample = /^instruments: ([\d,]+)$/.exec(line);
+		if (!sample) continue;
+		const free = Number(sample[1].split(",")[column]);
+		if (phase === "before") before = free;
+		else if (phase === "install") {
+			lowest = Math.min(lowest, free);
+			samples++;
+		}
+	}
+	return before !== undefined && samples > 0 ? {before, lowest, samples} : undefined;
 }
 
 function median(values: readonly number[]): number {
