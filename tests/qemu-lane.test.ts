@@ -7,7 +7,7 @@
 import {strict as assert} from "node:assert";
 import {spawnSync} from "node:child_process";
 import {fileURLToPath} from "node:url";
-import {otadataOf, qemuFlashImage, qemuTools} from "../host/sim/qemu";
+import {freeHeapDuringInstall, otadataOf, parseIdfBenchLine, qemuFlashImage, qemuTools} from "../host/sim/qemu";
 import {buildIdfImage} from "../host/tools/app-image";
 import {encodeEntry, newEntry, OtaImgState} from "../idf/otadata";
 import {COMMAND} from "./support/command";
@@ -39,6 +39,37 @@ describe("QEMU lane", () => {
 		flash.set(encodeEntry(newEntry(1, OtaImgState.VALID)), 0xe000);
 		flash.set(encodeEntry(newEntry(2, OtaImgState.PENDING_VERIFY)), 0xf000);
 		assert.deepEqual(otadataOf(flash), {slot: 1, state: "pending-verify"});
+	});
+
+	it("reads the figures of ESP-IDF's OTA app (bench/qemu-idf-ota) from its result line, and only a success into ota_1", () => {
+		const line =
+			"BENCH: esp_https_ota ESP_OK (0) in 11791 ms (begin 809 ms, perform 10887 ms, finish 94 ms); boot partition ota_1; free internal heap before 298292, minimum 255312, after 297136";
+		assert.deepEqual(parseIdfBenchLine(line), {
+			ms: 11791,
+			beginMs: 809,
+			performMs: 10887,
+			finishMs: 94,
+			heapBefore: 298292,
+			heapMinimum: 255312,
+			heapAfter: 297136,
+		});
+		assert.equal(parseIdfBenchLine(line.replace("ota_1", "ota_0")), undefined);
+		assert.equal(parseIdfBenchLine(line.replace("ESP_OK (0)", "ESP_ERR_OTA_VALIDATE_FAILED (5379)")), undefined);
+	});
+
+	it("finds the free heap before and the lowest during the install in an instrumented build's console", () => {
+		const lines = [
+			"instruments key: Pixels drawn,Turns,System bytes free,CPU",
+			"instruments: 0,11,82516,11",
+			"instruments: 0,75,80796,13",
+			"OTA status in-progress: Starting OTA Upgrade (HTTPS attempt 1/3) (job job_1)",
+			"instruments: 0,58,73772,53",
+			"instruments: 0,118,75332,98",
+			"OTA status in-progress: Rebooting into new firmware (after 1 HTTPS attempt) (job job_1)",
+			"instruments: 0,81,70000,49",
+		];
+		assert.deepEqual(freeHeapDuringInstall(lines), {before: 80796, lowest: 73772, samples: 2});
+		assert.equal(freeHeapDuringInstall(lines.slice(1)), undefined, "no key line: a release build");
 	});
 
 	it("names the missing tool in one line", () => {

@@ -43,10 +43,11 @@ const GUEST_HOST = "10.0.2.2";
 
 export const QEMU_USAGE = `Usage: rainmaker-ota-xs qemu demo [--variant success|rollback|power-cut] [--skip-build] [--keep-work]
        rainmaker-ota-xs qemu build [--variant rollback]
-       rainmaker-ota-xs qemu bench [--skip-build]
+       rainmaker-ota-xs qemu bench [--skip-build] [--runs N]
   build: only the demo's firmware build(s) into .sim/qemu-demo (no QEMU needed)
   bench: ESP-IDF's esp_https_ota (bench/qemu-idf-ota) and then the firmware (after qemu build), the
-         same image from the same cloud in the same QEMU: both throughputs and their ratio
+         same image from the same cloud in the same QEMU, N times (default 1): both install times,
+         their medians and the throughput ratio (--skip-build: ESP-IDF's app as built before)
   demo: the firmware built with ESP-IDF for the ESP32-C3 (RMX_NETWORK=openeth), booted by ESP-IDF's
         bootloader in QEMU (-machine esp32c3, -nic user,model=open_eth), updated with approval
         against the local cloud on loopback; each step is timed
@@ -265,44 +266,79 @@ function startSntp(say: Say): Promise<() => void> {
 }
 
 interface Qemu {
-	process: ChildProcess;
+	/** Ends with QEMU's exit code once QEMU is stopped (by stop(), or by exiting other than for a guest reset). */
 	stopped: Promise<number | null>;
 	stop(): Promise<void>;
+	/** How many guest resets ended one QEMU process and started the next on the same flash. */
+	readonly resets: number;
 }
 
-function startQemu(tools: QemuTools, flashFile: string, onLine: (line: string) => void): Qemu {
+/**
+ * QEMU's esp32c3 on `flashFile`. With `restartOnReset`, QEMU runs with -no-reboot: a guest reset
+ * (esp_restart, a panic's restart) ends the process and a new QEMU starts on the same flash, where
+ * the ROM and ESP-IDF's bootloader run as after any reset. QEMU's esp32c3 cache (the fork's
+ * hw/misc/esp32c3_cache.c) copies flash pages into the cache region when the MMU is written, but does
+ * not invalidate the code that TCG has translated from those addresses; a reset in place keeps
+ * that code, so a new image in the other slot runs pieces of the old one and crashes
+ * (docs/device.md section 11). A new process starts with no translations.
+ */
+function startQemu(
+	tools: QemuTools,
+	flashFile: string,
+	onLine: (line: string) => void,
+	options: {restartOnReset?: boolean; onReset?: () => void} = {},
+): Qemu {
 	// RMX_QEMU_EXTRA: more QEMU arguments, split at spaces (e.g. "-s" for the gdbstub on tcp::1234,
 	// "-d guest_errors,unimp"): how the stall of docs/device.md section 11 was looked at.
 	const extra = (process.env.RMX_QEMU_EXTRA ?? "").split(" ").filter(arg => arg !== "");
-	const child = spawn(
-		tools.qemu,
-		[
-			"-nographic",
-			"-machine",
-			"esp32c3",
-			"-drive",
-			`file=${flashFile},if=mtd,format=raw`,
-			"-nic",
-			"user,model=open_eth",
-			...extra,
-		],
-		{stdio: ["ignore", "pipe", "pipe"]},
-	);
-	let rest = "";
-	const take = (chunk: Buffer) => {
-		rest += chunk.toString("latin1");
-		const lines = rest.split(/\r?\n/);
-		rest = lines.pop() ?? "";
-		// eslint-disable-next-line no-control-regex -- ANSI colour codes of ESP-IDF's log
-		for (const line of lines) onLine(line.replace(/\x1b\[[0-9;]*m/g, ""));
+	let stopping = false;
+	let resets = 0;
+	let child: ChildProcess;
+	let finish: (code: number | null) => void = () => undefined;
+	const stopped = new Promise<number | null>(resolve => (finish = resolve));
+	const launch = () => {
+		child = spawn(
+			tools.qemu,
+			[
+				"-nographic",
+				"-machine",
+				"esp32c3",
+				"-drive",
+				`file=${flashFile},if=mtd,format=raw`,
+				"-nic",
+				"user,model=open_eth",
+				...(options.restartOnReset ? ["-no-reboot"] : []),
+				...extra,
+			],
+			{stdio: ["ignore", "pipe", "pipe"]},
+		);
+		let rest = "";
+		const take = (chunk: Buffer) => {
+			rest += chunk.toString("latin1");
+			const lines = rest.split(/\r?\n/);
+			rest = lines.pop() ?? "";
+			// eslint-disable-next-line no-control-regex -- ANSI colour codes of ESP-IDF's log
+			for (const line of lines) onLine(line.replace(/\x1b\[[0-9;]*m/g, ""));
+		};
+		child.stdout!.on("data", take);
+		child.stderr!.on("data", take);
+		child.once("exit", code => {
+			// -no-reboot: QEMU exits with 0 on the guest's reset request
+			if (!stopping && options.restartOnReset && code === 0) {
+				resets++;
+				options.onReset?.();
+				launch();
+			} else finish(code);
+		});
 	};
-	child.stdout!.on("data", take);
-	child.stderr!.on("data", take);
-	const stopped = new Promise<number | null>(resolve => child.once("exit", code => resolve(code)));
+	launch();
 	return {
-		process: child,
 		stopped,
+		get resets() {
+			return resets;
+		},
 		async stop() {
+			stopping = true;
 			if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
 			await stopped;
 		},
@@ -341,7 +377,7 @@ function buildDemo(tools: QemuTools, unreachable: boolean, say: Say): {build: Bu
 	const caDer = derOf(demoPki().caCert);
 	// RMX_QEMU_KIND=instrument: an instrumented build (-i, memoryReport=true) with its console on the
 	// UART; release (default) has no console output from XS (docs/device.md section 11).
-	const kind = process.env.RMX_QEMU_KIND === "instrument" ? "instrument" : "release";
+	const kind = buildKind();
 	const common = {
 		caResource: "local-ca.der",
 		sntp: GUEST_HOST,
@@ -351,7 +387,7 @@ function buildDemo(tools: QemuTools, unreachable: boolean, say: Say): {build: Bu
 		rollbackWaitSeconds: 60,
 		...(kind === "instrument" ? {memoryReport: true} : {}),
 	};
-	const builds = join(STATE, "builds");
+	const builds = buildsDir();
 	const build = buildQemuFirmware(
 		tools,
 		join(STATE, "out"),
@@ -374,8 +410,18 @@ function buildDemo(tools: QemuTools, unreachable: boolean, say: Say): {build: Bu
 	return {build, offered: other.app};
 }
 
+/** RMX_QEMU_KIND=instrument: the instrumented build; release otherwise. */
+function buildKind(): "release" | "instrument" {
+	return process.env.RMX_QEMU_KIND === "instrument" ? "instrument" : "release";
+}
+
+/** Where the builds of the current kind are kept (.sim/qemu-demo/builds, builds-instrument): --skip-build takes them. */
+function buildsDir(): string {
+	return join(STATE, buildKind() === "instrument" ? "builds-instrument" : "builds");
+}
+
 function loadDemoBuilds(unreachable: boolean): {build: Build; offered: Uint8Array} {
-	const builds = join(STATE, "builds");
+	const builds = buildsDir();
 	if (!existsSync(join(builds, "good.json")) || (unreachable && !existsSync(join(builds, "unreachable.json"))))
 		throw new QemuError(`--skip-build: no earlier build in ${builds}; run without --skip-build once`);
 	const build = loadBuild(join(builds, "good"));
@@ -406,7 +452,16 @@ async function demoCommand(argv: string[]): Promise<number> {
 interface DemoResult {
 	code: number;
 	/** The firmware's install: "Starting OTA Upgrade" to "Rebooting into new firmware", as the cloud received them. */
-	install?: {bytes: number; seconds: number};
+	install?: {
+		bytes: number;
+		seconds: number;
+		/** "Starting OTA Upgrade" to "Downloading Firmware Image" (connect, TLS handshake, headers, the image header). */
+		connectSeconds?: number;
+		/** To "Firmware Image download complete". */
+		bodySeconds?: number;
+		/** To "Rebooting into new firmware" (esp_ota_end, esp_ota_set_boot_partition). */
+		endSeconds?: number;
+	};
 }
 
 async function runDemo(
@@ -466,7 +521,7 @@ async function runDemo(
 	let qemu: Qemu | undefined;
 	const lines: string[] = [];
 	let code = 1;
-	let install: {bytes: number; seconds: number} | undefined;
+	let install: DemoResult["install"];
 	try {
 		const image = await cloud.addImage(restampAppVersion(offered, "2.0.0"), "firmware-2.0.0");
 		const job = await cloud.createJob({
@@ -479,10 +534,20 @@ async function runDemo(
 		);
 		step("cloud");
 		const launch = () =>
-			startQemu(tools, flashFile, line => {
-				lines.push(line);
-				say(`[esp32c3] ${line}`);
-			});
+			startQemu(
+				tools,
+				flashFile,
+				line => {
+					lines.push(line);
+					say(`[esp32c3] ${line}`);
+				},
+				{
+					// RMX_QEMU_RESET=in-place: QEMU resets the chip itself (a QEMU whose esp32c3 cache drops
+					// translated code on an MMU change, or to see the crash of docs/device.md section 11)
+					restartOnReset: process.env.RMX_QEMU_RESET !== "in-place",
+					onReset: () => say("[qemu] guest reset: QEMU restarted on the same flash (see startQemu)"),
+				},
+			);
 		qemu = launch();
 		const guard = <T>(promise: Promise<T>) =>
 			Promise.race([
@@ -570,9 +635,34 @@ async function runDemo(
 			);
 			stepAt("approve", starting.receivedAt);
 			const seconds = (rebooting.receivedAt - starting.receivedAt) / 1000;
-			install = {bytes: image.fileSize, seconds};
+			// the reports in between (all received by now): the first body bytes judged, the last written
+			const reportOf = async (pattern: RegExp) =>
+				(
+					await cloud.waitForStatus(
+						nodeId,
+						job.id,
+						report => report.status === "in-progress" && pattern.test(report.additionalInfo),
+						1_000,
+					)
+				).receivedAt;
+			const firstBytes = await reportOf(/^Downloading Firmware Image/).catch(() => undefined);
+			const complete = await reportOf(/^Firmware Image download complete/).catch(() => undefined);
+			install = {
+				bytes: image.fileSize,
+				seconds,
+				...(firstBytes && complete
+					? {
+							connectSeconds: (firstBytes - starting.receivedAt) / 1000,
+							bodySeconds: (complete - firstBytes) / 1000,
+							endSeconds: (rebooting.receivedAt - complete) / 1000,
+						}
+					: {}),
+			};
 			say(
-				`[qemu] install (HTTPS connect, download, esp_ota_write, esp_ota_end, boot partition): ${image.fileSize} bytes in ${seconds.toFixed(1)} s = ${(image.fileSize / 1024 / seconds).toFixed(1)} KiB/s`,
+				`[qemu] install (HTTPS connect, download, esp_ota_write, esp_ota_end, boot partition): ${image.fileSize} bytes in ${seconds.toFixed(1)} s = ${(image.fileSize / 1024 / seconds).toFixed(1)} KiB/s` +
+					(install.bodySeconds !== undefined
+						? ` (to the first bytes ${install.connectSeconds!.toFixed(2)} s, body ${install.bodySeconds.toFixed(2)} s, esp_ota_end + boot partition ${install.endSeconds!.toFixed(2)} s, from the node's reports)`
+						: ""),
 			);
 			stepAt("download + write", rebooting.receivedAt);
 			if (variant === "success") {
@@ -598,6 +688,11 @@ async function runDemo(
 		}
 		const peaks = lines.filter(line => line.includes("memory peaks"));
 		if (peaks.length) say(`[qemu] XS memory: ${peaks.slice(-2).join(" | ")}`);
+		const heap = freeHeapDuringInstall(lines);
+		if (heap)
+			say(
+				`[qemu] free heap (the SDK's instrumentation, "System bytes free" = heap_caps 8-bit, sampled once a second): ${heap.before} bytes before the install, lowest ${heap.lowest} during download + write (${heap.samples} samples)`,
+			);
 		say(`[qemu] timings: ${times.map(([name, seconds]) => `${name} ${seconds.toFixed(1)} s`).join(", ")}`);
 		return {code, install};
 	} finally {
@@ -610,52 +705,71 @@ async function runDemo(
 	}
 }
 
-/**
- * ESP-IDF's own OTA in the same QEMU, on the same partition table, from the same cloud and image:
- * bench/qemu-idf-ota (esp_https_ota, timed on the chip with esp_timer, heap_caps minimum), built
- * with the same toolchain; then the firmware's demo (success variant, the builds of `qemu build`).
- * Prints both throughputs and their ratio (docs/device.md, section 11).
- */
-async function benchCommand(argv: string[]): Promise<number> {
-	const {values} = parseArgs({args: argv, options: {"skip-build": {type: "boolean"}}, strict: true});
-	const tools = qemuTools();
-	if (typeof tools === "string")
-		throw new QemuError(`the QEMU lane cannot run here: ${tools} (docs/device.md, section 11)`);
-	const say: Say = line => process.stdout.write(line + "\n");
+/** One run of ESP-IDF's OTA app (bench/qemu-idf-ota/main/bench.c), as its BENCH line reports it. */
+interface IdfRun {
+	/** esp_https_ota's begin + perform + finish, timed on the chip (esp_timer). */
+	ms: number;
+	beginMs: number;
+	performMs: number;
+	finishMs: number;
+	/** The same span as the host saw it: the "BENCH: start" line to the result line. */
+	hostMs: number;
+	heapBefore: number;
+	heapMinimum: number;
+	heapAfter: number;
+}
+
+const IDF_RESULT =
+	/esp_https_ota ESP_OK \(0\) in (\d+) ms \(begin (\d+) ms, perform (\d+) ms, finish (\d+) ms\); boot partition ota_1; free internal heap before (\d+), minimum (\d+), after (\d+)/;
+
+/** The figures of bench.c's result line, or undefined when the line does not report a successful update into ota_1. */
+export function parseIdfBenchLine(line: string): Omit<IdfRun, "hostMs"> | undefined {
+	const match = IDF_RESULT.exec(line);
+	if (!match) return undefined;
+	const [ms, beginMs, performMs, finishMs, heapBefore, heapMinimum, heapAfter] = match.slice(1).map(Number);
+	return {ms, beginMs, performMs, finishMs, heapBefore, heapMinimum, heapAfter};
+}
+
+/** Builds bench/qemu-idf-ota (cmake + ninja into .sim/qemu-demo/idf-bench) unless `skip` and built. */
+function buildIdfBench(tools: QemuTools, skip: boolean, say: Say): string {
 	const source = join(REPOSITORY, "bench", "qemu-idf-ota");
 	const out = join(STATE, "idf-bench");
+	if (skip && existsSync(join(out, "flash_args"))) return out;
 	const env = {
 		...process.env,
 		IDF_PATH: tools.idfPath,
 		IDF_COMPONENT_MANAGER: "0",
 		ESP_ROM_ELF_DIR: process.env.ESP_ROM_ELF_DIR ?? "/nonexistent",
 	};
-	if (!values["skip-build"] || !existsSync(join(out, "flash_args"))) {
-		if (!existsSync(join(out, "build.ninja"))) {
-			say(`[bench] cmake ${source} (ESP-IDF project, target esp32c3)`);
-			run(
-				"cmake",
-				[
-					"-S",
-					source,
-					"-B",
-					out,
-					"-G",
-					"Ninja",
-					"-DIDF_TARGET=esp32c3",
-					`-DSDKCONFIG=${join(out, "sdkconfig")}`,
-					`-DPYTHON=${tools.python}`,
-					"-DPYTHON_DEPS_CHECKED=1",
-					"-DCCACHE_ENABLE=0",
-				],
+	if (!existsSync(join(out, "build.ninja"))) {
+		say(`[bench] cmake ${source} (ESP-IDF project, target esp32c3)`);
+		run(
+			"cmake",
+			[
+				"-S",
 				source,
-				env,
-				"cmake",
-			);
-		}
-		say("[bench] ninja");
-		run("ninja", ["-C", out, `-j${tools.jobs}`], source, env, "ninja");
+				"-B",
+				out,
+				"-G",
+				"Ninja",
+				"-DIDF_TARGET=esp32c3",
+				`-DSDKCONFIG=${join(out, "sdkconfig")}`,
+				`-DPYTHON=${tools.python}`,
+				"-DPYTHON_DEPS_CHECKED=1",
+				"-DCCACHE_ENABLE=0",
+			],
+			source,
+			env,
+			"cmake",
+		);
 	}
+	say("[bench] ninja (ESP-IDF's OTA app)");
+	run("ninja", ["-C", out, `-j${tools.jobs}`], source, env, "ninja");
+	return out;
+}
+
+/** One ESP-IDF OTA in QEMU: the app of `out` in ota_0, the URL and CA in fctry, `offered` served by a local cloud. */
+async function runIdfOta(tools: QemuTools, out: string, offered: Uint8Array, say: Say): Promise<IdfRun> {
 	const flashArgs = readFileSync(join(out, "flash_args"), "utf8")
 		.split("\n")
 		.filter(line => /^0x/.test(line))
@@ -668,8 +782,6 @@ async function benchCommand(argv: string[]): Promise<number> {
 	const bootloader = part(/bootloader\.bin$/),
 		table = part(/partition-table\.bin$/),
 		app = part(/^(?!ota_data_initial)[^/]+\.bin$/);
-	const {build} = loadDemoBuilds(false);
-	const offered = restampAppVersion(build.app, "2.0.0");
 	const pki = demoPki();
 	const cloud = await startCloud({
 		tls: {key: pki.serverKey, cert: pki.serverCert + pki.caCert, ca: pki.caCert},
@@ -678,11 +790,8 @@ async function benchCommand(argv: string[]): Promise<number> {
 	});
 	const work = mkdtempSync(join(tmpdir(), "rmx-qemu-bench-"));
 	let qemu: Qemu | undefined;
-	let idf: {ms: number; before: number; minimum: number; after: number} | undefined;
 	try {
 		const image = await cloud.addImage(offered, "firmware-2.0.0");
-		const url = cloud.imageUrl(image);
-		const config = new TextEncoder().encode(`${url}\n${pki.caCert}\0`);
 		const flash = qemuFlashImage(
 			{
 				bootloader: bootloader.bytes,
@@ -691,44 +800,125 @@ async function benchCommand(argv: string[]): Promise<number> {
 				offsets: {bootloader: bootloader.offset, partitionTable: table.offset, app: app.offset},
 			},
 			app.bytes,
-			config,
+			new TextEncoder().encode(`${cloud.imageUrl(image)}\n${pki.caCert}\0`),
 		);
 		const flashFile = join(work, "flash.bin");
 		writeFileSync(flashFile, flash);
 		const lines: string[] = [];
+		let startedAt = 0;
+		let endedAt = 0;
 		qemu = startQemu(tools, flashFile, line => {
 			lines.push(line);
+			if (/BENCH: start/.test(line)) startedAt = Date.now();
+			if (/BENCH: (esp_https_ota|error)/.test(line)) endedAt = Date.now();
 			if (/BENCH|error|Guru|abort/i.test(line)) say(`[esp32c3] ${line}`);
 		});
 		const line = await Promise.race([
 			waitForLine(lines, /BENCH: (esp_https_ota|error)/, 600_000),
 			qemu.stopped.then(exit => {
-				throw new QemuError(`QEMU ended with exit code ${exit}`);
+				throw new QemuError(`QEMU ended with exit code ${exit} before ESP-IDF's OTA finished`);
 			}),
 		]);
-		const match =
-			/esp_https_ota ESP_OK \(0\) in (\d+) ms; boot partition ota_1; free internal heap before (\d+), minimum (\d+), after (\d+)/.exec(
-				line,
-			);
-		if (!match) throw new QemuError(`ESP-IDF's OTA did not succeed: ${line}`);
-		idf = {ms: Number(match[1]), before: Number(match[2]), minimum: Number(match[3]), after: Number(match[4])};
-		say(
-			`[bench] ESP-IDF esp_https_ota: ${image.fileSize} bytes in ${(idf.ms / 1000).toFixed(1)} s = ${(image.fileSize / 1024 / (idf.ms / 1000)).toFixed(1)} KiB/s; free internal heap ${idf.before} before, minimum ${idf.minimum} during, ${idf.after} after`,
-		);
+		const figures = parseIdfBenchLine(line);
+		if (!figures) throw new QemuError(`ESP-IDF's OTA did not succeed: ${line}`);
+		return {...figures, hostMs: endedAt - startedAt};
 	} finally {
 		await qemu?.stop();
 		await cloud.close();
 		rmSync(work, {recursive: true, force: true});
 	}
-	const firmware = await runDemo(tools, {variant: "success", skipBuild: true, keepWork: false}, line => {
-		if (/^\[qemu\]|memory|peaks|instrument/i.test(line)) say(line);
+}
+
+/**
+ * From an instrumented build's console: the SDK's "System bytes free" sample (heap_caps_get_free_size
+ * of 8-bit capable memory: all internal RAM on the ESP32-C3) last seen before "Starting OTA Upgrade",
+ * and the lowest between it and "Rebooting into".
+ */
+export function freeHeapDuringInstall(
+	lines: readonly string[],
+): {before: number; lowest: number; samples: number} | undefined {
+	const key = lines.find(line => line.startsWith("instruments key: "));
+	const column = key?.slice("instruments key: ".length).split(",").indexOf("System bytes free") ?? -1;
+	if (column < 0) return undefined;
+	let before: number | undefined;
+	let lowest = Infinity;
+	let samples = 0;
+	let phase: "before" | "install" | "after" = "before";
+	for (const line of lines) {
+		if (phase === "before" && /Starting OTA Upgrade/.test(line)) phase = "install";
+		else if (phase === "install" && /Rebooting into/.test(line)) phase = "after";
+		const sample = /^instruments: ([\d,]+)$/.exec(line);
+		if (!sample) continue;
+		const free = Number(sample[1].split(",")[column]);
+		if (phase === "before") before = free;
+		else if (phase === "install") {
+			lowest = Math.min(lowest, free);
+			samples++;
+		}
+	}
+	return before !== undefined && samples > 0 ? {before, lowest, samples} : undefined;
+}
+
+function median(values: readonly number[]): number {
+	const sorted = [...values].sort((a, b) => a - b);
+	const middle = Math.floor(sorted.length / 2);
+	return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/**
+ * ESP-IDF's own OTA in the same QEMU, on the same partition table, from the same cloud and image:
+ * bench/qemu-idf-ota (esp_https_ota's API, timed on the chip with esp_timer and on the host,
+ * heap_caps minimum), built with the same toolchain; then the firmware's demo (success variant, the
+ * release builds of `qemu build`); `--runs N` alternates the two N times. Prints every run, the
+ * medians and the ratio of the firmware's throughput to ESP-IDF's (docs/device.md, section 11).
+ */
+async function benchCommand(argv: string[]): Promise<number> {
+	const {values} = parseArgs({
+		args: argv,
+		options: {"skip-build": {type: "boolean"}, runs: {type: "string"}},
+		strict: true,
 	});
-	if (firmware.code !== 0 || !firmware.install)
-		throw new QemuError("the firmware's demo did not end in success: no figure");
-	const idfRate = offered.length / (idf.ms / 1000);
-	const rate = firmware.install.bytes / firmware.install.seconds;
+	const runs = Number(values.runs ?? 1);
+	if (!Number.isInteger(runs) || runs < 1 || runs > 20)
+		throw new QemuError(`--runs must be a whole number from 1 to 20, got ${JSON.stringify(values.runs)}`);
+	if (buildKind() !== "release")
+		throw new QemuError(
+			"qemu bench measures the release build: unset RMX_QEMU_KIND (an instrumented build samples its memory every 20 ms)",
+		);
+	const tools = qemuTools();
+	if (typeof tools === "string")
+		throw new QemuError(`the QEMU lane cannot run here: ${tools} (docs/device.md, section 11)`);
+	const say: Say = line => process.stdout.write(line + "\n");
+	const out = buildIdfBench(tools, values["skip-build"] === true, say);
+	const {build} = loadDemoBuilds(false);
+	const offered = restampAppVersion(build.app, "2.0.0");
+	const kib = (bytes: number, ms: number) => (bytes / 1024 / (ms / 1000)).toFixed(1);
+	const idfRuns: IdfRun[] = [];
+	const firmwareMs: number[] = [];
+	for (let index = 1; index <= runs; index++) {
+		const idf = await runIdfOta(tools, out, offered, say);
+		idfRuns.push(idf);
+		say(
+			`[bench] run ${index}: ESP-IDF esp_https_ota ${offered.length} bytes in ${(idf.ms / 1000).toFixed(2)} s on the chip = ${kib(offered.length, idf.ms)} KiB/s (begin ${idf.beginMs} ms, perform ${idf.performMs} ms, finish ${idf.finishMs} ms; ${(idf.hostMs / 1000).toFixed(2)} s as the host saw it); free internal heap ${idf.heapBefore} before, minimum ${idf.heapMinimum}, ${idf.heapAfter} after`,
+		);
+		const firmware = await runDemo(tools, {variant: "success", skipBuild: true, keepWork: false}, line => {
+			if (/^\[qemu\] (install|done|timings)/.test(line)) say(line);
+		});
+		if (firmware.code !== 0 || !firmware.install)
+			throw new QemuError(`run ${index}: the firmware's demo did not end in success: no figure`);
+		firmwareMs.push(firmware.install.seconds * 1000);
+		say(
+			`[bench] run ${index}: firmware ${firmware.install.bytes} bytes in ${firmware.install.seconds.toFixed(2)} s = ${kib(firmware.install.bytes, firmware.install.seconds * 1000)} KiB/s (to the first bytes ${firmware.install.connectSeconds?.toFixed(2) ?? "?"} s, body ${firmware.install.bodySeconds?.toFixed(2) ?? "?"} s, end ${firmware.install.endSeconds?.toFixed(2) ?? "?"} s); ratio ${(idf.ms / (firmware.install.seconds * 1000)).toFixed(2)}`,
+		);
+	}
+	const idfMs = median(idfRuns.map(run => run.ms));
+	const idfHostMs = median(idfRuns.map(run => run.hostMs));
+	const fwMs = median(firmwareMs);
 	say(
-		`[bench] firmware ${(rate / 1024).toFixed(1)} KiB/s, ESP-IDF ${(idfRate / 1024).toFixed(1)} KiB/s: ratio ${(rate / idfRate).toFixed(2)} (goal at least 0.8)`,
+		`[bench] medians of ${runs} run(s), ${offered.length} bytes: firmware ${(fwMs / 1000).toFixed(2)} s = ${kib(offered.length, fwMs)} KiB/s (host clock: the node's reports); ESP-IDF ${(idfMs / 1000).toFixed(2)} s = ${kib(offered.length, idfMs)} KiB/s on the chip's clock, ${(idfHostMs / 1000).toFixed(2)} s on the host's`,
+	);
+	say(
+		`[bench] ratio firmware / ESP-IDF throughput: ${(idfMs / fwMs).toFixed(2)} of the medians, ${median(idfRuns.map((run, index) => run.ms / firmwareMs[index])).toFixed(2)} the median of the runs' ratios (goal at least 0.8); ESP-IDF's free internal heap minimum during its update: ${Math.min(...idfRuns.map(run => run.heapMinimum))} bytes`,
 	);
 	return 0;
 }
@@ -770,7 +960,7 @@ export async function qemuCommand(argv: string[]): Promise<number> {
 			const started = Date.now();
 			const {build} = buildDemo(tools, values.variant === "rollback", line => process.stdout.write(line + "\n"));
 			process.stdout.write(
-				`[qemu] built in ${((Date.now() - started) / 1000).toFixed(1)} s: app ${build.app.length} bytes, bootloader ${build.bootloader.length} bytes (${join(STATE, "builds")})\n`,
+				`[qemu] built in ${((Date.now() - started) / 1000).toFixed(1)} s: app ${build.app.length} bytes, bootloader ${build.bootloader.length} bytes (${buildsDir()})\n`,
 			);
 			return 0;
 		}

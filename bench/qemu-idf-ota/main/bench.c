@@ -1,8 +1,11 @@
 /*
  * ESP-IDF's plain OTA, timed: QEMU's OpenCores Ethernet with DHCP (as device/esp32/openeth), then
- * one esp_https_ota() of the URL with the CA certificate that the host wrote at the start of the
- * fctry partition ("URL\n" then the CA PEM, NUL-terminated). Prints one BENCH line with the time,
- * the bytes written and ESP-IDF's free internal heap (heap_caps) before, during (minimum) and after.
+ * one update with esp_https_ota's API (esp_https_ota_begin, _perform until done, _finish: what
+ * esp_https_ota() does) from the URL with the CA certificate that the host wrote at the start of the
+ * fctry partition ("URL\n" then the CA PEM, NUL-terminated). Prints one BENCH line with the time
+ * (in all, and of begin = connect + TLS handshake + response headers, perform = download +
+ * esp_ota_write, finish = esp_ota_end + esp_ota_set_boot_partition) and ESP-IDF's free internal
+ * heap (heap_caps) before, during (minimum) and after.
  * The image is written to ota_1 and selected, but the app does not restart.
  */
 #include <stdio.h>
@@ -75,12 +78,27 @@ void app_main(void)
 	size_t before = heap_caps_get_free_size(MALLOC_CAP_INTERNAL);
 	heap_caps_monitor_local_minimum_free_size_start();
 	printf("BENCH: start %s, free internal heap %u\n", gConfig, (unsigned)before);
-	int64_t started = esp_timer_get_time();
-	esp_err_t err = esp_https_ota(&ota);
+	/* what esp_https_ota() does (begin, perform until done, finish), with a time at each step */
+	int64_t started = esp_timer_get_time(), connected = started, received = started;
+	esp_https_ota_handle_t handle = NULL;
+	esp_err_t err = esp_https_ota_begin(&ota, &handle);
+	if (ESP_OK == err) {
+		connected = esp_timer_get_time();
+		do
+			err = esp_https_ota_perform(handle);
+		while (ESP_ERR_HTTPS_OTA_IN_PROGRESS == err);
+		received = esp_timer_get_time();
+		if (ESP_OK == err)
+			err = esp_https_ota_finish(handle);
+		else
+			esp_https_ota_abort(handle);
+	}
 	int64_t took = esp_timer_get_time() - started;
 	size_t minimum = heap_caps_get_minimum_free_size(MALLOC_CAP_INTERNAL);
 	heap_caps_monitor_local_minimum_free_size_stop();
 	const esp_partition_t *next = esp_ota_get_boot_partition();
-	printf("BENCH: esp_https_ota %s (%d) in %lld ms; boot partition %s; free internal heap before %u, minimum %u, after %u\n",
-		esp_err_to_name(err), (int)err, (long long)(took / 1000), next ? next->label : "?", (unsigned)before, (unsigned)minimum, (unsigned)heap_caps_get_free_size(MALLOC_CAP_INTERNAL));
+	printf("BENCH: esp_https_ota %s (%d) in %lld ms (begin %lld ms, perform %lld ms, finish %lld ms); boot partition %s; free internal heap before %u, minimum %u, after %u\n",
+		esp_err_to_name(err), (int)err, (long long)(took / 1000), (long long)((connected - started) / 1000),
+		(long long)((received - connected) / 1000), (long long)((started + took - received) / 1000),
+		next ? next->label : "?", (unsigned)before, (unsigned)minimum, (unsigned)heap_caps_get_free_size(MALLOC_CAP_INTERNAL));
 }
