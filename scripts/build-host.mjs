@@ -57,6 +57,8 @@ export async function buildHost() {
 	const result = await build({
 		entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([name, path]) => [name, join(root, path)])),
 		bundle: true,
+		// The metafile's input paths are relative to this folder: the repository, wherever the bin runs from.
+		absWorkingDir: root,
 		write: false,
 		outdir: distDir,
 		outExtension: {".js": ".mjs"},

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import {execFileSync, spawn, spawnSync} from "node:child_process";
-import {mkdtempSync, rmSync, statSync, utimesSync} from "node:fs";
+import {mkdtempSync, readFileSync, rmSync, statSync, utimesSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {fileURLToPath} from "node:url";
@@ -35,6 +35,22 @@ describe("the built command (dist/)", function () {
 		assert.equal(run.status, 0, run.stderr);
 		assert.match(run.stderr, /^usage: rainmaker-ota-xs <command> \[options\]/);
 		assert.doesNotMatch(run.stderr, /compiling/);
+	});
+
+	it("records its sources relative to the repository whichever folder the bin (and so the build) runs from", () => {
+		const elsewhere = mkdtempSync(join(tmpdir(), "rmx-build-cwd-"));
+		try {
+			execFileSync(process.execPath, [join(ROOT, "scripts/build-host.mjs")], {cwd: elsewhere, encoding: "utf8"});
+			const meta = JSON.parse(readFileSync(join(ROOT, "dist/build-meta.json"), "utf8")) as {inputs: string[]};
+			assert.ok(meta.inputs.includes("host/sim/fctry.ts"), meta.inputs.slice(0, 3).join(", "));
+			assert.deepEqual(
+				meta.inputs.filter(input => input.startsWith("..") || input.startsWith("/")),
+				[],
+			);
+			assert.equal(build.staleReason(), undefined);
+		} finally {
+			rmSync(elsewhere, {recursive: true, force: true});
+		}
 	});
 
 	it("a source newer than the build makes the bin compile again first, saying why on stderr", () => {

@@ -141,8 +141,9 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
 				event => event.nodeId === nodeId && !event.init && reportedPower(event.params) === true,
 				20_000,
 			);
-			await cloud.setParams(nodeId, {Switch: {Power: true}});
-			await switchedOn;
+			switchedOn.catch(() => undefined); // awaited below, or cut short by a signal
+			await untilStopped(cloud.setParams(nodeId, {Switch: {Power: true}}));
+			await untilStopped(switchedOn);
 			say(
 				`[demo] the app switched ${nodeId}'s Switch on (its product: esp.device.switch, Power); the node reported it`,
 			);
@@ -194,7 +195,7 @@ export async function demoCommand(argv: readonly string[]): Promise<number> {
 					running.waitFor("config", event => event.nodeId === nodeId, 10_000).catch(() => undefined),
 				);
 			say(`[demo] done: ${nodeId} runs firmware ${runs() ?? "?"}; job ${job.id} ended with success`);
-			const power = reportedPower((await reinit.catch(() => undefined))?.params);
+			const power = reportedPower((await untilStopped(reinit.catch(() => undefined)))?.params);
 			say(`[demo] the switch's Power after the update: ${power === true ? "on" : power === false ? "off" : "?"}`);
 		} else say(`[demo] the update did not succeed (exit ${code}); see the lines above`);
 		if (keep) {
