@@ -108,7 +108,19 @@ export function startFirmware(ports: FirmwarePorts, config: FirmwareConfig, inst
 	});
 	const engine =
 		installer ??
-		new UpdateEngine({http, timers, log, journal, partition, boot, createDigest, reporter, options, running});
+		new UpdateEngine({
+			http,
+			timers,
+			log,
+			journal,
+			partition,
+			boot,
+			createDigest,
+			reporter,
+			options,
+			running,
+			stream: {link: agent, nodeId: node.id},
+		});
 	const ota = new UserApprovalOta({params: agent, fetcher, engine, guard, reporter, timers, log, options});
 	service.onWrite = writes => ota.onOperationWrite(writes);
 
