@@ -165,7 +165,7 @@ export class ReconnectingMqttSession implements MqttSession {
 	}
 
 	unsubscribe(topic: string): void {
-		this.#binaryTopics.delete(topic);
+		// A binary topic stays marked: bytes still in flight after the unsubscribe are not read as text.
 		if (!this.#topics.delete(topic)) return;
 		if (this.#linkUp) this.#send(() => this.#transport.unsubscribe([topic]));
 	}
