@@ -2,6 +2,7 @@
  * The local cloud's public shape: its options, the `Cloud` handle tests and the CLI hold, and the
  * events it emits (docs/local-cloud.md). Types only; cloud.ts implements them.
  */
+import type {StreamAnswer} from "./streams";
 import type {EventEmitter} from "node:events";
 import type {DownloadEvent, DownloadFaults} from "./download";
 import type {JsonObject} from "./http-json";
@@ -100,6 +101,8 @@ export interface CloudEventMap {
 	online: [string];
 	offline: [string];
 	download: [DownloadEvent];
+	/** A GetStream request answered: `blocks` data messages sent (0 for a rejection). */
+	stream: [{nodeId: string; streamId: string; blocks: number}];
 	warning: [string];
 }
 
@@ -125,6 +128,8 @@ export interface Cloud {
 	readonly events: EventEmitter<CloudEventMap>;
 	/** Download fault injection (one-shot faults, FIFO). */
 	readonly faults: DownloadFaults;
+	/** Stream fault injection: changes the answers to each GetStream request (tests drop, repeat, reorder blocks). */
+	streamFault: ((answers: StreamAnswer[], nodeId: string) => StreamAnswer[]) | undefined;
 	/** Adds an image from a file or bytes; rejects with InvalidImageError for a non-image. `options` as a string = the name. */
 	addImage(source: string | Uint8Array, options?: string | AddImageOptions): Promise<OtaImage>;
 	/** Creates a job; a force-push job is pushed at once to its online nodes (unless it needs approval). */

@@ -58,6 +58,8 @@ export interface JobSpec {
 	forcePush?: boolean;
 	/** Sent to the node as `otaurl.metadata`. */
 	metadata?: JsonObject;
+	/** A stream job: `otaurl` also carries `stream_id`, and the image is served over MQTT (docs/protocol.md §5.10). */
+	stream?: boolean;
 }
 
 export interface OtaJob {
@@ -68,6 +70,8 @@ export interface OtaJob {
 	userApproval: boolean;
 	forcePush: boolean;
 	metadata?: JsonObject;
+	/** A stream job: its stream id is the job id (host/cloud/streams.ts). */
+	stream?: boolean;
 	/** Epoch ms. */
 	createdAt: number;
 	cancelled: boolean;
@@ -138,6 +142,7 @@ export class JobStore {
 			userApproval: spec.userApproval ?? false,
 			forcePush: spec.forcePush ?? false,
 			...(spec.metadata ? {metadata: structuredClone(spec.metadata)} : {}),
+			...(spec.stream ? {stream: true} : {}),
 			createdAt: this.#now(),
 			cancelled: false,
 		};

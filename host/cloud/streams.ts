@@ -6,6 +6,7 @@
  * BlockSizeOutOfBounds, OffsetOutOfBounds, BlockCountLimitExceeded, BlockBitmapLimitExceeded,
  * ResourceNotFound. The stream holds one file, id 1, as esp-rainmaker's streams do.
  */
+import {closeSync, openSync, readSync} from "node:fs";
 import {
 	decodeGetStream,
 	encodeStreamBlock,
@@ -26,11 +27,39 @@ export function parseStreamTopic(
 
 export type StreamAnswer = {readonly kind: "data" | "rejected"; readonly payload: Uint8Array};
 
+/** The file a stream serves: its size and a read of one block (an uploaded image's bytes, or a file on disk). */
+export interface StreamFile {
+	readonly size: number;
+	read(start: number, end: number): Uint8Array;
+}
+
+/** A stream file over bytes in memory, or over a file on disk (read a block at a time). */
+export function streamFile(source: Uint8Array | {readonly path: string; readonly size: number}): StreamFile {
+	if (source instanceof Uint8Array) return {size: source.length, read: (start, end) => source.subarray(start, end)};
+	return {
+		size: source.size,
+		read(start, end) {
+			const bytes = new Uint8Array(end - start);
+			const fd = openSync(source.path, "r");
+			try {
+				readSync(fd, bytes, 0, bytes.length, start);
+			} finally {
+				closeSync(fd);
+			}
+			return bytes;
+		},
+	};
+}
+
 /**
  * The answers to one GetStream request for `image` (undefined: no such stream). Yields the data
  * messages one at a time, so a caller sends each before the next block is copied.
  */
-export function* answerGetStream(image: Uint8Array | undefined, request: Uint8Array): Generator<StreamAnswer> {
+export function* answerGetStream(
+	source: Uint8Array | StreamFile | undefined,
+	request: Uint8Array,
+): Generator<StreamAnswer> {
+	const image = source instanceof Uint8Array ? streamFile(source) : source;
 	const decoded = decodeGetStream(request);
 	if (Array.isArray(decoded)) {
 		const [code, message] = decoded as readonly [string, string];
@@ -52,7 +81,7 @@ export function* answerGetStream(image: Uint8Array | undefined, request: Uint8Ar
 		};
 		return;
 	}
-	const blocks = Math.ceil(image.length / blockSize);
+	const blocks = Math.ceil(image.size / blockSize);
 	if (offset >= blocks) {
 		yield {
 			kind: "rejected",
@@ -72,7 +101,7 @@ export function* answerGetStream(image: Uint8Array | undefined, request: Uint8Ar
 		if (count > 0 && sent >= count) break;
 		const index = offset + bit;
 		const start = index * blockSize;
-		const payload = image.subarray(start, Math.min(start + blockSize, image.length));
+		const payload = image.read(start, Math.min(start + blockSize, image.size));
 		if (payload.length > budget) break;
 		budget -= payload.length;
 		sent++;
