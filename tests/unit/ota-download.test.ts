@@ -3,7 +3,8 @@
  * to http, errors naming the host and port; and the node's platform from the build target.
  */
 import assert from "node:assert/strict";
-import {hostAndPort, urlRefusal} from "../../ota/download";
+import {Download, hostAndPort, urlRefusal} from "../../ota/download";
+import type {HttpHandlers} from "../../ota/ports";
 import {startFirmware} from "../../ota/firmware";
 import {HEADER_PROBE_LENGTH} from "../../ota/image";
 import {MemoryStore} from "../../host/adapters/key-value-store";
@@ -14,6 +15,38 @@ import {RecordingLog} from "../support/recording-log";
 import {MemoryBroker} from "./support/memory-mqtt";
 import {MemoryHttp} from "./support/memory-http";
 import {jobFor, SimNode, V1, V2} from "./support/sim-node";
+
+describe("a Download starts only when asked (issue 22 item 5)", () => {
+	it("the constructor sends nothing and arms no timer; start() sends the one request, a second start() nothing", () => {
+		const timers = new VirtualTimers();
+		const gets: string[] = [];
+		const http = {
+			get(url: string, _headers: ReadonlyArray<readonly [string, string]>, _handlers: HttpHandlers) {
+				gets.push(url);
+				return {abort() {}};
+			},
+		};
+		const ended: unknown[] = [];
+		const sink = {
+			onStart: () => undefined,
+			onData: () => undefined,
+			onEnd: (failure?: unknown) => ended.push(failure),
+		};
+		const download = new Download(
+			http,
+			timers,
+			"https://ota.example.com/fw.bin",
+			{offset: 0, stallMs: 1000, deadlineMs: 5000, allowHttp: false},
+			sink,
+		);
+		timers.advance(10_000);
+		assert.deepEqual(gets, []);
+		assert.deepEqual(ended, [], "no stall or deadline before start");
+		download.start();
+		download.start();
+		assert.deepEqual(gets, ["https://ota.example.com/fw.bin"]);
+	});
+});
 
 describe("download URL rules", () => {
 	it("hostAndPort fills in the default ports", () => {
