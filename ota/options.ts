@@ -9,7 +9,7 @@ import {parsePosixTimezone} from "./posix-tz";
 
 /** How the node downloads an approved image (docs/protocol.md §5.10): HTTP(S) from `url`, or blocks over its MQTT link. */
 export type OtaTransport = "https" | "mqtt-stream";
-export const OTA_TRANSPORTS: readonly OtaTransport[] = ["https", "mqtt-stream"];
+export const OTA_TRANSPORTS: readonly OtaTransport[] = Object.freeze(["https", "mqtt-stream"] as const);
 /** AWS IoT file delivery serves at most 128 KiB per GetStream request (MQTT_OTA_MAX_BYTES_PER_REQUEST). */
 export const MAX_STREAM_BYTES_PER_REQUEST = 128 * 1024;
 
@@ -236,7 +236,7 @@ export const OTA_OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
 				throw new Error(`must be https or mqtt-stream, got ${JSON.stringify(text)}`);
 		},
 		flag: "transport",
-		manifestKey: "otaTransport",
+		manifestKey: "transport",
 		help: "download the image over HTTPS from the job's url, or as blocks over the MQTT link from its stream_id (CONFIG_ESP_RMAKER_OTA_USE_HTTPS / _USE_MQTT); a job without the chosen one fails at once (docs/protocol.md §5.10)",
 	}),
 	option({

@@ -21,6 +21,9 @@ export const MAX_STREAM_BITMAP = 12288;
 
 export type StreamTopicKind = "get" | "data" | "rejected";
 
+/** One message a cloud sends in answer to a GetStream request. */
+export type StreamAnswer = {readonly kind: "data" | "rejected"; readonly payload: Uint8Array};
+
 /** `$aws/things/<node>/streams/<stream>/<kind>/cbor`. */
 export function streamTopic(nodeId: string, streamId: string, kind: StreamTopicKind): string {
 	return `$aws/things/${nodeId}/streams/${streamId}/${kind}/cbor`;

@@ -96,7 +96,7 @@ describe("stream jobs on the local cloud's broker", function () {
 		let request = 0;
 		const faults: string[] = [];
 		const setFault = () => {
-			cloud!.streamFault = answers => {
+			cloud!.faults.stream = answers => {
 				const n = request++;
 				if (n === 0) {
 					faults.push("lost 3, duplicated 4, 6 before 5");
@@ -132,7 +132,7 @@ describe("stream jobs on the local cloud's broker", function () {
 		cloud = undefined;
 		const started = approvedStreamJob(nodeId);
 		await waitUntil(() => cloud !== undefined, "the cloud");
-		cloud!.streamFault = answers => {
+		cloud!.faults.stream = answers => {
 			if (rejected) return answers;
 			rejected = true;
 			return [{kind: "rejected", payload: encodeStreamRejection("InternalError", "the test says no")}];
@@ -156,7 +156,7 @@ describe("stream jobs on the local cloud's broker", function () {
 		const started = approvedStreamJob(nodeId);
 		await waitUntil(() => cloud !== undefined, "the cloud");
 		let dropped = false;
-		cloud!.streamFault = answers => {
+		cloud!.faults.stream = answers => {
 			const first = index(answers[0]);
 			offsets.push(first);
 			if (!dropped && first >= 16) {

@@ -2,7 +2,6 @@
  * The local cloud's public shape: its options, the `Cloud` handle tests and the CLI hold, and the
  * events it emits (docs/local-cloud.md). Types only; cloud.ts implements them.
  */
-import type {StreamAnswer} from "./streams";
 import type {EventEmitter} from "node:events";
 import type {DownloadEvent, DownloadFaults} from "./download";
 import type {JsonObject} from "./http-json";
@@ -126,10 +125,8 @@ export interface Cloud {
 	readonly downloadBaseUrl: string;
 	readonly failedIsTerminal: boolean;
 	readonly events: EventEmitter<CloudEventMap>;
-	/** Download fault injection (one-shot faults, FIFO). */
+	/** Download fault injection (one-shot faults, FIFO; `faults.stream` for MQTT file streams). */
 	readonly faults: DownloadFaults;
-	/** Stream fault injection: changes the answers to each GetStream request (tests drop, repeat, reorder blocks). */
-	streamFault: ((answers: StreamAnswer[], nodeId: string) => StreamAnswer[]) | undefined;
 	/** Adds an image from a file or bytes; rejects with InvalidImageError for a non-image. `options` as a string = the name. */
 	addImage(source: string | Uint8Array, options?: string | AddImageOptions): Promise<OtaImage>;
 	/** Creates a job; a force-push job is pushed at once to its online nodes (unless it needs approval). */

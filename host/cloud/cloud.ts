@@ -28,13 +28,11 @@ import {listen, type Listener} from "./listen";
 import {mergedParamsProblem, NodeLimits} from "./limits";
 import {MappingStore} from "./mappings";
 import {startMqttServer, type MqttServer} from "./mqtt-server";
-import {handleNodeMessage} from "./node-messages";
+import {answerStreamRequest, handleNodeMessage} from "./node-messages";
 import {OtaService} from "./ota-service";
 import {NodeRegistry, type NodeRecord} from "./registry";
 import type {CloudServices} from "./rest/context";
-import {answerGetStream, streamFile, type StreamAnswer} from "./streams";
 import {nodeTopic} from "./topics";
-import {streamTopic} from "../../ota/stream-protocol";
 import {UserDirectory} from "./users";
 import {waitForEvent, waitForStatus} from "./waiters";
 
@@ -52,7 +50,6 @@ export async function startCloud(options: CloudOptions = {}): Promise<Cloud> {
 class LocalCloud implements Cloud, CloudServices {
 	readonly events = new EventEmitter<CloudEventMap>();
 	readonly faults = new DownloadFaults();
-	streamFault: ((answers: StreamAnswer[], nodeId: string) => StreamAnswer[]) | undefined;
 	readonly images: ImageStore;
 	readonly jobStore: JobStore;
 	readonly registry: NodeRegistry;
@@ -147,9 +144,8 @@ class LocalCloud implements Cloud, CloudServices {
 				},
 				{
 					vetNodeMessage: (topic, payload, _clientId, address) => limits.vet(topic, payload, address),
-					onNodeMessage: (topic, payload, clientId) =>
-						handleNodeMessage(messageDeps, topic, payload.toString("utf8"), clientId),
-					onStreamRequest: (nodeId, streamId, payload) => void this.#answerStream(nodeId, streamId, payload),
+					onNodeMessage: (topic, bytes, clientId) => handleNodeMessage(messageDeps, topic, bytes, clientId),
+					onStreamRequest: (...request) => void answerStreamRequest(this, messageDeps.log, ...request),
 					onClientConnected: clientId => {
 						if (this.registry.clientConnected(clientId)) this.events.emit("online", clientId);
 					},
@@ -249,37 +245,6 @@ class LocalCloud implements Cloud, CloudServices {
 
 	image(imageId: string): OtaImage | undefined {
 		return this.images.get(imageId);
-	}
-
-	/**
-	 * Answers a node's GetStream request from the image of the stream job it names (the stream id is
-	 * the job id, docs/protocol.md §5.10); a job that does not target the node, a cancelled one or an
-	 * unknown one is ResourceNotFound. Each answer is published before the next block is read.
-	 */
-	async #answerStream(nodeId: string, streamId: string, request: Uint8Array): Promise<void> {
-		const job = this.jobStore.get(streamId);
-		const image =
-			job?.stream && !job.cancelled && job.nodes.includes(nodeId) ? this.images.get(job.imageId) : undefined;
-		const file = image
-			? streamFile(image.data.kind === "bytes" ? image.data.bytes : {path: image.data.path, size: image.fileSize})
-			: undefined;
-		let answers: Iterable<StreamAnswer> = answerGetStream(file, request);
-		if (this.streamFault)
-			answers = this.streamFault(
-				Array.from(answers, answer => ({...answer, payload: answer.payload.slice()})),
-				nodeId,
-			);
-		let blocks = 0;
-		try {
-			for (const answer of answers) {
-				if (answer.kind === "data") blocks++;
-				else this.#log(`${nodeId} ← stream ${streamId} rejected`);
-				await this.#mqtt?.publish(streamTopic(nodeId, streamId, answer.kind), answer.payload);
-			}
-		} catch (error) {
-			this.events.emit("warning", `stream ${streamId} to ${nodeId}: ${(error as Error).message}`);
-		}
-		this.events.emit("stream", {nodeId, streamId, blocks});
 	}
 
 	job(jobId: string): OtaJob | undefined {

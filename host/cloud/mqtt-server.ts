@@ -34,8 +34,13 @@ export interface MqttServerOptions {
 
 export interface MqttServerHandlers {
 	onNodeMessage(topic: NodeTopic, payload: Buffer, clientId: string): void;
-	/** A GetStream request of a node on its own stream's `get/cbor` topic (docs/protocol.md §5.10). */
-	onStreamRequest?(nodeId: string, streamId: string, payload: Buffer): void;
+	/** A GetStream request of a node on its own stream's `get/cbor` topic (docs/protocol.md §5.10); `publish` answers it. */
+	onStreamRequest?(
+		nodeId: string,
+		streamId: string,
+		payload: Buffer,
+		publish: (topic: string, payload: Uint8Array) => Promise<void>,
+	): void;
 	/** Checked before a node message is accepted (limits.ts): why it is refused, or undefined. */
 	vetNodeMessage?(topic: NodeTopic, payload: string, clientId: string, address: string): string | undefined;
 	onClientConnected(clientId: string): void;
@@ -107,13 +112,23 @@ export async function startMqttServer(options: MqttServerOptions, handlers: Mqtt
 		handlers.onWarning(`MQTT client ${client.id}: subscription to ${subscription.topic} refused`);
 		callback(null, null);
 	};
+	const publish = (topic: string, payload: string | Uint8Array) =>
+		new Promise<void>((resolve, reject) => {
+			const body =
+				typeof payload === "string"
+					? Buffer.from(payload)
+					: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+			aedes.publish({cmd: "publish", topic, payload: body, qos: 1, retain: false, dup: false}, error =>
+				error ? reject(error) : resolve(),
+			);
+		});
 	aedes.on("publish", (packet, client) => {
 		if (!client) return;
 		const stream = parseStreamTopic(packet.topic);
 		if (stream) {
 			if (stream.kind === "get/cbor" && stream.nodeId === client.id)
 				try {
-					handlers.onStreamRequest?.(stream.nodeId, stream.streamId, packet.payload as Buffer);
+					handlers.onStreamRequest?.(stream.nodeId, stream.streamId, packet.payload as Buffer, publish);
 				} catch (error) {
 					handlers.onWarning(
 						`handling ${packet.topic} from ${client.id} failed: ${(error as Error).message}`,
@@ -168,24 +183,7 @@ export async function startMqttServer(options: MqttServerOptions, handlers: Mqtt
 			aedes,
 			...(plainPort !== undefined ? {port: plainPort} : {}),
 			...(tlsPort !== undefined ? {tlsPort} : {}),
-			publish(topic, payload) {
-				return new Promise<void>((resolve, reject) => {
-					aedes.publish(
-						{
-							cmd: "publish",
-							topic,
-							payload:
-								typeof payload === "string"
-									? Buffer.from(payload)
-									: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
-							qos: 1,
-							retain: false,
-							dup: false,
-						},
-						error => (error ? reject(error) : resolve()),
-					);
-				});
-			},
+			publish,
 			dropClients() {
 				for (const listener of listeners) listener.dropConnections();
 			},

@@ -7,12 +7,18 @@
  * ResourceNotFound. The stream holds one file, id 1, as esp-rainmaker's streams do.
  */
 import {closeSync, openSync, readSync} from "node:fs";
+import type {EventEmitter} from "node:events";
+import type {CloudEventMap} from "./cloud-api";
+import type {ImageStore} from "./images";
+import type {JobStore} from "./jobs";
 import {
 	decodeGetStream,
 	encodeStreamBlock,
 	encodeStreamRejection,
 	MAX_STREAM_REQUEST_BYTES,
 	STREAM_FILE_ID,
+	type StreamAnswer,
+	streamTopic,
 } from "../../ota/stream-protocol";
 
 /** `$aws/things/<node>/streams/<stream>/<kind>/cbor` → its parts, or undefined for any other topic. */
@@ -25,7 +31,7 @@ export function parseStreamTopic(
 	return {nodeId: match[1], streamId: match[2], kind: `${match[3]}/${match[4]}`};
 }
 
-export type StreamAnswer = {readonly kind: "data" | "rejected"; readonly payload: Uint8Array};
+export type {StreamAnswer} from "../../ota/stream-protocol";
 
 /** The file a stream serves: its size and a read of one block (an uploaded image's bytes, or a file on disk). */
 export interface StreamFile {
@@ -107,4 +113,52 @@ export function* answerGetStream(
 		sent++;
 		yield {kind: "data", payload: encodeStreamBlock(STREAM_FILE_ID, index, payload, clientToken)};
 	}
+}
+
+/** What answering a stream request needs of the cloud. */
+export interface StreamServices {
+	readonly jobStore: JobStore;
+	readonly images: ImageStore;
+	readonly events: EventEmitter<CloudEventMap>;
+	/** Tests' fault injection: `faults.stream`. */
+	readonly faults: {readonly stream: ((answers: StreamAnswer[], nodeId: string) => StreamAnswer[]) | undefined};
+}
+
+/**
+ * Answers a node's GetStream request from the image of the stream job it names (the stream id is
+ * the job id, docs/protocol.md §5.10); a job that does not target the node, a cancelled one or an
+ * unknown one is ResourceNotFound. Each answer is published before the next block is read.
+ */
+export async function answerStreamRequest(
+	cloud: StreamServices,
+	log: (line: string) => void,
+	nodeId: string,
+	streamId: string,
+	request: Uint8Array,
+	publish: (topic: string, payload: Uint8Array) => Promise<void>,
+): Promise<void> {
+	const job = cloud.jobStore.get(streamId);
+	const image =
+		job?.stream && !job.cancelled && job.nodes.includes(nodeId) ? cloud.images.get(job.imageId) : undefined;
+	const file = image
+		? streamFile(image.data.kind === "bytes" ? image.data.bytes : {path: image.data.path, size: image.fileSize})
+		: undefined;
+	let answers: Iterable<StreamAnswer> = answerGetStream(file, request);
+	const fault = cloud.faults.stream;
+	if (fault)
+		answers = fault(
+			Array.from(answers, answer => ({...answer, payload: answer.payload.slice()})),
+			nodeId,
+		);
+	let blocks = 0;
+	try {
+		for (const answer of answers) {
+			if (answer.kind === "data") blocks++;
+			else log(`${nodeId} ← stream ${streamId} rejected`);
+			await publish(streamTopic(nodeId, streamId, answer.kind), answer.payload);
+		}
+	} catch (error) {
+		cloud.events.emit("warning", `stream ${streamId} to ${nodeId}: ${(error as Error).message}`);
+	}
+	cloud.events.emit("stream", {nodeId, streamId, blocks});
 }

@@ -53,7 +53,7 @@ export const LIN_USAGE = `Usage: rainmaker-ota-xs lin run --flash-dir <dir> [--m
     --key-type rsa|ec   the claimed node's key: rsa (default; RSA-2048, PKCS#8 PEM) or ec (EC P-256,
                         PKCS#8 PEM: esp-rainmaker-cli claim's default)
     --instrumented      an instrumented build (-i) with memoryReport=true: XS memory peaks in the log
-    --stream            a stream job: the firmware is built with otaTransport=mqtt-stream and
+    --stream            a stream job: the firmware is built with transport=mqtt-stream and
                         downloads the image as blocks over its MQTT link (docs/protocol.md §5.10);
                         with --skip-build the earlier build must have been a --stream one
 Needs MODDABLE (the Moddable SDK built for Linux) and, without a display, xvfb-run.`;
@@ -281,7 +281,7 @@ async function demoCommand(argv: string[]): Promise<number> {
 						rebootDelaySeconds: 2,
 						rollbackWaitSeconds: 60,
 						...(values.instrumented ? {memoryReport: true} : {}),
-						...(stream ? {otaTransport: "mqtt-stream"} : {}),
+						...(stream ? {transport: "mqtt-stream"} : {}),
 					},
 					line => say(`[build] ${line}`),
 					kind,

@@ -44,7 +44,7 @@ describe("the OTA option table", () => {
 			transport: [
 				"mqtt-stream",
 				"ftp",
-				/config otaTransport: must be https or mqtt-stream, got "ftp"/,
+				/config transport: must be https or mqtt-stream, got "ftp"/,
 				/transport: must be https or mqtt-stream/,
 			],
 		};
