@@ -15,6 +15,7 @@ import {startFirmware} from "./ota/firmware";
 import {switchProduct} from "./product/switch";
 import {startEarly} from "./device/rollback-clock";
 import {DeviceMqttSession, type MqttTlsConfig} from "./device/mqtt-session";
+import {MQTT_DEFAULTS} from "./rainmaker/mqtt-session";
 import {DeviceHttpClient, type TrustRule} from "./device/http-client";
 import {createCryptDigest} from "./device/digest";
 import {installConsole} from "./device/console";
@@ -73,7 +74,9 @@ function main(): void {
 			clientId: settings.nodeId,
 			username: settings.mqttUser,
 			keepAliveSeconds: settings.mqttKeepAliveSeconds,
-			tls, // back-off, connect timeout and packet limit: the core's MQTT_DEFAULTS
+			tls, // back-off and connect timeout: the core's MQTT_DEFAULTS
+			// a stream block arrives in one packet: room for the block, its topic and CBOR (docs/protocol.md §5.10)
+			maxPacketBytes: Math.max(MQTT_DEFAULTS.maxPacketBytes, (settings.ota.streamBlockSize ?? 0) + 1024),
 		},
 		timers,
 		log,

@@ -45,8 +45,9 @@ async function approvalRun(
 	nodeId: string,
 	imageId: string,
 	requestDelay: string,
+	stream = false,
 ): Promise<{firstByte: number; reboot: number}> {
-	const job = await cloud.createJob({imageId, nodes: [nodeId]});
+	const job = await cloud.createJob({imageId, nodes: [nodeId], ...(stream ? {stream: true} : {})});
 	let approvedAt = 0,
 		firstByteAt = 0,
 		rebootAt = 0;
@@ -67,6 +68,7 @@ async function approvalRun(
 			requestDelay,
 			"--reboot-delay",
 			"0",
+			...(stream ? ["--transport", "mqtt-stream"] : []),
 		],
 		line => {
 			if (line === "-- reset: booting again --") rebootAt ||= performance.now();
@@ -81,7 +83,7 @@ async function approvalRun(
 		node.stop();
 		await node.stopped;
 	}
-	if (!firstByteAt || !rebootAt) throw new Error("the update did not run");
+	if ((!stream && !firstByteAt) || !rebootAt) throw new Error("the update did not run");
 	return {firstByte: (firstByteAt - approvedAt) / 1000, reboot: (rebootAt - approvedAt) / 1000};
 }
 
@@ -102,6 +104,32 @@ export async function measureHostOta(quick: boolean): Promise<HostBenchResult> {
 			approvalToRebootSeconds: pipelineRun.reboot,
 			approvalToFirstByteSeconds: delayRun.firstByte,
 		};
+	} finally {
+		await cloud.close();
+		rmSync(dir, {recursive: true, force: true});
+	}
+}
+
+export interface StreamVsHttpsResult {
+	readonly imageBytes: number;
+	readonly httpsSeconds: number;
+	readonly streamSeconds: number;
+}
+
+/**
+ * Benchmark 10, host side: approval to reboot for the same image over HTTP and as an MQTT stream job
+ * (4096-byte blocks, 16 per request), both on loopback without a link limit, so the ratio is the
+ * stream's own cost: a GetStream round trip per 64 KB batch and one MQTT message per block.
+ */
+export async function measureStreamVsHttps(quick: boolean): Promise<StreamVsHttpsResult> {
+	const dir = mkdtempSync(join(tmpdir(), "rmx-bench-"));
+	const cloud = await startCloud();
+	try {
+		const image = quick ? fixtureImage("synthetic/app-2.0.0.bin") : large;
+		const added = await cloud.addImage(image);
+		const https = await approvalRun(cloud, dir, "bench-node-10h", added.id, "0");
+		const stream = await approvalRun(cloud, dir, "bench-node-10s", added.id, "0", true);
+		return {imageBytes: added.fileSize, httpsSeconds: https.reboot, streamSeconds: stream.reboot};
 	} finally {
 		await cloud.close();
 		rmSync(dir, {recursive: true, force: true});

@@ -9,7 +9,7 @@ import {cpus} from "node:os";
 import {readFileSync} from "node:fs";
 import {formatTable, kib, thousands, type BenchRow} from "./table";
 import {type HeapBytes, measureJsSha256, measureStream, TLS_RECORD} from "./xs-pipeline";
-import {measureHostOta} from "./host-ota";
+import {measureHostOta, measureStreamVsHttps} from "./host-ota";
 import {measureCloudJunk} from "./cloud-junk";
 import {FLOOD_MEDIAN_BOUND_MS, measureCloudSoak, SOAK_RSS_BOUND_KIB} from "./cloud-soak";
 import {measureFlashWork} from "./flash-work";
@@ -41,6 +41,7 @@ async function main(): Promise<void> {
 	if (selected(5)) flashRows(rows, enforcedInQuick);
 	if (selected(6)) await junkRows(rows);
 	if (selected(7) || selected(8)) await soakRows(rows);
+	if (selected(10)) await streamRows(rows);
 	if (selected(9)) {
 		const skip = quick ? "a quick run (it takes minutes: run `npm run bench -- 9`)" : linDownloadSkipReason();
 		if (skip) notes.push(`benchmark 9 (download cost on the lin runtime) skipped: ${skip}`);
@@ -161,6 +162,56 @@ async function xsRows(rows: BenchRow[]): Promise<{correct: boolean}> {
 			verdict: "-",
 		});
 	return sha;
+}
+
+/**
+ * Benchmark 10: the install as an MQTT stream job (docs/protocol.md §5.10; 4096-byte blocks, 16 per
+ * request). In XS, its live heap peak next to the HTTPS install's (row 1) for the same sizes; the
+ * block arrives whole in one MQTT message, so the bound is row 1's plus one block. On the host
+ * simulator, stream install time ÷ HTTPS install time on loopback.
+ */
+async function streamRows(rows: BenchRow[]): Promise<void> {
+	const heap = (bytes: HeapBytes) => `${kib(bytes.here)} (ESP32 slots: ${kib(bytes.device)})`;
+	const stream = [];
+	const https = [];
+	for (const size of sizes) {
+		stream.push(await measureStream(size, true, undefined, undefined, "mqtt-stream"));
+		// the HTTPS install next to it, measured again (a quick run leaves it to row 1)
+		if (!quick) https.push(await measureStream(size, true));
+	}
+	const peaks = stream.map(s => s.peakLive!);
+	const flat = Math.max(...peaks.map(p => p.here)) - Math.min(...peaks.map(p => p.here)) <= 2048;
+	for (const [i, s] of stream.entries()) {
+		rows.push({
+			benchmark: `10. XS heap, live peak above idle, MQTT stream install, ${label(s.size)} image (${s.chunks} blocks, after ${s.peakEvent})`,
+			result: heap(peaks[i]),
+			criterion: "flat, <= 12 KB + one 4 KB block",
+			verdict: flat && peaks[i].device <= HEAP_LIMIT + 4096 ? "ok" : "over",
+		});
+		if (https[i])
+			rows.push({
+				benchmark: `    the HTTPS install of the same image in the same run (row 1)`,
+				result: heap(https[i].peakLive!),
+				criterion: "-",
+				verdict: "-",
+			});
+		rows.push({
+			benchmark: `    MQTT stream install: retained after the install, ${label(s.size)} image`,
+			result: heap(s.retained),
+			criterion: "flat in size (no leak)",
+			verdict:
+				Math.max(...stream.map(x => x.retained.here)) - Math.min(...stream.map(x => x.retained.here)) <= 2048
+					? "ok"
+					: "over",
+		});
+	}
+	const host = await measureStreamVsHttps(quick);
+	rows.push({
+		benchmark: `10. host sim: approval to reboot, MQTT stream / HTTP, ${label(host.imageBytes)} image on loopback (${host.streamSeconds.toFixed(2)} s / ${host.httpsSeconds.toFixed(2)} s)`,
+		result: (host.streamSeconds / host.httpsSeconds).toFixed(2),
+		criterion: "-",
+		verdict: "-",
+	});
 }
 
 /** Benchmarks 3 and 4, on the host simulator. */

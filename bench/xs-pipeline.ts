@@ -80,26 +80,37 @@ export async function measureStream(
 	sampleLive = false,
 	fragment = CHUNK,
 	product?: "switch",
+	transport: "https" | "mqtt-stream" = "https",
 ): Promise<StreamMeasure> {
 	const image = syntheticImage(HEADER_FROM, size);
+	const streamed = transport === "mqtt-stream";
 	const rig = await startXsOtaRig({
 		nodeId: `xs-bench-${size}`,
 		...(product ? {product} : {}),
 		images: {"bench.bin": image},
+		streams: {"bench-stream": image},
 		partitionCapacity: 8 * MB,
 		verifyImage: false,
 		httpChunk: fragment,
+		// MQTT stream (benchmark 10): 4096-byte blocks, 16 per request, the reference's defaults
+		...(streamed ? {ota: {transport}} : {}),
 	});
+	// the events that carry the image: HTTP chunks, or one MQTT message per stream block
+	const dataEvent = streamed ? "mqtt.binary" : "http.data";
+	const eventBytes = streamed ? 4096 : fragment;
 	try {
 		const {guest} = rig;
-		const job = offerFor(rig, `bench-${size}`, "bench.bin", image, "2.0.0-large", await md5Of(image));
+		const job = {
+			...offerFor(rig, `bench-${size}`, "bench.bin", image, "2.0.0-large", await md5Of(image)),
+			...(streamed ? {stream_id: "bench-stream"} : {}),
+		};
 		await offerJob(rig, job);
 		// Calibration: an event that does nothing, with a chunk-sized frame, costs this much besides the bridge.
 		for (let i = 0; i < 32; i++) await guest.request("bench.noop", {id: 1}, new Uint8Array(CHUNK));
 		const noop = guest.meters.get("bench.noop")!;
 		const perEvent = (noop.compute - noop.bridge) / noop.count;
 		const idle = await guest.memory({collect: true, reset: true});
-		const before = {...(guest.meters.get("http.data") ?? zero)};
+		const before = {...(guest.meters.get(dataEvent) ?? zero)};
 		const started = performance.now();
 		let peakLive: HeapBytes | undefined;
 		let firstChunkLive: HeapBytes | undefined;
@@ -116,7 +127,7 @@ export async function measureStream(
 				firstData: Sample;
 				samples: number;
 			};
-			if (sampled.samples < size / fragment)
+			if (sampled.samples < size / eventBytes)
 				throw new Error(`only ${sampled.samples} live-heap samples for ${size} bytes`);
 			peakLive = heapBytes(sampled.peak.chunks - idle.chunks, sampled.peak.slots - idle.slots, idle.slotSize);
 			firstChunkLive = heapBytes(
@@ -128,7 +139,7 @@ export async function measureStream(
 		}
 		const grown = await guest.memory();
 		const after = await guest.memory({collect: true});
-		const data = guest.meters.get("http.data")!;
+		const data = guest.meters.get(dataEvent)!;
 		const events = data.count - before.count;
 		const compute = data.compute - before.compute;
 		const bridge = data.bridge - before.bridge;

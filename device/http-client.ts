@@ -6,13 +6,15 @@
  * 16 KB into the XS chunk heap per fragment). HTTPS goes through
  * SecureSocket (the `Socket` and `secure` properties of the dictionary reach the socket
  * constructor). No redirects are followed (neither does Request; the OTA core does it).
- * The URL is parsed here: XS has no URL class unless the web/url module is linked.
+ * The URL is parsed by ota/firmware-url.ts (XS has no URL class unless the web/url module is linked), the
+ * same parser that accepted it when the otaurl arrived.
  * Message values are Moddable's runtime constants (docs/moddable.md §4.1), not the typings' (which say
  * responseFragment 3 and error -1).
  */
 import {Request} from "http";
 import SecureSocket from "securesocket";
 import type {Timers} from "../rainmaker/ports";
+import {parseHttpUrl, type ParsedUrl} from "../ota/firmware-url";
 import type {HttpClient, HttpHandlers, HttpRequest} from "../ota/ports";
 
 const STATUS = 1;
@@ -21,46 +23,7 @@ const HEADERS_COMPLETE = 3;
 const RESPONSE_FRAGMENT = 4;
 const RESPONSE_COMPLETE = 5;
 
-export interface ParsedUrl {
-	readonly secure: boolean;
-	readonly host: string;
-	readonly port: number;
-	/** Path and query, at least "/". */
-	readonly path: string;
-}
-
-/** Parses an absolute http(s) URL; throws a clear Error for anything else. */
-export function parseHttpUrl(url: string): ParsedUrl {
-	const match = /^(https?):\/\/([^/?#]*)([^#]*)/i.exec(url);
-	if (!match) throw new Error(`not an http(s) URL: ${JSON.stringify(url)}`);
-	const secure = match[1].toLowerCase() === "https";
-	let authority = match[2];
-	const at = authority.lastIndexOf("@");
-	if (at >= 0) throw new Error("URLs with credentials are not supported");
-	let host: string;
-	let portText: string | undefined;
-	if (authority.startsWith("[")) {
-		const close = authority.indexOf("]");
-		if (close < 0) throw new Error(`bad IPv6 host in URL: ${JSON.stringify(url)}`);
-		host = authority.slice(1, close);
-		authority = authority.slice(close + 1);
-		if (authority && !authority.startsWith(":")) throw new Error(`bad host in URL: ${JSON.stringify(url)}`);
-		portText = authority ? authority.slice(1) : undefined;
-	} else {
-		const colon = authority.indexOf(":");
-		host = colon < 0 ? authority : authority.slice(0, colon);
-		portText = colon < 0 ? undefined : authority.slice(colon + 1);
-	}
-	if (!host) throw new Error(`no host in URL: ${JSON.stringify(url)}`);
-	let port = secure ? 443 : 80;
-	if (portText !== undefined && portText !== "") {
-		if (!/^[0-9]{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535)
-			throw new Error(`bad port in URL: ${JSON.stringify(url)}`);
-		port = Number(portText);
-	}
-	const path = match[3] ? (match[3].startsWith("/") ? match[3] : "/" + match[3]) : "/";
-	return {secure, host, port, path};
-}
+export {parseHttpUrl, type ParsedUrl} from "../ota/firmware-url";
 
 /** Largest piece read from a response fragment (one TCP segment's payload). */
 export const READ_PIECE_BYTES = 1460;

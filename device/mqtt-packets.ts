@@ -5,6 +5,7 @@
  * on the device and the tests can check it against a real broker. UTF-8 is coded here because
  * neither TextEncoder (Node) nor ArrayBuffer.fromString (Moddable) exists on both sides.
  */
+import {utf8Decode} from "../rainmaker/utf8";
 
 export const CONNECT = 1;
 export const CONNACK = 2;
@@ -40,39 +41,8 @@ export function utf8Encode(text: string): Uint8Array {
 	return Uint8Array.from(bytes);
 }
 
-/** Decodes UTF-8; malformed sequences become U+FFFD instead of throwing (payloads come from outside). */
-export function utf8Decode(bytes: Uint8Array): string {
-	let text = "";
-	let index = 0;
-	while (index < bytes.length) {
-		const first = bytes[index++];
-		let code = 0xfffd;
-		let extra = 0;
-		if (first < 0x80) {
-			code = first;
-		} else if ((first & 0xe0) === 0xc0) {
-			code = first & 0x1f;
-			extra = 1;
-		} else if ((first & 0xf0) === 0xe0) {
-			code = first & 0x0f;
-			extra = 2;
-		} else if ((first & 0xf8) === 0xf0) {
-			code = first & 0x07;
-			extra = 3;
-		}
-		for (let i = 0; i < extra; i++) {
-			const next = bytes[index];
-			if (next === undefined || (next & 0xc0) !== 0x80) {
-				code = 0xfffd;
-				break;
-			}
-			code = (code << 6) | (next & 0x3f);
-			index++;
-		}
-		text += String.fromCodePoint(code > 0x10ffff ? 0xfffd : code);
-	}
-	return text;
-}
+/** Decodes UTF-8 (the core's decoder: the session decodes text payloads with it too). */
+export {utf8Decode};
 
 function lengthPrefixed(bytes: Uint8Array): Uint8Array {
 	if (bytes.length > 0xffff) throw new MqttProtocolError("string longer than 65535 bytes");

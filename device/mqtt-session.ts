@@ -49,7 +49,6 @@ import {
 	encodePublish,
 	encodeSubscribe,
 	encodeUnsubscribe,
-	utf8Decode,
 	utf8Encode,
 } from "./mqtt-packets";
 
@@ -153,9 +152,9 @@ class SocketTransport implements MqttTransport {
 		this.#end();
 	}
 
-	publish(topic: string, payload: string, acked: () => void): void {
+	publish(topic: string, payload: string | Uint8Array, acked: () => void): void {
 		const id = this.#allocateId();
-		const packet = encodePublish(topic, utf8Encode(payload), 1, id);
+		const packet = encodePublish(topic, typeof payload === "string" ? utf8Encode(payload) : payload, 1, id);
 		this.#acks.set(id, acked);
 		this.#send(packet);
 	}
@@ -213,7 +212,7 @@ class SocketTransport implements MqttTransport {
 					if (incoming.qos === 2)
 						throw new MqttProtocolError("QoS 2 PUBLISH not supported (subscriptions are QoS 1)");
 					if (incoming.qos === 1) this.#send(encodePuback(incoming.id));
-					this.#events?.message(incoming.topic, utf8Decode(incoming.payload), incoming.retain);
+					this.#events?.message(incoming.topic, incoming.payload, incoming.retain);
 					break;
 				}
 				case PUBACK: {

@@ -196,7 +196,7 @@ export class Approval {
 			log.warn(`OTA already in progress (${this.state}). Please try later.`);
 			return;
 		}
-		const result = parseOtaUrl(payload);
+		const result = parseOtaUrl(payload, this.#context.options);
 		if ("cancelled" in result) {
 			this.#cancelled(result.cancelled);
 			return;

@@ -8,6 +8,7 @@
  * request, which on the device would each cost heap for as long as the transfer runs.
  */
 import type {TimerHandle, Timers} from "../rainmaker/ports";
+import {hostAndPort, urlRefusal} from "./firmware-url";
 import {errorText, failed, type Failure} from "./outcome";
 import type {HttpClient, HttpHandlers, HttpRequest} from "./ports";
 
@@ -25,6 +26,17 @@ export interface DownloadSink {
 	onEnd(failure?: Failure): void;
 }
 
+/**
+ * One transfer of an attempt, HTTP(S) (Download) or an MQTT stream (StreamDownload): nothing
+ * happens until start(); then the sink hears onStart, onData and exactly one onEnd.
+ */
+export interface Transfer {
+	/** Starts the transfer (once). The sink's onEnd may run before start returns. */
+	start(): void;
+	/** Stops the transfer; the sink's onEnd follows with `failure` (unless it ran already). */
+	abort(failure: Failure): void;
+}
+
 export interface DownloadOptions {
 	readonly offset: number;
 	readonly stallMs: number;
@@ -34,26 +46,7 @@ export interface DownloadOptions {
 	readonly allowHttp: boolean;
 }
 
-/** "host:port" of an http(s) URL (default ports filled in), for error texts; "" when it has none. */
-export function hostAndPort(url: string): string {
-	const match = /^(https?):\/\/(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)(?::(\d*))?/i.exec(url);
-	if (!match) return "";
-	const port = match[3] ? match[3] : match[1].toLowerCase() === "https" ? "443" : "80";
-	return match[2] + ":" + port;
-}
-
-/** Why `url` may not be fetched (scheme), or undefined. */
-export function urlRefusal(url: string, allowHttp: boolean, from?: string): string | undefined {
-	if (/^https:\/\//i.test(url)) return undefined;
-	if (/^http:\/\//i.test(url)) {
-		if (from !== undefined && /^https:/i.test(from))
-			return `refusing the redirect from https to http (${JSON.stringify(url.slice(0, 60))})`;
-		return allowHttp
-			? undefined
-			: `refusing the plain HTTP firmware URL (allowHttp is off) ${JSON.stringify(url.slice(0, 60))}`;
-	}
-	return `unsupported URL ${JSON.stringify(url.slice(0, 40))}`;
-}
+export {hostAndPort, urlRefusal} from "./firmware-url";
 
 /** Resolves a redirect target against the URL that answered with it. */
 export function resolveLocation(base: string, location: string): string {
@@ -89,7 +82,7 @@ function parseContentRange(value: string | undefined): [number, number] | undefi
 	return [Number(match[1]), match[3] === "*" ? 0 : Number(match[3])];
 }
 
-export class Download implements HttpHandlers {
+export class Download implements HttpHandlers, Transfer {
 	#http: HttpClient;
 	#timers: Timers;
 	#options: DownloadOptions;
@@ -99,6 +92,7 @@ export class Download implements HttpHandlers {
 	#stall: TimerHandle | undefined;
 	#deadline: TimerHandle | undefined;
 	#offset: number;
+	#started = false;
 	#finished = false;
 	#failure: Failure | undefined;
 	#redirecting = false;
@@ -118,7 +112,7 @@ export class Download implements HttpHandlers {
 		else this.#stall = this.#timers.set(this.#watch, this.#options.stallMs - quiet);
 	};
 
-	/** Starts downloading `url` into `sink`; `sink.onEnd` tells how it ended. */
+	/** A download of `url` into `sink`, which start() begins; `sink.onEnd` tells how it ended. */
 	constructor(http: HttpClient, timers: Timers, url: string, options: DownloadOptions, sink: DownloadSink) {
 		this.#http = http;
 		this.#timers = timers;
@@ -126,17 +120,25 @@ export class Download implements HttpHandlers {
 		this.#sink = sink;
 		this.#url = url;
 		this.#offset = options.offset;
+	}
+
+	/**
+	 * Sends the first request. The job's URL was accepted when the otaurl was parsed (ota/otaurl.ts,
+	 * the one rule in ota/firmware-url.ts); here the rule is applied again only to redirects.
+	 */
+	start(): void {
+		if (this.#started) return;
+		this.#started = true;
+		const options = this.#options;
 		if (options.deadlineMs > 0) {
-			this.#deadline = timers.set(() => {
+			this.#deadline = this.#timers.set(() => {
 				this.#deadline = undefined;
 				this.abort(
 					failed(`download not complete within ${Math.round(options.deadlineMs / 1000)} s (too slow)`),
 				);
 			}, options.deadlineMs);
 		}
-		const refusal = urlRefusal(url, options.allowHttp);
-		if (refusal) this.#finish(failed(refusal));
-		else this.#get();
+		this.#get();
 	}
 
 	/** Stops the transfer; the sink's onEnd follows with `failure`. */

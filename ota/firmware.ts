@@ -131,7 +131,19 @@ export function startFirmware(ports: FirmwarePorts, config: FirmwareConfig, inst
 	});
 	const engine =
 		installer ??
-		new UpdateEngine({http, timers, log, journal, partition, boot, createDigest, reporter, options, running});
+		new UpdateEngine({
+			http,
+			timers,
+			log,
+			journal,
+			partition,
+			boot,
+			createDigest,
+			reporter,
+			options,
+			running,
+			stream: {link: agent, nodeId: node.id},
+		});
 	const events = new OtaEvents(log);
 	reporter.onReport(report => events.reported(report));
 	const ota = new Approval({

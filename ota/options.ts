@@ -7,6 +7,12 @@
  */
 import {parsePosixTimezone} from "./posix-tz";
 
+/** How the node downloads an approved image (docs/protocol.md §5.10): HTTP(S) from `url`, or blocks over its MQTT link. */
+export type OtaTransport = "https" | "mqtt-stream";
+export const OTA_TRANSPORTS: readonly OtaTransport[] = Object.freeze(["https", "mqtt-stream"] as const);
+/** AWS IoT file delivery serves at most 128 KiB per GetStream request (MQTT_OTA_MAX_BYTES_PER_REQUEST). */
+export const MAX_STREAM_BYTES_PER_REQUEST = 128 * 1024;
+
 export interface OtaOptions {
 	autofetch: boolean;
 	autofetchPeriodHours: number;
@@ -28,6 +34,12 @@ export interface OtaOptions {
 	skipSecureVersionCheck: boolean;
 	/** The node's timezone, a POSIX TZ string: download windows are read in its local time (time-window.ts). */
 	timezone: string;
+	/** CONFIG_ESP_RMAKER_OTA_USE_HTTPS / _USE_MQTT. */
+	transport: OtaTransport;
+	streamBlockSize: number;
+	streamBlocksPerRequest: number;
+	streamBlockWaitSeconds: number;
+	streamMaxRetries: number;
 }
 
 export interface OptionSpec {
@@ -234,6 +246,59 @@ export const OTA_OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
 		manifestKey: "timezone",
 		help: "the node's timezone, a POSIX TZ string such as CST6CDT,M3.2.0,M11.1.0 (esp-rainmaker's tz_posix); download windows are in its local time",
 	}),
+	option({
+		name: "transport",
+		type: "string",
+		default: "https",
+		form: "https or mqtt-stream",
+		check: text => {
+			if (!(OTA_TRANSPORTS as readonly string[]).includes(text))
+				throw new Error(`must be https or mqtt-stream, got ${JSON.stringify(text)}`);
+		},
+		flag: "transport",
+		manifestKey: "transport",
+		help: "download the image over HTTPS from the job's url, or as blocks over the MQTT link from its stream_id (CONFIG_ESP_RMAKER_OTA_USE_HTTPS / _USE_MQTT); a job without the chosen one fails at once (docs/protocol.md §5.10)",
+	}),
+	option({
+		name: "streamBlockSize",
+		type: "integer",
+		default: 4096,
+		min: 256,
+		max: 131072,
+		flag: "stream-block-size",
+		manifestKey: "streamBlockSize",
+		help: "bytes per stream block; block size × blocks per request ≤ 128 KiB (CONFIG_ESP_RMAKER_MQTT_OTA_BLOCK_SIZE)",
+	}),
+	option({
+		name: "streamBlocksPerRequest",
+		type: "integer",
+		default: 16,
+		min: 1,
+		max: 512,
+		flag: "stream-blocks",
+		manifestKey: "streamBlocksPerRequest",
+		help: "blocks per GetStream request, also the resume checkpoint step (CONFIG_ESP_RMAKER_MQTT_OTA_NO_OF_BLOCKS)",
+	}),
+	option({
+		name: "streamBlockWaitSeconds",
+		type: "integer",
+		default: 10,
+		min: 5,
+		max: 300,
+		flag: "stream-block-wait",
+		manifestKey: "streamBlockWaitSeconds",
+		help: "wait this long for the next stream block before asking again, s (CONFIG_ESP_RMAKER_MQTT_OTA_BLOCK_WAIT_SEC)",
+	}),
+	option({
+		name: "streamMaxRetries",
+		type: "integer",
+		default: 3,
+		min: 1,
+		max: 255,
+		flag: "stream-retries",
+		manifestKey: "streamMaxRetries",
+		help: "re-requests without a new block before the attempt fails (CONFIG_ESP_RMAKER_MQTT_OTA_MAX_RETRIES)",
+	}),
 ]);
 
 function defaultsFrom(host: boolean): Readonly<OtaOptions> {
@@ -292,6 +357,10 @@ export function resolveOtaOptions(
 			);
 		(options as unknown as {[k: string]: unknown})[key] = value;
 	}
+	if (options.streamBlockSize * options.streamBlocksPerRequest > MAX_STREAM_BYTES_PER_REQUEST)
+		throw new OptionError(
+			`OTA options streamBlockSize × streamBlocksPerRequest must be at most ${MAX_STREAM_BYTES_PER_REQUEST} bytes (AWS serves at most 128 KiB per request), got ${options.streamBlockSize} × ${options.streamBlocksPerRequest}`,
+		);
 	return options;
 }
 

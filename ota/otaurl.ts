@@ -1,9 +1,15 @@
 /*
- * Parsing of the cloud's `otaurl` message (docs/protocol.md §4.2, §5.6). The node reads only the keys
- * below and ignores all others. Optional keys of the wrong type are ignored as the reference's
- * json_obj_get_* calls ignore them; the two required keys give the reference's abort texts.
+ * Parsing of the cloud's `otaurl` message (docs/protocol.md §4.2, §5.6, §5.10). The node reads only the
+ * keys below and ignores all others. Optional keys of the wrong type are ignored as the reference's
+ * json_obj_get_* calls ignore them; the required keys give the reference's abort texts. The job is
+ * accepted or refused here, once: a url the chosen transport would fetch must pass the one URL rule
+ * (ota/firmware-url.ts), a node that downloads over an MQTT stream needs stream_id and file_size. A
+ * refused job is reported failed at once and never offered for approval.
  */
+import {urlRefusal} from "./firmware-url";
+import type {OtaTransport} from "./options";
 import {StatusText} from "./status";
+import {streamIdProblem} from "./stream-protocol";
 
 /** One OTA job as offered by the cloud. */
 export interface OtaJob {
@@ -16,6 +22,14 @@ export interface OtaJob {
 	readonly fileMd5?: string;
 	/** The job's metadata object, kept as JSON text like the reference. */
 	readonly metadata?: string;
+	/** The MQTT file stream that carries the image (esp-rainmaker's MQTT OTA), when the cloud sent one. */
+	readonly streamId?: string;
+}
+
+/** What the node accepts: how it downloads, and whether http:// is allowed (OtaOptions). */
+export interface OtaUrlPolicy {
+	readonly transport: OtaTransport;
+	readonly allowHttp: boolean;
 }
 
 export type OtaUrlResult =
@@ -28,7 +42,10 @@ export const MAX_OTAURL_PAYLOAD = 4096;
 /** The reference reads the job id into a 64-byte buffer. */
 export const MAX_JOB_ID_LENGTH = 63;
 
-export function parseOtaUrl(payload: string): OtaUrlResult {
+export function parseOtaUrl(
+	payload: string,
+	policy: OtaUrlPolicy = {transport: "https", allowHttp: false},
+): OtaUrlResult {
 	if (payload.length > MAX_OTAURL_PAYLOAD) return {error: StatusText.jsonPayloadError};
 	let message: unknown;
 	try {
@@ -46,6 +63,18 @@ export function parseOtaUrl(payload: string): OtaUrlResult {
 	// The local cloud's withdrawal of a cancelled job (docs/local-cloud.md, "OTA jobs"): no URL, `cancelled: true`.
 	if (url === undefined && fields.cancelled === true) return {cancelled: jobId};
 	if (typeof url !== "string" || url.length === 0) return {error: StatusText.urlNotFound, jobId};
+	const streamId = typeof fields.stream_id === "string" && fields.stream_id.length > 0 ? fields.stream_id : undefined;
+	if (policy.transport === "mqtt-stream") {
+		if (streamId === undefined) return {error: StatusText.streamIdNotFound, jobId};
+		const problem = streamIdProblem(streamId);
+		if (problem) return {error: `Aborted. ${problem}`, jobId};
+		const size = fields.file_size;
+		if (typeof size !== "number" || !Number.isSafeInteger(size) || size <= 0)
+			return {error: StatusText.streamWithoutSize, jobId};
+	} else {
+		const refusal = urlRefusal(url, policy.allowHttp);
+		if (refusal) return {error: `Aborted. URL refused: ${refusal}`, jobId};
+	}
 
 	const warnings: string[] = [];
 	let fileSize = 0;
@@ -55,6 +84,7 @@ export function parseOtaUrl(payload: string): OtaUrlResult {
 		else warnings.push(`ignoring file_size ${JSON.stringify(size)}: not a byte count`);
 	}
 	const job: {-readonly [K in keyof OtaJob]: OtaJob[K]} = {jobId, url, fileSize};
+	if (streamId !== undefined) job.streamId = streamId;
 	if (typeof fields.fw_version === "string") job.fwVersion = fields.fw_version;
 	else if (fields.fw_version !== undefined) warnings.push("ignoring fw_version: not a string");
 	if (typeof fields.file_md5 === "string" && /^[0-9a-fA-F]{32}$/.test(fields.file_md5))

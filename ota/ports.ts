@@ -101,4 +101,20 @@ export interface Digest {
 	close(): Uint8Array;
 }
 
+/**
+ * The node's MQTT link as an MQTT file stream needs it (docs/protocol.md §5.10): full topics with
+ * byte payloads. The RainMaker agent (rainmaker/agent.ts) is one.
+ */
+export interface StreamLink {
+	/** True between a CONNACK and the next loss of the link. */
+	readonly connected: boolean;
+	/** Subscribes (QoS 1, renewed on reconnect); `handler` gets each message's bytes, valid only during the call. */
+	subscribeBinary(topic: string, handler: (payload: Uint8Array) => void): void;
+	unsubscribeBinary(topic: string): void;
+	/** Publishes bytes at QoS 1; `done` runs once, on PUBACK or with an Error. */
+	publishBinary(topic: string, payload: Uint8Array, done?: (error?: Error) => void): void;
+	/** Calls `listener` whenever the link is lost, until the returned function is called. */
+	onLinkLost(listener: (reason: string) => void): () => void;
+}
+
 export type DigestFactory = (algorithm: "MD5" | "SHA256") => Digest;

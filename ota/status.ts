@@ -18,21 +18,28 @@ export const StatusText = Object.freeze({
 	jsonPayloadError: "Aborted. JSON Payload error",
 	jobIdNotFound: "Aborted. OTA Updated ID not found in JSON",
 	urlNotFound: "Aborted. URL not found in JSON",
+	/** The reference's MQTT build (esp_rmaker_ota_using_topics.c) without stream_id. */
+	streamIdNotFound: "Aborted. Stream ID not found in JSON",
+	/** The reference's MQTT OTA without stream_id or file_size (esp_rmaker_mqtt_ota.c). */
+	streamWithoutSize: "Missing stream_id or filesize for MQTT OTA",
+	/** The reference's MQTT OTA when the link is not back within 60 s. */
+	mqttNotConnected: "MQTT not connected",
 	noTime: "No time information available yet.",
 	notWithinValidity: "Not within valid window.",
 	windowLapsed: "OTA download window lapsed.",
 	invalidWindow: "Invalid download window specified.",
 	notWithinWindow: "Not within download window.",
-	starting: (attempt: number, max: number) => `Starting OTA Upgrade (HTTPS attempt ${attempt}/${max})`,
+	starting: (attempt: number, max: number, protocol = "HTTPS") =>
+		`Starting OTA Upgrade (${protocol} attempt ${attempt}/${max})`,
 	downloading: "Downloading Firmware Image",
 	downloaded: (percent: number) => `Downloaded ${percent}% Firmware Image`,
 	downloadComplete: "Firmware Image download complete",
 	attemptFailed: (attempt: number, max: number, reason: string) => `OTA Attempt ${attempt}/${max} failed: ${reason}`,
-	rebooting: (attempts: number) =>
-		`Rebooting into new firmware (after ${attempts} HTTPS attempt${attempts === 1 ? "" : "s"})`,
+	rebooting: (attempts: number, protocol = "HTTPS") =>
+		`Rebooting into new firmware (after ${attempts} ${protocol} attempt${attempts === 1 ? "" : "s"})`,
 	/** This project's: an installed image waits for the application's reboot (autoReboot off). */
-	awaitingReboot: (attempts: number) =>
-		`Firmware installed (after ${attempts} HTTPS attempt${attempts === 1 ? "" : "s"}); waiting for the application to reboot into it`,
+	awaitingReboot: (attempts: number, protocol = "HTTPS") =>
+		`Firmware installed (after ${attempts} ${protocol} attempt${attempts === 1 ? "" : "s"}); waiting for the application to reboot into it`,
 	/** This project's: the STARTING event of an approved job (docs/product.md). */
 	startingJob: (version: string | undefined) => `Starting the update${version ? ` to ${version}` : ""}`,
 	/** This project's: an application callback holds the approved update before its download. */

@@ -11,15 +11,16 @@
  * The slot only becomes the boot choice after UpdatePartition.end() verified the whole image.
  */
 import type {Log, TimerHandle, Timers} from "../rainmaker/ports";
-import {Download, type DownloadSink} from "./download";
+import {Download, type DownloadSink, type Transfer} from "./download";
 import {type AppImageInfo, checkUpgrade, HEADER_PROBE_LENGTH, parseImageHeader, toHex} from "./image";
 import type {OtaJournal} from "./journal";
 import {errorText, failed, type Failure, failureOf, ImageInvalidError, rejected} from "./outcome";
 import type {OtaOptions} from "./options";
 import type {OtaJob} from "./otaurl";
-import type {BootControl, Digest, DigestFactory, HttpClient, UpdatePartition} from "./ports";
+import type {BootControl, Digest, DigestFactory, HttpClient, StreamLink, UpdatePartition} from "./ports";
 import type {StatusReporter} from "./reporter";
 import {StatusText} from "./status";
+import {StreamDownload} from "./stream-download";
 
 /** Flash sector: resume offsets are multiples of it (a partly written sector is written again). */
 export const SECTOR_SIZE = 4096;
@@ -40,6 +41,8 @@ export interface UpdateEngineContext {
 	readonly options: OtaOptions;
 	/** The running image's header facts. */
 	readonly running: AppImageInfo;
+	/** The MQTT link and node id, for options.transport "mqtt-stream" (docs/protocol.md §5.10). */
+	readonly stream?: {readonly link: StreamLink; readonly nodeId: string};
 }
 
 /** How a job ended: the node reboots into the new image, or the job failed or was rejected. */
@@ -67,7 +70,7 @@ export class UpdateEngine implements Installer {
 	#job: OtaJob | undefined;
 	#attemptNumber = 0;
 	#sink: ImageSink | undefined;
-	#download: Download | undefined;
+	#download: Transfer | undefined;
 	#reboot: TimerHandle | undefined;
 	#run = 0; // identifies the current run, so callbacks of a stopped one are ignored
 
@@ -105,14 +108,15 @@ export class UpdateEngine implements Installer {
 			finish(failure);
 			return;
 		}
+		const protocol = options.transport === "mqtt-stream" ? "MQTT" : "HTTPS";
 		const attempt = (n: number) => {
 			this.#attemptNumber = n;
-			reporter.report("in-progress", StatusText.starting(n, options.maxAttempts), job.jobId);
+			reporter.report("in-progress", StatusText.starting(n, options.maxAttempts, protocol), job.jobId);
 			this.#attempt(job, run, outcome => {
 				if (run !== this.#run) return;
 				this.#sink = this.#download = undefined;
 				if (outcome === undefined) {
-					this.#rebootInto(job, n);
+					this.#rebootInto(job, n, protocol);
 					finish({kind: "rebooting"});
 					return;
 				}
@@ -141,15 +145,15 @@ export class UpdateEngine implements Installer {
 	}
 
 	/** Success: the journal says a new image is about to boot (written before end()); reboot after the delay. */
-	#rebootInto(job: OtaJob, attempts: number): void {
+	#rebootInto(job: OtaJob, attempts: number, protocol: string): void {
 		const {reporter, options, timers, boot, log} = this.#context;
 		if (!options.autoReboot) {
 			// the application reboots when it chooses (docs/product.md, "Reboot when the application says")
-			reporter.report("in-progress", StatusText.awaitingReboot(attempts), job.jobId);
+			reporter.report("in-progress", StatusText.awaitingReboot(attempts, protocol), job.jobId);
 			log.info("New firmware installed; waiting for the application to reboot into it");
 			return;
 		}
-		reporter.report("in-progress", StatusText.rebooting(attempts), job.jobId);
+		reporter.report("in-progress", StatusText.rebooting(attempts, protocol), job.jobId);
 		log.info(`Rebooting into the new firmware in ${options.rebootDelaySeconds} s`);
 		this.#reboot = timers.set(() => {
 			this.#reboot = undefined;
@@ -178,16 +182,44 @@ export class UpdateEngine implements Installer {
 		}
 		const size = job.fileSize > 0 ? job.fileSize : partition.capacity;
 		const deadlineMs = (options.downloadStallSeconds + Math.ceil(size / options.minDownloadRate)) * 1000;
-		const sink = new ImageSink(context, job, offset, done);
+		const streamed = options.transport === "mqtt-stream";
+		// A stream's resume point is saved at its batch boundaries, as the reference's mqtt_ota_off.
+		const checkpointBytes = streamed ? options.streamBlockSize * options.streamBlocksPerRequest : CHECKPOINT_BYTES;
+		const sink = new ImageSink(context, job, offset, checkpointBytes, done);
+		let transfer: Transfer;
+		if (!streamed)
+			transfer = new Download(
+				context.http,
+				context.timers,
+				job.url,
+				{offset, stallMs: options.downloadStallSeconds * 1000, deadlineMs, allowHttp: options.allowHttp},
+				sink,
+			);
+		else if (job.streamId === undefined || job.fileSize <= 0 || !context.stream) {
+			partition.abort();
+			done(failed(context.stream ? StatusText.streamWithoutSize : "no MQTT link for the stream download"));
+			return;
+		} else
+			transfer = new StreamDownload(
+				context.stream.link,
+				context.timers,
+				log,
+				{
+					nodeId: context.stream.nodeId,
+					streamId: job.streamId,
+					fileSize: job.fileSize,
+					offset,
+					blockSize: options.streamBlockSize,
+					blocksPerRequest: options.streamBlocksPerRequest,
+					blockWaitMs: options.streamBlockWaitSeconds * 1000,
+					maxRetries: options.streamMaxRetries,
+					deadlineMs,
+				},
+				sink,
+			);
 		this.#sink = sink;
-		const download = new Download(
-			context.http,
-			context.timers,
-			job.url,
-			{offset, stallMs: options.downloadStallSeconds * 1000, deadlineMs, allowHttp: options.allowHttp},
-			sink,
-		);
-		if (run === this.#run && this.#sink === sink) this.#download = download;
+		this.#download = transfer;
+		if (run === this.#run) transfer.start();
 	}
 }
 
@@ -206,6 +238,7 @@ class ImageSink implements DownloadSink {
 	#md5: Digest | undefined;
 	#lastPercent = 0;
 	#checkpoint: number;
+	readonly #checkpointBytes: number;
 	#failure: Failure | undefined;
 	#done: (failure: Failure | undefined) => void;
 
@@ -213,13 +246,15 @@ class ImageSink implements DownloadSink {
 		context: UpdateEngineContext,
 		job: OtaJob,
 		offset: number,
+		checkpointBytes: number,
 		done: (failure: Failure | undefined) => void,
 	) {
 		this.#context = context;
 		this.#job = job;
 		this.#offset = offset;
 		this.#total = job.fileSize;
-		this.#checkpoint = offset + CHECKPOINT_BYTES;
+		this.#checkpointBytes = checkpointBytes;
+		this.#checkpoint = offset + checkpointBytes;
 		this.#done = done;
 		this.#restart(offset);
 	}
@@ -280,7 +315,7 @@ class ImageSink implements DownloadSink {
 				journal.dropCheckpoint();
 				partition.abort();
 				this.#restart(partition.begin(0));
-				this.#checkpoint = CHECKPOINT_BYTES;
+				this.#checkpoint = this.#checkpointBytes;
 			}
 		} catch (error) {
 			return failureOf(error, "OTA Begin failed: ");
@@ -350,7 +385,7 @@ class ImageSink implements DownloadSink {
 		this.#md5?.write(bytes);
 		this.#offset += bytes.length;
 		if (this.#offset >= this.#checkpoint) {
-			this.#checkpoint = this.#offset + CHECKPOINT_BYTES;
+			this.#checkpoint = this.#offset + this.#checkpointBytes;
 			journal.checkpoint(this.#offset - (this.#offset % SECTOR_SIZE));
 		}
 		if (this.#total > 0) {

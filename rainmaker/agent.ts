@@ -43,6 +43,8 @@ export class NodeAgent {
 	readonly #topicForm: TopicForm;
 	readonly #maxRemotePayload: number;
 	readonly #handlers = new Map<string, (payload: string) => void>();
+	readonly #binaryHandlers = new Map<string, (payload: Uint8Array) => void>();
+	readonly #lostListeners = new Set<(reason: string) => void>();
 	readonly #connectedListeners: Array<(first: boolean) => void> = [];
 	readonly #startedListeners: Array<() => void> = [];
 	/** Changes not yet reported (made offline, or whose report failed); reported after the next CONNACK. */
@@ -69,9 +71,13 @@ export class NodeAgent {
 	/** Installs the session callbacks and starts connecting. */
 	start(): void {
 		this.#session.onConnect = first => this.#handleConnect(first);
-		this.#session.onDisconnect = reason =>
+		this.#session.onDisconnect = reason => {
 			this.#log.warn(`rainmaker: MQTT link lost (${reason}); the session reconnects`);
+			for (const listener of Array.from(this.#lostListeners))
+				this.#callListener("link lost", () => listener(reason));
+		};
 		this.#session.onMessage = (topic, payload, retained) => this.#handleMessage(topic, payload, retained);
+		this.#session.onBinaryMessage = (topic, payload) => this.#binaryHandlers.get(topic)?.(payload);
 		this.#session.connect();
 	}
 
@@ -105,6 +111,32 @@ export class NodeAgent {
 	unsubscribe(suffix: string): void {
 		const topic = subscribeTopic(this.node.id, suffix);
 		if (this.#handlers.delete(topic)) this.#session.unsubscribe(topic);
+	}
+
+	/** True between a CONNACK and the next loss of the link. */
+	get connected(): boolean {
+		return this.#session.connected;
+	}
+
+	/** Subscribes to a full topic whose messages are bytes (an MQTT file stream's, docs/protocol.md §5.10). */
+	subscribeBinary(topic: string, handler: (payload: Uint8Array) => void): void {
+		this.#binaryHandlers.set(topic, handler);
+		this.#session.subscribe(topic, true);
+	}
+
+	unsubscribeBinary(topic: string): void {
+		if (this.#binaryHandlers.delete(topic)) this.#session.unsubscribe(topic);
+	}
+
+	/** Publishes bytes on a full topic (QoS 1). */
+	publishBinary(topic: string, payload: Uint8Array, done?: PublishDone): void {
+		this.#session.publish(topic, payload, done);
+	}
+
+	/** Calls `listener` whenever the link is lost, until the returned function is called. */
+	onLinkLost(listener: (reason: string) => void): () => void {
+		this.#lostListeners.add(listener);
+		return () => void this.#lostListeners.delete(listener);
 	}
 
 	/**

@@ -12,6 +12,7 @@
  * esp-mqtt client.
  */
 import {errorText as describe} from "./error-text";
+import {utf8Decode} from "./utf8";
 import type {Log, MqttSession, PublishDone, TimerHandle, Timers} from "./ports";
 
 /** The one set of session defaults (the reference's keep-alive; the device's and host's back-off). */
@@ -39,8 +40,11 @@ export interface MqttTransportEvents {
 	connected(): void;
 	/** The connection ended or the attempt failed, before or after CONNACK. At most once per open(). */
 	lost(reason: string): void;
-	/** An incoming PUBLISH (the transport acknowledges QoS 1 itself); `retained`: its RETAIN flag. */
-	message(topic: string, payload: string, retained: boolean): void;
+	/**
+	 * An incoming PUBLISH (the transport acknowledges QoS 1 itself); `retained`: its RETAIN flag.
+	 * Bytes (valid only during the call) or text already decoded; the session decodes bytes of text topics.
+	 */
+	message(topic: string, payload: string | Uint8Array, retained: boolean): void;
 }
 
 /** One MQTT 3.1.1 connection at a time; nothing here survives a connection. */
@@ -51,8 +55,8 @@ export interface MqttTransport {
 	open(events: MqttTransportEvents): void;
 	/** Ends the current connection at once (DISCONNECT when it can); no events afterwards. */
 	close(): void;
-	/** Sends a QoS 1 PUBLISH; `acked` runs on its PUBACK. Throws when the packet cannot be sent. */
-	publish(topic: string, payload: string, acked: () => void): void;
+	/** Sends a QoS 1 PUBLISH (a string as UTF-8); `acked` runs on its PUBACK. Throws when the packet cannot be sent. */
+	publish(topic: string, payload: string | Uint8Array, acked: () => void): void;
 	/** Sends SUBSCRIBE at QoS 1. */
 	subscribe(topics: readonly string[]): void;
 	unsubscribe(topics: readonly string[]): void;
@@ -62,6 +66,7 @@ export class ReconnectingMqttSession implements MqttSession {
 	onConnect?: (first: boolean) => void;
 	onDisconnect?: (reason: string) => void;
 	onMessage?: (topic: string, payload: string, retained: boolean) => void;
+	onBinaryMessage?: (topic: string, payload: Uint8Array) => void;
 
 	readonly #transport: MqttTransport;
 	readonly #timers: Timers;
@@ -70,6 +75,7 @@ export class ReconnectingMqttSession implements MqttSession {
 	readonly #maxBackoffMs: number;
 	readonly #connectTimeoutMs: number;
 	readonly #topics = new Set<string>();
+	readonly #binaryTopics = new Set<string>();
 	readonly #inFlight = new Set<{done?: PublishDone}>();
 	#linkUp = false;
 	#started = false;
@@ -133,7 +139,7 @@ export class ReconnectingMqttSession implements MqttSession {
 		this.#failInFlight("session closed");
 	}
 
-	publish(topic: string, payload: string, done?: PublishDone): void {
+	publish(topic: string, payload: string | Uint8Array, done?: PublishDone): void {
 		if (!this.#linkUp) {
 			if (done) later(() => done(new Error("not connected")));
 			return;
@@ -150,13 +156,16 @@ export class ReconnectingMqttSession implements MqttSession {
 		}
 	}
 
-	subscribe(topic: string): void {
+	subscribe(topic: string, binary = false): void {
+		if (binary) this.#binaryTopics.add(topic);
+		else this.#binaryTopics.delete(topic);
 		if (this.#topics.has(topic)) return;
 		this.#topics.add(topic);
 		if (this.#linkUp) this.#send(() => this.#transport.subscribe([topic]));
 	}
 
 	unsubscribe(topic: string): void {
+		// A binary topic stays marked: bytes still in flight after the unsubscribe are not read as text.
 		if (!this.#topics.delete(topic)) return;
 		if (this.#linkUp) this.#send(() => this.#transport.unsubscribe([topic]));
 	}
@@ -179,7 +188,14 @@ export class ReconnectingMqttSession implements MqttSession {
 				message: (topic, payload, retained) => {
 					if (!current()) return;
 					try {
-						this.onMessage?.(topic, payload, retained);
+						if (this.#binaryTopics.has(topic)) {
+							if (typeof payload !== "string") this.onBinaryMessage?.(topic, payload);
+						} else
+							this.onMessage?.(
+								topic,
+								typeof payload === "string" ? payload : utf8Decode(payload),
+								retained,
+							);
 					} catch (error) {
 						this.#log.error(`mqtt: message handler for ${topic} failed: ${describe(error)}`);
 					}

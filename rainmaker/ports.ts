@@ -35,7 +35,8 @@ export type PublishDone = (error?: Error) => void;
  * An MQTT 3.1.1 session as the RainMaker core needs it: client id = node id, TLS with client
  * certificate (adapter configuration), QoS 1 publish with a PUBACK notification, QoS 1
  * subscriptions that the session remembers and renews on every (re)connect, and automatic
- * reconnection with back-off. Payloads are UTF-8 strings (RainMaker payloads are JSON).
+ * reconnection with back-off. Payloads are UTF-8 strings (RainMaker payloads are JSON), except on
+ * topics subscribed as binary (the CBOR messages of an MQTT file stream, docs/protocol.md §5.10).
  */
 export interface MqttSession {
 	/** True between a CONNACK (with subscriptions renewed) and the next loss of the link. */
@@ -44,10 +45,16 @@ export interface MqttSession {
 	connect(): void;
 	/** Ends the session for good. */
 	close(): void;
-	/** Publishes at QoS 1, retain false. `done` runs once: on PUBACK, or with an Error (link down, closed, refused). */
-	publish(topic: string, payload: string, done?: PublishDone): void;
-	/** Subscribes at QoS 1 now (when connected) and again after every reconnect. */
-	subscribe(topic: string): void;
+	/**
+	 * Publishes at QoS 1, retain false: a string as UTF-8, bytes as they are. `done` runs once: on
+	 * PUBACK, or with an Error (link down, closed, refused).
+	 */
+	publish(topic: string, payload: string | Uint8Array, done?: PublishDone): void;
+	/**
+	 * Subscribes at QoS 1 now (when connected) and again after every reconnect. Messages on a
+	 * `binary` topic go to onBinaryMessage as bytes, all others to onMessage as text.
+	 */
+	subscribe(topic: string, binary?: boolean): void;
 	unsubscribe(topic: string): void;
 	/** After each CONNACK, once the remembered subscriptions were sent. `first` is true for the first connection of this session. */
 	onConnect?: (first: boolean) => void;
@@ -58,6 +65,8 @@ export interface MqttSession {
 	 * subscribe (RETAIN flag); the cloud never sends a command that way (docs/protocol.md §3.1).
 	 */
 	onMessage?: (topic: string, payload: string, retained: boolean) => void;
+	/** An incoming PUBLISH on a topic subscribed as binary. The bytes are valid only during the call. */
+	onBinaryMessage?: (topic: string, payload: Uint8Array) => void;
 }
 
 /** NVS integer entry types (nvs.h nvs_type_t: NVS_TYPE_U8 ... NVS_TYPE_I32). */

@@ -80,3 +80,37 @@ export function utf8Text(bytes: Uint8Array): string {
 	}
 	return text;
 }
+
+/** Decodes UTF-8; malformed sequences become U+FFFD instead of throwing (payloads come from outside). */
+export function utf8Decode(bytes: Uint8Array): string {
+	let text = "";
+	let index = 0;
+	while (index < bytes.length) {
+		const first = bytes[index++];
+		let code = 0xfffd;
+		let extra = 0;
+		if (first < 0x80) {
+			code = first;
+		} else if ((first & 0xe0) === 0xc0) {
+			code = first & 0x1f;
+			extra = 1;
+		} else if ((first & 0xf0) === 0xe0) {
+			code = first & 0x0f;
+			extra = 2;
+		} else if ((first & 0xf8) === 0xf0) {
+			code = first & 0x07;
+			extra = 3;
+		}
+		for (let i = 0; i < extra; i++) {
+			const next = bytes[index];
+			if (next === undefined || (next & 0xc0) !== 0x80) {
+				code = 0xfffd;
+				break;
+			}
+			code = (code << 6) | (next & 0x3f);
+			index++;
+		}
+		text += String.fromCodePoint(code > 0x10ffff ? 0xfffd : code);
+	}
+	return text;
+}

@@ -96,7 +96,11 @@ class MqttJsTransport implements MqttTransport {
 			events.connected();
 		});
 		client.on("message", (topic, payload, packet) =>
-			events.message(topic, payload.toString("utf8"), packet.retain),
+			events.message(
+				topic,
+				new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength),
+				packet.retain,
+			),
 		);
 		client.on("error", error => {
 			lastError = firstLine(error.message);
@@ -121,10 +125,12 @@ class MqttJsTransport implements MqttTransport {
 		client?.end(true);
 	}
 
-	publish(topic: string, payload: string, acked: () => void): void {
+	publish(topic: string, payload: string | Uint8Array, acked: () => void): void {
 		const client = this.#client;
 		if (!client) throw new Error("not connected");
-		client.publish(topic, payload, {qos: 1, retain: false}, error => {
+		const body =
+			typeof payload === "string" ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+		client.publish(topic, body, {qos: 1, retain: false}, error => {
 			if (!error) acked();
 		});
 	}

@@ -101,6 +101,8 @@ export interface CloudEventMap {
 	online: [string];
 	offline: [string];
 	download: [DownloadEvent];
+	/** A GetStream request answered: `blocks` data messages sent (0 for a rejection). */
+	stream: [{nodeId: string; streamId: string; blocks: number}];
 	warning: [string];
 }
 
@@ -124,7 +126,7 @@ export interface Cloud {
 	readonly downloadBaseUrl: string;
 	readonly failedIsTerminal: boolean;
 	readonly events: EventEmitter<CloudEventMap>;
-	/** Download fault injection (one-shot faults, FIFO). */
+	/** Download fault injection (one-shot faults, FIFO; `faults.stream` for MQTT file streams). */
 	readonly faults: DownloadFaults;
 	/** Adds an image from a file or bytes; rejects with InvalidImageError for a non-image. `options` as a string = the name. */
 	addImage(source: string | Uint8Array, options?: string | AddImageOptions): Promise<OtaImage>;

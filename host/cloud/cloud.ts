@@ -28,7 +28,7 @@ import {listen, type Listener} from "./listen";
 import {mergedParamsProblem, NodeLimits} from "./limits";
 import {MappingStore} from "./mappings";
 import {startMqttServer, type MqttServer} from "./mqtt-server";
-import {handleNodeMessage} from "./node-messages";
+import {answerStreamRequest, handleNodeMessage} from "./node-messages";
 import {OtaService} from "./ota-service";
 import {NodeRegistry, type NodeRecord} from "./registry";
 import type {CloudServices} from "./rest/context";
@@ -144,8 +144,8 @@ class LocalCloud implements Cloud, CloudServices {
 				},
 				{
 					vetNodeMessage: (topic, payload, _clientId, address) => limits.vet(topic, payload, address),
-					onNodeMessage: (topic, payload, clientId) =>
-						handleNodeMessage(messageDeps, topic, payload.toString("utf8"), clientId),
+					onNodeMessage: (topic, bytes, clientId) => handleNodeMessage(messageDeps, topic, bytes, clientId),
+					onStreamRequest: (...request) => void answerStreamRequest(this, messageDeps.log, ...request),
 					onClientConnected: clientId => {
 						if (this.registry.clientConnected(clientId)) this.events.emit("online", clientId);
 					},

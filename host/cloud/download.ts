@@ -4,6 +4,7 @@
  * download resumption (docs/protocol.md §5.9), and one-shot faults that tests queue to see how a node copes with a
  * broken download.
  */
+import type {StreamAnswer} from "../../ota/stream-protocol";
 import {createReadStream} from "node:fs";
 import type {IncomingMessage, ServerResponse} from "node:http";
 import {Readable, Transform} from "node:stream";
@@ -30,6 +31,8 @@ export interface QueuedFault {
 /** FIFO of one-shot faults; each download request takes the first fault that matches its image. */
 export class DownloadFaults {
 	readonly #queue: QueuedFault[] = [];
+	/** Stream fault injection: changes the answers to each GetStream request (host/cloud/streams.ts; tests drop, repeat, reorder blocks). */
+	stream: ((answers: StreamAnswer[], nodeId: string) => StreamAnswer[]) | undefined;
 
 	/** Queues a fault for the next matching download; `times` queues it that many times. */
 	inject(fault: DownloadFault, options: {imageId?: string; times?: number} = {}): void {

@@ -4,7 +4,10 @@
  * only on `node/<client id>/…` or the basic-ingest form `$aws/rules/<rule>/node/<client id>/…`,
  * and subscribes only under `node/<client id>/…`, the id compared as one whole topic level; the
  * cloud→node command topics are the cloud's alone; no client retains a message; over mutual TLS the
- * certificate's common name is the node id. Messages are limited to AWS IoT's 128 KiB.
+ * certificate's common name is the node id. Messages are limited to AWS IoT's 128 KiB. A node's MQTT
+ * file streams (docs/protocol.md §5.10) are its own too: it publishes only GetStream/DescribeStream
+ * requests on `$aws/things/<client id>/streams/<stream>/get|describe/cbor|json` and subscribes only
+ * to `$aws/things/<client id>/streams/<stream>/data|rejected|description/cbor|json`.
  */
 import type {PeerCertificate} from "node:tls";
 
@@ -29,11 +32,31 @@ function ownLevels(clientId: string, levels: string[]): string[] | undefined {
 	return levels.slice(2);
 }
 
+/** `$aws/things/<clientId>/streams/<stream>/<kind>/<format>` with kind one of `kinds` (a filter may use + for the stream). */
+function ownStreamTopic(clientId: string, levels: string[], kinds: readonly string[]): boolean {
+	return (
+		isNodeId(clientId) &&
+		levels.length === 7 &&
+		levels[0] === "$aws" &&
+		levels[1] === "things" &&
+		levels[2] === clientId &&
+		levels[3] === "streams" &&
+		levels[4] !== "" &&
+		levels[4] !== "#" &&
+		kinds.includes(levels[5]) &&
+		(levels[6] === "cbor" || levels[6] === "json")
+	);
+}
+
 /** Why the client may not publish this (undefined: it may). */
 export function publishRefusal(clientId: string, topic: string, retain: boolean): string | undefined {
 	if (retain)
 		return "a client may not retain a message (RainMaker publishes with retain false, docs/protocol.md §3.1)";
 	if (topic.includes("+") || topic.includes("#")) return "a topic name has no wildcards";
+	if (topic.startsWith("$aws/things/"))
+		return ownStreamTopic(clientId, topic.split("/"), ["get", "describe"])
+			? undefined
+			: "not this client's stream request topic";
 	let levels = topic.split("/");
 	if (levels[0] === "$aws" && levels[1] === "rules" && levels.length > 3 && levels[2] !== "")
 		levels = levels.slice(3);
@@ -49,6 +72,8 @@ export function mayPublish(clientId: string, topic: string, retain = false): boo
 
 /** Subscriptions may use wildcards only below the node's own prefix (`node/<id>/#` is fine, `#` is not). */
 export function maySubscribe(clientId: string, topicFilter: string): boolean {
+	if (topicFilter.startsWith("$aws/things/"))
+		return ownStreamTopic(clientId, topicFilter.split("/"), ["data", "rejected", "description"]);
 	const own = ownLevels(clientId, topicFilter.split("/"));
 	return own !== undefined && own.join("/") !== "";
 }

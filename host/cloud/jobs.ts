@@ -60,6 +60,8 @@ export interface JobSpec {
 	forcePush?: boolean;
 	/** Sent to the node as `otaurl.metadata`. */
 	metadata?: JsonObject;
+	/** A stream job: `otaurl` also carries `stream_id`, and the image is served over MQTT (docs/protocol.md §5.10). */
+	stream?: boolean;
 }
 
 /** An OTA job as the cloud keeps it (a node receives ota/otaurl.ts `OtaJob`; the page lists `ListedJob`). */
@@ -71,6 +73,8 @@ export interface CloudOtaJob {
 	userApproval: boolean;
 	forcePush: boolean;
 	metadata?: JsonObject;
+	/** A stream job: its stream id is the job id (host/cloud/streams.ts). */
+	stream?: boolean;
 	/** Epoch ms. */
 	createdAt: number;
 	cancelled: boolean;
@@ -141,6 +145,7 @@ export class JobStore {
 			userApproval: spec.userApproval ?? false,
 			forcePush: spec.forcePush ?? false,
 			...(spec.metadata ? {metadata: structuredClone(spec.metadata)} : {}),
+			...(spec.stream ? {stream: true} : {}),
 			createdAt: this.#now(),
 			cancelled: false,
 		};

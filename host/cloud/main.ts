@@ -32,6 +32,8 @@ export const cloudUsage = `usage: rainmaker-ota-xs cloud [options]
   --job-node <id>           create a job of the last --image for this node (repeatable)
   --user-approval           that job needs POST user/nodes/ota_update (cloud-side approval)
   --force-push              that job is pushed at once to online nodes
+  --stream                  that job is a stream job: otaurl carries stream_id and the image is
+                            also served over MQTT file delivery (nodes with --transport mqtt-stream)
   --failed-terminal         a "failed" report ends a job (default: served again)
   --user <email>            a user who logs in with POST /v1/login2 (repeatable, each with a
   --password <secret>       --password); the first one owns the nodes and is the admin.
@@ -105,6 +107,7 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 				"job-node": {type: "string", multiple: true},
 				"user-approval": {type: "boolean"},
 				"force-push": {type: "boolean"},
+				stream: {type: "boolean"},
 				"failed-terminal": {type: "boolean"},
 				user: {type: "string", multiple: true},
 				password: {type: "string", multiple: true},
@@ -132,8 +135,8 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 		images.forEach(checkImageFile); // before any listener starts
 		jobNodes = (values["job-node"] as string[] | undefined) ?? [];
 		if (jobNodes.length > 0 && images.length === 0) throw new UsageError("--job-node needs an --image");
-		if ((values["user-approval"] || values["force-push"]) && jobNodes.length === 0)
-			throw new UsageError("--user-approval and --force-push apply to the job of --job-node");
+		if ((values["user-approval"] || values["force-push"] || values.stream) && jobNodes.length === 0)
+			throw new UsageError("--user-approval, --force-push and --stream apply to the job of --job-node");
 		if (values["plain-mqtt"] && ca === undefined)
 			throw new UsageError("--plain-mqtt applies only with --tls-ca (without it the plain listener runs anyway)");
 		const passwords = (values.password as string[] | undefined) ?? [];
@@ -218,8 +221,11 @@ export async function cloudCommand(argv: string[], io: CommandIo = consoleIo): P
 				nodes: jobNodes,
 				userApproval: values["user-approval"] === true,
 				forcePush: values["force-push"] === true,
+				...(values.stream === true ? {stream: true} : {}),
 			});
-			io.out(`job ${job.id} for ${job.nodes.join(", ")}`);
+			io.out(
+				`job ${job.id} for ${job.nodes.join(", ")}${job.stream ? ` (stream job: stream_id ${job.id})` : ""}`,
+			);
 		}
 	} catch (error) {
 		io.err(`rainmaker-ota-xs cloud: ${(error as Error).message}`);

@@ -15,6 +15,7 @@ import {createServer as createTlsServer, type TLSSocket} from "node:tls";
 import Aedes from "aedes";
 import {certificateIdentity, isNodeId, maySubscribe, MAX_MESSAGE_BYTES, publishRefusal} from "./identity";
 import {listen, type Listener} from "./listen";
+import {parseStreamTopic} from "./streams";
 import {parseNodeTopic, type NodeTopic} from "./topics";
 
 export interface MqttTls {
@@ -33,6 +34,13 @@ export interface MqttServerOptions {
 
 export interface MqttServerHandlers {
 	onNodeMessage(topic: NodeTopic, payload: Buffer, clientId: string): void;
+	/** A GetStream request of a node on its own stream's `get/cbor` topic (docs/protocol.md §5.10); `publish` answers it. */
+	onStreamRequest?(
+		nodeId: string,
+		streamId: string,
+		payload: Buffer,
+		publish: (topic: string, payload: Uint8Array) => Promise<void>,
+	): void;
 	/** Checked before a node message is accepted (limits.ts): why it is refused, or undefined. */
 	vetNodeMessage?(topic: NodeTopic, payload: string, clientId: string, address: string): string | undefined;
 	onClientConnected(clientId: string): void;
@@ -46,7 +54,7 @@ export interface MqttServer {
 	port?: number;
 	tlsPort?: number;
 	/** Publishes from the broker at QoS 1, retain false, as every RainMaker message (docs/protocol.md §3.1). */
-	publish(topic: string, payload: string): Promise<void>;
+	publish(topic: string, payload: string | Uint8Array): Promise<void>;
 	/** Cuts every client connection (as a network loss would); clients may reconnect. */
 	dropClients(): void;
 	close(): Promise<void>;
@@ -104,8 +112,30 @@ export async function startMqttServer(options: MqttServerOptions, handlers: Mqtt
 		handlers.onWarning(`MQTT client ${client.id}: subscription to ${subscription.topic} refused`);
 		callback(null, null);
 	};
+	const publish = (topic: string, payload: string | Uint8Array) =>
+		new Promise<void>((resolve, reject) => {
+			const body =
+				typeof payload === "string"
+					? Buffer.from(payload)
+					: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+			aedes.publish({cmd: "publish", topic, payload: body, qos: 1, retain: false, dup: false}, error =>
+				error ? reject(error) : resolve(),
+			);
+		});
 	aedes.on("publish", (packet, client) => {
 		if (!client) return;
+		const stream = parseStreamTopic(packet.topic);
+		if (stream) {
+			if (stream.kind === "get/cbor" && stream.nodeId === client.id)
+				try {
+					handlers.onStreamRequest?.(stream.nodeId, stream.streamId, packet.payload as Buffer, publish);
+				} catch (error) {
+					handlers.onWarning(
+						`handling ${packet.topic} from ${client.id} failed: ${(error as Error).message}`,
+					);
+				}
+			return;
+		}
 		const topic = parseNodeTopic(packet.topic);
 		if (!topic) return;
 		try {
@@ -153,14 +183,7 @@ export async function startMqttServer(options: MqttServerOptions, handlers: Mqtt
 			aedes,
 			...(plainPort !== undefined ? {port: plainPort} : {}),
 			...(tlsPort !== undefined ? {tlsPort} : {}),
-			publish(topic, payload) {
-				return new Promise<void>((resolve, reject) => {
-					aedes.publish(
-						{cmd: "publish", topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false},
-						error => (error ? reject(error) : resolve()),
-					);
-				});
-			},
+			publish,
 			dropClients() {
 				for (const listener of listeners) listener.dropConnections();
 			},

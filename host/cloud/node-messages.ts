@@ -11,6 +11,9 @@ import type {OtaService} from "./ota-service";
 import type {NodeRegistry} from "./registry";
 import type {NodeTopic} from "./topics";
 
+/** A node's GetStream requests are answered by host/cloud/streams.ts (docs/protocol.md §5.10). */
+export {answerStreamRequest} from "./streams";
+
 export interface NodeMessageDeps {
 	registry: NodeRegistry;
 	mappings: MappingStore;
@@ -19,7 +22,13 @@ export interface NodeMessageDeps {
 	log(line: string): void;
 }
 
-export function handleNodeMessage(deps: NodeMessageDeps, topic: NodeTopic, payload: string, clientId: string): void {
+export function handleNodeMessage(
+	deps: NodeMessageDeps,
+	topic: NodeTopic,
+	message: string | Uint8Array,
+	clientId: string,
+): void {
+	const payload = typeof message === "string" ? message : Buffer.from(message).toString("utf8");
 	const {registry, events} = deps;
 	const {nodeId, suffix} = topic;
 	if (registry.seen(nodeId, clientId)) events.emit("online", nodeId);

@@ -91,6 +91,8 @@ export class OtaService {
 			fw_version: image.fwVersion,
 			file_md5: image.fileMd5,
 			...(job.metadata ? {metadata: job.metadata} : {}),
+			// the stream's id is the job's: a node of the MQTT build downloads from it (docs/protocol.md §5.10)
+			...(job.stream ? {stream_id: job.id} : {}),
 		};
 	}
 

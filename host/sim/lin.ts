@@ -40,7 +40,7 @@ const REPOSITORY = fileURLToPath(new URL("../..", import.meta.url));
 export const LIN_DEMO_MQTTS_PORT = 18883;
 
 export const LIN_USAGE = `Usage: rainmaker-ota-xs lin run --flash-dir <dir> [--mc <mc.so>] [--image <file>] [--fctry <nvs.bin>]
-       rainmaker-ota-xs lin demo [--skip-build] [--keep-work] [--key-type rsa|ec]
+       rainmaker-ota-xs lin demo [--skip-build] [--keep-work] [--key-type rsa|ec] [--stream]
   run: runs the lin build in mcsim with the flash in <dir> (flash.bin, nvs.json, eFuses), booting it
        again whenever the firmware restarts (exit code ${LIN_REBOOT_EXIT_CODE}); console lines on stdin
     --mc <mc.so>        the build (default $MODDABLE/build/bin/lin/mc/release/rainmaker-ota-xs/mc.so)
@@ -54,6 +54,9 @@ export const LIN_USAGE = `Usage: rainmaker-ota-xs lin run --flash-dir <dir> [--m
     --key-type rsa|ec   the claimed node's key: rsa (default; RSA-2048, PKCS#8 PEM) or ec (EC P-256,
                         PKCS#8 PEM: esp-rainmaker-cli claim's default)
     --instrumented      an instrumented build (-i) with memoryReport=true: XS memory peaks in the log
+    --stream            a stream job: the firmware is built with transport=mqtt-stream and
+                        downloads the image as blocks over its MQTT link (docs/protocol.md §5.10);
+                        with --skip-build the earlier build must have been a --stream one
 Needs MODDABLE (the Moddable SDK built for Linux) and, without a display, xvfb-run.`;
 
 export class LinError extends Error {}
@@ -222,9 +225,11 @@ async function demoCommand(argv: string[]): Promise<number> {
 			"key-type": {type: "string"},
 			"mqtts-port": {type: "string"},
 			instrumented: {type: "boolean"},
+			stream: {type: "boolean"},
 		},
 		strict: true,
 	});
+	const stream = values.stream === true;
 	const keyType = values["key-type"] ?? "rsa";
 	if (keyType !== "rsa" && keyType !== "ec")
 		throw new LinError(`--key-type must be rsa or ec, got ${JSON.stringify(keyType)}`);
@@ -277,6 +282,7 @@ async function demoCommand(argv: string[]): Promise<number> {
 						rebootDelaySeconds: 2,
 						rollbackWaitSeconds: 60,
 						...(values.instrumented ? {memoryReport: true} : {}),
+						...(stream ? {transport: "mqtt-stream"} : {}),
 					},
 					line => say(`[build] ${line}`),
 					kind,
@@ -299,9 +305,14 @@ async function demoCommand(argv: string[]): Promise<number> {
 			buildAppImage({version: "2.0.0", payloadSize: 256 * 1024}),
 			"firmware-2.0.0",
 		);
-		const job = await cloud.createJob({imageId: image.id, nodes: [nodeId], name: "lin update to 2.0.0"});
+		const job = await cloud.createJob({
+			imageId: image.id,
+			nodes: [nodeId],
+			name: "lin update to 2.0.0",
+			...(stream ? {stream: true} : {}),
+		});
 		say(
-			`[lin] published firmware 2.0.0 as OTA job ${job.id} for ${nodeId} (both images carry the firmware identity ${FIRMWARE_NAME})`,
+			`[lin] published firmware 2.0.0 as OTA ${stream ? "stream " : ""}job ${job.id} for ${nodeId} (both images carry the firmware identity ${FIRMWARE_NAME})`,
 		);
 		const lines: string[] = [];
 		const interrupt = () => node?.stop();

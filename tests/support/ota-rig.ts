@@ -195,7 +195,9 @@ export async function startOtaRig(
 	try {
 		rig.firmware = startFirmware(
 			{session, timers, log, store, http: unusedHttp, partition: unusedPartition, boot, createDigest},
-			{nodeId, ota: options.ota},
+			// the jobs name http:// URLs (the recording installer fetches nothing): the host's allowHttp, as the
+			// URL is judged when the otaurl is parsed (docs/protocol.md §5.6)
+			{nodeId, ota: {allowHttp: true, ...options.ota}},
 			installer,
 		);
 	} catch (error) {

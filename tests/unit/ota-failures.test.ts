@@ -35,7 +35,8 @@ describe("OTA failures end in a reported state (issue 11)", () => {
 	});
 
 	describe("1. a URL the HTTP client cannot parse, a store that fails during the download", () => {
-		for (const url of ["http://127.0.0.1:99999/fw.bin", "http://[::1/fw.bin", "http://%zz/fw.bin", "https://"]) {
+		// URLs with a bad port, host or no host are refused when the otaurl is parsed (tests/unit/ota-download.test.ts)
+		for (const url of ["http://%zz/fw.bin"]) {
 			it(`${url}: every attempt fails and is reported, then the node takes commands again`, () => {
 				node = new SimNode();
 				node.httpClient = new HostHttpClient(); // the real client: it throws on these URLs

@@ -20,6 +20,9 @@ export async function postOtaJob({cloud, response, query, body}: RequestContext)
 		throw new ApiError(400, 'body: "nodes" must be an array of 1..100 non-empty node id strings');
 	if (request.metadata !== undefined && !isObject(request.metadata))
 		throw new ApiError(400, 'body: "metadata" must be a JSON object when given');
+	// The local cloud's own field: a stream job also serves the image over MQTT (docs/protocol.md §5.10)
+	if (request.stream !== undefined && typeof request.stream !== "boolean")
+		throw new ApiError(400, 'body: "stream" must be true or false when given');
 	const job = await cloud.createJob({
 		name,
 		imageId,
@@ -27,6 +30,7 @@ export async function postOtaJob({cloud, response, query, body}: RequestContext)
 		userApproval,
 		forcePush,
 		...(isObject(request.metadata) ? {metadata: request.metadata} : {}),
+		...(request.stream === true ? {stream: true} : {}),
 	});
 	sendJson(response, 200, {ota_job_id: job.id, status: "success"});
 }
@@ -73,6 +77,7 @@ export async function getOtaJobs({cloud, response, query}: RequestContext): Prom
 				user_approval: job.userApproval,
 				force_push: job.forcePush,
 				...(job.metadata ? {metadata: job.metadata} : {}),
+				...(job.stream ? {stream: true, stream_id: job.id} : {}),
 				total_count: states.length,
 				completed_count: states.filter(state => state.status === "success").length,
 				rejected_count: states.filter(state => state.status === "rejected").length,

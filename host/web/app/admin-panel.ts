@@ -45,6 +45,7 @@ export class AdminPanel {
 	readonly #jobNodes = el("fieldset", {class: "node-choice"});
 	readonly #userApproval = el("input", {type: "checkbox", id: "job-user-approval"});
 	readonly #forcePush = el("input", {type: "checkbox", id: "job-force-push"});
+	readonly #stream = el("input", {type: "checkbox", id: "job-stream"});
 	readonly #create = el("button", {type: "submit", class: "primary"}, "Create job");
 	readonly #jobMessage = el("p", {class: "message", role: "status"});
 	readonly #jobError = el("p", {class: "error", role: "alert"});
@@ -95,6 +96,16 @@ export class AdminPanel {
 				{class: "check"},
 				this.#forcePush,
 				el("label", {for: this.#forcePush.id}, "Push it at once to the nodes that are online (force push)"),
+			),
+			el(
+				"div",
+				{class: "check"},
+				this.#stream,
+				el(
+					"label",
+					{for: this.#stream.id},
+					"Also serve it over MQTT file delivery (stream job, for nodes with transport mqtt-stream)",
+				),
 			),
 			this.#create,
 			this.#jobMessage,
@@ -286,6 +297,7 @@ export class AdminPanel {
 				nodes,
 				userApproval: this.#userApproval.checked,
 				forcePush: this.#forcePush.checked,
+				stream: this.#stream.checked,
 			});
 			setText(
 				this.#jobMessage,

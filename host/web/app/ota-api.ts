@@ -163,6 +163,8 @@ export interface NewJob {
 	nodes: string[];
 	userApproval: boolean;
 	forcePush: boolean;
+	/** A stream job (the local cloud's `stream` field, docs/local-cloud.md). */
+	stream?: boolean;
 }
 
 /** `POST admin/otajob?user_approval=&force_push=`. */
@@ -171,7 +173,7 @@ export async function createJob(api: RestApi, job: NewJob): Promise<string> {
 		"POST",
 		"admin/otajob",
 		{user_approval: job.userApproval, force_push: job.forcePush},
-		{ota_job_name: job.name, ota_image_id: job.imageId, nodes: job.nodes},
+		{ota_job_name: job.name, ota_image_id: job.imageId, nodes: job.nodes, ...(job.stream ? {stream: true} : {})},
 	);
 	if (!isObject(answer) || typeof answer.ota_job_id !== "string")
 		throw new Error("the cloud's answer has no ota_job_id");

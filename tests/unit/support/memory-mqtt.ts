@@ -11,7 +11,10 @@ import type {VirtualTimers} from "../../../host/adapters/virtual-timers";
 export interface Message {
 	readonly clientId: string;
 	readonly topic: string;
+	/** The text ("" for a binary publish). */
 	readonly payload: string;
+	/** The bytes of a binary publish (an MQTT file stream's CBOR). */
+	readonly bytes?: Uint8Array;
 }
 
 const quiet: Log = {info() {}, warn() {}, error() {}};
@@ -53,6 +56,12 @@ export class MemoryBroker {
 
 	on(topic: string): Message[] {
 		return this.messages.filter(message => message.topic === topic);
+	}
+
+	/** Publishes bytes (a stream's CBOR) to every connected client subscribed to `topic`. */
+	publishBytes(topic: string, payload: Uint8Array): void {
+		this.messages.push({clientId: "", topic, payload: "", bytes: payload});
+		for (const link of this.#links) link.deliver(topic, payload, false);
 	}
 
 	/** Drops every connection (the sessions reconnect after their back-off). */
@@ -115,13 +124,17 @@ export class MemoryTransport implements MqttTransport {
 		this.#broker.detach(this);
 	}
 
-	publish(topic: string, payload: string, acked: () => void): void {
+	publish(topic: string, payload: string | Uint8Array, acked: () => void): void {
 		if (!this.#up) throw new Error("not connected");
+		const message =
+			typeof payload === "string"
+				? {clientId: this.clientId, topic, payload}
+				: {clientId: this.clientId, topic, payload: "", bytes: payload.slice()};
 		const events = this.#events;
 		const broker = this.#broker;
 		broker.timers.set(() => {
 			if (this.#events !== events || !this.#up) return;
-			if (!broker.received({clientId: this.clientId, topic, payload})) {
+			if (!broker.received(message)) {
 				this.drop("publish refused");
 				return;
 			}
@@ -140,7 +153,7 @@ export class MemoryTransport implements MqttTransport {
 		for (const topic of topics) this.#topics.delete(topic);
 	}
 
-	deliver(topic: string, payload: string, retained = false): void {
+	deliver(topic: string, payload: string | Uint8Array, retained = false): void {
 		const events = this.#events;
 		if (!this.#up || !this.#topics.has(topic) || !events) return;
 		this.#broker.timers.set(() => {

@@ -7,6 +7,8 @@
  * Assembled by host/sim/node-assembly.ts with the virtual clock and the firmware started once the
  * simulated network is up.
  */
+import {answerGetStream, parseStreamTopic, type StreamAnswer} from "../../../host/cloud/streams";
+import {streamTopic} from "../../../ota/stream-protocol";
 import {createHash} from "node:crypto";
 import {mkdtempSync, rmSync} from "node:fs";
 import {tmpdir} from "node:os";
@@ -60,6 +62,7 @@ export interface CloudJob {
 	file_size?: number;
 	file_md5?: string;
 	metadata?: unknown;
+	stream_id?: string;
 }
 
 export interface Status {
@@ -88,6 +91,12 @@ export class SimNode {
 	readonly boots: BootResult[] = [];
 	/** What the cloud answers to otafetch (undefined: nothing). */
 	job: CloudJob | undefined;
+	/** The cloud's MQTT file streams by stream id (host/cloud/streams.ts answers GetStream from them). */
+	readonly streams = new Map<string, Uint8Array>();
+	/** Changes the answers to one GetStream request (a test's lost, duplicated, reordered blocks...). */
+	streamFault: ((answers: StreamAnswer[], request: number) => StreamAnswer[]) | undefined;
+	/** GetStream requests the cloud received. */
+	streamRequests = 0;
 	/** Replaces the HTTP client (the real host client for URL parsing cases). */
 	httpClient: HttpClient | undefined;
 	session: ReturnType<MemoryBroker["session"]> | undefined;
@@ -120,6 +129,20 @@ export class SimNode {
 		provision(device, options.factory ?? V1);
 		device.close();
 		this.broker.onPublish = message => {
+			const stream = message.bytes ? parseStreamTopic(message.topic) : undefined;
+			if (stream && stream.kind === "get/cbor" && stream.nodeId === this.nodeId) {
+				let answers: StreamAnswer[] = Array.from(
+					answerGetStream(this.streams.get(stream.streamId), message.bytes!),
+					answer => ({
+						kind: answer.kind,
+						payload: answer.payload.slice(),
+					}),
+				);
+				answers = this.streamFault?.(answers, this.streamRequests) ?? answers;
+				this.streamRequests++;
+				for (const answer of answers)
+					this.broker.publishBytes(streamTopic(this.nodeId, stream.streamId, answer.kind), answer.payload);
+			}
 			if (message.topic === `node/${this.nodeId}/otafetch` && this.job)
 				this.broker.publish(`node/${this.nodeId}/otaurl`, JSON.stringify(this.job));
 			// As the cloud: a job the node finished (success, rejected) is not served again.
@@ -256,11 +279,15 @@ export function jobFor(
 	jobId: string,
 	image: Uint8Array,
 	version: string,
-	options: {url?: string; md5?: boolean} = {},
+	options: {url?: string; md5?: boolean; stream?: boolean} = {},
 ): CloudJob {
 	const url = options.url ?? `http://cloud.test:8080/images/${jobId}.bin`;
 	const job: CloudJob = {ota_job_id: jobId, url, fw_version: version, file_size: image.length};
 	if (options.md5 !== false) job.file_md5 = md5(image);
 	node.http.serve(url, {body: image});
+	if (options.stream) {
+		job.stream_id = `stream-${jobId}`;
+		node.streams.set(job.stream_id, image);
+	}
 	return job;
 }

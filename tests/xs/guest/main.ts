@@ -173,7 +173,7 @@ on("memory.sample", head => {
 		};
 		samples++;
 		if (!peak || sample.live > peak.live) peak = sample;
-		if (!firstData && event === "http.data") firstData = sample;
+		if (!firstData && (event === "http.data" || event === "mqtt.binary")) firstData = sample;
 	});
 	return null;
 });

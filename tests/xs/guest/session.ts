@@ -12,11 +12,14 @@ export class BridgedSession implements MqttSession {
 	onConnect?: (first: boolean) => void;
 	onDisconnect?: (reason: string) => void;
 	onMessage?: (topic: string, payload: string) => void;
+	onBinaryMessage?: (topic: string, payload: Uint8Array) => void;
 
 	constructor() {
 		on("mqtt.connect", head => this.onConnect?.(head.first === true));
 		on("mqtt.disconnect", head => this.onDisconnect?.(String(head.reason)));
 		on("mqtt.message", head => this.onMessage?.(String(head.topic), String(head.payload)));
+		// a stream block: its bytes are a view into the event's frame, as a packet buffer on the device
+		on("mqtt.binary", (head, bytes) => this.onBinaryMessage?.(String(head.topic), bytes));
 		on("mqtt.done", head => {
 			const id = Number(head.id);
 			const done = this.#done.get(id);
@@ -37,17 +40,18 @@ export class BridgedSession implements MqttSession {
 		call("session", "close");
 	}
 
-	publish(topic: string, payload: string, done?: PublishDone): void {
+	publish(topic: string, payload: string | Uint8Array, done?: PublishDone): void {
 		let id = 0;
 		if (done) {
 			id = this.#next++;
 			this.#done.set(id, done);
 		}
-		call("session", "publish", [topic, payload, id]);
+		if (typeof payload === "string") call("session", "publish", [topic, payload, id]);
+		else call("session", "publishBytes", [topic, id], payload, true);
 	}
 
-	subscribe(topic: string): void {
-		call("session", "subscribe", [topic]);
+	subscribe(topic: string, binary = false): void {
+		call("session", "subscribe", [topic, binary]);
 	}
 
 	unsubscribe(topic: string): void {

@@ -11,6 +11,8 @@ import {Readable} from "node:stream";
 export interface ServedImage {
 	readonly size: number;
 	open(): Readable;
+	/** Bytes [start, end) (a stream block), for images that can read at an offset. */
+	read?(start: number, end: number): Uint8Array;
 }
 
 export function fileImage(path: string): ServedImage {
@@ -23,6 +25,11 @@ export function syntheticImage(headerFrom: string, size: number, headerLength = 
 	const filler = Buffer.alloc(16 * 1024, 0x5a);
 	return {
 		size,
+		read(start, end) {
+			const bytes = new Uint8Array(end - start).fill(0x5a);
+			if (start < header.length) bytes.set(header.subarray(start, Math.min(end, header.length)));
+			return bytes;
+		},
 		open: () =>
 			Readable.from(
 				(function* () {

@@ -4,6 +4,8 @@
  * answers otafetch with the offered job, and a real HTTP server with the image.
  */
 import {createHash} from "node:crypto";
+import {answerGetStream, parseStreamTopic} from "../../../host/cloud/streams";
+import {streamTopic} from "../../../ota/stream-protocol";
 import {startBroker, type TestBroker} from "../../support/broker";
 import {waitUntil} from "../../support/wait";
 import type {OtaOptions} from "../../../ota/options";
@@ -13,6 +15,7 @@ import {XsGuest, type XsGuestOptions} from "./xs-guest";
 export interface OtaJobOffer {
 	ota_job_id: string;
 	url: string;
+	stream_id?: string;
 	file_size: number;
 	fw_version?: string;
 	file_md5?: string;
@@ -52,6 +55,8 @@ export interface XsOtaRig {
 
 export interface XsOtaRigOptions extends Partial<XsGuestOptions> {
 	readonly images: {readonly [name: string]: ServedImage};
+	/** MQTT file streams the scripted cloud serves (docs/protocol.md §5.10), by stream id; their images need `read`. */
+	readonly streams?: {readonly [streamId: string]: ServedImage};
 	readonly ota?: Partial<OtaOptions>;
 	/** "switch": the firmware carries the example product (product/switch.ts). */
 	readonly product?: "switch";
@@ -98,6 +103,27 @@ export async function startXsOtaRig(options: XsOtaRigOptions): Promise<XsOtaRig>
 	broker.aedes.on("publish", (packet, client) => {
 		if (client && packet.topic === topic("otafetch") && rig.offer !== undefined)
 			void broker.publish(topic("otaurl"), JSON.stringify(rig.offer));
+		const stream = client ? parseStreamTopic(packet.topic) : undefined;
+		if (stream?.kind === "get/cbor") {
+			const image = options.streams?.[stream.streamId];
+			const file = image?.read ? {size: image.size, read: image.read.bind(image)} : undefined;
+			void (async () => {
+				for (const answer of answerGetStream(file, new Uint8Array(packet.payload as Buffer)))
+					await new Promise<void>(resolve =>
+						broker.aedes.publish(
+							{
+								cmd: "publish",
+								topic: streamTopic(nodeId, stream.streamId, answer.kind),
+								payload: Buffer.from(answer.payload),
+								qos: 1,
+								retain: false,
+								dup: false,
+							},
+							() => resolve(),
+						),
+					);
+			})();
+		}
 	});
 	try {
 		await guest.request("firmware.start", {

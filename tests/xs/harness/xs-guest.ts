@@ -120,6 +120,7 @@ export class XsGuest {
 			session.onConnect = first => this.post("mqtt.connect", {first});
 			session.onDisconnect = reason => this.post("mqtt.disconnect", {reason});
 			session.onMessage = (topic, payload) => this.post("mqtt.message", {topic, payload});
+			session.onBinaryMessage = (topic, payload) => this.post("mqtt.binary", {topic}, payload.slice());
 			this.#session = session;
 		}
 		this.worker = new XsWorker({
@@ -354,7 +355,7 @@ export class XsGuest {
 				this.#requests.get(Number(args[0]))?.abort(String(args[1]));
 				return null;
 		}
-		if (port === "session") return this.#sessionCall(op, args);
+		if (port === "session") return this.#sessionCall(op, args, bytes);
 		throw new Error(`no port operation ${port}.${op}`);
 	}
 
@@ -364,7 +365,7 @@ export class XsGuest {
 		return digest;
 	}
 
-	#sessionCall(op: string, args: unknown[]): unknown {
+	#sessionCall(op: string, args: unknown[], bytes: Uint8Array): unknown {
 		const session = this.#session;
 		if (!session) throw new Error("this guest has no MQTT session (no brokerUrl)");
 		switch (op) {
@@ -385,8 +386,17 @@ export class XsGuest {
 				);
 				return null;
 			}
+			case "publishBytes": {
+				const id = Number(args[1]);
+				session.publish(
+					String(args[0]),
+					bytes.slice(),
+					id ? error => this.post("mqtt.done", {id, error: error?.message}) : undefined,
+				);
+				return null;
+			}
 			case "subscribe":
-				session.subscribe(String(args[0]));
+				session.subscribe(String(args[0]), args[1] === true);
 				return null;
 			case "unsubscribe":
 				session.unsubscribe(String(args[0]));
