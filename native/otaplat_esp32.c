@@ -240,6 +240,13 @@ int32_t otaplat_fctry_read(char *key, uint8_t *buffer, uint32_t offset, uint32_t
 	return (ESP_OK == err) ? (int32_t)size : -(int32_t)err;
 }
 
+/* The label of the partition the running app was booted from ("ota_0"), for `ota status`. */
+const char *otaplat_running_label(void)
+{
+	const esp_partition_t *running = esp_ota_get_running_partition();
+	return (NULL != running) ? running->label : "";
+}
+
 /* The IDF target of the build (CONFIG_IDF_TARGET: "esp32", "esp32s3", ...), the otafetch `platform`. */
 const char *otaplat_idf_target(void)
 {

@@ -160,6 +160,12 @@ describe("device boot control (FFI stand-in of native/otaplat_esp32.c, flash 'ru
 		assert.equal(info.version, facts.version);
 	});
 
+	it("names the running partition as esp_ota_get_running_partition does, for ota status", () => {
+		assert.equal(new FfiBootControl().runningSlot?.(), "ota_0");
+		resetChip({running, slotBytes: SLOT, runningLabel: "ota_1"});
+		assert.equal(new FfiBootControl().runningSlot?.(), "ota_1");
+	});
+
 	it("maps esp_ota_img_states_t to the port's states", () => {
 		const boot = new FfiBootControl();
 		const expected: [number, string][] = [

@@ -33,6 +33,11 @@ export class FfiBootControl implements BootControl {
 		return state;
 	}
 
+	/** esp_ota_get_running_partition's label ("ota_0"), for `ota status`. */
+	runningSlot(): string {
+		return this.#native.otaplat_running_label();
+	}
+
 	runningHeader(): Uint8Array {
 		const bytes = new Flash("running").read(0, RUNNING_HEADER_BYTES);
 		return new Uint8Array(bytes as ArrayBuffer);

@@ -13,6 +13,7 @@ declare module "mc/ffi" {
 		otaplat_rollback(): number;
 		otaplat_secure_version(): number;
 		otaplat_idf_target(): string;
+		otaplat_running_label(): string;
 		otaplat_firmware_name(): string;
 		otaplat_chip_revision(): number;
 		otaplat_ota_capacity(): number;

@@ -32,6 +32,8 @@ export interface Chip {
 	secureVersion: number;
 	/** esp_chip_info's revision, major × 100 + minor. */
 	chipRevision: number;
+	/** The label of the partition the running image was booted from (esp_ota_get_running_partition). */
+	runningLabel: string;
 	/** The running build's identity name (native/app_identity_esp32.c). */
 	firmwareName: string;
 	/** Calls that would end the program on a device: "restart", "rollback". */
@@ -62,6 +64,7 @@ function freshChip(running: Uint8Array, slotBytes: number): Chip {
 		secureVersion: 0,
 		chipRevision: 300,
 		firmwareName: "rainmaker-ota-xs",
+		runningLabel: "ota_0",
 		events: [],
 		otaCalls: [],
 		fctry: new Map(),

@@ -86,6 +86,10 @@ export default class FFI {
 		return "esp32";
 	}
 
+	otaplat_running_label(): string {
+		return chip.runningLabel;
+	}
+
 	otaplat_firmware_name(): string {
 		return chip.firmwareName;
 	}
