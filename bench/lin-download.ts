@@ -27,7 +27,7 @@ import {
 } from "node:fs";
 import {createServer} from "node:net";
 import {tmpdir} from "node:os";
-import {delimiter, dirname, join} from "node:path";
+import {dirname, join} from "node:path";
 import {performance} from "node:perf_hooks";
 import {createInterface} from "node:readline";
 import {fileURLToPath} from "node:url";
@@ -35,7 +35,14 @@ import {appCommand} from "../host/client/main";
 import {startCloud} from "../host/cloud/cloud";
 import {DEFAULT_USER} from "../host/cloud/defaults";
 import {makeTestPki} from "../host/pki";
-import {LIN_DEMO_MQTTS_PORT, LinError, mcsimCommand, provisionLinFlash, superviseLin} from "../host/sim/lin";
+import {
+	LIN_DEMO_MQTTS_PORT,
+	LinError,
+	mcsimCommand,
+	provisionLinFlash,
+	runMcconfig,
+	superviseLin,
+} from "../host/sim/lin";
 import {buildAppImage} from "../host/tools/app-image";
 import {buildFctryImage} from "../host/tools/nvs-partition";
 import {
@@ -291,21 +298,7 @@ function build(
 		...Object.entries(config).map(([key, value]) => `${key}=${value}`),
 	];
 	log(`9. mcconfig ${args.join(" ")}`);
-	const env = {
-		...process.env,
-		MODDABLE: root,
-		PATH: [
-			join(REPOSITORY, "node_modules", ".bin"),
-			process.env.PATH ?? "",
-			join(root, "build", "bin", "lin", "release"),
-		].join(delimiter),
-	};
-	const result = spawnSync(join(root, "build", "bin", "lin", "release", "mcconfig"), args, {
-		cwd: dirname(manifest),
-		env,
-		encoding: "utf8",
-		maxBuffer: 64 * 1024 * 1024,
-	});
+	const result = runMcconfig(root, args, dirname(manifest));
 	if (result.status !== 0)
 		throw new LinError(
 			`mcconfig of ${manifest} failed (exit ${result.status}):\n${`${result.stdout}${result.stderr}`.split("\n").slice(-30).join("\n")}`,

@@ -75,6 +75,15 @@ async function waitUntil(
 }
 
 /** Resolves when the node reports `jobId` in its OTA Info (a params/local message the cloud received). */
+/** The guest user's access token, from login2 as an app gets it (the REST calls the SDK does not offer). */
+async function guestTokenOf(cloud: Cloud): Promise<string> {
+	const response = await fetch(new URL("login2", cloud.httpUrl), {
+		method: "POST",
+		body: JSON.stringify({user_name: "guest@example.com", password: "s3cret-guest"}),
+	});
+	return ((await response.json()) as {accesstoken: string}).accesstoken;
+}
+
 function infoReported(cloud: Cloud, nodeId: string, jobId: string): Promise<unknown> {
 	return cloud.waitFor(
 		"params",
@@ -278,14 +287,7 @@ describe("Espressif app SDK (rainmaker-base-sdk) against the local cloud", funct
 		);
 		const guest = (await auth.login("guest@example.com", "s3cret-guest")) as unknown as SdkUser;
 		assert.deepEqual((await guest.getUserNodes()).nodes, []);
-		const token = (
-			(await (
-				await fetch(new URL("login2", cloud.httpUrl), {
-					method: "POST",
-					body: JSON.stringify({user_name: "guest@example.com", password: "s3cret-guest"}),
-				})
-			).json()) as {accesstoken: string}
-		).accesstoken;
+		const token = await guestTokenOf(cloud);
 		const write = await fetch(new URL("user/nodes/params", cloud.httpUrl), {
 			method: "PUT",
 			headers: {Authorization: token},
@@ -330,14 +332,7 @@ describe("Espressif app SDK (rainmaker-base-sdk) against the local cloud", funct
 		// Another user can neither see nor push it.
 		const guest = (await auth.login("guest@example.com", "s3cret-guest")) as unknown as SdkUser;
 		assert.deepEqual((await guest.getUserNodes()).nodes, []);
-		const guestToken = (
-			(await (
-				await fetch(new URL("login2", cloud.httpUrl), {
-					method: "POST",
-					body: JSON.stringify({user_name: "guest@example.com", password: "s3cret-guest"}),
-				})
-			).json()) as {accesstoken: string}
-		).accesstoken;
+		const guestToken = await guestTokenOf(cloud);
 		const pushedByGuest = await fetch(new URL("user/nodes/ota_update", cloud.httpUrl), {
 			method: "POST",
 			headers: {Authorization: guestToken},

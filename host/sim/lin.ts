@@ -14,7 +14,7 @@
  * Needs the SDK built for Linux: MODDABLE pointing at it (docs/device.md).
  */
 import {reportedPower} from "../../product/switch";
-import {spawn, spawnSync} from "node:child_process";
+import {spawn, spawnSync, type SpawnSyncReturns} from "node:child_process";
 import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {delimiter, join, resolve} from "node:path";
@@ -132,6 +132,25 @@ export function superviseLin(command: readonly string[], flashDir: string, onLin
 }
 
 /** Builds the lin firmware with mcconfig (-m -p lin -t build), with extra resources and config values. */
+/** Runs the SDK's own mcconfig (its lin tools, the project's tsc first on PATH) in `cwd`; output captured. */
+export function runMcconfig(root: string, args: readonly string[], cwd: string): SpawnSyncReturns<string> {
+	const env = {
+		...process.env,
+		MODDABLE: root,
+		PATH: [
+			join(REPOSITORY, "node_modules", ".bin"),
+			process.env.PATH ?? "",
+			join(root, "build", "bin", "lin", "release"),
+		].join(delimiter),
+	};
+	return spawnSync(join(root, "build", "bin", "lin", "release", "mcconfig"), args, {
+		cwd,
+		env,
+		encoding: "utf8",
+		maxBuffer: 64 * 1024 * 1024,
+	});
+}
+
 export function buildLin(
 	root: string,
 	work: string,
@@ -159,21 +178,7 @@ export function buildLin(
 		...Object.entries(config).map(([key, value]) => `${key}=${value}`),
 	];
 	onLine(`mcconfig ${args.join(" ")}`);
-	const env = {
-		...process.env,
-		MODDABLE: root,
-		PATH: [
-			join(REPOSITORY, "node_modules", ".bin"),
-			process.env.PATH ?? "",
-			join(root, "build", "bin", "lin", "release"),
-		].join(delimiter),
-	};
-	const result = spawnSync(join(root, "build", "bin", "lin", "release", "mcconfig"), args, {
-		cwd: dir,
-		env,
-		encoding: "utf8",
-		maxBuffer: 64 * 1024 * 1024,
-	});
+	const result = runMcconfig(root, args, dir);
 	const output = `${result.stdout ?? ""}${result.stderr ?? ""}`;
 	for (const line of output.split("\n").filter(line => /error|warning: (?!wifi|ssl|cli)/i.test(line)))
 		onLine(`mcconfig: ${line}`);
