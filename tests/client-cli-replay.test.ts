@@ -15,7 +15,7 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {startCloud, type Cloud} from "../host/cloud/cloud";
 import {buildAppImage} from "../host/tools/app-image";
-import {NodeProcess} from "./support/node-process";
+import {NO_DELAYS, NodeProcess} from "./support/node-process";
 
 /** Python's base64.b64decode without validate=True: letters outside the standard alphabet are dropped (the CLI's token decoding). */
 function pythonB64decode(text: string): Buffer {
@@ -76,15 +76,7 @@ describe("esp-rainmaker-cli's requests (replayed) against the local cloud", func
 		const nodeId = "cli-node-1";
 		const v1 = join(dir, "app-1.0.0.bin");
 		writeFileSync(v1, buildAppImage({version: "1.0.0", payloadSize: 64 * 1024}));
-		node = new NodeProcess(nodeId, cloud.mqttUrl, v1, [
-			"--fetch-delay",
-			"0",
-			"--request-delay",
-			"0",
-			"--reboot-delay",
-			"0",
-			"--no-autofetch",
-		]);
+		node = new NodeProcess(nodeId, cloud.mqttUrl, v1, [...NO_DELAYS, "--no-autofetch"]);
 		await cloud.waitFor("params", event => event.nodeId === nodeId && event.init, 20_000);
 		const image = await cloud.addImage(buildAppImage({version: "2.0.0", payloadSize: 64 * 1024}));
 		const job = await cloud.createJob({imageId: image.id, nodes: [nodeId]});

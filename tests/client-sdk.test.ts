@@ -14,7 +14,7 @@ import {ESPRMBase} from "@espressif/rainmaker-base-sdk";
 import {startCloud, type Cloud} from "../host/cloud/cloud";
 import {cloudCommand} from "../host/cloud/main";
 import {buildAppImage} from "../host/tools/app-image";
-import {NodeProcess} from "./support/node-process";
+import {NO_DELAYS, NodeProcess} from "./support/node-process";
 
 /** The SDK keeps its tokens through a storage adapter; in a browser it is localStorage. */
 class MemoryStorage {
@@ -138,15 +138,7 @@ describe("Espressif app SDK (rainmaker-base-sdk) against the local cloud", funct
 		const v1 = join(dir, "app-1.0.0.bin");
 		writeFileSync(v1, buildAppImage({version: "1.0.0", payloadSize: 64 * 1024}));
 		const reported = target.waitFor("params", event => event.nodeId === nodeId && event.init, 20_000);
-		node = new NodeProcess(nodeId, target.mqttUrl, v1, [
-			"--fetch-delay",
-			"0",
-			"--request-delay",
-			"0",
-			"--reboot-delay",
-			"0",
-			"--no-autofetch",
-		]);
+		node = new NodeProcess(nodeId, target.mqttUrl, v1, [...NO_DELAYS, "--no-autofetch"]);
 		await reported;
 	}
 

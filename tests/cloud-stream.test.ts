@@ -17,7 +17,7 @@ import {
 	encodeStreamRejection,
 	streamTopic,
 } from "../ota/stream-protocol";
-import {NodeProcess} from "./support/node-process";
+import {NO_DELAYS, NodeProcess} from "./support/node-process";
 import {fixturePath} from "./support/ota-rig";
 import {statusHistory, SUCCESSFUL_INSTALL} from "./support/status-history";
 import {waitUntil} from "./support/wait";
@@ -25,12 +25,7 @@ import {waitUntil} from "./support/wait";
 const v1 = fixturePath("synthetic/app-1.0.0.bin");
 const v2 = fixturePath("synthetic/app-2.0.0.bin");
 const fast = [
-	"--fetch-delay",
-	"0",
-	"--request-delay",
-	"0",
-	"--reboot-delay",
-	"0",
+	...NO_DELAYS,
 	"--approval-settle",
 	"0",
 	"--no-autofetch",

@@ -33,6 +33,7 @@ import type {BootResult} from "../idf/bootloader";
 import type {Firmware} from "../ota/firmware";
 import {FAST_OTA} from "./support/device-rig";
 import {fixturePath} from "./support/ota-rig";
+import {NO_DELAYS} from "./support/node-process";
 import {RecordingLog} from "./support/recording-log";
 import {waitUntil} from "./support/wait";
 
@@ -204,12 +205,7 @@ function runBoot(
 		dir,
 		"--image",
 		V1,
-		"--fetch-delay",
-		"0",
-		"--request-delay",
-		"0",
-		"--reboot-delay",
-		"0",
+		...NO_DELAYS,
 		"--rollback-wait",
 		"30",
 		"--power-cut-at",

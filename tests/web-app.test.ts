@@ -13,7 +13,7 @@ import type {BrowserContext, Page} from "playwright-core";
 import {startCloud, type Cloud} from "../host/cloud/cloud";
 import {buildAppImage} from "../host/tools/app-image";
 import {launchChromium} from "./support/chromium";
-import {NodeProcess} from "./support/node-process";
+import {NO_DELAYS, NodeProcess} from "./support/node-process";
 import {desktopViewport, layoutProblems, measureLayout, phoneViewports} from "./support/page-layout";
 
 const user = {userName: "alice@example.com", password: "secret"};
@@ -166,12 +166,7 @@ describe("web page in Chromium", function () {
 		// About 3 s for the 2.0.0 download, so the page sees the download under way.
 		cloud = await startCloud({users: [user, other], tokenLifetimeSeconds, downloadBytesPerSecond: 128 * 1024});
 		node = new NodeProcess(nodeId, cloud.mqttUrl, v1, [
-			"--fetch-delay",
-			"0",
-			"--request-delay",
-			"0",
-			"--reboot-delay",
-			"0",
+			...NO_DELAYS,
 			"--no-autofetch",
 			"--progress-interval",
 			"10",

@@ -8,6 +8,16 @@ import {join} from "node:path";
 import {superviseNode, type SupervisedNode} from "../../host/sim/supervisor";
 import {waitUntil} from "./wait";
 
+/** Options of a node process with the start-up, request and reboot delays at 0 (tests wait on events, not on these). */
+export const NO_DELAYS: readonly string[] = Object.freeze([
+	"--fetch-delay",
+	"0",
+	"--request-delay",
+	"0",
+	"--reboot-delay",
+	"0",
+]);
+
 export class NodeProcess {
 	readonly dir = mkdtempSync(join(tmpdir(), "rmx-node-"));
 	readonly lines: string[] = [];

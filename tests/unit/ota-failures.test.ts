@@ -9,20 +9,13 @@ import {HostDevice} from "../../host/adapters/host-device";
 import {HostHttpClient} from "../../host/adapters/http-client";
 import {buildAppImage} from "../../host/tools/app-image";
 import {OtaKeys} from "../../ota/journal";
-import {jobFor, md5, SimNode, V1, V2, V3} from "./support/sim-node";
+import {finishInstall, jobFor, md5, SimNode, V1, V2, V3} from "./support/sim-node";
 
 let node: SimNode | undefined;
 afterEach(() => {
 	node?.close();
 	node = undefined;
 });
-
-/** Installs the approved job to the reboot, reboots, and returns the statuses of the job. */
-function finishInstall(sim: SimNode, jobId: string): void {
-	sim.until(() => sim.firmware?.ota.state === "rebooting" && sim.restarts > 0, "the reboot request");
-	sim.reboot();
-	sim.until(() => sim.last(jobId)?.status === "success", "success");
-}
 
 describe("OTA failures end in a reported state (issue 11)", () => {
 	it("installs a clean job end to end on the fast lane (the harness itself)", () => {

@@ -17,7 +17,7 @@ import {
 import {parseOtaUrl} from "../../ota/otaurl";
 import {answerGetStream} from "../../host/cloud/streams";
 import type {StreamAnswer} from "../../host/cloud/streams";
-import {jobFor, SimNode, V1, V2} from "./support/sim-node";
+import {finishInstall, jobFor, SimNode, V1, V2} from "./support/sim-node";
 
 const STREAM = {transport: "mqtt-stream" as const};
 
@@ -26,12 +26,6 @@ afterEach(() => {
 	node?.close();
 	node = undefined;
 });
-
-function finishInstall(sim: SimNode, jobId: string): void {
-	sim.until(() => sim.firmware?.ota.state === "rebooting" && sim.restarts > 0, "the reboot request");
-	sim.reboot();
-	sim.until(() => sim.last(jobId)?.status === "success", "success");
-}
 
 /** The GetStream requests the node published, decoded. */
 function requests(sim: SimNode): GetStreamRequest[] {

@@ -274,6 +274,13 @@ export class SimNode {
 }
 
 /** A cloud job for `image` served at `url` (registered on the node's HTTP server unless `serve` is false). */
+/** Runs an approved job's install to the reboot request, reboots, and waits for the job's success. */
+export function finishInstall(sim: SimNode, jobId: string): void {
+	sim.until(() => sim.firmware?.ota.state === "rebooting" && sim.restarts > 0, "the reboot request");
+	sim.reboot();
+	sim.until(() => sim.last(jobId)?.status === "success", "success");
+}
+
 export function jobFor(
 	node: SimNode,
 	jobId: string,
