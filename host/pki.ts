@@ -154,6 +154,18 @@ function issue(
 	const extPath = join(dir, `${stem}.ext`);
 	writeFileSync(extPath, extensions);
 	openssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", keyPath, "-out", csrPath, "-subj", subject], dir);
+	signByCa(dir, paths, csrPath, certPath, days, ["-extfile", extPath]);
+}
+
+/** The CA signs a CSR into a certificate (SHA-256, `days` valid), with extra `openssl x509` arguments. */
+function signByCa(
+	dir: string,
+	paths: TestPkiPaths,
+	csrPath: string,
+	certPath: string,
+	days: string,
+	extra: readonly string[] = [],
+): void {
 	openssl(
 		[
 			"x509",
@@ -170,8 +182,7 @@ function issue(
 			"-days",
 			days,
 			"-sha256",
-			"-extfile",
-			extPath,
+			...extra,
 		],
 		dir,
 	);
@@ -194,24 +205,6 @@ export function issueEcClient(
 	if (!existsSync(keyPath))
 		openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", keyPath], dir);
 	openssl(["req", "-new", "-key", keyPath, "-subj", `/CN=${nodeId}`, "-out", join(dir, "ec-client.csr")], dir);
-	openssl(
-		[
-			"x509",
-			"-req",
-			"-in",
-			join(dir, "ec-client.csr"),
-			"-CA",
-			paths.caCert,
-			"-CAkey",
-			paths.caKey,
-			"-CAcreateserial",
-			"-out",
-			certPath,
-			"-days",
-			String(days),
-			"-sha256",
-		],
-		dir,
-	);
+	signByCa(dir, paths, join(dir, "ec-client.csr"), certPath, String(days));
 	return {key: readFileSync(keyPath, "utf8"), cert: readFileSync(certPath, "utf8")};
 }
